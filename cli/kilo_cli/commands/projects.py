@@ -1,0 +1,173 @@
+"""``kilo project ...``: create, list, show, update and archive projects."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import typer
+
+from kilo_cli.context import STATE
+from kilo_cli.output import JsonOpt, emit, message, print_record, print_table
+
+ORDER = 10
+
+project_app = typer.Typer(
+    help="Create, list, show, update and archive projects.", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(project_app, name="project")
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        from kilo.errors import InvalidInput
+
+        raise InvalidInput(f"date {value!r} is not YYYY-MM-DD") from None
+
+
+def _show(project: Any) -> None:
+    stats = project.stats
+    print_record(
+        [
+            ("id", project.id),
+            ("title", project.title),
+            ("status", project.status),
+            ("description", project.description),
+            ("shoot date", project.shoot_date),
+            ("timezone", project.timezone),
+            ("assets", stats.get("assetCount")),
+            ("picked", stats.get("pickedCount")),
+            ("rejected", stats.get("rejectedCount")),
+            ("clusters reviewed", stats.get("clustersReviewed")),
+            ("created", project.created_at.isoformat(timespec="seconds")),
+        ]
+    )
+
+
+@project_app.command("create")
+def create(
+    title: Annotated[str, typer.Argument(help="Project title, e.g. 'Smith wedding'.")],
+    description: Annotated[str | None, typer.Option(help="Free text.")] = None,
+    shoot_date: Annotated[str | None, typer.Option(help="Shoot date, YYYY-MM-DD.")] = None,
+    timezone: Annotated[str | None, typer.Option(help="IANA timezone of the shoot.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a project and print it."""
+    from kilo.projects import create_project
+
+    project = create_project(
+        STATE.catalog(),
+        title,
+        description=description,
+        shoot_date=_parse_date(shoot_date),
+        timezone=timezone,
+    )
+    if not as_json:
+        message(f"created project [bold]{project.title}[/bold] ({project.id})")
+    emit(project, as_json, lambda: _show(project))
+
+
+@project_app.command("list")
+def list_(
+    limit: Annotated[int, typer.Option(help="Page size, 1 to 200.")] = 50,
+    cursor: Annotated[
+        str | None, typer.Option(help="pageInfo.nextCursor of a previous page.")
+    ] = None,
+    all_pages: Annotated[bool, typer.Option("--all", help="Follow cursors to the end.")] = False,
+    status: Annotated[str | None, typer.Option(help="active, archived or deleted.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List projects, newest first."""
+    from kilo.projects import list_projects
+
+    cat = STATE.catalog()
+    page = list_projects(cat, cursor=cursor, limit=limit, status=status)  # type: ignore[arg-type]
+    items = list(page.items)
+    while all_pages and page.page_info.next_cursor:
+        page = list_projects(cat, cursor=page.page_info.next_cursor, limit=limit, status=status)  # type: ignore[arg-type]
+        items += page.items
+
+    def human() -> None:
+        print_table(
+            [
+                (
+                    p.id,
+                    p.title,
+                    p.status,
+                    p.stats.get("assetCount"),
+                    p.stats.get("pickedCount"),
+                    p.created_at.strftime("%Y-%m-%d %H:%M"),
+                )
+                for p in items
+            ],
+            ["id", "title", "status", "assets", "picked", "created"],
+            empty="no projects yet: kilo project create TITLE",
+        )
+        if page.page_info.next_cursor and not all_pages:
+            message(f"more: --cursor {page.page_info.next_cursor}")
+
+    emit(items, as_json, human)
+
+
+@project_app.command("show")
+def show(
+    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one project with its stats."""
+    from kilo.projects import resolve_project
+
+    p = resolve_project(STATE.catalog(), project)
+    emit(p, as_json, lambda: _show(p))
+
+
+@project_app.command("update")
+def update(
+    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    description: Annotated[str | None, typer.Option(help="New description ('' clears).")] = None,
+    shoot_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD ('' clears).")] = None,
+    timezone: Annotated[str | None, typer.Option(help="IANA timezone ('' clears).")] = None,
+    status: Annotated[str | None, typer.Option(help="active, archived or deleted.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a project's title, description, shoot date, timezone or status."""
+    from kilo.projects import resolve_project, update_project
+
+    cat = STATE.catalog()
+    p = resolve_project(cat, project)
+    fields: dict[str, Any] = {}
+    if title is not None:
+        fields["title"] = title
+    if description is not None:
+        fields["description"] = description or None
+    if shoot_date is not None:
+        fields["shoot_date"] = _parse_date(shoot_date)
+    if timezone is not None:
+        fields["timezone"] = timezone or None
+    if status is not None:
+        fields["status"] = status
+    updated = update_project(cat, p.id, **fields)
+    emit(updated, as_json, lambda: _show(updated))
+
+
+@project_app.command("archive")
+def archive(
+    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Archive a project (it stays in the catalog, listed as archived)."""
+    from kilo.projects import archive_project, resolve_project
+
+    cat = STATE.catalog()
+    p = archive_project(cat, resolve_project(cat, project).id)
+    if not as_json:
+        message(f"archived [bold]{p.title}[/bold]")
+    emit(p, as_json, lambda: _show(p))

@@ -1,0 +1,120 @@
+"""Output shared by every command: ``--json`` data on stdout, tables via rich, messages and
+progress on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print JSON on stdout (the API's field names).")
+]
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def to_jsonable(obj: Any) -> Any:
+    """pydantic models (by alias) and lists of them as plain JSON data."""
+    if hasattr(obj, "dump") and callable(obj.dump):
+        return obj.dump()
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(mode="json", by_alias=True)
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(o) for o in obj]
+    if isinstance(obj, dict):
+        return {k: to_jsonable(v) for k, v in obj.items()}
+    return obj
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False, default=str))
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def print_table(
+    rows: Sequence[Sequence[Any]],
+    columns: Sequence[str],
+    *,
+    title: str | None = None,
+    empty: str = "nothing to show",
+) -> None:
+    if not rows:
+        err.print(f"[dim]{empty}[/dim]")
+        return
+    table = Table(title=title, header_style="bold", show_lines=False)
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    out.print(table)
+
+
+def print_record(pairs: Sequence[tuple[str, Any]]) -> None:
+    """A single record as aligned ``key  value`` lines."""
+    width = max((len(k) for k, _ in pairs), default=0)
+    for key, value in pairs:
+        out.print(
+            f"[bold]{key.ljust(width)}[/bold]  {'' if value is None else value}", highlight=False
+        )
+
+
+def message(text: str) -> None:
+    err.print(text, highlight=False)
+
+
+def emit(obj: Any, as_json: bool, human: Callable[[], None]) -> None:
+    """``--json``: the object as JSON on stdout; else the human rendering."""
+    if as_json:
+        print_json(obj)
+    else:
+        human()
+
+
+@contextmanager
+def progress_bar(description: str, *, enabled: bool = True) -> Iterator[Callable[[Any], None]]:
+    """A rich progress bar on stderr fed by ``kilo.progress.Progress`` snapshots."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    if not enabled or not err.is_terminal:
+        yield lambda _snapshot: None
+        return
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+    task = bar.add_task(description, total=None, info="")
+
+    def update(snapshot: Any) -> None:
+        info = snapshot.message or snapshot.item or ""
+        bar.update(
+            task,
+            completed=snapshot.done,
+            total=snapshot.total,
+            description=f"{description}: {snapshot.stage}",
+            info=str(info)[:40],
+        )
+
+    with bar:
+        yield update

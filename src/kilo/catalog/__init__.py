@@ -1,0 +1,307 @@
+"""The DuckDB catalog: one file, numbered migrations applied on open, one writer process.
+
+>>> from kilo.catalog import open_catalog
+>>> with open_catalog(settings) as cat:          # doctest: +SKIP
+...     cat.fetchall("SELECT id, title FROM projects")
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from kilo.clock import new_id, to_utc_naive, utcnow
+from kilo.errors import CatalogError, CatalogLocked, KiloError
+from kilo.settings import Settings
+
+__all__ = ["SCHEMA_VERSION", "Catalog", "open_catalog"]
+
+_MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+LOCAL_USER_KEY = "local_user_id"
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every bundled migration, in order."""
+    found = []
+    for entry in resources.files("kilo.catalog.migrations").iterdir():
+        match = _MIGRATION_RE.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    for expected, (version, name, _) in enumerate(found, start=1):
+        if version != expected:
+            raise CatalogError(f"migration {name} is out of sequence (expected {expected:04d})")
+    return found
+
+
+SCHEMA_VERSION = len(_migrations())
+
+
+def _lock_message(exc: Exception, path: Path) -> str:
+    text = str(exc)
+    pid = re.search(r"PID (\d+)", text)
+    holder = f" (held by process {pid.group(1)})" if pid else ""
+    return f"the catalog is locked by another kilo process{holder}; wait for it or stop it"
+
+
+class Catalog:
+    """An open catalog. Thread-safe for use from one process: calls are serialised."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings, path: Path | None):
+        self._con = con
+        self._lock = threading.RLock()
+        self._tx_depth = 0
+        self.settings = settings
+        self.path = path
+        self.local_user_id = ""
+
+    # -- life cycle -----------------------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- queries --------------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> None:
+        with self._lock:
+            self._con.execute(sql, _adapt(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        with self._lock:
+            self._con.executemany(sql, [_adapt(r) for r in rows])
+
+    def fetchall(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._con.execute(sql, _adapt(params)).fetchall()
+
+    def fetchone(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
+    ) -> tuple[Any, ...] | None:
+        with self._lock:
+            return self._con.execute(sql, _adapt(params)).fetchone()
+
+    def fetchdicts(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Rows as dicts keyed by column name."""
+        with self._lock:
+            cur = self._con.execute(sql, _adapt(params))
+            names = [d[0] for d in cur.description or []]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def fetchdict(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        rows = self.fetchdicts(sql, params)
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
+        row = self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The raw connection, for bulk work (Arrow/numpy). Hold :meth:`locked` around use."""
+        return self._con
+
+    @contextmanager
+    def locked(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._lock:
+            yield self._con
+
+    @contextmanager
+    def transaction(self) -> Iterator[Catalog]:
+        """All-or-nothing block. Nested blocks join the outer transaction."""
+        with self._lock:
+            if self._tx_depth:
+                self._tx_depth += 1
+                try:
+                    yield self
+                finally:
+                    self._tx_depth -= 1
+                return
+            self._con.execute("BEGIN TRANSACTION")
+            self._tx_depth = 1
+            try:
+                yield self
+            except BaseException:
+                self._tx_depth = 0
+                self._con.execute("ROLLBACK")
+                raise
+            self._tx_depth = 0
+            try:
+                self._con.execute("COMMIT")
+            except duckdb.Error as exc:
+                raise CatalogError(f"commit failed: {exc}") from exc
+
+    # -- events ---------------------------------------------------------------------------
+    def emit_event(
+        self,
+        type: str,
+        *,
+        project_id: str | None = None,
+        job_id: str | None = None,
+        asset_id: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> int:
+        """Append an event for the realtime stream; returns its monotonic id."""
+        row = self.fetchone(
+            "INSERT INTO events (type, project_id, job_id, asset_id, data, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            [type, project_id, job_id, asset_id, data or {}, utcnow()],
+        )
+        assert row is not None
+        return int(row[0])
+
+    def schema_version(self) -> int:
+        return int(self.scalar("SELECT max(version) FROM schema_version") or 0)
+
+
+def _adapt_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return json.dumps(value, default=str, separators=(",", ":"))
+    if hasattr(value, "tzinfo") and hasattr(value, "astimezone") and value.tzinfo is not None:
+        return to_utc_naive(value)
+    return value
+
+
+def _adapt(params: Sequence[Any] | dict[str, Any] | None) -> Any:
+    if params is None:
+        return None
+    if isinstance(params, dict):
+        return {k: _adapt_value(v) for k, v in params.items()}
+    return [_adapt_value(v) for v in params]
+
+
+def _connect(path: Path | None, read_only: bool) -> duckdb.DuckDBPyConnection:
+    target = ":memory:" if path is None else str(path)
+    try:
+        return duckdb.connect(target, read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise CatalogLocked(_lock_message(exc, path or Path()), path=str(path)) from None
+        raise CatalogError(
+            f"cannot open the catalog: {text.splitlines()[0]}", path=target
+        ) from None
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CatalogError(f"not a usable DuckDB catalog ({first})", path=target) from None
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    current = int(row[0]) if row else 0
+    if current > SCHEMA_VERSION:
+        raise CatalogError(
+            f"the catalog has schema version {current}, newer than this kilo "
+            f"understands ({SCHEMA_VERSION}); upgrade kilo",
+            path=path,
+        )
+    for version, name, sql in _migrations():
+        if version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute(
+                "INSERT INTO schema_version VALUES (?, ?, ?)",
+                [version, name, to_utc_naive(utcnow())],
+            )
+            con.execute("COMMIT")
+        except Exception as exc:
+            con.execute("ROLLBACK")
+            raise CatalogError(f"migration {name} failed: {exc}", path=path) from exc
+
+
+def _ensure_local_user(cat: Catalog) -> None:
+    row = cat.fetchone("SELECT value FROM meta WHERE key = ?", [LOCAL_USER_KEY])
+    if row:
+        cat.local_user_id = str(row[0])
+        return
+    email = cat.settings.user_email
+    existing = cat.fetchone("SELECT id FROM users WHERE email = ?", [email])
+    user_id = str(existing[0]) if existing else new_id()
+    with cat.transaction():
+        if not existing:
+            cat.execute(
+                "INSERT INTO users (id, email, display_name, created_at) VALUES (?, ?, ?, ?)",
+                [user_id, email, email.split("@")[0], utcnow()],
+            )
+        cat.execute("INSERT INTO meta VALUES (?, ?)", [LOCAL_USER_KEY, user_id])
+    cat.local_user_id = user_id
+
+
+def open_catalog(
+    settings: Settings | None = None,
+    *,
+    path: Path | str | None = None,
+    read_only: bool = False,
+    memory: bool = False,
+) -> Catalog:
+    """Open (creating and migrating if needed) the catalog of ``settings.home``.
+
+    Raises :class:`CatalogLocked` when another process holds it, :class:`CatalogError` when the
+    file is not a DuckDB catalog or has a newer schema. A failed open changes nothing.
+    """
+    from kilo.settings import load_settings
+
+    settings = settings or load_settings()
+    target: Path | None = None
+    if not memory:
+        target = Path(path) if path is not None else settings.catalog_path
+        if target.exists() and target.is_dir():
+            raise CatalogError("is a directory, not a catalog file", path=str(target))
+        if not read_only:
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise CatalogError(
+                    f"cannot create the library folder: {exc.strerror}", path=str(target.parent)
+                ) from None
+        elif not target.exists():
+            raise CatalogError("no catalog here yet", path=str(target))
+    con = _connect(target, read_only)
+    try:
+        if not read_only:
+            _migrate(con, str(target or ":memory:"))
+        else:
+            row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+            if row and int(row[0]) > SCHEMA_VERSION:
+                raise CatalogError("the catalog has a newer schema; upgrade kilo", path=str(target))
+        cat = Catalog(con, settings, target)
+        if read_only:
+            row = con.execute("SELECT value FROM meta WHERE key = ?", [LOCAL_USER_KEY]).fetchone()
+            cat.local_user_id = str(row[0]) if row else ""
+        else:
+            _ensure_local_user(cat)
+        return cat
+    except KiloError:
+        con.close()
+        raise
+    except duckdb.Error as exc:
+        con.close()
+        raise CatalogError(
+            f"not a usable kilo catalog ({str(exc).splitlines()[0]})", path=str(target)
+        ) from None

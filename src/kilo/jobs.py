@@ -1,0 +1,588 @@
+"""The job queue: a real table, claimed by a worker pool, retried with backoff, every state
+change appended to the event log.
+
+A job type is a :class:`JobHandler` registered under a name. Its work is split so that the
+catalog is only ever written from the process that owns it:
+
+* ``prepare(catalog, job) -> payload``: main process, reads what the work needs;
+* ``compute(payload) -> result``: in a worker process when ``pooled`` (CPU-bound decoding), a
+  pure function of its payload with no catalog access; in the main process otherwise;
+* ``apply(catalog, job, result)``: main process, writes the result in one transaction.
+
+Jobs are idempotent: running one twice writes the same result. Since one process owns the
+catalog (DuckDB's file lock), any job still ``running`` when a process opens it was left by a
+dead process, and :func:`reclaim_jobs` puts it back in the queue.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from kilo.catalog import Catalog
+from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
+from kilo.errors import InvalidInput, NotFound
+from kilo.models import Job, JobStatus, PagedJobs, PageInfo
+from kilo.paging import check_limit, decode_cursor, encode_cursor
+from kilo.progress import ItemResult, Progress, ProgressCallback, report
+
+JOB_STATUSES: tuple[JobStatus, ...] = ("queued", "running", "done", "failed", "canceled")
+BACKOFF_BASE_S = 0.5
+BACKOFF_MAX_S = 60.0
+
+
+@dataclass(slots=True)
+class JobRow:
+    id: str
+    type: str
+    project_id: str | None
+    asset_id: str | None
+    payload: dict[str, Any]
+    attempts: int
+    max_attempts: int
+
+
+class JobHandler(Protocol):
+    type: str
+    #: run ``compute`` in a worker process (CPU-bound, picklable payload and result)
+    pooled: bool
+
+    def prepare(self, catalog: Catalog, job: JobRow) -> Any: ...
+
+    def compute(self, payload: Any) -> Any: ...
+
+    def apply(self, catalog: Catalog, job: JobRow, result: Any) -> None: ...
+
+
+#: job type -> "module:attribute" of its handler; imported on first use so that start-up
+#: stays light (no torch unless an embedding job runs).
+HANDLER_PATHS: dict[str, str] = {
+    "asset.process": "kilo.ingest.jobs:PROCESS_HANDLER",
+    "asset.analyze": "kilo.analyze.jobs:ANALYZE_HANDLER",
+    "project.embed": "kilo.embed.jobs:EMBED_HANDLER",
+    "project.cluster": "kilo.analyze.jobs:CLUSTER_HANDLER",
+    "edit.apply": "kilo.edit.jobs:APPLY_HANDLER",
+    "export.run": "kilo.export.jobs:EXPORT_HANDLER",
+}
+_HANDLERS: dict[str, JobHandler] = {}
+
+
+def register_handler(handler: JobHandler) -> JobHandler:
+    _HANDLERS[handler.type] = handler
+    return handler
+
+
+def get_handler(job_type: str) -> JobHandler:
+    if job_type not in _HANDLERS:
+        path = HANDLER_PATHS.get(job_type)
+        if path is None:
+            raise InvalidInput(f"unknown job type {job_type!r}")
+        module, _, attr = path.partition(":")
+        _HANDLERS[job_type] = getattr(importlib.import_module(module), attr)
+    return _HANDLERS[job_type]
+
+
+# -- queue operations ---------------------------------------------------------------------
+def enqueue(
+    catalog: Catalog,
+    job_type: str,
+    *,
+    project_id: str | None = None,
+    asset_id: str | None = None,
+    payload: dict[str, Any] | None = None,
+    priority: int = 100,
+    dedupe_key: str | None = None,
+    max_attempts: int | None = None,
+) -> str:
+    """Queue a job; with ``dedupe_key``, a queued or running job with that key is reused."""
+    if dedupe_key is not None:
+        row = catalog.fetchone(
+            "SELECT id FROM jobs WHERE dedupe_key = ? AND status IN ('queued', 'running')",
+            [dedupe_key],
+        )
+        if row:
+            return str(row[0])
+    job_id = new_id()
+    now = utcnow()
+    with catalog.transaction():
+        catalog.execute(
+            "INSERT INTO jobs (id, project_id, asset_id, type, status, attempts, max_attempts, "
+            "priority, payload, dedupe_key, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?)",
+            [
+                job_id,
+                project_id,
+                asset_id,
+                job_type,
+                max_attempts or catalog.settings.job_max_attempts,
+                priority,
+                payload or {},
+                dedupe_key,
+                now,
+                now,
+            ],
+        )
+        _event(catalog, "job.queued", job_id, job_type, project_id, asset_id, "queued", 0.0)
+    return job_id
+
+
+def enqueue_many(catalog: Catalog, jobs: Iterable[dict[str, Any]]) -> list[str]:
+    """Queue many jobs in one transaction (each dict: the keyword arguments of enqueue)."""
+    ids: list[str] = []
+    with catalog.transaction():
+        for spec in jobs:
+            spec = dict(spec)
+            ids.append(enqueue(catalog, spec.pop("job_type"), **spec))
+    return ids
+
+
+def _event(
+    catalog: Catalog,
+    kind: str,
+    job_id: str,
+    job_type: str,
+    project_id: str | None,
+    asset_id: str | None,
+    status: str,
+    progress: float | None,
+    error: str | None = None,
+) -> None:
+    data: dict[str, Any] = {
+        "jobId": job_id,
+        "assetId": asset_id,
+        "progress": progress,
+        "status": status,
+        "type": job_type,
+    }
+    if error:
+        data["error"] = error
+    catalog.emit_event(kind, project_id=project_id, job_id=job_id, asset_id=asset_id, data=data)
+
+
+def reclaim_jobs(catalog: Catalog) -> int:
+    """Requeue jobs left ``running`` by a process that no longer holds the catalog."""
+    me = _worker_id()
+    rows = catalog.fetchall(
+        "SELECT id, type, project_id, asset_id FROM jobs WHERE status = 'running' "
+        "AND (claimed_by IS NULL OR claimed_by <> ?)",
+        [me],
+    )
+    if not rows:
+        return 0
+    with catalog.transaction():
+        catalog.execute(
+            "UPDATE jobs SET status = 'queued', claimed_by = NULL, claimed_at = NULL, "
+            "updated_at = ? WHERE status = 'running' AND (claimed_by IS NULL OR claimed_by <> ?)",
+            [utcnow(), me],
+        )
+        for job_id, job_type, project_id, asset_id in rows:
+            _event(catalog, "job.reclaimed", job_id, job_type, project_id, asset_id, "queued", 0.0)
+    return len(rows)
+
+
+def _worker_id() -> str:
+    return f"{os.uname().nodename}:{os.getpid()}"
+
+
+def claim_jobs(
+    catalog: Catalog,
+    *,
+    limit: int,
+    project_id: str | None = None,
+    types: Iterable[str] | None = None,
+) -> list[JobRow]:
+    """Mark up to ``limit`` runnable jobs as running (highest priority, oldest first)."""
+    where = ["status = 'queued'", "(run_after IS NULL OR run_after <= ?)"]
+    now = utcnow()
+    params: list[Any] = [now]
+    if project_id is not None:
+        where.append("project_id = ?")
+        params.append(project_id)
+    type_list = list(types) if types is not None else None
+    if type_list is not None:
+        if not type_list:
+            return []
+        where.append(f"type IN ({', '.join('?' for _ in type_list)})")
+        params += type_list
+    with catalog.transaction():
+        rows = catalog.fetchall(
+            f"SELECT id FROM jobs WHERE {' AND '.join(where)} "
+            "ORDER BY priority, created_at, id LIMIT ?",
+            [*params, limit],
+        )
+        ids = [r[0] for r in rows]
+        if not ids:
+            return []
+        marks = ", ".join("?" for _ in ids)
+        claimed = catalog.fetchdicts(
+            f"UPDATE jobs SET status = 'running', attempts = attempts + 1, claimed_by = ?, "
+            f"claimed_at = ?, updated_at = ? WHERE id IN ({marks}) "
+            "RETURNING id, type, project_id, asset_id, payload, attempts, max_attempts",
+            [_worker_id(), now, now, *ids],
+        )
+        for r in claimed:
+            _event(
+                catalog,
+                "job.progress",
+                r["id"],
+                r["type"],
+                r["project_id"],
+                r["asset_id"],
+                "running",
+                0.0,
+            )
+    order = {job_id: i for i, job_id in enumerate(ids)}
+    claimed.sort(key=lambda r: order[r["id"]])
+    return [
+        JobRow(
+            id=r["id"],
+            type=r["type"],
+            project_id=r["project_id"],
+            asset_id=r["asset_id"],
+            payload=_json(r["payload"]),
+            attempts=r["attempts"],
+            max_attempts=r["max_attempts"],
+        )
+        for r in claimed
+    ]
+
+
+def _json(value: Any) -> dict[str, Any]:
+    import json
+
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        loaded = json.loads(value)
+        return loaded if isinstance(loaded, dict) else {"value": loaded}
+    return dict(value)
+
+
+def complete_job(catalog: Catalog, job: JobRow, result: dict[str, Any] | None = None) -> None:
+    with catalog.transaction():
+        catalog.execute(
+            "UPDATE jobs SET status = 'done', progress = 1.0, error = NULL, result = ?, "
+            "claimed_by = NULL, updated_at = ? WHERE id = ?",
+            [result or {}, utcnow(), job.id],
+        )
+        _event(catalog, "job.done", job.id, job.type, job.project_id, job.asset_id, "done", 1.0)
+
+
+def fail_job(catalog: Catalog, job: JobRow, error: str, *, retry: bool = True) -> bool:
+    """Record a failure. Retries with exponential backoff until ``max_attempts``.
+
+    Returns True when the job will be retried, False when it is now ``failed``.
+    """
+    error = " ".join(str(error).split())[:2000] or "unknown error"
+    will_retry = retry and job.attempts < job.max_attempts
+    now = utcnow()
+    with catalog.transaction():
+        if will_retry:
+            delay = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** max(0, job.attempts - 1))
+            catalog.execute(
+                "UPDATE jobs SET status = 'queued', error = ?, claimed_by = NULL, run_after = ?, "
+                "updated_at = ? WHERE id = ?",
+                [error, now + timedelta(seconds=delay), now, job.id],
+            )
+            _event(
+                catalog,
+                "job.retry",
+                job.id,
+                job.type,
+                job.project_id,
+                job.asset_id,
+                "queued",
+                None,
+                error,
+            )
+        else:
+            catalog.execute(
+                "UPDATE jobs SET status = 'failed', error = ?, claimed_by = NULL, updated_at = ? "
+                "WHERE id = ?",
+                [error, now, job.id],
+            )
+            _event(
+                catalog,
+                "job.failed",
+                job.id,
+                job.type,
+                job.project_id,
+                job.asset_id,
+                "failed",
+                None,
+                error,
+            )
+    return will_retry
+
+
+def set_job_progress(catalog: Catalog, job: JobRow, fraction: float) -> None:
+    fraction = max(0.0, min(1.0, float(fraction)))
+    catalog.execute(
+        "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?", [fraction, utcnow(), job.id]
+    )
+    _event(
+        catalog, "job.progress", job.id, job.type, job.project_id, job.asset_id, "running", fraction
+    )
+
+
+def cancel_jobs(catalog: Catalog, *, project_id: str | None = None) -> int:
+    """Cancel queued jobs (of a project)."""
+    where, params = "status = 'queued'", []
+    if project_id is not None:
+        where += " AND project_id = ?"
+        params.append(project_id)
+    rows = catalog.fetchall(
+        f"UPDATE jobs SET status = 'canceled' WHERE {where} RETURNING id", params
+    )
+    return len(rows)
+
+
+# -- listing ------------------------------------------------------------------------------
+def _to_model(row: dict[str, Any]) -> Job:
+    return Job(
+        id=row["id"],
+        project_id=row["project_id"],
+        asset_id=row["asset_id"],
+        type=row["type"],
+        status=row["status"],
+        progress=row["progress"],
+        error=row["error"],
+        created_at=from_catalog(row["created_at"]),
+        updated_at=from_catalog(row["updated_at"]),
+        attempts=row["attempts"],
+    )
+
+
+def get_job(catalog: Catalog, job_id: str) -> Job:
+    jid = parse_uuid(job_id, "job id")
+    row = catalog.fetchdict("SELECT * FROM jobs WHERE id = ?", [jid])
+    if row is None:
+        raise NotFound(f"no job with id {jid}")
+    return _to_model(row)
+
+
+def list_jobs(
+    catalog: Catalog,
+    project_id: str | None = None,
+    *,
+    status: str | None = None,
+    job_type: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> PagedJobs:
+    """Jobs, oldest first, one page at a time."""
+    limit = check_limit(limit)
+    key = decode_cursor("jobs", cursor)
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    if project_id is not None:
+        where.append("project_id = ?")
+        params.append(parse_uuid(project_id, "project id"))
+    if status is not None:
+        if status not in JOB_STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(JOB_STATUSES)}")
+        where.append("status = ?")
+        params.append(status)
+    if job_type is not None:
+        where.append("type = ?")
+        params.append(job_type)
+    if key is not None:
+        if len(key) != 2:
+            raise InvalidInput("cursor is not valid for this listing")
+        where.append("(created_at, id) > (CAST(? AS TIMESTAMP), ?)")
+        params += key
+    rows = catalog.fetchdicts(
+        f"SELECT * FROM jobs WHERE {' AND '.join(where)} ORDER BY created_at, id LIMIT ?",
+        [*params, limit + 1],
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = (
+        encode_cursor("jobs", [rows[-1]["created_at"].isoformat(), rows[-1]["id"]])
+        if more
+        else None
+    )
+    return PagedJobs(items=[_to_model(r) for r in rows], page_info=PageInfo(next_cursor=nxt))
+
+
+def job_counts(catalog: Catalog, project_id: str | None = None) -> dict[str, int]:
+    where, params = ("WHERE project_id = ?", [project_id]) if project_id else ("", [])
+    rows = catalog.fetchall(f"SELECT status, count(*) FROM jobs {where} GROUP BY status", params)
+    return {str(s): int(n) for s, n in rows}
+
+
+# -- running ------------------------------------------------------------------------------
+@dataclass
+class RunReport:
+    done: int = 0
+    failed: int = 0
+    retried: int = 0
+    results: list[ItemResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+
+def _run_compute(handler_type: str, payload: Any) -> Any:
+    return get_handler(handler_type).compute(payload)
+
+
+def run_jobs(
+    catalog: Catalog,
+    project_id: str | None = None,
+    *,
+    types: Iterable[str] | None = None,
+    progress: ProgressCallback | None = None,
+    workers: int | None = None,
+    pool: ProcessPoolExecutor | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> RunReport:
+    """Drain the queue (of a project, of some types): claim, compute, apply, retry.
+
+    Pooled handlers compute in worker processes; everything is written from this process.
+    A job that raises is retried with backoff and, after its last attempt, marked ``failed``
+    with the reason; the run goes on.
+    """
+    reclaim_jobs(catalog)
+    type_list = list(types) if types is not None else None
+    n_workers = workers or catalog.settings.workers
+    report_ = RunReport()
+    own_pool: ProcessPoolExecutor | None = None
+    inflight: dict[Future[Any], tuple[JobRow, JobHandler]] = {}
+    total = (
+        sum(n for s, n in job_counts(catalog, project_id).items() if s in ("queued", "running"))
+        if type_list is None
+        else None
+    )
+    done_count = 0
+
+    def finish(job: JobRow, handler: JobHandler, result: Any, exc: BaseException | None) -> None:
+        nonlocal done_count
+        error = exc
+        if error is None:
+            try:
+                with catalog.transaction():
+                    handler.apply(catalog, job, result)
+                    complete_job(catalog, job, result if isinstance(result, dict) else None)
+            except Exception as apply_exc:
+                error = apply_exc
+        if error is None:
+            report_.done += 1
+            done_count += 1
+            report_.results.append(ItemResult(item=job.type, status="ok", asset_id=job.asset_id))
+            report(progress, Progress("jobs", done_count, total, item=job.type, status="ok"))
+            return
+        reason = _reason(error)
+        if fail_job(catalog, job, reason):
+            report_.retried += 1
+        else:
+            report_.failed += 1
+            done_count += 1
+            report_.results.append(
+                ItemResult(item=job.type, status="failed", reason=reason, asset_id=job.asset_id)
+            )
+            report(
+                progress,
+                Progress("jobs", done_count, total, item=job.type, status="failed", message=reason),
+            )
+
+    try:
+        while True:
+            if should_stop is not None and should_stop():
+                break
+            capacity = max(0, 2 * n_workers - len(inflight))
+            claimed = (
+                claim_jobs(catalog, limit=capacity, project_id=project_id, types=type_list)
+                if capacity
+                else []
+            )
+            for job in claimed:
+                try:
+                    handler = get_handler(job.type)
+                    payload = handler.prepare(catalog, job)
+                except Exception as exc:
+                    finish(job, _NULL_HANDLER, None, exc)
+                    continue
+                if handler.pooled and n_workers > 1:
+                    if pool is None and own_pool is None:
+                        own_pool = ProcessPoolExecutor(max_workers=n_workers)
+                    executor = pool or own_pool
+                    assert executor is not None
+                    inflight[executor.submit(_run_compute, job.type, payload)] = (job, handler)
+                else:
+                    try:
+                        result = handler.compute(payload)
+                    except Exception as exc:
+                        finish(job, handler, None, exc)
+                    else:
+                        finish(job, handler, result, None)
+            if inflight:
+                finished, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    job, handler = inflight.pop(fut)
+                    fut_exc = fut.exception()
+                    finish(job, handler, None if fut_exc else fut.result(), fut_exc)
+                continue
+            if claimed:
+                continue
+            delay = _next_delay(catalog, project_id, type_list)
+            if delay is None:
+                break
+            time.sleep(min(delay, 1.0))
+    finally:
+        if own_pool is not None:
+            own_pool.shutdown(wait=True, cancel_futures=True)
+    return report_
+
+
+def _reason(exc: BaseException) -> str:
+    from kilo.errors import KiloError
+
+    if isinstance(exc, KiloError):
+        return exc.message
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _next_delay(catalog: Catalog, project_id: str | None, types: list[str] | None) -> float | None:
+    """Seconds until the next delayed job is due, or None when nothing is left to run."""
+    where: list[str] = ["status = 'queued'"]
+    params: list[Any] = []
+    if project_id is not None:
+        where.append("project_id = ?")
+        params.append(project_id)
+    if types is not None:
+        if not types:
+            return None
+        where.append(f"type IN ({', '.join('?' for _ in types)})")
+        params += types
+    due = catalog.scalar(f"SELECT min(run_after) FROM jobs WHERE {' AND '.join(where)}", params)
+    if due is None:
+        queued = catalog.scalar(f"SELECT count(*) FROM jobs WHERE {' AND '.join(where)}", params)
+        return 0.0 if queued else None
+    wait_s = (from_catalog(due) - utcnow()).total_seconds()  # type: ignore[operator]
+    return max(0.0, wait_s)
+
+
+class _NullHandler:
+    type = "_null"
+    pooled = False
+
+    def prepare(self, catalog: Catalog, job: JobRow) -> Any:
+        return None
+
+    def compute(self, payload: Any) -> Any:
+        return None
+
+    def apply(self, catalog: Catalog, job: JobRow, result: Any) -> None:
+        return None
+
+
+_NULL_HANDLER = _NullHandler()

@@ -1,0 +1,249 @@
+"""Projects: a shoot (a wedding, a session) and everything ingested into it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from kilo.catalog import Catalog
+from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
+from kilo.errors import InvalidInput, NotFound
+from kilo.models import (
+    CreateProjectRequest,
+    PagedProjects,
+    PageInfo,
+    Project,
+    ProjectStatus,
+    UpdateProjectRequest,
+)
+from kilo.paging import check_limit, decode_cursor, encode_cursor
+
+TITLE_MAX = 500
+DESCRIPTION_MAX = 10_000
+_STATUSES = ("active", "archived", "deleted")
+
+
+def _check_title(title: str | None) -> str:
+    if title is None or not isinstance(title, str) or not title.strip():
+        raise InvalidInput("title must not be empty")
+    title = title.strip()
+    if len(title) > TITLE_MAX:
+        raise InvalidInput(f"title is longer than {TITLE_MAX} characters ({len(title)})")
+    return title
+
+
+def _check_timezone(tz: str | None) -> str | None:
+    if tz is None:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"unknown timezone {tz!r} (use an IANA name like Europe/Paris)"
+        ) from None
+    return tz
+
+
+def _check_description(text: str | None) -> str | None:
+    if text is not None and len(text) > DESCRIPTION_MAX:
+        raise InvalidInput(f"description is longer than {DESCRIPTION_MAX} characters")
+    return text
+
+
+def project_stats(catalog: Catalog, project_id: str, user_id: str | None = None) -> dict[str, int]:
+    """Counts computed from the catalog: assets, picks and rejects (of the user), reviewed."""
+    user_id = user_id or catalog.local_user_id
+    row = catalog.fetchone(
+        """
+        SELECT
+          (SELECT count(*) FROM assets WHERE project_id = $p AND state <> 'pending_upload'),
+          (SELECT count(*) FROM ratings r JOIN assets a ON a.id = r.asset_id
+             WHERE a.project_id = $p AND r.user_id = $u AND r.picked),
+          (SELECT count(*) FROM ratings r JOIN assets a ON a.id = r.asset_id
+             WHERE a.project_id = $p AND r.user_id = $u AND r.rejected),
+          (SELECT count(*) FROM clusters WHERE project_id = $p AND reviewed)
+        """,
+        {"p": project_id, "u": user_id},
+    )
+    assert row is not None
+    return {
+        "assetCount": int(row[0]),
+        "pickedCount": int(row[1]),
+        "rejectedCount": int(row[2]),
+        "clustersReviewed": int(row[3]),
+    }
+
+
+def _to_model(catalog: Catalog, row: dict[str, Any], with_stats: bool = True) -> Project:
+    return Project(
+        id=row["id"],
+        studio_id=row["studio_id"],
+        owner_user_id=row["owner_user_id"],
+        title=row["title"],
+        description=row["description"],
+        shoot_date=row["shoot_date"],
+        timezone=row["timezone"],
+        status=row["status"],
+        stats=project_stats(catalog, row["id"]) if with_stats else {},
+        created_at=from_catalog(row["created_at"]),
+        updated_at=from_catalog(row["updated_at"]),
+    )
+
+
+def create_project(
+    catalog: Catalog,
+    title: str | CreateProjectRequest,
+    *,
+    description: str | None = None,
+    shoot_date: date | None = None,
+    timezone: str | None = None,
+    owner_user_id: str | None = None,
+) -> Project:
+    """Create a project. ``title`` may be a :class:`CreateProjectRequest`."""
+    if isinstance(title, CreateProjectRequest):
+        req = title
+        title, description, shoot_date, timezone = (
+            req.title,
+            req.description,
+            req.shoot_date,
+            req.timezone,
+        )
+    clean_title = _check_title(title)
+    now = utcnow()
+    project_id = new_id()
+    with catalog.transaction():
+        catalog.execute(
+            "INSERT INTO projects (id, owner_user_id, title, description, shoot_date, timezone, "
+            "status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?)",
+            [
+                project_id,
+                owner_user_id or catalog.local_user_id,
+                clean_title,
+                _check_description(description),
+                shoot_date,
+                _check_timezone(timezone),
+                now,
+                now,
+            ],
+        )
+        catalog.emit_event("project.created", project_id=project_id, data={"title": clean_title})
+    return get_project(catalog, project_id)
+
+
+def _row(catalog: Catalog, project_id: str) -> dict[str, Any]:
+    pid = parse_uuid(project_id, "project id")
+    row = catalog.fetchdict("SELECT * FROM projects WHERE id = ?", [pid])
+    if row is None:
+        raise NotFound(f"no project with id {pid}")
+    return row
+
+
+def get_project(catalog: Catalog, project_id: str) -> Project:
+    return _to_model(catalog, _row(catalog, project_id))
+
+
+def resolve_project(catalog: Catalog, id_or_title: str) -> Project:
+    """A project by id, or by exact (case-insensitive) title when that is unambiguous."""
+    try:
+        pid = parse_uuid(id_or_title)
+    except InvalidInput:
+        rows = catalog.fetchall(
+            "SELECT id FROM projects WHERE lower(title) = lower(?) AND status <> 'deleted' "
+            "ORDER BY created_at",
+            [id_or_title.strip()],
+        )
+        if not rows:
+            raise NotFound(f"no project with id or title {id_or_title!r}") from None
+        if len(rows) > 1:
+            raise InvalidInput(
+                f"{len(rows)} projects are titled {id_or_title!r}; use the project id"
+            ) from None
+        return get_project(catalog, rows[0][0])
+    return get_project(catalog, pid)
+
+
+def list_projects(
+    catalog: Catalog,
+    *,
+    cursor: str | None = None,
+    limit: int | None = None,
+    status: ProjectStatus | None = None,
+    include_archived: bool = True,
+) -> PagedProjects:
+    """Projects, newest first, one page at a time."""
+    limit = check_limit(limit)
+    key = decode_cursor("projects", cursor)
+    where = ["status <> 'deleted'"]
+    params: list[Any] = []
+    if status is not None:
+        if status not in _STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(_STATUSES)}")
+        where = ["status = ?"]
+        params.append(status)
+    elif not include_archived:
+        where.append("status = 'active'")
+    if key is not None:
+        if len(key) != 2:
+            raise InvalidInput("cursor is not valid for this listing")
+        where.append("(created_at, id) < (CAST(? AS TIMESTAMP), ?)")
+        params += key
+    rows = catalog.fetchdicts(
+        f"SELECT * FROM projects WHERE {' AND '.join(where)} "
+        "ORDER BY created_at DESC, id DESC LIMIT ?",
+        [*params, limit + 1],
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = (
+        encode_cursor("projects", [rows[-1]["created_at"].isoformat(), rows[-1]["id"]])
+        if more
+        else None
+    )
+    return PagedProjects(
+        items=[_to_model(catalog, r) for r in rows], page_info=PageInfo(next_cursor=next_cursor)
+    )
+
+
+_UNSET: Any = object()
+
+
+def update_project(
+    catalog: Catalog,
+    project_id: str,
+    changes: UpdateProjectRequest | None = None,
+    **fields: Any,
+) -> Project:
+    """Change title, description, shootDate, timezone or status. Only given fields change."""
+    if changes is None:
+        changes = UpdateProjectRequest.model_validate(fields)
+    given = changes.model_dump(exclude_unset=True)
+    row = _row(catalog, project_id)
+    sets: dict[str, Any] = {}
+    if "title" in given:
+        sets["title"] = _check_title(given["title"])
+    if "description" in given:
+        sets["description"] = _check_description(given["description"])
+    if "shoot_date" in given:
+        sets["shoot_date"] = given["shoot_date"]
+    if "timezone" in given:
+        sets["timezone"] = _check_timezone(given["timezone"])
+    if "status" in given:
+        if given["status"] not in _STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(_STATUSES)}")
+        sets["status"] = given["status"]
+    if not sets:
+        return _to_model(catalog, row)
+    sets["updated_at"] = utcnow()
+    assignments = ", ".join(f"{col} = ?" for col in sets)
+    with catalog.transaction():
+        catalog.execute(
+            f"UPDATE projects SET {assignments} WHERE id = ?", [*sets.values(), row["id"]]
+        )
+        catalog.emit_event("project.updated", project_id=row["id"], data={"fields": sorted(given)})
+    return get_project(catalog, row["id"])
+
+
+def archive_project(catalog: Catalog, project_id: str) -> Project:
+    return update_project(catalog, project_id, UpdateProjectRequest(status="archived"))

@@ -1,0 +1,90 @@
+"""All of kilo's settings in one pydantic object.
+
+Every value can come from the environment (``KILO_*``) or be passed in code. ``KILO_HOME``
+moves all state: the catalog, the default store (thumbnails, previews, copies, exports) and
+the search indexes live below it.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CATALOG_FILENAME = "catalog.duckdb"
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir("kilo", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """kilo's settings. Environment variables use the ``KILO_`` prefix (``KILO_HOME``...)."""
+
+    model_config = SettingsConfigDict(env_prefix="KILO_", extra="ignore", frozen=True)
+
+    home: Path = Field(default_factory=_default_home, description="Library folder.")
+    store: str | None = Field(
+        default=None,
+        description="fsspec URL of the store (default: HOME/store); s3://bucket/prefix works.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="Endpoint of an S3-compatible service (MinIO, moto, R2...)."
+    )
+    s3_region: str | None = None
+    workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1, le=64)
+    thumbnail_px: int = Field(default=512, ge=64, le=2048)
+    preview_px: int = Field(default=2048, ge=256, le=8192)
+    job_max_attempts: int = Field(default=3, ge=1, le=20)
+    clip_model: str = Field(default="ViT-B-32", description="open_clip architecture name.")
+    clip_pretrained: str | None = Field(
+        default="laion2b_s34b_b79k",
+        description="open_clip pretrained tag (downloaded once into its cache when online).",
+    )
+    clip_checkpoint: Path | None = Field(
+        default=None, description="Local open_clip checkpoint file; wins over the pretrained tag."
+    )
+    clip_enabled: bool = Field(default=True, description="Set false to never load CLIP.")
+    user_email: str = Field(default="local@kilo.localhost", description="The CLI's local user.")
+    secret_key: str | None = Field(
+        default=None, description="Signing key for API tokens (default: one kept in HOME)."
+    )
+
+    @field_validator("home", mode="before")
+    @classmethod
+    def _expand_home(cls, value: Any) -> Any:
+        if isinstance(value, str | Path):
+            return Path(value).expanduser()
+        return value
+
+    @cached_property
+    def catalog_path(self) -> Path:
+        return self.home / CATALOG_FILENAME
+
+    @cached_property
+    def store_url(self) -> str:
+        if self.store:
+            return self.store.rstrip("/")
+        return str((self.home / "store").absolute())
+
+    def storage_options(self, url: str) -> dict[str, Any]:
+        """fsspec options for ``url`` (S3 endpoint and region from the settings or env)."""
+        if url.startswith(("s3://", "s3a://")):
+            client_kwargs: dict[str, Any] = {}
+            endpoint = self.s3_endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+            if endpoint:
+                client_kwargs["endpoint_url"] = endpoint
+            if self.s3_region:
+                client_kwargs["region_name"] = self.s3_region
+            return {"client_kwargs": client_kwargs} if client_kwargs else {}
+        return {}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with explicit overrides (``None`` values are ignored)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
