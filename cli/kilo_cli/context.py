@@ -36,6 +36,13 @@ class State:
             self._catalog = open_catalog(self.settings)
         return self._catalog
 
+    def reset(self, *, home: Path | None, store: str | None) -> None:
+        """Start an invocation afresh (the CLI can run several times in one process)."""
+        self.close()
+        self.home, self.store = home, store
+        self._settings = None
+        self.extra.clear()
+
     def close(self) -> None:
         if self._catalog is not None:
             self._catalog.close()

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import importlib
 import os
-import pkgutil
 import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from kilo_cli import commands
@@ -26,7 +24,7 @@ app = typer.Typer(
     name="kilo",
     help="kilo: an AI-first photography toolkit. Ingest, cull, search, edit and deliver.",
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -35,9 +33,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from importlib.metadata import version
+        from kilo import __version__
 
-        typer.echo(f"kilo {version('kilo')}")
+        typer.echo(f"kilo {__version__}")
         raise typer.Exit()
 
 
@@ -66,15 +64,15 @@ def root(
     ] = False,
 ) -> None:
     """kilo: an AI-first photography toolkit."""
-    STATE.home = home
-    STATE.store = store
+    STATE.reset(home=home, store=store)
 
 
 def _load_commands() -> None:
     modules = []
-    for info in pkgutil.iter_modules(commands.__path__):
-        if not info.name.startswith("_"):
-            modules.append(importlib.import_module(f"kilo_cli.commands.{info.name}"))
+    for folder in commands.__path__:
+        for entry in sorted(os.listdir(folder)):
+            if entry.endswith(".py") and not entry.startswith("_"):
+                modules.append(importlib.import_module(f"kilo_cli.commands.{entry[:-3]}"))
     modules.sort(key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
     for module in modules:
         module.register(app)
@@ -106,19 +104,23 @@ def main(argv: list[str] | None = None) -> int:
 
         err.print(f"[red]error:[/red] {exc.message}", highlight=False, markup=True)
         code = exit_code_for(exc)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
-    except click.exceptions.Abort:
-        code = EXIT_INTERRUPTED
-    except click.ClickException as exc:
-        exc.show()
-        code = EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code
-    except KeyboardInterrupt:
+    except (typer.Abort, KeyboardInterrupt):
         code = EXIT_INTERRUPTED
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         code = EXIT_OK
+    except Exception as exc:
+        # Typer's own (vendored click) usage errors: they know how to show themselves.
+        show = getattr(exc, "show", None)
+        if show is None or not hasattr(exc, "exit_code"):
+            raise
+        show()
+        code = (
+            EXIT_USAGE if "Usage" in type(exc).__name__ or exc.exit_code == 2 else (exc.exit_code)
+        )
     finally:
         STATE.close()
     if code and argv is None:

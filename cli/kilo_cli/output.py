@@ -7,18 +7,40 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print JSON on stdout (the API's field names).")
 ]
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+_consoles: dict[str, Console] = {}
+
+
+def __getattr__(name: str) -> Any:
+    """``out`` and ``err``: rich consoles for stdout and stderr, made on first use (importing
+    rich costs more than the rest of ``kilo --help``)."""
+    if name in ("out", "err"):
+        if name not in _consoles:
+            from rich.console import Console
+
+            _consoles[name] = Console(stderr=name == "err", soft_wrap=True)
+        return _consoles[name]
+    raise AttributeError(name)
+
+
+def _out() -> Console:
+    console: Console = __getattr__("out")
+    return console
+
+
+def _err() -> Console:
+    console: Console = __getattr__("err")
+    return console
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -47,28 +69,30 @@ def print_table(
     title: str | None = None,
     empty: str = "nothing to show",
 ) -> None:
+    from rich.table import Table
+
     if not rows:
-        err.print(f"[dim]{empty}[/dim]")
+        _err().print(f"[dim]{empty}[/dim]")
         return
     table = Table(title=title, header_style="bold", show_lines=False)
     for col in columns:
         table.add_column(col, overflow="fold")
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
-    out.print(table)
+    _out().print(table)
 
 
 def print_record(pairs: Sequence[tuple[str, Any]]) -> None:
     """A single record as aligned ``key  value`` lines."""
     width = max((len(k) for k, _ in pairs), default=0)
     for key, value in pairs:
-        out.print(
+        _out().print(
             f"[bold]{key.ljust(width)}[/bold]  {'' if value is None else value}", highlight=False
         )
 
 
 def message(text: str) -> None:
-    err.print(text, highlight=False)
+    _err().print(text, highlight=False)
 
 
 def emit(obj: Any, as_json: bool, human: Callable[[], None]) -> None:
@@ -91,6 +115,7 @@ def progress_bar(description: str, *, enabled: bool = True) -> Iterator[Callable
         TimeRemainingColumn,
     )
 
+    err = _err()
     if not enabled or not err.is_terminal:
         yield lambda _snapshot: None
         return

@@ -8,7 +8,7 @@ are additions the schema allows; nothing the schema requires is left out.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
 from pydantic.alias_generators import to_camel
@@ -37,8 +37,13 @@ class KiloModel(BaseModel):
         return data
 
     def dump(self) -> dict[str, Any]:
-        """The contract's JSON object (camelCase, ISO dates)."""
-        return self.model_dump(mode="json", by_alias=True)
+        """The contract's JSON object (camelCase, ISO dates).
+
+        Requests dump only the fields that were given: an update that clears a field says
+        ``null``, one that leaves it alone omits it.
+        """
+        is_request = type(self).__name__.endswith("Request")
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=is_request)
 
 
 class Error(KiloModel):
@@ -255,6 +260,7 @@ class ClusterAsset(KiloModel):
     rank: int = Field(ge=1)
     role: ClusterRole | None = None
     signals: dict[str, Any] = Field(default_factory=dict)
+    _omit_when_none = frozenset({"role"})
 
 
 class Cluster(KiloModel):
@@ -494,6 +500,8 @@ class PagedJobs(KiloModel):
     page_info: PageInfo
 
 
+_M = TypeVar("_M", bound=KiloModel)
+
 #: contract schema name -> model, for the spec-validation test and the API adapter.
 SCHEMA_MODELS: dict[str, type[KiloModel]] = {
     cls.__name__: cls
@@ -507,3 +515,19 @@ SCHEMA_MODELS: dict[str, type[KiloModel]] = {
         "FinalizeUploadItem",
     }
 }
+
+
+def parse_request(model: type[_M], data: Any) -> _M:
+    """Validate input ``data`` as ``model``; errors become one-line :class:`InvalidInput`."""
+    from pydantic import ValidationError
+
+    from kilo.errors import InvalidInput
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        parts = []
+        for e in exc.errors()[:3]:
+            where = ".".join(str(p) for p in e.get("loc", ())) or model.__name__
+            parts.append(f"{where}: {e.get('msg', 'invalid')}")
+        raise InvalidInput("; ".join(parts), details={"errors": exc.error_count()}) from None

@@ -15,6 +15,7 @@ from kilo.models import (
     Project,
     ProjectStatus,
     UpdateProjectRequest,
+    parse_request,
 )
 from kilo.paging import check_limit, decode_cursor, encode_cursor
 
@@ -217,7 +218,7 @@ def update_project(
 ) -> Project:
     """Change title, description, shootDate, timezone or status. Only given fields change."""
     if changes is None:
-        changes = UpdateProjectRequest.model_validate(fields)
+        changes = parse_request(UpdateProjectRequest, fields)
     given = changes.model_dump(exclude_unset=True)
     row = _row(catalog, project_id)
     sets: dict[str, Any] = {}

@@ -36,13 +36,13 @@ def _migrations() -> list[tuple[int, str, str]]:
         if match:
             found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
     found.sort()
-    for expected, (version, name, _) in enumerate(found, start=1):
-        if version != expected:
-            raise CatalogError(f"migration {name} is out of sequence (expected {expected:04d})")
+    versions = [v for v, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise CatalogError("two bundled migrations share a number")
     return found
 
 
-SCHEMA_VERSION = len(_migrations())
+SCHEMA_VERSION = max((v for v, _, _ in _migrations()), default=0)
 
 
 def _lock_message(exc: Exception, path: Path) -> str:

@@ -1,0 +1,1 @@
+"""Test support modules (servers, model fixtures), imported as ``support.<name>``."""

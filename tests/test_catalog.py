@@ -1,0 +1,166 @@
+"""The catalog file: migrations on open, one writer, clear errors, nothing lost on failure."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from kilo.catalog import SCHEMA_VERSION, Catalog, open_catalog
+from kilo.errors import CatalogError, CatalogLocked
+from kilo.projects import create_project, list_projects
+from kilo.settings import Settings
+
+
+def test_new_catalog_is_migrated_to_the_current_version(catalog: Catalog) -> None:
+    assert catalog.schema_version() == SCHEMA_VERSION
+    tables = {r[0] for r in catalog.fetchall("SELECT table_name FROM information_schema.tables")}
+    for table in (
+        "projects",
+        "assets",
+        "asset_files",
+        "ratings",
+        "clusters",
+        "cluster_members",
+        "signals",
+        "embeddings",
+        "perceptual_hashes",
+        "edit_versions",
+        "style_profiles",
+        "galleries",
+        "gallery_assets",
+        "favorites",
+        "comments",
+        "exports",
+        "jobs",
+        "events",
+        "smart_collections",
+        "idempotency_keys",
+        "users",
+        "login_challenges",
+        "refresh_tokens",
+        "quarantine",
+        "source_files",
+    ):
+        assert table in tables
+    assert catalog.local_user_id
+
+
+def test_reopening_keeps_data_and_the_local_user(settings: Settings) -> None:
+    with open_catalog(settings) as cat:
+        created = create_project(cat, "Kept")
+        user = cat.local_user_id
+    with open_catalog(settings) as cat:
+        assert cat.local_user_id == user
+        assert [p.id for p in list_projects(cat).items] == [created.id]
+        applied = cat.fetchall("SELECT version FROM schema_version ORDER BY version")
+        assert [v for (v,) in applied][-1] == SCHEMA_VERSION
+
+
+def test_a_file_that_is_not_duckdb_is_refused_and_left_alone(settings: Settings) -> None:
+    settings.home.mkdir(parents=True)
+    junk = b"this is not a database\n" * 100
+    settings.catalog_path.write_bytes(junk)
+    with pytest.raises(CatalogError) as info:
+        open_catalog(settings)
+    assert "\n" not in info.value.message
+    assert settings.catalog_path.read_bytes() == junk
+
+
+def test_a_newer_schema_is_refused_and_left_alone(settings: Settings) -> None:
+    with open_catalog(settings) as cat:
+        create_project(cat, "From the future")
+        cat.execute(
+            "INSERT INTO schema_version VALUES (?, 'future.sql', now())", [SCHEMA_VERSION + 50]
+        )
+    before = settings.catalog_path.read_bytes()
+    with pytest.raises(CatalogError, match="newer"):
+        open_catalog(settings)
+    assert settings.catalog_path.read_bytes() == before
+
+
+def test_a_directory_in_place_of_the_catalog_is_refused(settings: Settings) -> None:
+    settings.catalog_path.mkdir(parents=True)
+    with pytest.raises(CatalogError, match="directory"):
+        open_catalog(settings)
+
+
+def test_a_second_process_gets_a_one_line_lock_error(settings: Settings) -> None:
+    holder = open_catalog(settings)
+    try:
+        code = textwrap.dedent(
+            f"""
+            from kilo.catalog import open_catalog
+            from kilo.errors import CatalogLocked
+            from kilo.settings import load_settings
+            try:
+                open_catalog(load_settings(home={str(settings.home)!r}))
+            except CatalogLocked as exc:
+                print("LOCKED", exc.message)
+            """
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        )
+        assert out.returncode == 0, out.stderr
+        line = out.stdout.strip()
+        assert line.startswith("LOCKED"), out.stdout + out.stderr
+        assert "locked by another kilo process" in line
+        assert len(line.splitlines()) == 1
+    finally:
+        holder.close()
+
+
+def test_catalog_locked_is_a_catalog_error() -> None:
+    assert issubclass(CatalogLocked, CatalogError)
+
+
+def test_transaction_rolls_back_everything_on_error(catalog: Catalog) -> None:
+    with pytest.raises(RuntimeError), catalog.transaction():
+        create_project(catalog, "Rolled back")
+        raise RuntimeError("boom")
+    assert list_projects(catalog).items == []
+
+
+def test_nested_transactions_join_the_outer_one(catalog: Catalog) -> None:
+    with pytest.raises(RuntimeError), catalog.transaction():
+        with catalog.transaction():
+            create_project(catalog, "Inner")
+        raise RuntimeError("outer fails")
+    assert list_projects(catalog).items == []
+
+
+def test_events_have_monotonic_ids(catalog: Catalog) -> None:
+    ids = [catalog.emit_event("test.tick", data={"n": n}) for n in range(20)]
+    assert ids == sorted(ids) and len(set(ids)) == 20
+
+
+def test_read_only_open_sees_data(settings: Settings) -> None:
+    with open_catalog(settings) as cat:
+        create_project(cat, "Readable")
+    with open_catalog(settings, read_only=True) as cat:
+        assert [p.title for p in list_projects(cat).items] == ["Readable"]
+
+
+def test_catalog_is_a_real_duckdb_file(settings: Settings) -> None:
+    with open_catalog(settings) as cat:
+        create_project(cat, "On disk")
+    con = duckdb.connect(str(settings.catalog_path), read_only=True)
+    try:
+        assert con.execute("SELECT title FROM projects").fetchall() == [("On disk",)]
+    finally:
+        con.close()
+
+
+def test_kilo_home_moves_all_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kilo.settings import load_settings
+
+    monkeypatch.setenv("KILO_HOME", str(tmp_path / "elsewhere"))
+    monkeypatch.delenv("KILO_STORE", raising=False)
+    s = load_settings()
+    assert s.catalog_path == tmp_path / "elsewhere" / "catalog.duckdb"
+    assert s.store_url == str(tmp_path / "elsewhere" / "store")

@@ -1,0 +1,149 @@
+"""The CLI: JSON on stdout, messages on stderr, exit codes from the error tree, help for all."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+from kilo_cli.main import app, main
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_project_create_json_prints_the_project(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "project", "create", "Smith wedding", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert uuid.UUID(data["id"]) and data["title"] == "Smith wedding"
+    code, out, _ = run(capsys, "project", "list", "--json")
+    assert [p["id"] for p in json.loads(out)] == [data["id"]]
+
+
+def test_messages_go_to_stderr_and_data_to_stdout(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "project", "create", "Quiet")
+    assert code == 0
+    assert "created project" in err and "created project" not in out
+    assert "Quiet" in out
+
+
+def test_show_golden(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(
+        capsys,
+        "project",
+        "create",
+        "Golden shoot",
+        "--description",
+        "Barn",
+        "--shoot-date",
+        "2026-06-20",
+        "--timezone",
+        "Europe/Paris",
+    )
+    code, out, _ = run(capsys, "project", "show", "golden shoot")
+    assert code == 0
+    normalised = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "<uuid>", out)
+    normalised = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", "<time>", normalised)
+    expected = (GOLDEN / "project_show.txt").read_text()
+    assert normalised == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["project", "show", str(uuid.UUID(int=7))], 2, "no project"),
+        (["project", "show", "not-there"], 2, "no project"),
+        (["project", "list", "--limit", "0"], 2, "limit"),
+        (["project", "list", "--limit", "201"], 2, "limit"),
+        (["project", "list", "--cursor", "garbage!"], 2, "cursor"),
+        (["project", "create", ""], 2, "title"),
+        (["project", "create", "x" * 501], 2, "title"),
+        (["project", "create", "T", "--shoot-date", "20-06-2026"], 2, "YYYY-MM-DD"),
+        (["project", "nope"], 2, "No such command"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_2(
+    home: Path, capsys: pytest.CaptureFixture[str], args: list[str], code: int, needle: str
+) -> None:
+    got, out, err = run(capsys, *args)
+    assert got == code
+    assert needle in err
+    assert out == ""
+    assert "Traceback" not in err
+
+
+def test_catalog_errors_exit_1_without_losing_the_file(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home.mkdir(parents=True)
+    (home / "catalog.duckdb").write_bytes(b"not a database")
+    code, _, err = run(capsys, "project", "list")
+    assert code == 1
+    assert "catalog" in err and "Traceback" not in err
+    assert (home / "catalog.duckdb").read_bytes() == b"not a database"
+
+
+def _commands(group: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    found = []
+    ctx = typer.Context(group)
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        assert cmd is not None
+        found.append((f"{prefix}{name}", cmd))
+        if hasattr(cmd, "list_commands"):
+            found += _commands(cmd, f"{prefix}{name} ")
+    return found
+
+
+def test_every_command_has_help() -> None:
+    root = typer.main.get_command(app)
+    assert hasattr(root, "list_commands")
+    commands = _commands(root)
+    assert commands
+    lacking = [name for name, cmd in commands if not (cmd.help or cmd.short_help or "").strip()]
+    assert not lacking, f"commands without help: {lacking}"
+    for name, cmd in commands:
+        for param in cmd.params:
+            if param.param_type_name == "option" and not getattr(param, "hidden", False):
+                assert (param.help or "").strip(), f"kilo {name} {param.opts[0]} lacks help"
+
+
+def test_console_script_version_and_help(home: Path) -> None:
+    exe = Path(sys.executable).with_name("kilo")
+    env = {**os.environ, "KILO_HOME": str(home)}
+    out = subprocess.run(
+        [str(exe), "--version"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert out.returncode == 0 and out.stdout.startswith("kilo ")
+    helped = subprocess.run(
+        [str(exe), "--help"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert helped.returncode == 0 and "project" in helped.stdout
+
+
+def test_closed_pipe_exits_quietly(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    exe = Path(sys.executable).with_name("kilo")
+    env = {**os.environ, "KILO_HOME": str(home)}
+    for i in range(60):
+        assert run(capsys, "project", "create", f"P{i}")[0] == 0
+    shell = f"'{exe}' project list --json --limit 200 | head -c 10"
+    out = subprocess.run(shell, shell=True, capture_output=True, text=True, env=env, timeout=60)
+    assert "Traceback" not in out.stderr

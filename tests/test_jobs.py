@@ -1,0 +1,121 @@
+"""The job queue: claim, compute in worker processes, apply, retry with backoff, reclaim."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import kilo.jobs as jobs
+from kilo.catalog import Catalog
+from kilo.errors import InvalidInput, NotFound
+from kilo.models import Project
+from support.jobhandlers import SQUARE  # noqa: F401  (registers test.square)
+
+
+@pytest.fixture(autouse=True)
+def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jobs, "BACKOFF_BASE_S", 0.01)
+
+
+def _squares(catalog: Catalog) -> dict[int, int]:
+    rows = catalog.fetchall("SELECT key, value FROM meta WHERE key LIKE 'square:%'")
+    return {int(k.split(":")[1]): int(v) for k, v in rows}
+
+
+def test_run_jobs_computes_in_worker_processes(catalog: Catalog, project: Project) -> None:
+    for n in range(12):
+        jobs.enqueue(catalog, "test.square", project_id=project.id, payload={"n": n})
+    report = jobs.run_jobs(catalog, project.id, workers=2)
+    assert (report.done, report.failed) == (12, 0)
+    assert _squares(catalog) == {n: n * n for n in range(12)}
+    pids = {r[0] for r in catalog.fetchall("SELECT result->>'pid' FROM jobs")}
+    assert str(os.getpid()) not in pids
+    assert jobs.job_counts(catalog, project.id) == {"done": 12}
+
+
+def test_flaky_job_is_retried_then_succeeds(catalog: Catalog, project: Project) -> None:
+    jid = jobs.enqueue(
+        catalog,
+        "test.square",
+        project_id=project.id,
+        payload={"n": 3, "fail_until": 2},
+        max_attempts=3,
+    )
+    report = jobs.run_jobs(catalog, project.id, workers=1)
+    assert (report.done, report.failed, report.retried) == (1, 0, 2)
+    job = jobs.get_job(catalog, jid)
+    assert job.status == "done" and job.attempts == 3 and job.error is None
+
+
+def test_failing_job_ends_failed_with_the_reason(catalog: Catalog, project: Project) -> None:
+    bad = jobs.enqueue(
+        catalog,
+        "test.square",
+        project_id=project.id,
+        payload={"n": 4, "always_fail": True},
+        max_attempts=2,
+    )
+    good = jobs.enqueue(catalog, "test.square", project_id=project.id, payload={"n": 5})
+    report = jobs.run_jobs(catalog, project.id, workers=2)
+    assert (report.done, report.failed) == (1, 1)
+    failed = jobs.get_job(catalog, bad)
+    assert failed.status == "failed" and failed.attempts == 2
+    assert failed.error == "ValueError: cannot square 4"
+    assert jobs.get_job(catalog, good).status == "done"
+    assert [r.status for r in report.results].count("failed") == 1
+
+
+def test_every_state_change_is_an_event(catalog: Catalog, project: Project) -> None:
+    jid = jobs.enqueue(catalog, "test.square", project_id=project.id, payload={"n": 2})
+    jobs.run_jobs(catalog, project.id, workers=1)
+    rows = catalog.fetchall(
+        "SELECT id, type, data->>'status' FROM events WHERE job_id = ? ORDER BY id", [jid]
+    )
+    assert [(t, s) for _, t, s in rows] == [
+        ("job.queued", "queued"),
+        ("job.progress", "running"),
+        ("job.done", "done"),
+    ]
+
+
+def test_jobs_left_running_by_a_dead_process_are_reclaimed(
+    catalog: Catalog, project: Project
+) -> None:
+    jid = jobs.enqueue(catalog, "test.square", project_id=project.id, payload={"n": 9})
+    catalog.execute(
+        "UPDATE jobs SET status = 'running', claimed_by = 'elsewhere:1' WHERE id = ?", [jid]
+    )
+    report = jobs.run_jobs(catalog, project.id, workers=1)
+    assert report.done == 1 and _squares(catalog) == {9: 81}
+
+
+def test_dedupe_key_reuses_a_pending_job(catalog: Catalog, project: Project) -> None:
+    a = jobs.enqueue(catalog, "test.square", payload={"n": 1}, dedupe_key="sq:1")
+    b = jobs.enqueue(catalog, "test.square", payload={"n": 1}, dedupe_key="sq:1")
+    assert a == b
+
+
+def test_list_jobs_pages_and_filters(catalog: Catalog, project: Project) -> None:
+    ids = [
+        jobs.enqueue(catalog, "test.square", project_id=project.id, payload={"n": n})
+        for n in range(5)
+    ]
+    page = jobs.list_jobs(catalog, project.id, limit=2)
+    seen = [j.id for j in page.items]
+    while page.page_info.next_cursor:
+        page = jobs.list_jobs(catalog, project.id, limit=2, cursor=page.page_info.next_cursor)
+        seen += [j.id for j in page.items]
+    assert seen == ids
+    assert jobs.list_jobs(catalog, project.id, status="done").items == []
+    with pytest.raises(InvalidInput):
+        jobs.list_jobs(catalog, project.id, status="sleeping")
+    with pytest.raises(NotFound):
+        jobs.get_job(catalog, "00000000-0000-0000-0000-000000000000")
+
+
+def test_unknown_job_type_fails_the_job_not_the_run(catalog: Catalog, project: Project) -> None:
+    jid = jobs.enqueue(catalog, "no.such.type", project_id=project.id, max_attempts=1)
+    report = jobs.run_jobs(catalog, project.id, workers=1)
+    assert report.failed == 1
+    assert "unknown job type" in (jobs.get_job(catalog, jid).error or "")

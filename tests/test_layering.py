@@ -1,0 +1,73 @@
+"""The core library never imports the front ends, never prints and never exits."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "kilo"
+FRONT_ENDS = {
+    "typer",
+    "rich",
+    "click",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "sse_starlette",
+    "textual",
+    "textual_image",
+    "kilo_cli",
+}
+#: the HTTP adapter is a front end too; it may import fastapi and friends.
+ADAPTERS = {SRC / "api"}
+
+
+def _core_files() -> list[Path]:
+    return [p for p in SRC.rglob("*.py") if not any(a in p.parents for a in ADAPTERS)]
+
+
+def _imports(tree: ast.AST) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("path", _core_files(), ids=lambda p: str(p.relative_to(SRC)))
+def test_core_module_stays_a_library(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    bad = _imports(tree) & FRONT_ENDS
+    assert not bad, f"{path.name} imports front-end packages {sorted(bad)}"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            assert node.func.id not in {"print", "exit", "quit", "input"}, (
+                f"{path.name}:{node.lineno} calls {node.func.id}()"
+            )
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            target = ast.unparse(node.func)
+            assert target not in {"sys.exit", "os._exit"}, f"{path.name}:{node.lineno} exits"
+
+
+def test_cli_help_does_not_import_torch() -> None:
+    code = (
+        "import sys, kilo_cli.main as m\n"
+        "heavy = sorted(x for x in ('torch', 'open_clip', 'cv2', 'hnswlib', 'weasyprint',"
+        " 'rawpy', 'textual', 'scipy') if x in sys.modules)\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "", f"kilo --help imports {out.stdout.strip()}"
+
+
+def test_import_kilo_is_light() -> None:
+    code = "import sys, kilo\nprint('torch' in sys.modules, 'duckdb' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split()[0] == "False"
