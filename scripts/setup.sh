@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up kilo for development on a fresh Debian machine: system packages (when root), a
+# virtualenv in .venv, and the project with its extras in ONE pip call (a second call can pull
+# a botocore that breaks s3fs's pin). torch comes from this machine's disk (see DEVELOPERS.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# poppler-utils: pdftoppm for contact-sheet checks; imagemagick: the export benchmark's
+# baseline; libharfbuzz-subset0: WeasyPrint's font subsetting (about 10x faster PDFs);
+# fonts-dejavu-core: a font for watermarks and PDFs.
+APT_PACKAGES=(poppler-utils imagemagick libharfbuzz-subset0 fonts-dejavu-core)
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    missing=()
+    for pkg in "${APT_PACKAGES[@]}"; do
+        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        echo "setup: installing Debian packages: ${missing[*]}" >&2
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}" >/dev/null
+    fi
+fi
+
+PYTHON="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    -e '.[dev,server]' torch==2.14.1 torchvision==0.29.1
+echo "setup: ready (.venv/bin/kilo)" >&2
