@@ -39,8 +39,9 @@ def render() -> str:
         "",
     ]
     for path, cmd in _walk(root, ["kilo"]):
-        ctx = typer.Context(cmd, info_name=" ".join(path), terminal_width=100,
-                            max_content_width=100)
+        ctx = typer.Context(
+            cmd, info_name=" ".join(path), terminal_width=100, max_content_width=100
+        )
         text = cmd.get_help(ctx).rstrip()
         parts += [f"## `{' '.join(path)}`", "", "```text", text, "```", ""]
     return "\n".join(parts)

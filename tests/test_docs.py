@@ -12,8 +12,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_cli_reference_is_current() -> None:
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_cli_reference.py"),
-                          "--check"], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_cli_reference.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, (
         "docs/cli.md is stale: run .venv/bin/python scripts/gen_cli_reference.py"
     )
@@ -24,7 +28,7 @@ def test_ci_runs_the_readme_test_command() -> None:
     match = re.search(r"<!-- test-command -->\n```bash\n(.+)\n```", readme)
     assert match, "README lacks the marked test command"
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "<!-- test-command -->" in ci and "bash -c \"$test_cmd\"" in ci
+    assert "<!-- test-command -->" in ci and 'bash -c "$test_cmd"' in ci
 
 
 def test_readme_starts_with_the_two_commands() -> None:
@@ -40,8 +44,12 @@ def test_architecture_page_lists_every_table() -> None:
 
     cat = open_catalog(load_settings(), memory=True)
     try:
-        tables = {r[0] for r in cat.fetchall(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")}
+        tables = {
+            r[0]
+            for r in cat.fetchall(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            )
+        }
     finally:
         cat.close()
     page = (ROOT / "docs" / "architecture.md").read_text()
