@@ -8,4 +8,4 @@ kilo=.venv/bin/kilo
 
 $kilo ingest examples/photos --project demo --create
 $kilo clusters list demo
-$kilo export demo --preset contact_sheet_pdf --all --dest out/
+$kilo export demo --preset contact_sheet_pdf --dest out/

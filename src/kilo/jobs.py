@@ -17,20 +17,24 @@ dead process, and :func:`reclaim_jobs` puts it back in the queue.
 from __future__ import annotations
 
 import importlib
+import json
+import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from kilo.catalog import Catalog
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import InvalidInput, NotFound
 from kilo.models import Job, JobStatus, PagedJobs, PageInfo
 from kilo.paging import check_limit, decode_cursor, encode_cursor
-from kilo.progress import ItemResult, Progress, ProgressCallback, report
+from kilo.progress import ItemResult, ItemStatus, Progress, ProgressCallback, report
+
+_T = TypeVar("_T")
 
 JOB_STATUSES: tuple[JobStatus, ...] = ("queued", "running", "done", "failed", "canceled")
 BACKOFF_BASE_S = 0.5
@@ -133,13 +137,93 @@ def enqueue(
 
 
 def enqueue_many(catalog: Catalog, jobs: Iterable[dict[str, Any]]) -> list[str]:
-    """Queue many jobs in one transaction (each dict: the keyword arguments of enqueue)."""
+    """Queue many jobs in one transaction with multi-row inserts.
+
+    Each dict holds the keyword arguments of :func:`enqueue` plus ``job_type``. Jobs with a
+    ``dedupe_key`` that is already queued or running reuse that job.
+    """
+    specs = [dict(spec) for spec in jobs]
+    if not specs:
+        return []
+    keys = [s["dedupe_key"] for s in specs if s.get("dedupe_key")]
+    existing: dict[str, str] = {}
+    if keys:
+        marks = ", ".join("?" for _ in keys)
+        existing = {
+            str(k): str(i)
+            for i, k in catalog.fetchall(
+                f"SELECT id, dedupe_key FROM jobs WHERE dedupe_key IN ({marks}) "
+                "AND status IN ('queued', 'running')",
+                keys,
+            )
+        }
+    now = utcnow()
+    default_attempts = catalog.settings.job_max_attempts
     ids: list[str] = []
+    rows: list[list[Any]] = []
+    events: list[dict[str, Any]] = []
+    for spec in specs:
+        key = spec.get("dedupe_key")
+        if key and key in existing:
+            ids.append(existing[key])
+            continue
+        job_id = new_id()
+        if key:
+            existing[key] = job_id
+        ids.append(job_id)
+        job_type = spec["job_type"]
+        project_id, asset_id = spec.get("project_id"), spec.get("asset_id")
+        rows.append([
+            job_id, project_id, asset_id, job_type,
+            spec.get("max_attempts") or default_attempts, spec.get("priority", 100),
+            _dump(spec.get("payload") or {}), key, now, now,
+        ])  # fmt: skip
+        events.append(_event_row("job.queued", job_id, job_type, project_id, asset_id,
+                                 "queued", 0.0))  # fmt: skip
     with catalog.transaction():
-        for spec in jobs:
-            spec = dict(spec)
-            ids.append(enqueue(catalog, spec.pop("job_type"), **spec))
+        for chunk in _chunks(rows, 500):
+            marks = ", ".join("(?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?)" for _ in chunk)
+            catalog.execute(
+                "INSERT INTO jobs (id, project_id, asset_id, type, status, attempts, "
+                "max_attempts, priority, payload, dedupe_key, created_at, updated_at) "
+                f"VALUES {marks}",
+                [v for row in chunk for v in row],
+            )
+        for chunk_e in _chunks(events, 500):
+            catalog.emit_events(chunk_e)
     return ids
+
+
+def _chunks(items: list[_T], size: int) -> Iterator[list[_T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, default=str, separators=(",", ":"))
+
+
+def _event_row(
+    kind: str,
+    job_id: str,
+    job_type: str,
+    project_id: str | None,
+    asset_id: str | None,
+    status: str,
+    progress: float | None,
+    error: str | None = None,
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "jobId": job_id,
+        "assetId": asset_id,
+        "progress": progress,
+        "status": status,
+        "type": job_type,
+    }
+    if error:
+        data["error"] = error
+    return {"type": kind, "project_id": project_id, "job_id": job_id, "asset_id": asset_id,
+            "data": data}  # fmt: skip
 
 
 def _event(
@@ -153,16 +237,9 @@ def _event(
     progress: float | None,
     error: str | None = None,
 ) -> None:
-    data: dict[str, Any] = {
-        "jobId": job_id,
-        "assetId": asset_id,
-        "progress": progress,
-        "status": status,
-        "type": job_type,
-    }
-    if error:
-        data["error"] = error
-    catalog.emit_event(kind, project_id=project_id, job_id=job_id, asset_id=asset_id, data=data)
+    catalog.emit_events(
+        [_event_row(kind, job_id, job_type, project_id, asset_id, status, progress, error)]
+    )
 
 
 def reclaim_jobs(catalog: Catalog) -> int:
@@ -226,17 +303,20 @@ def claim_jobs(
             "RETURNING id, type, project_id, asset_id, payload, attempts, max_attempts",
             [_worker_id(), now, now, *ids],
         )
-        for r in claimed:
-            _event(
-                catalog,
-                "job.progress",
-                r["id"],
-                r["type"],
-                r["project_id"],
-                r["asset_id"],
-                "running",
-                0.0,
-            )
+        catalog.emit_events(
+            [
+                _event_row(
+                    "job.progress",
+                    r["id"],
+                    r["type"],
+                    r["project_id"],
+                    r["asset_id"],
+                    "running",
+                    0.0,
+                )
+                for r in claimed
+            ]
+        )
     order = {job_id: i for i, job_id in enumerate(ids)}
     claimed.sort(key=lambda r: order[r["id"]])
     return [
@@ -254,8 +334,6 @@ def claim_jobs(
 
 
 def _json(value: Any) -> dict[str, Any]:
-    import json
-
     if value is None:
         return {}
     if isinstance(value, str):
@@ -272,6 +350,30 @@ def complete_job(catalog: Catalog, job: JobRow, result: dict[str, Any] | None = 
             [result or {}, utcnow(), job.id],
         )
         _event(catalog, "job.done", job.id, job.type, job.project_id, job.asset_id, "done", 1.0)
+
+
+def complete_jobs(catalog: Catalog, done: Sequence[tuple[JobRow, Any]]) -> None:
+    """Mark many jobs done in two statements (results stored when they are dicts)."""
+    if not done:
+        return
+    now = utcnow()
+    for chunk in _chunks(list(done), 500):
+        marks = ", ".join("(?, ?)" for _ in chunk)
+        params: list[Any] = []
+        for job, result in chunk:
+            params += [job.id, _dump(result if isinstance(result, dict) else {})]
+        catalog.execute(
+            "UPDATE jobs SET status = 'done', progress = 1.0, error = NULL, "
+            "result = CAST(v.result AS JSON), claimed_by = NULL, updated_at = ? "
+            f"FROM (VALUES {marks}) AS v(id, result) WHERE jobs.id = v.id",
+            [now, *params],
+        )
+        catalog.emit_events(
+            [
+                _event_row("job.done", j.id, j.type, j.project_id, j.asset_id, "done", 1.0)
+                for j, _ in chunk
+            ]
+        )
 
 
 def fail_job(catalog: Catalog, job: JobRow, error: str, *, retry: bool = True) -> bool:
@@ -430,7 +532,11 @@ class RunReport:
         return self.failed == 0
 
 
-def _run_compute(handler_type: str, payload: Any) -> Any:
+def _run_compute(handler_type: str, module: str, payload: Any) -> Any:
+    """Worker-process entry: importing the handler's module registers it (spawned workers
+    start empty), then compute."""
+    if handler_type not in _HANDLERS and handler_type not in HANDLER_PATHS:
+        importlib.import_module(module)
     return get_handler(handler_type).compute(payload)
 
 
@@ -446,91 +552,115 @@ def run_jobs(
 ) -> RunReport:
     """Drain the queue (of a project, of some types): claim, compute, apply, retry.
 
-    Pooled handlers compute in worker processes; everything is written from this process.
+    Pooled handlers compute in worker processes; everything is written from this process, in
+    batches: the results that are ready are applied and marked done in one transaction (a
+    batch whose transaction fails is redone job by job, so one bad result fails one job).
     A job that raises is retried with backoff and, after its last attempt, marked ``failed``
     with the reason; the run goes on.
     """
     reclaim_jobs(catalog)
     type_list = list(types) if types is not None else None
     n_workers = workers or catalog.settings.workers
+    window = max(32, 4 * n_workers)
     report_ = RunReport()
     own_pool: ProcessPoolExecutor | None = None
     inflight: dict[Future[Any], tuple[JobRow, JobHandler]] = {}
-    total = (
-        sum(n for s, n in job_counts(catalog, project_id).items() if s in ("queued", "running"))
-        if type_list is None
-        else None
-    )
+    counts = job_counts(catalog, project_id) if type_list is None else {}
+    total = (counts.get("queued", 0) + counts.get("running", 0)) if type_list is None else None
     done_count = 0
 
-    def finish(job: JobRow, handler: JobHandler, result: Any, exc: BaseException | None) -> None:
+    def note(job: JobRow, status: ItemStatus, reason: str | None = None) -> None:
         nonlocal done_count
-        error = exc
-        if error is None:
-            try:
-                with catalog.transaction():
-                    handler.apply(catalog, job, result)
-                    complete_job(catalog, job, result if isinstance(result, dict) else None)
-            except Exception as apply_exc:
-                error = apply_exc
-        if error is None:
-            report_.done += 1
-            done_count += 1
-            report_.results.append(ItemResult(item=job.type, status="ok", asset_id=job.asset_id))
-            report(progress, Progress("jobs", done_count, total, item=job.type, status="ok"))
-            return
-        reason = _reason(error)
+        done_count += 1
+        report_.results.append(
+            ItemResult(item=job.type, status=status, reason=reason, asset_id=job.asset_id)
+        )
+        report(progress, Progress("jobs", done_count, total, item=job.type, status=status,
+                                  message=reason))  # fmt: skip
+
+    def fail(job: JobRow, exc: BaseException) -> None:
+        reason = _reason(exc)
         if fail_job(catalog, job, reason):
             report_.retried += 1
         else:
             report_.failed += 1
-            done_count += 1
-            report_.results.append(
-                ItemResult(item=job.type, status="failed", reason=reason, asset_id=job.asset_id)
-            )
-            report(
-                progress,
-                Progress("jobs", done_count, total, item=job.type, status="failed", message=reason),
-            )
+            note(job, "failed", reason)
+
+    def apply_one(job: JobRow, handler: JobHandler, result: Any) -> None:
+        try:
+            with catalog.transaction():
+                handler.apply(catalog, job, result)
+                complete_jobs(catalog, [(job, result)])
+        except Exception as exc:
+            fail(job, exc)
+            return
+        report_.done += 1
+        note(job, "ok")
+
+    def finish(batch: list[tuple[JobRow, JobHandler, Any, BaseException | None]]) -> None:
+        good = [(j, h, r) for j, h, r, e in batch if e is None]
+        for job, _, _, exc in batch:
+            if exc is not None:
+                fail(job, exc)
+        if not good:
+            return
+        try:
+            with catalog.transaction():
+                for job, handler, result in good:
+                    handler.apply(catalog, job, result)
+                complete_jobs(catalog, [(j, r) for j, _, r in good])
+        except Exception:
+            for job, handler, result in good:  # find the culprit: one transaction each
+                apply_one(job, handler, result)
+            return
+        report_.done += len(good)
+        for job, _, _ in good:
+            note(job, "ok")
 
     try:
         while True:
             if should_stop is not None and should_stop():
                 break
-            capacity = max(0, 2 * n_workers - len(inflight))
+            capacity = max(0, window - len(inflight))
             claimed = (
                 claim_jobs(catalog, limit=capacity, project_id=project_id, types=type_list)
                 if capacity
                 else []
             )
+            ready: list[tuple[JobRow, JobHandler, Any, BaseException | None]] = []
             for job in claimed:
                 try:
                     handler = get_handler(job.type)
                     payload = handler.prepare(catalog, job)
                 except Exception as exc:
-                    finish(job, _NULL_HANDLER, None, exc)
+                    ready.append((job, _NULL_HANDLER, None, exc))
                     continue
                 if handler.pooled and n_workers > 1:
                     if pool is None and own_pool is None:
-                        own_pool = ProcessPoolExecutor(max_workers=n_workers)
+                        own_pool = ProcessPoolExecutor(
+                            max_workers=n_workers, mp_context=multiprocessing.get_context("spawn")
+                        )
                     executor = pool or own_pool
                     assert executor is not None
-                    inflight[executor.submit(_run_compute, job.type, payload)] = (job, handler)
+                    inflight[
+                        executor.submit(_run_compute, job.type, type(handler).__module__, payload)
+                    ] = (job, handler)
                 else:
                     try:
-                        result = handler.compute(payload)
+                        ready.append((job, handler, handler.compute(payload), None))
                     except Exception as exc:
-                        finish(job, handler, None, exc)
-                    else:
-                        finish(job, handler, result, None)
+                        ready.append((job, handler, None, exc))
             if inflight:
-                finished, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
+                finished, _ = wait(
+                    list(inflight), timeout=0 if ready else 0.5, return_when=FIRST_COMPLETED
+                )
                 for fut in finished:
                     job, handler = inflight.pop(fut)
                     fut_exc = fut.exception()
-                    finish(job, handler, None if fut_exc else fut.result(), fut_exc)
-                continue
-            if claimed:
+                    ready.append((job, handler, None if fut_exc else fut.result(), fut_exc))
+            if ready:
+                finish(ready)
+            if inflight or claimed or ready:
                 continue
             delay = _next_delay(catalog, project_id, type_list)
             if delay is None:

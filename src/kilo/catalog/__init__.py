@@ -170,6 +170,29 @@ class Catalog:
         assert row is not None
         return int(row[0])
 
+    def emit_events(self, events: Sequence[dict[str, Any]]) -> None:
+        """Append many events in one statement (keys: type, project_id, job_id, asset_id,
+        data)."""
+        if not events:
+            return
+        now = to_utc_naive(utcnow())
+        params: list[Any] = []
+        for e in events:
+            params += [
+                e["type"],
+                e.get("project_id"),
+                e.get("job_id"),
+                e.get("asset_id"),
+                _adapt_value(e.get("data") or {}),
+                now,
+            ]
+        marks = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in events)
+        self.execute(
+            "INSERT INTO events (type, project_id, job_id, asset_id, data, created_at) "
+            f"VALUES {marks}",
+            params,
+        )
+
     def schema_version(self) -> int:
         return int(self.scalar("SELECT max(version) FROM schema_version") or 0)
 

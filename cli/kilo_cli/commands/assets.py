@@ -1,0 +1,129 @@
+"""``kilo assets list|show|files``: a project's photos, one photo, its files."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from kilo_cli.context import STATE
+from kilo_cli.output import JsonOpt, emit, message, print_record, print_table
+
+ORDER = 30
+
+assets_app = typer.Typer(
+    help="List and show assets (photos) and their files.", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(assets_app, name="assets")
+
+
+def _show(a: Any) -> None:
+    print_record(
+        [
+            ("id", a.id),
+            ("file", a.filename),
+            ("source", a.source_uri),
+            ("state", a.state),
+            ("captured", a.captured_at.isoformat() if a.captured_at else None),
+            ("size", f"{a.width_px} x {a.height_px}" if a.width_px else None),
+            ("camera", " ".join(x for x in (a.camera_make, a.camera_model) if x) or None),
+            ("lens", a.lens_model),
+            ("exposure", " ".join(x for x in (
+                a.shutter_speed, f"f/{a.aperture:g}" if a.aperture else None,
+                f"ISO {a.iso}" if a.iso else None,
+                f"{a.focal_length_mm:g} mm" if a.focal_length_mm else None) if x) or None),
+            ("keywords", ", ".join(a.keywords) or None),
+            ("sha256", a.sha256),
+            ("preview", a.best_preview_url),
+        ]
+    )  # fmt: skip
+
+
+@assets_app.command("list")
+def list_(
+    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    picked: Annotated[bool, typer.Option("--picked", help="Only picked photos.")] = False,
+    rejected: Annotated[bool, typer.Option("--rejected", help="Only rejected photos.")] = False,
+    rating_min: Annotated[int | None, typer.Option(help="Minimum star rating, 1 to 5.")] = None,
+    limit: Annotated[int, typer.Option(help="Page size, 1 to 200.")] = 50,
+    cursor: Annotated[str | None, typer.Option(help="pageInfo.nextCursor of a page.")] = None,
+    all_pages: Annotated[bool, typer.Option("--all", help="Follow cursors to the end.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List a project's photos in capture order."""
+    from kilo.assets import list_assets
+    from kilo.projects import resolve_project
+
+    cat = STATE.catalog()
+    pid = resolve_project(cat, project).id
+    kw: dict[str, Any] = {
+        "picked": True if picked else None,
+        "rejected": True if rejected else None,
+        "rating_min": rating_min,
+        "limit": limit,
+    }
+    page = list_assets(cat, pid, cursor=cursor, **kw)
+    items = list(page.items)
+    while all_pages and page.page_info.next_cursor:
+        page = list_assets(cat, pid, cursor=page.page_info.next_cursor, **kw)
+        items += page.items
+
+    def human() -> None:
+        print_table(
+            [
+                (
+                    a.id,
+                    a.filename,
+                    a.captured_at.strftime("%Y-%m-%d %H:%M:%S") if a.captured_at else "",
+                    a.camera_model,
+                    f"{a.width_px}x{a.height_px}" if a.width_px else "",
+                    a.state,
+                )
+                for a in items
+            ],
+            ["id", "file", "captured", "camera", "size", "state"],
+            empty="no assets: kilo ingest FOLDER --project PROJECT",
+        )
+        if page.page_info.next_cursor and not all_pages:
+            message(f"more: --cursor {page.page_info.next_cursor}")
+
+    if as_json:
+        emit({"items": [a.dump() for a in items],
+              "pageInfo": {"nextCursor": None if all_pages else page.page_info.next_cursor}},
+             True, human)  # fmt: skip
+    else:
+        human()
+
+
+@assets_app.command("show")
+def show(
+    asset_id: Annotated[str, typer.Argument(help="Asset id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one photo with its metadata."""
+    from kilo.assets import get_asset
+
+    a = get_asset(STATE.catalog(), asset_id)
+    emit(a, as_json, lambda: _show(a))
+
+
+@assets_app.command("files")
+def files(
+    asset_id: Annotated[str, typer.Argument(help="Asset id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """The photo's files (original, preview, thumbnail) with their store URIs."""
+    from kilo.assets import list_asset_files
+
+    resp = list_asset_files(STATE.catalog(), asset_id)
+
+    def human() -> None:
+        print_table(
+            [(f.kind, f.url, f.content_type, f.byte_size) for f in resp.files],
+            ["kind", "url", "type", "bytes"],
+        )
+
+    emit(resp.files, as_json, human)

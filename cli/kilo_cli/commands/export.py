@@ -1,0 +1,252 @@
+"""``kilo export PROJECT --preset ...`` and ``kilo exports list|show|download``.
+
+Runs unattended (no prompts): a progress bar on stderr when it is a terminal, the result as
+JSON on stdout with ``--json``, exit code 0 when every photo was exported, 3 when some failed,
+1 when the export failed (with the reason), 2 for bad input.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from kilo_cli.context import STATE
+from kilo_cli.output import JsonOpt, emit, message, print_record, print_table, progress_bar
+
+ORDER = 70
+
+exports_app = typer.Typer(help="List, show and download exports.", no_args_is_help=True)
+
+PRESET_HELP = "full_res, web, instagram_carousel, story_9x16 or contact_sheet_pdf."
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export)
+    app.add_typer(exports_app, name="exports")
+
+
+def _show(exp: Any) -> None:
+    print_record(
+        [
+            ("id", exp.id),
+            ("preset", exp.preset),
+            ("status", exp.status),
+            ("photos", exp.asset_count),
+            ("progress", f"{round((exp.progress or 0) * 100)}%"),
+            ("destination", exp.dest),
+            ("artifact", exp.artifact),
+            ("error", exp.error),
+            ("settings", json.dumps(exp.settings) if exp.settings else None),
+            ("created", exp.created_at.isoformat(timespec="seconds")),
+        ]
+    )
+
+
+def _settings(
+    quality: int | None,
+    long_edge: int | None,
+    watermark: str | None,
+    zip_: bool,
+    tiff: bool,
+    strip_gps: bool,
+    paper: str | None,
+    name_template: str | None,
+    settings_json: str | None,
+) -> dict[str, Any]:
+    from kilo.errors import InvalidInput
+
+    out: dict[str, Any] = {}
+    if settings_json:
+        try:
+            loaded = json.loads(settings_json)
+        except ValueError as exc:
+            raise InvalidInput(f"--settings is not valid JSON: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise InvalidInput("--settings must be a JSON object")
+        out.update(loaded)
+    if quality is not None:
+        out["jpegQuality"] = quality
+    if long_edge is not None:
+        out["longEdgePx"] = long_edge
+    if watermark:
+        out["watermark"] = (
+            str(Path(watermark).absolute()) if Path(watermark).is_file() else watermark
+        )
+    if zip_:
+        out["zip"] = True
+    if tiff:
+        out["format"] = "tiff"
+    if strip_gps:
+        out["stripGps"] = True
+    if paper:
+        out["paper"] = paper
+    if name_template:
+        out["nameTemplate"] = name_template
+    return out
+
+
+def export(
+    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    preset: Annotated[str, typer.Option("--preset", "-p", help=PRESET_HELP)] = "web",
+    assets: Annotated[
+        list[str] | None, typer.Option("--assets", help="Asset ids (repeat or comma-separate).")
+    ] = None,
+    picked: Annotated[
+        bool, typer.Option("--picked", help="The project's picks (default).")
+    ] = False,
+    cluster_winners: Annotated[
+        bool,
+        typer.Option(
+            "--cluster-winners", help="One of each shot: burst/duplicate winners and singles."
+        ),
+    ] = False,
+    all_photos: Annotated[bool, typer.Option("--all", help="Every photo of the project.")] = False,
+    dest: Annotated[
+        str | None, typer.Option("--dest", help="Folder or s3://bucket/prefix (default: store).")
+    ] = None,
+    quality: Annotated[int | None, typer.Option("--quality", help="JPEG quality 1-100.")] = None,
+    long_edge: Annotated[int | None, typer.Option("--long-edge", help="Long edge in px.")] = None,
+    watermark: Annotated[
+        str | None, typer.Option("--watermark", help="Text, or a logo image file.")
+    ] = None,
+    zip_: Annotated[bool, typer.Option("--zip", help="One .zip instead of loose files.")] = False,
+    tiff: Annotated[bool, typer.Option("--tiff", help="full_res as 16-bit TIFF.")] = False,
+    strip_gps: Annotated[bool, typer.Option("--strip-gps", help="Remove GPS from EXIF.")] = False,
+    paper: Annotated[
+        str | None, typer.Option("--paper", help="Contact sheet: A4 or Letter.")
+    ] = None,
+    name_template: Annotated[
+        str | None, typer.Option("--name", help="File name template, e.g. '{date}_{seq:04d}'.")
+    ] = None,
+    settings_json: Annotated[
+        str | None, typer.Option("--settings", help="More settings as a JSON object.")
+    ] = None,
+    idempotency_key: Annotated[
+        str | None, typer.Option("--idempotency-key", help="Re-running with it returns the same.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export photos of a project with a preset, to a folder or s3://, as a job."""
+    from kilo.errors import InvalidInput, PartialFailure
+    from kilo.export import create_export, run_export, select_assets
+    from kilo.projects import resolve_project
+
+    cat = STATE.catalog()
+    proj = resolve_project(cat, project)
+    chosen = [flag for flag in (bool(assets), picked, cluster_winners, all_photos) if flag]
+    if len(chosen) > 1:
+        raise InvalidInput("use only one of --assets, --picked, --cluster-winners, --all")
+    asset_ids: list[str] | None = None
+    if assets:
+        asset_ids = [a.strip() for item in assets for a in item.split(",") if a.strip()]
+    elif cluster_winners:
+        asset_ids = select_assets(cat, proj.id, "cluster_winners")
+    elif all_photos:
+        asset_ids = select_assets(cat, proj.id, "all")
+    elif picked:
+        asset_ids = select_assets(cat, proj.id, "picked")
+    if asset_ids is not None and not asset_ids:
+        raise InvalidInput("the selection is empty: no photos to export")
+    settings = _settings(
+        quality, long_edge, watermark, zip_, tiff, strip_gps, paper, name_template, settings_json
+    )
+    exp = create_export(
+        cat,
+        proj.id,
+        preset,
+        asset_ids=asset_ids,
+        settings=settings,
+        dest=dest,
+        idempotency_key=idempotency_key,
+    )
+    if not as_json:
+        message(f"export {exp.id}: {exp.asset_count} photo(s), preset {preset} -> {exp.dest}")
+    with progress_bar("export", enabled=not as_json) as bar:
+        exp = run_export(cat, exp.id, progress=bar)
+    if exp.status == "failed":
+        from kilo.errors import KiloError
+
+        if as_json:
+            emit(exp, True, lambda: None)
+        raise KiloError(f"export failed: {exp.error}")
+    emit(exp, as_json, lambda: _show(exp))
+    if not as_json:
+        message(f"[green]done[/green]: {exp.artifact}")
+    if exp.error:
+        raise PartialFailure(exp.error, result=exp)
+
+
+@exports_app.command("list")
+def list_(
+    project: Annotated[
+        str | None, typer.Argument(help="Project id or title (default: all).")
+    ] = None,
+    status: Annotated[str | None, typer.Option(help="queued, running, done or failed.")] = None,
+    limit: Annotated[int, typer.Option(help="Page size, 1 to 200.")] = 50,
+    cursor: Annotated[str | None, typer.Option(help="pageInfo.nextCursor.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List exports, newest first."""
+    from kilo.export import list_exports
+    from kilo.projects import resolve_project
+
+    cat = STATE.catalog()
+    pid = resolve_project(cat, project).id if project else None
+    page = list_exports(cat, pid, status=status, cursor=cursor, limit=limit)
+
+    def human() -> None:
+        print_table(
+            [
+                (
+                    e.id,
+                    e.preset,
+                    e.status,
+                    e.asset_count,
+                    e.created_at.strftime("%Y-%m-%d %H:%M"),
+                    e.artifact or e.error or "",
+                )
+                for e in page.items
+            ],
+            ["id", "preset", "status", "photos", "created", "artifact / error"],
+            empty="no exports yet: kilo export PROJECT --preset web --dest out/",
+        )
+        if page.page_info.next_cursor:
+            message(f"more: --cursor {page.page_info.next_cursor}")
+
+    emit(page.items if not as_json else page, as_json, human)
+
+
+@exports_app.command("show")
+def show(
+    export_id: Annotated[str, typer.Argument(help="Export id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one export: status, progress, destination, artifact, error."""
+    from kilo.export import get_export
+
+    exp = get_export(STATE.catalog(), export_id)
+    emit(exp, as_json, lambda: _show(exp))
+
+
+@exports_app.command("download")
+def download(
+    export_id: Annotated[str, typer.Argument(help="Export id.")],
+    expires_in: Annotated[
+        int, typer.Option("--expires-in", help="Seconds a signed S3 link stays valid.")
+    ] = 3600,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print where to fetch a finished export: a local path or a signed S3 URL."""
+    from kilo.export import download_export
+
+    resp = download_export(STATE.catalog(), export_id, expires_in=expires_in)
+
+    def human() -> None:
+        typer.echo(resp.url)
+        if resp.expires_at:
+            message(f"expires {resp.expires_at.isoformat(timespec='seconds')}")
+
+    emit(resp, as_json, human)

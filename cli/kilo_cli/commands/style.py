@@ -1,0 +1,87 @@
+"""``kilo style ...``: what Style DNA learned, apply it to a project, reset it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kilo_cli.context import STATE
+from kilo_cli.output import JsonOpt, emit, message, print_table, progress_bar
+
+ORDER = 55
+
+style_app = typer.Typer(
+    help="Style DNA: your editing style learned from your own edits.", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(style_app, name="style")
+
+
+@style_app.command("show")
+def show(as_json: JsonOpt = False) -> None:
+    """Say in plain words what Style DNA learned, per kind of light."""
+    from kilo.style import show_style
+
+    summary = show_style(STATE.catalog())
+
+    def human() -> None:
+        from kilo_cli.output import out
+
+        for line in summary.lines:
+            out.print(line, highlight=False)
+
+    emit(summary, as_json, human)
+
+
+@style_app.command("apply")
+def apply(
+    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    assets: Annotated[list[str] | None, typer.Option("--assets", help="Only these assets.")] = None,
+    min_confidence: Annotated[
+        float, typer.Option(help="Below this, only Fix is applied (0 .. 1).")
+    ] = 0.5,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a version per photo: Fix + your style where confident, Fix alone otherwise."""
+    from kilo.errors import PartialFailure
+    from kilo.projects import resolve_project
+    from kilo.style import apply_style
+
+    cat = STATE.catalog()
+    p = resolve_project(cat, project)
+    with progress_bar("style", enabled=not as_json) as bar:
+        report = apply_style(cat, p.id, assets, min_confidence=min_confidence, progress=bar)
+
+    def human() -> None:
+        print_table(
+            [
+                (i.asset_id, i.extra.get("bucket", ""), i.extra.get("confidence", ""), i.reason)
+                for i in report.items
+            ],
+            ["asset", "context", "confidence", "result"],
+            empty="no photos in this project",
+        )
+        message(
+            f"style applied to {report.applied}, Fix only on {report.fix_only}, "
+            f"failed {report.failed}"
+        )
+
+    emit(report, as_json, human)
+    if report.failed:
+        raise PartialFailure(f"{report.failed} photos failed", result=report)
+
+
+@style_app.command("reset")
+def reset(
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False,
+) -> None:
+    """Forget everything Style DNA learned (your edit versions stay)."""
+    from kilo.style import reset_style
+
+    if not yes:
+        typer.confirm("Forget your learned style?", abort=True)
+    n = reset_style(STATE.catalog())
+    message(f"Style DNA reset ({n} learned edits forgotten)")

@@ -1,0 +1,262 @@
+"""Assets of a project: listing (with the user's rating filters), one asset, its files,
+updates of the user-editable fields, and its renditions.
+
+>>> page = list_assets(catalog, project.id, picked=True, limit=100)   # doctest: +SKIP
+>>> img = open_rendition(catalog, page.items[0].id, "thumbnail")    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any, Literal
+
+from PIL import Image
+
+from kilo.catalog import Catalog
+from kilo.clock import from_catalog, parse_uuid, utcnow
+from kilo.errors import InvalidInput, NotFound
+from kilo.models import (
+    Asset,
+    AssetFile,
+    AssetFilesResponse,
+    PagedAssets,
+    PageInfo,
+    Rating,
+    UpdateAssetRequest,
+)
+from kilo.paging import check_limit, decode_cursor, encode_cursor
+
+RenditionKind = Literal["thumbnail", "preview", "original"]
+_FILE_KINDS = ("original", "thumbnail", "preview", "export")
+_SELECT = """
+SELECT a.*, r.user_id AS r_user_id, r.rating AS r_rating, r.picked AS r_picked,
+       r.rejected AS r_rejected, r.starred AS r_starred, r.notes AS r_notes,
+       r.updated_at AS r_updated_at,
+       (SELECT f.uri FROM asset_files f WHERE f.asset_id = a.id AND f.kind = 'preview'
+        ORDER BY f.created_at DESC LIMIT 1) AS preview_uri,
+       coalesce(a.captured_at, a.ingested_at) AS sort_time
+FROM assets a
+LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = $user
+"""
+
+
+def _json(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        loaded = json.loads(value)
+        return loaded if isinstance(loaded, dict) else {}
+    return dict(value)
+
+
+def _to_model(row: dict[str, Any]) -> Asset:
+    rating = None
+    if row.get("r_user_id"):
+        rating = Rating(
+            asset_id=row["id"],
+            user_id=row["r_user_id"],
+            rating=row["r_rating"],
+            picked=row["r_picked"],
+            rejected=row["r_rejected"],
+            starred=row["r_starred"],
+            notes=row["r_notes"],
+            updated_at=from_catalog(row["r_updated_at"]),
+        )
+    offset = row.get("captured_offset_min")
+    captured = from_catalog(row["captured_at"])
+    if captured is not None and offset is not None:
+        from datetime import timedelta, timezone
+
+        captured = captured.astimezone(timezone(timedelta(minutes=int(offset))))
+    ingested = from_catalog(row["ingested_at"])
+    assert ingested is not None
+    return Asset(
+        id=row["id"],
+        project_id=row["project_id"],
+        captured_at=captured,
+        ingested_at=ingested,
+        width_px=row["width_px"],
+        height_px=row["height_px"],
+        camera_make=row["camera_make"],
+        camera_model=row["camera_model"],
+        lens_model=row["lens_model"],
+        focal_length_mm=row["focal_length_mm"],
+        shutter_speed=row["shutter_speed"],
+        aperture=row["aperture"],
+        iso=row["iso"],
+        exif=_json(row["exif"]),
+        iptc=_json(row["iptc"]),
+        flags=_json(row["flags"]),
+        my_rating=rating,
+        best_preview_url=row.get("preview_uri"),
+        filename=row["filename"],
+        source_uri=row["source_uri"],
+        sha256=row["sha256"],
+        byte_size=row["byte_size"],
+        keywords=list(row["keywords"] or []),
+        notes=row["notes"],
+        state=row["state"],
+    )
+
+
+def get_asset(catalog: Catalog, asset_id: str, *, user_id: str | None = None) -> Asset:
+    aid = parse_uuid(asset_id, "asset id")
+    rows = catalog.fetchdicts(
+        _SELECT + " WHERE a.id = $id", {"user": user_id or catalog.local_user_id, "id": aid}
+    )
+    if not rows:
+        raise NotFound(f"no asset with id {aid}")
+    return _to_model(rows[0])
+
+
+def list_assets(
+    catalog: Catalog,
+    project_id: str,
+    *,
+    picked: bool | None = None,
+    rejected: bool | None = None,
+    rating_min: int | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+    user_id: str | None = None,
+) -> PagedAssets:
+    """A project's assets in capture order (then ingest order), one page at a time.
+
+    ``picked``/``rejected``/``rating_min`` filter on the user's ratings (default: the
+    catalog's local user); ``picked=False`` means "not picked".
+    """
+    from kilo.projects import get_project
+
+    pid = get_project(catalog, project_id).id
+    limit = check_limit(limit)
+    key = decode_cursor("assets", cursor)
+    where = ["a.project_id = $pid", "a.state <> 'pending_upload'"]
+    params: dict[str, Any] = {"user": user_id or catalog.local_user_id, "pid": pid}
+    if picked is not None:
+        where.append("coalesce(r.picked, false) = $picked")
+        params["picked"] = picked
+    if rejected is not None:
+        where.append("coalesce(r.rejected, false) = $rejected")
+        params["rejected"] = rejected
+    if rating_min is not None:
+        if isinstance(rating_min, bool) or not 1 <= int(rating_min) <= 5:
+            raise InvalidInput("rating_min must be from 1 to 5")
+        where.append("coalesce(r.rating, 0) >= $rmin")
+        params["rmin"] = int(rating_min)
+    if key is not None:
+        if len(key) != 2:
+            raise InvalidInput("cursor is not valid for this listing")
+        where.append("(coalesce(a.captured_at, a.ingested_at), a.id) > "
+                     "(CAST($k0 AS TIMESTAMP), $k1)")  # fmt: skip
+        params["k0"], params["k1"] = key
+    params["lim"] = limit + 1
+    rows = catalog.fetchdicts(
+        f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY sort_time, a.id LIMIT $lim", params
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = (
+        encode_cursor("assets", [rows[-1]["sort_time"].isoformat(), rows[-1]["id"]])
+        if more
+        else None
+    )
+    return PagedAssets(items=[_to_model(r) for r in rows], page_info=PageInfo(next_cursor=nxt))
+
+
+def list_asset_files(catalog: Catalog, asset_id: str) -> AssetFilesResponse:
+    """The asset's files: original, thumbnail, preview (and exports), with store URIs."""
+    aid = get_asset(catalog, asset_id).id
+    rows = catalog.fetchdicts(
+        "SELECT kind, uri, content_type, byte_size, sha256 FROM asset_files WHERE asset_id = ? "
+        "ORDER BY CASE kind WHEN 'original' THEN 0 WHEN 'preview' THEN 1 "
+        "WHEN 'thumbnail' THEN 2 ELSE 3 END, created_at",
+        [aid],
+    )
+    return AssetFilesResponse(
+        files=[
+            AssetFile(
+                kind=r["kind"],
+                url=r["uri"],
+                content_type=r["content_type"],
+                byte_size=r["byte_size"],
+                checksum_sha256=r["sha256"],
+            )
+            for r in rows
+            if r["kind"] in _FILE_KINDS
+        ]
+    )
+
+
+def update_asset(catalog: Catalog, asset_id: str, request: UpdateAssetRequest) -> Asset:
+    """Change IPTC fields, keywords, notes or flags (only the fields given)."""
+    aid = get_asset(catalog, asset_id).id
+    sets: list[str] = []
+    params: list[Any] = []
+    if request.iptc is not None:
+        sets.append("iptc = ?")
+        params.append(request.iptc)
+    if request.keywords is not None:
+        cleaned = [k.strip() for k in request.keywords if k and k.strip()]
+        sets.append("keywords = ?")
+        params.append(list(dict.fromkeys(cleaned)))
+    if request.notes is not None:
+        sets.append("notes = ?")
+        params.append(request.notes or None)
+    if request.flags is not None:
+        sets.append("flags = ?")
+        params.append(request.flags)
+    if sets:
+        with catalog.transaction():
+            catalog.execute(
+                f"UPDATE assets SET {', '.join(sets)}, updated_at = ? WHERE id = ?",
+                [*params, utcnow(), aid],
+            )
+            project_id = catalog.scalar("SELECT project_id FROM assets WHERE id = ?", [aid])
+            catalog.emit_event("asset.updated", project_id=project_id, asset_id=aid,
+                               data={"assetId": aid})  # fmt: skip
+    return get_asset(catalog, aid)
+
+
+def rendition_uri(catalog: Catalog, asset_id: str, kind: RenditionKind) -> str | None:
+    """Store URI of the asset's thumbnail/preview, or its original; None if not made yet."""
+    if kind not in ("thumbnail", "preview", "original"):
+        raise InvalidInput("kind must be thumbnail, preview or original")
+    aid = parse_uuid(asset_id, "asset id")
+    row = catalog.fetchone(
+        "SELECT uri FROM asset_files WHERE asset_id = ? AND kind = ? "
+        "ORDER BY created_at DESC LIMIT 1",
+        [aid, kind],
+    )
+    if row is None:
+        if catalog.scalar("SELECT count(*) FROM assets WHERE id = ?", [aid]) == 0:
+            raise NotFound(f"no asset with id {aid}")
+        return None
+    return str(row[0])
+
+
+def open_rendition(catalog: Catalog, asset_id: str, kind: RenditionKind = "preview") -> Image.Image:
+    """The rendition as an RGB image. Decodes the original (at the rendition's size) when
+    the asset has not been processed yet."""
+    from kilo.imaging.decode import decode_image, read_source
+
+    settings = catalog.settings
+    uri = rendition_uri(catalog, asset_id, kind)
+    if uri is not None and kind != "original":
+        data = read_source(uri, settings)
+        img = Image.open(io.BytesIO(data))
+        img.load()
+        return img if img.mode == "RGB" else img.convert("RGB")
+    row = catalog.fetchone(
+        "SELECT coalesce((SELECT uri FROM asset_files WHERE asset_id = a.id AND "
+        "kind = 'original' LIMIT 1), a.source_uri), a.frame_index, a.content_type "
+        "FROM assets a WHERE a.id = ?",
+        [parse_uuid(asset_id, "asset id")],
+    )
+    if row is None:
+        raise NotFound(f"no asset with id {asset_id}")
+    max_px = {"thumbnail": settings.thumbnail_px, "preview": settings.preview_px}.get(kind)
+    data = read_source(row[0], settings)
+    return decode_image(
+        data, name=row[0], content_type=row[2], max_px=max_px, frame=int(row[1] or 0)
+    ).image

@@ -1,0 +1,441 @@
+"""Edit versions in the catalog: create, list, get, latest, render, before/after, batch apply.
+
+A version is a complete :class:`EditParams` (stored compact: only the non-default values plus
+``version``) with an optional parent (the version it was derived from) and a name. Nothing
+touches the original: rendering is always original + params.
+
+``source`` records where a version came from: ``user`` (an edit the photographer saved; Style
+DNA learns from these), ``batch`` (apply/sync), ``style`` (Style DNA), ``fix`` (Fix only),
+``xmp`` (imported sidecar).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from PIL import Image
+
+from kilo.catalog import Catalog
+from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
+from kilo.edit.params import EditParams
+from kilo.edit.render import compose_before_after, crop_box, render_image
+from kilo.errors import InvalidInput, NotFound
+from kilo.models import (
+    ApplyEditBatchResponse,
+    CreateEditVersionRequest,
+    EditVersion,
+    EditVersionList,
+)
+
+VersionSource = Literal["user", "batch", "style", "fix", "xmp"]
+ApplyMode = Literal["create_versions", "overwrite_latest"]
+APPLY_JOB = "edit.apply"
+MAX_BATCH = 10_000
+
+
+def _to_model(row: dict[str, Any]) -> EditVersion:
+    params = row["params"]
+    if isinstance(params, str):
+        import json
+
+        params = json.loads(params)
+    created = from_catalog(row["created_at"])
+    assert created is not None
+    return EditVersion(
+        id=row["id"],
+        asset_id=row["asset_id"],
+        user_id=row["user_id"],
+        parent_id=row["parent_id"],
+        name=row["name"],
+        params=params,
+        created_at=created,
+    )
+
+
+def asset_row(catalog: Catalog, asset_id: str) -> dict[str, Any]:
+    aid = parse_uuid(asset_id, "asset id")
+    row = catalog.fetchdict(
+        "SELECT id, project_id, filename, source_uri, frame_index, width_px, height_px, format, "
+        "content_type, iso, captured_at, captured_offset_min, exposure_time_s FROM assets "
+        "WHERE id = ?",
+        [aid],
+    )
+    if row is None:
+        raise NotFound(f"no asset with id {aid}")
+    return row
+
+
+def get_version(catalog: Catalog, edit_id: str) -> EditVersion:
+    """One edit version by id (:class:`NotFound` if there is none)."""
+    eid = parse_uuid(edit_id, "edit id")
+    row = catalog.fetchdict("SELECT * FROM edit_versions WHERE id = ?", [eid])
+    if row is None:
+        raise NotFound(f"no edit version with id {eid}")
+    return _to_model(row)
+
+
+def get_version_source(catalog: Catalog, edit_id: str) -> str:
+    return str(catalog.scalar("SELECT source FROM edit_versions WHERE id = ?", [edit_id]) or "")
+
+
+def version_params(version: EditVersion) -> EditParams:
+    return EditParams.parse(version.params)
+
+
+def list_versions(
+    catalog: Catalog, asset_id: str, *, user_id: str | None = None
+) -> EditVersionList:
+    """Versions of an asset, oldest first (of one user when ``user_id`` is given)."""
+    aid = asset_row(catalog, asset_id)["id"]
+    where, params = "asset_id = ?", [aid]
+    if user_id is not None:
+        where += " AND user_id = ?"
+        params.append(user_id)
+    rows = catalog.fetchdicts(
+        f"SELECT * FROM edit_versions WHERE {where} ORDER BY created_at, id", params
+    )
+    return EditVersionList(items=[_to_model(r) for r in rows])
+
+
+def latest_version(
+    catalog: Catalog, asset_id: str, user_id: str | None = None
+) -> EditVersion | None:
+    """The newest version of an asset by ``user_id`` (default: the local user), or None."""
+    aid = parse_uuid(asset_id, "asset id")
+    row = catalog.fetchdict(
+        "SELECT * FROM edit_versions WHERE asset_id = ? AND user_id = ? "
+        "ORDER BY created_at DESC, id DESC LIMIT 1",
+        [aid, user_id or catalog.local_user_id],
+    )
+    return _to_model(row) if row else None
+
+
+def _check_name(name: str | None) -> str | None:
+    if name is None:
+        return None
+    name = " ".join(name.split())
+    if len(name) > 200:
+        raise InvalidInput("a version name is at most 200 characters")
+    return name or None
+
+
+def create_version(
+    catalog: Catalog,
+    asset_id: str,
+    request: CreateEditVersionRequest | dict[str, Any],
+    user_id: str | None = None,
+    *,
+    source: VersionSource = "user",
+    learn: bool = True,
+) -> EditVersion:
+    """Save a new edit version of an asset.
+
+    ``request`` is a :class:`CreateEditVersionRequest` (or its dict): ``params`` (validated
+    into :class:`EditParams`; unknown keys or out-of-range values raise
+    :class:`InvalidInput`), optional ``name`` and ``parentId`` (a version of the same asset).
+    A ``user`` version teaches Style DNA (``learn=False`` to skip).
+    """
+    req = (
+        request
+        if isinstance(request, CreateEditVersionRequest)
+        else CreateEditVersionRequest.model_validate(request)
+    )
+    asset = asset_row(catalog, asset_id)
+    params = EditParams.parse(req.params)
+    parent_id = None
+    if req.parent_id is not None:
+        parent = get_version(catalog, req.parent_id)
+        if parent.asset_id != asset["id"]:
+            raise InvalidInput("parentId is a version of another asset")
+        parent_id = parent.id
+    version = EditVersion(
+        id=new_id(),
+        asset_id=asset["id"],
+        user_id=user_id or catalog.local_user_id,
+        parent_id=parent_id,
+        name=_check_name(req.name),
+        params=params.dump(),
+        created_at=utcnow(),
+    )
+    with catalog.transaction():
+        catalog.execute(
+            "INSERT INTO edit_versions (id, asset_id, user_id, parent_id, name, params, source, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                version.id,
+                version.asset_id,
+                version.user_id,
+                version.parent_id,
+                version.name,
+                version.params,
+                source,
+                version.created_at,
+            ],
+        )
+        catalog.emit_event(
+            "edit.created",
+            project_id=asset["project_id"],
+            asset_id=asset["id"],
+            data={"editId": version.id, "assetId": asset["id"], "source": source},
+        )
+    if learn and source == "user":
+        from kilo.style.learn import learn_from_version
+
+        learn_from_version(catalog, version)
+    return version
+
+
+def overwrite_latest(
+    catalog: Catalog,
+    asset_id: str,
+    params: EditParams,
+    user_id: str | None = None,
+    *,
+    name: str | None = None,
+    source: VersionSource = "batch",
+) -> EditVersion:
+    """Replace the params of the asset's latest version (creating one if it has none)."""
+    current = latest_version(catalog, asset_id, user_id)
+    if current is None:
+        return create_version(
+            catalog,
+            asset_id,
+            CreateEditVersionRequest(params=params.dump(), name=name),
+            user_id,
+            source=source,
+            learn=False,
+        )
+    with catalog.transaction():
+        catalog.execute(
+            "UPDATE edit_versions SET params = ?, name = coalesce(?, name), source = ? "
+            "WHERE id = ?",
+            [params.dump(), _check_name(name), source, current.id],
+        )
+    return get_version(catalog, current.id)
+
+
+# -- pixels -----------------------------------------------------------------------------------
+def original_uri(catalog: Catalog, asset_id: str) -> tuple[str, int]:
+    """(URI of the original, frame index) of an asset."""
+    asset = asset_row(catalog, asset_id)
+    uri = catalog.scalar(
+        "SELECT uri FROM asset_files WHERE asset_id = ? AND kind = 'original' "
+        "ORDER BY created_at DESC LIMIT 1",
+        [asset["id"]],
+    )
+    return str(uri or asset["source_uri"]), int(asset["frame_index"] or 0)
+
+
+def preview_uri(catalog: Catalog, asset_id: str) -> str | None:
+    uri = catalog.scalar(
+        "SELECT uri FROM asset_files WHERE asset_id = ? AND kind = 'preview' "
+        "ORDER BY created_at DESC LIMIT 1",
+        [parse_uuid(asset_id, "asset id")],
+    )
+    return str(uri) if uri else None
+
+
+def load_preview(catalog: Catalog, asset_id: str, max_px: int = 2048) -> Image.Image:
+    """The asset's preview rendition, else the original decoded at ``max_px``."""
+    from kilo.imaging import load_image
+
+    uri = preview_uri(catalog, asset_id)
+    if uri is not None:
+        return load_image(uri, max_px=max_px, settings=catalog.settings)
+    src, frame = original_uri(catalog, asset_id)
+    return load_image(src, max_px=max_px, settings=catalog.settings, frame=frame)
+
+
+def decode_size(params: EditParams, size: tuple[int, int] | None, max_px: int | None) -> int | None:
+    """Long edge to decode at so that the cropped render still reaches ``max_px``."""
+    if max_px is None:
+        return None
+    if size is None or not size[0] or not size[1]:
+        return max_px * 2 if (not params.crop.is_full() or params.straighten) else max_px
+    w, h = size
+    _, _, cw, ch = crop_box(w, h, params)
+    need = max_px * max(w, h) / max(cw, ch)
+    return None if need >= max(w, h) else math.ceil(need)
+
+
+def render_asset(
+    catalog: Catalog,
+    asset_id: str,
+    *,
+    max_px: int | None = None,
+    version_id: str | None = None,
+    params: EditParams | None = None,
+) -> Image.Image:
+    """The asset's original decoded (``kilo.imaging.load_image``) with an edit applied.
+
+    Applies ``params`` if given, else version ``version_id``, else the latest version of the
+    local user; with no edit at all, the decoded photo (at most ``max_px`` on the long edge).
+    """
+    from kilo.imaging import load_image
+
+    asset = asset_row(catalog, asset_id)
+    if params is None:
+        version: EditVersion | None
+        if version_id is not None:
+            version = get_version(catalog, version_id)
+            if version.asset_id != asset["id"]:
+                raise InvalidInput("that edit version belongs to another asset")
+        else:
+            version = latest_version(catalog, asset["id"])
+        params = version_params(version) if version is not None else EditParams()
+    src, frame = original_uri(catalog, asset["id"])
+    size = (asset["width_px"], asset["height_px"]) if asset["width_px"] else None
+    img = load_image(
+        src, max_px=decode_size(params, size, max_px), settings=catalog.settings, frame=frame
+    )
+    if params.is_identity():
+        if max_px is not None and max(img.size) > max_px:
+            img = img.copy()
+            img.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+        return img
+    return render_image(img, params, max_px=max_px)
+
+
+def render_before_after(
+    catalog: Catalog,
+    asset_id: str,
+    *,
+    max_px: int = 1024,
+    version_id: str | None = None,
+) -> Image.Image:
+    """Before (the original, uncropped) and after (the edit) side by side."""
+    before = render_asset(catalog, asset_id, max_px=max_px, params=EditParams())
+    after = render_asset(catalog, asset_id, max_px=max_px, version_id=version_id)
+    return compose_before_after(before, after)
+
+
+# -- batch apply ------------------------------------------------------------------------------
+def apply_version(
+    catalog: Catalog,
+    edit_id: str,
+    asset_ids: list[str],
+    mode: ApplyMode = "create_versions",
+    name: str | None = None,
+    *,
+    user_id: str | None = None,
+    exclude_geometry: bool = False,
+    wait: bool = False,
+) -> ApplyEditBatchResponse:
+    """Apply a version's params to many assets, as one ``edit.apply`` job.
+
+    ``create_versions`` adds a version to each asset (its parent = that asset's latest);
+    ``overwrite_latest`` replaces each asset's latest version. ``exclude_geometry`` keeps each
+    target's own crop/straighten (what "sync from hero" does by default). With ``wait`` the
+    job runs now and the response says ``done``; otherwise it is ``queued`` for a worker.
+    """
+    from kilo.jobs import enqueue, get_job, run_jobs
+
+    if mode not in ("create_versions", "overwrite_latest"):
+        raise InvalidInput("mode must be create_versions or overwrite_latest")
+    source = get_version(catalog, edit_id)
+    targets: list[str] = []
+    for aid in asset_ids:
+        canon = asset_row(catalog, aid)["id"]
+        if canon not in targets:
+            targets.append(canon)
+    if not targets:
+        raise InvalidInput("assetIds needs at least one asset")
+    if len(targets) > MAX_BATCH:
+        raise InvalidInput(f"at most {MAX_BATCH} assets per batch")
+    project_id = asset_row(catalog, source.asset_id)["project_id"]
+    job_id = enqueue(
+        catalog,
+        APPLY_JOB,
+        project_id=project_id,
+        payload={
+            "editId": source.id,
+            "assetIds": targets,
+            "mode": mode,
+            "name": _check_name(name),
+            "userId": user_id or catalog.local_user_id,
+            "excludeGeometry": exclude_geometry,
+        },
+    )
+    if not wait:
+        return ApplyEditBatchResponse(job_id=job_id, status="queued")
+    run_jobs(catalog, project_id, types=[APPLY_JOB])
+    status = get_job(catalog, job_id).status
+    if status == "failed":
+        from kilo.errors import KiloError
+
+        raise KiloError(f"edit.apply job {job_id} failed: {get_job(catalog, job_id).error}")
+    return ApplyEditBatchResponse(job_id=job_id, status="done" if status == "done" else "running")
+
+
+def _latest_many(catalog: Catalog, asset_ids: list[str], user_id: str) -> dict[str, EditVersion]:
+    out: dict[str, EditVersion] = {}
+    for i in range(0, len(asset_ids), 500):
+        chunk = asset_ids[i : i + 500]
+        marks = ", ".join("?" for _ in chunk)
+        rows = catalog.fetchdicts(
+            f"SELECT DISTINCT ON (asset_id) * FROM edit_versions WHERE user_id = ? "
+            f"AND asset_id IN ({marks}) ORDER BY asset_id, created_at DESC, id DESC",
+            [user_id, *chunk],
+        )
+        out.update({r["asset_id"]: _to_model(r) for r in rows})
+    return out
+
+
+def apply_params_to_assets(
+    catalog: Catalog,
+    params: EditParams,
+    asset_ids: list[str],
+    mode: ApplyMode,
+    *,
+    name: str | None,
+    user_id: str,
+    exclude_geometry: bool = False,
+    source: VersionSource = "batch",
+) -> list[str]:
+    """Write ``params`` to each asset (the body of the ``edit.apply`` job); returns version ids.
+
+    One transaction, batched statements: the latest versions are read in one query and the
+    new rows written with one ``executemany``; one ``edit.applied`` event sums it up.
+    """
+    latest = _latest_many(catalog, asset_ids, user_id)
+    name = _check_name(name)
+    now = utcnow()
+    inserts: list[list[Any]] = []
+    updates: list[list[Any]] = []
+    made: list[str] = []
+    for aid in asset_ids:
+        current = latest.get(aid)
+        target = params
+        if exclude_geometry:
+            own = version_params(current) if current is not None else EditParams()
+            target = params.with_changes(
+                crop=own.crop, aspect=own.aspect, straighten=own.straighten
+            )
+        if mode == "overwrite_latest" and current is not None:
+            updates.append([target.dump(), name, source, current.id])
+            made.append(current.id)
+        else:
+            vid = new_id()
+            parent = current.id if current is not None else None
+            inserts.append([vid, aid, user_id, parent, name, target.dump(), source, now])
+            made.append(vid)
+    with catalog.transaction():
+        catalog.executemany(
+            "INSERT INTO edit_versions (id, asset_id, user_id, parent_id, name, params, source, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            inserts,
+        )
+        catalog.executemany(
+            "UPDATE edit_versions SET params = ?, name = coalesce(?, name), source = ? "
+            "WHERE id = ?",
+            updates,
+        )
+        if asset_ids:
+            project = asset_row(catalog, asset_ids[0])["project_id"]
+            catalog.emit_event(
+                "edit.applied",
+                project_id=project,
+                data={"count": len(made), "mode": mode, "editIds": made[:1000]},
+            )
+    return made

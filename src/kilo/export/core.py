@@ -1,0 +1,443 @@
+"""Exports in the catalog: create (idempotently), run as an ``export.run`` job, list, download.
+
+>>> exp = create_export(catalog, project_id, "web", dest="out/")     # doctest: +SKIP
+>>> exp = run_export(catalog, exp.id, progress=print)                  # doctest: +SKIP
+>>> download_export(catalog, exp.id).url                               # doctest: +SKIP
+
+Without ``asset_ids`` an export takes the user's picks of the project (a contact sheet takes
+every photo, since it shows the picks and rejects). The ``exports`` row follows the job:
+``queued`` -> ``running`` -> ``done`` or ``failed`` (with the reason), each change appended to
+the event log as ``export.updated``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from contextvars import ContextVar
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from kilo.catalog import Catalog
+from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
+from kilo.errors import Conflict, InvalidInput, KiloError, NotFound
+from kilo.export.presets import PRESETS, ExportSettings, parse_settings
+from kilo.models import Export, ExportDownloadResponse, KiloModel, PageInfo
+from kilo.paging import check_limit, decode_cursor, encode_cursor
+from kilo.progress import Progress, ProgressCallback, report
+from kilo.store import filesystem, is_local, local_path
+
+Selection = Literal["picked", "cluster_winners", "all"]
+JOB_TYPE = "export.run"
+JOB_MAX_ATTEMPTS = 2
+DOWNLOAD_TTL_S = 3600
+_STATUSES = ("queued", "running", "done", "failed")
+
+#: set by :func:`run_export` so that the job's compute step can report per-photo progress
+PROGRESS_HOOK: ContextVar[ProgressCallback | None] = ContextVar(
+    "kilo_export_progress", default=None
+)
+
+
+class PagedExports(KiloModel):
+    items: list[Export]
+    page_info: PageInfo
+
+
+# -- selection ----------------------------------------------------------------------------
+def select_assets(
+    catalog: Catalog, project_id: str, how: Selection = "picked", *, user_id: str | None = None
+) -> list[str]:
+    """Asset ids of a project in capture order: the user's picks, the cluster winners, or all.
+
+    ``cluster_winners``: the winner of every burst and duplicate group plus every photo that
+    is in none, leaving out the user's rejects (one of each shot).
+    """
+    user = user_id or catalog.local_user_id
+    order = "ORDER BY a.captured_at NULLS LAST, a.filename, a.frame_index, a.id"
+    if how == "picked":
+        sql = (
+            "SELECT a.id FROM assets a JOIN ratings r ON r.asset_id = a.id AND r.user_id = ? "
+            f"WHERE a.project_id = ? AND r.picked AND a.state <> 'pending_upload' {order}"
+        )
+        params: list[Any] = [user, project_id]
+    elif how == "cluster_winners":
+        sql = f"""
+            SELECT a.id FROM assets a
+            LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = ?
+            WHERE a.project_id = ? AND a.state <> 'pending_upload'
+              AND NOT coalesce(r.rejected, false)
+              AND (
+                a.id IN (SELECT winner_asset_id FROM clusters WHERE project_id = ?
+                         AND kind IN ('burst', 'duplicate_group')
+                         AND winner_asset_id IS NOT NULL)
+                OR a.id NOT IN (SELECT m.asset_id FROM cluster_members m
+                                JOIN clusters c ON c.id = m.cluster_id
+                                WHERE c.project_id = ? AND c.kind IN ('burst', 'duplicate_group'))
+              )
+            {order}"""
+        params = [user, project_id, project_id, project_id]
+    elif how == "all":
+        sql = (
+            "SELECT a.id FROM assets a WHERE a.project_id = ? AND a.state <> 'pending_upload' "
+            f"{order}"
+        )
+        params = [project_id]
+    else:
+        raise InvalidInput("selection must be picked, cluster_winners or all")
+    return [str(r[0]) for r in catalog.fetchall(sql, params)]
+
+
+def _check_assets(catalog: Catalog, project_id: str, asset_ids: list[str]) -> list[str]:
+    ids = list(dict.fromkeys(parse_uuid(a, "asset id") for a in asset_ids))
+    if not ids:
+        raise InvalidInput("asset_ids is empty")
+    marks = ", ".join("?" for _ in ids)
+    found = {
+        str(r[0])
+        for r in catalog.fetchall(
+            f"SELECT id FROM assets WHERE project_id = ? AND id IN ({marks})", [project_id, *ids]
+        )
+    }
+    missing = [a for a in ids if a not in found]
+    if missing:
+        more = f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
+        raise NotFound(f"no asset {', '.join(missing[:3])}{more} in this project")
+    return ids
+
+
+def _normalise_dest(dest: str | Path | None, default: str) -> str:
+    if dest is None or str(dest).strip() == "":
+        return default
+    text = str(dest).strip()
+    if is_local(text):
+        return str(local_path(os.path.expanduser(text)).absolute())
+    if not text.split("://", 1)[1].strip("/"):
+        raise InvalidInput(f"destination {text!r} has no bucket or folder")
+    return text.rstrip("/")
+
+
+# -- create -------------------------------------------------------------------------------
+def _request_hash(payload: dict[str, Any]) -> str:
+    raw = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_export(
+    catalog: Catalog,
+    project_id: str,
+    preset: str,
+    *,
+    asset_ids: list[str] | None = None,
+    settings: dict[str, Any] | ExportSettings | None = None,
+    dest: str | Path | None = None,
+    idempotency_key: str | None = None,
+    user_id: str | None = None,
+) -> Export:
+    """Record an export and queue its ``export.run`` job (run it with :func:`run_export`).
+
+    The same ``idempotency_key`` with the same request returns the first export; with a
+    different request it raises :class:`Conflict`.
+    """
+    from kilo.jobs import enqueue
+    from kilo.projects import get_project
+
+    project = get_project(catalog, parse_uuid(project_id, "project id"))
+    if preset not in PRESETS:
+        raise InvalidInput(f"unknown preset {preset!r} (one of {', '.join(PRESETS)})")
+    opts = parse_settings(preset, settings)
+    stored_settings = opts.dump()
+    scope = f"exports:{project.id}"
+    request_hash = _request_hash(
+        {
+            "preset": preset,
+            "assetIds": asset_ids,
+            "settings": stored_settings,
+            "dest": None if dest is None else str(dest),
+            "user": user_id or catalog.local_user_id,
+        }
+    )
+    if idempotency_key is not None:
+        if not idempotency_key.strip() or len(idempotency_key) > 255:
+            raise InvalidInput("Idempotency-Key must be 1 to 255 characters")
+        row = catalog.fetchone(
+            "SELECT request_hash, response FROM idempotency_keys WHERE scope = ? AND key = ?",
+            [scope, idempotency_key],
+        )
+        if row is not None:
+            if row[0] != request_hash:
+                raise Conflict("this Idempotency-Key was used for a different export request")
+            response = json.loads(row[1]) if isinstance(row[1], str) else row[1]
+            return get_export(catalog, str(response["id"]))
+    if asset_ids is None:
+        how: Selection = "all" if preset == "contact_sheet_pdf" else "picked"
+        ids = select_assets(catalog, project.id, how, user_id=user_id)
+        if not ids:
+            raise InvalidInput(
+                "the project has no picked photos; pick some or pass asset ids"
+                if how == "picked"
+                else "the project has no photos"
+            )
+    else:
+        ids = _check_assets(catalog, project.id, asset_ids)
+    export_id = new_id()
+    default_dest = f"{catalog.settings.store_url.rstrip('/')}/exports/{export_id}"
+    dest_uri = _normalise_dest(dest, default_dest)
+    now = utcnow()
+    with catalog.transaction():
+        catalog.execute(
+            "INSERT INTO exports (id, project_id, preset, settings, asset_ids, dest_uri, status, "
+            "progress, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', 0.0, ?, ?)",
+            [export_id, project.id, preset, stored_settings, ids, dest_uri, now, now],
+        )
+        job_id = enqueue(
+            catalog,
+            JOB_TYPE,
+            project_id=project.id,
+            payload={"exportId": export_id, "userId": user_id or catalog.local_user_id},
+            dedupe_key=f"export:{export_id}",
+            max_attempts=JOB_MAX_ATTEMPTS,
+        )
+        catalog.execute("UPDATE exports SET job_id = ? WHERE id = ?", [job_id, export_id])
+        if idempotency_key is not None:
+            catalog.execute(
+                "INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [scope, idempotency_key, request_hash, {"id": export_id}, now],
+            )
+        emit_export_event(catalog, export_id, project.id, "queued", 0.0)
+    return get_export(catalog, export_id)
+
+
+# -- status -------------------------------------------------------------------------------
+def emit_export_event(
+    catalog: Catalog,
+    export_id: str,
+    project_id: str,
+    status: str,
+    progress: float | None,
+    error: str | None = None,
+) -> None:
+    data: dict[str, Any] = {"exportId": export_id, "status": status, "progress": progress}
+    if error:
+        data["error"] = error
+    catalog.emit_event("export.updated", project_id=project_id, data=data)
+
+
+def set_export_status(
+    catalog: Catalog,
+    export_id: str,
+    status: str,
+    *,
+    progress: float | None = None,
+    error: str | None = None,
+    artifact: str | None = None,
+) -> None:
+    """Write the export's status (and event). ``progress`` None keeps the current value."""
+    row = catalog.fetchone("SELECT project_id FROM exports WHERE id = ?", [export_id])
+    if row is None:
+        raise NotFound(f"no export with id {export_id}")
+    with catalog.transaction():
+        catalog.execute(
+            "UPDATE exports SET status = ?, progress = coalesce(?, progress), error = ?, "
+            "artifact_uri = coalesce(?, artifact_uri), updated_at = ? WHERE id = ?",
+            [status, progress, error, artifact, utcnow(), export_id],
+        )
+        emit_export_event(catalog, export_id, str(row[0]), status, progress, error)
+
+
+_SELECT = (
+    "SELECT e.*, j.status AS job_status, j.error AS job_error FROM exports e "
+    "LEFT JOIN jobs j ON j.id = e.job_id"
+)
+
+
+def _to_model(catalog: Catalog, row: dict[str, Any]) -> Export:
+    status, error = row["status"], row["error"]
+    if status in ("queued", "running") and row.get("job_status") in ("failed", "canceled"):
+        # the job ran out of attempts in a worker that does not know about exports
+        status, error = "failed", row.get("job_error") or f"job {row['job_status']}"
+        set_export_status(catalog, row["id"], status, error=error)
+    settings = row["settings"]
+    if isinstance(settings, str):
+        settings = json.loads(settings)
+    created = from_catalog(row["created_at"])
+    assert created is not None
+    return Export(
+        id=row["id"],
+        project_id=row["project_id"],
+        preset=row["preset"],
+        settings=settings or {},
+        status=status,
+        progress=row["progress"],
+        created_at=created,
+        error=error,
+        asset_count=len(row["asset_ids"] or []),
+        dest=row["dest_uri"],
+        artifact=row["artifact_uri"],
+    )
+
+
+def get_export(catalog: Catalog, export_id: str) -> Export:
+    eid = parse_uuid(export_id, "export id")
+    row = catalog.fetchdict(f"{_SELECT} WHERE e.id = ?", [eid])
+    if row is None:
+        raise NotFound(f"no export with id {eid}")
+    return _to_model(catalog, row)
+
+
+def list_exports(
+    catalog: Catalog,
+    project_id: str | None = None,
+    *,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> PagedExports:
+    """Exports, newest first, one page at a time."""
+    limit = check_limit(limit)
+    key = decode_cursor("exports", cursor)
+    where, params = ["1 = 1"], []
+    if project_id is not None:
+        where.append("e.project_id = ?")
+        params.append(parse_uuid(project_id, "project id"))
+    if status is not None:
+        if status not in _STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(_STATUSES)}")
+        where.append("e.status = ?")
+        params.append(status)
+    if key is not None:
+        if len(key) != 2:
+            raise InvalidInput("cursor is not valid for this listing")
+        where.append("(e.created_at, e.id) < (CAST(? AS TIMESTAMP), ?)")
+        params += key
+    rows = catalog.fetchdicts(
+        f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY e.created_at DESC, e.id DESC LIMIT ?",
+        [*params, limit + 1],
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = (
+        encode_cursor("exports", [rows[-1]["created_at"].isoformat(), rows[-1]["id"]])
+        if more
+        else None
+    )
+    return PagedExports(
+        items=[_to_model(catalog, r) for r in rows], page_info=PageInfo(next_cursor=nxt)
+    )
+
+
+# -- running ------------------------------------------------------------------------------
+def run_export(
+    catalog: Catalog, export_id: str, *, progress: ProgressCallback | None = None
+) -> Export:
+    """Run a queued export now, in this process (photos rendered on every core).
+
+    Returns the export, ``done`` or ``failed`` with the reason; does not raise for a failed
+    export. An export already finished is returned as is.
+    """
+    from kilo.export.jobs import EXPORT_HANDLER
+    from kilo.jobs import JobRow, complete_job, fail_job
+
+    export = get_export(catalog, export_id)
+    if export.status in ("done", "failed"):
+        return export
+    row = catalog.fetchone("SELECT job_id FROM exports WHERE id = ?", [export.id])
+    job_id = row[0] if row else None
+    now = utcnow()
+    claimed = catalog.fetchdicts(
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, claimed_by = ?, "
+        "claimed_at = ?, updated_at = ? WHERE id = ? AND status = 'queued' "
+        "RETURNING id, type, project_id, asset_id, payload, attempts, max_attempts",
+        [f"{os.uname().nodename}:{os.getpid()}", now, now, job_id],
+    )
+    if not claimed:
+        raise Conflict(f"export {export.id} is being run by another worker")
+    r = claimed[0]
+    payload = r["payload"]
+    job = JobRow(
+        id=r["id"],
+        type=r["type"],
+        project_id=r["project_id"],
+        asset_id=r["asset_id"],
+        payload=json.loads(payload) if isinstance(payload, str) else dict(payload or {}),
+        attempts=r["attempts"],
+        max_attempts=r["max_attempts"],
+    )
+    catalog.emit_event(
+        "job.progress",
+        project_id=job.project_id,
+        job_id=job.id,
+        data={"jobId": job.id, "type": job.type, "status": "running", "progress": 0.0},
+    )
+    token = PROGRESS_HOOK.set(_catalog_progress(catalog, export.id, export.project_id, progress))
+    try:
+        plan = EXPORT_HANDLER.prepare(catalog, job)
+        result = EXPORT_HANDLER.compute(plan)
+        with catalog.transaction():
+            EXPORT_HANDLER.apply(catalog, job, result)
+            complete_job(catalog, job, result)
+    except Exception as exc:
+        reason = exc.message if isinstance(exc, KiloError) else f"{type(exc).__name__}: {exc}"
+        fail_job(catalog, job, reason, retry=False)
+        set_export_status(catalog, export.id, "failed", error=reason)
+        report(progress, Progress("export", 0, None, status="failed", message=reason))
+    finally:
+        PROGRESS_HOOK.reset(token)
+    return get_export(catalog, export.id)
+
+
+def _catalog_progress(
+    catalog: Catalog, export_id: str, project_id: str, forward: ProgressCallback | None
+) -> ProgressCallback:
+    """A callback that forwards snapshots and writes the render fraction to the export row."""
+    last = [0.0]
+
+    def update(snapshot: Progress) -> None:
+        report(forward, snapshot)
+        if snapshot.stage != "render" and snapshot.stage != "thumbnails":
+            return
+        fraction = snapshot.fraction
+        now = time.monotonic()
+        if fraction is None or (now - last[0] < 0.5 and fraction < 1.0):
+            return
+        last[0] = now
+        catalog.execute(
+            "UPDATE exports SET progress = ?, updated_at = ? WHERE id = ?",
+            [round(0.95 * fraction, 4), utcnow(), export_id],
+        )
+        emit_export_event(catalog, export_id, project_id, "running", round(0.95 * fraction, 4))
+
+    return update
+
+
+# -- download -----------------------------------------------------------------------------
+def download_export(
+    catalog: Catalog, export_id: str, *, expires_in: int = DOWNLOAD_TTL_S
+) -> ExportDownloadResponse:
+    """Where to fetch a finished export: a local path, or a presigned S3 URL with its expiry."""
+    export = get_export(catalog, export_id)
+    if export.status != "done" or not export.artifact:
+        raise Conflict(f"export {export.id} is {export.status}; nothing to download yet")
+    if not 1 <= expires_in <= 7 * 24 * 3600:
+        raise InvalidInput("expires_in must be from 1 second to 7 days")
+    artifact = export.artifact
+    if is_local(artifact):
+        path = local_path(artifact)
+        if not path.exists():
+            raise NotFound("the export's files are no longer at their destination", path=str(path))
+        return ExportDownloadResponse(url=str(path), expires_at=None)
+    fs, path_in = filesystem(artifact, catalog.settings)
+    if not fs.isfile(path_in):
+        raise Conflict(
+            "this export is a folder of files on object storage; export with zip to get one "
+            "download link",
+            path=artifact,
+        )
+    if not hasattr(fs, "sign"):
+        raise Conflict("this storage cannot make signed download links", path=artifact)
+    url = fs.sign(path_in, expiration=expires_in)
+    return ExportDownloadResponse(url=str(url), expires_at=utcnow() + timedelta(seconds=expires_in))

@@ -1,0 +1,220 @@
+"""The ``export.run`` job: prepare a plan from the catalog, execute it, record the artifact.
+
+``compute`` renders on every core through its own process pool, so the handler itself is not
+pooled (it runs in the process that owns the catalog and reports per-photo progress there).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from kilo.catalog import Catalog
+from kilo.clock import new_id, utcnow
+from kilo.errors import NotFound
+from kilo.export.core import JOB_TYPE, PROGRESS_HOOK, set_export_status
+from kilo.export.execute import ExportPlan, SheetEntry, execute_plan
+from kilo.export.presets import PhotoTask, parse_settings
+from kilo.jobs import JobRow
+
+
+def _local_time(captured: datetime | None, offset_min: int | None) -> datetime | None:
+    if captured is None:
+        return None
+    return captured + timedelta(minutes=offset_min or 0)
+
+
+def _edit_params(catalog: Catalog, asset_id: str, user_id: str) -> dict[str, Any] | None:
+    try:
+        from kilo.edit import latest_version
+    except ImportError:
+        row = catalog.fetchone(
+            "SELECT params FROM edit_versions WHERE asset_id = ? AND user_id = ? "
+            "ORDER BY created_at DESC, id DESC LIMIT 1",
+            [asset_id, user_id],
+        )
+        if row is None or row[0] is None:
+            return None
+        params = json.loads(row[0]) if isinstance(row[0], str) else dict(row[0])
+        return params or None
+    version = latest_version(catalog, asset_id, user_id)
+    if version is None:
+        return None
+    params_obj = getattr(version, "params", None)
+    if params_obj is None:
+        return None
+    if hasattr(params_obj, "model_dump"):
+        dumped: dict[str, Any] = params_obj.model_dump(mode="json", by_alias=True)
+        return dumped
+    return dict(params_obj)
+
+
+def _moment_groups(catalog: Catalog, project_id: str) -> dict[str, tuple[int, str]]:
+    """asset id -> (moment order, moment header) for the project's moment clusters."""
+    rows = catalog.fetchall(
+        "SELECT m.asset_id, c.id, c.title, c.start_time, c.end_time FROM cluster_members m "
+        "JOIN clusters c ON c.id = m.cluster_id WHERE c.project_id = ? AND c.kind = 'moment' "
+        "ORDER BY c.start_time NULLS LAST, c.id",
+        [project_id],
+    )
+    order: dict[str, int] = {}
+    out: dict[str, tuple[int, str]] = {}
+    for asset_id, cluster_id, title, start, end in rows:
+        n = order.setdefault(cluster_id, len(order) + 1)
+        header = title or f"Moment {n}"
+        if start is not None and not title:
+            header += f" · {start:%Y-%m-%d %H:%M}"
+            if end is not None and end != start:
+                header += f"–{end:%H:%M}"
+        out.setdefault(str(asset_id), (n, header))
+    return out
+
+
+class ExportHandler:
+    type = JOB_TYPE
+    pooled = False
+
+    def prepare(self, catalog: Catalog, job: JobRow) -> ExportPlan:
+        export_id = str(job.payload.get("exportId") or "")
+        row = catalog.fetchdict("SELECT * FROM exports WHERE id = ?", [export_id])
+        if row is None:
+            raise NotFound(f"no export with id {export_id}")
+        user_id = str(job.payload.get("userId") or catalog.local_user_id)
+        settings = row["settings"]
+        settings = json.loads(settings) if isinstance(settings, str) else dict(settings or {})
+        preset = str(row["preset"])
+        parse_settings(preset, settings)
+        project = catalog.fetchdict("SELECT title FROM projects WHERE id = ?", [row["project_id"]])
+        title = str(project["title"]) if project else "export"
+        ids = [str(a) for a in (row["asset_ids"] or [])]
+        set_export_status(catalog, export_id, "running", progress=0.0)
+        plan = ExportPlan(
+            export_id=export_id,
+            preset=preset,
+            settings=settings,
+            dest=str(row["dest_uri"]),
+            project_title=title,
+            export_date=date.today(),
+            store_settings=catalog.settings,
+            workers=catalog.settings.workers,
+        )
+        if not ids:
+            return plan
+        marks = ", ".join("?" for _ in ids)
+        assets = {
+            str(a["id"]): a
+            for a in catalog.fetchdicts(
+                "SELECT a.*, (SELECT f.uri FROM asset_files f WHERE f.asset_id = a.id AND "
+                "f.kind = 'thumbnail' ORDER BY f.created_at DESC LIMIT 1) AS thumb_uri, "
+                "r.rating, r.picked, r.rejected FROM assets a LEFT JOIN ratings r "
+                f"ON r.asset_id = a.id AND r.user_id = ? WHERE a.id IN ({marks})",
+                [user_id, *ids],
+            )
+        }
+        if preset == "contact_sheet_pdf":
+            groups = _moment_groups(catalog, str(row["project_id"]))
+            entries: list[tuple[tuple[int, int], SheetEntry]] = []
+            for pos, asset_id in enumerate(ids):
+                a = assets.get(asset_id)
+                if a is None:
+                    continue
+                group = groups.get(asset_id)
+                entry = SheetEntry(
+                    asset_id=asset_id,
+                    filename=str(a["filename"]),
+                    source_uri=str(a["source_uri"]),
+                    thumbnail_uri=a["thumb_uri"],
+                    captured_at=_local_time(a["captured_at"], a["captured_offset_min"]),
+                    rating=a["rating"],
+                    picked=bool(a["picked"]),
+                    rejected=bool(a["rejected"]),
+                    group=group[1] if group else ("Other photos" if groups else None),
+                    frame=int(a["frame_index"] or 0),
+                )
+                entries.append(((group[0] if group else 1 << 30, pos), entry))
+            entries.sort(key=lambda e: e[0])
+            plan.sheet = [e for _, e in entries]
+            user = catalog.fetchone("SELECT display_name FROM users WHERE id = ?", [user_id])
+            if user and user[0]:
+                plan.sheet_facts.append(("Photographer", str(user[0])))
+            return plan
+        for index, asset_id in enumerate(ids):
+            a = assets.get(asset_id)
+            if a is None:
+                continue
+            original = catalog.fetchone(
+                "SELECT uri FROM asset_files WHERE asset_id = ? AND kind = 'original' "
+                "ORDER BY created_at DESC LIMIT 1",
+                [asset_id],
+            )
+            plan.photos.append(
+                PhotoTask(
+                    index=index,
+                    asset_id=asset_id,
+                    source_uri=str(original[0]) if original else str(a["source_uri"]),
+                    preset=preset,
+                    settings=settings,
+                    staging_dir="",
+                    frame=int(a["frame_index"] or 0),
+                    edit_params=_edit_params(catalog, asset_id, user_id),
+                    width=a["width_px"],
+                    height=a["height_px"],
+                    meta={
+                        "filename": str(a["filename"]),
+                        "captured_at": _local_time(a["captured_at"], a["captured_offset_min"]),
+                        "camera_make": a["camera_make"],
+                        "camera_model": a["camera_model"],
+                    },
+                )
+            )
+        return plan
+
+    def compute(self, payload: ExportPlan) -> dict[str, Any]:
+        outcome = execute_plan(payload, PROGRESS_HOOK.get())
+        result = outcome.to_result()
+        result["exportId"] = payload.export_id
+        result["preset"] = payload.preset
+        result["dest"] = payload.dest
+        result["assetFiles"] = (
+            []
+            if payload.preset == "contact_sheet_pdf"
+            or len(outcome.files) != len([r for r in outcome.results if r.status == "ok"])
+            else [
+                [r.asset_id, f"{payload.dest.rstrip('/')}/{name}"]
+                for r, name in zip(
+                    [r for r in outcome.results if r.status == "ok"], outcome.files, strict=True
+                )
+            ]
+        )
+        return result
+
+    def apply(self, catalog: Catalog, job: JobRow, result: dict[str, Any]) -> None:
+        export_id = str(result["exportId"])
+        failed = result.get("failed") or []
+        error = None
+        if failed:
+            first = "; ".join(f"{f.get('item')}: {f.get('reason')}" for f in failed[:3])
+            error = f"{len(failed)} photo(s) failed: {first}"
+        now = utcnow()
+        for asset_id, uri in result.get("assetFiles") or []:
+            catalog.execute(
+                "INSERT INTO asset_files (id, asset_id, kind, uri, content_type, created_at) "
+                "VALUES (?, ?, 'export', ?, ?, ?)",
+                [new_id(), asset_id, uri, _content_type(uri), now],
+            )
+        set_export_status(
+            catalog, export_id, "done", progress=1.0, error=error, artifact=result["artifact"]
+        )
+
+
+def _content_type(uri: str) -> str:
+    lower = uri.lower()
+    if lower.endswith((".tif", ".tiff")):
+        return "image/tiff"
+    if lower.endswith(".pdf"):
+        return "application/pdf"
+    return "image/jpeg"
+
+
+EXPORT_HANDLER = ExportHandler()

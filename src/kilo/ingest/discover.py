@@ -1,0 +1,194 @@
+"""Finding candidate files below local folders and fsspec URLs (``s3://bucket/prefix``).
+
+Hidden files and OS junk are skipped; ``.xmp`` sidecars are attached to the photo they
+describe (``IMG_1.xmp`` or ``IMG_1.CR2.xmp`` next to ``IMG_1.CR2``). Symbolic links to folders
+are not followed (no loops); a file that cannot even be listed is reported with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kilo.errors import InvalidInput, KiloError, NotFound
+from kilo.imaging.sniff import is_sidecar
+from kilo.settings import Settings
+
+JUNK_NAMES = frozenset(
+    {
+        "thumbs.db", "desktop.ini", "ehthumbs.db", "__macosx", "system volume information",
+        "$recycle.bin", "@eadir", "#recycle", "lost+found", "icon\r",
+    }
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class Found:
+    """A candidate file: where it is, its size and modification time, or why it is unusable."""
+
+    uri: str
+    size: int = 0
+    mtime: float = 0.0
+    sidecar_uri: str | None = None
+    error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass
+class Discovery:
+    files: list[Found] = field(default_factory=list)
+    ignored: int = 0  # hidden files, OS junk, sidecars without a photo
+
+
+def is_junk(name: str) -> bool:
+    return name.startswith(".") or name.lower() in JUNK_NAMES or name.startswith("~$")
+
+
+def _is_url(source: str) -> bool:
+    return "://" in source and not source.startswith("file://")
+
+
+def _local(source: str) -> str:
+    return source[len("file://") :] if source.startswith("file://") else source
+
+
+def _sidecar_keys(uri: str) -> list[str]:
+    """Keys under which a photo looks up its sidecar: ``dir/IMG_1.cr2`` and ``dir/IMG_1``."""
+    low = uri.lower()
+    stem = low.rsplit(".", 1)[0] if "." in low.rsplit("/", 1)[-1] else low
+    return [low, stem]
+
+
+def _attach_sidecars(found: list[Found], sidecars: dict[str, str]) -> int:
+    used: set[str] = set()
+    for f in found:
+        for key in _sidecar_keys(f.uri):
+            if key in sidecars:
+                f.sidecar_uri = sidecars[key]
+                used.add(key)
+                break
+    return len(sidecars.keys() - used)
+
+
+def _walk_local(root: str, out: Discovery, sidecars: dict[str, str]) -> None:
+    top = os.path.abspath(_local(root))
+    try:
+        st = os.stat(top)
+    except FileNotFoundError:
+        raise NotFound("no such file or folder", path=root) from None
+    except OSError as exc:
+        out.files.append(Found(top, error=f"cannot read: {exc.strerror or exc}"))
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        out.files.append(Found(top, st.st_size, st.st_mtime))
+        return
+
+    def onerror(exc: OSError) -> None:
+        where = getattr(exc, "filename", None) or top
+        out.files.append(Found(str(where), error=f"cannot list folder: {exc.strerror or exc}"))
+
+    for dirpath, dirnames, filenames in os.walk(top, onerror=onerror, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not is_junk(d))
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            if is_junk(name):
+                out.ignored += 1
+                continue
+            if is_sidecar(name):
+                sidecars[path.lower()[: -len(".xmp")]] = path
+                continue
+            try:
+                fst = os.stat(path)
+            except OSError as exc:
+                out.files.append(Found(path, error=f"cannot read: {exc.strerror or exc}"))
+                continue
+            if stat.S_ISDIR(fst.st_mode):  # a symlink to a folder: not followed
+                out.ignored += 1
+                continue
+            if not stat.S_ISREG(fst.st_mode):
+                out.files.append(Found(path, error="not a regular file"))
+                continue
+            out.files.append(Found(path, fst.st_size, fst.st_mtime))
+
+
+def _mtime(info: dict[str, Any]) -> float:
+    for key in ("mtime", "LastModified", "last_modified", "updated", "created"):
+        value = info.get(key)
+        if value is None:
+            continue
+        if hasattr(value, "timestamp"):
+            return float(value.timestamp())
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            continue
+    return 0.0
+
+
+def _walk_url(url: str, settings: Settings, out: Discovery, sidecars: dict[str, str]) -> None:
+    from kilo.store import filesystem
+
+    fs, root = filesystem(url, settings)
+    protocol = url.split("://", 1)[0]
+    try:
+        listing: dict[str, dict[str, Any]] = fs.find(root, detail=True, withdirs=False)
+    except FileNotFoundError:
+        raise NotFound("no such file or prefix", path=url) from None
+    except Exception as exc:
+        raise KiloError(f"cannot list: {exc}", path=url) from None
+    if not listing:
+        try:
+            if not fs.exists(root):
+                raise NotFound("no such file or prefix", path=url)
+        except KiloError:
+            raise
+        except Exception as exc:
+            raise KiloError(f"cannot list: {exc}", path=url) from None
+    base = root.rstrip("/")
+    for path in sorted(listing):
+        info = listing[path]
+        if info.get("type") == "directory":
+            continue
+        rel = path[len(base) :].strip("/") if path.startswith(base) else path
+        parts = [p for p in rel.split("/") if p] or [path.rsplit("/", 1)[-1]]
+        if any(is_junk(p) for p in parts):
+            out.ignored += 1
+            continue
+        uri = f"{protocol}://{path}"
+        if is_sidecar(parts[-1]):
+            sidecars[uri.lower()[: -len(".xmp")]] = uri
+            continue
+        out.files.append(Found(uri, int(info.get("size") or 0), _mtime(info)))
+
+
+def discover(sources: Sequence[str | Path], settings: Settings) -> Discovery:
+    """Every candidate file below ``sources`` (deduplicated, in a stable order).
+
+    Raises :class:`NotFound` when a source does not exist at all (before any work is done).
+    """
+    if not sources:
+        raise InvalidInput("give at least one source (a folder, a file or an s3:// URL)")
+    out = Discovery()
+    sidecars: dict[str, str] = {}
+    for source in sources:
+        text = str(source)
+        if _is_url(text):
+            _walk_url(text, settings, out, sidecars)
+        else:
+            _walk_local(text, out, sidecars)
+    seen: set[str] = set()
+    unique: list[Found] = []
+    for f in out.files:
+        if f.uri not in seen:
+            seen.add(f.uri)
+            unique.append(f)
+    out.files = unique
+    out.ignored += _attach_sidecars(out.files, sidecars)
+    return out

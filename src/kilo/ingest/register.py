@@ -1,0 +1,235 @@
+"""Recording identified files in the catalog, in batches, each batch one transaction:
+asset rows (state ``registered``, one per frame), their ``original`` file row, the
+``source_files`` row that lets an unchanged re-run skip before hashing, quarantine rows, and
+one ``asset.process`` job per asset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kilo.catalog import Catalog
+from kilo.clock import new_id
+from kilo.ingest.discover import Found
+from kilo.ingest.identify import Identified
+from kilo.progress import ItemResult
+
+PROCESS_JOB = "asset.process"
+#: source_files outcomes that mean "nothing left to do for this file if it is unchanged"
+SETTLED = ("registered", "ingested", "duplicate")
+
+
+@dataclass
+class Registrar:
+    """Decides what each identified file becomes and writes the decisions in batches."""
+
+    catalog: Catalog
+    project_id: str
+    by_sha: dict[str, str] = field(default_factory=dict)  # sha256 -> asset id (frame 0)
+    by_uri: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # uri -> (id, frame)
+    seen: dict[str, tuple[int, float, str, str | None]] = field(default_factory=dict)
+    asset_ids: list[str] = field(default_factory=list)
+    results: list[ItemResult] = field(default_factory=list)
+    _assets: list[list[Any]] = field(default_factory=list)
+    _updates: list[list[Any]] = field(default_factory=list)
+    _files: list[list[Any]] = field(default_factory=list)
+    _sources: list[list[Any]] = field(default_factory=list)
+    _quarantine: list[list[Any]] = field(default_factory=list)
+    _jobs: list[tuple[str, str]] = field(default_factory=list)  # (asset id, source uri)
+
+    def load(self) -> None:
+        """What the catalog already knows about this project."""
+        for aid, sha, uri, frame in self.catalog.fetchall(
+            "SELECT id, sha256, source_uri, frame_index FROM assets WHERE project_id = ? "
+            "ORDER BY frame_index",
+            [self.project_id],
+        ):
+            if sha and frame == 0:
+                self.by_sha.setdefault(sha, aid)
+            self.by_uri.setdefault(uri, []).append((aid, int(frame)))
+        for uri, size, mtime, outcome, aid in self.catalog.fetchall(
+            "SELECT source_uri, byte_size, source_mtime, outcome, asset_id FROM source_files "
+            "WHERE project_id = ?",
+            [self.project_id],
+        ):
+            self.seen[uri] = (int(size), float(mtime), str(outcome), aid)
+
+    # -- decisions ------------------------------------------------------------------------
+    def unchanged(self, found: Found) -> ItemResult | None:
+        """A skip result when ``found`` was settled by an earlier run and has not changed."""
+        prev = self.seen.get(found.uri)
+        if prev is None or found.error:
+            return None
+        size, mtime, outcome, aid = prev
+        if size != found.size or abs(mtime - found.mtime) > 1e-3 or outcome not in SETTLED:
+            return None
+        reason = "unchanged since the last ingest"
+        if outcome == "duplicate":
+            reason = "unchanged; a duplicate of an asset already in the project"
+        result = ItemResult(item=found.uri, status="skipped", reason=reason, asset_id=aid)
+        self.results.append(result)
+        return result
+
+    def add(self, ident: Identified, now: datetime) -> ItemResult | None:
+        """Plan the catalog rows of one identified file; returns its result (None: ignored)."""
+        f = ident.found
+        if ident.ignored:
+            return None
+        if ident.error or ident.sha256 is None:
+            reason = ident.error or "unreadable"
+            self._quarantine.append([new_id(), self.project_id, f.uri, reason, f.size, now])
+            self._sources.append([self.project_id, f.uri, f.size, f.mtime, None, None,
+                                  "quarantined", now])  # fmt: skip
+            return self._result(f.uri, "failed", reason)
+        sha = ident.sha256
+        existing = self.by_sha.get(sha)
+        if existing is not None:
+            same_place = any(aid == existing for aid, _ in self.by_uri.get(f.uri, []))
+            reason = (
+                "unchanged content (already ingested from this location)"
+                if same_place
+                else f"duplicate: the same content is already asset {existing}"
+            )
+            outcome = "registered" if same_place else "duplicate"
+            self._sources.append([self.project_id, f.uri, f.size, f.mtime, sha, existing,
+                                  outcome, now])  # fmt: skip
+            return self._result(f.uri, "skipped", reason, existing)
+        old = dict((frame, aid) for aid, frame in self.by_uri.get(f.uri, []))
+        first_id = ""
+        for frame in range(ident.frame_count):
+            aid = old.get(frame)
+            if aid is not None:  # the file at this location changed: re-process in place
+                self._updates.append([sha, f.size, f.mtime, ident.content_type, ident.frame_count,
+                                      f.sidecar_uri, now, aid])  # fmt: skip
+            else:
+                aid = new_id()
+                self._assets.append([aid, self.project_id, f.name, f.uri, frame,
+                                     ident.frame_count, sha, f.size, f.mtime, ident.content_type,
+                                     now, f.sidecar_uri, now])  # fmt: skip
+                self._files.append([new_id(), aid, "original", ident.original_uri or f.uri,
+                                    ident.content_type, f.size, sha, now])  # fmt: skip
+                self.by_uri.setdefault(f.uri, []).append((aid, frame))
+            first_id = first_id or aid
+            self.asset_ids.append(aid)
+            self._jobs.append((aid, f.uri))
+        self.by_sha[sha] = first_id
+        self._sources.append([self.project_id, f.uri, f.size, f.mtime, sha, first_id,
+                              "registered", now])  # fmt: skip
+        frames = f" ({ident.frame_count} frames)" if ident.frame_count > 1 else ""
+        return self._result(f.uri, "ok", f"registered{frames}", first_id)
+
+    def _result(
+        self, uri: str, status: Any, reason: str | None, asset_id: str | None = None
+    ) -> ItemResult:
+        result = ItemResult(item=uri, status=status, reason=reason, asset_id=asset_id)
+        self.results.append(result)
+        return result
+
+    # -- writing --------------------------------------------------------------------------
+    @property
+    def pending(self) -> int:
+        return len(self._sources)
+
+    def flush(self) -> None:
+        """Write every planned row in one transaction."""
+        if not self._sources and not self._jobs:
+            return
+        from kilo.jobs import enqueue_many
+
+        cat = self.catalog
+        with cat.transaction():
+            insert_rows(
+                cat,
+                "INSERT INTO assets (id, project_id, filename, source_uri, frame_index, "
+                "frame_count, sha256, byte_size, source_mtime, content_type, ingested_at, "
+                "sidecar_uri, updated_at, state)",
+                [[*row, "registered"] for row in self._assets],
+            )
+            cat.executemany(
+                "UPDATE assets SET sha256 = ?, byte_size = ?, source_mtime = ?, content_type = ?, "
+                "frame_count = ?, sidecar_uri = ?, updated_at = ?, state = 'registered' "
+                "WHERE id = ?",
+                self._updates,
+            )
+            insert_rows(
+                cat,
+                "INSERT INTO asset_files (id, asset_id, kind, uri, content_type, byte_size, "
+                "sha256, created_at)",
+                self._files,
+            )
+            if self._quarantine:
+                uris = [[self.project_id, q[2]] for q in self._quarantine]
+                cat.executemany(
+                    "DELETE FROM quarantine WHERE project_id = ? AND source_uri = ?", uris
+                )
+                cat.executemany(
+                    "INSERT INTO quarantine (id, project_id, source_uri, reason, byte_size, "
+                    "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    self._quarantine,
+                )
+            insert_rows(
+                cat,
+                "INSERT OR REPLACE INTO source_files (project_id, source_uri, byte_size, "
+                "source_mtime, sha256, asset_id, outcome, seen_at)",
+                self._sources,
+            )
+            enqueue_many(
+                cat,
+                (
+                    {
+                        "job_type": PROCESS_JOB,
+                        "project_id": self.project_id,
+                        "asset_id": aid,
+                        "payload": {"assetId": aid},
+                        "dedupe_key": f"{PROCESS_JOB}:{aid}",
+                    }
+                    for aid, _ in self._jobs
+                ),
+            )
+            if self._assets:
+                cat.emit_event(
+                    "assets.registered",
+                    project_id=self.project_id,
+                    data={"count": len(self._assets)},
+                )
+        for buf in (self._assets, self._updates, self._files, self._sources, self._quarantine):
+            buf.clear()
+        self._jobs.clear()
+
+
+def insert_rows(cat: Catalog, head: str, rows: list[list[Any]], chunk: int = 250) -> None:
+    """``head`` (``INSERT INTO t (a, b)``) with multi-row VALUES: DuckDB's executemany pays a
+    round trip per row, one statement per chunk is ~50x cheaper."""
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        one = "(" + ", ".join("?" for _ in part[0]) + ")"
+        cat.execute(f"{head} VALUES {', '.join(one for _ in part)}", [v for r in part for v in r])
+
+
+def requeue_unprocessed(catalog: Catalog, project_id: str) -> int:
+    """Queue ``asset.process`` for registered assets that have no live job (failed before)."""
+    from kilo.jobs import enqueue_many
+
+    rows = catalog.fetchall(
+        "SELECT a.id FROM assets a WHERE a.project_id = ? AND a.state = 'registered' "
+        "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.asset_id = a.id AND j.type = ? "
+        "AND j.status IN ('queued', 'running'))",
+        [project_id, PROCESS_JOB],
+    )
+    if rows:
+        enqueue_many(
+            catalog,
+            (
+                {
+                    "job_type": PROCESS_JOB,
+                    "project_id": project_id,
+                    "asset_id": r[0],
+                    "payload": {"assetId": r[0]},
+                    "dedupe_key": f"{PROCESS_JOB}:{r[0]}",
+                }
+                for r in rows
+            ),
+        )
+    return len(rows)

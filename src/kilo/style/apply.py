@@ -1,0 +1,200 @@
+"""Style DNA front: apply to a project, show what was learned in plain words, reset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from kilo.catalog import Catalog
+from kilo.clock import parse_uuid
+from kilo.edit.versions import asset_row, create_version, latest_version
+from kilo.errors import InvalidInput, KiloError
+from kilo.models import CreateEditVersionRequest
+from kilo.progress import ItemResult, Progress, ProgressCallback, report
+from kilo.style.features import BUCKETS
+from kilo.style.learn import load_state, predict_for_asset
+from kilo.style.model import DEFAULT_MIN_CONFIDENCE, MODEL_VERSION, TARGETS, StyleModel
+
+_CAMEL = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+BUCKET_WORDS = {
+    "daylight": "daylight",
+    "indoor": "indoor",
+    "night": "night",
+    "golden": "warm light (golden hour, tungsten)",
+    "shade": "cool light (shade, overcast)",
+}
+
+
+class BucketSummary(BaseModel):
+    model_config = _CAMEL
+    bucket: str
+    edits: int
+    mean_delta: dict[str, float]
+    summary: str
+
+
+class StyleSummary(BaseModel):
+    model_config = _CAMEL
+    user_id: str
+    version: str
+    event_count: int
+    buckets: list[BucketSummary] = Field(default_factory=list)
+    lines: list[str] = Field(default_factory=list)
+
+
+class StyleApplyReport(BaseModel):
+    model_config = _CAMEL
+    applied: int = 0
+    fix_only: int = 0
+    failed: int = 0
+    items: list[ItemResult] = Field(default_factory=list)
+
+
+def _words(delta: dict[str, float]) -> str:
+    parts: list[str] = []
+    ev = delta["exposure"]
+    if abs(ev) >= 0.1:
+        parts.append(f"{'brighter' if ev > 0 else 'darker'} by {abs(ev):.1f} EV")
+    dm = delta["temperature"]  # mired: + = the light is treated as warmer = cooler render
+    if abs(dm) >= 5:
+        parts.append("cooler" if dm > 0 else "warmer")
+    if abs(delta["tint"]) >= 3:
+        parts.append("more magenta" if delta["tint"] > 0 else "greener")
+    for name, up, down in (
+        ("contrast", "more contrast", "less contrast"),
+        ("highlights", "brighter highlights", "highlights pulled down"),
+        ("shadows", "shadows opened", "deeper shadows"),
+        ("whites", "brighter whites", "softer whites"),
+        ("blacks", "lifted blacks", "deeper blacks"),
+        ("vibrance", "more vibrance", "less vibrance"),
+        ("saturation", "more saturated", "less saturated"),
+    ):
+        v = delta[name]
+        if abs(v) >= 5:
+            parts.append(f"{up if v > 0 else down} ({v:+.0f})")
+    return ", ".join(parts) if parts else "close to Fix"
+
+
+def show_style(catalog: Catalog, user_id: str | None = None) -> StyleSummary:
+    """What Style DNA has learned for a user, per context, in plain words."""
+    user = user_id or catalog.local_user_id
+    state = load_state(catalog, user)
+    merged: dict[str, tuple[int, Any]] = {}
+    for kind_state in state["kinds"].values():
+        model = StyleModel.from_state(kind_state)
+        for name, b in model.buckets.items():
+            n, acc = merged.get(name, (0, np.zeros(len(TARGETS))))
+            merged[name] = (n + b.n, acc + model.bucket_mean(name) * b.n)
+    buckets: list[BucketSummary] = []
+    lines: list[str] = []
+    for name in BUCKETS:
+        if name not in merged:
+            continue
+        n, acc = merged[name]
+        mean = acc / max(n, 1)
+        delta = {t: round(float(v), 2) for t, v in zip(TARGETS, mean, strict=True)}
+        words = _words(delta)
+        buckets.append(BucketSummary(bucket=name, edits=n, mean_delta=delta, summary=words))
+        need = "" if n >= 10 else f" (needs about {10 - n} more before it is trusted)"
+        lines.append(
+            f"{BUCKET_WORDS[name].capitalize()}, {n} edits: compared with Fix you go {words}{need}."
+        )
+    total = sum(b.edits for b in buckets)
+    if not buckets:
+        lines.append(
+            "Nothing learned yet: save a few edits (kilo edit set ...) and Style DNA starts."
+        )
+    return StyleSummary(
+        user_id=user,
+        version=str(state.get("version", MODEL_VERSION)),
+        event_count=total,
+        buckets=buckets,
+        lines=lines,
+    )
+
+
+def apply_style(
+    catalog: Catalog,
+    project_id: str,
+    asset_ids: list[str] | None = None,
+    *,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    user_id: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> StyleApplyReport:
+    """Create a version per photo: Fix + Style DNA where confident, Fix alone otherwise.
+
+    Each item says which it got and why (confidence, bucket, sample count). Photos of other
+    projects in ``asset_ids`` are refused.
+    """
+    if not 0.0 <= min_confidence <= 1.0:
+        raise InvalidInput("min_confidence is between 0 and 1")
+    pid = parse_uuid(project_id, "project id")
+    if asset_ids is None:
+        rows = catalog.fetchall(
+            "SELECT id FROM assets WHERE project_id = ? AND state <> 'quarantined' "
+            "ORDER BY captured_at NULLS LAST, filename, frame_index",
+            [pid],
+        )
+        ids = [str(r[0]) for r in rows]
+    else:
+        ids = [parse_uuid(a, "asset id") for a in asset_ids]
+    user = user_id or catalog.local_user_id
+    out = StyleApplyReport()
+    for i, aid in enumerate(ids):
+        try:
+            if asset_row(catalog, aid)["project_id"] != pid:
+                raise InvalidInput("asset belongs to another project")
+            pred = predict_for_asset(catalog, aid, user_id=user, min_confidence=min_confidence)
+            parent = latest_version(catalog, aid, user)
+            version = create_version(
+                catalog,
+                aid,
+                CreateEditVersionRequest(
+                    params=pred.params.dump(),
+                    name="Style DNA" if pred.applied else "Fix",
+                    parent_id=parent.id if parent else None,
+                ),
+                user,
+                source="style" if pred.applied else "fix",
+                learn=False,
+            )
+            item = ItemResult(
+                item=aid,
+                asset_id=aid,
+                status="ok",
+                reason=pred.reason,
+                extra={
+                    "editId": version.id,
+                    "applied": pred.applied,
+                    "confidence": round(pred.prediction.confidence, 3),
+                    "bucket": pred.prediction.bucket,
+                    "samples": pred.prediction.samples,
+                },
+            )
+            if pred.applied:
+                out.applied += 1
+            else:
+                out.fix_only += 1
+        except KiloError as exc:
+            item = ItemResult(item=aid, asset_id=aid, status="failed", reason=exc.message)
+            out.failed += 1
+        out.items.append(item)
+        report(
+            progress,
+            Progress("style", i + 1, len(ids), item=aid, status=item.status, message=item.reason),
+        )
+    return out
+
+
+def reset_style(catalog: Catalog, user_id: str | None = None) -> int:
+    """Forget everything Style DNA learned for a user; returns the number of events dropped."""
+    user = user_id or catalog.local_user_id
+    with catalog.transaction():
+        n = int(catalog.scalar("SELECT count(*) FROM style_events WHERE user_id = ?", [user]) or 0)
+        catalog.execute("DELETE FROM style_events WHERE user_id = ?", [user])
+        catalog.execute("DELETE FROM style_profiles WHERE user_id = ?", [user])
+    return n
