@@ -223,6 +223,6 @@ def test_cli_ingest_json_and_partial_exit(
     assert main(["--home", str(home), "jobs", "list", "CLI", "--status", "done", "--json"]) == 0
     jobs = json.loads(capsys.readouterr().out)
     processed = [j for j in jobs if j["type"] == "asset.process"]
-    assert [j["assetId"] for j in processed] == [aid]
+    assert aid in {j["assetId"] for j in processed}
     thumb = Image.open(io.BytesIO(Path(listing["items"][0]["bestPreviewUrl"]).read_bytes()))
     assert max(thumb.size) == 588  # small original: preview never enlarged
