@@ -33,14 +33,19 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def _out() -> Console:
+def out_console() -> Console:
+    """The rich console on stdout (made on first use)."""
     console: Console = __getattr__("out")
     return console
 
 
-def _err() -> Console:
+def err_console() -> Console:
+    """The rich console on stderr, for messages and progress (made on first use)."""
     console: Console = __getattr__("err")
     return console
+
+
+_out, _err = out_console, err_console
 
 
 def to_jsonable(obj: Any) -> Any:

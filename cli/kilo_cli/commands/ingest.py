@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, err, message, print_table
+from kilo_cli.output import JsonOpt, emit, err_console, message, print_table
 
 ORDER = 20
 
@@ -23,6 +23,7 @@ def _live_progress(enabled: bool) -> Any:
     """Progress on stderr: files, skipped, failed, files/s, MB/s, ETA."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    err = err_console()
     if not enabled or not err.is_terminal:
         yield lambda _p: None
         return

@@ -95,7 +95,10 @@ class Catalog:
         self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
     ) -> tuple[Any, ...] | None:
         with self._lock:
-            return self._con.execute(sql, _adapt(params)).fetchone()
+            cur = self._con.execute(sql, _adapt(params))
+            row = cur.fetchone()
+            cur.fetchall()  # finish the result: DuckDB refuses register() while one is open
+            return row
 
     def fetchdicts(
         self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None

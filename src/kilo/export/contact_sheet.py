@@ -164,7 +164,10 @@ def build_html(items: Sequence[SheetItem], spec: SheetSpec) -> str:
 
 def render_contact_sheet(items: Sequence[SheetItem], spec: SheetSpec) -> bytes:
     """The contact sheet as PDF bytes."""
+    from PIL import ImageFile
     from weasyprint import HTML
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = False  # WeasyPrint turns it on at import; kilo never
 
     if not items:
         raise InvalidInput("a contact sheet needs at least one photo")

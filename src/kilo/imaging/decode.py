@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
+from PIL import Image, ImageFile
 
 from kilo.errors import DecodeError, KiloError
 from kilo.imaging.renditions import fit_size, resize_long_edge
@@ -243,6 +243,9 @@ def decode_image(
     ctype = content_type or sniff_content_type(data[:SNIFF_BYTES], name)
     if ctype is None:
         raise DecodeError("not a supported image (unknown content)", path=name or None)
+    # Another library may have switched Pillow to accept truncated files process-wide
+    # (WeasyPrint does on import); kilo never does: a truncated photo is quarantined.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         if ctype in _HEIF_ALL:
             return _decode_heif(data, max_px, frame)

@@ -1,0 +1,131 @@
+"""Clustering + ranking speed for 10,000 assets, and signal CPU time per preview.
+
+Synthetic signals, hashes and embeddings (as the issue allows for this part): 10,000 frames in
+bursts of 1 to 8 at 0.1-0.5 s, bursts 10-90 s apart, moments every 10-40 min, two bodies, 5 %
+undated copies; 512-d unit embeddings around a per-scene centre.
+
+    .venv/bin/python benchmarks/cluster_speed.py [--n 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kilo.cluster import ClusterItem, cluster_items
+from kilo.rank import RankInput, rank_members
+
+PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "photos"
+
+
+def make_items(
+    n: int, seed: int = 0
+) -> tuple[list[ClusterItem], np.ndarray, list[dict[str, float]]]:
+    rng = random.Random(seed)
+    nrng = np.random.default_rng(seed)
+    items: list[ClusterItem] = []
+    sigs: list[dict[str, float]] = []
+    vecs = []
+    t = 1.7e9
+    while len(items) < n:
+        scene = rng.getrandbits(64)
+        centre = nrng.normal(size=512)
+        body = rng.choice(["A|1", "B|2"])
+        for _ in range(rng.randint(1, 8)):
+            if len(items) >= n:
+                break
+            ph = scene
+            for b in rng.sample(range(64), rng.randint(0, 8)):
+                ph ^= 1 << b
+            undated = rng.random() < 0.05
+            items.append(
+                ClusterItem(
+                    id=f"a{len(items)}",
+                    time=None if undated else t,
+                    camera=None if undated else body,
+                    phash=ph,
+                    dhash=ph ^ rng.getrandbits(4),
+                    order=len(items),
+                )
+            )
+            v = centre + nrng.normal(scale=0.3, size=512)
+            vecs.append(v / np.linalg.norm(v))
+            sigs.append({k: rng.random() for k in ("sharpness", "sharpness_global", "exposure",
+                                                   "noise", "brightness")})  # fmt: skip
+            t += rng.uniform(0.1, 0.5)
+        t += rng.uniform(10, 90) if rng.random() < 0.8 else rng.uniform(600, 2400)
+    return items, np.asarray(vecs, dtype=np.float32), sigs
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def bench(n: int, use_emb: bool) -> None:
+    items, emb, sigs = make_items(n)
+    t0 = time.perf_counter()
+    res = cluster_items(items, emb if use_emb else None)
+    t_cluster = time.perf_counter() - t0
+    groups = [(g, False) for g in res.bursts] + [(g, True) for g in res.duplicates]
+    per: list[float] = []
+    t1 = time.perf_counter()
+    for g, dup in groups:
+        s = time.perf_counter()
+        rank_members([RankInput(items[i].id, sigs[i], 1000) for i in g], duplicate_group=dup)
+        per.append((time.perf_counter() - s) * 1000)
+    t_rank = time.perf_counter() - t1
+    label = "with embeddings" if use_emb else "fallback (hashes)"
+    print(
+        f"{n} assets, {label}: {len(res.moments)} moments, {len(res.bursts)} bursts, "
+        f"{len(res.duplicates)} duplicate groups | clustering {t_cluster:.2f} s | ranking "
+        f"{t_rank:.3f} s total, {statistics.mean(per):.3f} ms/cluster (max {max(per):.2f} ms)"
+        f" | clustering + ranking {t_cluster + t_rank:.2f} s (target < 10 s)"
+    )
+
+
+def signal_cpu() -> None:
+    from PIL import Image
+
+    from kilo.hashing import compute_hashes
+    from kilo.signals import compute_signals
+
+    names = ["Kleiber_by_Lukas_Baubkus.jpg", "group_t1.jpg", "sony_a6000_night.jpg",
+             "Dragonfly_by_Bolly.jpg", "people_zidane.jpg"]  # fmt: skip
+    previews = []
+    for name in names:
+        im = Image.open(PHOTOS / name)
+        im.draft("RGB", (2048, 2048))
+        im = im.convert("RGB")
+        im.thumbnail((2048, 2048))
+        previews.append(im)
+    compute_signals(previews[0])  # load cascades once
+    times = []
+    for im in previews:
+        c0 = _cpu()
+        compute_signals(im)
+        compute_hashes(im)
+        times.append((_cpu() - c0) * 1000)
+    print(
+        f"signals + hashes CPU per 2048 px preview: mean {statistics.mean(times):.0f} ms "
+        f"(min {min(times):.0f}, max {max(times):.0f}) over {len(times)} real photos"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=10_000)
+    args = ap.parse_args()
+    bench(args.n, use_emb=False)
+    bench(args.n, use_emb=True)
+    signal_cpu()
+
+
+if __name__ == "__main__":
+    main()

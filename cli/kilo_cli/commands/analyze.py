@@ -1,0 +1,58 @@
+"""``kilo analyze PROJECT``: quality signals, hashes, embeddings, clusters and winners."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kilo_cli.context import STATE
+from kilo_cli.output import JsonOpt, emit, message, print_table, progress_bar
+
+ORDER = 25
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze_cmd)
+
+
+def analyze_cmd(
+    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    no_embed: Annotated[
+        bool, typer.Option("--no-embed", help="Skip CLIP embeddings (hashes + signals only).")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the culling engine: signals and hashes for new photos, embeddings (when CLIP is
+    enabled), then moments, bursts and duplicate groups with suggested winners."""
+    from kilo.analyze import analyze
+    from kilo.errors import PartialFailure
+    from kilo.projects import resolve_project
+
+    cat = STATE.catalog()
+    proj = resolve_project(cat, project)
+    with progress_bar("analyze", enabled=not as_json) as update:
+        rep = analyze(cat, proj.id, progress=update, embed=False if no_embed else None)
+
+    def human() -> None:
+        print_table(
+            [
+                ("analyzed", rep.analyzed),
+                ("failed", rep.failed),
+                ("embedded", rep.embedded),
+                ("embedding model", rep.embedding_model or "none (hashes + signals)"),
+                ("moments", rep.clusters.get("moment", 0)),
+                ("bursts", rep.clusters.get("burst", 0)),
+                ("duplicate groups", rep.clusters.get("duplicate_group", 0)),
+            ],
+            ["", proj.title],
+        )
+        if rep.embed_warning:
+            message(f"[yellow]note:[/yellow] {rep.embed_warning}")
+        for r in rep.results:
+            if r.status == "failed":
+                message(f"[red]failed[/red] {r.asset_id or r.item}: {r.reason}")
+
+    emit(rep, as_json, human)
+    if rep.failed:
+        raise PartialFailure(f"{rep.failed} asset(s) could not be analyzed", result=rep)

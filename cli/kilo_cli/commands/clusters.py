@@ -1,0 +1,173 @@
+"""``kilo clusters ...``: list, show, rename/review, set winners, split and merge clusters."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from kilo_cli.context import STATE
+from kilo_cli.output import JsonOpt, emit, message, print_record, print_table
+
+ORDER = 35
+
+clusters_app = typer.Typer(
+    help="Moments, bursts and duplicate groups with their suggested winners.",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(clusters_app, name="clusters")
+
+
+def _show(c: Any) -> None:
+    print_record(
+        [
+            ("id", c.id),
+            ("kind", c.kind),
+            ("title", c.title),
+            ("start", c.start_time.isoformat(timespec="seconds") if c.start_time else None),
+            ("end", c.end_time.isoformat(timespec="seconds") if c.end_time else None),
+            ("reviewed", c.reviewed),
+            ("winner", c.winner_asset_id),
+            ("confidence", c.confidence),
+            ("why", "; ".join(c.why_winner)),
+        ]
+    )
+    print_table(
+        [
+            (
+                m.rank,
+                m.role or "",
+                m.asset_id,
+                m.signals.get("sharpness"),
+                m.signals.get("exposure"),
+                m.signals.get("noise"),
+            )
+            for m in c.assets
+        ],
+        ["rank", "role", "asset", "sharpness", "exposure", "noise"],
+    )
+
+
+@clusters_app.command("list")
+def list_(
+    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    kind: Annotated[str | None, typer.Option(help="moment, burst or duplicate_group.")] = None,
+    limit: Annotated[int, typer.Option(help="Page size, 1 to 200.")] = 200,
+    cursor: Annotated[str | None, typer.Option(help="pageInfo.nextCursor of a page.")] = None,
+    all_pages: Annotated[bool, typer.Option("--all/--one-page", help="Follow cursors.")] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """List a project's clusters in time order, with members and suggested winners."""
+    from kilo.clusters import list_clusters
+    from kilo.projects import resolve_project
+
+    cat = STATE.catalog()
+    pid = resolve_project(cat, project).id
+    page = list_clusters(cat, pid, kind=kind, cursor=cursor, limit=limit)
+    items = list(page.items)
+    while all_pages and page.page_info.next_cursor:
+        page = list_clusters(cat, pid, kind=kind, cursor=page.page_info.next_cursor, limit=limit)
+        items += page.items
+
+    def human() -> None:
+        print_table(
+            [
+                (
+                    c.id,
+                    c.kind,
+                    c.title,
+                    len(c.assets),
+                    c.winner_asset_id or "",
+                    "; ".join(c.why_winner),
+                    "yes" if c.reviewed else "",
+                )
+                for c in items
+            ],
+            ["id", "kind", "title", "size", "winner", "why", "reviewed"],
+            empty="no clusters yet: kilo analyze PROJECT",
+        )
+
+    emit(items, as_json, human)
+
+
+@clusters_app.command("show")
+def show(
+    cluster_id: Annotated[str, typer.Argument(help="Cluster id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one cluster with its ranked members and their signals."""
+    from kilo.clusters import get_cluster
+
+    c = get_cluster(STATE.catalog(), cluster_id)
+    emit(c, as_json, lambda: _show(c))
+
+
+@clusters_app.command("update")
+def update(
+    cluster_id: Annotated[str, typer.Argument(help="Cluster id.")],
+    title: Annotated[str | None, typer.Option(help="New title ('' clears).")] = None,
+    reviewed: Annotated[
+        bool | None, typer.Option("--reviewed/--not-reviewed", help="Mark (not) reviewed.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rename a cluster or mark it reviewed; both survive re-clustering."""
+    from kilo.clusters import update_cluster
+    from kilo.models import UpdateClusterRequest
+
+    c = update_cluster(
+        STATE.catalog(), cluster_id, UpdateClusterRequest(title=title, reviewed=reviewed)
+    )
+    emit(c, as_json, lambda: _show(c))
+
+
+@clusters_app.command("winner")
+def winner(
+    cluster_id: Annotated[str, typer.Argument(help="Cluster id.")],
+    asset_id: Annotated[str, typer.Argument(help="Asset id of the member that wins.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Choose a cluster's winner yourself (kept through re-clustering)."""
+    from kilo.clusters import set_winner
+
+    c = set_winner(STATE.catalog(), cluster_id, asset_id, source="user")
+    if not as_json:
+        message(f"winner of {c.id}: {c.winner_asset_id}")
+    emit(c, as_json, lambda: _show(c))
+
+
+@clusters_app.command("split")
+def split(
+    cluster_id: Annotated[str, typer.Argument(help="Cluster id.")],
+    asset_ids: Annotated[list[str], typer.Argument(help="Members to move to a new cluster.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Move some members into a new cluster of the same kind."""
+    from kilo.clusters import split_cluster
+
+    rest, new = split_cluster(STATE.catalog(), cluster_id, asset_ids)
+    if not as_json:
+        message(f"split {rest.id}: {len(new.assets)} member(s) now in {new.id}")
+
+    def human() -> None:
+        _show(rest)
+        _show(new)
+
+    emit([rest, new], as_json, human)
+
+
+@clusters_app.command("merge")
+def merge(
+    cluster_ids: Annotated[list[str], typer.Argument(help="Clusters to merge (into the first).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Merge clusters of the same kind into the first one."""
+    from kilo.clusters import merge_clusters
+
+    c = merge_clusters(STATE.catalog(), cluster_ids)
+    if not as_json:
+        message(f"merged into {c.id} ({len(c.assets)} members)")
+    emit(c, as_json, lambda: _show(c))

@@ -1,0 +1,118 @@
+"""``kilo collections``: smart collections (a saved query + filters, always live)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from kilo_cli.context import STATE
+from kilo_cli.output import JsonOpt, emit, message, print_table
+
+ORDER = 61
+
+collections_app = typer.Typer(
+    help="Smart collections: saved searches that stay live.", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(collections_app, name="collections")
+
+
+def _parse_filter(items: list[str]) -> dict[str, Any]:
+    """``key=value`` pairs; values are JSON when they parse (true, 4, ["a","b"]), else text;
+    a repeated key makes a list."""
+    from kilo.errors import InvalidInput
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"--filter wants key=value, got {item!r}")
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        key = key.strip()
+        if key in ("from", "to"):
+            rng = out.setdefault("dateRange", {})
+            rng["start" if key == "from" else "end"] = raw
+            continue
+        if key in out:
+            prev = out[key] if isinstance(out[key], list) else [out[key]]
+            value = [*prev, *(value if isinstance(value, list) else [value])]
+        out[key] = value
+    return out
+
+
+@collections_app.command("save")
+def save(
+    name: Annotated[str, typer.Argument(help="Collection name.")],
+    project: Annotated[str, typer.Argument(help="Project id or title ('-' for all projects).")],
+    query: Annotated[str, typer.Argument(help="Search text ('' for filters only).")] = "",
+    filters: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter", help="key=value, e.g. picked=true ratingMin=4 cameraModel=ILCE-6000."
+        ),
+    ] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Overwrite a same-named one.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Save a query and filters under a name."""
+    from kilo.projects import resolve_project
+    from kilo.search import save_collection
+
+    cat = STATE.catalog()
+    pid = None if project == "-" else resolve_project(cat, project).id
+    coll = save_collection(
+        cat, name, pid, query, filters=_parse_filter(filters or []), replace=replace
+    )
+    if not as_json:
+        message(f"saved collection [bold]{coll.name}[/bold]")
+    emit(coll, as_json, lambda: _show([coll]))
+
+
+def _show(items: list[Any]) -> None:
+    print_table(
+        [(c.name, c.query, json.dumps(c.filters), c.project_id or "all", c.id) for c in items],
+        ["name", "query", "filters", "project", "id"],
+        empty="no collections yet: kilo collections save NAME PROJECT 'text'",
+    )
+
+
+@collections_app.command("list")
+def list_(as_json: JsonOpt = False) -> None:
+    """List your smart collections."""
+    from kilo.search import list_collections
+
+    items = list_collections(STATE.catalog())
+    emit(items, as_json, lambda: _show(items))
+
+
+@collections_app.command("run")
+def run(
+    name: Annotated[str, typer.Argument(help="Collection name or id.")],
+    limit: Annotated[int, typer.Option(help="Results per page, 1 to 200.")] = 50,
+    cursor: Annotated[str | None, typer.Option(help="nextCursor of a previous page.")] = None,
+    sort: Annotated[str, typer.Option(help="score or time.")] = "score",
+    paths: Annotated[bool, typer.Option("--paths", help="One path per line.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a collection against the catalog as it is now."""
+    from kilo.search import run_collection
+    from kilo_cli.commands.search import print_results
+
+    resp = run_collection(STATE.catalog(), name, limit=limit, cursor=cursor, sort=sort)  # type: ignore[arg-type]
+    print_results(resp, as_json, paths)
+
+
+@collections_app.command("delete")
+def delete(name: Annotated[str, typer.Argument(help="Collection name or id.")]) -> None:
+    """Delete a collection (the photos are untouched)."""
+    from kilo.search import delete_collection
+
+    delete_collection(STATE.catalog(), name)
+    message(f"deleted collection [bold]{name}[/bold]")

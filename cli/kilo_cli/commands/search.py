@@ -1,0 +1,171 @@
+"""``kilo search [PROJECT] "text"``: CLIP text/image search with filters, or metadata search."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from kilo_cli.context import STATE
+from kilo_cli.output import JsonOpt, emit, message, print_table
+
+ORDER = 60
+
+
+def register(app: typer.Typer) -> None:
+    app.command("search")(search_cmd)
+
+
+def build_filters(
+    *,
+    picked: bool | None = None,
+    rejected: bool | None = None,
+    rating_min: int | None = None,
+    camera: list[str] | None = None,
+    lens: list[str] | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    keyword: list[str] | None = None,
+    cluster_kind: str | None = None,
+) -> dict[str, Any]:
+    """The spec's filters object from command-line options."""
+    f: dict[str, Any] = {}
+    if picked is not None:
+        f["picked"] = picked
+    if rejected is not None:
+        f["rejected"] = rejected
+    if rating_min is not None:
+        f["ratingMin"] = rating_min
+    if camera:
+        f["cameraModel"] = list(camera)
+    if lens:
+        f["lens"] = list(lens)
+    if date_from or date_to:
+        f["dateRange"] = {k: v for k, v in (("start", date_from), ("end", date_to)) if v}
+    if keyword:
+        f["keywords"] = list(keyword)
+    if cluster_kind:
+        f["clusterKind"] = cluster_kind
+    return f
+
+
+def print_results(resp: Any, as_json: bool, paths: bool) -> None:
+    """Shared by ``kilo search`` and ``kilo collections run``."""
+    cat = STATE.catalog()
+    ids = [r.asset_id for r in resp.results]
+    rows = {
+        r["id"]: r
+        for r in cat.fetchdicts(
+            "SELECT id, filename, source_uri, captured_at FROM assets "
+            "WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+            [ids],
+        )
+    }
+    if resp.notice and not paths:
+        message(f"[yellow]{resp.notice}[/yellow]")
+    if paths:
+        for aid in ids:
+            if aid in rows:
+                typer.echo(rows[aid]["source_uri"])
+        return
+
+    def human() -> None:
+        table = []
+        for n, r in enumerate(resp.results, 1):
+            row = rows.get(r.asset_id, {})
+            when = row.get("captured_at")
+            table.append(
+                (
+                    n,
+                    f"{r.score:.3f}",
+                    row.get("filename"),
+                    when.strftime("%Y-%m-%d %H:%M") if when else "",
+                    "; ".join(r.highlights),
+                    r.asset_id,
+                )
+            )
+        print_table(table, ["#", "score", "file", "captured", "why", "asset"], empty="no match")
+        message(f"{resp.mode} search, {len(resp.results)} results in {resp.took_ms} ms")
+        if resp.next_cursor:
+            message(f"more: --cursor {resp.next_cursor}")
+
+    emit(resp, as_json, human)
+
+
+def search_cmd(
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(help='[PROJECT] "text": project id or title (omit for the whole library).'),
+    ] = None,
+    like: Annotated[
+        str | None, typer.Option("--like", help="More like this: an asset id or an image file.")
+    ] = None,
+    picked: Annotated[
+        bool | None, typer.Option("--picked/--not-picked", help="Picked only.")
+    ] = None,
+    rejected: Annotated[
+        bool | None, typer.Option("--rejected/--not-rejected", help="Rejected only / not.")
+    ] = None,
+    rating_min: Annotated[int | None, typer.Option("--rating-min", help="Stars, 1 to 5.")] = None,
+    camera: Annotated[list[str] | None, typer.Option("--camera", help="Camera model.")] = None,
+    lens: Annotated[list[str] | None, typer.Option("--lens", help="Part of a lens name.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD.")] = None,
+    keyword: Annotated[list[str] | None, typer.Option("--keyword", help="Keyword.")] = None,
+    cluster_kind: Annotated[
+        str | None, typer.Option("--cluster-kind", help="moment, burst or duplicate_group.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Results per page, 1 to 200.")] = 50,
+    cursor: Annotated[str | None, typer.Option(help="nextCursor of a previous page.")] = None,
+    sort: Annotated[str, typer.Option(help="score or time.")] = "score",
+    show_all: Annotated[
+        bool, typer.Option("--all", help="No cut-off: show the closest even if weak.")
+    ] = False,
+    min_score: Annotated[
+        float | None, typer.Option("--min-score", help="Cosine floor instead of the cut-off.")
+    ] = None,
+    embed: Annotated[
+        bool, typer.Option("--embed", help="Embed the project's new photos first.")
+    ] = False,
+    paths: Annotated[bool, typer.Option("--paths", help="One path per line (for xargs).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search photos by meaning (CLIP), by example (--like) and by metadata filters."""
+    from kilo.errors import InvalidInput
+    from kilo.projects import resolve_project
+    from kilo.search import search
+
+    words = list(args or [])
+    if len(words) > 2:
+        raise InvalidInput('expected [PROJECT] "text" (quote the text)')
+    if not words and like is None and not build_filters(picked=picked, rating_min=rating_min):
+        raise InvalidInput('give a text, --like or a filter: kilo search [PROJECT] "text"')
+    cat = STATE.catalog()
+    project_id = resolve_project(cat, words[0]).id if len(words) == 2 else None
+    text = words[-1] if words else ""
+    if embed and project_id:
+        from kilo.embed.jobs import embed_project
+
+        embed_project(cat, project_id)
+    resp = search(
+        cat,
+        project_id,
+        text,
+        filters=build_filters(
+            picked=picked,
+            rejected=rejected,
+            rating_min=rating_min,
+            camera=camera,
+            lens=lens,
+            date_from=date_from,
+            date_to=date_to,
+            keyword=keyword,
+            cluster_kind=cluster_kind,
+        ),
+        like=like,
+        limit=limit,
+        cursor=cursor,
+        sort=sort,  # type: ignore[arg-type]
+        min_score=None if show_all else (min_score if min_score is not None else "auto"),
+    )
+    print_results(resp, as_json, paths)

@@ -1,0 +1,1 @@
+"""Full-screen terminal front ends (textual). Imported only by the commands that open them."""

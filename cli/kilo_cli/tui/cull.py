@@ -1,0 +1,380 @@
+"""``kilo cull PROJECT``: keyboard culling in the terminal.
+
+Left: the stacks (bursts and duplicate groups under their moment, then the moment's singles)
+with reviewed state and confidence. Centre: the current frame (real pixels through
+textual-image: Kitty or Sixel graphics where the terminal has them, half-block cells
+elsewhere), the "why winner" chips, the frame's decision and the cluster's filmstrip.
+
+Keys (the seed's map): F pick winner and advance, D reject (toggle), Shift+D reject the
+stack, 1-5 rating, S star, C compare 2-up, arrows navigate, Z undo, Shift+Z redo, ? keys.
+Every key calls a ``kilo.cull`` function and then redraws from the catalog: the screen holds
+no culling state of its own beyond where the cursor is.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
+
+    from kilo.catalog import Catalog
+    from kilo.cull.queue import CullFrame, CullQueue, CullStack
+
+KEY_HELP = """\
+[b]Keys[/b]
+  [b]F[/b]        pick this frame as the winner, mark the stack reviewed, go to the next
+  [b]D[/b]        reject this frame (again: un-reject)
+  [b]Shift+D[/b]  reject the whole stack
+  [b]1[/b]-[b]5[/b]      rating
+  [b]S[/b]        star
+  [b]C[/b]        compare 2-up with the suggested winner
+  [b]← →[/b]      previous / next frame     [b]↑ ↓[/b]  previous / next stack
+  [b]Z[/b]        undo      [b]Shift+Z[/b]  redo
+  [b]?[/b]        show / hide this help     [b]Q[/b]  quit"""
+
+_KIND_ICON = {"burst": "▤", "duplicate_group": "⧉", "singles": "·", "filmstrip": "▭"}
+
+
+def _image_widget() -> type[Widget] | None:
+    """textual-image's widget (Kitty / Sixel / half-block, chosen for this terminal), or None
+    when it cannot size the terminal. It must be imported before the app starts."""
+    import logging
+
+    # its terminal probe logs a traceback when the terminal does not answer; it then falls
+    # back by itself, so keep the screen clean
+    logging.getLogger("textual_image").setLevel(logging.CRITICAL)
+    try:
+        from textual_image.widget import Image as ImageWidget
+    except Exception:  # e.g. ZeroDivisionError on a 0x0 pseudo-terminal
+        return None
+    return ImageWidget
+
+
+def _stars(rating: int | None) -> str:
+    return "★" * (rating or 0) + "☆" * (5 - (rating or 0))
+
+
+class CullApp(App[None]):
+    """The culling screen over one project of an open catalog."""
+
+    TITLE = "kilo cull"
+    CSS = """
+    #stacks { width: 38; border-right: solid $primary-background; }
+    #centre { width: 1fr; }
+    #header { height: 2; padding: 0 1; }
+    #viewer { height: 1fr; }
+    #viewer > .frame { width: 1fr; height: 1fr; }
+    #viewer > #frame-b { display: none; }
+    #viewer.compare > #frame-b { display: block; }
+    #chips { height: 1; padding: 0 1; color: $success; }
+    #info { height: 1; padding: 0 1; }
+    #filmstrip { height: 3; padding: 0 1; border-top: solid $primary-background; }
+    #help { display: none; layer: overlay; dock: right; width: 80; height: auto;
+            border: round $accent; background: $panel; padding: 1 2; }
+    #help.shown { display: block; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f", "pick", "pick winner"),
+        Binding("d", "reject", "reject"),
+        Binding("D", "reject_stack", "reject stack", key_display="⇧D"),
+        *[Binding(str(n), f"rate({n})", f"rate {n}", show=False) for n in range(1, 6)],
+        Binding("s", "star", "star"),
+        Binding("c", "compare", "compare"),
+        Binding("left", "frame(-1)", "prev", show=False),
+        Binding("right", "frame(1)", "next", show=False),
+        Binding("up", "stack(-1)", "prev stack", show=False),
+        Binding("down", "stack(1)", "next stack", show=False),
+        Binding("z", "undo", "undo"),
+        Binding("Z", "redo", "redo", key_display="⇧Z"),
+        Binding("question_mark", "help", "keys", key_display="?"),
+        Binding("q", "quit", "quit"),
+    ]
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        project_id: str,
+        *,
+        user_id: str | None = None,
+        images: bool = True,
+    ) -> None:
+        super().__init__()
+        self.catalog = catalog
+        self.project_id = project_id
+        self.user_id = user_id or catalog.local_user_id
+        self.image_widget = _image_widget() if images else None
+        self.images = self.image_widget is not None
+        self.images_missing = images and not self.images
+        self.stack_index = 0
+        self.frame_index = 0
+        self.compare = False
+        self.queue: CullQueue = self._load()
+        self._pixels: dict[str, PILImage | None] = {}
+        first = self.queue.next_open(-1)
+        self.stack_index = first if first is not None else 0
+
+    # -- data -----------------------------------------------------------------------------
+    def _load(self) -> CullQueue:
+        from kilo.cull.queue import load_queue
+
+        return load_queue(self.catalog, self.project_id, self.user_id)
+
+    @property
+    def stack(self) -> CullStack | None:
+        if not self.queue.stacks:
+            return None
+        return self.queue.stacks[min(self.stack_index, len(self.queue.stacks) - 1)]
+
+    @property
+    def frame(self) -> CullFrame | None:
+        stack = self.stack
+        if stack is None or not stack.frames:
+            return None
+        return stack.frames[min(self.frame_index, len(stack.frames) - 1)]
+
+    def _pixels_of(self, asset_id: str | None) -> PILImage | None:
+        if asset_id is None or not self.images:
+            return None
+        if asset_id not in self._pixels:
+            from kilo.assets import open_rendition
+            from kilo.errors import KiloError
+
+            try:
+                self._pixels[asset_id] = open_rendition(self.catalog, asset_id, "thumbnail")
+            except KiloError:
+                self._pixels[asset_id] = None
+        return self._pixels[asset_id]
+
+    # -- layout ---------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with VerticalScroll(id="stacks"):
+                yield Static(id="stack-list")
+            with Vertical(id="centre"):
+                yield Static(id="header")
+                with Horizontal(id="viewer"):
+                    if self.image_widget is not None:
+                        yield self.image_widget(None, id="frame-a", classes="frame")  # type: ignore[arg-type]
+                        yield self.image_widget(None, id="frame-b", classes="frame")  # type: ignore[arg-type]
+                    else:
+                        yield Static(id="frame-a", classes="frame")
+                        yield Static(id="frame-b", classes="frame")
+                yield Static(id="chips")
+                yield Static(id="info")
+                yield Static(id="filmstrip")
+        yield Static(KEY_HELP, id="help")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self._project_title()
+        if self.images_missing:
+            self.notify("This terminal cannot show images here; showing file names.")
+        self.redraw()
+
+    def _project_title(self) -> str:
+        from kilo.projects import get_project
+
+        return get_project(self.catalog, self.project_id).title
+
+    def redraw(self) -> None:
+        stack, frame = self.stack, self.frame
+        self.query_one("#stack-list", Static).update(self._stack_list())
+        header = self.query_one("#header", Static)
+        if stack is None or frame is None:
+            header.update("No photos in this project yet: kilo ingest FOLDER --project NAME")
+            return
+        mode = "" if self.queue.ai_ready else "  [yellow]AI not ready: chronological filmstrip[/]"
+        state = "[green]reviewed[/]" if stack.reviewed else "open"
+        conf = f"  confidence {stack.confidence:.0%}" if stack.confidence is not None else ""
+        moment = f"{stack.moment_title} › " if stack.moment_title else ""
+        header.update(
+            f"[b]{moment}{stack.title}[/b]  {stack.kind.replace('_', ' ')}  {state}{conf}{mode}\n"
+            f"frame {self.frame_index + 1}/{len(stack.frames)}"
+        )
+        chips = self.query_one("#chips", Static)
+        if stack.why_winner and frame.asset_id == stack.winner_asset_id:
+            chips.update("  ".join(f"[reverse] {c} [/]" for c in stack.why_winner[:3]))
+        elif stack.winner_asset_id:
+            chips.update("[dim]suggested winner: another frame (C to compare)[/]")
+        else:
+            chips.update("")
+        self.query_one("#info", Static).update(self._info(frame, stack))
+        self.query_one("#filmstrip", Static).update(self._filmstrip(stack))
+        viewer = self.query_one("#viewer")
+        viewer.set_class(self.compare, "compare")
+        other = self._compare_with(stack, frame)
+        if self.images:
+            self.query_one("#frame-a").image = self._pixels_of(frame.asset_id)  # type: ignore[attr-defined]
+            if self.compare:
+                self.query_one("#frame-b").image = self._pixels_of(other)  # type: ignore[attr-defined]
+        else:
+            self.query_one("#frame-a", Static).update(frame.filename)
+            self.query_one("#frame-b", Static).update(
+                self._name_of(stack, other) if self.compare else ""
+            )
+
+    def _compare_with(self, stack: CullStack, frame: CullFrame) -> str | None:
+        if stack.winner_asset_id and stack.winner_asset_id != frame.asset_id:
+            return stack.winner_asset_id
+        others = [f.asset_id for f in stack.frames if f.asset_id != frame.asset_id]
+        return others[0] if others else None
+
+    @staticmethod
+    def _name_of(stack: CullStack, asset_id: str | None) -> str:
+        return next((f.filename for f in stack.frames if f.asset_id == asset_id), "")
+
+    def _stack_list(self) -> Text:
+        text = Text()
+        moment = None
+        for i, s in enumerate(self.queue.stacks):
+            if s.moment_title and s.moment_title != moment:
+                moment = s.moment_title
+                text.append(f"{moment}\n", style="bold dim")
+            mark = "✓" if s.decided else "●"
+            conf = f" {s.confidence:.0%}" if s.confidence is not None else ""
+            line = f" {mark} {_KIND_ICON.get(s.kind, '?')} {s.title[:20]} ·{len(s.frames)}{conf}\n"
+            style = "reverse" if i == self.stack_index else ("dim" if s.decided else "")
+            text.append(line, style=style)
+        return text
+
+    @staticmethod
+    def _info(frame: CullFrame, stack: CullStack) -> str:
+        badges = []
+        if frame.picked:
+            badges.append("[green b]PICK[/]")
+        if frame.rejected:
+            badges.append("[red b]REJECT[/]")
+        if frame.starred:
+            badges.append("[yellow]✦ starred[/]")
+        if frame.asset_id == stack.winner_asset_id:
+            badges.append("[cyan]winner[/]")
+        blur = f"blur {frame.blur:.2f}" if frame.blur is not None else "blur –"
+        return f"[b]{frame.filename}[/b]  {_stars(frame.rating)}  {' '.join(badges)}  {blur}"
+
+    def _filmstrip(self, stack: CullStack) -> Text:
+        text = Text()
+        for j, f in enumerate(stack.frames):
+            mark = "P" if f.picked else ("X" if f.rejected else " ")
+            win = "W" if f.asset_id == stack.winner_asset_id else " "
+            blur = f" b{f.blur:.2f}" if f.blur is not None and not self.queue.ai_ready else ""
+            style = "reverse" if j == self.frame_index else ("red" if f.rejected else "")
+            text.append(f"[{j + 1}{win}{mark}{blur}]", style=style)
+            text.append(" ")
+        return text
+
+    # -- actions: each calls the library, then reloads ----------------------------------
+    def _after(self, *, advance_stack: bool = False, advance_frame: bool = False) -> None:
+        self.queue = self._load()
+        if advance_frame and self.stack is not None:
+            if self.frame_index + 1 < len(self.stack.frames):
+                self.frame_index += 1
+            else:
+                advance_stack = True
+        if advance_stack:
+            nxt = self.queue.next_open(self.stack_index)
+            if nxt is None:
+                self.notify("Every stack is decided.", title="Done")
+            else:
+                self.stack_index, self.frame_index = nxt, 0
+        self.redraw()
+
+    def action_pick(self) -> None:
+        from kilo.cull import pick_asset, pick_winner
+
+        stack, frame = self.stack, self.frame
+        if stack is None or frame is None:
+            return
+        if stack.cluster_id is not None:
+            pick_winner(self.catalog, stack.cluster_id, frame.asset_id, user_id=self.user_id)
+            self._after(advance_stack=True)
+        else:
+            pick_asset(self.catalog, frame.asset_id, user_id=self.user_id)
+            self._after(advance_frame=True)
+
+    def action_reject(self) -> None:
+        from kilo.cull import toggle_reject
+
+        if self.frame is not None:
+            toggle_reject(self.catalog, self.frame.asset_id, user_id=self.user_id)
+            self._after()
+
+    def action_reject_stack(self) -> None:
+        from kilo.cull import reject_cluster
+
+        stack = self.stack
+        if stack is None:
+            return
+        if stack.cluster_id is None:
+            self.notify("Not a cluster: reject frames one by one with D.", severity="warning")
+            return
+        reject_cluster(self.catalog, stack.cluster_id, user_id=self.user_id)
+        self._after(advance_stack=True)
+
+    def action_rate(self, rating: int) -> None:
+        from kilo.cull import set_rating
+
+        if self.frame is not None:
+            set_rating(self.catalog, self.frame.asset_id, rating, user_id=self.user_id)
+            self._after()
+
+    def action_star(self) -> None:
+        from kilo.cull import toggle_star
+
+        if self.frame is not None:
+            toggle_star(self.catalog, self.frame.asset_id, user_id=self.user_id)
+            self._after()
+
+    def action_compare(self) -> None:
+        self.compare = not self.compare
+        self.redraw()
+
+    def action_frame(self, step: int) -> None:
+        stack = self.stack
+        if stack is not None and stack.frames:
+            self.frame_index = (self.frame_index + step) % len(stack.frames)
+            self.redraw()
+
+    def action_stack(self, step: int) -> None:
+        if self.queue.stacks:
+            self.stack_index = (self.stack_index + step) % len(self.queue.stacks)
+            self.frame_index = 0
+            self.redraw()
+
+    def _step(self, redo: bool) -> None:
+        from kilo.cull import redo as redo_action
+        from kilo.cull import undo as undo_action
+
+        fn = redo_action if redo else undo_action
+        action = fn(self.catalog, self.project_id, self.user_id)
+        if action is None:
+            self.notify(f"Nothing to {'redo' if redo else 'undo'}.")
+            return
+        self.queue = self._load()
+        cluster = action.cluster_ids[0] if action.cluster_ids else None
+        asset = action.asset_ids[0] if action.asset_ids else None
+        if cluster is not None or asset is not None:
+            self.stack_index, self.frame_index = self.queue.position_of(cluster, asset)
+        self.notify(f"{'Redid' if redo else 'Undid'} {action.kind.replace('_', ' ')}.")
+        self.redraw()
+
+    def action_undo(self) -> None:
+        self._step(redo=False)
+
+    def action_redo(self) -> None:
+        self._step(redo=True)
+
+    def action_help(self) -> None:
+        self.query_one("#help").toggle_class("shown")
+
+
+def run_cull(catalog: Catalog, project_id: str, **kwargs: Any) -> None:
+    """Open the culling screen (blocks until the user quits)."""
+    CullApp(catalog, project_id, **kwargs).run()

@@ -1,0 +1,143 @@
+"""``analyze``: run the culling engine on a project.
+
+Queues ``asset.analyze`` for every asset without current signals or hashes, ``project.embed``
+when CLIP is enabled (a missing model is a warning, not a failure: clustering then uses
+hashes and signals), then ``project.cluster``, and runs them in that order.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import Field
+
+from kilo.catalog import Catalog
+from kilo.models import KiloModel
+from kilo.progress import ItemResult, Progress, ProgressCallback, report
+
+__all__ = ["AnalyzeReport", "analyze", "pending_analysis"]
+
+#: at most this many analyze jobs run in this process; more start a worker pool
+INLINE_MAX_JOBS = 6
+
+
+class AnalyzeReport(KiloModel):
+    """What one ``analyze`` run did."""
+
+    project_id: str
+    analyzed: int = 0
+    failed: int = 0
+    embedded: int = 0
+    embed_warning: str | None = None
+    embedding_model: str | None = None
+    clusters: dict[str, int] = Field(default_factory=dict)
+    results: list[ItemResult] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+
+def pending_analysis(catalog: Catalog, project_id: str) -> list[str]:
+    """Assets of the project whose signals (current version) or hashes are missing."""
+    from kilo.signals import SIGNALS_VERSION
+
+    rows = catalog.fetchall(
+        "SELECT a.id FROM assets a WHERE a.project_id = ? AND a.state <> 'quarantined' AND ("
+        "NOT EXISTS (SELECT 1 FROM signals s WHERE s.asset_id = a.id AND s.version = ?) OR "
+        "NOT EXISTS (SELECT 1 FROM perceptual_hashes h WHERE h.asset_id = a.id)) "
+        "ORDER BY a.ingested_at, a.id",
+        [project_id, SIGNALS_VERSION],
+    )
+    return [str(r[0]) for r in rows]
+
+
+def _run(
+    catalog: Catalog, project_id: str, job_type: str, n: int, progress: ProgressCallback | None
+) -> Any:
+    from kilo.jobs import run_jobs
+
+    def relay(p: Progress) -> None:
+        report(progress, Progress(job_type, p.done, n or p.total, item=p.item, status=p.status,
+                                  message=p.message))  # fmt: skip
+
+    if job_type != "asset.analyze" or n <= INLINE_MAX_JOBS or catalog.settings.workers < 2:
+        return run_jobs(catalog, project_id, types=[job_type], progress=relay, workers=1)
+    try:
+        from kilo.ingest import make_pool
+    except ImportError:  # pragma: no cover - ingest is part of kilo
+        return run_jobs(catalog, project_id, types=[job_type], progress=relay)
+    with make_pool(catalog.settings.workers) as pool:
+        return run_jobs(catalog, project_id, types=[job_type], progress=relay, pool=pool)
+
+
+def analyze(
+    catalog: Catalog,
+    project_id: str,
+    *,
+    progress: ProgressCallback | None = None,
+    embed: bool | None = None,
+) -> AnalyzeReport:
+    """Compute missing signals and hashes, embed (when enabled), then cluster and rank.
+
+    ``embed`` defaults to the ``clip_enabled`` setting. Failed assets are reported per item
+    (``results``) and left out of clustering's signal-based ranking; the run goes on.
+    """
+    from kilo.jobs import enqueue, enqueue_many
+    from kilo.projects import get_project
+
+    pid = get_project(catalog, project_id).id
+    rep = AnalyzeReport(project_id=pid)
+    todo = pending_analysis(catalog, pid)
+    enqueue_many(
+        catalog,
+        [
+            {
+                "job_type": "asset.analyze",
+                "project_id": pid,
+                "asset_id": aid,
+                "priority": 50,
+                "dedupe_key": f"asset.analyze:{aid}",
+            }
+            for aid in todo
+        ],
+    )
+    run = _run(catalog, pid, "asset.analyze", len(todo), progress)
+    rep.analyzed = run.done
+    rep.failed = run.failed
+    rep.results += run.results
+
+    use_embed = catalog.settings.clip_enabled if embed is None else embed
+    if use_embed:
+        try:
+            from kilo.embed.jobs import enqueue_embed
+        except ImportError:
+            rep.embed_warning = "embeddings are not available in this installation"
+        else:
+            enqueue_embed(catalog, pid)
+            emb_run = _run(catalog, pid, "project.embed", 0, progress)
+            rep.results += [r for r in emb_run.results if r.status == "failed"]
+            for (result,) in catalog.fetchall(
+                "SELECT result FROM jobs WHERE project_id = ? AND type = 'project.embed' "
+                "AND status = 'done' ORDER BY updated_at DESC LIMIT ?",
+                [pid, max(1, emb_run.done)],
+            ):
+                data = json.loads(result) if isinstance(result, str) else (result or {})
+                rep.embedded += int(data.get("embedded", 0) or 0)
+                rep.embed_warning = rep.embed_warning or data.get("warning")
+
+    enqueue(catalog, "project.cluster", project_id=pid, priority=90,
+            dedupe_key=f"project.cluster:{pid}")  # fmt: skip
+    cl_run = _run(catalog, pid, "project.cluster", 1, progress)
+    rep.results += [r for r in cl_run.results if r.status == "failed"]
+    from kilo.analyze.jobs import current_model_id
+
+    rep.embedding_model = current_model_id(catalog, pid)
+    rep.clusters = {
+        str(k): int(n)
+        for k, n in catalog.fetchall(
+            "SELECT kind, count(*) FROM clusters WHERE project_id = ? GROUP BY kind", [pid]
+        )
+    }
+    return rep

@@ -1,0 +1,546 @@
+"""Clusters in the catalog: store a clustering, list/get/update them, set winners, split, merge.
+
+Re-clustering is stable. A freshly computed cluster takes over the id of the stored cluster of
+the same kind it overlaps most (Jaccard >= 0.5), and keeps what a person decided there:
+
+* a title set by hand (``manual_overrides.title``),
+* ``reviewed`` (carried over as stored),
+* a winner chosen by a person (``winner_source = 'user'``) while that asset is still a member,
+* memberships made by :func:`split_cluster` / :func:`merge_clusters`
+  (``manual_overrides.membersLocked``): such clusters keep exactly their members (minus deleted
+  assets), and those assets are taken out of computed clusters of the same kind.
+
+Clusters whose members all disappeared, or that no computed cluster matches, are deleted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kilo.catalog import Catalog
+from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
+from kilo.errors import InvalidInput, NotFound
+from kilo.models import (
+    Cluster,
+    ClusterAsset,
+    ClusterKind,
+    PagedClusters,
+    PageInfo,
+    UpdateClusterRequest,
+)
+from kilo.paging import check_limit, decode_cursor, encode_cursor
+from kilo.rank import RankInput, rank_members
+
+__all__ = [
+    "CLUSTER_KINDS",
+    "ComputedCluster",
+    "get_cluster",
+    "list_clusters",
+    "locked_clusters",
+    "merge_clusters",
+    "set_winner",
+    "split_cluster",
+    "store_clusters",
+    "update_cluster",
+]
+
+CLUSTER_KINDS: tuple[ClusterKind, ...] = ("moment", "burst", "duplicate_group")
+_FAR_FUTURE = datetime(9999, 12, 31)
+MATCH_MIN_JACCARD = 0.5
+
+
+@dataclass
+class ComputedCluster:
+    """One cluster as computed (ranked); ``members`` best first."""
+
+    kind: ClusterKind
+    members: list[str]
+    title: str | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    score: float | None = None
+    confidence: float | None = None
+    winner: str | None = None
+    why_winner: list[str] = field(default_factory=list)
+    member_scores: dict[str, float] = field(default_factory=dict)
+    member_signals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: key of the parent moment among the computed clusters (index into the list), bursts only
+    parent_index: int | None = None
+    #: id of the stored cluster this is (locked clusters are recomputed under their id)
+    cluster_id: str | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+def _json(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        loaded = json.loads(value)
+        return loaded if isinstance(loaded, dict) else {}
+    return dict(value)
+
+
+def role_for(rank: int, has_winner: bool) -> str:
+    if has_winner and rank == 1:
+        return "winner"
+    if has_winner and rank <= 3:
+        return "alt"
+    return "candidate"
+
+
+# -- reading ------------------------------------------------------------------------------
+def _members(catalog: Catalog, cluster_ids: Sequence[str]) -> dict[str, list[ClusterAsset]]:
+    out: dict[str, list[ClusterAsset]] = {cid: [] for cid in cluster_ids}
+    if not cluster_ids:
+        return out
+    marks = ", ".join("?" for _ in cluster_ids)
+    rows = catalog.fetchall(
+        f"SELECT cluster_id, asset_id, rank, role, signals FROM cluster_members "
+        f"WHERE cluster_id IN ({marks}) ORDER BY cluster_id, rank, asset_id",
+        list(cluster_ids),
+    )
+    for cid, aid, rank, role, signals in rows:
+        out[cid].append(
+            ClusterAsset(asset_id=aid, rank=max(1, int(rank)), role=role, signals=_json(signals))
+        )
+    return out
+
+
+def _to_model(row: dict[str, Any], members: list[ClusterAsset]) -> Cluster:
+    return Cluster(
+        id=row["id"],
+        project_id=row["project_id"],
+        kind=row["kind"],
+        title=row["title"],
+        start_time=from_catalog(row["start_time"]),
+        end_time=from_catalog(row["end_time"]),
+        score=row["score"],
+        reviewed=bool(row["reviewed"]),
+        winner_asset_id=row["winner_asset_id"],
+        why_winner=list(row["why_winner"] or []),
+        assets=members,
+        confidence=row["confidence"],
+        parent_id=row["parent_id"],
+    )
+
+
+def _row(catalog: Catalog, cluster_id: str) -> dict[str, Any]:
+    cid = parse_uuid(cluster_id, "cluster id")
+    row = catalog.fetchdict("SELECT * FROM clusters WHERE id = ?", [cid])
+    if row is None:
+        raise NotFound(f"no cluster with id {cid}")
+    return row
+
+
+def get_cluster(catalog: Catalog, cluster_id: str) -> Cluster:
+    """One cluster with its members (best first)."""
+    row = _row(catalog, cluster_id)
+    return _to_model(row, _members(catalog, [row["id"]])[row["id"]])
+
+
+def list_clusters(
+    catalog: Catalog,
+    project_id: str,
+    *,
+    kind: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> PagedClusters:
+    """Clusters of a project in time order (undated last), one page at a time."""
+    from kilo.projects import get_project
+
+    pid = get_project(catalog, project_id).id
+    limit = check_limit(limit)
+    if kind is not None and kind not in CLUSTER_KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(CLUSTER_KINDS)}")
+    key = decode_cursor("clusters", cursor)
+    where = ["project_id = ?"]
+    params: list[Any] = [pid]
+    if kind is not None:
+        where.append("kind = ?")
+        params.append(kind)
+    sort = "coalesce(start_time, CAST(? AS TIMESTAMP))"
+    if key is not None:
+        if len(key) != 2:
+            raise InvalidInput("cursor is not valid for this listing")
+        where.append(f"({sort}, id) > (CAST(? AS TIMESTAMP), ?)")
+        params += [_FAR_FUTURE, *key]
+    rows = catalog.fetchdicts(
+        f"SELECT *, {sort} AS sort_time FROM clusters WHERE {' AND '.join(where)} "
+        f"ORDER BY sort_time, id LIMIT ?",
+        [_FAR_FUTURE, *params, limit + 1],
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    members = _members(catalog, [r["id"] for r in rows])
+    nxt = (
+        encode_cursor("clusters", [rows[-1]["sort_time"].isoformat(), rows[-1]["id"]])
+        if more
+        else None
+    )
+    return PagedClusters(
+        items=[_to_model(r, members[r["id"]]) for r in rows], page_info=PageInfo(next_cursor=nxt)
+    )
+
+
+# -- user changes -------------------------------------------------------------------------
+def _touch(catalog: Catalog, row: dict[str, Any], **cols: Any) -> None:
+    sets = ", ".join(f"{k} = ?" for k in cols)
+    catalog.execute(
+        f"UPDATE clusters SET {sets}, updated_at = ? WHERE id = ?",
+        [*cols.values(), utcnow(), row["id"]],
+    )
+
+
+def _emit(catalog: Catalog, project_id: str, cluster_id: str, what: str) -> None:
+    catalog.emit_event(
+        "cluster.updated",
+        project_id=project_id,
+        data={"clusterId": cluster_id, "change": what},
+    )
+
+
+def update_cluster(catalog: Catalog, cluster_id: str, request: UpdateClusterRequest) -> Cluster:
+    """Rename, mark (not) reviewed, or merge keys into ``manual_overrides``."""
+    row = _row(catalog, cluster_id)
+    overrides = _json(row["manual_overrides"])
+    cols: dict[str, Any] = {}
+    if request.title is not None:
+        title = request.title.strip()
+        cols["title"] = title or None
+        overrides["title"] = bool(title)
+    if request.reviewed is not None:
+        cols["reviewed"] = bool(request.reviewed)
+    if request.manual_overrides:
+        overrides.update(request.manual_overrides)
+    with catalog.transaction():
+        _touch(catalog, row, **cols, manual_overrides=overrides)
+        _emit(catalog, row["project_id"], row["id"], "updated")
+    return get_cluster(catalog, row["id"])
+
+
+def _rerank(
+    catalog: Catalog, cluster_id: str, kind: str, winner: str | None, source: str | None
+) -> None:
+    """Rank the stored members again (from their stored signals), keeping a given winner."""
+    members = _members(catalog, [cluster_id])[cluster_id]
+    rows = {
+        r[0]: r[1]
+        for r in catalog.fetchall(
+            "SELECT id, coalesce(width_px, 0) * coalesce(height_px, 0) FROM assets WHERE id IN "
+            "(SELECT asset_id FROM cluster_members WHERE cluster_id = ?)",
+            [cluster_id],
+        )
+    }
+    ids = [m.asset_id for m in members]
+    signals = {m.asset_id: m.signals for m in members}
+    result = rank_members(
+        [RankInput(a, _numeric(signals[a]), int(rows.get(a) or 0)) for a in ids],
+        duplicate_group=kind == "duplicate_group",
+    )
+    order = result.order
+    why = result.why_winner
+    win: str | None = result.winner if kind != "moment" else None
+    if winner is not None and winner in ids:
+        order = [winner, *[a for a in order if a != winner]]
+        win = winner
+        if winner != result.winner:
+            why = ["Chosen by you"] if source == "user" else []
+    if kind == "moment":
+        order = ids  # moments stay chronological
+    for i, aid in enumerate(order, start=1):
+        catalog.execute(
+            "UPDATE cluster_members SET rank = ?, role = ?, score = ? WHERE cluster_id = ? "
+            "AND asset_id = ?",
+            [i, role_for(i, win is not None), result.scores.get(aid), cluster_id, aid],
+        )
+    catalog.execute(
+        "UPDATE clusters SET winner_asset_id = ?, why_winner = ?, confidence = ?, "
+        "winner_source = ?, updated_at = ? WHERE id = ?",
+        [
+            win,
+            why,
+            result.confidence if win else None,
+            (source or "auto") if win else None,
+            utcnow(),
+            cluster_id,
+        ],
+    )
+
+
+def _numeric(signals: dict[str, Any]) -> dict[str, float]:
+    return {k: float(v) for k, v in signals.items() if isinstance(v, int | float)}
+
+
+def set_winner(
+    catalog: Catalog, cluster_id: str, asset_id: str, *, source: str = "user"
+) -> Cluster:
+    """Make ``asset_id`` (a member) the winner; a person's choice survives re-clustering."""
+    row = _row(catalog, cluster_id)
+    aid = parse_uuid(asset_id, "asset id")
+    present = catalog.scalar(
+        "SELECT count(*) FROM cluster_members WHERE cluster_id = ? AND asset_id = ?",
+        [row["id"], aid],
+    )
+    if not present:
+        raise InvalidInput(f"asset {aid} is not a member of cluster {row['id']}")
+    overrides = _json(row["manual_overrides"])
+    if source == "user":
+        overrides["winner"] = aid
+    with catalog.transaction():
+        _rerank(catalog, row["id"], row["kind"], aid, source)
+        _touch(catalog, row, manual_overrides=overrides)
+        _emit(catalog, row["project_id"], row["id"], "winner")
+    return get_cluster(catalog, row["id"])
+
+
+def split_cluster(catalog: Catalog, cluster_id: str, asset_ids: Sequence[str]) -> list[Cluster]:
+    """Move ``asset_ids`` out of a cluster into a new one of the same kind. Both keep these
+    memberships through re-clustering. Returns [the rest, the new cluster]."""
+    row = _row(catalog, cluster_id)
+    members = [m.asset_id for m in _members(catalog, [row["id"]])[row["id"]]]
+    moving = [parse_uuid(a, "asset id") for a in asset_ids]
+    if not moving or any(a not in members for a in moving):
+        raise InvalidInput("name one or more assets of the cluster to split off")
+    if len(set(moving)) >= len(members):
+        raise InvalidInput("a split must leave at least one asset in the cluster")
+    new = new_id()
+    now = utcnow()
+    overrides = _json(row["manual_overrides"]) | {"membersLocked": True}
+    with catalog.transaction():
+        catalog.execute(
+            "INSERT INTO clusters (id, project_id, kind, parent_id, title, start_time, end_time, "
+            "score, reviewed, manual_overrides, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, NULL, ?, ?, ?, false, ?, ?, ?)",
+            [
+                new,
+                row["project_id"],
+                row["kind"],
+                row["parent_id"],
+                row["start_time"],
+                row["end_time"],
+                row["score"],
+                {"membersLocked": True},
+                now,
+                now,
+            ],
+        )
+        marks = ", ".join("?" for _ in moving)
+        catalog.execute(
+            f"UPDATE cluster_members SET cluster_id = ? WHERE cluster_id = ? "
+            f"AND asset_id IN ({marks})",
+            [new, row["id"], *moving],
+        )
+        keep_winner = row["winner_asset_id"] if row["winner_source"] == "user" else None
+        _rerank(catalog, row["id"], row["kind"], keep_winner, row["winner_source"])
+        _rerank(catalog, new, row["kind"], None, None)
+        _touch(catalog, row, manual_overrides=overrides)
+        _refresh_times(catalog, [row["id"], new])
+        _emit(catalog, row["project_id"], row["id"], "split")
+    return [get_cluster(catalog, row["id"]), get_cluster(catalog, new)]
+
+
+def merge_clusters(catalog: Catalog, cluster_ids: Sequence[str]) -> Cluster:
+    """Merge clusters of one kind and project into the first; the result keeps its members
+    through re-clustering."""
+    if len(cluster_ids) < 2:
+        raise InvalidInput("name at least two clusters to merge")
+    rows = [_row(catalog, c) for c in cluster_ids]
+    if len({r["kind"] for r in rows}) != 1 or len({r["project_id"] for r in rows}) != 1:
+        raise InvalidInput("only clusters of the same kind and project can be merged")
+    target = rows[0]
+    others = [r["id"] for r in rows[1:] if r["id"] != target["id"]]
+    overrides = _json(target["manual_overrides"]) | {"membersLocked": True}
+    with catalog.transaction():
+        for oid in others:
+            catalog.execute(
+                "INSERT OR IGNORE INTO cluster_members (cluster_id, asset_id, rank, role, score, "
+                "signals) SELECT ?, asset_id, rank + 1000, role, score, signals "
+                "FROM cluster_members WHERE cluster_id = ?",
+                [target["id"], oid],
+            )
+            catalog.execute("DELETE FROM cluster_members WHERE cluster_id = ?", [oid])
+            catalog.execute(
+                "UPDATE clusters SET parent_id = ? WHERE parent_id = ?", [target["id"], oid]
+            )
+            catalog.execute("DELETE FROM clusters WHERE id = ?", [oid])
+        keep = target["winner_asset_id"] if target["winner_source"] == "user" else None
+        _rerank(catalog, target["id"], target["kind"], keep, target["winner_source"])
+        _touch(catalog, target, manual_overrides=overrides)
+        _refresh_times(catalog, [target["id"]])
+        _emit(catalog, target["project_id"], target["id"], "merge")
+    return get_cluster(catalog, target["id"])
+
+
+def _refresh_times(catalog: Catalog, cluster_ids: Sequence[str]) -> None:
+    for cid in cluster_ids:
+        catalog.execute(
+            "UPDATE clusters SET start_time = t.lo, end_time = t.hi FROM (SELECT min(a.captured_at)"
+            " AS lo, max(a.captured_at) AS hi FROM cluster_members m JOIN assets a ON "
+            "a.id = m.asset_id WHERE m.cluster_id = ?) t WHERE clusters.id = ?",
+            [cid, cid],
+        )
+
+
+# -- storing a computed clustering --------------------------------------------------------
+def locked_clusters(catalog: Catalog, project_id: str) -> list[dict[str, Any]]:
+    """Clusters whose membership a person fixed: [{id, kind, members}]."""
+    rows = catalog.fetchall(
+        "SELECT id, kind, manual_overrides FROM clusters WHERE project_id = ?", [project_id]
+    )
+    locked = [(r[0], r[1]) for r in rows if _json(r[2]).get("membersLocked")]
+    members = _members(catalog, [cid for cid, _ in locked])
+    return [
+        {"id": cid, "kind": kind, "members": [m.asset_id for m in members[cid]]}
+        for cid, kind in locked
+    ]
+
+
+def store_clusters(
+    catalog: Catalog, project_id: str, computed: Sequence[ComputedCluster]
+) -> dict[str, int]:
+    """Replace the project's clusters by ``computed``, keeping ids and manual decisions."""
+    existing = catalog.fetchdicts("SELECT * FROM clusters WHERE project_id = ?", [project_id])
+    ex_members: dict[str, set[str]] = {r["id"]: set() for r in existing}
+    for cid, aid in catalog.fetchall(
+        "SELECT m.cluster_id, m.asset_id FROM cluster_members m JOIN clusters c "
+        "ON c.id = m.cluster_id WHERE c.project_id = ?",
+        [project_id],
+    ):
+        ex_members[cid].add(aid)
+    by_id = {r["id"]: r for r in existing}
+    # greedy best-overlap matching, per kind
+    pairs: list[tuple[float, int, str]] = []
+    by_asset: dict[tuple[str, str], list[str]] = {}
+    for r in existing:
+        if _json(r["manual_overrides"]).get("membersLocked"):
+            continue
+        for aid in ex_members[r["id"]]:
+            by_asset.setdefault((r["kind"], aid), []).append(r["id"])
+    for k, c in enumerate(computed):
+        if c.cluster_id is not None:
+            continue
+        seen: set[str] = set()
+        mem = set(c.members)
+        for aid in c.members:
+            for cid in by_asset.get((c.kind, aid), []):
+                if cid in seen:
+                    continue
+                seen.add(cid)
+                inter = len(mem & ex_members[cid])
+                jac = inter / len(mem | ex_members[cid])
+                if jac >= MATCH_MIN_JACCARD:
+                    pairs.append((jac, k, cid))
+    pairs.sort(key=lambda t: (-t[0], t[1], t[2]))
+    assigned: dict[int, str] = {}
+    used: set[str] = set()
+    for _, k, cid in pairs:
+        if k in assigned or cid in used:
+            continue
+        assigned[k] = cid
+        used.add(cid)
+    for k, c in enumerate(computed):
+        if c.cluster_id is not None:
+            assigned[k] = c.cluster_id
+            used.add(c.cluster_id)
+    now = utcnow()
+    ids = [assigned.get(k) or new_id() for k in range(len(computed))]
+    stats = {"created": 0, "kept": 0, "deleted": 0}
+    with catalog.transaction():
+        stale = [cid for cid in by_id if cid not in used]
+        for cid in stale:
+            catalog.execute("DELETE FROM cluster_members WHERE cluster_id = ?", [cid])
+            catalog.execute("DELETE FROM clusters WHERE id = ?", [cid])
+        stats["deleted"] = len(stale)
+        member_rows: list[list[Any]] = []
+        for k, c in enumerate(computed):
+            cid = ids[k]
+            old = by_id.get(cid)
+            overrides = _json(old["manual_overrides"]) if old else {}
+            overrides.update(c.overrides)
+            title = old["title"] if old and (overrides.get("title") or c.title is None) else c.title
+            reviewed = bool(old["reviewed"]) if old else False
+            members = list(c.members)
+            winner, why, source = c.winner, list(c.why_winner), "auto" if c.winner else None
+            if old and old["winner_source"] == "user" and old["winner_asset_id"] in members:
+                winner = old["winner_asset_id"]
+                source = "user"
+                members = [winner, *[a for a in members if a != winner]]
+                if winner != c.winner:
+                    why = ["Chosen by you"]
+            parent = ids[c.parent_index] if c.parent_index is not None else None
+            if old is not None:
+                catalog.execute(
+                    "UPDATE clusters SET kind = ?, parent_id = ?, title = ?, start_time = ?, "
+                    "end_time = ?, score = ?, confidence = ?, reviewed = ?, winner_asset_id = ?, "
+                    "winner_source = ?, why_winner = ?, manual_overrides = ?, updated_at = ? "
+                    "WHERE id = ?",
+                    [
+                        c.kind,
+                        parent,
+                        title,
+                        c.start_time,
+                        c.end_time,
+                        c.score,
+                        c.confidence,
+                        reviewed,
+                        winner,
+                        source,
+                        why,
+                        overrides,
+                        now,
+                        cid,
+                    ],
+                )
+                catalog.execute("DELETE FROM cluster_members WHERE cluster_id = ?", [cid])
+                stats["kept"] += 1
+            else:
+                catalog.execute(
+                    "INSERT INTO clusters (id, project_id, kind, parent_id, title, start_time, "
+                    "end_time, score, confidence, reviewed, winner_asset_id, winner_source, "
+                    "why_winner, manual_overrides, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?, ?, ?, ?)",
+                    [
+                        cid,
+                        project_id,
+                        c.kind,
+                        parent,
+                        title,
+                        c.start_time,
+                        c.end_time,
+                        c.score,
+                        c.confidence,
+                        winner,
+                        source,
+                        why,
+                        overrides,
+                        now,
+                        now,
+                    ],
+                )
+                stats["created"] += 1
+            for rank, aid in enumerate(members, start=1):
+                member_rows.append(
+                    [
+                        cid,
+                        aid,
+                        rank,
+                        role_for(rank, winner is not None),
+                        c.member_scores.get(aid),
+                        json.dumps(c.member_signals.get(aid, {})),
+                    ]
+                )
+        if member_rows:
+            catalog.executemany(
+                "INSERT INTO cluster_members (cluster_id, asset_id, rank, role, score, signals) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                member_rows,
+            )
+        catalog.emit_event(
+            "cluster.updated", project_id=project_id, data={"change": "reclustered", **stats}
+        )
+    return stats

@@ -1,0 +1,259 @@
+"""Cull decisions on clusters and frames, each one undoable action: pick a cluster's winner
+(marks it reviewed), reject a cluster, toggle reject/star, rate, accept suggested winners.
+
+These are what the terminal UI's keys call; the UI itself holds no culling logic.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from kilo.catalog import Catalog
+from kilo.clock import parse_uuid, utcnow
+from kilo.cull.actions import CullAction, get_action, tracked
+from kilo.cull.ratings import apply_changes, check_assets
+from kilo.errors import InvalidInput, NotFound
+
+__all__ = [
+    "AcceptWinnersReport",
+    "accept_winners",
+    "mark_reviewed",
+    "pick_asset",
+    "pick_winner",
+    "reject_cluster",
+    "set_rating",
+    "toggle_reject",
+    "toggle_star",
+]
+
+#: cluster kinds that have a winner to decide (moments group them)
+DECIDABLE_KINDS = ("burst", "duplicate_group")
+
+
+class AcceptWinnersReport(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    accepted: list[dict[str, str]] = Field(default_factory=list)
+    skipped_low_confidence: int = 0
+    action_id: int | None = None
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+def _cluster(catalog: Catalog, cluster_id: str) -> dict[str, Any]:
+    cid = parse_uuid(cluster_id, "cluster id")
+    row = catalog.fetchdict(
+        "SELECT id, project_id, kind, winner_asset_id, winner_source, reviewed FROM clusters "
+        "WHERE id = ?",
+        [cid],
+    )
+    if row is None:
+        raise NotFound(f"no cluster with id {cid}")
+    row["members"] = [
+        r[0]
+        for r in catalog.fetchall(
+            "SELECT asset_id FROM cluster_members WHERE cluster_id = ? ORDER BY rank, asset_id",
+            [cid],
+        )
+    ]
+    return row
+
+
+def _asset_project(catalog: Catalog, asset_id: str) -> tuple[str, str]:
+    aid = parse_uuid(asset_id, "asset id")
+    row = catalog.fetchone("SELECT project_id FROM assets WHERE id = ?", [aid])
+    if row is None:
+        raise NotFound(f"no asset with id {aid}")
+    return aid, str(row[0])
+
+
+def _set_winner(catalog: Catalog, cluster: dict[str, Any], asset_id: str) -> None:
+    """Make ``asset_id`` the cluster's user-chosen winner (through kilo.clusters when there)."""
+    if cluster["winner_asset_id"] == asset_id and cluster["winner_source"] == "user":
+        return
+    if importlib.util.find_spec("kilo.clusters") is not None:
+        clusters = importlib.import_module("kilo.clusters")
+        clusters.set_winner(catalog, cluster["id"], asset_id, source="user")
+        return
+    # the cluster catalog module is not there: write the columns it would write
+    catalog.execute(
+        "UPDATE clusters SET winner_asset_id = ?, winner_source = 'user', updated_at = ? "
+        "WHERE id = ?",
+        [asset_id, utcnow(), cluster["id"]],
+    )
+    catalog.execute(
+        "UPDATE cluster_members SET role = CASE WHEN asset_id = ? THEN 'winner' "
+        "WHEN role = 'winner' THEN 'alt' ELSE role END WHERE cluster_id = ?",
+        [asset_id, cluster["id"]],
+    )
+
+
+def _set_reviewed(catalog: Catalog, cluster_id: str, reviewed: bool) -> None:
+    catalog.execute(
+        "UPDATE clusters SET reviewed = ?, updated_at = ? WHERE id = ? AND reviewed <> ?",
+        [reviewed, utcnow(), cluster_id, reviewed],
+    )
+
+
+def _finish(catalog: Catalog, action_id: int | None, user: str, learn: bool) -> CullAction:
+    if learn:
+        from kilo.cull.taste import refresh_taste
+
+        refresh_taste(catalog, user)
+    assert action_id is not None
+    return get_action(catalog, action_id)
+
+
+def pick_winner(
+    catalog: Catalog, cluster_id: str, asset_id: str | None = None, *, user_id: str | None = None
+) -> CullAction:
+    """Pick ``asset_id`` (default: the suggested winner) as the cluster's winner: the asset is
+    picked, becomes the winner (source ``user``) and the cluster is marked reviewed. The
+    decision feeds the user's taste model."""
+    cluster = _cluster(catalog, cluster_id)
+    chosen = parse_uuid(asset_id, "asset id") if asset_id else cluster["winner_asset_id"]
+    if chosen is None:
+        raise InvalidInput(f"cluster {cluster['id']} has no suggested winner; name the asset")
+    if chosen not in cluster["members"]:
+        raise InvalidInput(f"asset {chosen} is not a member of cluster {cluster['id']}")
+    user = user_id or catalog.local_user_id
+    with tracked(
+        catalog,
+        cluster["project_id"],
+        user,
+        "pick_winner",
+        asset_ids=[chosen],
+        cluster_ids=[cluster["id"]],
+    ) as handle:
+        apply_changes(catalog, user, [(chosen, {"picked": True})])
+        _set_winner(catalog, cluster, chosen)
+        _set_reviewed(catalog, cluster["id"], True)
+        catalog.emit_event(
+            "cluster.reviewed",
+            project_id=cluster["project_id"],
+            asset_id=chosen,
+            data={"clusterId": cluster["id"], "winnerAssetId": chosen},
+        )
+    return _finish(catalog, handle.id, user, learn=cluster["kind"] in DECIDABLE_KINDS)
+
+
+def reject_cluster(catalog: Catalog, cluster_id: str, *, user_id: str | None = None) -> CullAction:
+    """Reject every frame of the cluster and mark it reviewed."""
+    cluster = _cluster(catalog, cluster_id)
+    user = user_id or catalog.local_user_id
+    members = cluster["members"]
+    with tracked(
+        catalog,
+        cluster["project_id"],
+        user,
+        "reject_cluster",
+        asset_ids=members,
+        cluster_ids=[cluster["id"]],
+    ) as handle:
+        apply_changes(catalog, user, [(a, {"rejected": True}) for a in members])
+        _set_reviewed(catalog, cluster["id"], True)
+    return _finish(catalog, handle.id, user, learn=False)
+
+
+def mark_reviewed(
+    catalog: Catalog, cluster_id: str, reviewed: bool = True, *, user_id: str | None = None
+) -> CullAction:
+    cluster = _cluster(catalog, cluster_id)
+    user = user_id or catalog.local_user_id
+    with tracked(
+        catalog, cluster["project_id"], user, "review", cluster_ids=[cluster["id"]]
+    ) as handle:
+        _set_reviewed(catalog, cluster["id"], reviewed)
+    return _finish(catalog, handle.id, user, learn=False)
+
+
+def _toggle(catalog: Catalog, asset_id: str, field: str, user_id: str | None) -> CullAction:
+    aid, project_id = _asset_project(catalog, asset_id)
+    user = user_id or catalog.local_user_id
+    row = catalog.fetchone(
+        f"SELECT {field} FROM ratings WHERE asset_id = ? AND user_id = ?", [aid, user]
+    )
+    value = not bool(row[0]) if row else True
+    with tracked(catalog, project_id, user, field, asset_ids=[aid]) as handle:
+        apply_changes(catalog, user, [(aid, {field: value})])
+    return _finish(catalog, handle.id, user, learn=False)
+
+
+def toggle_reject(catalog: Catalog, asset_id: str, *, user_id: str | None = None) -> CullAction:
+    """Reject the frame, or un-reject it when it is rejected (rejecting clears a pick)."""
+    return _toggle(catalog, asset_id, "rejected", user_id)
+
+
+def toggle_star(catalog: Catalog, asset_id: str, *, user_id: str | None = None) -> CullAction:
+    return _toggle(catalog, asset_id, "starred", user_id)
+
+
+def pick_asset(
+    catalog: Catalog, asset_id: str, picked: bool = True, *, user_id: str | None = None
+) -> CullAction:
+    """Pick (or un-pick) one frame outside any cluster decision."""
+    aid, project_id = _asset_project(catalog, asset_id)
+    user = user_id or catalog.local_user_id
+    with tracked(catalog, project_id, user, "pick", asset_ids=[aid]) as handle:
+        apply_changes(catalog, user, [(aid, {"picked": picked})])
+    return _finish(catalog, handle.id, user, learn=False)
+
+
+def set_rating(
+    catalog: Catalog, asset_id: str, rating: int | None, *, user_id: str | None = None
+) -> CullAction:
+    """Rate one frame 1-5 (None clears)."""
+    aid, project_id = _asset_project(catalog, asset_id)
+    user = user_id or catalog.local_user_id
+    with tracked(catalog, project_id, user, "rate", asset_ids=[aid]) as handle:
+        apply_changes(catalog, user, [(aid, {"rating": rating})])
+    return _finish(catalog, handle.id, user, learn=False)
+
+
+def accept_winners(
+    catalog: Catalog,
+    project_id: str,
+    min_confidence: float = 0.0,
+    *,
+    user_id: str | None = None,
+) -> AcceptWinnersReport:
+    """Pick the suggested winner of every unreviewed burst/duplicate group whose confidence is
+    at least ``min_confidence`` and mark those clusters reviewed: one undoable action (also
+    when nothing qualified, so that every call is one undo step).
+    Accepting a suggestion is not evidence of taste, so it does not train the taste model."""
+    if not 0.0 <= min_confidence <= 1.0:
+        raise InvalidInput(f"min confidence must be from 0 to 1, got {min_confidence}")
+    pid = parse_uuid(project_id, "project id")
+    if catalog.scalar("SELECT count(*) FROM projects WHERE id = ?", [pid]) == 0:
+        raise NotFound(f"no project with id {pid}")
+    user = user_id or catalog.local_user_id
+    rows = catalog.fetchall(
+        "SELECT id, winner_asset_id, coalesce(confidence, 0) FROM clusters "
+        "WHERE project_id = ? AND list_contains(?, kind) AND NOT reviewed "
+        "AND winner_asset_id IS NOT NULL ORDER BY start_time NULLS LAST, id",
+        [pid, list(DECIDABLE_KINDS)],
+    )
+    chosen = [(cid, aid) for cid, aid, conf in rows if conf >= min_confidence]
+    report = AcceptWinnersReport(skipped_low_confidence=len(rows) - len(chosen))
+    winners = check_assets(catalog, pid, sorted({aid for _, aid in chosen}))
+    with tracked(
+        catalog,
+        pid,
+        user,
+        "accept_winners",
+        asset_ids=winners,
+        cluster_ids=[cid for cid, _ in chosen],
+    ) as handle:
+        apply_changes(catalog, user, [(a, {"picked": True}) for a in winners])
+        for cid, _ in chosen:
+            _set_reviewed(catalog, cid, True)
+        catalog.emit_event("cull.accepted_winners", project_id=pid, data={"count": len(chosen)})
+    report.accepted = [{"clusterId": cid, "assetId": aid} for cid, aid in chosen]
+    report.action_id = handle.id
+    return report

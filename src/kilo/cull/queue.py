@@ -1,0 +1,231 @@
+"""What a culling front end shows: the project's stacks in review order, with each frame's
+decision state and signals. Read-only; the decisions themselves are in
+:mod:`kilo.cull.decisions`.
+
+When the AI is ready (clusters exist) the stacks are the bursts and duplicate groups in capture
+order, each under its moment, followed per moment by a "singles" stack of the frames that
+belong to no burst. When it is not (no clusters yet) there is one chronological filmstrip of
+every frame with its blur score, as the fallback the design asks for.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kilo.catalog import Catalog
+from kilo.clock import parse_uuid
+from kilo.errors import NotFound
+
+__all__ = ["CullFrame", "CullQueue", "CullStack", "load_queue"]
+
+MAX_CHIPS = 3
+
+
+@dataclass(slots=True)
+class CullFrame:
+    asset_id: str
+    filename: str
+    captured_at: datetime | None
+    rank: int | None = None
+    role: str | None = None
+    rating: int | None = None
+    picked: bool = False
+    rejected: bool = False
+    starred: bool = False
+    signals: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def blur(self) -> float | None:
+        """0 = crisp, 1 = no detail: ``1 - sharpness`` when signals exist."""
+        sharp = self.signals.get("sharpness")
+        return None if sharp is None else round(1.0 - float(sharp), 3)
+
+
+@dataclass(slots=True)
+class CullStack:
+    """One unit of review: a burst, a duplicate group, the singles of a moment, or the
+    chronological filmstrip (``cluster_id`` None for the last two)."""
+
+    kind: str  # burst | duplicate_group | singles | filmstrip
+    title: str
+    frames: list[CullFrame]
+    cluster_id: str | None = None
+    moment_id: str | None = None
+    moment_title: str | None = None
+    reviewed: bool = False
+    confidence: float | None = None
+    winner_asset_id: str | None = None
+    why_winner: list[str] = field(default_factory=list)
+
+    @property
+    def decided(self) -> bool:
+        """Reviewed clusters; a singles stack or filmstrip once every frame has a decision."""
+        if self.cluster_id is not None:
+            return self.reviewed
+        return all(f.picked or f.rejected for f in self.frames)
+
+
+@dataclass(slots=True)
+class CullQueue:
+    project_id: str
+    ai_ready: bool
+    stacks: list[CullStack]
+
+    def position_of(self, cluster_id: str | None, asset_id: str | None) -> tuple[int, int]:
+        """(stack index, frame index) of a cluster / asset, (0, 0) when gone."""
+        for i, stack in enumerate(self.stacks):
+            if cluster_id is not None and stack.cluster_id != cluster_id:
+                continue
+            for j, frame in enumerate(stack.frames):
+                if frame.asset_id == asset_id:
+                    return i, j
+            if cluster_id is not None:
+                return i, 0
+        return 0, 0
+
+    def next_open(self, after: int) -> int | None:
+        """Index of the next stack not decided yet after ``after`` (wrapping), or None."""
+        n = len(self.stacks)
+        for step in range(1, n + 1):
+            i = (after + step) % n
+            if not self.stacks[i].decided:
+                return i
+        return None
+
+
+def _signals(value: Any) -> dict[str, float]:
+    data = json.loads(value) if isinstance(value, str) else dict(value or {})
+    return {
+        k: float(v)
+        for k, v in data.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+
+
+def load_queue(catalog: Catalog, project_id: str, user_id: str | None = None) -> CullQueue:
+    """The review queue of a project for a user (see the module docstring)."""
+    pid = parse_uuid(project_id, "project id")
+    if catalog.scalar("SELECT count(*) FROM projects WHERE id = ?", [pid]) == 0:
+        raise NotFound(f"no project with id {pid}")
+    user = user_id or catalog.local_user_id
+    rows = catalog.fetchdicts(
+        'SELECT a.id, a.filename, a.captured_at, s."values" AS signals, r.rating, r.picked, '
+        "r.rejected, r.starred FROM assets a "
+        "LEFT JOIN signals s ON s.asset_id = a.id "
+        "LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = ? "
+        "WHERE a.project_id = ? AND a.state <> 'pending_upload' "
+        "ORDER BY a.captured_at NULLS LAST, a.filename, a.frame_index",
+        [user, pid],
+    )
+    frames = {
+        r["id"]: CullFrame(
+            asset_id=r["id"],
+            filename=r["filename"],
+            captured_at=r["captured_at"],
+            rating=r["rating"],
+            picked=bool(r["picked"]),
+            rejected=bool(r["rejected"]),
+            starred=bool(r["starred"]),
+            signals=_signals(r["signals"]),
+        )
+        for r in rows
+    }
+    order = list(frames)
+    clusters = catalog.fetchdicts(
+        "SELECT id, kind, parent_id, title, start_time, reviewed, confidence, winner_asset_id, "
+        "why_winner FROM clusters WHERE project_id = ? ORDER BY start_time NULLS LAST, id",
+        [pid],
+    )
+    if not clusters:
+        stack = CullStack("filmstrip", "All frames, in capture order", list(frames.values()))
+        return CullQueue(pid, False, [stack] if frames else [])
+    members: dict[str, list[tuple[str, int, str | None]]] = {}
+    for cid, aid, rank, role in catalog.fetchall(
+        "SELECT m.cluster_id, m.asset_id, m.rank, m.role FROM cluster_members m "
+        "JOIN clusters c ON c.id = m.cluster_id WHERE c.project_id = ? "
+        "ORDER BY m.cluster_id, m.rank, m.asset_id",
+        [pid],
+    ):
+        members.setdefault(cid, []).append((aid, rank, role))
+    moments = {c["id"]: c for c in clusters if c["kind"] == "moment"}
+    moment_of: dict[str, str] = {}
+    for mid in moments:
+        for aid, _, _ in members.get(mid, []):
+            moment_of.setdefault(aid, mid)
+    stacks: list[CullStack] = []
+    in_stack: set[str] = set()
+    for c in clusters:
+        if c["kind"] == "moment":
+            continue
+        stack_frames = []
+        for aid, rank, role in members.get(c["id"], []):
+            if aid in frames:
+                f = frames[aid]
+                stack_frames.append(
+                    CullFrame(
+                        f.asset_id,
+                        f.filename,
+                        f.captured_at,
+                        rank,
+                        role,
+                        f.rating,
+                        f.picked,
+                        f.rejected,
+                        f.starred,
+                        f.signals,
+                    )
+                )
+                in_stack.add(aid)
+        if not stack_frames:
+            continue
+        mid = (
+            c["parent_id"] if c["parent_id"] in moments else moment_of.get(stack_frames[0].asset_id)
+        )
+        stacks.append(
+            CullStack(
+                kind=c["kind"],
+                title=c["title"] or c["kind"].replace("_", " "),
+                frames=stack_frames,
+                cluster_id=c["id"],
+                moment_id=mid,
+                moment_title=(moments[mid]["title"] if mid in moments else None),
+                reviewed=bool(c["reviewed"]),
+                confidence=c["confidence"],
+                winner_asset_id=c["winner_asset_id"],
+                why_winner=list(c["why_winner"] or [])[:MAX_CHIPS],
+            )
+        )
+    singles: dict[str | None, list[CullFrame]] = {}
+    for aid in order:
+        if aid not in in_stack:
+            singles.setdefault(moment_of.get(aid), []).append(frames[aid])
+    for mid, group in singles.items():
+        title = moments[mid]["title"] if mid in moments else None
+        stacks.append(
+            CullStack(
+                "singles",
+                f"Singles ({len(group)})",
+                group,
+                moment_id=mid,
+                moment_title=title,
+            )
+        )
+    start = {c["id"]: c["start_time"] for c in clusters}
+    first_time = {id(s): s.frames[0].captured_at for s in stacks}
+
+    def key(s: CullStack) -> tuple[Any, ...]:
+        moment_start = start.get(s.moment_id) if s.moment_id else None
+        t = first_time[id(s)]
+        return (
+            moment_start is None,
+            moment_start or datetime.max,
+            s.kind == "singles",
+            t is None,
+            t or datetime.max,
+        )
+
+    stacks.sort(key=key)
+    return CullQueue(pid, True, stacks)

@@ -1,0 +1,251 @@
+"""Winner ranking inside a burst or duplicate group, with reasons that are true measurements.
+
+The score of a frame is a weighted sum of its signals (:mod:`kilo.signals`, each in [0, 1]):
+``score = sum(weights[name] * value[name])`` plus, inside one cluster, a penalty for being
+exposed far from the cluster's median brightness (the consensus exposure of a burst or
+bracket). Missing signals (no face in a frame) take the cluster's mean for that signal, so they
+neither help nor hurt. In duplicate groups the copy with most pixels comes first (the original
+beats its downscaled copies), then the signal score.
+
+Weights are :data:`DEFAULT_WEIGHTS` unless the user has a learned preference model (the
+``preference_models`` table, written by culling feedback) trained on at least
+:data:`MIN_PREFERENCE_PAIRS` pairs.
+
+``why_winner`` holds at most three reasons, each comparing the winner with the best of the
+other frames on one measurement ("Sharpest frame (+38% over next)"), only when the winner
+really is best on it. When the top two scores are within :data:`CLOSE_MARGIN` the result is
+marked low-confidence and the first reason says so.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kilo.catalog import Catalog
+
+__all__ = [
+    "CLOSE_MARGIN",
+    "CONSENSUS_KEY",
+    "DEFAULT_WEIGHTS",
+    "MAX_REASONS",
+    "MIN_PREFERENCE_PAIRS",
+    "RankInput",
+    "RankResult",
+    "load_weights",
+    "rank_members",
+]
+
+#: signal name -> weight; a negative weight means "less is better"
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "sharpness": 1.0,
+    "sharpness_global": 0.4,
+    "face_sharpness": 0.6,
+    "eyes_open": 0.5,
+    "exposure": 0.5,
+    "highlights_clipped": -0.5,
+    "shadows_crushed": -0.3,
+    "noise": -1.0,
+    "motion_blur": -0.2,
+}
+#: weight of |brightness - cluster median brightness| (a weights dict may override it under
+#: the key :data:`CONSENSUS_KEY`, as learned preference models do)
+EXPOSURE_CONSENSUS_WEIGHT = 1.2
+CONSENSUS_KEY = "exposure_consensus"
+MIN_PREFERENCE_PAIRS = 20
+MAX_REASONS = 3
+#: top-two score difference below which the pick is a close call
+CLOSE_MARGIN = 0.01
+_CONF_SCALE = 0.04
+
+
+@dataclass(slots=True)
+class RankInput:
+    """One cluster member: its id, signals and (for duplicate groups) pixel count."""
+
+    id: str
+    signals: Mapping[str, float]
+    pixels: int | None = None
+    #: stored losslessly (PNG, TIFF, RAW): preferred among copies of one picture
+    lossless: bool = False
+
+
+@dataclass(slots=True)
+class RankResult:
+    #: member ids, best first
+    order: list[str]
+    #: id -> score (same order of magnitude as the weights; higher is better)
+    scores: dict[str, float]
+    winner: str | None
+    why_winner: list[str] = field(default_factory=list)
+    #: 0..1, from the score margin between the first two
+    confidence: float = 1.0
+    low_confidence: bool = False
+
+
+def _fill(members: Sequence[RankInput], names: Sequence[str]) -> list[dict[str, float]]:
+    out = [dict() for _ in members]  # type: list[dict[str, float]]
+    for name in names:
+        present = [float(m.signals[name]) for m in members if name in m.signals]
+        fill = sum(present) / len(present) if present else None
+        for row, m in zip(out, members, strict=True):
+            value = m.signals.get(name, fill)
+            if value is not None:
+                row[name] = float(value)
+    return out
+
+
+def _pct(a: float, b: float) -> int:
+    return round(100.0 * (a - b) / b) if b > 1e-9 else 100
+
+
+def rank_members(
+    members: Sequence[RankInput],
+    *,
+    weights: Mapping[str, float] | None = None,
+    duplicate_group: bool = False,
+) -> RankResult:
+    """Order ``members`` best first, pick the winner and say why (see the module docstring)."""
+    if not members:
+        return RankResult(order=[], scores={}, winner=None, confidence=0.0)
+    w = dict(weights or DEFAULT_WEIGHTS)
+    consensus = float(w.pop(CONSENSUS_KEY, EXPOSURE_CONSENSUS_WEIGHT))
+    names = sorted(set(w) | {"brightness"})
+    rows = _fill(members, names)
+    bright = sorted(r.get("brightness", 0.5) for r in rows)
+    median = (
+        bright[len(bright) // 2]
+        if len(bright) % 2
+        else sum(bright[len(bright) // 2 - 1 : len(bright) // 2 + 1]) / 2.0
+    )
+    scores: dict[str, float] = {}
+    for m, r in zip(members, rows, strict=True):
+        s = sum(wt * r.get(name, 0.0) for name, wt in w.items())
+        s -= consensus * abs(r.get("brightness", median) - median)
+        scores[m.id] = s
+    pixels = {m.id: m.pixels or 0 for m in members}
+    # pixel counts within 2 % of each other count as the same size
+    size_class = {
+        k: round(math.log(v) / math.log(1.02)) if v > 0 else -1 for k, v in pixels.items()
+    }
+    if duplicate_group:
+        order = sorted(
+            members, key=lambda m: (-size_class[m.id], not m.lossless, -scores[m.id], m.id)
+        )
+    else:
+        order = sorted(members, key=lambda m: (-scores[m.id], m.id))
+    ids = [m.id for m in order]
+    if len(ids) == 1:
+        return RankResult(order=ids, scores=scores, winner=ids[0], confidence=1.0)
+    win, second = ids[0], ids[1]
+    by = {m.id: m for m in members}
+    if duplicate_group and (
+        size_class[win] > size_class[second] or (by[win].lossless and not by[second].lossless)
+    ):
+        margin = 1.0
+    else:
+        margin = scores[win] - scores[second]
+    confidence = float(1.0 - math.exp(-max(0.0, margin) / _CONF_SCALE))
+    low = margin < CLOSE_MARGIN
+    reasons = _reasons(members, rows, win, pixels, duplicate_group)
+    if low:
+        reasons = ["Close call: the top two frames score almost the same", *reasons]
+    return RankResult(
+        order=ids,
+        scores={k: round(v, 6) for k, v in scores.items()},
+        winner=win,
+        why_winner=reasons[:MAX_REASONS],
+        confidence=round(confidence, 4),
+        low_confidence=low,
+    )
+
+
+def _reasons(
+    members: Sequence[RankInput],
+    rows: Sequence[dict[str, float]],
+    win: str,
+    pixels: Mapping[str, int],
+    duplicate_group: bool,
+) -> list[str]:
+    """Candidate reasons where the winner beats every other member; strongest first."""
+    by_id = {m.id: r for m, r in zip(members, rows, strict=True)}
+    mine = by_id[win]
+    others = [r for m, r in zip(members, rows, strict=True) if m.id != win]
+    own = {m.id: m.signals for m in members}
+    found: list[tuple[float, str]] = []
+    if duplicate_group:
+        best_other = max(pixels[m.id] for m in members if m.id != win)
+        lossy_rivals = all(not m.lossless for m in members if m.id != win)
+        if next(m for m in members if m.id == win).lossless and lossy_rivals:
+            found.append((9.0, "Lossless original (the other copies are compressed)"))
+        if pixels[win] > 1.02 * best_other > 0:
+            nd = _mp_digits(pixels[win], best_other)
+            mine_mp, other_mp = pixels[win] / 1e6, best_other / 1e6
+            found.append((10.0, f"Largest copy ({mine_mp:.{nd}f} MP vs {other_mp:.{nd}f} MP)"))
+
+    def higher(name: str, label: str, min_rel: float) -> None:
+        if name not in own[win]:
+            return
+        rivals = [r[name] for r in others if name in r]
+        if not rivals:
+            return
+        nxt = max(rivals)
+        a = mine[name]
+        if a > nxt and (a - nxt) / max(nxt, 1e-9) >= min_rel:
+            rel = (a - nxt) / max(nxt, 1e-9)
+            found.append((rel, f"{label} (+{_pct(a, nxt)}% over next)"))
+
+    def lower(name: str, label: str, min_abs: float) -> None:
+        if name not in own[win]:
+            return
+        rivals = [r[name] for r in others if name in r]
+        if not rivals:
+            return
+        nxt = min(rivals)
+        a = mine[name]
+        if a < nxt - min_abs:
+            rel = (nxt - a) / max(nxt, 1e-9)
+            found.append((rel, f"{label} ({_pct(a, nxt)}% vs next)"))
+
+    higher("sharpness", "Sharpest frame", 0.02)
+    higher("face_sharpness", "Sharpest faces", 0.03)
+    if "eyes_open" in own[win]:
+        closed = [r for m, r in zip(members, rows, strict=True) if m.id != win]
+        if mine["eyes_open"] >= 0.999 and any(
+            r.get("eyes_open", 1.0) < mine["eyes_open"] for r in closed
+        ):
+            found.append((0.5, "Eyes open"))
+    higher("exposure", "Best exposed", 0.03)
+    lower("highlights_clipped", "Fewest clipped highlights", 0.005)
+    lower("noise", "Least noise", 0.01)
+    found.sort(key=lambda t: -t[0])
+    return [text for _, text in found]
+
+
+def load_weights(catalog: Catalog, user_id: str | None = None) -> dict[str, float]:
+    """The user's learned weights when trained on enough pairs, else :data:`DEFAULT_WEIGHTS`."""
+    uid = user_id or catalog.local_user_id
+    row = catalog.fetchone(
+        "SELECT weights, pair_count FROM preference_models WHERE user_id = ?", [uid]
+    )
+    if row is None or int(row[1] or 0) < MIN_PREFERENCE_PAIRS:
+        return dict(DEFAULT_WEIGHTS)
+    raw: Any = row[0]
+    if isinstance(raw, str):
+        raw = json.loads(raw)
+    if not isinstance(raw, dict):
+        return dict(DEFAULT_WEIGHTS)
+    learned = {str(k): float(v) for k, v in raw.items() if isinstance(v, int | float)}
+    return learned or dict(DEFAULT_WEIGHTS)
+
+
+def _mp_digits(a: int, b: int) -> int:
+    """Decimals that make two megapixel counts print differently (1 normally)."""
+    for digits in (1, 2, 3):
+        if f"{a / 1e6:.{digits}f}" != f"{b / 1e6:.{digits}f}":
+            return digits
+    return 3

@@ -1,0 +1,149 @@
+"""Smart collections: a saved query + filters under a name, run again on demand.
+
+A collection stores the query, not its results, so running it always reflects the catalog as
+it is now (new photos, changed ratings, new vectors). Names are unique per user.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from kilo.catalog import Catalog
+from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
+from kilo.errors import Conflict, InvalidInput, NotFound
+from kilo.models import KiloModel, SearchResponse
+from kilo.search.engine import Sort, search
+from kilo.search.filters import parse_filters
+
+
+class SmartCollection(KiloModel):
+    id: str
+    name: str
+    project_id: str | None = None
+    query: str
+    filters: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
+
+
+def _to_model(row: dict[str, Any]) -> SmartCollection:
+    filters = row["filters"]
+    if isinstance(filters, str):
+        filters = json.loads(filters)
+    created = from_catalog(row["created_at"])
+    updated = from_catalog(row["updated_at"])
+    assert created is not None and updated is not None
+    return SmartCollection(
+        id=row["id"],
+        name=row["name"],
+        project_id=row["project_id"],
+        query=row["query"],
+        filters=filters or {},
+        created_at=created,
+        updated_at=updated,
+    )
+
+
+def _check_name(name: str) -> str:
+    name = " ".join(str(name or "").split())
+    if not name or len(name) > 200:
+        raise InvalidInput("a collection name must be 1 to 200 characters")
+    return name
+
+
+def save_collection(
+    catalog: Catalog,
+    name: str,
+    project_id: str | None,
+    query: str,
+    *,
+    filters: dict[str, Any] | None = None,
+    replace: bool = False,
+    user_id: str | None = None,
+) -> SmartCollection:
+    """Save (or with ``replace``, overwrite) a named query. Filters are validated now."""
+    name = _check_name(name)
+    user = user_id or catalog.local_user_id
+    pid = parse_uuid(project_id, "project id") if project_id else None
+    if pid and not catalog.fetchone("SELECT 1 FROM projects WHERE id = ?", [pid]):
+        raise NotFound(f"no project with id {pid}")
+    clean = parse_filters(filters or {}).to_dict()
+    now = utcnow()
+    with catalog.transaction():
+        existing = catalog.fetchone(
+            "SELECT id FROM smart_collections WHERE user_id = ? AND name = ?", [user, name]
+        )
+        if existing and not replace:
+            raise Conflict(f"a collection named {name!r} exists (replace it to change it)")
+        if existing:
+            catalog.execute(
+                "UPDATE smart_collections SET project_id = ?, query = ?, filters = ?, "
+                "updated_at = ? WHERE id = ?",
+                [pid, query, clean, now, existing[0]],
+            )
+            cid = str(existing[0])
+        else:
+            cid = new_id()
+            catalog.execute(
+                "INSERT INTO smart_collections (id, user_id, project_id, name, query, filters, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [cid, user, pid, name, query, clean, now, now],
+            )
+    return get_collection(catalog, cid, user_id=user)
+
+
+def get_collection(
+    catalog: Catalog, name_or_id: str, *, user_id: str | None = None
+) -> SmartCollection:
+    user = user_id or catalog.local_user_id
+    row = catalog.fetchdict(
+        "SELECT * FROM smart_collections WHERE user_id = ? AND (id = ? OR name = ?)",
+        [user, name_or_id, " ".join(str(name_or_id).split())],
+    )
+    if row is None:
+        raise NotFound(f"no collection named {name_or_id!r}")
+    return _to_model(row)
+
+
+def list_collections(
+    catalog: Catalog, *, project_id: str | None = None, user_id: str | None = None
+) -> list[SmartCollection]:
+    user = user_id or catalog.local_user_id
+    sql = "SELECT * FROM smart_collections WHERE user_id = ?"
+    params: list[Any] = [user]
+    if project_id:
+        sql += " AND project_id = ?"
+        params.append(parse_uuid(project_id, "project id"))
+    return [_to_model(r) for r in catalog.fetchdicts(sql + " ORDER BY name", params)]
+
+
+def run_collection(
+    catalog: Catalog,
+    name_or_id: str,
+    *,
+    limit: int | None = 50,
+    cursor: str | None = None,
+    sort: Sort = "score",
+    user_id: str | None = None,
+) -> SearchResponse:
+    """Run the saved query against the catalog as it is now."""
+    coll = get_collection(catalog, name_or_id, user_id=user_id)
+    return search(
+        catalog,
+        coll.project_id,
+        coll.query,
+        filters=coll.filters,
+        limit=limit,
+        cursor=cursor,
+        sort=sort,
+        user_id=user_id,
+    )
+
+
+def delete_collection(catalog: Catalog, name_or_id: str, *, user_id: str | None = None) -> None:
+    coll = get_collection(catalog, name_or_id, user_id=user_id)
+    catalog.execute("DELETE FROM smart_collections WHERE id = ?", [coll.id])

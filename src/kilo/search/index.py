@@ -1,0 +1,309 @@
+"""The vector index: one hnswlib graph per (library, model id), kept in ``HOME/index``.
+
+Files per model (``HOME/index/<model slug>/``): ``hnsw.bin`` (the graph), ``vecs.npy`` (the
+vectors by label, memory-mapped for exact scoring of filtered subsets), ``ids.npy`` (label ->
+asset id) and ``meta.json`` (model id, dim, count, and ``synced_until``, the newest
+``embeddings.created_at`` the graph holds). On open the index is brought up to date with the
+catalog: vectors written since ``synced_until`` are added (``add_items``; a re-embedded asset
+replaces its old vector), vectors whose rows are gone are marked deleted, and a missing or
+unreadable index is rebuilt from the ``embeddings`` table. The embed job also adds its vectors
+at once through :func:`add_to_index`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kilo.catalog import Catalog
+from kilo.embed.vectors import read_vectors
+
+M = 16
+EF_CONSTRUCTION = 200
+EF_SEARCH = 128
+FORMAT = 1
+
+
+def index_dir(catalog: Catalog, model_id: str) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", model_id).strip("_")[:120] or "model"
+    return catalog.settings.home / "index" / slug
+
+
+class VectorIndex:
+    """An hnswlib cosine index over L2-normalised vectors, labelled by asset id."""
+
+    def __init__(
+        self, model_id: str, dim: int, path: Path | None = None, *, init: bool = True
+    ) -> None:
+        import hnswlib
+
+        self.model_id = model_id
+        self.dim = dim
+        self.path = path
+        self.ids: list[str] = []
+        self.labels: dict[str, int] = {}
+        self.deleted: set[int] = set()
+        self.synced_until: datetime | None = None
+        # A row-aligned copy of the vectors for exact scoring (hnswlib's get_items costs
+        # ~100 us per item); memory-mapped from vecs.npy after a load.
+        self._vecs = np.zeros((0, dim), dtype=np.float32)
+        self._index = hnswlib.Index(space="ip", dim=dim)
+        if init:
+            self._index.init_index(max_elements=1024, ef_construction=EF_CONSTRUCTION, M=M)
+        self._index.set_ef(EF_SEARCH)
+        self._index.set_num_threads(1)
+        self.lock = threading.RLock()
+
+    # -- size -----------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.ids) - len(self.deleted)
+
+    def memory_bytes(self) -> int:
+        """Approximate resident size: vectors + graph links + label map."""
+        graph = self._index.get_max_elements() * (4 * self.dim + 4 * (2 * M) + 4 * M + 8)
+        return int(graph + self._vecs.nbytes + len(self.ids) * 100)
+
+    # -- writes ---------------------------------------------------------------------------
+    def add(self, asset_ids: list[str], vectors: np.ndarray) -> int:
+        """Add (or replace) vectors; returns how many labels were new."""
+        if not asset_ids:
+            return 0
+        vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+        with self.lock:
+            labels = np.empty(len(asset_ids), dtype=np.int64)
+            new = 0
+            for i, aid in enumerate(asset_ids):
+                label = self.labels.get(aid)
+                if label is None:
+                    label = len(self.ids)
+                    self.ids.append(aid)
+                    self.labels[aid] = label
+                    new += 1
+                elif label in self.deleted:
+                    self._index.unmark_deleted(label)
+                    self.deleted.discard(label)
+                labels[i] = label
+            needed = len(self.ids)
+            if needed > self._index.get_max_elements():
+                grow = self._index.get_max_elements() // 4
+                self._index.resize_index(max(needed, self._index.get_max_elements() + grow))
+            self._index.add_items(vecs, labels, num_threads=min(2, os.cpu_count() or 1))
+            if needed > self._vecs.shape[0] or not self._vecs.flags.writeable:
+                rows = max(needed, self._vecs.shape[0] + self._vecs.shape[0] // 4)
+                grown = np.zeros((rows, self.dim), np.float32)
+                grown[: self._vecs.shape[0]] = self._vecs
+                self._vecs = grown
+            self._vecs[labels] = vecs
+            return new
+
+    def remove(self, asset_ids: list[str]) -> None:
+        with self.lock:
+            for aid in asset_ids:
+                label = self.labels.get(aid)
+                if label is not None and label not in self.deleted:
+                    self._index.mark_deleted(label)
+                    self.deleted.add(label)
+
+    # -- reads ----------------------------------------------------------------------------
+    def query(
+        self, vector: np.ndarray, k: int, *, allowed: set[int] | None = None, ef: int | None = None
+    ) -> tuple[list[str], np.ndarray]:
+        """Approximate top-``k`` (asset ids, cosine scores), optionally among ``allowed`` labels."""
+        with self.lock:
+            k = min(k, len(self) if allowed is None else min(len(self), len(allowed)))
+            if k <= 0:
+                return [], np.zeros(0, dtype=np.float32)
+            self._index.set_ef(max(ef or EF_SEARCH, k + 16))
+            filt = None if allowed is None else allowed.__contains__
+            labels, dists = self._index.knn_query(
+                np.asarray(vector, dtype=np.float32).reshape(1, -1), k=k, filter=filt
+            )
+        return [self.ids[int(x)] for x in labels[0]], 1.0 - dists[0]
+
+    def vectors_of(self, labels: np.ndarray) -> np.ndarray:
+        with self.lock:
+            return np.asarray(self._vecs[np.asarray(labels, dtype=np.int64)], dtype=np.float32)
+
+    def exact(self, vector: np.ndarray, labels: np.ndarray, k: int) -> tuple[list[str], np.ndarray]:
+        """Exact top-``k`` among ``labels`` (brute force over their stored vectors)."""
+        if len(labels) == 0:
+            return [], np.zeros(0, dtype=np.float32)
+        scores = self.vectors_of(labels) @ np.asarray(vector, dtype=np.float32).ravel()
+        k = min(k, len(labels))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [self.ids[int(labels[i])] for i in top], scores[top]
+
+    def sample_vectors(self, n: int, seed: int = 0) -> np.ndarray:
+        """Up to ``n`` stored vectors chosen at random (for score calibration)."""
+        with self.lock:
+            live = [i for i in range(len(self.ids)) if i not in self.deleted]
+        if not live:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        rng = np.random.default_rng(seed)
+        pick = rng.choice(np.array(live), size=min(n, len(live)), replace=False)
+        return self.vectors_of(np.sort(pick))
+
+    # -- persistence ----------------------------------------------------------------------
+    def save(self) -> None:
+        if self.path is None:
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        with self.lock:
+            tmp = self.path / "hnsw.bin.part"
+            self._index.save_index(str(tmp))
+            os.replace(tmp, self.path / "hnsw.bin")
+            np.save(self.path / "vecs.npy.part.npy", self._vecs[: len(self.ids)])
+            os.replace(self.path / "vecs.npy.part.npy", self.path / "vecs.npy")
+            np.save(self.path / "ids.npy.part.npy", np.array(self.ids, dtype=str))
+            os.replace(self.path / "ids.npy.part.npy", self.path / "ids.npy")
+            meta = {
+                "format": FORMAT,
+                "modelId": self.model_id,
+                "dim": self.dim,
+                "count": len(self.ids),
+                "deleted": sorted(self.deleted),
+                "syncedUntil": self.synced_until.isoformat() if self.synced_until else None,
+            }
+            (self.path / "meta.json.part").write_text(json.dumps(meta), encoding="utf-8")
+            os.replace(self.path / "meta.json.part", self.path / "meta.json")
+
+    @classmethod
+    def load(cls, path: Path, model_id: str) -> VectorIndex | None:
+        """The saved index, or None when it is missing, unreadable or for another model."""
+        try:
+            meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+            if meta.get("format") != FORMAT or meta.get("modelId") != model_id:
+                return None
+            ids = [str(x) for x in np.load(path / "ids.npy")]
+            if len(ids) != int(meta["count"]):
+                return None
+            idx = cls(model_id, int(meta["dim"]), path, init=False)
+            idx._index.load_index(str(path / "hnsw.bin"), max_elements=max(1024, len(ids)))
+            idx._index.set_ef(EF_SEARCH)
+            idx._index.set_num_threads(1)
+            if idx._index.get_current_count() != len(ids):
+                return None
+            idx._vecs = np.load(path / "vecs.npy", mmap_mode="r")
+            if idx._vecs.shape != (len(ids), idx.dim):
+                return None
+        except (OSError, ValueError, KeyError, RuntimeError):
+            return None
+        idx.ids = ids
+        idx.labels = {aid: i for i, aid in enumerate(ids)}
+        idx.deleted = {int(x) for x in meta.get("deleted", [])}
+        synced = meta.get("syncedUntil")
+        idx.synced_until = datetime.fromisoformat(synced) if synced else None
+        return idx
+
+
+# -- the per-process cache and catalog sync -----------------------------------------------
+_OPEN: dict[tuple[str, str], VectorIndex] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def _catalog_state(catalog: Catalog, model_id: str) -> tuple[int, datetime | None, int | None]:
+    row = catalog.fetchone(
+        "SELECT count(*), max(created_at), max(dim) FROM embeddings WHERE model_id = ?", [model_id]
+    )
+    assert row is not None
+    return int(row[0]), row[1], None if row[2] is None else int(row[2])
+
+
+def _sync(catalog: Catalog, idx: VectorIndex) -> bool:
+    """Bring ``idx`` up to date with the catalog; True when anything changed."""
+    count, newest, _ = _catalog_state(catalog, idx.model_id)
+    if newest is not None and (idx.synced_until is None or newest > idx.synced_until):
+        where = "model_id = ?"
+        params: list[Any] = [idx.model_id]
+        if idx.synced_until is not None:
+            where += " AND created_at >= ?"
+            params.append(idx.synced_until)
+        ids = [
+            str(r[0])
+            for r in catalog.fetchall(f"SELECT asset_id FROM embeddings WHERE {where}", params)
+        ]
+        if ids:
+            got_ids, vecs = read_vectors(catalog, idx.model_id, asset_ids=ids)
+            idx.add(got_ids, vecs)
+        idx.synced_until = newest
+        changed = True
+    else:
+        changed = False
+    if count != len(idx):
+        present = {
+            str(r[0])
+            for r in catalog.fetchall(
+                "SELECT asset_id FROM embeddings WHERE model_id = ?", [idx.model_id]
+            )
+        }
+        gone = [aid for aid in idx.labels if aid not in present]
+        idx.remove(gone)
+        missing = [
+            aid for aid in present if aid not in idx.labels or idx.labels[aid] in idx.deleted
+        ]
+        if missing:
+            got_ids, vecs = read_vectors(catalog, idx.model_id, asset_ids=missing)
+            idx.add(got_ids, vecs)
+        changed = True
+    return changed
+
+
+def build_index(catalog: Catalog, model_id: str, *, save: bool = True) -> VectorIndex | None:
+    """Build the index of ``model_id`` from scratch from the catalog (None: no vectors)."""
+    ids, vecs = read_vectors(catalog, model_id)
+    if not ids:
+        return None
+    idx = VectorIndex(model_id, int(vecs.shape[1]), index_dir(catalog, model_id))
+    idx.add(ids, vecs)
+    idx.synced_until = _catalog_state(catalog, model_id)[1]
+    if save:
+        idx.save()
+    return idx
+
+
+def open_index(catalog: Catalog, model_id: str) -> VectorIndex | None:
+    """The up-to-date index of ``model_id`` (cached per process; loaded, synced or rebuilt as
+    needed); None when the catalog has no vectors for this model."""
+    key = (str(catalog.settings.home.absolute()), model_id)
+    with _OPEN_LOCK:
+        idx = _OPEN.get(key)
+        if idx is None:
+            path = index_dir(catalog, model_id)
+            idx = VectorIndex.load(path, model_id) or build_index(catalog, model_id)
+            if idx is None:
+                return None
+            _OPEN[key] = idx
+        if _sync(catalog, idx):
+            idx.save()
+        return idx
+
+
+def add_to_index(
+    catalog: Catalog, model_id: str, asset_ids: list[str], vectors: np.ndarray
+) -> None:
+    """Add freshly written vectors to the model's index (creating it if needed) and save it."""
+    key = (str(catalog.settings.home.absolute()), model_id)
+    with _OPEN_LOCK:
+        idx = _OPEN.get(key) or VectorIndex.load(index_dir(catalog, model_id), model_id)
+        if idx is None:
+            idx = VectorIndex(
+                model_id, int(np.asarray(vectors).shape[1]), index_dir(catalog, model_id)
+            )
+        _OPEN[key] = idx
+        idx.add(asset_ids, vectors)
+        _sync(catalog, idx)
+        idx.save()
+
+
+def forget_indexes() -> None:
+    """Drop the per-process cache (tests; after deleting index files)."""
+    with _OPEN_LOCK:
+        _OPEN.clear()

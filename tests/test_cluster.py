@@ -1,0 +1,159 @@
+"""Clustering algorithms on hand-built items (times, cameras, hashes) and their invariants."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kilo.cluster import ClusterItem, cluster_items, find_bursts, find_duplicates, find_moments
+
+CAM = "Canon|EOS R5|123"
+
+
+def _flip(h: int, bits: int, rng: random.Random) -> int:
+    for b in rng.sample(range(64), bits):
+        h ^= 1 << b
+    return h
+
+
+def _scene(rng: random.Random) -> int:
+    return rng.getrandbits(64)
+
+
+def test_burst_needs_short_gaps_same_body_and_similar_content() -> None:
+    rng = random.Random(0)
+    a, b = _scene(rng), _scene(rng)
+    items = [
+        ClusterItem("a0", 100.0, CAM, _flip(a, 3, rng), a),
+        ClusterItem("a1", 100.3, CAM, _flip(a, 5, rng), a),
+        ClusterItem("a2", 100.6, CAM, _flip(a, 4, rng), a),
+        # other subject right after: new run
+        ClusterItem("b0", 100.9, CAM, b, b),
+        ClusterItem("b1", 101.2, CAM, _flip(b, 2, rng), b),
+        # same subject, another camera body at the same time: not in the run
+        ClusterItem("c0", 100.4, "Nikon|Z6|9", a, a),
+        # same subject but 30 s later: not a burst frame
+        ClusterItem("a3", 131.0, CAM, a, a),
+    ]
+    bursts, kinds = find_bursts(items)
+    named = sorted(sorted(items[i].id for i in g) for g in bursts)
+    assert named == [["a0", "a1", "a2"], ["b0", "b1"]]
+    assert kinds == ["burst", "burst"]
+
+
+def test_exposure_bracket_is_kept_whole_even_when_hashes_differ() -> None:
+    rng = random.Random(1)
+    items = [
+        ClusterItem(f"e{k}", 10.0 + 0.5 * k, CAM, _scene(rng), _scene(rng), exposure_bias=ev)
+        for k, ev in enumerate([-2.0, 0.0, 2.0])
+    ]
+    bursts, kinds = find_bursts(items)
+    assert bursts == [[0, 1, 2]] and kinds == ["bracket"]
+
+
+def test_duplicates_are_copies_not_distinct_exposures() -> None:
+    rng = random.Random(2)
+    h = _scene(rng)
+    items = [
+        ClusterItem("orig", 50.0, CAM, h, h),
+        ClusterItem("copy", None, None, _flip(h, 2, rng), _flip(h, 3, rng)),
+        ClusterItem("next-frame", 50.2, CAM, _flip(h, 1, rng), h),  # same camera, new instant
+        ClusterItem("other", None, None, _scene(rng), _scene(rng)),
+    ]
+    groups = find_duplicates(items)
+    assert [sorted(items[i].id for i in g) for g in groups] == [["copy", "orig"]]
+
+
+def test_embeddings_catch_edited_copies_hashes_half_miss() -> None:
+    rng = random.Random(3)
+    h = _scene(rng)
+    items = [
+        ClusterItem("orig", None, None, h, h),
+        ClusterItem("edit", None, None, _flip(h, 14, rng), _flip(h, 20, rng)),
+    ]
+    assert find_duplicates(items) == []
+    v = np.random.default_rng(0).normal(size=(1, 32)).astype(np.float32)
+    emb = np.vstack([v, v + 0.01]).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    assert find_duplicates(items, emb) == [[0, 1]]
+
+
+def test_moments_follow_the_shoots_rhythm() -> None:
+    rng = random.Random(4)
+    items: list[ClusterItem] = []
+    t = 0.0
+    truth: list[int] = []
+    for moment in range(4):
+        for _ in range(rng.randint(2, 5)):
+            items.append(ClusterItem(f"m{moment}-{len(items)}", t, CAM, _scene(rng), None))
+            truth.append(moment)
+            t += rng.uniform(20, 80)
+        t += rng.uniform(15 * 60, 40 * 60)
+    moments = find_moments(items)
+    got = [0] * len(items)
+    for k, g in enumerate(moments):
+        for i in g:
+            got[i] = k
+    assert got == truth
+
+
+def test_multi_frame_file_is_one_burst_and_undated_items_get_moments() -> None:
+    rng = random.Random(5)
+    h = _scene(rng)
+    items = [ClusterItem(f"f{k}", None, None, _flip(h, 1, rng), h, sequence="bird.heic", order=k)
+             for k in range(4)]  # fmt: skip
+    res = cluster_items(items)
+    assert res.bursts == [[0, 1, 2, 3]] and res.duplicates == []
+    assert sorted(i for g in res.moments for i in g) == [0, 1, 2, 3]
+
+
+@st.composite
+def shoots(draw: st.DrawFn) -> list[ClusterItem]:
+    n = draw(st.integers(min_value=0, max_value=40))
+    seed = draw(st.integers(min_value=0, max_value=10_000))
+    rng = random.Random(seed)
+    scenes = [_scene(rng) for _ in range(5)]
+    t = 0.0
+    items = []
+    for k in range(n):
+        t += rng.choice([0.2, 0.5, 3.0, 40.0, 900.0])
+        s = rng.choice(scenes)
+        items.append(
+            ClusterItem(
+                f"i{k}",
+                t if rng.random() > 0.15 else None,
+                rng.choice([CAM, "Sony|A7|1", None]),
+                _flip(s, rng.randint(0, 8), rng),
+                _flip(s, rng.randint(0, 8), rng),
+                exposure_bias=rng.choice([None, None, 0.0, 1.0]),
+                order=k,
+            )
+        )
+    return items
+
+
+@settings(max_examples=60, deadline=None)
+@given(shoots())
+def test_clustering_invariants(items: list[ClusterItem]) -> None:
+    res = cluster_items(items)
+    n = len(items)
+    # every item in exactly one moment
+    flat = sorted(i for g in res.moments for i in g)
+    assert flat == list(range(n))
+    # bursts and duplicate groups are disjoint groups of >= 2
+    for groups in (res.bursts, res.duplicates):
+        seen = [i for g in groups for i in g]
+        assert len(seen) == len(set(seen))
+        assert all(len(g) >= 2 for g in groups)
+    # a burst lies inside one moment
+    moment_of = {i: k for k, g in enumerate(res.moments) for i in g}
+    for g in res.bursts:
+        if all(items[i].time is not None for i in g):
+            assert len({moment_of[i] for i in g}) == 1
+    # deterministic
+    again = cluster_items(items)
+    assert again.moments == res.moments and again.bursts == res.bursts
+    assert again.duplicates == res.duplicates

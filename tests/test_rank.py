@@ -1,0 +1,114 @@
+"""Winner ranking: invariants, true reasons, low confidence, learned weights."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kilo.catalog import Catalog
+from kilo.clock import utcnow
+from kilo.rank import (
+    DEFAULT_WEIGHTS,
+    MAX_REASONS,
+    MIN_PREFERENCE_PAIRS,
+    RankInput,
+    load_weights,
+    rank_members,
+)
+
+unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+signal_dicts = st.fixed_dictionaries(
+    {"sharpness": unit, "exposure": unit, "noise": unit, "brightness": unit},
+    optional={"eyes_open": unit, "face_sharpness": unit, "sharpness_global": unit},
+)
+
+
+@given(st.lists(signal_dicts, min_size=1, max_size=9), st.booleans())
+def test_rank_is_a_permutation_with_at_most_three_reasons(
+    sigs: list[dict[str, float]], dup: bool
+) -> None:
+    members = [RankInput(f"a{i}", s, pixels=1000 * (i + 1)) for i, s in enumerate(sigs)]
+    r = rank_members(members, duplicate_group=dup)
+    assert sorted(r.order) == sorted(m.id for m in members)
+    assert r.winner == r.order[0]
+    assert len(r.why_winner) <= MAX_REASONS
+    assert 0.0 <= r.confidence <= 1.0
+    if not dup:
+        scores = [r.scores[i] for i in r.order]
+        assert scores == sorted(scores, reverse=True)
+
+
+def _sig(sharp: float, **kw: float) -> dict[str, float]:
+    base = {"sharpness": sharp, "sharpness_global": sharp * 0.8, "exposure": 0.8,
+            "noise": 0.02, "brightness": 0.45}  # fmt: skip
+    return base | kw
+
+
+def test_sharpest_frame_wins_with_a_measured_reason() -> None:
+    r = rank_members(
+        [
+            RankInput("soft", _sig(0.40)),
+            RankInput("crisp", _sig(0.80)),
+            RankInput("mid", _sig(0.55)),
+        ]
+    )
+    assert r.order == ["crisp", "mid", "soft"]
+    assert r.why_winner[0] == "Sharpest frame (+45% over next)"
+    assert not r.low_confidence
+
+
+def test_noise_does_not_buy_a_win_and_eyes_open_is_a_reason() -> None:
+    r = rank_members(
+        [
+            RankInput("noisy", _sig(0.62, noise=0.4, eyes_open=1.0)),
+            RankInput("clean", _sig(0.60, eyes_open=1.0)),
+            RankInput("blink", _sig(0.61, eyes_open=0.0, noise=0.05)),
+        ]
+    )
+    assert r.winner == "clean"
+    assert any(w.startswith("Least noise") for w in r.why_winner)
+    assert "Eyes open" in r.why_winner
+    assert "Sharpest frame" not in " ".join(r.why_winner)  # it is not the sharpest
+
+
+def test_close_call_is_said_not_hidden() -> None:
+    r = rank_members([RankInput("a", _sig(0.700)), RankInput("b", _sig(0.701))])
+    assert r.low_confidence
+    assert r.why_winner[0].startswith("Close call")
+    assert r.confidence < 0.3
+
+
+def test_duplicate_group_prefers_the_biggest_then_lossless_copy() -> None:
+    r = rank_members(
+        [RankInput("small", _sig(0.9), pixels=100_000), RankInput("big", _sig(0.7), 4_000_000)],
+        duplicate_group=True,
+    )
+    assert r.winner == "big" and r.why_winner[0].startswith("Largest copy (4.0 MP")
+    r = rank_members(
+        [RankInput("jpg", _sig(0.7), 1_000_000), RankInput("png", _sig(0.7), 1_000_000, True)],
+        duplicate_group=True,
+    )
+    assert r.winner == "png" and r.why_winner[0].startswith("Lossless original")
+
+
+def test_learned_weights_apply_from_twenty_pairs(catalog: Catalog) -> None:
+    learned = {"sharpness": 0.1, "exposure": 3.0, "noise": -0.5}
+
+    def put(pairs: int) -> None:
+        catalog.execute(
+            "INSERT OR REPLACE INTO preference_models (user_id, version, weights, pair_count, "
+            "updated_at) VALUES (?, 'test', ?, ?, ?)",
+            [catalog.local_user_id, json.dumps(learned), pairs, utcnow()],
+        )
+
+    assert load_weights(catalog) == DEFAULT_WEIGHTS
+    put(MIN_PREFERENCE_PAIRS - 1)
+    assert load_weights(catalog) == DEFAULT_WEIGHTS
+    put(MIN_PREFERENCE_PAIRS)
+    weights = load_weights(catalog)
+    assert weights == learned
+    members = [RankInput("sharp", _sig(0.9, exposure=0.5)), RankInput("bright", _sig(0.6))]
+    assert rank_members(members).winner == "sharp"
+    assert rank_members(members, weights=weights).winner == "bright"
