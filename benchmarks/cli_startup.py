@@ -35,10 +35,15 @@ def main() -> None:
         base = _time([sys.executable, "-c", "pass"], args.runs, env)
         help_ = _time([kilo, "--help"], args.runs, env)
         version = _time([kilo, "--version"], args.runs, env)
-    b, h, v = (statistics.median(x) for x in (base, help_, version))
+        typer_ = _time([sys.executable, "-c", "import typer"], args.runs, env)
+    b, h, v, t = (statistics.median(x) for x in (base, help_, version, typer_))
     print(f"python -c pass   median {b * 1000:7.1f} ms")
     print(f"kilo --help      median {h * 1000:7.1f} ms   ratio {h / b:5.2f}x  (target < 5x)")
     print(f"kilo --version   median {v * 1000:7.1f} ms   ratio {v / b:5.2f}x")
+    print(
+        f"import typer     median {t * 1000:7.1f} ms   ratio {t / b:5.2f}x  (the framework alone)"
+    )
+    print(f"load average     {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -147,3 +147,29 @@ def test_closed_pipe_exits_quietly(home: Path, capsys: pytest.CaptureFixture[str
     shell = f"'{exe}' project list --json --limit 200 | head -c 10"
     out = subprocess.run(shell, shell=True, capture_output=True, text=True, env=env, timeout=60)
     assert "Traceback" not in out.stderr
+
+
+def test_command_registry_matches_the_commands() -> None:
+    """`kilo --help` lists COMMANDS without importing the modules; they must agree."""
+    from kilo_cli.main import COMMANDS
+
+    modules = {p.stem for p in (Path(__file__).parents[1] / "cli" / "kilo_cli" / "commands")
+               .glob("*.py") if not p.stem.startswith("_")}  # fmt: skip
+    assert {module for module, _ in COMMANDS.values()} == modules
+    root = typer.main.get_command(app)
+    ctx = typer.Context(root)
+    for name, (_, text) in COMMANDS.items():
+        cmd = root.get_command(ctx, name)
+        assert cmd is not None, name
+        first = " ".join((cmd.help or "").split("\n\n")[0].split())
+        assert first == text, f"COMMANDS[{name!r}] says {text!r}, the command {first!r}"
+
+
+def test_help_imports_no_command_module() -> None:
+    code = (
+        "import sys\nfrom kilo_cli.main import main\nmain(['--help'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('kilo_cli.commands.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)  # fmt: skip
+    assert out.stdout.strip().endswith("[]"), out.stdout[-300:]

@@ -11,17 +11,80 @@ import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 import typer
+from typer.core import TyperGroup
 
-from kilo_cli import commands
 from kilo_cli.context import STATE
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
+#: Top-level commands: name -> (module of ``kilo_cli.commands`` that registers it, one-line
+#: help). Only the module of the command being run is imported, so ``kilo --help`` imports
+#: none of them (tests/test_cli.py checks these lines against the commands' own help).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "project": ("projects", "Create, list, show, update and archive projects."),
+    "ingest": ("ingest", "Ingest photos: register every file at once, then make metadata and "
+               "previews."),
+    "analyze": ("analyze", "Run the culling engine: signals and hashes for new photos, "
+                "embeddings (when CLIP is enabled), then moments, bursts and duplicate groups "
+                "with suggested winners."),
+    "assets": ("assets", "List and show assets (photos) and their files."),
+    "clusters": ("clusters", "Moments, bursts and duplicate groups with their suggested "
+                 "winners."),
+    "cull": ("cull", "Cull: 'kilo cull PROJECT' opens the keyboard culling screen; the "
+             "subcommands pick, reject, rate, undo and export decisions from scripts."),
+    "edit": ("edit", "Edit photos non-destructively: versions, sync, before/after, XMP."),
+    "style": ("style", "Style DNA: your editing style learned from your own edits."),
+    "search": ("search", "Search photos by meaning (CLIP), by example (--like) and by "
+               "metadata filters."),
+    "collections": ("collections", "Smart collections: saved searches that stay live."),
+    "export": ("export", "Export photos of a project with a preset, to a folder or s3://, as "
+               "a job."),
+    "exports": ("export", "List, show and download exports."),
+    "jobs": ("jobs", "Inspect the job queue."),
+}  # fmt: skip
+
+
+class LazyRoot(TyperGroup):
+    """The root group: lists commands from :data:`COMMANDS` and imports a command's module
+    only when that command runs."""
+
+    _loaded: ClassVar[dict[str, Any]] = {}
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module_name = entry[0]
+        if module_name not in self._loaded:
+            module = importlib.import_module(f"kilo_cli.commands.{module_name}")
+            holder = typer.Typer(rich_markup_mode=None)
+            module.register(holder)
+            self._loaded[module_name] = typer.main.get_group(holder)
+        return self._loaded[module_name].get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: typer.Context, formatter: Any) -> None:
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, _shorten(text, limit)) for name, (_, text) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: max(10, limit - 3)].rsplit(" ", 1)[0]
+    return f"{cut}..."
+
+
 app = typer.Typer(
     name="kilo",
+    cls=LazyRoot,
     help="kilo: an AI-first photography toolkit. Ingest, cull, search, edit and deliver.",
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -65,20 +128,6 @@ def root(
 ) -> None:
     """kilo: an AI-first photography toolkit."""
     STATE.reset(home=home, store=store)
-
-
-def _load_commands() -> None:
-    modules = []
-    for folder in commands.__path__:
-        for entry in sorted(os.listdir(folder)):
-            if entry.endswith(".py") and not entry.startswith("_"):
-                modules.append(importlib.import_module(f"kilo_cli.commands.{entry[:-3]}"))
-    modules.sort(key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
-    for module in modules:
-        module.register(app)
-
-
-_load_commands()
 
 
 def exit_code_for(exc: BaseException) -> int:
