@@ -112,3 +112,19 @@ def test_learned_weights_apply_from_twenty_pairs(catalog: Catalog) -> None:
     members = [RankInput("sharp", _sig(0.9, exposure=0.5)), RankInput("bright", _sig(0.6))]
     assert rank_members(members).winner == "sharp"
     assert rank_members(members, weights=weights).winner == "bright"
+
+
+def test_duplicate_group_prefers_the_least_compressed_copy_of_one_size() -> None:
+    sig = {"sharpness": 0.5, "exposure": 0.9, "noise": 0.04, "brightness": 0.5}
+    px = 2268 * 1512
+    members = [
+        RankInput("q420", dict(sig, sharpness=0.51), px, False, 546_797),
+        RankInput("q444", sig, px, False, 696_659),
+        RankInput("png", sig, px // 4, True, 4_330_524),
+    ]
+    result = rank_members(members, duplicate_group=True)
+    assert result.order[:2] == ["q444", "q420"]
+    assert result.why_winner == ["Least compressed copy (+27% data per pixel)"]
+    assert not result.low_confidence
+    same = [RankInput("a", sig, px, False, 600_000), RankInput("b", sig, px, False, 610_000)]
+    assert not any("compressed" in r for r in rank_members(same, duplicate_group=True).why_winner)

@@ -72,6 +72,8 @@ class RankInput:
     pixels: int | None = None
     #: stored losslessly (PNG, TIFF, RAW): preferred among copies of one picture
     lossless: bool = False
+    #: file size: among lossy copies of one size, more bytes per pixel = less compression
+    byte_size: int | None = None
 
 
 @dataclass(slots=True)
@@ -97,6 +99,11 @@ def _fill(members: Sequence[RankInput], names: Sequence[str]) -> list[dict[str, 
             if value is not None:
                 row[name] = float(value)
     return out
+
+
+def _similar(a: int, b: int) -> bool:
+    """Pixel counts within 2 % of each other: the same size."""
+    return a > 0 and b > 0 and abs(a - b) <= 0.02 * max(a, b)
 
 
 def _pct(a: float, b: float) -> int:
@@ -132,9 +139,23 @@ def rank_members(
     size_class = {
         k: round(math.log(v) / math.log(1.02)) if v > 0 else -1 for k, v in pixels.items()
     }
+    # bytes per pixel within 5 % of each other count as the same compression
+    bpp_class = {
+        m.id: round(math.log(m.byte_size / pixels[m.id]) / math.log(1.05))
+        if m.byte_size and pixels[m.id] > 0
+        else -(10**9)
+        for m in members
+    }
     if duplicate_group:
         order = sorted(
-            members, key=lambda m: (-size_class[m.id], not m.lossless, -scores[m.id], m.id)
+            members,
+            key=lambda m: (
+                -size_class[m.id],
+                not m.lossless,
+                -bpp_class[m.id] if not m.lossless else 0,
+                -scores[m.id],
+                m.id,
+            ),
         )
     else:
         order = sorted(members, key=lambda m: (-scores[m.id], m.id))
@@ -144,7 +165,13 @@ def rank_members(
     win, second = ids[0], ids[1]
     by = {m.id: m for m in members}
     if duplicate_group and (
-        size_class[win] > size_class[second] or (by[win].lossless and not by[second].lossless)
+        size_class[win] > size_class[second]
+        or (by[win].lossless and not by[second].lossless)
+        or (
+            size_class[win] == size_class[second]
+            and not by[win].lossless
+            and bpp_class[win] > bpp_class[second]
+        )
     ):
         margin = 1.0
     else:
@@ -186,6 +213,14 @@ def _reasons(
             nd = _mp_digits(pixels[win], best_other)
             mine_mp, other_mp = pixels[win] / 1e6, best_other / 1e6
             found.append((10.0, f"Largest copy ({mine_mp:.{nd}f} MP vs {other_mp:.{nd}f} MP)"))
+        winner = next(m for m in members if m.id == win)
+        same_size = [m for m in members if m.id != win and _similar(pixels[m.id], pixels[win])]
+        if winner.byte_size and not winner.lossless and same_size and pixels[win] > 0:
+            mine_bpp = winner.byte_size / pixels[win]
+            rival_bpp = [m.byte_size / pixels[m.id] for m in same_size if m.byte_size]
+            if rival_bpp and mine_bpp > 1.05 * max(rival_bpp):
+                gain = _pct(mine_bpp, max(rival_bpp))
+                found.append((8.0, f"Least compressed copy (+{gain}% data per pixel)"))
 
     def higher(name: str, label: str, min_rel: float) -> None:
         if name not in own[win]:

@@ -29,6 +29,7 @@ class AssetRow:
     dhash: int | None
     sequence: str | None = None
     lossless: bool = False
+    byte_size: int | None = None
 
 
 @dataclass
@@ -81,7 +82,7 @@ def _ranked(
 ) -> ComputedCluster:
     rows = [data.assets[i] for i in idx]
     lo, hi = _span(rows)
-    inputs = [RankInput(r.id, r.signals, r.pixels, r.lossless) for r in rows]
+    inputs = [RankInput(r.id, r.signals, r.pixels, r.lossless, r.byte_size) for r in rows]
     if kind == "moment":
         chrono = sorted(rows, key=lambda r: (r.captured_at or datetime.max, r.filename, r.id))
         scores = rank_members(inputs, weights=data.weights).scores if rows else {}

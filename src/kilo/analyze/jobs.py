@@ -161,7 +161,7 @@ def load_cluster_input(catalog: Catalog, project_id: str) -> ClusterInput:
         "SELECT a.id, a.captured_at, a.camera_make, a.camera_model, a.camera_serial, a.filename, "
         "coalesce(a.width_px, 0) * coalesce(a.height_px, 0), a.exposure_bias_ev, a.exif, "
         "s.values, h.phash, h.dhash, a.captured_at_source, a.source_uri, a.frame_count, a.format, "
-        "a.content_type FROM assets a "
+        "a.content_type, a.byte_size, a.frame_count FROM assets a "
         "LEFT JOIN signals s ON s.asset_id = a.id "
         "LEFT JOIN perceptual_hashes h ON h.asset_id = a.id "
         "WHERE a.project_id = ? AND a.state <> 'quarantined' "
@@ -171,7 +171,7 @@ def load_cluster_input(catalog: Catalog, project_id: str) -> ClusterInput:
     assets: list[AssetRow] = []
     for row in rows:
         aid, cap, make, model, serial, fname, px, bias, exif, sig, ph, dh, src = row[:13]
-        source_uri, frame_count, fmt, ctype = row[13:]
+        source_uri, frame_count, fmt, ctype, byte_size, frames = row[13:]
         if src and str(src).startswith("file"):
             cap = None  # a file's mtime says when it was copied, not when it was shot
         values = json.loads(sig) if isinstance(sig, str) else (sig or {})
@@ -189,6 +189,8 @@ def load_cluster_input(catalog: Catalog, project_id: str) -> ClusterInput:
                 dhash=to_unsigned64(dh) if dh is not None else None,
                 sequence=str(source_uri) if (frame_count or 1) > 1 else None,
                 lossless=_lossless(fmt, ctype, fname),
+                # bytes per frame: a multi-frame file's size is shared by its frames
+                byte_size=int(byte_size) // max(1, int(frames or 1)) if byte_size else None,
             )
         )
     model_id = current_model_id(catalog, project_id)
