@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 
 # poppler-utils: pdftoppm for contact-sheet checks; imagemagick: the export benchmark's
 # baseline; libharfbuzz-subset0: WeasyPrint's font subsetting (about 10x faster PDFs);
-# fonts-dejavu-core: a font for watermarks and PDFs.
-APT_PACKAGES=(poppler-utils imagemagick libharfbuzz-subset0 fonts-dejavu-core)
+# fonts-dejavu-core: a font for watermarks and PDFs; libimage-exiftool-perl: exiftool, the
+# independent reader the tests check kilo's metadata and XMP sidecars against.
+APT_PACKAGES=(poppler-utils imagemagick libharfbuzz-subset0 fonts-dejavu-core
+              libimage-exiftool-perl)
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     missing=()
     for pkg in "${APT_PACKAGES[@]}"; do
