@@ -26,8 +26,9 @@ FILES = [
     "arrow.heic",
 ]
 
-pytestmark = pytest.mark.skipif(shutil.which("exiftool") is None,
-                                reason="exiftool not installed (scripts/setup.sh installs it)")  # fmt: skip
+pytestmark = pytest.mark.skipif(
+    shutil.which("exiftool") is None, reason="exiftool not installed (scripts/setup.sh installs it)"
+)
 
 
 def _exiftool(path: Path) -> dict[str, Any]:
