@@ -36,6 +36,30 @@ def test_project_create_json_prints_the_project(
     assert [p["id"] for p in json.loads(out)] == [data["id"]]
 
 
+def test_listings_print_json_arrays_and_the_next_cursor_on_stderr(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for title in ("A", "B", "C"):
+        assert run(capsys, "project", "create", title)[0] == 0
+    code, out, err = run(capsys, "project", "list", "--limit", "2", "--json")
+    assert code == 0 and [p["title"] for p in json.loads(out)] == ["C", "B"]
+    cursor = re.search(r"more: --cursor (\S+)", err)
+    assert cursor is not None
+    code, out, err = run(capsys, "project", "list", "--limit", "2", "--cursor", cursor[1], "--json")
+    assert code == 0 and [p["title"] for p in json.loads(out)] == ["A"] and "more" not in err
+    code, out, err = run(capsys, "project", "list", "--limit", "1", "--all", "--json")
+    assert [p["title"] for p in json.loads(out)] == ["C", "B", "A"] and "more" not in err
+    for listing in (
+        ["assets", "list", "A"],
+        ["jobs", "list", "A"],
+        ["clusters", "list", "A"],
+        ["exports", "list"],
+        ["collections", "list"],
+    ):
+        code, out, _ = run(capsys, *listing, "--json")
+        assert code == 0 and json.loads(out) == [], listing
+
+
 def test_messages_go_to_stderr_and_data_to_stdout(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from kilo.catalog import Catalog, open_catalog
-from kilo.embed.clip import forget_loaded
 from kilo.errors import Conflict, InvalidInput, NotFound
 from kilo.models import Project
 from kilo.search import (
@@ -19,7 +18,6 @@ from kilo.search import (
     run_collection,
     save_collection,
 )
-from kilo.search.index import forget_indexes
 from kilo.settings import Settings
 from kilo_cli.context import STATE
 from kilo_cli.main import main
@@ -29,12 +27,7 @@ from support.search_assets import insert_asset, make_previews, set_rating
 # the tiny CLIP fixtures of tests/support/clip.py
 tiny_clip_checkpoint = support_clip.tiny_clip_checkpoint
 clip_settings = support_clip.clip_settings
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> None:
-    forget_loaded()
-    forget_indexes()
+fresh_clip_caches = support_clip.fresh_clip_caches  # autouse
 
 
 def test_collection_persists_and_stays_live(

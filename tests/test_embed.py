@@ -20,7 +20,7 @@ from kilo.embed.jobs import embed_project
 from kilo.embed.vectors import read_vectors, vector_count
 from kilo.errors import ModelUnavailable
 from kilo.projects import create_project
-from kilo.search.index import forget_indexes, open_index
+from kilo.search.index import open_index
 from kilo.settings import Settings, load_settings
 from support import clip as support_clip
 from support.clip import TINY_CFG
@@ -29,12 +29,7 @@ from support.search_assets import insert_asset, make_previews
 # the tiny CLIP fixtures of tests/support/clip.py
 tiny_clip_checkpoint = support_clip.tiny_clip_checkpoint
 clip_settings = support_clip.clip_settings
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> None:
-    forget_loaded()
-    forget_indexes()
+fresh_clip_caches = support_clip.fresh_clip_caches  # autouse
 
 
 def test_import_kilo_does_not_import_torch() -> None:

@@ -274,7 +274,7 @@ def test_cli_export_unattended(
     assert sorted(max(Image.open(p).size) for p in dest.iterdir()) == [800, 800]
     code = main(["--home", str(home), "exports", "list", "--json"])
     listed = json.loads(capsys.readouterr().out)
-    assert code == 0 and listed["items"][0]["id"] == out["id"]
+    assert code == 0 and listed[0]["id"] == out["id"]
     code = main(
         [
             "--home",

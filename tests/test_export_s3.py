@@ -6,31 +6,26 @@ from __future__ import annotations
 import io
 import urllib.request
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from kilo.catalog import Catalog, open_catalog
+from kilo.catalog import Catalog
 from kilo.errors import Conflict
 from kilo.export import create_export, download_export, run_export
 from kilo.projects import create_project
-from kilo.settings import load_settings
+from kilo.settings import Settings, load_settings
 from support.export_data import add_assets, rate
 from support.s3 import S3Server, s3_server  # noqa: F401  (fixture)
 
 
 @pytest.fixture
-def s3_catalog(s3_server: S3Server, home: Path) -> Iterator[Catalog]:  # noqa: F811
-    settings = load_settings(
+def settings(s3_server: S3Server, home: Path) -> Settings:  # noqa: F811
+    """conftest's settings pointed at the S3 server (conftest's ``catalog`` opens them)."""
+    return load_settings(
         home=home, workers=2, clip_enabled=False, s3_endpoint_url=s3_server.endpoint_url
     )
-    cat = open_catalog(settings)
-    try:
-        yield cat
-    finally:
-        cat.close()
 
 
 @pytest.fixture
@@ -58,22 +53,22 @@ def _keys(server: S3Server, bucket: str) -> list[str]:
 
 
 def test_export_zip_to_s3_and_presigned_download(
-    s3_catalog: Catalog,
+    catalog: Catalog,
     s3_server: S3Server,  # noqa: F811
     bucket: str,
     photos_dir: Path,
     tmp_path: Path,
 ) -> None:
-    pid = _project(s3_catalog, photos_dir, tmp_path)
+    pid = _project(catalog, photos_dir, tmp_path)
     exp = create_export(
-        s3_catalog, pid, "web", settings={"zip": True}, dest=f"s3://{bucket}/deliveries/smith"
+        catalog, pid, "web", settings={"zip": True}, dest=f"s3://{bucket}/deliveries/smith"
     )
-    done = run_export(s3_catalog, exp.id)
+    done = run_export(catalog, exp.id)
     assert done.status == "done", done.error
     keys = _keys(s3_server, bucket)
     assert len(keys) == 1 and keys[0].startswith("deliveries/smith/") and keys[0].endswith(".zip")
     assert done.artifact == f"s3://{bucket}/{keys[0]}"
-    link = download_export(s3_catalog, exp.id, expires_in=600)
+    link = download_export(catalog, exp.id, expires_in=600)
     assert link.expires_at is not None
     assert link.url.startswith(s3_server.endpoint_url) and "Signature" in link.url
     with urllib.request.urlopen(link.url) as resp:
@@ -85,30 +80,30 @@ def test_export_zip_to_s3_and_presigned_download(
 
 
 def test_export_files_to_s3(
-    s3_catalog: Catalog,
+    catalog: Catalog,
     s3_server: S3Server,  # noqa: F811
     bucket: str,
     photos_dir: Path,
     tmp_path: Path,
 ) -> None:
-    pid = _project(s3_catalog, photos_dir, tmp_path)
+    pid = _project(catalog, photos_dir, tmp_path)
     exp = run_export(
-        s3_catalog,
-        create_export(s3_catalog, pid, "instagram_carousel", dest=f"s3://{bucket}/ig").id,
+        catalog,
+        create_export(catalog, pid, "instagram_carousel", dest=f"s3://{bucket}/ig").id,
     )
     assert exp.status == "done", exp.error
     keys = _keys(s3_server, bucket)
     assert keys == ["ig/2024-06-01_S3-shoot_0001.jpg", "ig/2024-06-01_S3-shoot_0002.jpg"]
     with pytest.raises(Conflict, match="zip"):
-        download_export(s3_catalog, exp.id)
+        download_export(catalog, exp.id)
 
 
 def test_missing_bucket_fails_without_leftovers(
-    s3_catalog: Catalog, photos_dir: Path, tmp_path: Path
+    catalog: Catalog, photos_dir: Path, tmp_path: Path
 ) -> None:
-    pid = _project(s3_catalog, photos_dir, tmp_path)
+    pid = _project(catalog, photos_dir, tmp_path)
     exp = run_export(
-        s3_catalog, create_export(s3_catalog, pid, "web", dest="s3://no-such-bucket-kilo/x").id
+        catalog, create_export(catalog, pid, "web", dest="s3://no-such-bucket-kilo/x").id
     )
     assert exp.status == "failed"
     assert exp.error and "destination" in exp.error

@@ -215,8 +215,8 @@ def test_cli_ingest_json_and_partial_exit(
     assert data["failures"][0]["path"].endswith("bad.jpg")
     code = main(["--home", str(home), "assets", "list", "CLI", "--json"])
     listing = json.loads(capsys.readouterr().out)
-    assert code == 0 and [a["filename"] for a in listing["items"]] == ["cv_text_motion.jpg"]
-    aid = listing["items"][0]["id"]
+    assert code == 0 and [a["filename"] for a in listing] == ["cv_text_motion.jpg"]
+    aid = listing[0]["id"]
     assert main(["--home", str(home), "assets", "files", aid, "--json"]) == 0
     kinds = [f["kind"] for f in json.loads(capsys.readouterr().out)]
     assert kinds == ["original", "preview", "thumbnail"]
@@ -224,5 +224,5 @@ def test_cli_ingest_json_and_partial_exit(
     jobs = json.loads(capsys.readouterr().out)
     processed = [j for j in jobs if j["type"] == "asset.process"]
     assert aid in {j["assetId"] for j in processed}
-    thumb = Image.open(io.BytesIO(Path(listing["items"][0]["bestPreviewUrl"]).read_bytes()))
+    thumb = Image.open(io.BytesIO(Path(listing[0]["bestPreviewUrl"]).read_bytes()))
     assert max(thumb.size) == 588  # small original: preview never enlarged

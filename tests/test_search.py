@@ -16,7 +16,6 @@ import pytest
 
 from kilo.catalog import Catalog, open_catalog
 from kilo.embed import load_embedder
-from kilo.embed.clip import forget_loaded
 from kilo.embed.jobs import embed_project
 from kilo.embed.vectors import write_vectors
 from kilo.errors import InvalidInput, NotFound
@@ -41,12 +40,7 @@ KINDS = ["moment", "burst", "duplicate_group"]
 # the tiny CLIP fixtures of tests/support/clip.py
 tiny_clip_checkpoint = support_clip.tiny_clip_checkpoint
 clip_settings = support_clip.clip_settings
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> None:
-    forget_loaded()
-    forget_indexes()
+fresh_clip_caches = support_clip.fresh_clip_caches  # autouse
 
 
 @dataclass

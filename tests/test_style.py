@@ -172,3 +172,41 @@ def test_apply_style_falls_back_to_fix_and_says_why(
     assert applied.applied == 1 and applied.items[0].extra["applied"] is True
     assert reset_style(catalog) == len(assets)
     assert show_style(catalog).event_count == 0
+
+
+def test_chi2_quantile_and_small_bucket_threshold() -> None:
+    from kilo.style.model import chi2_quantile, distance_threshold
+
+    # reference values of the chi-square quantile function
+    assert chi2_quantile(6, 0.99) == pytest.approx(16.812, rel=0.01)
+    assert chi2_quantile(14, 0.999) == pytest.approx(36.123, rel=0.01)
+    assert chi2_quantile(20, 0.99) == pytest.approx(37.566, rel=0.01)
+    # fewer samples = less known spread = a looser threshold, approaching the quantile
+    assert distance_threshold(6, 4) > distance_threshold(6, 20) > distance_threshold(6, 1e6)
+    assert distance_threshold(6, 1e6) == pytest.approx(chi2_quantile(6, 0.99), rel=1e-3)
+
+
+def test_a_context_never_seen_is_refused_even_in_a_trained_bucket() -> None:
+    """Features like the training photos, but a context input (the night flag) that never
+    varied in training: the context block's distance refuses it."""
+    rng = np.random.default_rng(5)
+    feats = rng.normal(0, 1, (30, 8))
+    ctx = np.column_stack(
+        [
+            rng.normal(0, 0.3, (30, 2)),
+            rng.uniform(0.6, 1, 30),
+            rng.normal(0, 0.3, (30, 2)),
+            np.zeros(30),
+        ]
+    )
+    x = np.hstack([feats, ctx])
+    y = rng.normal(0, 0.1, (30, K)) + 0.5
+    m = StyleModel(dim=14, context_dims=6)
+    for xi, yi in zip(x, y, strict=True):
+        m.update("indoor", xi, yi)
+    assert m.predict("indoor", x[3]).confidence >= 0.5
+    night = x[3].copy()
+    night[-1] = 1.0
+    pred = m.predict("indoor", night)
+    assert pred.confidence < 0.5 and "unlike" in pred.reason(0.5)
+    assert StyleModel.from_state(m.to_state()).predict("indoor", night).confidence < 0.5

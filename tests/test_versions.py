@@ -126,3 +126,51 @@ def test_apply_overwrite_latest(catalog: Catalog, assets: list[str]) -> None:
     assert len(list_versions(catalog, fresh).items) == 1
     with pytest.raises(InvalidInput):
         apply_version(catalog, v.id, [target], mode="replace")  # type: ignore[arg-type]
+
+
+def test_cli_set_and_list_json(
+    catalog: Catalog,
+    assets: list[str],
+    home: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``kilo edit set`` takes every scalar setting as an option; ``edit list --json`` prints
+    a JSON array of the versions, like every listing."""
+    import json
+
+    from kilo_cli.main import main
+
+    catalog.close()
+    a = assets[0]
+    code = main(["--home", str(home), "edit", "set", a, "--exposure", "0.3", "--straighten", "2"])
+    assert code == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["--home", str(home), "edit", "list", a, "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert isinstance(listed, list) and len(listed) == 1
+    assert listed[0]["params"]["exposure"] == 0.3 and listed[0]["params"]["straighten"] == 2
+
+
+def test_apply_checks_assets_in_bulk_and_writes_many(catalog: Catalog, assets: list[str]) -> None:
+    from kilo.clock import new_id, utcnow
+
+    hero, target, _ = assets
+    v = create_version(catalog, hero, {"params": {"vibrance": 20}}, learn=False)
+    with pytest.raises(NotFound, match="no asset with id"):
+        apply_version(catalog, v.id, [target, new_id()], wait=True)
+    assert latest_version(catalog, target) is None  # refused as a whole, nothing written
+    project = catalog.scalar("SELECT project_id FROM assets WHERE id = ?", [hero])
+    now = utcnow()
+    many = [new_id() for _ in range(1200)]  # more than one multi-row statement
+    catalog.executemany(
+        "INSERT INTO assets (id, project_id, filename, source_uri, ingested_at, state, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, 'ready', ?)",
+        [[a, project, f"{i}.jpg", f"/x/{i}.jpg", now, now] for i, a in enumerate(many)],
+    )
+    apply_version(catalog, v.id, [*many, many[0], target], wait=True)  # a duplicate
+    count = catalog.scalar("SELECT count(*) FROM edit_versions WHERE source = 'batch'")
+    assert count == 1201
+    apply_version(catalog, v.id, many[:700], mode="overwrite_latest", name="again", wait=True)
+    assert catalog.scalar("SELECT count(*) FROM edit_versions WHERE name = 'again'") == 700
+    latest = latest_version(catalog, many[650])
+    assert latest is not None and latest.params == {"vibrance": 20.0, "version": 1}

@@ -145,3 +145,40 @@ def test_straightened_crop_needs_size_and_bad_xmp_is_refused() -> None:
         xmp_to_params("<not xml")
     with pytest.raises(InvalidInput):
         xmp_to_params('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>')
+
+
+def test_edits_and_culling_share_one_sidecar(tmp_path: Path, photos_dir: Path) -> None:
+    """Edits, then culling, then edits again: each writer keeps the other's fields."""
+    from kilo.cull.xmp import SidecarState, merge_xmp, read_xmp_state
+
+    path = tmp_path / "IMG_0001.xmp"
+    write_xmp_sidecar(EDIT, path, raw=True)
+    decisions = SidecarState(rating=4, pick=1, starred=True, keywords=["beach", "smith"])
+    path.write_text(merge_xmp(path.read_bytes(), decisions), encoding="utf-8")
+    assert read_xmp_sidecar(path) == EDIT
+    assert read_xmp_state(path.read_bytes()) == decisions
+    later = EDIT.with_changes(exposure=-0.5, crop={"left": 0, "top": 0, "right": 1, "bottom": 1})
+    write_xmp_sidecar(later, path, raw=True, name="darker")
+    text = path.read_text(encoding="utf-8")
+    assert read_xmp_sidecar(path) == later
+    assert read_xmp_state(text) == decisions
+    assert "kilo:Crop=" not in text  # the old edit's settings are replaced, not left behind
+    assert text.count("crs:Exposure2012") == 1 and text.count("dc:subject") == 2
+    # a Lightroom packet keeps its own metadata through an edit
+    data = (photos_dir / "canon_rebel_t6_xmp.jpg").read_bytes()
+    lr = data[data.index(b"<x:xmpmeta") : data.index(b"</x:xmpmeta>") + len(b"</x:xmpmeta>")]
+    path.write_bytes(lr)
+    write_xmp_sidecar(later, path, raw=True)
+    text = path.read_text(encoding="utf-8")
+    assert 'aux:SerialNumber="022070029137"' in text and "xmp:CreatorTool=" in text
+    assert read_xmp_sidecar(path) == later
+
+
+def test_a_foreign_file_is_not_overwritten_by_an_edit(tmp_path: Path) -> None:
+    from kilo.errors import DecodeError
+
+    path = tmp_path / "IMG_0001.xmp"
+    path.write_text("not xml at all", encoding="utf-8")
+    with pytest.raises(DecodeError, match="not valid XML"):
+        write_xmp_sidecar(EDIT, path)
+    assert path.read_text(encoding="utf-8") == "not xml at all"

@@ -8,7 +8,6 @@ updates of the user-editable fields, and its renditions.
 from __future__ import annotations
 
 import io
-import json
 from typing import Any, Literal
 
 from PIL import Image
@@ -25,9 +24,11 @@ from kilo.models import (
     Rating,
     UpdateAssetRequest,
 )
-from kilo.paging import check_limit, decode_cursor, encode_cursor
+from kilo.paging import Keyset, check_limit
+from kilo.records import json_object
 
 RenditionKind = Literal["thumbnail", "preview", "original"]
+_KEYSET = Keyset("assets", "coalesce(a.captured_at, a.ingested_at), a.id", time_key="sort_time")
 _FILE_KINDS = ("original", "thumbnail", "preview", "export")
 _SELECT = """
 SELECT a.*, r.user_id AS r_user_id, r.rating AS r_rating, r.picked AS r_picked,
@@ -39,15 +40,6 @@ SELECT a.*, r.user_id AS r_user_id, r.rating AS r_rating, r.picked AS r_picked,
 FROM assets a
 LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = $user
 """
-
-
-def _json(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if isinstance(value, str):
-        loaded = json.loads(value)
-        return loaded if isinstance(loaded, dict) else {}
-    return dict(value)
 
 
 def _to_model(row: dict[str, Any]) -> Asset:
@@ -85,9 +77,9 @@ def _to_model(row: dict[str, Any]) -> Asset:
         shutter_speed=row["shutter_speed"],
         aperture=row["aperture"],
         iso=row["iso"],
-        exif=_json(row["exif"]),
-        iptc=_json(row["iptc"]),
-        flags=_json(row["flags"]),
+        exif=json_object(row["exif"]),
+        iptc=json_object(row["iptc"]),
+        flags=json_object(row["flags"]),
         my_rating=rating,
         best_preview_url=row.get("preview_uri"),
         filename=row["filename"],
@@ -130,7 +122,7 @@ def list_assets(
 
     pid = get_project(catalog, project_id).id
     limit = check_limit(limit)
-    key = decode_cursor("assets", cursor)
+    after = _KEYSET.after(cursor, ("$k0", "$k1"))
     where = ["a.project_id = $pid", "a.state <> 'pending_upload'"]
     params: dict[str, Any] = {"user": user_id or catalog.local_user_id, "pid": pid}
     if picked is not None:
@@ -144,22 +136,15 @@ def list_assets(
             raise InvalidInput("rating_min must be from 1 to 5")
         where.append("coalesce(r.rating, 0) >= $rmin")
         params["rmin"] = int(rating_min)
-    if key is not None:
-        if len(key) != 2:
-            raise InvalidInput("cursor is not valid for this listing")
-        where.append("(coalesce(a.captured_at, a.ingested_at), a.id) > "
-                     "(CAST($k0 AS TIMESTAMP), $k1)")  # fmt: skip
-        params["k0"], params["k1"] = key
+    if after is not None:
+        where.append(after.sql)
+        params["k0"], params["k1"] = after.params
     params["lim"] = limit + 1
-    rows = catalog.fetchdicts(
-        f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY sort_time, a.id LIMIT $lim", params
-    )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    nxt = (
-        encode_cursor("assets", [rows[-1]["sort_time"].isoformat(), rows[-1]["id"]])
-        if more
-        else None
+    rows, nxt = _KEYSET.page(
+        catalog.fetchdicts(
+            f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY sort_time, a.id LIMIT $lim", params
+        ),
+        limit,
     )
     return PagedAssets(items=[_to_model(r) for r in rows], page_info=PageInfo(next_cursor=nxt))
 

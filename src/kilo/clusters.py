@@ -32,8 +32,9 @@ from kilo.models import (
     PageInfo,
     UpdateClusterRequest,
 )
-from kilo.paging import check_limit, decode_cursor, encode_cursor
+from kilo.paging import Keyset, check_limit
 from kilo.rank import RankInput, rank_members
+from kilo.records import delete_where_in, insert_rows, json_object
 
 __all__ = [
     "CLUSTER_KINDS",
@@ -50,6 +51,9 @@ __all__ = [
 
 CLUSTER_KINDS: tuple[ClusterKind, ...] = ("moment", "burst", "duplicate_group")
 _FAR_FUTURE = datetime(9999, 12, 31)
+#: clusters sort by start time, undated ones last
+_SORT_TIME = "coalesce(start_time, CAST(? AS TIMESTAMP))"
+_KEYSET = Keyset("clusters", f"{_SORT_TIME}, id", time_key="sort_time")
 MATCH_MIN_JACCARD = 0.5
 
 
@@ -75,15 +79,6 @@ class ComputedCluster:
     overrides: dict[str, Any] = field(default_factory=dict)
 
 
-def _json(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if isinstance(value, str):
-        loaded = json.loads(value)
-        return loaded if isinstance(loaded, dict) else {}
-    return dict(value)
-
-
 def role_for(rank: int, has_winner: bool) -> str:
     if has_winner and rank == 1:
         return "winner"
@@ -105,7 +100,9 @@ def _members(catalog: Catalog, cluster_ids: Sequence[str]) -> dict[str, list[Clu
     )
     for cid, aid, rank, role, signals in rows:
         out[cid].append(
-            ClusterAsset(asset_id=aid, rank=max(1, int(rank)), role=role, signals=_json(signals))
+            ClusterAsset(
+                asset_id=aid, rank=max(1, int(rank)), role=role, signals=json_object(signals)
+            )
         )
     return out
 
@@ -157,31 +154,24 @@ def list_clusters(
     limit = check_limit(limit)
     if kind is not None and kind not in CLUSTER_KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(CLUSTER_KINDS)}")
-    key = decode_cursor("clusters", cursor)
+    after = _KEYSET.after(cursor)
     where = ["project_id = ?"]
     params: list[Any] = [pid]
     if kind is not None:
         where.append("kind = ?")
         params.append(kind)
-    sort = "coalesce(start_time, CAST(? AS TIMESTAMP))"
-    if key is not None:
-        if len(key) != 2:
-            raise InvalidInput("cursor is not valid for this listing")
-        where.append(f"({sort}, id) > (CAST(? AS TIMESTAMP), ?)")
-        params += [_FAR_FUTURE, *key]
-    rows = catalog.fetchdicts(
-        f"SELECT *, {sort} AS sort_time FROM clusters WHERE {' AND '.join(where)} "
-        f"ORDER BY sort_time, id LIMIT ?",
-        [_FAR_FUTURE, *params, limit + 1],
+    if after is not None:
+        where.append(after.sql)
+        params += [_FAR_FUTURE, *after.params]
+    rows, nxt = _KEYSET.page(
+        catalog.fetchdicts(
+            f"SELECT *, {_SORT_TIME} AS sort_time FROM clusters WHERE {' AND '.join(where)} "
+            f"ORDER BY sort_time, id LIMIT ?",
+            [_FAR_FUTURE, *params, limit + 1],
+        ),
+        limit,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
     members = _members(catalog, [r["id"] for r in rows])
-    nxt = (
-        encode_cursor("clusters", [rows[-1]["sort_time"].isoformat(), rows[-1]["id"]])
-        if more
-        else None
-    )
     return PagedClusters(
         items=[_to_model(r, members[r["id"]]) for r in rows], page_info=PageInfo(next_cursor=nxt)
     )
@@ -207,7 +197,7 @@ def _emit(catalog: Catalog, project_id: str, cluster_id: str, what: str) -> None
 def update_cluster(catalog: Catalog, cluster_id: str, request: UpdateClusterRequest) -> Cluster:
     """Rename, mark (not) reviewed, or merge keys into ``manual_overrides``."""
     row = _row(catalog, cluster_id)
-    overrides = _json(row["manual_overrides"])
+    overrides = json_object(row["manual_overrides"])
     cols: dict[str, Any] = {}
     if request.title is not None:
         title = request.title.strip()
@@ -288,7 +278,7 @@ def set_winner(
     )
     if not present:
         raise InvalidInput(f"asset {aid} is not a member of cluster {row['id']}")
-    overrides = _json(row["manual_overrides"])
+    overrides = json_object(row["manual_overrides"])
     if source == "user":
         overrides["winner"] = aid
     with catalog.transaction():
@@ -310,7 +300,7 @@ def split_cluster(catalog: Catalog, cluster_id: str, asset_ids: Sequence[str]) -
         raise InvalidInput("a split must leave at least one asset in the cluster")
     new = new_id()
     now = utcnow()
-    overrides = _json(row["manual_overrides"]) | {"membersLocked": True}
+    overrides = json_object(row["manual_overrides"]) | {"membersLocked": True}
     with catalog.transaction():
         catalog.execute(
             "INSERT INTO clusters (id, project_id, kind, parent_id, title, start_time, end_time, "
@@ -354,7 +344,7 @@ def merge_clusters(catalog: Catalog, cluster_ids: Sequence[str]) -> Cluster:
         raise InvalidInput("only clusters of the same kind and project can be merged")
     target = rows[0]
     others = [r["id"] for r in rows[1:] if r["id"] != target["id"]]
-    overrides = _json(target["manual_overrides"]) | {"membersLocked": True}
+    overrides = json_object(target["manual_overrides"]) | {"membersLocked": True}
     with catalog.transaction():
         for oid in others:
             catalog.execute(
@@ -392,7 +382,7 @@ def locked_clusters(catalog: Catalog, project_id: str) -> list[dict[str, Any]]:
     rows = catalog.fetchall(
         "SELECT id, kind, manual_overrides FROM clusters WHERE project_id = ?", [project_id]
     )
-    locked = [(r[0], r[1]) for r in rows if _json(r[2]).get("membersLocked")]
+    locked = [(r[0], r[1]) for r in rows if json_object(r[2]).get("membersLocked")]
     members = _members(catalog, [cid for cid, _ in locked])
     return [
         {"id": cid, "kind": kind, "members": [m.asset_id for m in members[cid]]}
@@ -417,7 +407,7 @@ def store_clusters(
     pairs: list[tuple[float, int, str]] = []
     by_asset: dict[tuple[str, str], list[str]] = {}
     for r in existing:
-        if _json(r["manual_overrides"]).get("membersLocked"):
+        if json_object(r["manual_overrides"]).get("membersLocked"):
             continue
         for aid in ex_members[r["id"]]:
             by_asset.setdefault((r["kind"], aid), []).append(r["id"])
@@ -452,15 +442,18 @@ def store_clusters(
     stats = {"created": 0, "kept": 0, "deleted": 0}
     with catalog.transaction():
         stale = [cid for cid in by_id if cid not in used]
-        for cid in stale:
-            catalog.execute("DELETE FROM cluster_members WHERE cluster_id = ?", [cid])
-            catalog.execute("DELETE FROM clusters WHERE id = ?", [cid])
         stats["deleted"] = len(stale)
+        # Rewrite every cluster of the project in bulk: kept ones keep their id, created_at,
+        # title, reviewed flag, overrides and a user's winner.
+        old_ids = list(by_id)
+        delete_where_in(catalog, "cluster_members", "cluster_id", old_ids)
+        delete_where_in(catalog, "clusters", "id", old_ids)
+        cluster_rows: list[list[Any]] = []
         member_rows: list[list[Any]] = []
         for k, c in enumerate(computed):
             cid = ids[k]
             old = by_id.get(cid)
-            overrides = _json(old["manual_overrides"]) if old else {}
+            overrides = json_object(old["manual_overrides"]) if old else {}
             overrides.update(c.overrides)
             title = old["title"] if old and (overrides.get("title") or c.title is None) else c.title
             reviewed = bool(old["reviewed"]) if old else False
@@ -473,73 +466,31 @@ def store_clusters(
                 if winner != c.winner:
                     why = ["Chosen by you"]
             parent = ids[c.parent_index] if c.parent_index is not None else None
-            if old is not None:
-                catalog.execute(
-                    "UPDATE clusters SET kind = ?, parent_id = ?, title = ?, start_time = ?, "
-                    "end_time = ?, score = ?, confidence = ?, reviewed = ?, winner_asset_id = ?, "
-                    "winner_source = ?, why_winner = ?, manual_overrides = ?, updated_at = ? "
-                    "WHERE id = ?",
-                    [
-                        c.kind,
-                        parent,
-                        title,
-                        c.start_time,
-                        c.end_time,
-                        c.score,
-                        c.confidence,
-                        reviewed,
-                        winner,
-                        source,
-                        why,
-                        overrides,
-                        now,
-                        cid,
-                    ],
-                )
-                catalog.execute("DELETE FROM cluster_members WHERE cluster_id = ?", [cid])
-                stats["kept"] += 1
-            else:
-                catalog.execute(
-                    "INSERT INTO clusters (id, project_id, kind, parent_id, title, start_time, "
-                    "end_time, score, confidence, reviewed, winner_asset_id, winner_source, "
-                    "why_winner, manual_overrides, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?, ?, ?, ?)",
-                    [
-                        cid,
-                        project_id,
-                        c.kind,
-                        parent,
-                        title,
-                        c.start_time,
-                        c.end_time,
-                        c.score,
-                        c.confidence,
-                        winner,
-                        source,
-                        why,
-                        overrides,
-                        now,
-                        now,
-                    ],
-                )
-                stats["created"] += 1
+            stats["kept" if old is not None else "created"] += 1
+            cluster_rows.append(
+                [cid, project_id, c.kind, parent, title, c.start_time, c.end_time, c.score,
+                 c.confidence, reviewed, winner, source, why, json.dumps(overrides),
+                 old["created_at"] if old is not None else now, now]
+            )  # fmt: skip
             for rank, aid in enumerate(members, start=1):
                 member_rows.append(
-                    [
-                        cid,
-                        aid,
-                        rank,
-                        role_for(rank, winner is not None),
-                        c.member_scores.get(aid),
-                        json.dumps(c.member_signals.get(aid, {})),
-                    ]
-                )
-        if member_rows:
-            catalog.executemany(
-                "INSERT INTO cluster_members (cluster_id, asset_id, rank, role, score, signals) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                member_rows,
-            )
+                    [cid, aid, rank, role_for(rank, winner is not None),
+                     c.member_scores.get(aid), json.dumps(c.member_signals.get(aid, {}))]
+                )  # fmt: skip
+        insert_rows(
+            catalog,
+            "clusters",
+            ["id", "project_id", "kind", "parent_id", "title", "start_time", "end_time", "score",
+             "confidence", "reviewed", "winner_asset_id", "winner_source", "why_winner",
+             "manual_overrides", "created_at", "updated_at"],
+            cluster_rows,
+        )  # fmt: skip
+        insert_rows(
+            catalog,
+            "cluster_members",
+            ["cluster_id", "asset_id", "rank", "role", "score", "signals"],
+            member_rows,
+        )
         catalog.emit_event(
             "cluster.updated", project_id=project_id, data={"change": "reclustered", **stats}
         )

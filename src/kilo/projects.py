@@ -17,11 +17,12 @@ from kilo.models import (
     UpdateProjectRequest,
     parse_request,
 )
-from kilo.paging import check_limit, decode_cursor, encode_cursor
+from kilo.paging import Keyset, check_limit
 
 TITLE_MAX = 500
 DESCRIPTION_MAX = 10_000
 _STATUSES = ("active", "archived", "deleted")
+_KEYSET = Keyset("projects", "created_at, id", descending=True)
 
 
 def _check_title(title: str | None) -> str:
@@ -175,7 +176,7 @@ def list_projects(
 ) -> PagedProjects:
     """Projects, newest first, one page at a time."""
     limit = check_limit(limit)
-    key = decode_cursor("projects", cursor)
+    after = _KEYSET.after(cursor)
     where = ["status <> 'deleted'"]
     params: list[Any] = []
     if status is not None:
@@ -185,22 +186,16 @@ def list_projects(
         params.append(status)
     elif not include_archived:
         where.append("status = 'active'")
-    if key is not None:
-        if len(key) != 2:
-            raise InvalidInput("cursor is not valid for this listing")
-        where.append("(created_at, id) < (CAST(? AS TIMESTAMP), ?)")
-        params += key
-    rows = catalog.fetchdicts(
-        f"SELECT * FROM projects WHERE {' AND '.join(where)} "
-        "ORDER BY created_at DESC, id DESC LIMIT ?",
-        [*params, limit + 1],
-    )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = (
-        encode_cursor("projects", [rows[-1]["created_at"].isoformat(), rows[-1]["id"]])
-        if more
-        else None
+    if after is not None:
+        where.append(after.sql)
+        params += after.params
+    rows, next_cursor = _KEYSET.page(
+        catalog.fetchdicts(
+            f"SELECT * FROM projects WHERE {' AND '.join(where)} "
+            "ORDER BY created_at DESC, id DESC LIMIT ?",
+            [*params, limit + 1],
+        ),
+        limit,
     )
     return PagedProjects(
         items=[_to_model(catalog, r) for r in rows], page_info=PageInfo(next_cursor=next_cursor)

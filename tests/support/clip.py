@@ -4,9 +4,13 @@ Real CLIP weights cannot be downloaded here, so tests run the real open_clip cod
 64-dim model (two-layer vision and text towers). Its rankings mean nothing; the plumbing
 (loading, preprocessing, batching, tokenising, normalising) is the real one.
 
-Use::
+Use (module attributes, so that test arguments of the same names do not shadow imports)::
 
-    from support.clip import clip_settings, tiny_clip_checkpoint  # noqa: F401  (fixtures)
+    from support import clip as support_clip
+
+    tiny_clip_checkpoint = support_clip.tiny_clip_checkpoint
+    clip_settings = support_clip.clip_settings
+    fresh_clip_caches = support_clip.fresh_clip_caches  # autouse: runs for every test
 """
 
 from __future__ import annotations
@@ -55,3 +59,14 @@ def clip_settings(
     return load_settings(
         home=home, workers=2, clip_enabled=True, clip_checkpoint=tiny_clip_checkpoint
     )
+
+
+@pytest.fixture(autouse=True)
+def fresh_clip_caches() -> None:
+    """Forget loaded CLIP models and open search indexes (process-wide caches) before each
+    test of a module that takes these fixtures."""
+    from kilo.embed.clip import forget_loaded
+    from kilo.search.index import forget_indexes
+
+    forget_loaded()
+    forget_indexes()

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message, print_record, print_table
+from kilo_cli.output import JsonOpt, emit, print_record, print_table
 
 ORDER = 30
 
@@ -48,9 +49,9 @@ def list_(
     picked: Annotated[bool, typer.Option("--picked", help="Only picked photos.")] = False,
     rejected: Annotated[bool, typer.Option("--rejected", help="Only rejected photos.")] = False,
     rating_min: Annotated[int | None, typer.Option(help="Minimum star rating, 1 to 5.")] = None,
-    limit: Annotated[int, typer.Option(help="Page size, 1 to 200.")] = 50,
-    cursor: Annotated[str | None, typer.Option(help="pageInfo.nextCursor of a page.")] = None,
-    all_pages: Annotated[bool, typer.Option("--all", help="Follow cursors to the end.")] = False,
+    limit: LimitOpt = 50,
+    cursor: CursorOpt = None,
+    all_pages: AllOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """List a project's photos in capture order."""
@@ -65,37 +66,22 @@ def list_(
         "rating_min": rating_min,
         "limit": limit,
     }
-    page = list_assets(cat, pid, cursor=cursor, **kw)
-    items = list(page.items)
-    while all_pages and page.page_info.next_cursor:
-        page = list_assets(cat, pid, cursor=page.page_info.next_cursor, **kw)
-        items += page.items
-
-    def human() -> None:
-        print_table(
-            [
-                (
-                    a.id,
-                    a.filename,
-                    a.captured_at.strftime("%Y-%m-%d %H:%M:%S") if a.captured_at else "",
-                    a.camera_model,
-                    f"{a.width_px}x{a.height_px}" if a.width_px else "",
-                    a.state,
-                )
-                for a in items
-            ],
-            ["id", "file", "captured", "camera", "size", "state"],
-            empty="no assets: kilo ingest FOLDER --project PROJECT",
-        )
-        if page.page_info.next_cursor and not all_pages:
-            message(f"more: --cursor {page.page_info.next_cursor}")
-
-    if as_json:
-        emit({"items": [a.dump() for a in items],
-              "pageInfo": {"nextCursor": None if all_pages else page.page_info.next_cursor}},
-             True, human)  # fmt: skip
-    else:
-        human()
+    items, nxt = collect_pages(lambda at: list_assets(cat, pid, cursor=at, **kw), cursor, all_pages)
+    print_listing(
+        items,
+        as_json,
+        lambda a: (
+            a.id,
+            a.filename,
+            a.captured_at.strftime("%Y-%m-%d %H:%M:%S") if a.captured_at else "",
+            a.camera_model,
+            f"{a.width_px}x{a.height_px}" if a.width_px else "",
+            a.state,
+        ),
+        ["id", "file", "captured", "camera", "size", "state"],
+        empty="no assets: kilo ingest FOLDER --project PROJECT",
+        next_cursor=nxt,
+    )
 
 
 @assets_app.command("show")

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo_cli.commands._listing import CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, print_record, print_table
 
@@ -55,8 +56,8 @@ def _show(c: Any) -> None:
 def list_(
     project: Annotated[str, typer.Argument(help="Project id or title.")],
     kind: Annotated[str | None, typer.Option(help="moment, burst or duplicate_group.")] = None,
-    limit: Annotated[int, typer.Option(help="Page size, 1 to 200.")] = 200,
-    cursor: Annotated[str | None, typer.Option(help="pageInfo.nextCursor of a page.")] = None,
+    limit: LimitOpt = 200,
+    cursor: CursorOpt = None,
     all_pages: Annotated[bool, typer.Option("--all/--one-page", help="Follow cursors.")] = True,
     as_json: JsonOpt = False,
 ) -> None:
@@ -66,31 +67,25 @@ def list_(
 
     cat = STATE.catalog()
     pid = resolve_project(cat, project).id
-    page = list_clusters(cat, pid, kind=kind, cursor=cursor, limit=limit)
-    items = list(page.items)
-    while all_pages and page.page_info.next_cursor:
-        page = list_clusters(cat, pid, kind=kind, cursor=page.page_info.next_cursor, limit=limit)
-        items += page.items
-
-    def human() -> None:
-        print_table(
-            [
-                (
-                    c.id,
-                    c.kind,
-                    c.title,
-                    len(c.assets),
-                    c.winner_asset_id or "",
-                    "; ".join(c.why_winner),
-                    "yes" if c.reviewed else "",
-                )
-                for c in items
-            ],
-            ["id", "kind", "title", "size", "winner", "why", "reviewed"],
-            empty="no clusters yet: kilo analyze PROJECT",
-        )
-
-    emit(items, as_json, human)
+    items, nxt = collect_pages(
+        lambda at: list_clusters(cat, pid, kind=kind, cursor=at, limit=limit), cursor, all_pages
+    )
+    print_listing(
+        items,
+        as_json,
+        lambda c: (
+            c.id,
+            c.kind,
+            c.title,
+            len(c.assets),
+            c.winner_asset_id or "",
+            "; ".join(c.why_winner),
+            "yes" if c.reviewed else "",
+        ),
+        ["id", "kind", "title", "size", "winner", "why", "reviewed"],
+        empty="no clusters yet: kilo analyze PROJECT",
+        next_cursor=nxt,
+    )
 
 
 @clusters_app.command("show")

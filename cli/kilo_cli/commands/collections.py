@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo_cli.commands._listing import print_listing
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message, print_table
+from kilo_cli.output import JsonOpt, emit, message
 
 ORDER = 61
 
@@ -75,9 +76,11 @@ def save(
     emit(coll, as_json, lambda: _show([coll]))
 
 
-def _show(items: list[Any]) -> None:
-    print_table(
-        [(c.name, c.query, json.dumps(c.filters), c.project_id or "all", c.id) for c in items],
+def _show(items: list[Any], as_json: bool = False) -> None:
+    print_listing(
+        items,
+        as_json,
+        lambda c: (c.name, c.query, json.dumps(c.filters), c.project_id or "all", c.id),
         ["name", "query", "filters", "project", "id"],
         empty="no collections yet: kilo collections save NAME PROJECT 'text'",
     )
@@ -88,8 +91,7 @@ def list_(as_json: JsonOpt = False) -> None:
     """List your smart collections."""
     from kilo.search import list_collections
 
-    items = list_collections(STATE.catalog())
-    emit(items, as_json, lambda: _show(items))
+    _show(list_collections(STATE.catalog()), as_json)
 
 
 @collections_app.command("run")

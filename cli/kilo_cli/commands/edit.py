@@ -8,30 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo_cli.commands._listing import print_listing
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message, print_record, print_table
+from kilo_cli.output import JsonOpt, emit, message, print_record
 
 ORDER = 50
 
 edit_app = typer.Typer(
     help="Edit photos non-destructively: versions, sync, before/after, XMP.", no_args_is_help=True
-)
-
-SLIDERS = (
-    "exposure",
-    "contrast",
-    "highlights",
-    "shadows",
-    "whites",
-    "blacks",
-    "temperature",
-    "tint",
-    "vibrance",
-    "saturation",
-    "sharpness",
-    "luminance_smoothing",
-    "color_noise_reduction",
-    "straighten",
 )
 
 
@@ -143,7 +127,7 @@ def set_(
         base = base.merged({k: v for k, v in f.dump().items() if k != "version"})
     patch: dict[str, Any] = json.loads(params_json) if params_json else {}
     local = locals()
-    for field in SLIDERS:
+    for field in EditParams.SCALAR_FIELDS:
         if local[field] is not None:
             patch[field] = local[field]
     if crop is not None:
@@ -175,24 +159,18 @@ def list_(
     """List an asset's edit versions, oldest first."""
     from kilo.edit import EditParams, describe_params, list_versions
 
-    versions = list_versions(STATE.catalog(), asset)
-    emit(
-        versions,
+    print_listing(
+        list_versions(STATE.catalog(), asset).items,
         as_json,
-        lambda: print_table(
-            [
-                (
-                    v.id,
-                    v.name,
-                    v.parent_id[:8] if v.parent_id else "",
-                    v.created_at.strftime("%Y-%m-%d %H:%M"),
-                    "; ".join(describe_params(EditParams.parse(v.params)))[:80],
-                )
-                for v in versions.items
-            ],
-            ["id", "name", "parent", "created", "settings"],
-            empty="no versions yet: kilo edit set ASSET --exposure 0.3",
+        lambda v: (
+            v.id,
+            v.name,
+            v.parent_id[:8] if v.parent_id else "",
+            v.created_at.strftime("%Y-%m-%d %H:%M"),
+            "; ".join(describe_params(EditParams.parse(v.params)))[:80],
         ),
+        ["id", "name", "parent", "created", "settings"],
+        empty="no versions yet: kilo edit set ASSET --exposure 0.3",
     )
 
 

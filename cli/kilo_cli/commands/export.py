@@ -13,8 +13,9 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message, print_record, print_table, progress_bar
+from kilo_cli.output import JsonOpt, emit, message, print_record, progress_bar
 
 ORDER = 70
 
@@ -185,8 +186,9 @@ def list_(
         str | None, typer.Argument(help="Project id or title (default: all).")
     ] = None,
     status: Annotated[str | None, typer.Option(help="queued, running, done or failed.")] = None,
-    limit: Annotated[int, typer.Option(help="Page size, 1 to 200.")] = 50,
-    cursor: Annotated[str | None, typer.Option(help="pageInfo.nextCursor.")] = None,
+    limit: LimitOpt = 50,
+    cursor: CursorOpt = None,
+    all_pages: AllOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """List exports, newest first."""
@@ -195,28 +197,26 @@ def list_(
 
     cat = STATE.catalog()
     pid = resolve_project(cat, project).id if project else None
-    page = list_exports(cat, pid, status=status, cursor=cursor, limit=limit)
-
-    def human() -> None:
-        print_table(
-            [
-                (
-                    e.id,
-                    e.preset,
-                    e.status,
-                    e.asset_count,
-                    e.created_at.strftime("%Y-%m-%d %H:%M"),
-                    e.artifact or e.error or "",
-                )
-                for e in page.items
-            ],
-            ["id", "preset", "status", "photos", "created", "artifact / error"],
-            empty="no exports yet: kilo export PROJECT --preset web --dest out/",
-        )
-        if page.page_info.next_cursor:
-            message(f"more: --cursor {page.page_info.next_cursor}")
-
-    emit(page.items if not as_json else page, as_json, human)
+    items, nxt = collect_pages(
+        lambda at: list_exports(cat, pid, status=status, cursor=at, limit=limit),
+        cursor,
+        all_pages,
+    )
+    print_listing(
+        items,
+        as_json,
+        lambda e: (
+            e.id,
+            e.preset,
+            e.status,
+            e.asset_count,
+            e.created_at.strftime("%Y-%m-%d %H:%M"),
+            e.artifact or e.error or "",
+        ),
+        ["id", "preset", "status", "photos", "created", "artifact / error"],
+        empty="no exports yet: kilo export PROJECT --preset web --dest out/",
+        next_cursor=nxt,
+    )
 
 
 @exports_app.command("show")

@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
+from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message, print_table
+from kilo_cli.output import JsonOpt
 
 ORDER = 80
 
@@ -27,8 +28,9 @@ def list_(
     job_type: Annotated[
         str | None, typer.Option("--type", help="Job type, e.g. asset.process.")
     ] = None,
-    limit: Annotated[int, typer.Option(help="Page size, 1 to 200.")] = 200,
-    all_pages: Annotated[bool, typer.Option("--all", help="Follow cursors to the end.")] = False,
+    limit: LimitOpt = 200,
+    cursor: CursorOpt = None,
+    all_pages: AllOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """List a project's jobs, oldest first."""
@@ -37,25 +39,16 @@ def list_(
 
     cat = STATE.catalog()
     pid = resolve_project(cat, project).id
-    page = list_jobs(cat, pid, status=status, job_type=job_type, limit=limit)
-    items = list(page.items)
-    while all_pages and page.page_info.next_cursor:
-        page = list_jobs(
-            cat, pid, status=status, job_type=job_type, limit=limit,
-            cursor=page.page_info.next_cursor,
-        )  # fmt: skip
-        items += page.items
-
-    def human() -> None:
-        print_table(
-            [
-                (j.id, j.type, j.status, j.attempts, j.asset_id or "", (j.error or "")[:60])
-                for j in items
-            ],
-            ["id", "type", "status", "attempts", "asset", "error"],
-            empty="no jobs",
-        )
-        if page.page_info.next_cursor and not all_pages:
-            message("more jobs: use --all")
-
-    emit(items, as_json, human)
+    items, nxt = collect_pages(
+        lambda at: list_jobs(cat, pid, status=status, job_type=job_type, limit=limit, cursor=at),
+        cursor,
+        all_pages,
+    )
+    print_listing(
+        items,
+        as_json,
+        lambda j: (j.id, j.type, j.status, j.attempts, j.asset_id or "", (j.error or "")[:60]),
+        ["id", "type", "status", "attempts", "asset", "error"],
+        empty="no jobs",
+        next_cursor=nxt,
+    )

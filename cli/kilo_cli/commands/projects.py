@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message, print_record, print_table
+from kilo_cli.output import JsonOpt, emit, message, print_record
 
 ORDER = 10
 
@@ -76,11 +77,9 @@ def create(
 
 @project_app.command("list")
 def list_(
-    limit: Annotated[int, typer.Option(help="Page size, 1 to 200.")] = 50,
-    cursor: Annotated[
-        str | None, typer.Option(help="pageInfo.nextCursor of a previous page.")
-    ] = None,
-    all_pages: Annotated[bool, typer.Option("--all", help="Follow cursors to the end.")] = False,
+    limit: LimitOpt = 50,
+    cursor: CursorOpt = None,
+    all_pages: AllOpt = False,
     status: Annotated[str | None, typer.Option(help="active, archived or deleted.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -88,32 +87,26 @@ def list_(
     from kilo.projects import list_projects
 
     cat = STATE.catalog()
-    page = list_projects(cat, cursor=cursor, limit=limit, status=status)  # type: ignore[arg-type]
-    items = list(page.items)
-    while all_pages and page.page_info.next_cursor:
-        page = list_projects(cat, cursor=page.page_info.next_cursor, limit=limit, status=status)  # type: ignore[arg-type]
-        items += page.items
-
-    def human() -> None:
-        print_table(
-            [
-                (
-                    p.id,
-                    p.title,
-                    p.status,
-                    p.stats.get("assetCount"),
-                    p.stats.get("pickedCount"),
-                    p.created_at.strftime("%Y-%m-%d %H:%M"),
-                )
-                for p in items
-            ],
-            ["id", "title", "status", "assets", "picked", "created"],
-            empty="no projects yet: kilo project create TITLE",
-        )
-        if page.page_info.next_cursor and not all_pages:
-            message(f"more: --cursor {page.page_info.next_cursor}")
-
-    emit(items, as_json, human)
+    items, nxt = collect_pages(
+        lambda at: list_projects(cat, cursor=at, limit=limit, status=status),  # type: ignore[arg-type]
+        cursor,
+        all_pages,
+    )
+    print_listing(
+        items,
+        as_json,
+        lambda p: (
+            p.id,
+            p.title,
+            p.status,
+            p.stats.get("assetCount"),
+            p.stats.get("pickedCount"),
+            p.created_at.strftime("%Y-%m-%d %H:%M"),
+        ),
+        ["id", "title", "status", "assets", "picked", "created"],
+        empty="no projects yet: kilo project create TITLE",
+        next_cursor=nxt,
+    )
 
 
 @project_app.command("show")

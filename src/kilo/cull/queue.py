@@ -10,7 +10,6 @@ every frame with its blur score, as the fallback the design asks for.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from kilo.catalog import Catalog
 from kilo.clock import parse_uuid
 from kilo.errors import NotFound
+from kilo.records import json_object
 
 __all__ = ["CullFrame", "CullQueue", "CullStack", "load_queue"]
 
@@ -97,7 +97,7 @@ class CullQueue:
 
 
 def _signals(value: Any) -> dict[str, float]:
-    data = json.loads(value) if isinstance(value, str) else dict(value or {})
+    data = json_object(value)
     return {
         k: float(v)
         for k, v in data.items()

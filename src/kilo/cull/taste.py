@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from kilo.catalog import Catalog
 from kilo.clock import utcnow
+from kilo.records import json_object
 
 __all__ = [
     "CONSENSUS",
@@ -252,7 +253,7 @@ def _signal_values(catalog: Catalog, asset_ids: Sequence[str]) -> dict[str, dict
     for asset_id, values in catalog.fetchall(
         'SELECT asset_id, "values" FROM signals WHERE list_contains(?, asset_id)', [ids]
     ):
-        data = json.loads(values) if isinstance(values, str) else dict(values or {})
+        data = json_object(values)
         clean: dict[str, float] = {}
         for key, value in data.items():
             if isinstance(value, bool) or (isinstance(value, int | float) and np.isfinite(value)):
@@ -335,7 +336,7 @@ def get_taste(catalog: Catalog, user_id: str | None = None) -> TasteModel:
     if row is None:
         model = TasteModel(user, dict(defaults), defaults, 0)
     else:
-        stored = json.loads(row[0]) if isinstance(row[0], str) else dict(row[0])
+        stored = json_object(row[0])
         weights = {n: float(stored.get(n, defaults[n])) for n in defaults}
         model = TasteModel(user, weights, defaults, int(row[1]), str(row[2]))
     model.sentences = describe_weights(model.weights, defaults, model.pair_count)

@@ -9,25 +9,25 @@ Sidecars go next to local originals (``IMG_0001.xmp``, Lightroom's name, or with
 storage (``sidecars/<asset id>/<name>.xmp``); each is recorded as an ``asset_files`` row of
 kind ``sidecar``. Originals are never written. An existing sidecar is parsed and merged:
 everything else in it (``crs:`` develop settings written by Lightroom or by
-:mod:`kilo.edit.xmp`, EXIF, history...) is kept; a sidecar that is not XMP is left alone and
-reported as failed.
+:mod:`kilo.edit.xmp`, EXIF, history...) is kept (:mod:`kilo.xmp`); a sidecar that is not XMP
+is left alone and reported as failed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from kilo import store
+from kilo import store, xmp
 from kilo.catalog import Catalog
 from kilo.clock import new_id, parse_uuid, utcnow
 from kilo.errors import DecodeError, InvalidInput, KiloError, NotFound
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
+from kilo.xmp import NS, XmpList, XmpValue, q
 
 __all__ = [
     "NS",
@@ -38,20 +38,9 @@ __all__ = [
     "write_xmp_sidecars",
 ]
 
-NS = {
-    "x": "adobe:ns:meta/",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "xmp": "http://ns.adobe.com/xap/1.0/",
-    "dc": "http://purl.org/dc/elements/1.1/",
-    "kilocull": "https://kilo.photo/ns/cull/1.0/",
-}
 Naming = Literal["lightroom", "darktable"]
-_PACKET_BEGIN = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
-_PACKET_END = '\n<?xpacket end="w"?>\n'
-
-
-def _q(prefix: str, name: str) -> str:
-    return f"{{{NS[prefix]}}}{name}"
+_RATING, _PICK, _STARRED = q("xmp", "Rating"), q("kilocull", "Pick"), q("kilocull", "Starred")
+_SUBJECT = q("dc", "subject")
 
 
 @dataclass(slots=True)
@@ -64,73 +53,32 @@ class SidecarState:
     keywords: list[str] = field(default_factory=list)
 
 
-def _register(prefixes: Sequence[tuple[str, str]]) -> None:
-    """Keep the prefixes a file declares (ElementTree's prefix map is process-wide)."""
-    taken = {uri: p for p, uri in NS.items()}
-    for prefix, uri in prefixes:
-        if not prefix or uri in taken:
-            continue
-        try:
-            ET.register_namespace(prefix, uri)
-        except ValueError:  # a reserved form (ns0...): ElementTree picks a name
-            continue
-
-
-def _parse(data: bytes) -> ET.Element:
+def _parse(data: str | bytes) -> ET.Element:
     try:
-        declared = [
-            value
-            for _, value in ET.iterparse(io.BytesIO(data), events=("start-ns",))
-            if isinstance(value, tuple)
-        ]
-        parser = ET.XMLParser(target=ET.TreeBuilder(insert_comments=True))
-        root = ET.fromstring(data, parser=parser)
-    except ET.ParseError as exc:
-        raise DecodeError(f"the existing sidecar is not valid XML ({exc})") from None
-    if root.tag not in (_q("x", "xmpmeta"), _q("rdf", "RDF")):
-        raise DecodeError(f"the existing sidecar is not XMP (root element {root.tag})")
-    _register(declared)
-    return root
+        return xmp.parse_packet(data)
+    except DecodeError as exc:
+        raise DecodeError(f"the existing sidecar is {exc.reason}") from None
 
 
-def _rdf(root: ET.Element) -> ET.Element:
-    if root.tag == _q("rdf", "RDF"):
-        return root
-    rdf = root.find(_q("rdf", "RDF"))
-    if rdf is None:
-        rdf = ET.SubElement(root, _q("rdf", "RDF"))
-    return rdf
-
-
-def _keywords(desc: ET.Element) -> list[str]:
-    out: list[str] = []
-    for subject in desc.findall(_q("dc", "subject")):
-        for li in subject.iter(_q("rdf", "li")):
-            if li.text and li.text.strip():
-                out.append(li.text.strip())
-    return out
+def _keywords(root: ET.Element) -> list[str]:
+    subject = xmp.read_properties(root, NS["dc"]).get("subject")
+    return list(subject) if isinstance(subject, list) else []
 
 
 def read_xmp_state(data: str | bytes) -> SidecarState:
     """Rating, pick, star and keywords found in an XMP packet (attribute or element form)."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    root = _parse(raw)
-    state = SidecarState()
-    for desc in _rdf(root).findall(_q("rdf", "Description")):
-        rating = desc.get(_q("xmp", "Rating"))
-        element = desc.find(_q("xmp", "Rating"))
-        if rating is None and element is not None:
-            rating = element.text
-        if rating is not None:
-            with contextlib.suppress(ValueError):
-                state.rating = int(float(rating))
-        pick = desc.get(_q("kilocull", "Pick"))
-        if pick is not None:
-            state.pick = int(pick)
-        starred = desc.get(_q("kilocull", "Starred"))
-        if starred is not None:
-            state.starred = starred.lower() == "true"
-        state.keywords += [k for k in _keywords(desc) if k not in state.keywords]
+    root = _parse(data)
+    state = SidecarState(keywords=_keywords(root))
+    rating = xmp.read_properties(root, NS["xmp"]).get("Rating")
+    if isinstance(rating, str):
+        with contextlib.suppress(ValueError):
+            state.rating = int(float(rating))
+    own = xmp.read_properties(root, NS["kilocull"])
+    pick, starred = own.get("Pick"), own.get("Starred")
+    if isinstance(pick, str):
+        state.pick = int(pick)
+    if isinstance(starred, str):
+        state.starred = starred.lower() == "true"
     return state
 
 
@@ -140,37 +88,17 @@ def merge_xmp(existing: str | bytes | None, state: SidecarState) -> str:
     Keywords are merged (those already in the sidecar first). Raises DecodeError when
     ``existing`` is not XMP, so that a foreign file is never overwritten.
     """
-    if existing:
-        raw = existing.encode("utf-8") if isinstance(existing, str) else existing
-        root = _parse(raw)
-    else:
-        root = ET.Element(_q("x", "xmpmeta"), {_q("x", "xmptk"): "kilo"})
-    rdf = _rdf(root)
-    descriptions = rdf.findall(_q("rdf", "Description"))
-    if not descriptions:
-        descriptions = [ET.SubElement(rdf, _q("rdf", "Description"), {_q("rdf", "about"): ""})]
-    keywords: list[str] = []
-    for desc in descriptions:
-        keywords += [k for k in _keywords(desc) if k not in keywords]
-        for name in (_q("xmp", "Rating"), _q("kilocull", "Pick"), _q("kilocull", "Starred")):
-            desc.attrib.pop(name, None)
-            for child in desc.findall(name):
-                desc.remove(child)
-        for child in desc.findall(_q("dc", "subject")):
-            desc.remove(child)
+    root = _parse(existing) if existing else xmp.new_packet()
+    keywords = _keywords(root)
     keywords += [k for k in state.keywords if k not in keywords]
-    main = descriptions[0]
-    main.set(_q("xmp", "Rating"), str(state.rating))
-    main.set(_q("kilocull", "Pick"), str(state.pick))
-    main.set(_q("kilocull", "Starred"), "True" if state.starred else "False")
-    if keywords:
-        bag = ET.SubElement(ET.SubElement(main, _q("dc", "subject")), _q("rdf", "Bag"))
-        for word in keywords:
-            ET.SubElement(bag, _q("rdf", "li")).text = word
-    for prefix, uri in NS.items():
-        ET.register_namespace(prefix, uri)
-    ET.indent(root, space=" ")
-    return _PACKET_BEGIN + ET.tostring(root, encoding="unicode") + _PACKET_END
+    values: dict[str, XmpValue] = {
+        _RATING: str(state.rating),
+        _PICK: str(state.pick),
+        _STARRED: "True" if state.starred else "False",
+        _SUBJECT: XmpList("Bag", tuple(keywords)) if keywords else None,
+    }
+    xmp.set_properties(root, values)
+    return xmp.serialize_packet(root)
 
 
 def sidecar_location(

@@ -165,6 +165,22 @@ class EditParams(_Strict):
         "whites",
         "blacks",
     )
+    #: the global tone and colour sliders, in panel order (what Style DNA learns)
+    GLOBAL_FIELDS: ClassVar[tuple[str, ...]] = (
+        *FIELDS_2012,
+        "temperature",
+        "tint",
+        "vibrance",
+        "saturation",
+    )
+    #: every setting that is one number (one CLI option each)
+    SCALAR_FIELDS: ClassVar[tuple[str, ...]] = (
+        *GLOBAL_FIELDS,
+        "sharpness",
+        "luminance_smoothing",
+        "color_noise_reduction",
+        "straighten",
+    )
 
     version: Literal[1] = 1
     exposure: float = Field(default=0.0, ge=-5.0, le=5.0, description="EV")

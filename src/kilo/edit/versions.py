@@ -32,6 +32,7 @@ VersionSource = Literal["user", "batch", "style", "fix", "xmp"]
 ApplyMode = Literal["create_versions", "overwrite_latest"]
 APPLY_JOB = "edit.apply"
 MAX_BATCH = 10_000
+_CHUNK = 500  # rows per multi-row statement
 
 
 def _to_model(row: dict[str, Any]) -> EditVersion:
@@ -334,11 +335,7 @@ def apply_version(
     if mode not in ("create_versions", "overwrite_latest"):
         raise InvalidInput("mode must be create_versions or overwrite_latest")
     source = get_version(catalog, edit_id)
-    targets: list[str] = []
-    for aid in asset_ids:
-        canon = asset_row(catalog, aid)["id"]
-        if canon not in targets:
-            targets.append(canon)
+    targets = existing_assets(catalog, asset_ids)
     if not targets:
         raise InvalidInput("assetIds needs at least one asset")
     if len(targets) > MAX_BATCH:
@@ -368,6 +365,52 @@ def apply_version(
     return ApplyEditBatchResponse(job_id=job_id, status="done" if status == "done" else "running")
 
 
+def existing_assets(catalog: Catalog, asset_ids: list[str]) -> list[str]:
+    """The canonical ids of ``asset_ids`` (order kept, duplicates dropped), checked in chunked
+    queries; :class:`NotFound` names the first id with no asset."""
+    wanted = list(dict.fromkeys(parse_uuid(a, "asset id") for a in asset_ids))
+    found: set[str] = set()
+    for i in range(0, len(wanted), _CHUNK):
+        chunk = wanted[i : i + _CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        found.update(
+            str(r[0])
+            for r in catalog.fetchall(f"SELECT id FROM assets WHERE id IN ({marks})", chunk)
+        )
+    for aid in wanted:
+        if aid not in found:
+            raise NotFound(f"no asset with id {aid}")
+    return wanted
+
+
+def _insert_versions(catalog: Catalog, rows: list[list[Any]]) -> None:
+    """Multi-row INSERTs of (id, asset_id, user_id, parent_id, name, params, source, created_at)."""
+    for i in range(0, len(rows), _CHUNK):
+        chunk = rows[i : i + _CHUNK]
+        marks = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?)" for _ in chunk)
+        catalog.execute(
+            "INSERT INTO edit_versions (id, asset_id, user_id, parent_id, name, params, source, "
+            f"created_at) VALUES {marks}",
+            [v for row in chunk for v in row],
+        )
+
+
+def _overwrite_versions(
+    catalog: Catalog, updates: dict[str, list[str]], name: str | None, source: str
+) -> None:
+    """One UPDATE per distinct params JSON (and chunk of ids): ``updates`` maps the JSON of
+    the new params to the ids of the versions that get it."""
+    for params_json, ids in updates.items():
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            catalog.execute(
+                "UPDATE edit_versions SET params = ?, name = coalesce(?, name), source = ? "
+                f"WHERE id IN ({marks})",
+                [params_json, name, source, *chunk],
+            )
+
+
 def _latest_many(catalog: Catalog, asset_ids: list[str], user_id: str) -> dict[str, EditVersion]:
     out: dict[str, EditVersion] = {}
     for i in range(0, len(asset_ids), 500):
@@ -395,42 +438,39 @@ def apply_params_to_assets(
 ) -> list[str]:
     """Write ``params`` to each asset (the body of the ``edit.apply`` job); returns version ids.
 
-    One transaction, batched statements: the latest versions are read in one query and the
-    new rows written with one ``executemany``; one ``edit.applied`` event sums it up.
+    One transaction, batched statements: the latest versions are read in chunked queries, the
+    new rows written with multi-row INSERTs (500 rows each), overwrites as one UPDATE per
+    distinct params; one ``edit.applied`` event sums it up.
     """
+    import json
+
     latest = _latest_many(catalog, asset_ids, user_id)
     name = _check_name(name)
     now = utcnow()
+    shared = json.dumps(params.dump(), separators=(",", ":"))
     inserts: list[list[Any]] = []
-    updates: list[list[Any]] = []
+    updates: dict[str, list[str]] = {}
     made: list[str] = []
     for aid in asset_ids:
         current = latest.get(aid)
-        target = params
+        body = shared
         if exclude_geometry:
             own = version_params(current) if current is not None else EditParams()
             target = params.with_changes(
                 crop=own.crop, aspect=own.aspect, straighten=own.straighten
             )
+            body = json.dumps(target.dump(), separators=(",", ":"))
         if mode == "overwrite_latest" and current is not None:
-            updates.append([target.dump(), name, source, current.id])
+            updates.setdefault(body, []).append(current.id)
             made.append(current.id)
         else:
             vid = new_id()
             parent = current.id if current is not None else None
-            inserts.append([vid, aid, user_id, parent, name, target.dump(), source, now])
+            inserts.append([vid, aid, user_id, parent, name, body, source, now])
             made.append(vid)
     with catalog.transaction():
-        catalog.executemany(
-            "INSERT INTO edit_versions (id, asset_id, user_id, parent_id, name, params, source, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            inserts,
-        )
-        catalog.executemany(
-            "UPDATE edit_versions SET params = ?, name = coalesce(?, name), source = ? "
-            "WHERE id = ?",
-            updates,
-        )
+        _insert_versions(catalog, inserts)
+        _overwrite_versions(catalog, updates, name, source)
         if asset_ids:
             project = asset_row(catalog, asset_ids[0])["project_id"]
             catalog.emit_event(

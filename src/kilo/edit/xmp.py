@@ -8,6 +8,10 @@ for raw originals and as ``IncrementalTemperature``/``IncrementalTint`` (-100 ..
 rendered files (JPEG, HEIC, TIFF), which is what Lightroom uses for those. Settings with no
 ``crs:`` key (crop aspect preset, the params version) go in the ``kilo:`` namespace.
 
+:func:`write_xmp_sidecar` merges into an existing sidecar through :mod:`kilo.xmp`: every
+``crs:`` and ``kilo:`` property is replaced by the edit, everything else (the ratings, keywords
+and pick state of :mod:`kilo.cull.xmp`, other tools' metadata) is kept.
+
 :func:`xmp_to_params` reads such a packet (ours, or one Lightroom wrote) with ElementTree,
 accepting both attribute and element forms, and ignores ``crs:`` keys kilo has no equivalent
 for.
@@ -26,17 +30,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from kilo import xmp
 from kilo.edit.color import mired
 from kilo.edit.params import AS_SHOT_K, HSL_BANDS, IDENTITY_CURVE, EditParams
 from kilo.edit.render import crop_box, straighten_scale
-from kilo.errors import InvalidInput
+from kilo.errors import DecodeError, InvalidInput
+from kilo.xmp import NS, XmpList, XmpValue
 
-NS = {
-    "x": "adobe:ns:meta/",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "crs": "http://ns.adobe.com/camera-raw-settings/1.0/",
-    "kilo": "https://kilo.photo/ns/edit/1.0/",
-}
 CRS_VERSION = "15.0"
 PROCESS_VERSION = "11.0"
 #: kilo field -> crs key of the sliders written as signed integers
@@ -53,9 +53,6 @@ _HSL_KEYS = {"hue": "HueAdjustment", "sat": "SaturationAdjustment", "lum": "Lumi
 #: IncrementalTemperature per mired of change (rendered files); an approximation of Lightroom
 _INCR_PER_MIRED = 1 / 2.5
 
-for _prefix, _uri in NS.items():
-    ET.register_namespace(_prefix, _uri)
-
 
 def _signed(value: float, digits: int = 0) -> str:
     text = f"{value:+.{digits}f}"
@@ -67,7 +64,11 @@ def _unsigned(value: float, digits: int = 0) -> str:
 
 
 def _crs(name: str) -> str:
-    return f"{{{NS['crs']}}}{name}"
+    return xmp.q("crs", name)
+
+
+def _own(name: str) -> str:
+    return xmp.q("kilo", name)
 
 
 def _lr_crop(params: EditParams, size: tuple[int, int] | None) -> tuple[float, float, float, float]:
@@ -95,18 +96,11 @@ def _lr_crop(params: EditParams, size: tuple[int, int] | None) -> tuple[float, f
     return left, top, right, bottom
 
 
-def params_to_xmp(
-    params: EditParams,
-    *,
-    raw: bool = False,
-    size: tuple[int, int] | None = None,
-    name: str | None = None,
-) -> str:
-    """An XMP packet (text) holding ``params`` as Lightroom develop settings."""
-    meta = ET.Element(f"{{{NS['x']}}}xmpmeta", {f"{{{NS['x']}}}xmptk": "kilo"})
-    rdf = ET.SubElement(meta, f"{{{NS['rdf']}}}RDF")
-    attrs: dict[str, str] = {
-        f"{{{NS['rdf']}}}about": "",
+def _edit_properties(
+    params: EditParams, raw: bool, size: tuple[int, int] | None, name: str | None
+) -> dict[str, XmpValue]:
+    """Qualified name -> value of every ``crs:``/``kilo:`` property of ``params``."""
+    attrs: dict[str, XmpValue] = {
         _crs("Version"): CRS_VERSION,
         _crs("ProcessVersion"): PROCESS_VERSION,
         _crs("Exposure2012"): _signed(params.exposure, 2),
@@ -143,15 +137,14 @@ def params_to_xmp(
         attrs[_crs("CropAngle")] = f"{-params.straighten:.4f}"
         attrs[_crs("CropConstrainToWarp")] = "0"
     attrs[_crs("ToneCurveName2012")] = "Linear" if params.tone_curve == IDENTITY_CURVE else "Custom"
-    attrs[f"{{{NS['kilo']}}}ParamsVersion"] = str(params.version)
-    attrs[f"{{{NS['kilo']}}}Aspect"] = params.aspect
-    attrs[f"{{{NS['kilo']}}}Straighten"] = f"{params.straighten:.4f}"
+    attrs[_own("ParamsVersion")] = str(params.version)
+    attrs[_own("Aspect")] = params.aspect
+    attrs[_own("Straighten")] = f"{params.straighten:.4f}"
     if not params.crop.is_full():
         c = params.crop
-        attrs[f"{{{NS['kilo']}}}Crop"] = f"{c.left:.6f},{c.top:.6f},{c.right:.6f},{c.bottom:.6f}"
+        attrs[_own("Crop")] = f"{c.left:.6f},{c.top:.6f},{c.right:.6f},{c.bottom:.6f}"
     if name:
-        attrs[f"{{{NS['kilo']}}}VersionName"] = name
-    desc = ET.SubElement(rdf, f"{{{NS['rdf']}}}Description", attrs)
+        attrs[_own("VersionName")] = name
     for key in (
         "ToneCurvePV2012",
         "ToneCurvePV2012Red",
@@ -159,16 +152,37 @@ def params_to_xmp(
         "ToneCurvePV2012Blue",
     ):
         curve = params.tone_curve if key == "ToneCurvePV2012" else IDENTITY_CURVE
-        seq = ET.SubElement(ET.SubElement(desc, _crs(key)), f"{{{NS['rdf']}}}Seq")
-        for x, y in curve:
-            ET.SubElement(seq, f"{{{NS['rdf']}}}li").text = f"{round(x)}, {round(y)}"
-    ET.indent(meta, space=" ")
-    body = ET.tostring(meta, encoding="unicode")
-    return (
-        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
-        + body
-        + '\n<?xpacket end="w"?>\n'
+        attrs[_crs(key)] = XmpList("Seq", tuple(f"{round(x)}, {round(y)}" for x, y in curve))
+    return attrs
+
+
+def merge_edit_xmp(
+    existing: str | bytes | None,
+    params: EditParams,
+    *,
+    raw: bool = False,
+    size: tuple[int, int] | None = None,
+    name: str | None = None,
+) -> str:
+    """An XMP packet: ``existing`` with its develop settings (every ``crs:`` and ``kilo:``
+    property) replaced by ``params``; everything else in it (culling decisions, keywords,
+    EXIF...) is kept. Raises DecodeError when ``existing`` is not XMP."""
+    root = xmp.parse_packet(existing) if existing else xmp.new_packet()
+    xmp.set_properties(
+        root, _edit_properties(params, raw, size, name), replace=(NS["crs"], NS["kilo"])
     )
+    return xmp.serialize_packet(root)
+
+
+def params_to_xmp(
+    params: EditParams,
+    *,
+    raw: bool = False,
+    size: tuple[int, int] | None = None,
+    name: str | None = None,
+) -> str:
+    """An XMP packet (text) holding ``params`` as Lightroom develop settings."""
+    return merge_edit_xmp(None, params, raw=raw, size=size, name=name)
 
 
 def write_xmp_sidecar(
@@ -179,9 +193,26 @@ def write_xmp_sidecar(
     size: tuple[int, int] | None = None,
     name: str | None = None,
 ) -> Path:
-    """Write ``params`` as an XMP sidecar file (UTF-8) and return its path."""
+    """Write ``params`` into an XMP sidecar file (UTF-8) and return its path.
+
+    An existing sidecar is merged: its develop settings are replaced, the rest (ratings,
+    keywords and pick state of :mod:`kilo.cull.xmp`, metadata of other tools) is kept. A file
+    there that is not XMP is never overwritten (DecodeError).
+    """
     target = Path(path)
-    target.write_text(params_to_xmp(params, raw=raw, size=size, name=name), encoding="utf-8")
+    existing: bytes | None = None
+    if target.exists():
+        try:
+            existing = target.read_bytes()
+        except OSError as exc:
+            raise InvalidInput(
+                f"cannot read the sidecar: {exc.strerror}", path=str(target)
+            ) from None
+    try:
+        text = merge_edit_xmp(existing, params, raw=raw, size=size, name=name)
+    except DecodeError as exc:
+        raise DecodeError(f"the existing sidecar is {exc.reason}", path=str(target)) from None
+    target.write_text(text, encoding="utf-8")
     return target
 
 
@@ -196,24 +227,12 @@ def _settings(root: ET.Element) -> tuple[dict[str, str], dict[str, list[str]], d
     """(crs scalars, crs sequences, kilo scalars) from every rdf:Description."""
     scalars: dict[str, str] = {}
     seqs: dict[str, list[str]] = {}
-    own: dict[str, str] = {}
-    crs, kilo = f"{{{NS['crs']}}}", f"{{{NS['kilo']}}}"
-    for desc in root.iter(f"{{{NS['rdf']}}}Description"):
-        for key, value in desc.attrib.items():
-            if key.startswith(crs):
-                scalars[key[len(crs) :]] = value
-            elif key.startswith(kilo):
-                own[key[len(kilo) :]] = value
-        for child in desc:
-            if child.tag.startswith(crs):
-                name = child.tag[len(crs) :]
-                items = [li.text or "" for li in child.iter(f"{{{NS['rdf']}}}li")]
-                if items:
-                    seqs[name] = items
-                elif child.text and child.text.strip():
-                    scalars[name] = child.text.strip()
-            elif child.tag.startswith(kilo) and child.text:
-                own[child.tag[len(kilo) :]] = child.text.strip()
+    for key, value in xmp.read_properties(root, NS["crs"]).items():
+        if isinstance(value, list):
+            seqs[key] = value
+        else:
+            scalars[key] = value
+    own = {k: v for k, v in xmp.read_properties(root, NS["kilo"]).items() if isinstance(v, str)}
     return scalars, seqs, own
 
 
@@ -229,9 +248,9 @@ def _num(scalars: dict[str, str], key: str) -> float | None:
 def xmp_to_params(text: str | bytes, *, size: tuple[int, int] | None = None) -> EditParams:
     """Read Lightroom develop settings (``crs:``) from an XMP packet into EditParams."""
     try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:
-        raise InvalidInput(f"not a readable XMP packet: {exc}") from None
+        root = xmp.parse_packet(text, any_root=True)
+    except DecodeError as exc:
+        raise InvalidInput(f"not a readable XMP packet: {exc.reason}") from None
     scalars, seqs, own = _settings(root)
     if not scalars and not own:
         raise InvalidInput("the XMP holds no camera-raw (crs:) develop settings")

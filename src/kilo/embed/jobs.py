@@ -19,6 +19,7 @@ from kilo.catalog import Catalog
 from kilo.errors import KiloError
 from kilo.jobs import JobRow, enqueue, run_jobs
 from kilo.progress import ProgressCallback
+from kilo.records import json_object
 from kilo.settings import Settings
 
 JOB_TYPE = "project.embed"
@@ -166,10 +167,8 @@ def embed_project(
         [project_id, JOB_TYPE, max(1, report.done + report.failed)],
     )
     total: dict[str, Any] = {"embedded": 0, "failed": [], "noPreview": 0, "warning": None}
-    import json
-
     for result, status, error in rows:
-        data = json.loads(result) if isinstance(result, str) else (result or {})
+        data = json_object(result)
         total["embedded"] += int(data.get("embedded", 0))
         total["failed"] += list(data.get("failed", []))
         total["noPreview"] = max(total["noPreview"], int(data.get("noPreview", 0)))

@@ -26,8 +26,9 @@ from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import Conflict, InvalidInput, KiloError, NotFound
 from kilo.export.presets import PRESETS, ExportSettings, parse_settings
 from kilo.models import Export, ExportDownloadResponse, KiloModel, PageInfo
-from kilo.paging import check_limit, decode_cursor, encode_cursor
+from kilo.paging import Keyset, check_limit
 from kilo.progress import Progress, ProgressCallback, report
+from kilo.records import json_object
 from kilo.store import filesystem, is_local, local_path
 
 Selection = Literal["picked", "cluster_winners", "all"]
@@ -35,6 +36,7 @@ JOB_TYPE = "export.run"
 JOB_MAX_ATTEMPTS = 2
 DOWNLOAD_TTL_S = 3600
 _STATUSES = ("queued", "running", "done", "failed")
+_KEYSET = Keyset("exports", "e.created_at, e.id", descending=True)
 
 #: set by :func:`run_export` so that the job's compute step can report per-photo progress
 PROGRESS_HOOK: ContextVar[ProgressCallback | None] = ContextVar(
@@ -299,7 +301,7 @@ def list_exports(
 ) -> PagedExports:
     """Exports, newest first, one page at a time."""
     limit = check_limit(limit)
-    key = decode_cursor("exports", cursor)
+    after = _KEYSET.after(cursor)
     where, params = ["1 = 1"], []
     if project_id is not None:
         where.append("e.project_id = ?")
@@ -309,21 +311,15 @@ def list_exports(
             raise InvalidInput(f"status must be one of {', '.join(_STATUSES)}")
         where.append("e.status = ?")
         params.append(status)
-    if key is not None:
-        if len(key) != 2:
-            raise InvalidInput("cursor is not valid for this listing")
-        where.append("(e.created_at, e.id) < (CAST(? AS TIMESTAMP), ?)")
-        params += key
-    rows = catalog.fetchdicts(
-        f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY e.created_at DESC, e.id DESC LIMIT ?",
-        [*params, limit + 1],
-    )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    nxt = (
-        encode_cursor("exports", [rows[-1]["created_at"].isoformat(), rows[-1]["id"]])
-        if more
-        else None
+    if after is not None:
+        where.append(after.sql)
+        params += after.params
+    rows, nxt = _KEYSET.page(
+        catalog.fetchdicts(
+            f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY e.created_at DESC, e.id DESC LIMIT ?",
+            [*params, limit + 1],
+        ),
+        limit,
     )
     return PagedExports(
         items=[_to_model(catalog, r) for r in rows], page_info=PageInfo(next_cursor=nxt)
@@ -363,7 +359,7 @@ def run_export(
         type=r["type"],
         project_id=r["project_id"],
         asset_id=r["asset_id"],
-        payload=json.loads(payload) if isinstance(payload, str) else dict(payload or {}),
+        payload=json_object(payload),
         attempts=r["attempts"],
         max_attempts=r["max_attempts"],
     )

@@ -1,4 +1,5 @@
-"""Encoders for exported files: JPEG with EXIF and an sRGB ICC profile, 16-bit TIFF.
+"""Encoders for exported files: JPEG with EXIF and an sRGB ICC profile, 16-bit TIFF
+(tifffile).
 
 EXIF comes from the original (piexif), with the orientation set to 1 (the pixels are already
 upright), the pixel dimensions set to the output's, the embedded thumbnail dropped, and GPS
@@ -8,8 +9,6 @@ removed when asked. ``minimal`` keeps only what a web image needs (date, artist,
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 from functools import lru_cache
 from typing import Any
 
@@ -17,8 +16,6 @@ import numpy as np
 from PIL import Image
 
 SOFTWARE = "kilo"
-#: tags of the 0th IFD that describe the file's own structure: written by the encoder
-_STRUCTURAL_0TH = {256, 257, 258, 259, 262, 273, 277, 278, 279, 284, 513, 514, 530, 531, 34665}
 #: descriptive 0th-IFD tags copied from the original (the rest describe its own encoding:
 #: tiles, strips, CFA and DNG colour data, which would corrupt the new file)
 _DESCRIPTIVE_0TH = {
@@ -45,7 +42,6 @@ _DESCRIPTIVE_0TH = {
 _MINIMAL_0TH = {270, 315, 33432}  # ImageDescription, Artist, Copyright
 _MINIMAL_EXIF = {36867, 36868, 36880, 36881, 36882}  # DateTimeOriginal/Digitized, offsets
 _ORIENTATION = 274
-_MAKER_NOTE = 37500
 
 
 @lru_cache(maxsize=1)
@@ -172,135 +168,76 @@ def encode_jpeg(
 
 
 # -- 16-bit TIFF --------------------------------------------------------------------------
-_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1, 9: 4, 10: 8}
-_TYPE_FORMATS = {1: "B", 3: "H", 4: "I", 5: "II", 9: "i", 10: "ii"}
+#: 0th-IFD tags tifffile writes from its own arguments (resolution, software)
+_TIFF_OWN = {282, 283, 296, 305}
 
 
-def _entry_bytes(typ: int, value: Any) -> tuple[int, bytes] | None:
-    """(count, little-endian payload) of one TIFF field, None when it cannot be written."""
+def _extratag(tag: int, typ: int, value: Any) -> tuple[int, int, int, Any, bool] | None:
+    """tifffile's ``extratags`` tuple of one piexif 0th-IFD value, None when not writable."""
     try:
-        if typ in (2,):
+        if typ == 2:  # ASCII
             raw = value if isinstance(value, bytes) else str(value).encode("utf-8", "replace")
-            raw = raw.rstrip(b"\0") + b"\0"
-            return len(raw), raw
-        if typ == 7:
+            return tag, 2, 0, raw.rstrip(b"\0"), True
+        if typ in (1, 7):  # BYTE (Windows XP* tags), UNDEFINED
             raw = value if isinstance(value, bytes) else bytes(value)
-            return len(raw), raw
-        fmt = _TYPE_FORMATS.get(typ)
-        if fmt is None:
-            return None
-        if typ in (5, 10):
+            return tag, typ, len(raw), raw, True
+        if typ in (5, 10):  # (S)RATIONAL: one (num, den) pair or several
             pairs = [value] if isinstance(value[0], int) else list(value)
-            flat = [int(x) for pair in pairs for x in pair]
-            return len(pairs), struct.pack(f"<{len(flat)}{fmt[0]}", *flat)
-        values = [value] if isinstance(value, int) else list(value)
-        return len(values), struct.pack(f"<{len(values)}{fmt}", *[int(v) for v in values])
-    except (TypeError, ValueError, IndexError, struct.error):
+            return tag, typ, len(pairs), tuple(int(x) for p in pairs for x in p), True
+        if typ in (3, 4, 9):  # SHORT, LONG, SLONG
+            values = [value] if isinstance(value, int) else list(value)
+            return tag, typ, len(values), tuple(int(v) for v in values), True
+    except (TypeError, ValueError, IndexError):
         return None
+    return None
 
 
-class _IfdWriter:
-    """Lays out IFDs and their out-of-line values after the pixel data."""
-
-    def __init__(self, start: int) -> None:
-        self.offset = start
-        self.blob = bytearray()
-
-    def _alloc(self, data: bytes) -> int:
-        if len(self.blob) % 2:
-            self.blob += b"\0"
-        pos = self.offset + len(self.blob)
-        self.blob += data
-        return pos
-
-    def write_ifd(self, entries: dict[int, tuple[int, Any]], pointers: dict[int, int]) -> int:
-        """Write one IFD (``pointers``: LONG tags holding offsets); returns its offset."""
-        fields: list[tuple[int, int, int, bytes]] = []
-        for tag, (typ, value) in entries.items():
-            packed = _entry_bytes(typ, value)
-            if packed is not None:
-                fields.append((tag, typ, packed[0], packed[1]))
-        for tag, offset in pointers.items():
-            fields.append((tag, 4, 1, struct.pack("<I", offset)))
-        fields.sort(key=lambda f: f[0])
-        out_of_line = {}
-        for tag, _typ, _count, payload in fields:
-            if len(payload) > 4:
-                out_of_line[tag] = self._alloc(payload)
-        ifd = bytearray(struct.pack("<H", len(fields)))
-        for tag, typ, count, payload in fields:
-            value = (
-                struct.pack("<I", out_of_line[tag])
-                if tag in out_of_line
-                else payload.ljust(4, b"\0")
-            )
-            ifd += struct.pack("<HHI", tag, typ, count) + value
-        ifd += struct.pack("<I", 0)
-        return self._alloc(bytes(ifd))
-
-
-def _typed(ifd: str, entries: dict[int, Any]) -> dict[int, tuple[int, Any]]:
-    import piexif
-
-    out: dict[int, tuple[int, Any]] = {}
-    for tag, value in entries.items():
-        info = piexif.TAGS.get(ifd, {}).get(tag)
-        if info is None or tag == _MAKER_NOTE:
-            continue
-        out[tag] = (int(info["type"]), value)
-    return out
+def _rational(value: Any) -> tuple[int, int] | None:
+    try:
+        num, den = (value[0] if isinstance(value[0], tuple | list) else value)[:2]
+        return (int(num), int(den)) if den else None
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def encode_tiff16(
     rgb16: np.ndarray, *, exif: dict[str, Any] | None = None, icc: bytes | None = None
 ) -> bytes:
-    """A 16-bit RGB TIFF (deflate with horizontal predictor) with EXIF and an ICC profile."""
-    arr = np.ascontiguousarray(rgb16, dtype="<u2")
+    """A 16-bit RGB TIFF (deflate with horizontal predictor, written by tifffile) with an ICC
+    profile and the descriptive 0th-IFD tags of ``exif`` (make, model, date, artist,
+    copyright, resolution...). tifffile cannot write the EXIF and GPS sub-IFDs, so capture
+    settings and GPS are not carried into TIFF exports."""
+    import piexif
+    import tifffile
+
+    arr = np.ascontiguousarray(rgb16, dtype=np.uint16)
     if arr.ndim != 3 or arr.shape[2] != 3:
         raise ValueError("encode_tiff16 needs an HxWx3 array")
-    height, width, _ = arr.shape
-    rows_per_strip = max(1, min(height, 65536 // max(1, width * 6) or 1))
-    diff = arr.astype(np.int32)
-    diff[:, 1:, :] -= arr[:, :-1, :].astype(np.int32)
-    pred = (diff & 0xFFFF).astype("<u2")
-    strips, offsets, counts = bytearray(), [], []
-    header = 8
-    for y in range(0, height, rows_per_strip):
-        data = zlib.compress(pred[y : y + rows_per_strip].tobytes(), 3)
-        offsets.append(header + len(strips))
-        counts.append(len(data))
-        strips += data
-        if len(strips) % 2:
-            strips += b"\0"
-    writer = _IfdWriter(header + len(strips))
-    exif = exif or {}
-    pointers0: dict[int, int] = {}
-    exif_entries = _typed("Exif", {k: v for k, v in (exif.get("Exif") or {}).items()})
-    if exif_entries:
-        pointers0[34665] = writer.write_ifd(exif_entries, {})
-    gps_entries = _typed("GPS", dict(exif.get("GPS") or {}))
-    if gps_entries:
-        pointers0[34853] = writer.write_ifd(gps_entries, {})
-    zeroth = _typed("Image", {k: v for k, v in (exif.get("0th") or {}).items()})
-    for tag in _STRUCTURAL_0TH | {34853, 34675}:
-        zeroth.pop(tag, None)
-    zeroth.update(
-        {
-            256: (4, width),
-            257: (4, height),
-            258: (3, [16, 16, 16]),
-            259: (3, 8),
-            262: (3, 2),
-            273: (4, offsets),
-            277: (3, 3),
-            278: (4, rows_per_strip),
-            279: (4, counts),
-            284: (3, 1),
-            317: (3, 2),
-            274: (3, 1),
-            34675: (7, icc or srgb_icc()),
-        }
+    zeroth = dict((exif or {}).get("0th") or {})
+    extratags = []
+    for tag, value in sorted(zeroth.items()):
+        info = piexif.TAGS["Image"].get(tag)
+        if info is None or tag not in _DESCRIPTIVE_0TH or tag in _TIFF_OWN | {_ORIENTATION}:
+            continue
+        entry = _extratag(tag, int(info["type"]), value)
+        if entry is not None:
+            extratags.append(entry)
+    extratags.append((_ORIENTATION, 3, 1, (1,), True))  # the pixels are upright
+    xres, yres = _rational(zeroth.get(282)), _rational(zeroth.get(283))
+    unit = zeroth.get(296)
+    buf = io.BytesIO()
+    tifffile.imwrite(
+        buf,
+        arr,
+        photometric="rgb",
+        compression="adobe_deflate",
+        compressionargs={"level": 3},
+        predictor=True,
+        iccprofile=icc or srgb_icc(),
+        software=SOFTWARE,
+        resolution=(xres, yres) if xres and yres else None,
+        resolutionunit=int(unit) if isinstance(unit, int) and xres and yres else None,
+        metadata=None,
+        extratags=extratags,
     )
-    ifd0 = writer.write_ifd(zeroth, pointers0)
-    head = b"II" + struct.pack("<HI", 42, ifd0)
-    return head + bytes(strips) + bytes(writer.blob)
+    return buf.getvalue()

@@ -6,7 +6,6 @@ pooled (it runs in the process that owns the catalog and reports per-photo progr
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from kilo.export.core import JOB_TYPE, PROGRESS_HOOK, set_export_status
 from kilo.export.execute import ExportPlan, SheetEntry, execute_plan
 from kilo.export.presets import PhotoTask, parse_settings
 from kilo.jobs import JobRow
+from kilo.records import json_object
 
 
 def _local_time(captured: datetime | None, offset_min: int | None) -> datetime | None:
@@ -36,7 +36,7 @@ def _edit_params(catalog: Catalog, asset_id: str, user_id: str) -> dict[str, Any
         )
         if row is None or row[0] is None:
             return None
-        params = json.loads(row[0]) if isinstance(row[0], str) else dict(row[0])
+        params = json_object(row[0])
         return params or None
     version = latest_version(catalog, asset_id, user_id)
     if version is None:
@@ -82,7 +82,7 @@ class ExportHandler:
             raise NotFound(f"no export with id {export_id}")
         user_id = str(job.payload.get("userId") or catalog.local_user_id)
         settings = row["settings"]
-        settings = json.loads(settings) if isinstance(settings, str) else dict(settings or {})
+        settings = json_object(settings)
         preset = str(row["preset"])
         parse_settings(preset, settings)
         project = catalog.fetchdict("SELECT title FROM projects WHERE id = ?", [row["project_id"]])

@@ -25,6 +25,7 @@ from kilo.errors import KiloError
 from kilo.models import EditVersion
 from kilo.style.features import (
     CLIP_DIMS,
+    CONTEXT_NAMES,
     STATS_KIND,
     Context,
     clip_projection,
@@ -104,7 +105,10 @@ def load_state(catalog: Catalog, user_id: str) -> dict[str, Any]:
 def load_model(catalog: Catalog, user_id: str, kind: str, dim: int) -> StyleModel:
     state = load_state(catalog, user_id)
     data = state["kinds"].get(kind)
-    return StyleModel.from_state(data) if data else StyleModel(dim=dim)
+    context = len(CONTEXT_NAMES)  # model_input() puts the context last
+    if data:
+        return StyleModel.from_state(data, context_dims=context)
+    return StyleModel(dim=dim, context_dims=context)
 
 
 def _save_model(catalog: Catalog, user_id: str, kind: str, model: StyleModel) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -27,29 +28,23 @@ from kilo.edit.color import mired
 from kilo.edit.params import EditParams
 
 F64 = NDArray[np.float64]
-MODEL_VERSION = "style-dna/1"
+MODEL_VERSION = "style-dna/2"
 #: the parameters Style DNA learns, the unit of one "normalised" step, and the clamp
-TARGETS: tuple[str, ...] = (
-    "exposure",
-    "contrast",
-    "highlights",
-    "shadows",
-    "whites",
-    "blacks",
-    "temperature",  # learned in mired
-    "tint",
-    "vibrance",
-    "saturation",
-)
+TARGETS: tuple[str, ...] = EditParams.GLOBAL_FIELDS  # temperature is learned in mired
 SCALES = np.array([0.5, 25, 25, 25, 25, 25, 25, 15, 25, 25], dtype=np.float64)
 CLAMPS = np.array([1.0, 40, 50, 50, 40, 40, 60, 30, 40, 30], dtype=np.float64)
 RIDGE_LAMBDA = 4.0
-PRIOR_VAR_WEIGHT = 2.0  # pseudo-samples of unit variance added to each input variance
+PRIOR_VAR_WEIGHT = 2.0  # pseudo-samples of the prior variance added to each input variance
+#: prior variance of the context inputs (kilo.style.features.Context.vector: light mired, ISO,
+#: indoor probability, time of day sin/cos, night flag): their spread over photos in general
+#: (a flag or a probability varies at most 0.25, a sine 0.5); image features are scaled to 1
+CONTEXT_PRIOR_VAR = (1.0, 1.0, 0.25, 0.5, 0.5, 0.25)
 INTERCEPT_PRIOR = 1.0  # pseudo-samples of zero delta (shrinks the mean of tiny buckets)
 RESIDUAL_PRIOR = (2.0, 0.25)  # (pseudo-samples, variance) of the residual noise prior
 COUNT_HALF = 2.0  # samples at which the count term reaches 0.5
-DIST_FREE = 2.5  # mean squared standardised distance accepted without penalty
-DIST_SCALE = 1.0
+#: share of a bucket's own photos whose distance passes untouched: (features, context)
+DIST_QUANTILES = (0.999, 0.99)
+DIST_SCALE = 0.5  # beyond the threshold, the term falls by e per half a threshold
 NOISE_FREE = 0.5  # residual RMS (normalised units) accepted without penalty
 NOISE_SCALE = 0.5
 DEFAULT_MIN_CONFIDENCE = 0.5
@@ -99,6 +94,26 @@ def target_delta(final: EditParams, fix: EditParams) -> F64:
     return (params_vector(final) - params_vector(fix)) / SCALES
 
 
+def chi2_quantile(dof: int, q: float) -> float:
+    """The ``q`` quantile of a chi-square with ``dof`` degrees of freedom (Wilson-Hilferty)."""
+    z = NormalDist().inv_cdf(q)
+    a = 2.0 / (9.0 * dof)
+    return float(dof * (1.0 - a + z * math.sqrt(a)) ** 3)
+
+
+def distance_threshold(dof: int, samples: float, quantile: float = 0.99) -> float:
+    """Squared Mahalanobis distance that a fresh photo drawn like a bucket's ``samples``
+    training photos stays under with probability ``quantile``.
+
+    The chi-square quantile of the block's dimension, inflated for an estimated mean
+    (1 + 1/n) and estimated variances (a Student-t with n - 1 degrees of freedom has
+    variance (n - 1) / (n - 3)), so small buckets are not judged as if their spread were
+    known exactly."""
+    nu = max(samples - 1.0, 3.0)
+    inflation = (1.0 + 1.0 / max(samples, 1.0)) * nu / (nu - 2.0)
+    return chi2_quantile(dof, quantile) * inflation
+
+
 @dataclass
 class Prediction:
     bucket: str
@@ -131,6 +146,7 @@ class BucketStats:
     """Exact weighted sufficient statistics of one bucket."""
 
     dim: int
+    context_dims: int = 0  # the last inputs are context: their distance is judged on its own
     k: int = len(TARGETS)
     n: int = 0
     sw: float = 0.0
@@ -160,7 +176,7 @@ class BucketStats:
         self.syy += w * y * y
         self._cache.clear()
         if self.n <= 0 or self.sw <= 1e-9:  # removed everything: reset rounding residue
-            self.__init__(self.dim, self.k)  # type: ignore[misc]
+            self.__init__(self.dim, self.context_dims, self.k)  # type: ignore[misc]
 
     # -- derived quantities, cached until the next update -------------------------------------
     def _fit(self) -> dict[str, Any]:
@@ -169,7 +185,12 @@ class BucketStats:
         sw = self.sw
         mu = self.sx / sw
         cov = self.sxx / sw - np.outer(mu, mu)
-        var = (sw * np.clip(np.diag(cov), 0, None) + PRIOR_VAR_WEIGHT) / (sw + PRIOR_VAR_WEIGHT)
+        prior = np.ones(self.dim)
+        if self.context_dims == len(CONTEXT_PRIOR_VAR) < self.dim:
+            prior[-self.context_dims :] = CONTEXT_PRIOR_VAR
+        var = (sw * np.clip(np.diag(cov), 0, None) + PRIOR_VAR_WEIGHT * prior) / (
+            sw + PRIOR_VAR_WEIGHT
+        )
         sd = np.sqrt(var)
         czz = cov / np.outer(sd, sd)
         mu_y = self.sy / sw
@@ -185,18 +206,35 @@ class BucketStats:
         sigma2 = (rss * sw + s0 * v0) / (max(sw - df, 0.0) + s0)
         alpha = self.dim / (self.dim + sw)
         shrunk = (1 - alpha) * czz + alpha * np.eye(self.dim)
-        self._cache.update(
-            mu=mu, sd=sd, wz=wz, intercept=intercept, sigma2=sigma2, prec=np.linalg.inv(shrunk)
-        )
+        blocks = []
+        for (lo, hi), q in zip(self.blocks(), DIST_QUANTILES, strict=False):
+            prec = np.linalg.inv(shrunk[lo:hi, lo:hi])
+            blocks.append((lo, hi, prec, distance_threshold(hi - lo, sw, q)))
+        self._cache.update(mu=mu, sd=sd, wz=wz, intercept=intercept, sigma2=sigma2, blocks=blocks)
         return self._cache
 
+    def blocks(self) -> list[tuple[int, int]]:
+        """Input ranges whose Mahalanobis distances are judged separately: the photo's
+        features, and its context (a context never seen must not hide among 14 features)."""
+        c = self.context_dims
+        if 0 < c < self.dim:
+            return [(0, self.dim - c), (self.dim - c, self.dim)]
+        return [(0, self.dim)]
+
     def predict(self, x: F64) -> tuple[F64, float, float]:
-        """(delta in normalised units, mean squared distance, residual RMS)."""
+        """(delta in normalised units, distance ratio, residual RMS).
+
+        The distance ratio is the largest, over the input blocks, of the squared Mahalanobis
+        distance (shrunk covariance) over that block's threshold: <= 1 for all but
+        ``1 - quantile`` of photos drawn like the bucket's own (:data:`DIST_QUANTILES`)."""
         fit = self._fit()
         z = (x - fit["mu"]) / fit["sd"]
         delta = fit["intercept"] + z @ fit["wz"]
-        d2 = float(z @ fit["prec"] @ z) / self.dim * (self.sw / (self.sw + 1.0))
-        return delta, d2, float(math.sqrt(float(np.mean(fit["sigma2"]))))
+        ratio = 0.0
+        for lo, hi, prec, threshold in fit["blocks"]:
+            zb = z[lo:hi]
+            ratio = max(ratio, float(zb @ prec @ zb) / threshold)
+        return delta, ratio, float(math.sqrt(float(np.mean(fit["sigma2"]))))
 
     # -- persistence ----------------------------------------------------------------------
     def to_state(self) -> dict[str, Any]:
@@ -212,8 +250,8 @@ class BucketStats:
         }
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> BucketStats:
-        b = cls(int(state["dim"]))
+    def from_state(cls, state: dict[str, Any], context_dims: int = 0) -> BucketStats:
+        b = cls(int(state["dim"]), context_dims)
         b.n = int(state["n"])
         b.sw = float(state["sw"])
         b.sx = np.asarray(state["sx"], dtype=np.float64)
@@ -230,11 +268,13 @@ class StyleModel:
 
     dim: int
     buckets: dict[str, BucketStats] = field(default_factory=dict)
+    context_dims: int = 0
 
     def update(self, bucket: str, x: F64, y: F64, weight: float = 1.0) -> None:
         if x.shape != (self.dim,):
             raise ValueError(f"expected {self.dim} inputs, got {x.shape}")
-        self.buckets.setdefault(bucket, BucketStats(self.dim)).add(x, y, weight)
+        stats = self.buckets.setdefault(bucket, BucketStats(self.dim, self.context_dims))
+        stats.add(x, y, weight)
 
     def remove(self, bucket: str, x: F64, y: F64, weight: float = 1.0) -> None:
         if bucket in self.buckets:
@@ -252,7 +292,7 @@ class StyleModel:
             return Prediction(bucket, 0.0, np.zeros(len(TARGETS)), 0.0, 0.0, 0.0, 0, math.inf)
         delta_n, d2, noise = stats.predict(x)
         count_term = stats.sw / (stats.sw + COUNT_HALF)
-        distance_term = math.exp(-max(0.0, d2 - DIST_FREE) / DIST_SCALE)
+        distance_term = math.exp(-max(0.0, d2 - 1.0) / DIST_SCALE)
         noise_term = math.exp(-max(0.0, noise - NOISE_FREE) / NOISE_SCALE)
         delta = np.clip(delta_n * SCALES, -CLAMPS, CLAMPS)
         return Prediction(
@@ -272,11 +312,18 @@ class StyleModel:
         return np.asarray(stats.sy / stats.sw * SCALES, dtype=np.float64)
 
     def to_state(self) -> dict[str, Any]:
-        return {"dim": self.dim, "buckets": {k: b.to_state() for k, b in self.buckets.items()}}
+        return {
+            "dim": self.dim,
+            "contextDims": self.context_dims,
+            "buckets": {k: b.to_state() for k, b in self.buckets.items()},
+        }
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> StyleModel:
+    def from_state(cls, state: dict[str, Any], context_dims: int = 0) -> StyleModel:
+        """``context_dims`` applies to a state saved before it was recorded (style-dna/1)."""
+        c = int(state.get("contextDims", context_dims))
         return cls(
             dim=int(state["dim"]),
-            buckets={k: BucketStats.from_state(v) for k, v in state.get("buckets", {}).items()},
+            buckets={k: BucketStats.from_state(v, c) for k, v in state.get("buckets", {}).items()},
+            context_dims=c,
         )
