@@ -13,7 +13,9 @@ import typer
 
 from kilo_cli.main import app
 
-TARGET = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = ROOT / "docs" / "cli.md"
+ROOT_HELP = ROOT / "cli" / "kilo_cli" / "root_help.txt"
 
 
 def _walk(cmd: Any, path: list[str]) -> list[tuple[list[str], Any]]:
@@ -47,12 +49,28 @@ def render() -> str:
     return "\n".join(parts)
 
 
+def render_root_help() -> str:
+    """What ``kilo --help`` prints (at the standard 80-column width)."""
+    import contextlib
+    import io
+    import os
+
+    from kilo_cli.main import main as run
+
+    os.environ["COLUMNS"] = "80"
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        run(["--help"])
+    return buffer.getvalue()
+
+
 def main() -> int:
-    content = render()
+    outputs = {TARGET: render(), ROOT_HELP: render_root_help()}
     if "--check" in sys.argv:
-        current = TARGET.read_text() if TARGET.exists() else ""
-        return 0 if current == content else 1
-    TARGET.write_text(content)
+        stale = [p for p, text in outputs.items() if (p.read_text() if p.exists() else "") != text]
+        return 1 if stale else 0
+    for path, text in outputs.items():
+        path.write_text(text)
     return 0
 
 

@@ -197,3 +197,21 @@ def test_help_imports_no_command_module() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60)  # fmt: skip
     assert out.stdout.strip().endswith("[]"), out.stdout[-300:]
+
+
+def test_fast_root_help_is_the_apps_own_help(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`kilo --help` prints root_help.txt without importing Typer; it must be current."""
+    from kilo_cli.entry import ROOT_HELP
+
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["--help"]) == 0
+    assert capsys.readouterr().out == ROOT_HELP.read_text(encoding="utf-8")
+    exe = Path(sys.executable).with_name("kilo")
+    code = "import sys, runpy; sys.argv = ['kilo', '--help']; " \
+        "from kilo_cli.entry import main; main(); print('typer' in sys.modules)"  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)  # fmt: skip
+    assert out.stdout.endswith("False\n") and out.stdout.startswith("Usage: kilo")
+    assert exe.exists()

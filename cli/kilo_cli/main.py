@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
     code = EXIT_OK
     try:
-        result = app(args=argv, standalone_mode=False)
+        result = app(args=argv, prog_name="kilo", standalone_mode=False)
         code = result if isinstance(result, int) else EXIT_OK
     except KiloError as exc:
         from kilo_cli.output import err
