@@ -41,6 +41,7 @@ def main() -> None:
     print(f"python -c pass   median {b * 1000:7.1f} ms")
     print(f"kilo --help      median {h * 1000:7.1f} ms   ratio {h / b:5.2f}x  (target < 5x)")
     print(f"kilo --version   median {v * 1000:7.1f} ms   ratio {v / b:5.2f}x")
+    print(f"kilo project --help {p * 1000:6.1f} ms   ratio {p / b:5.2f}x  (loads Typer)")
     print(
         f"import typer     median {t * 1000:7.1f} ms   ratio {t / b:5.2f}x  (the framework alone)"
     )
