@@ -188,3 +188,26 @@ def test_embed_job_continues_in_follow_up_jobs(
         assert summary["embedded"] == len(ids)
         n_jobs = cat.scalar("SELECT count(*) FROM jobs WHERE type = 'project.embed'")
         assert n_jobs == (len(ids) + 1) // 2
+
+
+def test_no_weights_is_known_without_importing_torch(tmp_path: Path) -> None:
+    """Metadata-only search must not pay for a torch import (seconds) to learn there is no
+    model: an empty cache and no network are detected first."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom kilo.settings import load_settings\nfrom kilo.embed import "
+        "load_embedder, embedder_status\ns = load_settings(home=sys.argv[1])\n"
+        "print(load_embedder(s) is None, 'torch' in sys.modules)\nprint(embedder_status(s))\n"
+    )
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1",
+           "KILO_CLIP_ENABLED": "true"}  # fmt: skip
+    env.pop("KILO_CLIP_CHECKPOINT", None)
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "home")],
+                         capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    first, status = out.stdout.splitlines()[:2]
+    assert first == "True False"
+    assert "HF_HUB_OFFLINE" in status

@@ -49,7 +49,36 @@ def build_filters(
     return f
 
 
-def print_results(resp: Any, as_json: bool, paths: bool) -> None:
+def print_previews(asset_ids: list[str], names: dict[str, str], width: int = 32) -> None:
+    """Thumbnails in the terminal: Kitty or Sixel graphics where the terminal supports them,
+    half-block characters elsewhere (textual-image picks)."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+    from textual_image.renderable import Image as TerminalImage
+
+    from kilo.assets import open_rendition
+    from kilo_cli.output import out_console
+
+    cat = STATE.catalog()
+    cells: list[Any] = []
+    for aid in asset_ids:
+        caption = Text(names.get(aid, aid), style="dim")
+        try:
+            thumb = open_rendition(cat, aid, "thumbnail")
+        except Exception as exc:
+            cells.append(Group(Text(f"(no preview: {exc})"), caption))
+            continue
+        cells.append(Group(TerminalImage(thumb, width=width, height="auto"), caption))
+    console = out_console()
+    per_row = max(1, console.width // (width + 2))
+    grid = Table.grid(padding=(0, 2))
+    for start in range(0, len(cells), per_row):
+        grid.add_row(*cells[start : start + per_row])
+    console.print(grid)
+
+
+def print_results(resp: Any, as_json: bool, paths: bool, preview: bool = False) -> None:
     """Shared by ``kilo search`` and ``kilo collections run``."""
     cat = STATE.catalog()
     ids = [r.asset_id for r in resp.results]
@@ -85,6 +114,8 @@ def print_results(resp: Any, as_json: bool, paths: bool) -> None:
                 )
             )
         print_table(table, ["#", "score", "file", "captured", "why", "asset"], empty="no match")
+        if preview and ids:
+            print_previews(ids, {a: str(r.get("filename") or a) for a, r in rows.items()})
         message(f"{resp.mode} search, {len(resp.results)} results in {resp.took_ms} ms")
         if resp.next_cursor:
             message(f"more: --cursor {resp.next_cursor}")
@@ -128,6 +159,9 @@ def search_cmd(
         bool, typer.Option("--embed", help="Embed the project's new photos first.")
     ] = False,
     paths: Annotated[bool, typer.Option("--paths", help="One path per line (for xargs).")] = False,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="Show thumbnails in the terminal (Kitty/Sixel).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Search photos by meaning (CLIP), by example (--like) and by metadata filters."""
@@ -168,4 +202,4 @@ def search_cmd(
         sort=sort,  # type: ignore[arg-type]
         min_score=None if show_all else (min_score if min_score is not None else "auto"),
     )
-    print_results(resp, as_json, paths)
+    print_results(resp, as_json, paths, preview)

@@ -191,6 +191,8 @@ def _threads(settings: Settings) -> int:
 
 
 def _load(settings: Settings) -> ClipEmbedder:
+    if settings.clip_checkpoint is None:
+        _check_pretrained_reachable(settings.clip_model, settings.clip_pretrained)
     import torch
 
     threads = _threads(settings)
@@ -324,6 +326,30 @@ def _cached_weights(cfg: dict[str, Any]) -> str | None:
         if candidate.is_file():
             return str(candidate)
     return None
+
+
+def _no_clip_weights_cached() -> bool:
+    """True when no CLIP weights can be in the caches open_clip reads (Hugging Face's hub
+    cache, ~/.cache/clip): checked by folder names, without importing torch (seconds)."""
+    hf_home = Path(os.environ.get("HF_HOME", "~/.cache/huggingface")).expanduser()
+    hub = Path(
+        os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE") or hf_home / "hub"
+    ).expanduser()
+    if hub.is_dir() and any("clip" in entry.name.lower() for entry in hub.iterdir()):
+        return False
+    return not (Path("~/.cache/clip").expanduser()).is_dir()
+
+
+def _check_pretrained_reachable(arch: str, tag: str | None) -> None:
+    """Fail fast, before importing torch (seconds), when a pretrained tag can be neither
+    loaded from a cache nor downloaded."""
+    if not tag or not _no_clip_weights_cached():
+        return
+    where = f"{arch}/{tag} weights are not in open_clip's cache"
+    if _offline():
+        raise ModelUnavailable(f"{where} and HF_HUB_OFFLINE is set")
+    if not _reachable(os.environ.get("HF_ENDPOINT", "https://huggingface.co")):
+        raise ModelUnavailable(f"{where} and the download site cannot be reached (offline)")
 
 
 def _load_pretrained(arch: str, tag: str | None) -> tuple[_Loaded, str]:
