@@ -3,6 +3,7 @@ command, and each capability has its page."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -55,3 +56,19 @@ def test_architecture_page_lists_every_table() -> None:
     page = (ROOT / "docs" / "architecture.md").read_text()
     missing = sorted(t for t in tables if f"`{t}`" not in page)
     assert not missing, f"docs/architecture.md does not describe {missing}"
+
+
+def test_readme_python_quick_start_runs(tmp_path: Path) -> None:
+    """The README's Python block, run as a user's script (no __main__ guard), on the examples."""
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(r"## Python quick start\n\n```python\n(.+?)\n```", readme, flags=re.S)
+    assert match, "README lacks the Python quick start"
+    code = match.group(1).replace('"/media/card/DCIM"', repr(str(ROOT / "examples" / "photos")))
+    script = tmp_path / "quickstart.py"
+    script.write_text(code)
+    env = {**os.environ, "KILO_HOME": str(tmp_path / "home"), "KILO_CLIP_ENABLED": "false"}
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         env=env, timeout=600)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "'ready': 9" in out.stdout
+    assert "duplicate_group" in out.stdout and "Least compressed copy" in out.stdout

@@ -148,3 +148,65 @@ def test_truncated_jpeg_is_refused_even_after_weasyprint_loads(photos_dir: Path)
     data = (photos_dir / "cv_leuvenA.jpg").read_bytes()
     with pytest.raises(DecodeError, match="truncated"):
         decode_image(data[: len(data) // 2], name="half.jpg", max_px=512)
+
+
+def test_small_upright_jpeg_is_its_own_preview_without_metadata(photos_dir: Path) -> None:
+    """A JPEG that already fits the preview keeps its image data (no generation loss) but
+    loses EXIF (GPS must not reach a client gallery); the thumbnail is a real resize."""
+    import io
+
+    import numpy as np
+
+    from kilo.imaging.renditions import render_renditions, strip_jpeg_metadata
+
+    data = (photos_dir / "cv_ela_original.jpg").read_bytes()  # 902x770, upright, GPS in EXIF
+    assert Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825)
+    out = render_renditions(data, {"preview": 2048, "thumbnail": 512})
+    preview, thumb = out.renditions
+    assert out.method.startswith("lossless preview")
+    assert preview.data == strip_jpeg_metadata(data) and len(preview.data) < len(data)
+    with Image.open(io.BytesIO(preview.data)) as im:
+        assert not im.getexif() and im.size == (902, 770) == (preview.width, preview.height)
+        same = np.asarray(im.convert("RGB")) == np.asarray(Image.open(io.BytesIO(data)))
+        assert same.all()
+    assert (thumb.width, thumb.height) == fit_size((902, 770), 512)
+    assert Image.open(io.BytesIO(thumb.data)).size == (thumb.width, thumb.height)
+
+
+def test_fast_jpeg_path_matches_pillow(tmp_path: Path, photos_dir: Path) -> None:
+    """The OpenCV path (DCT-scaled decode, resize, encode) gives the image decode_image gives:
+    same size, orientation applied, pixels close."""
+    import io
+
+    import numpy as np
+
+    from kilo.imaging.renditions import render_renditions
+
+    src = Image.open(photos_dir / "Kleiber_by_Lukas_Baubkus.jpg")
+    exif = src.getexif()
+    exif[0x0112] = 6
+    path = tmp_path / "rotated.jpg"
+    src.save(path, exif=exif.tobytes(), quality=92)
+    data = path.read_bytes()
+    out = render_renditions(data, {"preview": 2048, "thumbnail": 512})
+    assert (out.width, out.height) == (src.height, src.width) and out.orientation == 6
+    preview, thumb = out.renditions
+    assert (preview.width, preview.height) == fit_size((src.height, src.width), 2048)
+    assert max(thumb.width, thumb.height) == 512
+    ref = decode_image(data, max_px=2048).image
+    got = Image.open(io.BytesIO(preview.data)).convert("RGB")
+    assert got.size == ref.size
+    diff = np.abs(np.asarray(got, dtype=np.int16) - np.asarray(ref, dtype=np.int16))
+    assert diff.mean() < 4.0
+
+
+def test_fast_jpeg_path_refuses_truncated_and_converts_icc(photos_dir: Path) -> None:
+    from kilo.imaging.renditions import render_renditions, strip_jpeg_metadata
+
+    data = (photos_dir / "mate_Storm.jpg").read_bytes()
+    with pytest.raises(DecodeError, match="truncated"):
+        render_renditions(data[: len(data) // 2], {"preview": 2048, "thumbnail": 512})
+    assert strip_jpeg_metadata(b"\xff\xd8\xff\xe1\x00") is None
+    tagged = (photos_dir / "canon_rebel_t6_xmp.jpg").read_bytes()  # carries an ICC profile
+    out = render_renditions(tagged, {"preview": 2048, "thumbnail": 512})
+    assert [r.kind for r in out.renditions] == ["preview", "thumbnail"]

@@ -119,3 +119,60 @@ def test_unknown_job_type_fails_the_job_not_the_run(catalog: Catalog, project: P
     report = jobs.run_jobs(catalog, project.id, workers=1)
     assert report.failed == 1
     assert "unknown job type" in (jobs.get_job(catalog, jid).error or "")
+
+
+class _Batched:
+    """Not pooled; prepares and applies through the optional batch hooks only."""
+
+    type = "test.batched"
+    pooled = False
+
+    def __init__(self) -> None:
+        self.prepared: list[int] = []
+        self.applied: list[int] = []
+
+    def prepare(self, catalog: Catalog, job: jobs.JobRow) -> int:
+        raise AssertionError("prepare_batch is used when a handler has it")
+
+    def prepare_batch(self, catalog: Catalog, rows: list[jobs.JobRow]) -> list[int]:
+        self.prepared.append(len(rows))
+        return [int(r.payload["n"]) for r in rows]
+
+    def compute(self, payload: int) -> int:
+        return payload * 2
+
+    def apply(self, catalog: Catalog, job: jobs.JobRow, result: int) -> None:
+        raise AssertionError("apply_batch is used when a handler has it")
+
+    def apply_batch(self, catalog: Catalog, items: list[tuple[jobs.JobRow, int]]) -> None:
+        self.applied.append(len(items))
+        if any(r == 26 for _, r in items):
+            raise ValueError("cannot store 26")
+        catalog.insert_many(
+            "meta",
+            [("key", "VARCHAR"), ("value", "VARCHAR")],
+            [[f"double:{job.payload['n']}", str(r)] for job, r in items],
+        )
+
+
+def test_batch_hooks_prepare_and_apply_many_jobs_at_once(
+    catalog: Catalog, project: Project
+) -> None:
+    handler = _Batched()
+    jobs.register_handler(handler)
+    jobs.enqueue_many(
+        catalog,
+        (
+            {"job_type": "test.batched", "project_id": project.id, "payload": {"n": n},
+             "max_attempts": 1}
+            for n in range(40)
+        ),
+    )  # fmt: skip
+    report = jobs.run_jobs(catalog, project.id, workers=1)
+    assert (report.done, report.failed) == (39, 1)
+    rows = dict(catalog.fetchall("SELECT key, value FROM meta WHERE key LIKE 'double:%'"))
+    assert rows == {f"double:{n}": str(2 * n) for n in range(40) if n != 13}
+    assert sum(handler.prepared) == 40 and len(handler.prepared) < 40
+    assert max(handler.applied) > 1  # a batch, then job by job to find the culprit
+    failed = jobs.list_jobs(catalog, project.id, status="failed").items
+    assert [j.error for j in failed] == ["ValueError: cannot store 26"]

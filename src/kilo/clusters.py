@@ -34,7 +34,7 @@ from kilo.models import (
 )
 from kilo.paging import Keyset, check_limit
 from kilo.rank import RankInput, rank_members
-from kilo.records import delete_where_in, insert_rows, json_object
+from kilo.records import delete_where_in, json_object
 
 __all__ = [
     "CLUSTER_KINDS",
@@ -390,6 +390,19 @@ def locked_clusters(catalog: Catalog, project_id: str) -> list[dict[str, Any]]:
     ]
 
 
+_CLUSTER_COLUMNS = (
+    ("id", "VARCHAR"), ("project_id", "VARCHAR"), ("kind", "VARCHAR"), ("parent_id", "VARCHAR"),
+    ("title", "VARCHAR"), ("start_time", "TIMESTAMP"), ("end_time", "TIMESTAMP"),
+    ("score", "DOUBLE"), ("confidence", "DOUBLE"), ("reviewed", "BOOLEAN"),
+    ("winner_asset_id", "VARCHAR"), ("winner_source", "VARCHAR"), ("why_winner", "VARCHAR[]"),
+    ("manual_overrides", "JSON"), ("created_at", "TIMESTAMP"), ("updated_at", "TIMESTAMP"),
+)  # fmt: skip
+_MEMBER_COLUMNS = (
+    ("cluster_id", "VARCHAR"), ("asset_id", "VARCHAR"), ("rank", "INTEGER"), ("role", "VARCHAR"),
+    ("score", "DOUBLE"), ("signals", "JSON"),
+)  # fmt: skip
+
+
 def store_clusters(
     catalog: Catalog, project_id: str, computed: Sequence[ComputedCluster]
 ) -> dict[str, int]:
@@ -477,20 +490,8 @@ def store_clusters(
                     [cid, aid, rank, role_for(rank, winner is not None),
                      c.member_scores.get(aid), json.dumps(c.member_signals.get(aid, {}))]
                 )  # fmt: skip
-        insert_rows(
-            catalog,
-            "clusters",
-            ["id", "project_id", "kind", "parent_id", "title", "start_time", "end_time", "score",
-             "confidence", "reviewed", "winner_asset_id", "winner_source", "why_winner",
-             "manual_overrides", "created_at", "updated_at"],
-            cluster_rows,
-        )  # fmt: skip
-        insert_rows(
-            catalog,
-            "cluster_members",
-            ["cluster_id", "asset_id", "rank", "role", "score", "signals"],
-            member_rows,
-        )
+        catalog.insert_many("clusters", _CLUSTER_COLUMNS, cluster_rows)
+        catalog.insert_many("cluster_members", _MEMBER_COLUMNS, member_rows)
         catalog.emit_event(
             "cluster.updated", project_id=project_id, data={"change": "reclustered", **stats}
         )

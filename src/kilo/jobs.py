@@ -9,6 +9,11 @@ catalog is only ever written from the process that owns it:
   pure function of its payload with no catalog access; in the main process otherwise;
 * ``apply(catalog, job, result)``: main process, writes the result in one transaction.
 
+Two optional hooks make a handler cheap per job: ``prepare_batch(catalog, jobs) -> payloads``
+(one query for a whole claim) and ``apply_batch(catalog, [(job, result), ...])`` (multi-row
+statements for every result that is back; the runner writes them every 0.5 s or 256 results,
+in one transaction with the jobs' ``done`` state and events).
+
 Jobs are idempotent: running one twice writes the same result. Since one process owns the
 catalog (DuckDB's file lock), any job still ``running`` when a process opens it was left by a
 dead process, and :func:`reclaim_jobs` puts it back in the queue.
@@ -18,9 +23,9 @@ from __future__ import annotations
 
 import importlib
 import json
-import multiprocessing
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -176,22 +181,30 @@ def enqueue_many(catalog: Catalog, jobs: Iterable[dict[str, Any]]) -> list[str]:
         rows.append([
             job_id, project_id, asset_id, job_type,
             spec.get("max_attempts") or default_attempts, spec.get("priority", 100),
-            _dump(spec.get("payload") or {}), key, now, now,
+            _dump(spec.get("payload") or {}), key, now, now, "queued", 0,
         ])  # fmt: skip
         events.append(_event_row("job.queued", job_id, job_type, project_id, asset_id,
                                  "queued", 0.0))  # fmt: skip
     with catalog.transaction():
-        for chunk in _chunks(rows, 500):
-            marks = ", ".join("(?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?)" for _ in chunk)
-            catalog.execute(
-                "INSERT INTO jobs (id, project_id, asset_id, type, status, attempts, "
-                "max_attempts, priority, payload, dedupe_key, created_at, updated_at) "
-                f"VALUES {marks}",
-                [v for row in chunk for v in row],
-            )
-        for chunk_e in _chunks(events, 500):
-            catalog.emit_events(chunk_e)
+        catalog.insert_many("jobs", _JOB_COLUMNS, rows)
+        catalog.emit_events(events)
     return ids
+
+
+_JOB_COLUMNS = (
+    ("id", "VARCHAR"),
+    ("project_id", "VARCHAR"),
+    ("asset_id", "VARCHAR"),
+    ("type", "VARCHAR"),
+    ("max_attempts", "INTEGER"),
+    ("priority", "INTEGER"),
+    ("payload", "JSON"),
+    ("dedupe_key", "VARCHAR"),
+    ("created_at", "TIMESTAMP"),
+    ("updated_at", "TIMESTAMP"),
+    ("status", "VARCHAR"),
+    ("attempts", "INTEGER"),
+)
 
 
 def _chunks(items: list[_T], size: int) -> Iterator[list[_T]]:
@@ -296,12 +309,11 @@ def claim_jobs(
         ids = [r[0] for r in rows]
         if not ids:
             return []
-        marks = ", ".join("?" for _ in ids)
         claimed = catalog.fetchdicts(
-            f"UPDATE jobs SET status = 'running', attempts = attempts + 1, claimed_by = ?, "
-            f"claimed_at = ?, updated_at = ? WHERE id IN ({marks}) "
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, claimed_by = ?, "
+            "claimed_at = ?, updated_at = ? WHERE id IN (SELECT unnest(?::VARCHAR[])) "
             "RETURNING id, type, project_id, asset_id, payload, attempts, max_attempts",
-            [_worker_id(), now, now, *ids],
+            [_worker_id(), now, now, ids],
         )
         catalog.emit_events(
             [
@@ -357,23 +369,21 @@ def complete_jobs(catalog: Catalog, done: Sequence[tuple[JobRow, Any]]) -> None:
     if not done:
         return
     now = utcnow()
-    for chunk in _chunks(list(done), 500):
-        marks = ", ".join("(?, ?)" for _ in chunk)
-        params: list[Any] = []
-        for job, result in chunk:
-            params += [job.id, _dump(result if isinstance(result, dict) else {})]
-        catalog.execute(
-            "UPDATE jobs SET status = 'done', progress = 1.0, error = NULL, "
-            "result = CAST(v.result AS JSON), claimed_by = NULL, updated_at = ? "
-            f"FROM (VALUES {marks}) AS v(id, result) WHERE jobs.id = v.id",
-            [now, *params],
-        )
-        catalog.emit_events(
-            [
-                _event_row("job.done", j.id, j.type, j.project_id, j.asset_id, "done", 1.0)
-                for j, _ in chunk
-            ]
-        )
+    ids = [job.id for job, _ in done]
+    results = [_dump(result if isinstance(result, dict) else {}) for _, result in done]
+    catalog.execute(
+        "UPDATE jobs SET status = 'done', progress = 1.0, error = NULL, "
+        "result = CAST(v.result AS JSON), claimed_by = NULL, updated_at = ? "
+        "FROM (SELECT unnest(?::VARCHAR[]) AS id, unnest(?::VARCHAR[]) AS result) AS v "
+        "WHERE jobs.id = v.id",
+        [now, ids, results],
+    )
+    catalog.emit_events(
+        [
+            _event_row("job.done", j.id, j.type, j.project_id, j.asset_id, "done", 1.0)
+            for j, _ in done
+        ]
+    )
 
 
 def fail_job(catalog: Catalog, job: JobRow, error: str, *, retry: bool = True) -> bool:
@@ -520,6 +530,13 @@ def job_counts(catalog: Catalog, project_id: str | None = None) -> dict[str, int
 
 
 # -- running ------------------------------------------------------------------------------
+#: results written per transaction at most, and how long a result may wait to be written
+APPLY_BATCH_MAX = 256
+APPLY_INTERVAL_S = 0.5
+#: jobs sent to a worker process in one task at most (fewer near the end of the queue)
+CHUNK_MAX = 8
+
+
 @dataclass
 class RunReport:
     done: int = 0
@@ -532,12 +549,32 @@ class RunReport:
         return self.failed == 0
 
 
+class ComputeError(Exception):
+    """A worker's exception, carried back as its one-line reason (always picklable)."""
+
+
 def _run_compute(handler_type: str, module: str, payload: Any) -> Any:
     """Worker-process entry: importing the handler's module registers it (spawned workers
     start empty), then compute."""
     if handler_type not in _HANDLERS and handler_type not in HANDLER_PATHS:
         importlib.import_module(module)
     return get_handler(handler_type).compute(payload)
+
+
+def _run_compute_many(
+    handler_type: str, module: str, payloads: list[Any]
+) -> list[tuple[bool, Any]]:
+    """Worker-process entry for a chunk of jobs: (True, result) or (False, reason) each."""
+    out: list[tuple[bool, Any]] = []
+    for payload in payloads:
+        try:
+            out.append((True, _run_compute(handler_type, module, payload)))
+        except Exception as exc:
+            out.append((False, _reason(exc)))
+    return out
+
+
+_Ready = tuple[JobRow, JobHandler, Any, BaseException | None]
 
 
 def run_jobs(
@@ -552,22 +589,27 @@ def run_jobs(
 ) -> RunReport:
     """Drain the queue (of a project, of some types): claim, compute, apply, retry.
 
-    Pooled handlers compute in worker processes; everything is written from this process, in
-    batches: the results that are ready are applied and marked done in one transaction (a
-    batch whose transaction fails is redone job by job, so one bad result fails one job).
-    A job that raises is retried with backoff and, after its last attempt, marked ``failed``
-    with the reason; the run goes on.
+    Pooled handlers compute in worker processes, in small chunks of jobs per task; everything
+    is written from this process, in batches: results are applied and marked done in one
+    transaction per batch (``handler.apply_batch(catalog, [(job, result), ...])`` when the
+    handler has it, else ``apply`` per job). A batch whose transaction fails is redone job by
+    job, so one bad result fails one job. A job that raises is retried with backoff and,
+    after its last attempt, marked ``failed`` with the reason; the run goes on.
     """
     reclaim_jobs(catalog)
     type_list = list(types) if types is not None else None
     n_workers = workers or catalog.settings.workers
-    window = max(32, 4 * n_workers)
+    window = 64 if n_workers < 2 else 128 * n_workers  # ~1 s of small jobs: workers never wait
     report_ = RunReport()
     own_pool: ProcessPoolExecutor | None = None
-    inflight: dict[Future[Any], tuple[JobRow, JobHandler]] = {}
+    todo: deque[tuple[JobRow, JobHandler, Any]] = deque()  # prepared, not yet sent
+    inflight: dict[Future[Any], list[tuple[JobRow, JobHandler, Any]]] = {}
+    ready: list[_Ready] = []
     counts = job_counts(catalog, project_id) if type_list is None else {}
     total = (counts.get("queued", 0) + counts.get("running", 0)) if type_list is None else None
     done_count = 0
+    last_write = time.monotonic()
+    drained_at: float | None = None  # when a claim last found fewer jobs than it asked for
 
     def note(job: JobRow, status: ItemStatus, reason: str | None = None) -> None:
         nonlocal done_count
@@ -586,18 +628,23 @@ def run_jobs(
             report_.failed += 1
             note(job, "failed", reason)
 
-    def apply_one(job: JobRow, handler: JobHandler, result: Any) -> None:
-        try:
-            with catalog.transaction():
-                handler.apply(catalog, job, result)
-                complete_jobs(catalog, [(job, result)])
-        except Exception as exc:
-            fail(job, exc)
-            return
-        report_.done += 1
-        note(job, "ok")
+    def apply_all(good: list[tuple[JobRow, JobHandler, Any]]) -> None:
+        by_handler: dict[int, list[tuple[JobRow, JobHandler, Any]]] = {}
+        for item in good:
+            by_handler.setdefault(id(item[1]), []).append(item)
+        for items in by_handler.values():
+            handler = items[0][1]
+            batch_apply = getattr(handler, "apply_batch", None)
+            if batch_apply is not None:
+                batch_apply(catalog, [(j, r) for j, _, r in items])
+            else:
+                for job, _, result in items:
+                    handler.apply(catalog, job, result)
+        complete_jobs(catalog, [(j, r) for j, _, r in good])
 
-    def finish(batch: list[tuple[JobRow, JobHandler, Any, BaseException | None]]) -> None:
+    def finish(batch: list[_Ready]) -> None:
+        nonlocal last_write
+        last_write = time.monotonic()
         good = [(j, h, r) for j, h, r, e in batch if e is None]
         for job, _, _, exc in batch:
             if exc is not None:
@@ -606,61 +653,102 @@ def run_jobs(
             return
         try:
             with catalog.transaction():
-                for job, handler, result in good:
-                    handler.apply(catalog, job, result)
-                complete_jobs(catalog, [(j, r) for j, _, r in good])
+                apply_all(good)
         except Exception:
-            for job, handler, result in good:  # find the culprit: one transaction each
-                apply_one(job, handler, result)
+            for item in good:  # find the culprit: one transaction each
+                try:
+                    with catalog.transaction():
+                        apply_all([item])
+                except Exception as exc:
+                    fail(item[0], exc)
+                else:
+                    report_.done += 1
+                    note(item[0], "ok")
             return
         report_.done += len(good)
         for job, _, _ in good:
             note(job, "ok")
 
+    def executor() -> ProcessPoolExecutor:
+        nonlocal own_pool
+        if pool is not None:
+            return pool
+        if own_pool is None:
+            from kilo.workers import process_pool
+
+            own_pool = process_pool(n_workers)
+        return own_pool
+
+    def submit() -> None:
+        """Send every prepared job to the workers, in chunks that shrink as ``todo`` does (so
+        the last tasks are single jobs and no worker idles while another finishes a chunk)."""
+        while todo:
+            size = max(1, min(CHUNK_MAX, len(todo) // (4 * n_workers)))
+            chunk = [todo.popleft()]
+            while todo and len(chunk) < size and todo[0][1] is chunk[0][1]:
+                chunk.append(todo.popleft())
+            handler = chunk[0][1]
+            fut = executor().submit(_run_compute_many, handler.type,
+                                    type(handler).__module__, [p for _, _, p in chunk])  # fmt: skip
+            inflight[fut] = chunk
+
+    def held() -> int:
+        return len(todo) + sum(len(v) for v in inflight.values())
+
     try:
         while True:
             if should_stop is not None and should_stop():
                 break
-            capacity = max(0, window - len(inflight))
-            claimed = (
-                claim_jobs(catalog, limit=capacity, project_id=project_id, types=type_list)
-                if capacity
-                else []
-            )
-            ready: list[tuple[JobRow, JobHandler, Any, BaseException | None]] = []
-            for job in claimed:
-                try:
-                    handler = get_handler(job.type)
-                    payload = handler.prepare(catalog, job)
-                except Exception as exc:
-                    ready.append((job, _NULL_HANDLER, None, exc))
+            claimed: list[JobRow] = []
+            now = time.monotonic()
+            if held() <= window // 2 and (drained_at is None or not inflight
+                                          or now - drained_at > 1.0):  # fmt: skip
+                want = window - held()
+                claimed = claim_jobs(catalog, limit=want, project_id=project_id, types=type_list)
+                drained_at = now if len(claimed) < want else None
+            for job, handler_or_exc, payload in _prepare_all(catalog, claimed):
+                if isinstance(handler_or_exc, BaseException):
+                    ready.append((job, _NULL_HANDLER, None, handler_or_exc))
                     continue
+                handler = handler_or_exc
                 if handler.pooled and n_workers > 1:
-                    if pool is None and own_pool is None:
-                        own_pool = ProcessPoolExecutor(
-                            max_workers=n_workers, mp_context=multiprocessing.get_context("spawn")
-                        )
-                    executor = pool or own_pool
-                    assert executor is not None
-                    inflight[
-                        executor.submit(_run_compute, job.type, type(handler).__module__, payload)
-                    ] = (job, handler)
-                else:
-                    try:
-                        ready.append((job, handler, handler.compute(payload), None))
-                    except Exception as exc:
-                        ready.append((job, handler, None, exc))
+                    todo.append((job, handler, payload))
+                    continue
+                try:
+                    ready.append((job, handler, handler.compute(payload), None))
+                except Exception as exc:
+                    ready.append((job, handler, None, exc))
+                if time.monotonic() - last_write > APPLY_INTERVAL_S:
+                    finish(ready)
+                    ready = []
+            submit()
             if inflight:
-                finished, _ = wait(
-                    list(inflight), timeout=0 if ready else 0.5, return_when=FIRST_COMPLETED
-                )
+                timeout = max(0.0, last_write + APPLY_INTERVAL_S - time.monotonic())
+                finished, _ = wait(list(inflight), timeout=timeout if ready else 0.5,
+                                   return_when=FIRST_COMPLETED)  # fmt: skip
                 for fut in finished:
-                    job, handler = inflight.pop(fut)
+                    chunk_jobs = inflight.pop(fut)
                     fut_exc = fut.exception()
-                    ready.append((job, handler, None if fut_exc else fut.result(), fut_exc))
-            if ready:
+                    outcomes: list[tuple[bool, Any]] = (
+                        [(False, _reason(fut_exc))] * len(chunk_jobs)
+                        if fut_exc is not None
+                        else fut.result()
+                    )
+                    for (job, handler, _), (ok, value) in zip(chunk_jobs, outcomes, strict=True):
+                        if ok:
+                            ready.append((job, handler, value, None))
+                        else:
+                            ready.append((job, handler, None, ComputeError(value)))
+                submit()
+            busy = bool(inflight or todo)
+            if ready and (
+                not busy
+                or len(ready) >= APPLY_BATCH_MAX
+                or time.monotonic() - last_write >= APPLY_INTERVAL_S
+            ):
                 finish(ready)
-            if inflight or claimed or ready:
+                ready = []
+            if busy or claimed or ready:
                 continue
             delay = _next_delay(catalog, project_id, type_list)
             if delay is None:
@@ -672,12 +760,44 @@ def run_jobs(
     return report_
 
 
+def _prepare_all(
+    catalog: Catalog, claimed: list[JobRow]
+) -> list[tuple[JobRow, JobHandler | BaseException, Any]]:
+    """(job, handler or the exception, payload) of each claimed job, in order. A handler with
+    ``prepare_batch(catalog, jobs) -> payloads`` prepares its jobs with one call (one query)
+    instead of one ``prepare`` each; if that raises, each job is prepared on its own."""
+    out: list[tuple[JobRow, JobHandler | BaseException, Any]] = []
+    payloads: dict[str, Any] = {}
+    by_type: dict[str, list[JobRow]] = {}
+    for job in claimed:
+        by_type.setdefault(job.type, []).append(job)
+    for job_type, group in by_type.items():
+        try:
+            prepare_batch = getattr(get_handler(job_type), "prepare_batch", None)
+            if prepare_batch is not None:
+                payloads.update(zip([j.id for j in group], prepare_batch(catalog, group),
+                                    strict=True))  # fmt: skip
+        except Exception:
+            pass
+    for job in claimed:
+        try:
+            handler = get_handler(job.type)
+            payload = payloads[job.id] if job.id in payloads else handler.prepare(catalog, job)
+        except Exception as exc:
+            out.append((job, exc, None))
+            continue
+        out.append((job, handler, payload))
+    return out
+
+
 def _reason(exc: BaseException) -> str:
     from kilo.errors import KiloError
 
     if isinstance(exc, KiloError):
         return exc.message
     text = " ".join(str(exc).split())
+    if isinstance(exc, ComputeError):
+        return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

@@ -179,25 +179,59 @@ class Catalog:
         if not events:
             return
         now = to_utc_naive(utcnow())
-        params: list[Any] = []
-        for e in events:
-            params += [
-                e["type"],
-                e.get("project_id"),
-                e.get("job_id"),
-                e.get("asset_id"),
-                _adapt_value(e.get("data") or {}),
-                now,
-            ]
-        marks = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in events)
-        self.execute(
-            "INSERT INTO events (type, project_id, job_id, asset_id, data, created_at) "
-            f"VALUES {marks}",
-            params,
+        self.insert_many(
+            "events",
+            _EVENT_COLUMNS,
+            [
+                [
+                    e["type"],
+                    e.get("project_id"),
+                    e.get("job_id"),
+                    e.get("asset_id"),
+                    _adapt_value(e.get("data") or {}),
+                    now,
+                ]
+                for e in events
+            ],
         )
+
+    def insert_many(
+        self,
+        table: str,
+        columns: Sequence[tuple[str, str]],
+        rows: Sequence[Sequence[Any]],
+        *,
+        replace: bool = False,
+    ) -> None:
+        """Insert ``rows`` (values in ``columns`` order; ``columns`` are (name, SQL type)) in
+        one statement: each column travels as one typed list parameter and is unnested.
+        DuckDB's cost is per bound parameter, so this is ~6x cheaper than a multi-row VALUES
+        and ~50x cheaper than executemany. JSON columns take text. ``replace``: INSERT OR
+        REPLACE."""
+        if not rows:
+            return
+        names = ", ".join(name for name, _ in columns)
+        select = ", ".join(
+            "CAST(unnest(?::VARCHAR[]) AS JSON)" if kind.upper() == "JSON"
+            else f"unnest(?::{kind}[])"
+            for _, kind in columns
+        )  # fmt: skip
+        params = [[_adapt_value(row[i]) for row in rows] for i in range(len(columns))]
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        self.execute(f"{verb} INTO {table} ({names}) SELECT {select}", params)
 
     def schema_version(self) -> int:
         return int(self.scalar("SELECT max(version) FROM schema_version") or 0)
+
+
+_EVENT_COLUMNS = (
+    ("type", "VARCHAR"),
+    ("project_id", "VARCHAR"),
+    ("job_id", "VARCHAR"),
+    ("asset_id", "VARCHAR"),
+    ("data", "JSON"),
+    ("created_at", "TIMESTAMP"),
+)
 
 
 def _adapt_value(value: Any) -> Any:

@@ -15,7 +15,6 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -188,13 +187,19 @@ def _render_photos(
         )
 
     if plan.workers > 1 and len(tasks) > 1:
-        with ProcessPoolExecutor(max_workers=min(plan.workers, len(tasks))) as pool:
+        from kilo.workers import process_pool
+
+        with process_pool(min(plan.workers, len(tasks)), preload=_PRELOAD) as pool:
             for index, files, error in pool.map(_render_one, tasks, chunksize=1):
                 record(index, files, error)
     else:
         for task in tasks:
             record(*_render_one(task))
     return rendered, results
+
+
+#: what export workers need: decoding, the render pipeline, encoders
+_PRELOAD = ("kilo.export.render", "kilo.imaging", "kilo.edit.render", "kilo.store", "cv2")
 
 
 def _name_photos(

@@ -303,11 +303,14 @@ _XMP_NS = {
 }
 
 
-def _iptc_from_jpeg(data: bytes) -> dict[str, Any]:
+def _iptc_from_jpeg(data: bytes, opened: Any = None) -> dict[str, Any]:
     from PIL import Image, IptcImagePlugin
 
-    with Image.open(io.BytesIO(data)) as im:
-        raw = IptcImagePlugin.getiptcinfo(im) or {}
+    if opened is not None:
+        raw = IptcImagePlugin.getiptcinfo(opened) or {}
+    else:
+        with Image.open(io.BytesIO(data)) as im:
+            raw = IptcImagePlugin.getiptcinfo(im) or {}
     out: dict[str, Any] = {}
     for key, value in raw.items():
         name = _IPTC_NAMES.get(key)
@@ -373,15 +376,29 @@ def _merge_iptc(meta: Metadata, found: dict[str, Any], source: str) -> None:
         meta.iptc.setdefault("sources", []).append(source)
 
 
-def _pillow_info(data: bytes) -> tuple[bytes | None, bytes | None]:
+def _pillow_info(data: bytes, opened: Any = None) -> tuple[bytes | None, bytes | None]:
     from PIL import Image
 
-    with Image.open(io.BytesIO(data)) as im:
-        exif = im.info.get("exif")
-        xmp = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")
+    if opened is not None:
+        exif = opened.info.get("exif")
+        xmp = opened.info.get("xmp") or opened.info.get("XML:com.adobe.xmp")
+    else:
+        with Image.open(io.BytesIO(data)) as im:
+            exif = im.info.get("exif")
+            xmp = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")
     if isinstance(xmp, str):
         xmp = xmp.encode("utf-8")
     return (exif if isinstance(exif, bytes) else None, xmp if isinstance(xmp, bytes) else None)
+
+
+def _open_jpeg(data: bytes) -> Any:
+    """The JPEG parsed by Pillow (headers only), or None (the readers then report why)."""
+    from PIL import Image
+
+    try:
+        return Image.open(io.BytesIO(data), formats=["JPEG"])
+    except Exception:
+        return None
 
 
 def extract_metadata(
@@ -440,16 +457,19 @@ def extract_metadata(
             _apply_exif(meta, flat)
             meta.reader = reader
             break
+    opened = _open_jpeg(data) if ctype == "image/jpeg" else None  # one parse for XMP + IPTC
     if ctype in ("image/jpeg", "image/webp", "image/tiff") and xmp is None:
         try:
-            _, xmp = _pillow_info(data)
+            _, xmp = _pillow_info(data, opened)
         except Exception as exc:
             meta.errors.append(f"pillow: {type(exc).__name__}: {exc}"[:300])
     if ctype == "image/jpeg":
         try:
-            _merge_iptc(meta, _iptc_from_jpeg(data), "iptc")
+            _merge_iptc(meta, _iptc_from_jpeg(data, opened), "iptc")
         except Exception as exc:
             meta.errors.append(f"iptc: {type(exc).__name__}: {exc}"[:300])
+    if opened is not None:
+        opened.close()
     for packet, source in ((xmp, "xmp"), (sidecar, "sidecar")):
         if packet:
             try:

@@ -25,7 +25,7 @@ from pydantic import Field
 
 from kilo.catalog import Catalog
 from kilo.clock import utcnow
-from kilo.ingest.discover import discover
+from kilo.ingest.discover import Found, discover
 from kilo.ingest.identify import identify
 from kilo.ingest.register import PROCESS_JOB, Registrar, requeue_unprocessed
 from kilo.models import KiloModel
@@ -37,6 +37,8 @@ BATCH_SIZE = 500
 IO_THREADS = 4
 #: up to this many queued jobs are processed in this process, without a worker pool
 INLINE_MAX_JOBS = 8
+#: with more new files than this, the worker pool starts before they are registered
+EARLY_POOL_FILES = 64
 
 
 class IngestFailure(KiloModel):
@@ -104,6 +106,7 @@ def ingest(
     rep.ignored = found.ignored
     rep.discovered = len(found.files)
     total_bytes = sum(f.size for f in found.files)
+    rep.bytes_total = total_bytes
     counts = {"discovered": rep.discovered, "registered": 0, "skipped": 0, "failed": 0}
     report(progress, Progress("discover", rep.discovered, rep.discovered, counts=dict(counts)))
 
@@ -121,6 +124,34 @@ def ingest(
     )
     report(progress, Progress("register", done, rep.discovered, bytes_done=bytes_done,
                               counts=dict(counts)))  # fmt: skip
+    pool = None
+    if process and settings.workers >= 2 and len(todo) > EARLY_POOL_FILES:
+        pool = make_pool(settings.workers)  # its workers boot while the files are registered
+    try:
+        _register(reg, todo, rep, counts, done, bytes_done, copy, progress)
+        if process:
+            _process(catalog, project_id, progress, counts, total_bytes, pool)
+            mark_ingested(catalog, project_id)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    _summarise(catalog, rep, reg.results, run_start)
+    rep.elapsed_s = round(time.perf_counter() - started, 3)
+    return rep
+
+
+def _register(
+    reg: Registrar,
+    todo: list[Found],
+    rep: IngestReport,
+    counts: dict[str, int],
+    done: int,
+    bytes_done: int,
+    copy: bool,
+    progress: ProgressCallback | None,
+) -> None:
+    """Identify ``todo`` in threads and record it in batches."""
+    catalog, project_id, settings = reg.catalog, reg.project_id, reg.catalog.settings
     with ThreadPoolExecutor(max_workers=IO_THREADS) as pool:
         for ident in pool.map(lambda f: identify(f, settings, copy=copy), todo):
             result = reg.add(ident, utcnow())
@@ -139,14 +170,6 @@ def ingest(
     requeue_unprocessed(catalog, project_id)
     rep.asset_ids = list(reg.asset_ids)
     rep.registered = len(reg.asset_ids)
-    rep.bytes_total = total_bytes
-
-    if process:
-        _process(catalog, project_id, progress, counts, total_bytes)
-        mark_ingested(catalog, project_id)
-    _summarise(catalog, rep, reg.results, run_start)
-    rep.elapsed_s = round(time.perf_counter() - started, 3)
-    return rep
 
 
 def _process(
@@ -155,6 +178,7 @@ def _process(
     progress: ProgressCallback | None,
     counts: dict[str, int],
     total_bytes: int,
+    pool: ProcessPoolExecutor | None,
 ) -> None:
     from kilo.jobs import run_jobs
 
@@ -171,11 +195,14 @@ def _process(
                                   counts=dict(counts, processed=done)))  # fmt: skip
 
     workers = catalog.settings.workers
-    if workers < 2 or total <= INLINE_MAX_JOBS:  # starting worker processes costs ~1-2 s
+    if pool is None and (workers < 2 or total <= INLINE_MAX_JOBS):  # no pool for a few jobs
         run_jobs(catalog, project_id, types=[PROCESS_JOB], progress=relay, workers=1)
         return
-    with make_pool(workers) as pool:
-        run_jobs(catalog, project_id, types=[PROCESS_JOB], progress=relay, pool=pool)
+    if pool is None:  # queued jobs of an earlier run, nothing new to register
+        with make_pool(workers) as own:
+            run_jobs(catalog, project_id, types=[PROCESS_JOB], progress=relay, pool=own)
+        return
+    run_jobs(catalog, project_id, types=[PROCESS_JOB], progress=relay, pool=pool)
 
 
 def mark_ingested(catalog: Catalog, project_id: str) -> None:
@@ -188,15 +215,13 @@ def mark_ingested(catalog: Catalog, project_id: str) -> None:
     )
 
 
+#: imported once by the fork server, so that each decoding worker starts in milliseconds (the
+#: decoders of rarer formats, rawpy, pillow-heif and exifread, are imported on first use)
 def make_pool(workers: int) -> ProcessPoolExecutor:
-    """A decoding pool of freshly spawned workers, not forks of this process: forking a
-    process that has started OpenMP threads (LibRaw in rawpy, torch) can deadlock the child,
-    and a spawned worker sees the current environment (S3 credentials). Each worker imports
-    the decoders once (about a second, in parallel)."""
-    import multiprocessing
+    """A decoding pool whose workers boot on a thread while the caller registers files."""
+    from kilo.workers import process_pool
 
-    ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx)
+    return process_pool(workers, background=True)
 
 
 def _summarise(

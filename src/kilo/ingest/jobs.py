@@ -40,6 +40,7 @@ class FileRow:
 class ProcessResult:
     asset_id: str
     source_uri: str
+    source_mtime: float | None = None
     quarantine: str | None = None
     sha256: str | None = None
     byte_size: int | None = None
@@ -79,23 +80,24 @@ def _settings(items: tuple[tuple[str, Any], ...]) -> Settings:
 
 
 def process_asset(payload: dict[str, Any]) -> ProcessResult:
-    """Decode one asset, extract its metadata, write its renditions. Pure but for the store."""
-    from kilo.imaging.decode import decode_image, read_source
+    """Decode one asset, extract its metadata, write its renditions. Pure but for the store.
+
+    The result is small (metadata and file rows, never pixels): it crosses a process pipe.
+    """
+    from kilo.imaging.decode import read_source
     from kilo.imaging.metadata import extract_metadata
-    from kilo.imaging.renditions import make_renditions
+    from kilo.imaging.renditions import render_renditions
     from kilo.store import Store
 
     settings = _settings(tuple(sorted(payload["settings"].items())))
     aid, uri, name = payload["asset_id"], payload["uri"], payload["source_uri"]
-    result = ProcessResult(asset_id=aid, source_uri=name)
+    result = ProcessResult(asset_id=aid, source_uri=name, source_mtime=payload.get("source_mtime"))
+    frame = int(payload.get("frame_index") or 0)
+    sizes = {"preview": settings.preview_px, "thumbnail": settings.thumbnail_px}
     try:
         data = read_source(uri, settings)
-        decoded = decode_image(
-            data,
-            name=name,
-            content_type=payload.get("content_type"),
-            max_px=settings.preview_px,
-            frame=int(payload.get("frame_index") or 0),
+        rendered = render_renditions(
+            data, sizes, name=name, content_type=payload.get("content_type"), frame=frame
         )
     except DecodeError as exc:
         result.quarantine = exc.reason
@@ -111,24 +113,22 @@ def process_asset(payload: dict[str, Any]) -> ProcessResult:
             data,
             name=name,
             content_type=payload.get("content_type"),
-            frame=int(payload.get("frame_index") or 0),
+            frame=frame,
             sidecar=sidecar,
         ).to_dict()
     except Exception as exc:  # metadata never costs the pixels
         meta = {"errors": [f"metadata: {type(exc).__name__}: {exc}"[:300]]}
     result.sha256 = payload.get("sha256") or hashlib.sha256(data).hexdigest()
     result.byte_size = len(data)
-    result.format = decoded.format
-    result.width, result.height = decoded.width, decoded.height
-    result.frame_count = decoded.frame_count if decoded.format == "HEIF" else 1
-    result.method = decoded.method
+    result.format = rendered.format
+    result.width, result.height = rendered.width, rendered.height
+    result.frame_count = rendered.frame_count if rendered.format == "HEIF" else 1
+    result.method = rendered.method
     result.metadata = meta
     store = Store(settings)
-    sizes = {"preview": settings.preview_px, "thumbnail": settings.thumbnail_px}
-    renditions = make_renditions(decoded.image, sizes)
     folder_key = rendition_key(payload["project_id"], aid, "x").rsplit("/", 1)[0]
     _remove_stale_parts(store.url(folder_key))
-    for r in renditions:
+    for r in rendered.renditions:
         url = store.write_bytes(rendition_key(payload["project_id"], aid, r.kind), r.data)
         result.files.append(
             FileRow(
@@ -151,107 +151,89 @@ def _mtime_utc(mtime: float | None) -> datetime | None:
 
 
 class ProcessHandler:
-    """``asset.process``: pooled (decoding is CPU-bound)."""
+    """``asset.process``: pooled (decoding is CPU-bound); prepared and applied in batches."""
 
     type = "asset.process"
     pooled = True
 
     def prepare(self, catalog: Catalog, job: JobRow) -> dict[str, Any] | None:
-        row = catalog.fetchdict(
+        return self.prepare_batch(catalog, [job])[0]
+
+    def prepare_batch(self, catalog: Catalog, jobs: list[JobRow]) -> list[dict[str, Any] | None]:
+        """The payloads of many jobs from one query (None: the asset was removed since)."""
+        ids = [str(job.asset_id or job.payload.get("assetId")) for job in jobs]
+        rows = catalog.fetchdicts(
             "SELECT a.id, a.project_id, a.source_uri, a.frame_index, a.sha256, a.content_type, "
-            "a.sidecar_uri, a.source_mtime, (SELECT f.uri FROM asset_files f WHERE "
-            "f.asset_id = a.id AND f.kind = 'original' LIMIT 1) AS original_uri "
-            "FROM assets a WHERE a.id = ?",
-            [job.asset_id or job.payload.get("assetId")],
+            "a.sidecar_uri, a.source_mtime, f.uri AS original_uri FROM assets a "
+            "LEFT JOIN (SELECT asset_id, min(uri) AS uri FROM asset_files "
+            "WHERE kind = 'original' AND asset_id IN (SELECT unnest(?::VARCHAR[])) "
+            "GROUP BY asset_id) f ON f.asset_id = a.id "
+            "WHERE a.id IN (SELECT unnest(?::VARCHAR[]))",
+            [ids, ids],
         )
-        if row is None:
-            return None  # the asset was removed since: nothing to do
-        return {
-            "asset_id": row["id"],
-            "project_id": row["project_id"],
-            "source_uri": row["source_uri"],
-            "uri": row["original_uri"] or row["source_uri"],
-            "frame_index": row["frame_index"],
-            "sha256": row["sha256"],
-            "content_type": row["content_type"],
-            "sidecar_uri": row["sidecar_uri"],
-            "source_mtime": row["source_mtime"],
-            "settings": _settings_payload(catalog.settings),
+        settings = _settings_payload(catalog.settings)
+        by_id = {
+            row["id"]: {
+                "asset_id": row["id"],
+                "project_id": row["project_id"],
+                "source_uri": row["source_uri"],
+                "uri": row["original_uri"] or row["source_uri"],
+                "frame_index": row["frame_index"],
+                "sha256": row["sha256"],
+                "content_type": row["content_type"],
+                "sidecar_uri": row["sidecar_uri"],
+                "source_mtime": row["source_mtime"],
+                "settings": settings,
+            }
+            for row in rows
         }
+        return [by_id.get(aid) for aid in ids]
 
     def compute(self, payload: dict[str, Any] | None) -> ProcessResult | None:
         return None if payload is None else process_asset(payload)
 
     def apply(self, catalog: Catalog, job: JobRow, result: ProcessResult | None) -> None:
-        if result is None:
-            return
+        self.apply_batch(catalog, [(job, result)])
+
+    def apply_batch(
+        self, catalog: Catalog, items: list[tuple[JobRow, ProcessResult | None]]
+    ) -> None:
+        """Write many results with a few multi-row statements (the caller's transaction)."""
         now = utcnow()
-        project_id = job.project_id
-        if result.quarantine is not None:
-            self._quarantine(catalog, result, project_id, now)
+        results: dict[str, ProcessResult] = {}
+        for job, result in items:
+            if result is None:
+                continue
+            if result.quarantine is not None:
+                self._quarantine(catalog, result, job.project_id, now)
+            else:
+                results[result.asset_id] = result  # the same asset twice: the last one wins
+        if not results:
             return
-        meta = result.metadata
-        captured, offset, source = (
-            meta.get("captured_at"),
-            meta.get("captured_offset_min"),
-            meta.get("captured_at_source"),
-        )
-        if captured is None:
-            mtime = catalog.scalar("SELECT source_mtime FROM assets WHERE id = ?",
-                                   [result.asset_id])  # fmt: skip
-            captured, offset, source = _mtime_utc(mtime), None, "file_mtime"
-        flags: dict[str, Any] = {}
-        if meta.get("errors"):
-            flags["metadataErrors"] = meta["errors"]
-        catalog.execute(
-            "UPDATE assets SET sha256 = ?, byte_size = coalesce(byte_size, ?), format = ?, "
-            "captured_at = ?, captured_offset_min = ?, captured_at_source = ?, width_px = ?, "
-            "height_px = ?, orientation = ?, camera_make = ?, camera_model = ?, "
-            "camera_serial = ?, lens_model = ?, focal_length_mm = ?, shutter_speed = ?, "
-            "exposure_time_s = ?, aperture = ?, iso = ?, exposure_bias_ev = ?, gps_lat = ?, "
-            "gps_lon = ?, gps_alt_m = ?, exif = ?, iptc = ?, keywords = ?, "
-            "flags = CASE WHEN ? THEN ? ELSE flags END, frame_count = ?, state = 'ready', "
-            "error = NULL, updated_at = ? WHERE id = ?",
-            [
-                result.sha256, result.byte_size, result.format, captured, offset, source,
-                result.width, result.height, meta.get("orientation"), meta.get("camera_make"),
-                meta.get("camera_model"), meta.get("camera_serial"), meta.get("lens_model"),
-                meta.get("focal_length_mm"), meta.get("shutter_speed"),
-                meta.get("exposure_time_s"), meta.get("aperture"), meta.get("iso"),
-                meta.get("exposure_bias_ev"), meta.get("gps_lat"), meta.get("gps_lon"),
-                meta.get("gps_alt_m"), meta.get("exif") or {}, meta.get("iptc") or {},
-                list(meta.get("keywords") or []), bool(flags), flags, result.frame_count,
-                now, result.asset_id,
-            ],
-        )  # fmt: skip
-        kinds = [f.kind for f in result.files]
-        catalog.execute(
-            f"DELETE FROM asset_files WHERE asset_id = ? AND kind IN "
-            f"({', '.join('?' for _ in kinds)})",
-            [result.asset_id, *kinds],
-        )
-        rows = [
-            [
-                new_id(),
-                result.asset_id,
-                f.kind,
-                f.uri,
-                f.content_type,
-                f.byte_size,
-                f.sha256,
-                f.width,
-                f.height,
-                now,
-            ]
-            for f in result.files
-        ]
-        if rows:  # one multi-row INSERT: DuckDB's executemany costs a round trip per row
-            marks = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in rows)
-            catalog.execute(
-                "INSERT INTO asset_files (id, asset_id, kind, uri, content_type, byte_size, "
-                f"sha256, width_px, height_px, created_at) VALUES {marks}",
-                [v for row in rows for v in row],
+        live = {
+            str(r[0])
+            for r in catalog.fetchall(
+                "SELECT id FROM assets WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+                [list(results)],
             )
+        }
+        done = [r for aid, r in results.items() if aid in live]  # removed since: nothing to do
+        for part in _chunks(done, 200):
+            _update_assets(catalog, part, now)
+            kinds = sorted({f.kind for r in part for f in r.files})
+            if kinds:
+                catalog.execute(
+                    "DELETE FROM asset_files WHERE asset_id IN (SELECT unnest(?::VARCHAR[])) "
+                    "AND kind IN (SELECT unnest(?::VARCHAR[]))",
+                    [[r.asset_id for r in part], kinds],
+                )
+            rows = [
+                [new_id(), r.asset_id, f.kind, f.uri, f.content_type, f.byte_size, f.sha256,
+                 f.width, f.height, now]
+                for r in part
+                for f in r.files
+            ]  # fmt: skip
+            catalog.insert_many("asset_files", _FILE_COLUMNS, rows)
         # source_files are marked 'ingested' in bulk by ingest(); run_jobs emits job.done
 
     @staticmethod
@@ -286,6 +268,88 @@ class ProcessHandler:
         )
         catalog.emit_event("asset.quarantined", project_id=project_id, asset_id=result.asset_id,
                            data={"assetId": result.asset_id, "reason": reason})  # fmt: skip
+
+
+def _chunks(items: list[ProcessResult], size: int) -> list[list[ProcessResult]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+_ASSET_COLUMNS = (
+    "byte_size BIGINT, format VARCHAR, captured_at TIMESTAMP, captured_offset_min INTEGER, "
+    "captured_at_source VARCHAR, width_px INTEGER, height_px INTEGER, orientation INTEGER, "
+    "camera_make VARCHAR, camera_model VARCHAR, camera_serial VARCHAR, lens_model VARCHAR, "
+    "focal_length_mm DOUBLE, shutter_speed VARCHAR, exposure_time_s DOUBLE, aperture DOUBLE, "
+    "iso INTEGER, exposure_bias_ev DOUBLE, gps_lat DOUBLE, gps_lon DOUBLE, gps_alt_m DOUBLE, "
+    "exif VARCHAR, iptc VARCHAR, keywords VARCHAR, flags VARCHAR, frame_count INTEGER"
+)
+
+
+def _asset_values(result: ProcessResult) -> list[Any]:
+    meta = result.metadata
+    captured, offset, source = (
+        meta.get("captured_at"),
+        meta.get("captured_offset_min"),
+        meta.get("captured_at_source"),
+    )
+    if captured is None:
+        captured, offset, source = _mtime_utc(result.source_mtime), None, "file_mtime"
+    flags = {"metadataErrors": meta["errors"]} if meta.get("errors") else None
+    return [
+        result.byte_size, result.format, captured, offset, source, result.width, result.height,
+        meta.get("orientation"), meta.get("camera_make"), meta.get("camera_model"),
+        meta.get("camera_serial"), meta.get("lens_model"), meta.get("focal_length_mm"),
+        meta.get("shutter_speed"), meta.get("exposure_time_s"), meta.get("aperture"),
+        meta.get("iso"), meta.get("exposure_bias_ev"), meta.get("gps_lat"), meta.get("gps_lon"),
+        meta.get("gps_alt_m"), _json_text(meta.get("exif") or {}),
+        _json_text(meta.get("iptc") or {}), _json_text(list(meta.get("keywords") or [])),
+        None if flags is None else _json_text(flags), result.frame_count,
+    ]  # fmt: skip
+
+
+def _json_text(value: Any) -> str:
+    import json
+
+    return json.dumps(value, default=str, separators=(",", ":"))
+
+
+def _update_assets(catalog: Catalog, results: list[ProcessResult], now: datetime) -> None:
+    """One UPDATE ... FROM for many assets (state ready, with their metadata): each column
+    travels as one typed list parameter (JSON as text), unnested into rows."""
+    values = [[r.asset_id, *_asset_values(r)] for r in results]
+    columns = [("id", "VARCHAR"), *(c.split() for c in _ASSET_COLUMNS.split(", "))]
+    select = ", ".join(f"unnest(?::{kind}[]) AS {name}" for name, kind in columns)
+    params: list[Any] = [[row[i] for row in values] for i in range(len(columns))]
+    catalog.execute(
+        "UPDATE assets SET byte_size = coalesce(assets.byte_size, v.byte_size), "
+        "format = v.format, captured_at = v.captured_at, "
+        "captured_offset_min = v.captured_offset_min, captured_at_source = v.captured_at_source, "
+        "width_px = v.width_px, height_px = v.height_px, orientation = v.orientation, "
+        "camera_make = v.camera_make, camera_model = v.camera_model, "
+        "camera_serial = v.camera_serial, lens_model = v.lens_model, "
+        "focal_length_mm = v.focal_length_mm, shutter_speed = v.shutter_speed, "
+        "exposure_time_s = v.exposure_time_s, aperture = v.aperture, iso = v.iso, "
+        "exposure_bias_ev = v.exposure_bias_ev, gps_lat = v.gps_lat, gps_lon = v.gps_lon, "
+        "gps_alt_m = v.gps_alt_m, exif = CAST(v.exif AS JSON), iptc = CAST(v.iptc AS JSON), "
+        "keywords = CAST(CAST(v.keywords AS JSON) AS VARCHAR[]), "
+        "flags = CASE WHEN v.flags IS NULL THEN assets.flags ELSE CAST(v.flags AS JSON) END, "
+        f"frame_count = v.frame_count, state = 'ready', error = NULL, updated_at = ? "
+        f"FROM (SELECT {select}) v WHERE assets.id = v.id",
+        [now, *params],
+    )
+
+
+_FILE_COLUMNS = (
+    ("id", "VARCHAR"),
+    ("asset_id", "VARCHAR"),
+    ("kind", "VARCHAR"),
+    ("uri", "VARCHAR"),
+    ("content_type", "VARCHAR"),
+    ("byte_size", "BIGINT"),
+    ("sha256", "VARCHAR"),
+    ("width_px", "INTEGER"),
+    ("height_px", "INTEGER"),
+    ("created_at", "TIMESTAMP"),
+)
 
 
 PROCESS_HANDLER = ProcessHandler()

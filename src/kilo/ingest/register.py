@@ -140,25 +140,14 @@ class Registrar:
 
         cat = self.catalog
         with cat.transaction():
-            insert_rows(
-                cat,
-                "INSERT INTO assets (id, project_id, filename, source_uri, frame_index, "
-                "frame_count, sha256, byte_size, source_mtime, content_type, ingested_at, "
-                "sidecar_uri, updated_at, state)",
-                [[*row, "registered"] for row in self._assets],
-            )
+            cat.insert_many("assets", ASSET_COLUMNS, [[*row, "registered"] for row in self._assets])
             cat.executemany(
                 "UPDATE assets SET sha256 = ?, byte_size = ?, source_mtime = ?, content_type = ?, "
                 "frame_count = ?, sidecar_uri = ?, updated_at = ?, state = 'registered' "
                 "WHERE id = ?",
                 self._updates,
             )
-            insert_rows(
-                cat,
-                "INSERT INTO asset_files (id, asset_id, kind, uri, content_type, byte_size, "
-                "sha256, created_at)",
-                self._files,
-            )
+            cat.insert_many("asset_files", ORIGINAL_FILE_COLUMNS, self._files)
             if self._quarantine:
                 uris = [[self.project_id, q[2]] for q in self._quarantine]
                 cat.executemany(
@@ -169,12 +158,7 @@ class Registrar:
                     "created_at) VALUES (?, ?, ?, ?, ?, ?)",
                     self._quarantine,
                 )
-            insert_rows(
-                cat,
-                "INSERT OR REPLACE INTO source_files (project_id, source_uri, byte_size, "
-                "source_mtime, sha256, asset_id, outcome, seen_at)",
-                self._sources,
-            )
+            cat.insert_many("source_files", SOURCE_COLUMNS, self._sources, replace=True)
             enqueue_many(
                 cat,
                 (
@@ -199,13 +183,24 @@ class Registrar:
         self._jobs.clear()
 
 
-def insert_rows(cat: Catalog, head: str, rows: list[list[Any]], chunk: int = 250) -> None:
-    """``head`` (``INSERT INTO t (a, b)``) with multi-row VALUES: DuckDB's executemany pays a
-    round trip per row, one statement per chunk is ~50x cheaper."""
-    for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        one = "(" + ", ".join("?" for _ in part[0]) + ")"
-        cat.execute(f"{head} VALUES {', '.join(one for _ in part)}", [v for r in part for v in r])
+def _columns(spec: str) -> tuple[tuple[str, str], ...]:
+    return tuple((c.split()[0], c.split()[1]) for c in spec.split(", "))
+
+
+ASSET_COLUMNS = _columns(
+    "id VARCHAR, project_id VARCHAR, filename VARCHAR, source_uri VARCHAR, frame_index INTEGER, "
+    "frame_count INTEGER, sha256 VARCHAR, byte_size BIGINT, source_mtime DOUBLE, "
+    "content_type VARCHAR, ingested_at TIMESTAMP, sidecar_uri VARCHAR, updated_at TIMESTAMP, "
+    "state VARCHAR"
+)
+ORIGINAL_FILE_COLUMNS = _columns(
+    "id VARCHAR, asset_id VARCHAR, kind VARCHAR, uri VARCHAR, content_type VARCHAR, "
+    "byte_size BIGINT, sha256 VARCHAR, created_at TIMESTAMP"
+)
+SOURCE_COLUMNS = _columns(
+    "project_id VARCHAR, source_uri VARCHAR, byte_size BIGINT, source_mtime DOUBLE, "
+    "sha256 VARCHAR, asset_id VARCHAR, outcome VARCHAR, seen_at TIMESTAMP"
+)
 
 
 def requeue_unprocessed(catalog: Catalog, project_id: str) -> int:
