@@ -36,8 +36,9 @@ from kilo.catalog import Catalog
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import InvalidInput, NotFound
 from kilo.models import Job, JobStatus, PagedJobs, PageInfo
-from kilo.paging import check_limit, decode_cursor, encode_cursor
+from kilo.paging import Keyset, check_limit
 from kilo.progress import ItemResult, ItemStatus, Progress, ProgressCallback, report
+from kilo.records import json_object
 
 _T = TypeVar("_T")
 
@@ -337,21 +338,12 @@ def claim_jobs(
             type=r["type"],
             project_id=r["project_id"],
             asset_id=r["asset_id"],
-            payload=_json(r["payload"]),
+            payload=json_object(r["payload"]),
             attempts=r["attempts"],
             max_attempts=r["max_attempts"],
         )
         for r in claimed
     ]
-
-
-def _json(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if isinstance(value, str):
-        loaded = json.loads(value)
-        return loaded if isinstance(loaded, dict) else {"value": loaded}
-    return dict(value)
 
 
 def complete_job(catalog: Catalog, job: JobRow, result: dict[str, Any] | None = None) -> None:
@@ -479,6 +471,9 @@ def get_job(catalog: Catalog, job_id: str) -> Job:
     return _to_model(row)
 
 
+_KEYSET = Keyset("jobs", "created_at, id")
+
+
 def list_jobs(
     catalog: Catalog,
     project_id: str | None = None,
@@ -490,7 +485,7 @@ def list_jobs(
 ) -> PagedJobs:
     """Jobs, oldest first, one page at a time."""
     limit = check_limit(limit)
-    key = decode_cursor("jobs", cursor)
+    after = _KEYSET.after(cursor)
     where: list[str] = ["1 = 1"]
     params: list[Any] = []
     if project_id is not None:
@@ -504,21 +499,15 @@ def list_jobs(
     if job_type is not None:
         where.append("type = ?")
         params.append(job_type)
-    if key is not None:
-        if len(key) != 2:
-            raise InvalidInput("cursor is not valid for this listing")
-        where.append("(created_at, id) > (CAST(? AS TIMESTAMP), ?)")
-        params += key
-    rows = catalog.fetchdicts(
-        f"SELECT * FROM jobs WHERE {' AND '.join(where)} ORDER BY created_at, id LIMIT ?",
-        [*params, limit + 1],
-    )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    nxt = (
-        encode_cursor("jobs", [rows[-1]["created_at"].isoformat(), rows[-1]["id"]])
-        if more
-        else None
+    if after is not None:
+        where.append(after.sql)
+        params += after.params
+    rows, nxt = _KEYSET.page(
+        catalog.fetchdicts(
+            f"SELECT * FROM jobs WHERE {' AND '.join(where)} ORDER BY created_at, id LIMIT ?",
+            [*params, limit + 1],
+        ),
+        limit,
     )
     return PagedJobs(items=[_to_model(r) for r in rows], page_info=PageInfo(next_cursor=nxt))
 
