@@ -15,7 +15,7 @@ from support.jobhandlers import SQUARE  # noqa: F401  (registers test.square)
 
 @pytest.fixture(autouse=True)
 def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jobs, "BACKOFF_BASE_S", 0.01)
+    monkeypatch.setattr(jobs.queue, "BACKOFF_BASE_S", 0.01)
 
 
 def _squares(catalog: Catalog) -> dict[int, int]:
