@@ -292,3 +292,16 @@ def test_cli_export_unattended(
     assert json.loads(capsys.readouterr().out)["status"] == "failed"
     code = main(["--home", str(home), "exports", "download", out["id"]])
     assert code == 0 and capsys.readouterr().out.strip() == str(dest)
+
+
+def test_a_file_time_is_not_shown_as_the_capture_time() -> None:
+    """A file's mtime says when it was copied: sheets and EXIF fallbacks must not use it."""
+    from datetime import datetime
+
+    from kilo.export.jobs import _shot_time
+
+    when = datetime(2026, 6, 20, 12, 0)
+    assert _shot_time({"captured_at": when, "captured_offset_min": 120,
+                       "captured_at_source": "exif"}) == datetime(2026, 6, 20, 14, 0)  # fmt: skip
+    assert _shot_time({"captured_at": when, "captured_offset_min": None,
+                       "captured_at_source": "file_mtime"}) is None  # fmt: skip

@@ -25,6 +25,14 @@ def _local_time(captured: datetime | None, offset_min: int | None) -> datetime |
     return captured + timedelta(minutes=offset_min or 0)
 
 
+def _shot_time(asset: dict[str, Any]) -> datetime | None:
+    """When the photo was taken, in local time; None when the only time known is the file's
+    modification time (when it was copied, not shot)."""
+    if str(asset.get("captured_at_source") or "").startswith("file"):
+        return None
+    return _local_time(asset["captured_at"], asset["captured_offset_min"])
+
+
 def _edit_params(catalog: Catalog, asset_id: str, user_id: str) -> dict[str, Any] | None:
     try:
         from kilo.edit import latest_version
@@ -125,7 +133,7 @@ class ExportHandler:
                     filename=str(a["filename"]),
                     source_uri=str(a["source_uri"]),
                     thumbnail_uri=a["thumb_uri"],
-                    captured_at=_local_time(a["captured_at"], a["captured_offset_min"]),
+                    captured_at=_shot_time(a),
                     rating=a["rating"],
                     picked=bool(a["picked"]),
                     rejected=bool(a["rejected"]),
@@ -162,7 +170,7 @@ class ExportHandler:
                     height=a["height_px"],
                     meta={
                         "filename": str(a["filename"]),
-                        "captured_at": _local_time(a["captured_at"], a["captured_offset_min"]),
+                        "captured_at": _shot_time(a),
                         "camera_make": a["camera_make"],
                         "camera_model": a["camera_model"],
                     },
