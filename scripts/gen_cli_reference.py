@@ -1,4 +1,5 @@
-"""Write docs/cli.md: the CLI reference, generated from the commands' own --help.
+"""Write docs/cli.md (the CLI reference, generated from the commands' own --help),
+cli/kilo_cli/root_help.txt and the README's ``kilo --help`` block.
 
 Run: .venv/bin/python scripts/gen_cli_reference.py   (tests/test_docs.py checks it is current)
 """
@@ -64,8 +65,19 @@ def render_root_help() -> str:
     return buffer.getvalue()
 
 
+def render_readme(root_help: str) -> str:
+    """README.md with its ``kilo --help`` block replaced by ``root_help``."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    block = "<!-- root-help -->\n```text\n" + root_help.rstrip() + "\n```"
+    return re.sub(r"<!-- root-help -->\n```text\n.*?\n```", lambda _: block, readme,
+                  count=1, flags=re.S)  # fmt: skip
+
+
 def main() -> int:
-    outputs = {TARGET: render(), ROOT_HELP: render_root_help()}
+    root_help = render_root_help()
+    outputs = {TARGET: render(), ROOT_HELP: root_help, ROOT / "README.md": render_readme(root_help)}
     if "--check" in sys.argv:
         stale = [p for p, text in outputs.items() if (p.read_text() if p.exists() else "") != text]
         return 1 if stale else 0

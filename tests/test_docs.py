@@ -72,3 +72,11 @@ def test_readme_python_quick_start_runs(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     assert "'ready': 9" in out.stdout
     assert "duplicate_group" in out.stdout and "Least compressed copy" in out.stdout
+
+
+def test_readme_shows_the_current_root_help() -> None:
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(r"<!-- root-help -->\n```text\n(.+?)\n```", readme, flags=re.S)
+    assert match, "README lacks the kilo --help block"
+    current = (ROOT / "cli" / "kilo_cli" / "root_help.txt").read_text().rstrip()
+    assert match.group(1) == current, "README's kilo --help block is stale"
