@@ -19,11 +19,12 @@ marked low-confidence and the first reason says so.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kilo.records import json_object
 
 if TYPE_CHECKING:
     from kilo.catalog import Catalog
@@ -269,11 +270,7 @@ def load_weights(catalog: Catalog, user_id: str | None = None) -> dict[str, floa
     )
     if row is None or int(row[1] or 0) < MIN_PREFERENCE_PAIRS:
         return dict(DEFAULT_WEIGHTS)
-    raw: Any = row[0]
-    if isinstance(raw, str):
-        raw = json.loads(raw)
-    if not isinstance(raw, dict):
-        return dict(DEFAULT_WEIGHTS)
+    raw = json_object(row[0])  # {} for anything but an object: the defaults then
     learned = {str(k): float(v) for k, v in raw.items() if isinstance(v, int | float)}
     return learned or dict(DEFAULT_WEIGHTS)
 

@@ -7,7 +7,6 @@ hashes and signals), then ``project.cluster``, and runs them in that order.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import Field
@@ -15,6 +14,7 @@ from pydantic import Field
 from kilo.catalog import Catalog
 from kilo.models import KiloModel
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
+from kilo.records import json_object
 
 __all__ = ["AnalyzeReport", "analyze", "pending_analysis"]
 
@@ -123,7 +123,7 @@ def analyze(
                 "AND status = 'done' ORDER BY updated_at DESC LIMIT ?",
                 [pid, max(1, emb_run.done)],
             ):
-                data = json.loads(result) if isinstance(result, str) else (result or {})
+                data = json_object(result)
                 rep.embedded += int(data.get("embedded", 0) or 0)
                 rep.embed_warning = rep.embed_warning or data.get("warning")
 

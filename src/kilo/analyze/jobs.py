@@ -25,6 +25,7 @@ from kilo.clusters import ComputedCluster, locked_clusters, store_clusters
 from kilo.errors import DecodeError, NotFound
 from kilo.hashing import compute_hashes, to_signed64, to_unsigned64
 from kilo.jobs import JobRow
+from kilo.records import json_object
 from kilo.settings import Settings
 from kilo.signals import SIGNALS_VERSION, compute_signals
 
@@ -120,9 +121,7 @@ def _camera(make: Any, model: Any, serial: Any) -> str | None:
 
 
 def _focus_distance(exif: Any) -> float | None:
-    data = json.loads(exif) if isinstance(exif, str) else (exif or {})
-    if not isinstance(data, dict):
-        return None
+    data = json_object(exif)
     for key in ("FocusDistance", "SubjectDistance", "FocusDistanceUpper"):
         value = data.get(key)
         try:
@@ -174,7 +173,7 @@ def load_cluster_input(catalog: Catalog, project_id: str) -> ClusterInput:
         source_uri, frame_count, fmt, ctype, byte_size, frames = row[13:]
         if src and str(src).startswith("file"):
             cap = None  # a file's mtime says when it was copied, not when it was shot
-        values = json.loads(sig) if isinstance(sig, str) else (sig or {})
+        values = json_object(sig)
         assets.append(
             AssetRow(
                 id=aid,

@@ -13,7 +13,6 @@ could still be redone (as in every editor).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from kilo.catalog import Catalog
 from kilo.clock import from_catalog, utcnow
 from kilo.cull._state import State, capture, restore
 from kilo.errors import NotFound
+from kilo.records import json_object
 
 __all__ = [
     "ActionHandle",
@@ -59,7 +59,7 @@ class CullAction(BaseModel):
 
 
 def _load(value: Any) -> State:
-    return json.loads(value) if isinstance(value, str) else dict(value)
+    return json_object(value)
 
 
 def _to_model(row: dict[str, Any]) -> CullAction:

@@ -16,7 +16,6 @@ cluster decisions it learned from). Ranking uses it once ``pair_count >= MIN_DEC
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -273,7 +272,7 @@ def collect_decisions(catalog: Catalog, user_id: str | None = None) -> list[Deci
     )
     latest: dict[str, tuple[str, list[str]]] = {}
     for (after,) in rows:
-        state = json.loads(after) if isinstance(after, str) else after
+        state = json_object(after)
         for cid, cluster in state.get("clusters", {}).items():
             winner = cluster.get("winner_asset_id")
             members = list(cluster.get("members", {}))

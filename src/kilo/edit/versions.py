@@ -27,6 +27,7 @@ from kilo.models import (
     EditVersion,
     EditVersionList,
 )
+from kilo.records import json_object
 
 VersionSource = Literal["user", "batch", "style", "fix", "xmp"]
 ApplyMode = Literal["create_versions", "overwrite_latest"]
@@ -36,11 +37,7 @@ _CHUNK = 500  # rows per multi-row statement
 
 
 def _to_model(row: dict[str, Any]) -> EditVersion:
-    params = row["params"]
-    if isinstance(params, str):
-        import json
-
-        params = json.loads(params)
+    params = json_object(row["params"])
     created = from_catalog(row["created_at"])
     assert created is not None
     return EditVersion(

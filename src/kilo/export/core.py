@@ -172,7 +172,7 @@ def create_export(
         if row is not None:
             if row[0] != request_hash:
                 raise Conflict("this Idempotency-Key was used for a different export request")
-            response = json.loads(row[1]) if isinstance(row[1], str) else row[1]
+            response = json_object(row[1])
             return get_export(catalog, str(response["id"]))
     if asset_ids is None:
         how: Selection = "all" if preset == "contact_sheet_pdf" else "picked"
@@ -263,9 +263,7 @@ def _to_model(catalog: Catalog, row: dict[str, Any]) -> Export:
         # the job ran out of attempts in a worker that does not know about exports
         status, error = "failed", row.get("job_error") or f"job {row['job_status']}"
         set_export_status(catalog, row["id"], status, error=error)
-    settings = row["settings"]
-    if isinstance(settings, str):
-        settings = json.loads(settings)
+    settings = json_object(row["settings"])
     created = from_catalog(row["created_at"])
     assert created is not None
     return Export(

@@ -6,7 +6,6 @@ it is now (new photos, changed ratings, new vectors). Names are unique per user.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +15,7 @@ from kilo.catalog import Catalog
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import Conflict, InvalidInput, NotFound
 from kilo.models import KiloModel, SearchResponse
+from kilo.records import json_object
 from kilo.search.engine import Sort, search
 from kilo.search.filters import parse_filters
 
@@ -31,9 +31,7 @@ class SmartCollection(KiloModel):
 
 
 def _to_model(row: dict[str, Any]) -> SmartCollection:
-    filters = row["filters"]
-    if isinstance(filters, str):
-        filters = json.loads(filters)
+    filters = json_object(row["filters"])
     created = from_catalog(row["created_at"])
     updated = from_catalog(row["updated_at"])
     assert created is not None and updated is not None

@@ -9,7 +9,6 @@ clear. Re-editing a photo replaces its event exactly (the old one is subtracted)
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,7 @@ from kilo.edit.params import EditParams
 from kilo.edit.versions import asset_row, load_preview, version_params
 from kilo.errors import KiloError
 from kilo.models import EditVersion
+from kilo.records import json_object
 from kilo.style.features import (
     CLIP_DIMS,
     CONTEXT_NAMES,
@@ -97,7 +97,7 @@ def load_state(catalog: Catalog, user_id: str) -> dict[str, Any]:
     raw = catalog.scalar("SELECT state FROM style_profiles WHERE user_id = ?", [user_id])
     if raw is None:
         return {"version": MODEL_VERSION, "kinds": {}}
-    state = json.loads(raw) if isinstance(raw, str) else dict(raw)
+    state = json_object(raw)
     state.setdefault("kinds", {})
     return state
 
