@@ -45,9 +45,6 @@ def err_console() -> Console:
     return console
 
 
-_out, _err = out_console, err_console
-
-
 def to_jsonable(obj: Any) -> Any:
     """pydantic models (by alias) and lists of them as plain JSON data."""
     if hasattr(obj, "dump") and callable(obj.dump):
@@ -77,27 +74,27 @@ def print_table(
     from rich.table import Table
 
     if not rows:
-        _err().print(f"[dim]{empty}[/dim]")
+        err_console().print(f"[dim]{empty}[/dim]")
         return
     table = Table(title=title, header_style="bold", show_lines=False)
     for col in columns:
         table.add_column(col, overflow="fold")
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
-    _out().print(table)
+    out_console().print(table)
 
 
 def print_record(pairs: Sequence[tuple[str, Any]]) -> None:
     """A single record as aligned ``key  value`` lines."""
     width = max((len(k) for k, _ in pairs), default=0)
     for key, value in pairs:
-        _out().print(
+        out_console().print(
             f"[bold]{key.ljust(width)}[/bold]  {'' if value is None else value}", highlight=False
         )
 
 
 def message(text: str) -> None:
-    _err().print(text, highlight=False)
+    err_console().print(text, highlight=False)
 
 
 def emit(obj: Any, as_json: bool, human: Callable[[], None]) -> None:
@@ -120,7 +117,7 @@ def progress_bar(description: str, *, enabled: bool = True) -> Iterator[Callable
         TimeRemainingColumn,
     )
 
-    err = _err()
+    err = err_console()
     if not enabled or not err.is_terminal:
         yield lambda _snapshot: None
         return
