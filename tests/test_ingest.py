@@ -34,6 +34,38 @@ def _copy(photos_dir: Path, dest: Path, names: list[str]) -> Path:
     return dest
 
 
+def test_a_file_changed_in_place_is_reprocessed_with_new_renditions(
+    catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path
+) -> None:
+    """Same path, new content: the same asset is processed again and its thumbnail and
+    preview rows are replaced (one of each), pointing at the new pixels."""
+    folder = _copy(photos_dir, tmp_path / "card", ["cv_leuvenA.jpg"])
+    photo = folder / "cv_leuvenA.jpg"
+    first = ingest(catalog, project.id, [folder])
+    aid = first.asset_ids[0]
+
+    def renditions() -> dict[str, tuple[str, int, int]]:
+        rows = catalog.fetchall(
+            "SELECT kind, sha256, width_px, height_px FROM asset_files "
+            "WHERE asset_id = ? AND kind <> 'original'",
+            [aid],
+        )
+        assert len(rows) == len({r[0] for r in rows})  # never two rows of one kind
+        return {k: (sha, w, h) for k, sha, w, h in rows}
+
+    before = renditions()
+    with Image.open(photos_dir / "cv_leuvenA.jpg") as im:
+        im.convert("RGB").rotate(90, expand=True).save(photo, quality=90)  # new pixels
+    os.utime(photo, (1_700_000_000, 1_700_000_000))
+    again = ingest(catalog, project.id, [folder])
+    assert again.failed == 0 and again.asset_ids == [aid] and again.ready == 1
+    after = renditions()
+    assert set(after) == set(before) == {"preview", "thumbnail"}
+    assert after["thumbnail"][0] != before["thumbnail"][0]
+    assert after["thumbnail"][1:] == before["thumbnail"][1:][::-1]  # rotated: w and h swap
+    assert catalog.scalar("SELECT count(*) FROM assets") == 1
+
+
 @pytest.mark.slow
 def test_ingest_registers_processes_and_skips(
     catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path

@@ -40,3 +40,20 @@ def test_a_script_on_stdin_can_use_a_pool() -> None:
                          timeout=120)  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
+
+
+def test_decoding_workers_start_light() -> None:
+    """What a decoding worker imports (the fork server's preload and the asset.process
+    compute) stays free of the catalog, pydantic and torch: that is what makes a pool start
+    in a fraction of a second."""
+    code = (
+        "import sys, importlib\n"
+        "from kilo.workers import DEFAULT_PRELOAD\n"
+        "for m in DEFAULT_PRELOAD: importlib.import_module(m)\n"
+        "import kilo.ingest.process, kilo.workers\n"
+        "heavy = {'duckdb', 'pydantic', 'pydantic_settings', 'torch', 'kilo.catalog',\n"
+        "         'kilo.jobs'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

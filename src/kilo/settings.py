@@ -74,15 +74,9 @@ class Settings(BaseSettings):
 
     def storage_options(self, url: str) -> dict[str, Any]:
         """fsspec options for ``url`` (S3 endpoint and region from the settings or env)."""
-        if url.startswith(("s3://", "s3a://")):
-            client_kwargs: dict[str, Any] = {}
-            endpoint = self.s3_endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
-            if endpoint:
-                client_kwargs["endpoint_url"] = endpoint
-            if self.s3_region:
-                client_kwargs["region_name"] = self.s3_region
-            return {"client_kwargs": client_kwargs} if client_kwargs else {}
-        return {}
+        from kilo.store import s3_storage_options
+
+        return s3_storage_options(url, self.s3_endpoint_url, self.s3_region)
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -9,14 +9,45 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import fsspec
+from typing import Any, Protocol
 
 from kilo.errors import StoreError
-from kilo.settings import Settings
+
+
+class StoreConfig(Protocol):
+    """What the store needs of the settings (:class:`kilo.settings.Settings` has it; worker
+    processes get a :class:`PlainStoreConfig`, so they never import pydantic-settings)."""
+
+    @property
+    def store_url(self) -> str: ...
+
+    def storage_options(self, url: str) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PlainStoreConfig:
+    store_url: str
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+
+    def storage_options(self, url: str) -> dict[str, Any]:
+        return s3_storage_options(url, self.s3_endpoint_url, self.s3_region)
+
+
+def s3_storage_options(url: str, endpoint_url: str | None, region: str | None) -> dict[str, Any]:
+    """fsspec options for ``url``: the S3 endpoint (or ``AWS_ENDPOINT_URL``) and region."""
+    if not url.startswith(("s3://", "s3a://")):
+        return {}
+    client_kwargs: dict[str, Any] = {}
+    endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        client_kwargs["endpoint_url"] = endpoint
+    if region:
+        client_kwargs["region_name"] = region
+    return {"client_kwargs": client_kwargs} if client_kwargs else {}
 
 
 def is_local(url: str) -> bool:
@@ -31,11 +62,13 @@ def local_path(url: str) -> Path:
 def _fs(protocol: str, options_key: tuple[tuple[str, str], ...]) -> Any:
     import json
 
+    import fsspec  # imported on first use: local stores never need it
+
     options = {k: json.loads(v) for k, v in options_key}
     return fsspec.filesystem(protocol, **options)
 
 
-def filesystem(url: str, settings: Settings) -> tuple[Any, str]:
+def filesystem(url: str, settings: StoreConfig) -> tuple[Any, str]:
     """(fsspec filesystem, path within it) for ``url``."""
     import json
 
@@ -53,7 +86,7 @@ def join(base: str, *parts: str) -> str:
 class Store:
     """Keys below one base URL."""
 
-    def __init__(self, settings: Settings, base_url: str | None = None) -> None:
+    def __init__(self, settings: StoreConfig, base_url: str | None = None) -> None:
         self.settings = settings
         self.base = (base_url or settings.store_url).rstrip("/")
 
@@ -79,12 +112,36 @@ class Store:
         delete(self.url(key), self.settings)
 
 
-def write_bytes(url: str, data: bytes, settings: Settings) -> str:
+#: local folders this process made or found (no mkdir per write); bounded
+_FOLDERS: set[Path] = set()
+_FOLDERS_MAX = 4096
+
+
+def note_folder(folder: Path) -> None:
+    """Remember that ``folder`` exists, so writes into it skip the mkdir."""
+    if len(_FOLDERS) >= _FOLDERS_MAX:
+        _FOLDERS.clear()
+    _FOLDERS.add(folder)
+
+
+def _temp_file(path: Path) -> tuple[int, str]:
+    """A new temporary file beside ``path`` (its folder made if needed)."""
+    if path.parent not in _FOLDERS:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        note_folder(path.parent)
+    try:
+        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except FileNotFoundError:  # removed since we saw it
+        _FOLDERS.discard(path.parent)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+
+
+def write_bytes(url: str, data: bytes, settings: StoreConfig) -> str:
     try:
         if is_local(url):
             path = local_path(url)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+            fd, tmp = _temp_file(path)
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)
@@ -102,7 +159,7 @@ def write_bytes(url: str, data: bytes, settings: Settings) -> str:
         raise StoreError(f"cannot write: {exc}", path=url) from None
 
 
-def read_bytes(url: str, settings: Settings) -> bytes:
+def read_bytes(url: str, settings: StoreConfig) -> bytes:
     try:
         if is_local(url):
             return local_path(url).read_bytes()
@@ -115,14 +172,14 @@ def read_bytes(url: str, settings: Settings) -> bytes:
         raise StoreError(f"cannot read: {exc.strerror or exc}", path=url) from None
 
 
-def exists(url: str, settings: Settings) -> bool:
+def exists(url: str, settings: StoreConfig) -> bool:
     if is_local(url):
         return local_path(url).exists()
     fs, path_in = filesystem(url, settings)
     return bool(fs.exists(path_in))
 
 
-def delete(url: str, settings: Settings) -> None:
+def delete(url: str, settings: StoreConfig) -> None:
     if is_local(url):
         local_path(url).unlink(missing_ok=True)
         return

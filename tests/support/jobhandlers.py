@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from kilo.catalog import Catalog
@@ -23,6 +24,7 @@ class Square:
             raise ValueError(f"cannot square {payload['n']}")
         if payload["attempt"] <= payload.get("fail_until", 0):
             raise RuntimeError(f"flaky on attempt {payload['attempt']}")
+        time.sleep(payload.get("sleep", 0))
         return {"square": payload["n"] ** 2, "pid": os.getpid()}
 
     def apply(self, catalog: Catalog, job: JobRow, result: Any) -> None:

@@ -19,14 +19,17 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageFile
 
 from kilo.errors import DecodeError, KiloError
 from kilo.imaging.renditions import fit_size, resize_long_edge
 from kilo.imaging.sniff import RAW_CONTENT_TYPE, SNIFF_BYTES, sniff_content_type
-from kilo.settings import Settings
+
+if TYPE_CHECKING:
+    from kilo.settings import Settings
+    from kilo.store import StoreConfig
 
 _HEIF_TYPES = ("image/heic", "image/heif", "image/heic-sequence", "image/heif-sequence")
 _HEIF_ALL = (*_HEIF_TYPES, "image/avif")
@@ -52,7 +55,7 @@ def _one_line(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def read_source(source: str | Path | bytes, settings: Settings | None = None) -> bytes:
+def read_source(source: str | Path | bytes, settings: StoreConfig | None = None) -> bytes:
     """The bytes of a local path, an fsspec URL (``s3://...``) or bytes as is."""
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source)

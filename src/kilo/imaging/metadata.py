@@ -16,14 +16,16 @@ import io
 import logging
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kilo.imaging.sniff import RAW_CONTENT_TYPE, SNIFF_BYTES, sniff_content_type
-from kilo.settings import Settings
+
+if TYPE_CHECKING:
+    from kilo.settings import Settings
 
 # exifread logs "File format not recognized" and such: keep the core silent
 logging.getLogger("exifread").addHandler(logging.NullHandler())
@@ -60,7 +62,8 @@ class Metadata:
     errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields as a dict (shallow: the nested values are this object's own)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 # -- flattening the two EXIF libraries -------------------------------------------------------

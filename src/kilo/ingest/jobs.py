@@ -8,140 +8,27 @@ cannot be decoded is not retried: its asset row is removed and a quarantine row 
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from kilo.catalog import Catalog
 from kilo.clock import new_id, utcnow
-from kilo.errors import DecodeError, KiloError
+from kilo.ingest.process import RENDITIONS_PREFIX, FileRow, ProcessResult, rendition_key
 from kilo.jobs import JobRow
 from kilo.settings import Settings
 
-RENDITIONS_PREFIX = "renditions"
-_SETTINGS_FIELDS = ("home", "store", "s3_endpoint_url", "s3_region", "thumbnail_px", "preview_px")
+__all__ = ["PROCESS_HANDLER", "RENDITIONS_PREFIX", "FileRow", "ProcessResult", "rendition_key"]
 
 
-@dataclass(slots=True)
-class FileRow:
-    kind: str
-    uri: str
-    content_type: str
-    byte_size: int
-    sha256: str
-    width: int
-    height: int
-
-
-@dataclass(slots=True)
-class ProcessResult:
-    asset_id: str
-    source_uri: str
-    source_mtime: float | None = None
-    quarantine: str | None = None
-    sha256: str | None = None
-    byte_size: int | None = None
-    format: str | None = None
-    width: int | None = None
-    height: int | None = None
-    frame_count: int = 1
-    method: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-    files: list[FileRow] = field(default_factory=list)
-
-
-def rendition_key(project_id: str, asset_id: str, kind: str) -> str:
-    return f"{RENDITIONS_PREFIX}/{project_id}/{asset_id[:2]}/{asset_id}/{kind}.jpg"
-
-
-def _settings_payload(settings: Settings) -> dict[str, Any]:
-    return {k: (str(v) if isinstance(v, Path) else v) for k in _SETTINGS_FIELDS
-            if (v := getattr(settings, k)) is not None}  # fmt: skip
-
-
-def _remove_stale_parts(store_url: str) -> None:
-    """Delete temporary files a killed worker left in a local rendition folder."""
-    from kilo.store import is_local, local_path
-
-    if not is_local(store_url):
-        return
-    folder = local_path(store_url)
-    if folder.is_dir():
-        for part in folder.glob(".*.part"):
-            part.unlink(missing_ok=True)
-
-
-@lru_cache(maxsize=8)
-def _settings(items: tuple[tuple[str, Any], ...]) -> Settings:
-    return Settings(**dict(items))  # building Settings reads the environment: ~10 ms
-
-
-def process_asset(payload: dict[str, Any]) -> ProcessResult:
-    """Decode one asset, extract its metadata, write its renditions. Pure but for the store.
-
-    The result is small (metadata and file rows, never pixels): it crosses a process pipe.
-    """
-    from kilo.imaging.decode import read_source
-    from kilo.imaging.metadata import extract_metadata
-    from kilo.imaging.renditions import render_renditions
-    from kilo.store import Store
-
-    settings = _settings(tuple(sorted(payload["settings"].items())))
-    aid, uri, name = payload["asset_id"], payload["uri"], payload["source_uri"]
-    result = ProcessResult(asset_id=aid, source_uri=name, source_mtime=payload.get("source_mtime"))
-    frame = int(payload.get("frame_index") or 0)
-    sizes = {"preview": settings.preview_px, "thumbnail": settings.thumbnail_px}
-    try:
-        data = read_source(uri, settings)
-        rendered = render_renditions(
-            data, sizes, name=name, content_type=payload.get("content_type"), frame=frame
-        )
-    except DecodeError as exc:
-        result.quarantine = exc.reason
-        return result
-    sidecar: bytes | None = None
-    if payload.get("sidecar_uri"):
-        try:
-            sidecar = read_source(payload["sidecar_uri"], settings)
-        except KiloError:
-            sidecar = None
-    try:
-        meta = extract_metadata(
-            data,
-            name=name,
-            content_type=payload.get("content_type"),
-            frame=frame,
-            sidecar=sidecar,
-        ).to_dict()
-    except Exception as exc:  # metadata never costs the pixels
-        meta = {"errors": [f"metadata: {type(exc).__name__}: {exc}"[:300]]}
-    result.sha256 = payload.get("sha256") or hashlib.sha256(data).hexdigest()
-    result.byte_size = len(data)
-    result.format = rendered.format
-    result.width, result.height = rendered.width, rendered.height
-    result.frame_count = rendered.frame_count if rendered.format == "HEIF" else 1
-    result.method = rendered.method
-    result.metadata = meta
-    store = Store(settings)
-    folder_key = rendition_key(payload["project_id"], aid, "x").rsplit("/", 1)[0]
-    _remove_stale_parts(store.url(folder_key))
-    for r in rendered.renditions:
-        url = store.write_bytes(rendition_key(payload["project_id"], aid, r.kind), r.data)
-        result.files.append(
-            FileRow(
-                r.kind,
-                url,
-                r.content_type,
-                len(r.data),
-                hashlib.sha256(r.data).hexdigest(),
-                r.width,
-                r.height,
-            )
-        )
-    return result
+def worker_settings(settings: Settings) -> dict[str, Any]:
+    """What a worker needs of the settings, as plain values (workers never build Settings)."""
+    return {
+        "store_url": settings.store_url,
+        "s3_endpoint_url": settings.s3_endpoint_url,
+        "s3_region": settings.s3_region,
+        "preview_px": settings.preview_px,
+        "thumbnail_px": settings.thumbnail_px,
+    }
 
 
 def _mtime_utc(mtime: float | None) -> datetime | None:
@@ -164,14 +51,15 @@ class ProcessHandler:
         ids = [str(job.asset_id or job.payload.get("assetId")) for job in jobs]
         rows = catalog.fetchdicts(
             "SELECT a.id, a.project_id, a.source_uri, a.frame_index, a.sha256, a.content_type, "
-            "a.sidecar_uri, a.source_mtime, f.uri AS original_uri FROM assets a "
-            "LEFT JOIN (SELECT asset_id, min(uri) AS uri FROM asset_files "
-            "WHERE kind = 'original' AND asset_id IN (SELECT unnest(?::VARCHAR[])) "
+            "a.sidecar_uri, a.source_mtime, f.uri AS original_uri, f.renditions FROM assets a "
+            "LEFT JOIN (SELECT asset_id, min(uri) FILTER (WHERE kind = 'original') AS uri, "
+            "count(*) FILTER (WHERE kind <> 'original') AS renditions FROM asset_files "
+            "WHERE asset_id IN (SELECT unnest(?::VARCHAR[])) "
             "GROUP BY asset_id) f ON f.asset_id = a.id "
             "WHERE a.id IN (SELECT unnest(?::VARCHAR[]))",
             [ids, ids],
         )
-        settings = _settings_payload(catalog.settings)
+        settings = worker_settings(catalog.settings)
         by_id = {
             row["id"]: {
                 "asset_id": row["id"],
@@ -183,13 +71,19 @@ class ProcessHandler:
                 "content_type": row["content_type"],
                 "sidecar_uri": row["sidecar_uri"],
                 "source_mtime": row["source_mtime"],
+                "replaces": bool(row["renditions"]),  # False: no rendition rows to delete
                 "settings": settings,
             }
             for row in rows
         }
         return [by_id.get(aid) for aid in ids]
 
+    #: workers call this directly, without importing the catalog side (fast pool start)
+    compute_target = "kilo.ingest.process:process_asset"
+
     def compute(self, payload: dict[str, Any] | None) -> ProcessResult | None:
+        from kilo.ingest.process import process_asset
+
         return None if payload is None else process_asset(payload)
 
     def apply(self, catalog: Catalog, job: JobRow, result: ProcessResult | None) -> None:
@@ -210,22 +104,15 @@ class ProcessHandler:
                 results[result.asset_id] = result  # the same asset twice: the last one wins
         if not results:
             return
-        live = {
-            str(r[0])
-            for r in catalog.fetchall(
-                "SELECT id FROM assets WHERE id IN (SELECT unnest(?::VARCHAR[]))",
-                [list(results)],
-            )
-        }
-        done = [r for aid, r in results.items() if aid in live]  # removed since: nothing to do
-        for part in _chunks(done, 200):
-            _update_assets(catalog, part, now)
-            kinds = sorted({f.kind for r in part for f in r.files})
-            if kinds:
+        for chunk in _chunks(list(results.values()), 1000):
+            live = _update_assets(catalog, chunk, now)
+            part = [r for r in chunk if r.asset_id in live]  # removed since: nothing to do
+            kinds = sorted({f.kind for r in part if r.replaces for f in r.files})
+            if kinds:  # re-processing: the new rows replace the old ones
                 catalog.execute(
                     "DELETE FROM asset_files WHERE asset_id IN (SELECT unnest(?::VARCHAR[])) "
                     "AND kind IN (SELECT unnest(?::VARCHAR[]))",
-                    [[r.asset_id for r in part], kinds],
+                    [[r.asset_id for r in part if r.replaces], kinds],
                 )
             rows = [
                 [new_id(), r.asset_id, f.kind, f.uri, f.content_type, f.byte_size, f.sha256,
@@ -312,14 +199,15 @@ def _json_text(value: Any) -> str:
     return json.dumps(value, default=str, separators=(",", ":"))
 
 
-def _update_assets(catalog: Catalog, results: list[ProcessResult], now: datetime) -> None:
+def _update_assets(catalog: Catalog, results: list[ProcessResult], now: datetime) -> set[str]:
     """One UPDATE ... FROM for many assets (state ready, with their metadata): each column
-    travels as one typed list parameter (JSON as text), unnested into rows."""
+    travels as one typed list parameter (JSON as text), unnested into rows. Returns the ids
+    of the assets that still exist (and were updated)."""
     values = [[r.asset_id, *_asset_values(r)] for r in results]
     columns = [("id", "VARCHAR"), *(c.split() for c in _ASSET_COLUMNS.split(", "))]
     select = ", ".join(f"unnest(?::{kind}[]) AS {name}" for name, kind in columns)
     params: list[Any] = [[row[i] for row in values] for i in range(len(columns))]
-    catalog.execute(
+    rows = catalog.fetchall(
         "UPDATE assets SET byte_size = coalesce(assets.byte_size, v.byte_size), "
         "format = v.format, captured_at = v.captured_at, "
         "captured_offset_min = v.captured_offset_min, captured_at_source = v.captured_at_source, "
@@ -333,9 +221,10 @@ def _update_assets(catalog: Catalog, results: list[ProcessResult], now: datetime
         "keywords = CAST(CAST(v.keywords AS JSON) AS VARCHAR[]), "
         "flags = CASE WHEN v.flags IS NULL THEN assets.flags ELSE CAST(v.flags AS JSON) END, "
         f"frame_count = v.frame_count, state = 'ready', error = NULL, updated_at = ? "
-        f"FROM (SELECT {select}) v WHERE assets.id = v.id",
+        f"FROM (SELECT {select}) v WHERE assets.id = v.id RETURNING assets.id",
         [now, *params],
     )
+    return {str(r[0]) for r in rows}
 
 
 _FILE_COLUMNS = (

@@ -11,7 +11,7 @@ catalog is only ever written from the process that owns it:
 
 Two optional hooks make a handler cheap per job: ``prepare_batch(catalog, jobs) -> payloads``
 (one query for a whole claim) and ``apply_batch(catalog, [(job, result), ...])`` (multi-row
-statements for every result that is back; the runner writes them every 0.5 s or 256 results,
+statements for every result that is back; the runner writes them every second or 1,024 results,
 in one transaction with the jobs' ``done`` state and events).
 
 Jobs are idempotent: running one twice writes the same result. Since one process owns the

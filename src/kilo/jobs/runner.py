@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -13,8 +12,6 @@ from typing import Any
 from kilo.catalog import Catalog
 from kilo.clock import from_catalog, utcnow
 from kilo.jobs.queue import (
-    _HANDLERS,
-    HANDLER_PATHS,
     JobHandler,
     JobRow,
     claim_jobs,
@@ -25,11 +22,12 @@ from kilo.jobs.queue import (
     reclaim_jobs,
 )
 from kilo.progress import ItemResult, ItemStatus, Progress, ProgressCallback, report
+from kilo.workers import compute_many, describe_exception
 
 # -- running ------------------------------------------------------------------------------
 #: results written per transaction at most, and how long a result may wait to be written
-APPLY_BATCH_MAX = 256
-APPLY_INTERVAL_S = 0.5
+APPLY_BATCH_MAX = 1024
+APPLY_INTERVAL_S = 1.0
 #: jobs sent to a worker process in one task at most (fewer near the end of the queue)
 CHUNK_MAX = 8
 
@@ -48,27 +46,6 @@ class RunReport:
 
 class ComputeError(Exception):
     """A worker's exception, carried back as its one-line reason (always picklable)."""
-
-
-def _run_compute(handler_type: str, module: str, payload: Any) -> Any:
-    """Worker-process entry: importing the handler's module registers it (spawned workers
-    start empty), then compute."""
-    if handler_type not in _HANDLERS and handler_type not in HANDLER_PATHS:
-        importlib.import_module(module)
-    return get_handler(handler_type).compute(payload)
-
-
-def _run_compute_many(
-    handler_type: str, module: str, payloads: list[Any]
-) -> list[tuple[bool, Any]]:
-    """Worker-process entry for a chunk of jobs: (True, result) or (False, reason) each."""
-    out: list[tuple[bool, Any]] = []
-    for payload in payloads:
-        try:
-            out.append((True, _run_compute(handler_type, module, payload)))
-        except Exception as exc:
-            out.append((False, _reason(exc)))
-    return out
 
 
 _Ready = tuple[JobRow, JobHandler, Any, BaseException | None]
@@ -96,7 +73,7 @@ def run_jobs(
     reclaim_jobs(catalog)
     type_list = list(types) if types is not None else None
     n_workers = workers or catalog.settings.workers
-    window = 64 if n_workers < 2 else 128 * n_workers  # ~1 s of small jobs: workers never wait
+    window = 64 if n_workers < 2 else 512 * n_workers  # ~1 s of small jobs: workers never wait
     report_ = RunReport()
     own_pool: ProcessPoolExecutor | None = None
     todo: deque[tuple[JobRow, JobHandler, Any]] = deque()  # prepared, not yet sent
@@ -173,8 +150,22 @@ def run_jobs(
         if own_pool is None:
             from kilo.workers import process_pool
 
-            own_pool = process_pool(n_workers)
+            own_pool = process_pool(n_workers, background=True)
         return own_pool
+
+    def compute_here() -> bool:
+        """While the pool's workers start, compute the next pooled job in this process (the
+        first second of a run is not spent waiting). True if it did."""
+        from kilo.workers import pool_ready
+
+        if not todo or pool_ready(executor()):
+            return False
+        job, handler, payload = todo.popleft()
+        try:
+            ready.append((job, handler, handler.compute(payload), None))
+        except Exception as exc:
+            ready.append((job, handler, None, exc))
+        return True
 
     def submit() -> None:
         """Send every prepared job to the workers, in chunks that shrink as ``todo`` does (so
@@ -185,8 +176,9 @@ def run_jobs(
             while todo and len(chunk) < size and todo[0][1] is chunk[0][1]:
                 chunk.append(todo.popleft())
             handler = chunk[0][1]
-            fut = executor().submit(_run_compute_many, handler.type,
-                                    type(handler).__module__, [p for _, _, p in chunk])  # fmt: skip
+            target = getattr(handler, "compute_target", None) or type(handler).__module__
+            fut = executor().submit(compute_many, handler.type, target,
+                                    [p for _, _, p in chunk])  # fmt: skip
             inflight[fut] = chunk
 
     def held() -> int:
@@ -218,6 +210,11 @@ def run_jobs(
                 if time.monotonic() - last_write > APPLY_INTERVAL_S:
                     finish(ready)
                     ready = []
+            if compute_here():
+                if time.monotonic() - last_write >= APPLY_INTERVAL_S:
+                    finish(ready)
+                    ready = []
+                continue
             submit()
             if inflight:
                 timeout = max(0.0, last_write + APPLY_INTERVAL_S - time.monotonic())
@@ -288,14 +285,9 @@ def _prepare_all(
 
 
 def _reason(exc: BaseException) -> str:
-    from kilo.errors import KiloError
-
-    if isinstance(exc, KiloError):
-        return exc.message
-    text = " ".join(str(exc).split())
     if isinstance(exc, ComputeError):
-        return text
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        return " ".join(str(exc).split())
+    return describe_exception(exc)
 
 
 def _next_delay(catalog: Catalog, project_id: str | None, types: list[str] | None) -> float | None:

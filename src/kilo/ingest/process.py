@@ -1,0 +1,144 @@
+"""The worker side of the ``asset.process`` job: metadata, thumbnail and preview of one asset.
+
+Runs in a worker process (CPU-bound decoding) and writes the renditions to the store
+atomically (temporary name, then rename). It imports only what that needs (imaging, the store,
+OpenCV), never the catalog, pydantic or the job queue, so that a worker pool starts in a
+fraction of a second. :mod:`kilo.ingest.jobs` is the catalog side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from kilo.errors import DecodeError, KiloError
+from kilo.store import PlainStoreConfig
+
+RENDITIONS_PREFIX = "renditions"
+
+
+@dataclass(slots=True)
+class FileRow:
+    kind: str
+    uri: str
+    content_type: str
+    byte_size: int
+    sha256: str
+    width: int
+    height: int
+
+
+@dataclass(slots=True)
+class ProcessResult:
+    asset_id: str
+    source_uri: str
+    source_mtime: float | None = None
+    replaces: bool = True  # the asset may have rendition rows already (to be replaced)
+    quarantine: str | None = None
+    sha256: str | None = None
+    byte_size: int | None = None
+    format: str | None = None
+    width: int | None = None
+    height: int | None = None
+    frame_count: int = 1
+    method: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    files: list[FileRow] = field(default_factory=list)
+
+
+def rendition_key(project_id: str, asset_id: str, kind: str) -> str:
+    return f"{RENDITIONS_PREFIX}/{project_id}/{asset_id[:2]}/{asset_id}/{kind}.jpg"
+
+
+def _prepare_folder(url: str) -> None:
+    """Make an asset's local rendition folder. If it was there already (a re-run, or a run
+    killed mid-write), delete the temporary files a killed worker may have left in it."""
+    from kilo.store import is_local, local_path, note_folder
+
+    if not is_local(url):
+        return
+    folder = local_path(url)
+    try:
+        folder.mkdir(parents=True)
+    except FileExistsError:
+        for part in folder.glob(".*.part"):
+            part.unlink(missing_ok=True)
+    note_folder(folder)
+
+
+@lru_cache(maxsize=8)
+def _store_config(
+    store_url: str, s3_endpoint_url: str | None, s3_region: str | None
+) -> PlainStoreConfig:
+    return PlainStoreConfig(store_url, s3_endpoint_url, s3_region)
+
+
+def process_asset(payload: dict[str, Any]) -> ProcessResult:
+    """Decode one asset, extract its metadata, write its renditions. Pure but for the store.
+
+    The result is small (metadata and file rows, never pixels): it crosses a process pipe.
+    """
+    from kilo.imaging.decode import read_source
+    from kilo.imaging.metadata import extract_metadata
+    from kilo.imaging.renditions import render_renditions
+    from kilo.store import Store
+
+    options = payload["settings"]
+    settings = _store_config(
+        options["store_url"], options.get("s3_endpoint_url"), options.get("s3_region")
+    )
+    aid, uri, name = payload["asset_id"], payload["uri"], payload["source_uri"]
+    result = ProcessResult(asset_id=aid, source_uri=name, source_mtime=payload.get("source_mtime"),
+                           replaces=payload.get("replaces", True))  # fmt: skip
+    frame = int(payload.get("frame_index") or 0)
+    sizes = {"preview": int(options["preview_px"]), "thumbnail": int(options["thumbnail_px"])}
+    try:
+        data = read_source(uri, settings)
+        rendered = render_renditions(
+            data, sizes, name=name, content_type=payload.get("content_type"), frame=frame
+        )
+    except DecodeError as exc:
+        result.quarantine = exc.reason
+        return result
+    sidecar: bytes | None = None
+    if payload.get("sidecar_uri"):
+        try:
+            sidecar = read_source(payload["sidecar_uri"], settings)
+        except KiloError:
+            sidecar = None
+    try:
+        meta = extract_metadata(
+            data,
+            name=name,
+            content_type=payload.get("content_type"),
+            frame=frame,
+            sidecar=sidecar,
+        ).to_dict()
+    except Exception as exc:  # metadata never costs the pixels
+        meta = {"errors": [f"metadata: {type(exc).__name__}: {exc}"[:300]]}
+    result.sha256 = payload.get("sha256") or hashlib.sha256(data).hexdigest()
+    result.byte_size = len(data)
+    result.format = rendered.format
+    result.width, result.height = rendered.width, rendered.height
+    result.frame_count = rendered.frame_count if rendered.format == "HEIF" else 1
+    result.method = rendered.method
+    result.metadata = meta
+    store = Store(settings)
+    folder_key = rendition_key(payload["project_id"], aid, "x").rsplit("/", 1)[0]
+    _prepare_folder(store.url(folder_key))
+    for r in rendered.renditions:
+        url = store.write_bytes(rendition_key(payload["project_id"], aid, r.kind), r.data)
+        result.files.append(
+            FileRow(
+                r.kind,
+                url,
+                r.content_type,
+                len(r.data),
+                hashlib.sha256(r.data).hexdigest(),
+                r.width,
+                r.height,
+            )
+        )
+    return result

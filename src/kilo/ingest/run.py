@@ -1,0 +1,257 @@
+"""The ingest run: discover, skip the unchanged, identify, register, then drain the
+``asset.process`` jobs (see :mod:`kilo.ingest` for the steps)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import Field
+
+from kilo.catalog import Catalog
+from kilo.clock import utcnow
+from kilo.ingest.discover import Found, discover
+from kilo.ingest.identify import identify
+from kilo.ingest.register import PROCESS_JOB, Registrar, requeue_unprocessed
+from kilo.models import KiloModel
+from kilo.progress import ItemResult, Progress, ProgressCallback, report
+
+__all__ = ["IngestFailure", "IngestReport", "ingest"]
+
+BATCH_SIZE = 500
+IO_THREADS = 4
+#: up to this many queued jobs are processed in this process, without a worker pool
+INLINE_MAX_JOBS = 8
+
+
+class IngestFailure(KiloModel):
+    path: str
+    reason: str
+
+
+class IngestReport(KiloModel):
+    """What one ingest run did. ``results`` has one item per candidate file."""
+
+    project_id: str
+    discovered: int = 0
+    registered: int = 0  # new assets (one per frame) recorded by this run
+    ready: int = 0  # assets of this run processed (metadata + renditions)
+    skipped: int = 0
+    failed: int = 0
+    ignored: int = 0  # not photos (README.md, videos), hidden files, OS junk
+    bytes_total: int = 0
+    elapsed_s: float = 0.0
+    asset_ids: list[str] = Field(default_factory=list)
+    failures: list[IngestFailure] = Field(default_factory=list)
+    results: list[ItemResult] = Field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "discovered": self.discovered,
+            "registered": self.registered,
+            "ready": self.ready,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "ignored": self.ignored,
+        }
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+
+def ingest(
+    catalog: Catalog,
+    project_id: str,
+    sources: Sequence[str | Path],
+    *,
+    copy: bool = False,
+    progress: ProgressCallback | None = None,
+    process: bool = True,
+) -> IngestReport:
+    """Ingest ``sources`` (local paths or fsspec URLs) into the project.
+
+    Never stops on a bad file: it is quarantined with a one-line reason and counted in
+    ``failed``. With ``process=False`` the assets are only registered and their
+    ``asset.process`` jobs left queued (``kilo.jobs.run_jobs`` runs them later).
+    Raises NotFound for an unknown project or a source that does not exist.
+    """
+    from kilo.projects import get_project
+
+    started = time.perf_counter()
+    run_start = utcnow()
+    project_id = get_project(catalog, project_id).id
+    settings = catalog.settings
+    rep = IngestReport(project_id=project_id)
+
+    found = discover(sources, settings)
+    rep.ignored = found.ignored
+    rep.discovered = len(found.files)
+    total_bytes = sum(f.size for f in found.files)
+    rep.bytes_total = total_bytes
+    counts = {"discovered": rep.discovered, "registered": 0, "skipped": 0, "failed": 0}
+    report(progress, Progress("discover", rep.discovered, rep.discovered, counts=dict(counts)))
+
+    reg = Registrar(catalog, project_id)
+    reg.load()
+    todo = []
+    for f in found.files:
+        if reg.unchanged(f) is None:
+            todo.append(f)
+        else:
+            counts["skipped"] += 1
+    done, bytes_done = (
+        counts["skipped"],
+        sum(f.size for f in found.files) - sum(f.size for f in todo),
+    )
+    report(progress, Progress("register", done, rep.discovered, bytes_done=bytes_done,
+                              counts=dict(counts)))  # fmt: skip
+    pool = None
+    if process and settings.workers >= 2 and len(todo) > INLINE_MAX_JOBS:
+        pool = make_pool(settings.workers)  # its workers boot while the files are registered
+    try:
+        _register(reg, todo, rep, counts, done, bytes_done, copy, progress)
+        if process:
+            _process(catalog, project_id, progress, counts, total_bytes, pool)
+            mark_ingested(catalog, project_id)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    _summarise(catalog, rep, reg.results, run_start)
+    rep.elapsed_s = round(time.perf_counter() - started, 3)
+    return rep
+
+
+def _register(
+    reg: Registrar,
+    todo: list[Found],
+    rep: IngestReport,
+    counts: dict[str, int],
+    done: int,
+    bytes_done: int,
+    copy: bool,
+    progress: ProgressCallback | None,
+) -> None:
+    """Identify ``todo`` in threads and record it in batches."""
+    catalog, project_id, settings = reg.catalog, reg.project_id, reg.catalog.settings
+    with ThreadPoolExecutor(max_workers=IO_THREADS) as pool:
+        for ident in pool.map(lambda f: identify(f, settings, copy=copy), todo):
+            result = reg.add(ident, utcnow())
+            done += 1
+            bytes_done += ident.found.size
+            if result is None:
+                rep.ignored += 1
+            else:
+                key = {"ok": "registered", "skipped": "skipped", "failed": "failed"}
+                counts[key[result.status]] += 1
+            if reg.pending >= BATCH_SIZE:
+                reg.flush()
+            report(progress, Progress("register", done, rep.discovered, item=ident.found.uri,
+                                      bytes_done=bytes_done, counts=dict(counts)))  # fmt: skip
+    reg.flush()
+    requeue_unprocessed(catalog, project_id)
+    rep.asset_ids = list(reg.asset_ids)
+    rep.registered = len(reg.asset_ids)
+
+
+def _process(
+    catalog: Catalog,
+    project_id: str,
+    progress: ProgressCallback | None,
+    counts: dict[str, int],
+    total_bytes: int,
+    pool: ProcessPoolExecutor | None,
+) -> None:
+    from kilo.jobs import run_jobs
+
+    total = int(catalog.scalar(
+        "SELECT count(*) FROM jobs WHERE project_id = ? AND type = ? "
+        "AND status IN ('queued', 'running')", [project_id, PROCESS_JOB]) or 0)  # fmt: skip
+    if total == 0:
+        return
+
+    def relay(p: Progress) -> None:
+        done = min(p.done, total)
+        report(progress, Progress("process", done, total, item=p.item, status=p.status,
+                                  message=p.message, bytes_done=int(total_bytes * done / total),
+                                  counts=dict(counts, processed=done)))  # fmt: skip
+
+    workers = catalog.settings.workers
+    if pool is None and (workers < 2 or total <= INLINE_MAX_JOBS):  # no pool for a few jobs
+        run_jobs(catalog, project_id, types=[PROCESS_JOB], progress=relay, workers=1)
+        return
+    if pool is None:  # queued jobs of an earlier run, nothing new to register
+        with make_pool(workers) as own:
+            run_jobs(catalog, project_id, types=[PROCESS_JOB], progress=relay, pool=own)
+        return
+    run_jobs(catalog, project_id, types=[PROCESS_JOB], progress=relay, pool=pool)
+
+
+def mark_ingested(catalog: Catalog, project_id: str) -> None:
+    """source_files of processed assets: 'registered' -> 'ingested' (one statement)."""
+    catalog.execute(
+        "UPDATE source_files SET outcome = 'ingested' WHERE project_id = ? "
+        "AND outcome = 'registered' AND asset_id IN "
+        "(SELECT id FROM assets WHERE project_id = ? AND state = 'ready')",
+        [project_id, project_id],
+    )
+
+
+#: imported once by the fork server, so that each decoding worker starts in milliseconds (the
+#: decoders of rarer formats, rawpy, pillow-heif and exifread, are imported on first use)
+def make_pool(workers: int) -> ProcessPoolExecutor:
+    """A decoding pool whose workers boot on a thread while the caller registers files."""
+    from kilo.workers import process_pool
+
+    return process_pool(workers, background=True)
+
+
+def _summarise(
+    catalog: Catalog, rep: IngestReport, results: list[ItemResult], run_start: datetime
+) -> None:
+    """Fold processing outcomes (quarantined on decode, failed jobs) into the results."""
+    quarantined: dict[str, str] = {}
+    for uri, reason in catalog.fetchall(
+        "SELECT source_uri, reason FROM quarantine WHERE project_id = ? "
+        "AND created_at >= ? ORDER BY created_at",
+        [rep.project_id, run_start],
+    ):
+        quarantined.setdefault(uri, reason)
+    failed_jobs: dict[str, str] = {}
+    if rep.asset_ids:
+        for aid, error in catalog.fetchall(
+            "SELECT asset_id, error FROM jobs WHERE project_id = ? AND type = ? "
+            "AND status = 'failed' AND updated_at >= ?",
+            [rep.project_id, PROCESS_JOB, run_start],
+        ):
+            failed_jobs[aid] = error or "processing failed"
+    states: dict[str, str] = {}
+    if rep.asset_ids:
+        states = {
+            str(r[0]): str(r[1])
+            for r in catalog.fetchall(
+                "SELECT id, state FROM assets WHERE project_id = ? AND id IN "
+                "(SELECT unnest(?::VARCHAR[]))",
+                [rep.project_id, rep.asset_ids],
+            )
+        }
+    for r in results:
+        if r.status == "ok" and r.item in quarantined:
+            r.status, r.reason, r.asset_id = "failed", quarantined[r.item], None
+        elif r.status == "ok" and r.asset_id in failed_jobs:
+            r.status, r.reason = "failed", failed_jobs[r.asset_id]
+    rep.results = results
+    rep.asset_ids = [a for a in rep.asset_ids if a in states]
+    rep.ready = sum(1 for a in rep.asset_ids if states[a] == "ready")
+    rep.registered = len(rep.asset_ids)
+    rep.skipped = sum(1 for r in results if r.status == "skipped")
+    rep.failed = sum(1 for r in results if r.status == "failed")
+    rep.failures = [
+        IngestFailure(path=r.item, reason=r.reason or "failed")
+        for r in results
+        if r.status == "failed"
+    ]
