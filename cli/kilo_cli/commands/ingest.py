@@ -36,10 +36,13 @@ def _live_progress(enabled: bool) -> Any:
         console=err,
         transient=True,
     )
-    task = bar.add_task("ingest", total=None, rate="", counts="")
+    tasks: dict[str, Any] = {}  # a line per stage: registering and processing overlap
     start: dict[str, tuple[float, int, int]] = {}
 
     def update(p: Any) -> None:
+        task = tasks.get(p.stage)
+        if task is None:
+            task = tasks[p.stage] = bar.add_task(p.stage, total=None, rate="", counts="")
         now = time.perf_counter()
         t0, d0, b0 = start.setdefault(p.stage, (now, p.done, p.bytes_done))
         dt = max(now - t0, 1e-6)

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from kilo.progress import ItemResult, Progress, ProgressCallback, report
 __all__ = ["IngestFailure", "IngestReport", "ingest"]
 
 BATCH_SIZE = 500
+FIRST_BATCH_SIZE = 32
 IO_THREADS = 4
 #: up to this many queued jobs are processed in this process, without a worker pool
 INLINE_MAX_JOBS = 8
@@ -114,9 +116,15 @@ def ingest(
     if process and settings.workers >= 2 and len(todo) > INLINE_MAX_JOBS:
         pool = make_pool(settings.workers)  # its workers boot while the files are registered
     try:
-        _register(reg, todo, rep, counts, done, bytes_done, copy, progress)
+        if pool is None:
+            _register(reg, todo, rep, counts, done, bytes_done, copy, progress)
+            if process:
+                _process(catalog, project_id, progress, counts, total_bytes, pool, reg)
+        else:  # register on a thread while the workers process what is already registered
+            _register_while_processing(
+                reg, todo, rep, counts, done, bytes_done, copy, progress, total_bytes, pool
+            )
         if process:
-            _process(catalog, project_id, progress, counts, total_bytes, pool)
             mark_ingested(catalog, project_id)
     finally:
         if pool is not None:
@@ -124,6 +132,44 @@ def ingest(
     _summarise(catalog, rep, reg.results, run_start)
     rep.elapsed_s = round(time.perf_counter() - started, 3)
     return rep
+
+
+def _register_while_processing(
+    reg: Registrar,
+    todo: list[Found],
+    rep: IngestReport,
+    counts: dict[str, int],
+    done: int,
+    bytes_done: int,
+    copy: bool,
+    progress: ProgressCallback | None,
+    total_bytes: int,
+    pool: ProcessPoolExecutor,
+) -> None:
+    """Registration on a thread, processing here: the workers start on the first batch of
+    registered files instead of waiting for the last one. Both write the catalog through its
+    lock, one transaction at a time."""
+    failure: list[BaseException] = []
+    registering = threading.Event()
+    registering.set()
+
+    def register_all() -> None:
+        try:
+            _register(reg, todo, rep, counts, done, bytes_done, copy, progress)
+        except BaseException as exc:  # raised again below, in the caller's thread
+            failure.append(exc)
+        finally:
+            registering.clear()
+
+    thread = threading.Thread(target=register_all, name="kilo-ingest-register", daemon=True)
+    thread.start()
+    try:
+        _process(reg.catalog, reg.project_id, progress, counts, total_bytes, pool, reg,
+                 more_coming=registering.is_set)  # fmt: skip
+    finally:
+        thread.join()
+    if failure:
+        raise failure[0]
 
 
 def _register(
@@ -138,6 +184,7 @@ def _register(
 ) -> None:
     """Identify ``todo`` in threads and record it in batches."""
     catalog, project_id, settings = reg.catalog, reg.project_id, reg.catalog.settings
+    batch = FIRST_BATCH_SIZE  # a small first batch: the workers get going at once
     with ThreadPoolExecutor(max_workers=IO_THREADS) as pool:
         for ident in pool.map(lambda f: identify(f, settings, copy=copy), todo):
             result = reg.add(ident, utcnow())
@@ -148,8 +195,9 @@ def _register(
             else:
                 key = {"ok": "registered", "skipped": "skipped", "failed": "failed"}
                 counts[key[result.status]] += 1
-            if reg.pending >= BATCH_SIZE:
+            if reg.pending >= batch:
                 reg.flush()
+                batch = BATCH_SIZE
             report(progress, Progress("register", done, rep.discovered, item=ident.found.uri,
                                       bytes_done=bytes_done, counts=dict(counts)))  # fmt: skip
     reg.flush()
@@ -165,30 +213,37 @@ def _process(
     counts: dict[str, int],
     total_bytes: int,
     pool: ProcessPoolExecutor | None,
+    reg: Registrar,
+    more_coming: Callable[[], bool] | None = None,
 ) -> None:
+    """Drain the project's asset.process jobs (with ``more_coming``, until registration ends
+    too: the total then grows as files are registered)."""
     from kilo.jobs import run_jobs
 
-    total = int(catalog.scalar(
+    queued = int(catalog.scalar(
         "SELECT count(*) FROM jobs WHERE project_id = ? AND type = ? "
         "AND status IN ('queued', 'running')", [project_id, PROCESS_JOB]) or 0)  # fmt: skip
-    if total == 0:
+    earlier = max(0, queued - len(reg.asset_ids))  # left queued by an earlier run
+    if queued == 0 and more_coming is None:
         return
 
     def relay(p: Progress) -> None:
+        total = max(p.done, earlier + len(reg.asset_ids))
         done = min(p.done, total)
         report(progress, Progress("process", done, total, item=p.item, status=p.status,
                                   message=p.message, bytes_done=int(total_bytes * done / total),
                                   counts=dict(counts, processed=done)))  # fmt: skip
 
     workers = catalog.settings.workers
-    if pool is None and (workers < 2 or total <= INLINE_MAX_JOBS):  # no pool for a few jobs
+    if pool is None and (workers < 2 or queued <= INLINE_MAX_JOBS):  # no pool for a few jobs
         run_jobs(catalog, project_id, types=[PROCESS_JOB], progress=relay, workers=1)
         return
     if pool is None:  # queued jobs of an earlier run, nothing new to register
         with make_pool(workers) as own:
             run_jobs(catalog, project_id, types=[PROCESS_JOB], progress=relay, pool=own)
         return
-    run_jobs(catalog, project_id, types=[PROCESS_JOB], progress=relay, pool=pool)
+    run_jobs(catalog, project_id, types=[PROCESS_JOB], progress=relay, pool=pool,
+             more_coming=more_coming)  # fmt: skip
 
 
 def mark_ingested(catalog: Catalog, project_id: str) -> None:

@@ -60,6 +60,7 @@ def run_jobs(
     workers: int | None = None,
     pool: ProcessPoolExecutor | None = None,
     should_stop: Callable[[], bool] | None = None,
+    more_coming: Callable[[], bool] | None = None,
 ) -> RunReport:
     """Drain the queue (of a project, of some types): claim, compute, apply, retry.
 
@@ -68,7 +69,9 @@ def run_jobs(
     transaction per batch (``handler.apply_batch(catalog, [(job, result), ...])`` when the
     handler has it, else ``apply`` per job). A batch whose transaction fails is redone job by
     job, so one bad result fails one job. A job that raises is retried with backoff and,
-    after its last attempt, marked ``failed`` with the reason; the run goes on.
+    after its last attempt, marked ``failed`` with the reason; the run goes on. With
+    ``more_coming``, an empty queue ends the run only once ``more_coming()`` is False (another
+    thread is still enqueuing jobs).
     """
     reclaim_jobs(catalog)
     type_list = list(types) if types is not None else None
@@ -246,6 +249,9 @@ def run_jobs(
                 continue
             delay = _next_delay(catalog, project_id, type_list)
             if delay is None:
+                if more_coming is not None and more_coming():  # a producer is still enqueuing
+                    time.sleep(0.02)
+                    continue
                 break
             time.sleep(min(delay, 1.0))
     finally:
