@@ -411,8 +411,10 @@ def extract_metadata(
     content_type: str | None = None,
     frame: int = 0,
     sidecar: bytes | None = None,
+    opened: Any = None,
 ) -> Metadata:
-    """Metadata of a file's bytes (one frame of it). Never raises: failures go to ``errors``."""
+    """Metadata of a file's bytes (one frame of it). Never raises: failures go to ``errors``.
+    ``opened``: a JPEG's bytes already parsed by Pillow (the caller closes it)."""
     meta = Metadata()
     ctype = content_type or sniff_content_type(data[:SNIFF_BYTES], name)
     is_heif = bool(ctype) and ("heic" in str(ctype) or "heif" in str(ctype) or "avif" in str(ctype))
@@ -460,7 +462,9 @@ def extract_metadata(
             _apply_exif(meta, flat)
             meta.reader = reader
             break
-    opened = _open_jpeg(data) if ctype == "image/jpeg" else None  # one parse for XMP + IPTC
+    own = opened is None and ctype == "image/jpeg"
+    if own:
+        opened = _open_jpeg(data)  # one parse for XMP + IPTC
     if ctype in ("image/jpeg", "image/webp", "image/tiff") and xmp is None:
         try:
             _, xmp = _pillow_info(data, opened)
@@ -471,7 +475,7 @@ def extract_metadata(
             _merge_iptc(meta, _iptc_from_jpeg(data, opened), "iptc")
         except Exception as exc:
             meta.errors.append(f"iptc: {type(exc).__name__}: {exc}"[:300])
-    if opened is not None:
+    if own and opened is not None:
         opened.close()
     for packet, source in ((xmp, "xmp"), (sidecar, "sidecar")):
         if packet:

@@ -232,22 +232,35 @@ def _is_srgb(icc: bytes | None) -> bool:
         return False
 
 
-def _jpeg_renditions(data: bytes, sizes: dict[str, int]) -> Rendered | None:
-    """The fast path for a complete, plain RGB/L JPEG; None when it does not apply."""
+def _jpeg_header(im: Image.Image) -> tuple[tuple[int, int], Any, int] | None:
+    """(size, ICC profile, EXIF orientation) of a plain RGB/L JPEG parsed by Pillow."""
+    if im.format != "JPEG" or im.mode not in ("RGB", "L"):
+        return None
+    try:
+        orientation = int(im.getexif().get(0x0112) or 1)
+    except Exception:
+        orientation = 1
+    return im.size, im.info.get("icc_profile"), orientation
+
+
+def _jpeg_renditions(
+    data: bytes, sizes: dict[str, int], opened: Image.Image | None = None
+) -> Rendered | None:
+    """The fast path for a complete, plain RGB/L JPEG; None when it does not apply.
+    ``opened``: the same bytes already parsed by Pillow (headers only), to parse them once."""
     if not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
         return None  # truncated (or trailing data): Pillow decides, with the reason
     try:
-        with Image.open(io.BytesIO(data), formats=["JPEG"]) as im:
-            if im.format != "JPEG" or im.mode not in ("RGB", "L"):
-                return None
-            full = im.size
-            icc = im.info.get("icc_profile")
-            try:
-                orientation = int(im.getexif().get(0x0112) or 1)
-            except Exception:
-                orientation = 1
+        if opened is not None:
+            header = _jpeg_header(opened)
+        else:
+            with Image.open(io.BytesIO(data), formats=["JPEG"]) as im:
+                header = _jpeg_header(im)
     except Exception:
         return None
+    if header is None:
+        return None
+    full, icc, orientation = header
     icc = icc if isinstance(icc, bytes) and icc else None
     upright = orientation in (5, 6, 7, 8)
     oriented = (full[1], full[0]) if upright else full
@@ -278,6 +291,15 @@ def _jpeg_renditions(data: bytes, sizes: dict[str, int]) -> Rendered | None:
     return Rendered(oriented[0], oriented[1], "JPEG", 1, orientation, method, out)
 
 
+def open_jpeg(data: bytes) -> Image.Image | None:
+    """A JPEG's bytes parsed by Pillow, headers only (no pixels decoded), or None. Renditions
+    and metadata can share it; the caller closes it."""
+    try:
+        return Image.open(io.BytesIO(data), formats=["JPEG"])
+    except Exception:
+        return None
+
+
 def render_renditions(
     data: bytes,
     sizes: dict[str, int],
@@ -285,11 +307,13 @@ def render_renditions(
     name: str = "",
     content_type: str | None = None,
     frame: int = 0,
+    opened: Image.Image | None = None,
 ) -> Rendered:
     """JPEG renditions (``sizes``: kind -> long edge) of one frame of a photo's bytes, sRGB,
-    upright. Raises :class:`kilo.errors.DecodeError` when the file cannot be decoded."""
+    upright. Raises :class:`kilo.errors.DecodeError` when the file cannot be decoded.
+    ``opened``: a JPEG's bytes already parsed by Pillow (see :func:`open_jpeg`)."""
     if content_type in (None, "image/jpeg") and frame == 0 and data.startswith(b"\xff\xd8"):
-        fast = _jpeg_renditions(data, sizes)
+        fast = _jpeg_renditions(data, sizes, opened)
         if fast is not None:
             return fast
     from kilo.imaging.decode import decode_image

@@ -81,9 +81,7 @@ def process_asset(payload: dict[str, Any]) -> ProcessResult:
     The result is small (metadata and file rows, never pixels): it crosses a process pipe.
     """
     from kilo.imaging.decode import read_source
-    from kilo.imaging.metadata import extract_metadata
-    from kilo.imaging.renditions import render_renditions
-    from kilo.store import Store
+    from kilo.imaging.renditions import open_jpeg
 
     options = payload["settings"]
     settings = _store_config(
@@ -96,9 +94,36 @@ def process_asset(payload: dict[str, Any]) -> ProcessResult:
     sizes = {"preview": int(options["preview_px"]), "thumbnail": int(options["thumbnail_px"])}
     try:
         data = read_source(uri, settings)
-        rendered = render_renditions(
-            data, sizes, name=name, content_type=payload.get("content_type"), frame=frame
-        )
+    except DecodeError as exc:
+        result.quarantine = exc.reason
+        return result
+    jpeg = payload.get("content_type") == "image/jpeg" and frame == 0
+    opened = open_jpeg(data) if jpeg else None  # parsed once for renditions and metadata
+    try:
+        return _process_bytes(payload, result, data, sizes, settings, opened)
+    finally:
+        if opened is not None:
+            opened.close()
+
+
+def _process_bytes(
+    payload: dict[str, Any],
+    result: ProcessResult,
+    data: bytes,
+    sizes: dict[str, int],
+    settings: PlainStoreConfig,
+    opened: Any,
+) -> ProcessResult:
+    from kilo.imaging.decode import read_source
+    from kilo.imaging.metadata import extract_metadata
+    from kilo.imaging.renditions import render_renditions
+    from kilo.store import Store
+
+    aid, name = payload["asset_id"], payload["source_uri"]
+    frame = int(payload.get("frame_index") or 0)
+    try:
+        rendered = render_renditions(data, sizes, name=name, frame=frame, opened=opened,
+                                     content_type=payload.get("content_type"))  # fmt: skip
     except DecodeError as exc:
         result.quarantine = exc.reason
         return result
@@ -115,6 +140,7 @@ def process_asset(payload: dict[str, Any]) -> ProcessResult:
             content_type=payload.get("content_type"),
             frame=frame,
             sidecar=sidecar,
+            opened=opened,
         ).to_dict()
     except Exception as exc:  # metadata never costs the pixels
         meta = {"errors": [f"metadata: {type(exc).__name__}: {exc}"[:300]]}
