@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from kilo.catalog import open_catalog
+from kilo.catalog import Catalog, open_catalog
+from kilo.ingest import ingest
+from kilo.models import Project
 from kilo.settings import load_settings
 
 SOURCES = ["sony_a6000_night.jpg", "Kleiber_by_Lukas_Baubkus.jpg", "Dragonfly_by_Bolly.jpg",
@@ -86,3 +88,36 @@ def test_kill_9_mid_run_then_resume(photos_dir: Path, tmp_path: Path) -> None:
                 im.load()  # complete JPEGs only
                 assert max(im.size) == (512 if kind == "thumbnail" else 2048) or max(im.size) < 2048
     assert not list((home / "store").rglob("*.part"))  # no half-written file left behind
+
+
+def test_interrupted_while_registering_then_resumed(
+    catalog: Catalog, project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the workers process and the files are still being registered (on their
+    thread): the run stops at once instead of hashing every remaining file first, what was
+    recorded stays, and the next run finishes the rest, with no duplicate."""
+    import numpy as np
+
+    import kilo.jobs
+
+    src, count = tmp_path / "card", 600
+    src.mkdir()
+    rng = np.random.default_rng(7)
+    for i in range(count):
+        pixels = rng.integers(0, 255, (24, 32, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(src / f"tiny_{i:04d}.jpg", quality=90)
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(kilo.jobs, "run_jobs", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(catalog, project.id, [src])
+    assert catalog.scalar("SELECT count(*) FROM assets") < count  # registration stopped too
+    monkeypatch.undo()
+
+    rep = ingest(catalog, project.id, [src])
+    assert rep.failed == 0 and rep.registered + rep.skipped == count
+    rows = catalog.fetchall("SELECT source_uri, state FROM assets")
+    assert len(rows) == len({u for u, _ in rows}) == count
+    assert {s for _, s in rows} == {"ready"}

@@ -148,14 +148,15 @@ def _register_while_processing(
 ) -> None:
     """Registration on a thread, processing here: the workers start on the first batch of
     registered files instead of waiting for the last one. Both write the catalog through its
-    lock, one transaction at a time."""
+    lock, one transaction at a time. If processing stops (Ctrl-C, an error), registration
+    stops too, after recording the files identified so far."""
     failure: list[BaseException] = []
-    registering = threading.Event()
+    registering, stop = threading.Event(), threading.Event()
     registering.set()
 
     def register_all() -> None:
         try:
-            _register(reg, todo, rep, counts, done, bytes_done, copy, progress)
+            _register(reg, todo, rep, counts, done, bytes_done, copy, progress, stop)
         except BaseException as exc:  # raised again below, in the caller's thread
             failure.append(exc)
         finally:
@@ -166,6 +167,9 @@ def _register_while_processing(
     try:
         _process(reg.catalog, reg.project_id, progress, counts, total_bytes, pool, reg,
                  more_coming=registering.is_set)  # fmt: skip
+    except BaseException:
+        stop.set()
+        raise
     finally:
         thread.join()
     if failure:
@@ -181,12 +185,18 @@ def _register(
     bytes_done: int,
     copy: bool,
     progress: ProgressCallback | None,
+    stop: threading.Event | None = None,
 ) -> None:
-    """Identify ``todo`` in threads and record it in batches."""
+    """Identify ``todo`` in threads and record it in batches. With ``stop`` set, or on an
+    exception (Ctrl-C), the files not yet identified are dropped at once (not hashed first);
+    after ``stop`` what was identified is still recorded."""
     catalog, project_id, settings = reg.catalog, reg.project_id, reg.catalog.settings
     batch = FIRST_BATCH_SIZE  # a small first batch: the workers get going at once
-    with ThreadPoolExecutor(max_workers=IO_THREADS) as pool:
+    pool = ThreadPoolExecutor(max_workers=IO_THREADS)
+    try:
         for ident in pool.map(lambda f: identify(f, settings, copy=copy), todo):
+            if stop is not None and stop.is_set():
+                break
             result = reg.add(ident, utcnow())
             done += 1
             bytes_done += ident.found.size
@@ -200,6 +210,8 @@ def _register(
                 batch = BATCH_SIZE
             report(progress, Progress("register", done, rep.discovered, item=ident.found.uri,
                                       bytes_done=bytes_done, counts=dict(counts)))  # fmt: skip
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     reg.flush()
     requeue_unprocessed(catalog, project_id)
     rep.asset_ids = list(reg.asset_ids)
