@@ -106,6 +106,9 @@ def ingest(
             todo.append(f)
         else:
             counts["skipped"] += 1
+    # largest first: the last tasks of the run are small, so no worker finishes long after
+    # the other (stable: among same-size files, and so for duplicates, the first found wins)
+    todo.sort(key=lambda f: -f.size)
     done, bytes_done = (
         counts["skipped"],
         sum(f.size for f in found.files) - sum(f.size for f in todo),
