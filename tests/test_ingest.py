@@ -86,6 +86,10 @@ def test_ingest_registers_processes_and_skips(
     # 4 single-frame files + empty_icc (2 top-level images) + bird_burst (4 frames)
     assert rep.registered == rep.ready == 4 + 2 + 4
     assert {"discover", "register", "process"} <= set(seen)
+    items = [r.item for r in rep.results]  # registered largest first, reported as found
+    assert items == sorted(items) and len(items) == len(SMALL)
+    frames = {r.item: r.asset_id for r in rep.results}
+    assert rep.asset_ids[0] == frames[str(src / "bird_burst.heic")]  # 4 frames, listed first
     rows = catalog.fetchdicts(
         "SELECT * FROM assets WHERE project_id = ? ORDER BY filename, frame_index", [project.id]
     )

@@ -133,6 +133,7 @@ def ingest(
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     _summarise(catalog, rep, reg.results, run_start)
+    _in_discovery_order(rep, reg, found.files)
     rep.elapsed_s = round(time.perf_counter() - started, 3)
     return rep
 
@@ -278,6 +279,16 @@ def make_pool(workers: int) -> ProcessPoolExecutor:
     from kilo.workers import process_pool
 
     return process_pool(workers, background=True)
+
+
+def _in_discovery_order(rep: IngestReport, reg: Registrar, files: list[Found]) -> None:
+    """Results and asset ids in the order the files were found (they were registered
+    largest first)."""
+    order = {f.uri: i for i, f in enumerate(files)}
+    rep.results.sort(key=lambda r: order.get(r.item, len(order)))
+    place = {aid: (order.get(uri, len(order)), frame)
+             for uri, ids in reg.by_uri.items() for aid, frame in ids}  # fmt: skip
+    rep.asset_ids.sort(key=lambda aid: place.get(aid, (len(order), 0)))
 
 
 def _summarise(
