@@ -234,7 +234,12 @@ _EVENT_COLUMNS = (
 )
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _adapt_value(value: Any) -> Any:
+    if type(value) in _PLAIN:  # the common case, checked first: bulk inserts adapt every cell
+        return value
     if isinstance(value, dict):
         return json.dumps(value, default=str, separators=(",", ":"))
     if hasattr(value, "tzinfo") and hasattr(value, "astimezone") and value.tzinfo is not None:
