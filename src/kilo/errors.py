@@ -129,3 +129,12 @@ class PartialFailure(KiloError):
     def __init__(self, reason: str, *, result: Any = None, **kw: Any) -> None:
         super().__init__(reason, **kw)
         self.result = result
+
+
+def describe_exception(exc: BaseException) -> str:
+    """One line for an item that failed (a job, a photo of a batch): a KiloError's message,
+    else "Type: text" with the text's whitespace collapsed."""
+    if isinstance(exc, KiloError):
+        return exc.message
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

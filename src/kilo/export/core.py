@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from kilo.catalog import Catalog
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
-from kilo.errors import Conflict, InvalidInput, KiloError, NotFound
+from kilo.errors import Conflict, InvalidInput, NotFound, describe_exception
 from kilo.export.presets import PRESETS, ExportSettings, parse_settings
 from kilo.models import Export, ExportDownloadResponse, KiloModel, PageInfo
 from kilo.paging import Keyset, check_limit
@@ -375,7 +375,7 @@ def run_export(
             EXPORT_HANDLER.apply(catalog, job, result)
             complete_job(catalog, job, result)
     except Exception as exc:
-        reason = exc.message if isinstance(exc, KiloError) else f"{type(exc).__name__}: {exc}"
+        reason = describe_exception(exc)
         fail_job(catalog, job, reason, retry=False)
         set_export_status(catalog, export.id, "failed", error=reason)
         report(progress, Progress("export", 0, None, status="failed", message=reason))

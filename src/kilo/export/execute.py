@@ -20,7 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from kilo.errors import InvalidInput, KiloError, StoreError
+from kilo.errors import InvalidInput, KiloError, StoreError, describe_exception
 from kilo.export.contact_sheet import SheetItem, SheetSpec, render_contact_sheet
 from kilo.export.naming import NameAllocator, NameFields, format_name, sanitize_component
 from kilo.export.presets import PhotoTask, RenderedFile, parse_settings, render_photo
@@ -87,11 +87,8 @@ class ExportOutcome:
 def _render_one(task: PhotoTask) -> tuple[int, list[RenderedFile] | None, str | None]:
     try:
         return task.index, render_photo(task), None
-    except KiloError as exc:
-        return task.index, None, exc.message
     except Exception as exc:  # one bad photo never stops an export
-        text = " ".join(str(exc).split())
-        return task.index, None, f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        return task.index, None, describe_exception(exc)
 
 
 def _existing_names(dest: str, settings: Settings) -> list[str]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from kilo.catalog import Catalog
 from kilo.clock import from_catalog, utcnow
+from kilo.errors import describe_exception
 from kilo.jobs.queue import (
     JobHandler,
     JobRow,
@@ -22,7 +23,7 @@ from kilo.jobs.queue import (
     reclaim_jobs,
 )
 from kilo.progress import ItemResult, ItemStatus, Progress, ProgressCallback, report
-from kilo.workers import compute_many, describe_exception
+from kilo.workers import compute_many
 
 # -- running ------------------------------------------------------------------------------
 #: results written per transaction at most, and how long a result may wait to be written
@@ -163,12 +164,20 @@ def run_jobs(
 
         if not todo or pool_ready(executor()):
             return False
-        job, handler, payload = todo.popleft()
+        compute_inline(*todo.popleft())
+        return True
+
+    def compute_inline(job: JobRow, handler: JobHandler, payload: Any) -> None:
+        """Compute a job in this process; its result (or exception) joins ``ready``, which is
+        written once it is due."""
+        nonlocal ready
         try:
             ready.append((job, handler, handler.compute(payload), None))
         except Exception as exc:
             ready.append((job, handler, None, exc))
-        return True
+        if time.monotonic() - last_write >= APPLY_INTERVAL_S:
+            finish(ready)
+            ready = []
 
     def submit() -> None:
         """Send every prepared job to the workers, in chunks that shrink as ``todo`` does (so
@@ -205,18 +214,9 @@ def run_jobs(
                 handler = handler_or_exc
                 if handler.pooled and n_workers > 1:
                     todo.append((job, handler, payload))
-                    continue
-                try:
-                    ready.append((job, handler, handler.compute(payload), None))
-                except Exception as exc:
-                    ready.append((job, handler, None, exc))
-                if time.monotonic() - last_write > APPLY_INTERVAL_S:
-                    finish(ready)
-                    ready = []
+                else:
+                    compute_inline(job, handler, payload)
             if compute_here():
-                if time.monotonic() - last_write >= APPLY_INTERVAL_S:
-                    finish(ready)
-                    ready = []
                 continue
             submit()
             if inflight:
