@@ -62,12 +62,14 @@ def floor_time(paths: list[str], workers: int = 2) -> float:
 def _render_chunk(args: tuple[str, list[str]]) -> None:
     """The worker side of asset.process (decode, renditions, metadata, two atomic writes)
     over some files, without any catalog work."""
-    store, paths = args
+    import uuid
+
     from kilo.ingest.process import process_asset
 
-    for i, path in enumerate(paths):
+    store, paths = args
+    for path in paths:
         process_asset({
-            "asset_id": f"{abs(hash(path)):032x}"[-32:] + f"{i}", "project_id": "bench",
+            "asset_id": uuid.uuid4().hex, "project_id": "bench",
             "source_uri": path, "uri": path, "frame_index": 0, "sha256": "-",
             "content_type": "image/jpeg", "replaces": False,
             "settings": {"store_url": store, "preview_px": 2048, "thumbnail_px": 512},

@@ -394,16 +394,6 @@ def _pillow_info(data: bytes, opened: Any = None) -> tuple[bytes | None, bytes |
     return (exif if isinstance(exif, bytes) else None, xmp if isinstance(xmp, bytes) else None)
 
 
-def _open_jpeg(data: bytes) -> Any:
-    """The JPEG parsed by Pillow (headers only), or None (the readers then report why)."""
-    from PIL import Image
-
-    try:
-        return Image.open(io.BytesIO(data), formats=["JPEG"])
-    except Exception:
-        return None
-
-
 def extract_metadata(
     data: bytes,
     *,
@@ -464,7 +454,9 @@ def extract_metadata(
             break
     own = opened is None and ctype == "image/jpeg"
     if own:
-        opened = _open_jpeg(data)  # one parse for XMP + IPTC
+        from kilo.imaging.renditions import open_jpeg
+
+        opened = open_jpeg(data)  # one parse for XMP + IPTC
     if ctype in ("image/jpeg", "image/webp", "image/tiff") and xmp is None:
         try:
             _, xmp = _pillow_info(data, opened)

@@ -250,14 +250,16 @@ def _jpeg_renditions(
     ``opened``: the same bytes already parsed by Pillow (headers only), to parse them once."""
     if not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
         return None  # truncated (or trailing data): Pillow decides, with the reason
+    im = opened if opened is not None else open_jpeg(data)
+    if im is None:
+        return None
     try:
-        if opened is not None:
-            header = _jpeg_header(opened)
-        else:
-            with Image.open(io.BytesIO(data), formats=["JPEG"]) as im:
-                header = _jpeg_header(im)
+        header = _jpeg_header(im)
     except Exception:
         return None
+    finally:
+        if opened is None:
+            im.close()
     if header is None:
         return None
     full, icc, orientation = header
@@ -292,8 +294,8 @@ def _jpeg_renditions(
 
 
 def open_jpeg(data: bytes) -> Image.Image | None:
-    """A JPEG's bytes parsed by Pillow, headers only (no pixels decoded), or None. Renditions
-    and metadata can share it; the caller closes it."""
+    """A JPEG's bytes parsed by Pillow, headers only (no pixels decoded), or None (the
+    readers then report why). Renditions and metadata can share it; the caller closes it."""
     try:
         return Image.open(io.BytesIO(data), formats=["JPEG"])
     except Exception:

@@ -1,9 +1,10 @@
 """The ``asset.process`` job: metadata, sha256, thumbnail and preview of one asset (frame).
 
-``compute`` runs in a worker process (CPU-bound decoding) and writes the renditions to the
-store atomically (temporary name, then rename); ``apply`` writes the catalog in the main
-process. Running it twice writes the same rows and the same files (idempotent). A file that
-cannot be decoded is not retried: its asset row is removed and a quarantine row says why.
+``compute`` (:func:`kilo.ingest.process.process_asset`) runs in a worker process and writes
+the renditions to the store atomically (temporary name, then rename); ``apply`` writes the
+catalog in the main process. Running it twice writes the same rows and the same files
+(idempotent). A file that cannot be decoded is not retried: its asset row is removed and a
+quarantine row says why.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from typing import Any
 
 from kilo.catalog import Catalog
 from kilo.clock import new_id, utcnow
-from kilo.ingest.process import RENDITIONS_PREFIX, FileRow, ProcessResult, rendition_key
+from kilo.ingest.process import ProcessResult
 from kilo.jobs import JobRow
 from kilo.settings import Settings
 
-__all__ = ["PROCESS_HANDLER", "RENDITIONS_PREFIX", "FileRow", "ProcessResult", "rendition_key"]
+__all__ = ["PROCESS_HANDLER", "worker_settings"]
 
 
 def worker_settings(settings: Settings) -> dict[str, Any]:

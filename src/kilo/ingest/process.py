@@ -9,8 +9,8 @@ fraction of a second. :mod:`kilo.ingest.jobs` is the catalog side.
 from __future__ import annotations
 
 import hashlib
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from kilo.errors import DecodeError, KiloError
@@ -68,13 +68,6 @@ def _prepare_folder(url: str) -> None:
     note_folder(folder)
 
 
-@lru_cache(maxsize=8)
-def _store_config(
-    store_url: str, s3_endpoint_url: str | None, s3_region: str | None
-) -> PlainStoreConfig:
-    return PlainStoreConfig(store_url, s3_endpoint_url, s3_region)
-
-
 def process_asset(payload: dict[str, Any]) -> ProcessResult:
     """Decode one asset, extract its metadata, write its renditions. Pure but for the store.
 
@@ -84,7 +77,7 @@ def process_asset(payload: dict[str, Any]) -> ProcessResult:
     from kilo.imaging.renditions import open_jpeg
 
     options = payload["settings"]
-    settings = _store_config(
+    settings = PlainStoreConfig(
         options["store_url"], options.get("s3_endpoint_url"), options.get("s3_region")
     )
     aid, uri, name = payload["asset_id"], payload["uri"], payload["source_uri"]
@@ -99,28 +92,26 @@ def process_asset(payload: dict[str, Any]) -> ProcessResult:
         return result
     jpeg = payload.get("content_type") == "image/jpeg" and frame == 0
     opened = open_jpeg(data) if jpeg else None  # parsed once for renditions and metadata
-    try:
-        return _process_bytes(payload, result, data, sizes, settings, opened)
-    finally:
-        if opened is not None:
-            opened.close()
+    with opened if opened is not None else nullcontext():
+        return _fill_result(result, payload, data, frame, sizes, settings, opened)
 
 
-def _process_bytes(
-    payload: dict[str, Any],
+def _fill_result(
     result: ProcessResult,
+    payload: dict[str, Any],
     data: bytes,
+    frame: int,
     sizes: dict[str, int],
     settings: PlainStoreConfig,
     opened: Any,
 ) -> ProcessResult:
+    """Renditions, metadata and store writes of the bytes of one asset (see process_asset)."""
     from kilo.imaging.decode import read_source
     from kilo.imaging.metadata import extract_metadata
     from kilo.imaging.renditions import render_renditions
     from kilo.store import Store
 
-    aid, name = payload["asset_id"], payload["source_uri"]
-    frame = int(payload.get("frame_index") or 0)
+    aid, name = result.asset_id, result.source_uri
     try:
         rendered = render_renditions(data, sizes, name=name, frame=frame, opened=opened,
                                      content_type=payload.get("content_type"))  # fmt: skip

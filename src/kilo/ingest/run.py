@@ -109,24 +109,26 @@ def ingest(
     # largest first: the last tasks of the run are small, so no worker finishes long after
     # the other (stable: among same-size files, and so for duplicates, the first found wins)
     todo.sort(key=lambda f: -f.size)
-    done, bytes_done = (
-        counts["skipped"],
-        sum(f.size for f in found.files) - sum(f.size for f in todo),
-    )
+    done, bytes_done = counts["skipped"], total_bytes - sum(f.size for f in todo)
     report(progress, Progress("register", done, rep.discovered, bytes_done=bytes_done,
                               counts=dict(counts)))  # fmt: skip
     pool = None
     if process and settings.workers >= 2 and len(todo) > INLINE_MAX_JOBS:
         pool = make_pool(settings.workers)  # its workers boot while the files are registered
+
+    def register(stop: threading.Event | None = None) -> None:
+        _register(reg, todo, rep, counts, done, bytes_done, copy, progress, stop)
+
+    def process_jobs(more_coming: Callable[[], bool] | None = None) -> None:
+        _process(catalog, project_id, progress, counts, total_bytes, pool, reg, more_coming)
+
     try:
         if pool is None:
-            _register(reg, todo, rep, counts, done, bytes_done, copy, progress)
+            register()
             if process:
-                _process(catalog, project_id, progress, counts, total_bytes, pool, reg)
+                process_jobs()
         else:  # register on a thread while the workers process what is already registered
-            _register_while_processing(
-                reg, todo, rep, counts, done, bytes_done, copy, progress, total_bytes, pool
-            )
+            _register_while_processing(register, process_jobs)
         if process:
             mark_ingested(catalog, project_id)
     finally:
@@ -139,16 +141,8 @@ def ingest(
 
 
 def _register_while_processing(
-    reg: Registrar,
-    todo: list[Found],
-    rep: IngestReport,
-    counts: dict[str, int],
-    done: int,
-    bytes_done: int,
-    copy: bool,
-    progress: ProgressCallback | None,
-    total_bytes: int,
-    pool: ProcessPoolExecutor,
+    register: Callable[[threading.Event], None],
+    process_jobs: Callable[[Callable[[], bool]], None],
 ) -> None:
     """Registration on a thread, processing here: the workers start on the first batch of
     registered files instead of waiting for the last one. Both write the catalog through its
@@ -160,7 +154,7 @@ def _register_while_processing(
 
     def register_all() -> None:
         try:
-            _register(reg, todo, rep, counts, done, bytes_done, copy, progress, stop)
+            register(stop)
         except BaseException as exc:  # raised again below, in the caller's thread
             failure.append(exc)
         finally:
@@ -169,8 +163,7 @@ def _register_while_processing(
     thread = threading.Thread(target=register_all, name="kilo-ingest-register", daemon=True)
     thread.start()
     try:
-        _process(reg.catalog, reg.project_id, progress, counts, total_bytes, pool, reg,
-                 more_coming=registering.is_set)  # fmt: skip
+        process_jobs(registering.is_set)
     except BaseException:
         stop.set()
         raise
@@ -250,16 +243,11 @@ def _process(
                                   message=p.message, bytes_done=int(total_bytes * done / total),
                                   counts=dict(counts, processed=done)))  # fmt: skip
 
-    workers = catalog.settings.workers
-    if pool is None and (workers < 2 or queued <= INLINE_MAX_JOBS):  # no pool for a few jobs
-        run_jobs(catalog, project_id, types=[PROCESS_JOB], progress=relay, workers=1)
-        return
-    if pool is None:  # queued jobs of an earlier run, nothing new to register
-        with make_pool(workers) as own:
-            run_jobs(catalog, project_id, types=[PROCESS_JOB], progress=relay, pool=own)
-        return
+    # no pool for a few jobs; without one given (jobs queued by an earlier run), run_jobs
+    # starts its own
+    inline = pool is None and queued <= INLINE_MAX_JOBS
     run_jobs(catalog, project_id, types=[PROCESS_JOB], progress=relay, pool=pool,
-             more_coming=more_coming)  # fmt: skip
+             workers=1 if inline else None, more_coming=more_coming)  # fmt: skip
 
 
 def mark_ingested(catalog: Catalog, project_id: str) -> None:
@@ -272,8 +260,6 @@ def mark_ingested(catalog: Catalog, project_id: str) -> None:
     )
 
 
-#: imported once by the fork server, so that each decoding worker starts in milliseconds (the
-#: decoders of rarer formats, rawpy, pillow-heif and exifread, are imported on first use)
 def make_pool(workers: int) -> ProcessPoolExecutor:
     """A decoding pool whose workers boot on a thread while the caller registers files."""
     from kilo.workers import process_pool
