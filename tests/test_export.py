@@ -37,6 +37,23 @@ def shoot(
     return project, ids
 
 
+def test_exports_are_listed_newest_first_one_page_at_a_time(
+    catalog: Catalog, shoot: tuple[Project, list[str]], tmp_path: Path
+) -> None:
+    project, _ = shoot
+    made = [create_export(catalog, project.id, "web", dest=str(tmp_path / f"out{i}")).id
+            for i in range(3)]  # fmt: skip
+    first = list_exports(catalog, project.id, limit=2)
+    assert [e.id for e in first.items] == made[::-1][:2]
+    cursor = first.page_info.next_cursor
+    assert cursor is not None
+    second = list_exports(catalog, project.id, limit=2, cursor=cursor)
+    assert [e.id for e in second.items] == [made[0]]
+    assert second.page_info.next_cursor is None
+    assert [e.id for e in list_exports(catalog, project.id, status="done").items] == []
+    assert len(list_exports(catalog, project.id, status="queued").items) == 3
+
+
 def test_web_export_of_picks_runs_as_a_job(
     catalog: Catalog, shoot: tuple[Project, list[str]], tmp_path: Path
 ) -> None:

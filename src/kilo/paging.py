@@ -4,13 +4,15 @@ and ``pageInfo.nextCursor`` (null on the last page).
 Cursors are keyset positions (the sort key of the last row returned), base64url-encoded JSON
 tagged with the listing they belong to, so a cursor from one listing is refused by another.
 Most listings sort on a (timestamp, id) pair: :class:`Keyset` builds their WHERE condition
-from a cursor and the next cursor from a page of rows::
+from a cursor and the next cursor from a page of rows. With plain columns and positional
+parameters, one call does it all::
 
     KEYSET = Keyset("projects", "created_at, id", descending=True)
-    if after := KEYSET.after(cursor):
-        where.append(after.sql)
-        params += after.params
-    rows, next_cursor = KEYSET.page(catalog.fetchdicts(sql, [*params, limit + 1]), limit)
+    rows, next_cursor = KEYSET.fetch_page(catalog, "SELECT * FROM projects", where, params,
+                                          cursor, limit)
+
+Listings sorted on an expression, or with named parameters, use :meth:`Keyset.after` and
+:meth:`Keyset.page` around their own query.
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kilo.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from kilo.catalog import Catalog
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -105,3 +110,28 @@ class Keyset:
             return kept, None
         last = kept[-1]
         return kept, encode_cursor(self.scope, [last[self.time_key].isoformat(), last[self.id_key]])
+
+    def fetch_page(
+        self,
+        catalog: Catalog,
+        select: str,
+        where: Sequence[str],
+        params: Sequence[Any],
+        cursor: str | None,
+        limit: int,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of ``select`` filtered by ``where`` (positional ``params``), in this
+        keyset's order, after ``cursor``: (rows, next cursor or None). ``columns`` must be
+        plain column names here."""
+        conditions, values = list(where), list(params)
+        after = self.after(cursor)
+        if after is not None:
+            conditions.append(after.sql)
+            values += after.params
+        direction = " DESC" if self.descending else ""
+        order = ", ".join(f"{column.strip()}{direction}" for column in self.columns.split(","))
+        rows = catalog.fetchdicts(
+            f"{select} WHERE {' AND '.join(conditions) or 'TRUE'} ORDER BY {order} LIMIT ?",
+            [*values, limit + 1],
+        )
+        return self.page(rows, limit)

@@ -176,7 +176,6 @@ def list_projects(
 ) -> PagedProjects:
     """Projects, newest first, one page at a time."""
     limit = check_limit(limit)
-    after = _KEYSET.after(cursor)
     where = ["status <> 'deleted'"]
     params: list[Any] = []
     if status is not None:
@@ -186,16 +185,8 @@ def list_projects(
         params.append(status)
     elif not include_archived:
         where.append("status = 'active'")
-    if after is not None:
-        where.append(after.sql)
-        params += after.params
-    rows, next_cursor = _KEYSET.page(
-        catalog.fetchdicts(
-            f"SELECT * FROM projects WHERE {' AND '.join(where)} "
-            "ORDER BY created_at DESC, id DESC LIMIT ?",
-            [*params, limit + 1],
-        ),
-        limit,
+    rows, next_cursor = _KEYSET.fetch_page(
+        catalog, "SELECT * FROM projects", where, params, cursor, limit
     )
     return PagedProjects(
         items=[_to_model(catalog, r) for r in rows], page_info=PageInfo(next_cursor=next_cursor)

@@ -299,8 +299,7 @@ def list_exports(
 ) -> PagedExports:
     """Exports, newest first, one page at a time."""
     limit = check_limit(limit)
-    after = _KEYSET.after(cursor)
-    where, params = ["1 = 1"], []
+    where, params = [], []
     if project_id is not None:
         where.append("e.project_id = ?")
         params.append(parse_uuid(project_id, "project id"))
@@ -309,16 +308,7 @@ def list_exports(
             raise InvalidInput(f"status must be one of {', '.join(_STATUSES)}")
         where.append("e.status = ?")
         params.append(status)
-    if after is not None:
-        where.append(after.sql)
-        params += after.params
-    rows, nxt = _KEYSET.page(
-        catalog.fetchdicts(
-            f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY e.created_at DESC, e.id DESC LIMIT ?",
-            [*params, limit + 1],
-        ),
-        limit,
-    )
+    rows, nxt = _KEYSET.fetch_page(catalog, _SELECT, where, params, cursor, limit)
     return PagedExports(
         items=[_to_model(catalog, r) for r in rows], page_info=PageInfo(next_cursor=nxt)
     )

@@ -463,8 +463,7 @@ def list_jobs(
 ) -> PagedJobs:
     """Jobs, oldest first, one page at a time."""
     limit = check_limit(limit)
-    after = _KEYSET.after(cursor)
-    where: list[str] = ["1 = 1"]
+    where: list[str] = []
     params: list[Any] = []
     if project_id is not None:
         where.append("project_id = ?")
@@ -477,16 +476,7 @@ def list_jobs(
     if job_type is not None:
         where.append("type = ?")
         params.append(job_type)
-    if after is not None:
-        where.append(after.sql)
-        params += after.params
-    rows, nxt = _KEYSET.page(
-        catalog.fetchdicts(
-            f"SELECT * FROM jobs WHERE {' AND '.join(where)} ORDER BY created_at, id LIMIT ?",
-            [*params, limit + 1],
-        ),
-        limit,
-    )
+    rows, nxt = _KEYSET.fetch_page(catalog, "SELECT * FROM jobs", where, params, cursor, limit)
     return PagedJobs(items=[_to_model(r) for r in rows], page_info=PageInfo(next_cursor=nxt))
 
 
