@@ -1,16 +1,24 @@
-"""Catalog rows: decoding JSON columns, deleting many rows at once (inserting many rows at
-once is ``Catalog.insert_many``)."""
+"""Catalog rows: decoding JSON columns, deleting many rows at once, splitting many rows into
+statement-sized chunks (inserting many rows at once is ``Catalog.insert_many``)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from kilo.catalog import Catalog
 
-__all__ = ["delete_where_in", "json_object"]
+__all__ = ["chunks", "delete_where_in", "json_object"]
+
+_T = TypeVar("_T")
+
+
+def chunks(items: Sequence[_T], size: int) -> Iterator[list[_T]]:
+    """``items`` in consecutive lists of at most ``size`` (one statement's worth of rows)."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
 
 
 def json_object(value: Any) -> dict[str, Any]:
@@ -26,7 +34,6 @@ def json_object(value: Any) -> dict[str, Any]:
 
 def delete_where_in(catalog: Catalog, table: str, column: str, values: Sequence[Any]) -> None:
     """``DELETE FROM table WHERE column IN (values)``, in chunks."""
-    for start in range(0, len(values), 1000):
-        part = list(values[start : start + 1000])
+    for part in chunks(values, 1000):
         marks = ", ".join("?" for _ in part)
         catalog.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", part)

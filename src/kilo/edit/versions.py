@@ -27,7 +27,7 @@ from kilo.models import (
     EditVersion,
     EditVersionList,
 )
-from kilo.records import json_object
+from kilo.records import chunks, json_object
 
 VersionSource = Literal["user", "batch", "style", "fix", "xmp"]
 ApplyMode = Literal["create_versions", "overwrite_latest"]
@@ -367,8 +367,7 @@ def existing_assets(catalog: Catalog, asset_ids: list[str]) -> list[str]:
     queries; :class:`NotFound` names the first id with no asset."""
     wanted = list(dict.fromkeys(parse_uuid(a, "asset id") for a in asset_ids))
     found: set[str] = set()
-    for i in range(0, len(wanted), _CHUNK):
-        chunk = wanted[i : i + _CHUNK]
+    for chunk in chunks(wanted, _CHUNK):
         marks = ", ".join("?" for _ in chunk)
         found.update(
             str(r[0])
@@ -382,8 +381,7 @@ def existing_assets(catalog: Catalog, asset_ids: list[str]) -> list[str]:
 
 def _insert_versions(catalog: Catalog, rows: list[list[Any]]) -> None:
     """Multi-row INSERTs of (id, asset_id, user_id, parent_id, name, params, source, created_at)."""
-    for i in range(0, len(rows), _CHUNK):
-        chunk = rows[i : i + _CHUNK]
+    for chunk in chunks(rows, _CHUNK):
         marks = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?)" for _ in chunk)
         catalog.execute(
             "INSERT INTO edit_versions (id, asset_id, user_id, parent_id, name, params, source, "
@@ -398,8 +396,7 @@ def _overwrite_versions(
     """One UPDATE per distinct params JSON (and chunk of ids): ``updates`` maps the JSON of
     the new params to the ids of the versions that get it."""
     for params_json, ids in updates.items():
-        for i in range(0, len(ids), _CHUNK):
-            chunk = ids[i : i + _CHUNK]
+        for chunk in chunks(ids, _CHUNK):
             marks = ", ".join("?" for _ in chunk)
             catalog.execute(
                 "UPDATE edit_versions SET params = ?, name = coalesce(?, name), source = ? "
@@ -410,8 +407,7 @@ def _overwrite_versions(
 
 def _latest_many(catalog: Catalog, asset_ids: list[str], user_id: str) -> dict[str, EditVersion]:
     out: dict[str, EditVersion] = {}
-    for i in range(0, len(asset_ids), 500):
-        chunk = asset_ids[i : i + 500]
+    for chunk in chunks(asset_ids, 500):
         marks = ", ".join("?" for _ in chunk)
         rows = catalog.fetchdicts(
             f"SELECT DISTINCT ON (asset_id) * FROM edit_versions WHERE user_id = ? "

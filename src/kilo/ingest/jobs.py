@@ -16,6 +16,7 @@ from kilo.catalog import Catalog
 from kilo.clock import new_id, utcnow
 from kilo.ingest.process import ProcessResult
 from kilo.jobs import JobRow
+from kilo.records import chunks
 from kilo.settings import Settings
 
 __all__ = ["PROCESS_HANDLER", "worker_settings"]
@@ -105,7 +106,7 @@ class ProcessHandler:
                 results[result.asset_id] = result  # the same asset twice: the last one wins
         if not results:
             return
-        for chunk in _chunks(list(results.values()), 1000):
+        for chunk in chunks(list(results.values()), 1000):
             live = _update_assets(catalog, chunk, now)
             part = [r for r in chunk if r.asset_id in live]  # removed since: nothing to do
             kinds = sorted({f.kind for r in part if r.replaces for f in r.files})
@@ -156,10 +157,6 @@ class ProcessHandler:
         )
         catalog.emit_event("asset.quarantined", project_id=project_id, asset_id=result.asset_id,
                            data={"assetId": result.asset_id, "reason": reason})  # fmt: skip
-
-
-def _chunks(items: list[ProcessResult], size: int) -> list[list[ProcessResult]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 _ASSET_COLUMNS = (

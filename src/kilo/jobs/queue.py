@@ -6,10 +6,10 @@ from __future__ import annotations
 import importlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from kilo.catalog import Catalog
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
@@ -17,8 +17,6 @@ from kilo.errors import InvalidInput, NotFound
 from kilo.models import Job, JobStatus, PagedJobs, PageInfo
 from kilo.paging import Keyset, check_limit
 from kilo.records import json_object
-
-_T = TypeVar("_T")
 
 JOB_STATUSES: tuple[JobStatus, ...] = ("queued", "running", "done", "failed", "canceled")
 BACKOFF_BASE_S = 0.5
@@ -184,11 +182,6 @@ _JOB_COLUMNS = (
     ("status", "VARCHAR"),
     ("attempts", "INTEGER"),
 )
-
-
-def _chunks(items: list[_T], size: int) -> Iterator[list[_T]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def _dump(value: Any) -> str:
