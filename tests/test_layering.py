@@ -40,9 +40,27 @@ def _imports(tree: ast.AST) -> set[str]:
     return names
 
 
+#: the one place the core may end a process: a worker process of kilo's own pool whose owner
+#: is gone (kilo.workers.exit_with); never the caller's process
+WORKER_EXIT = ("workers.py", "exit_with")
+
+
+def _worker_exit_lines(tree: ast.AST, path: Path) -> set[int]:
+    if path.name != WORKER_EXIT[0]:
+        return set()
+    return {
+        n.lineno
+        for f in ast.walk(tree)
+        if isinstance(f, ast.FunctionDef) and f.name == WORKER_EXIT[1]
+        for n in ast.walk(f)
+        if hasattr(n, "lineno")
+    }
+
+
 @pytest.mark.parametrize("path", _core_files(), ids=lambda p: str(p.relative_to(SRC)))
 def test_core_module_stays_a_library(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    allowed = _worker_exit_lines(tree, path)
     bad = _imports(tree) & FRONT_ENDS
     assert not bad, f"{path.name} imports front-end packages {sorted(bad)}"
     for node in ast.walk(tree):
@@ -52,6 +70,8 @@ def test_core_module_stays_a_library(path: Path) -> None:
             )
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             target = ast.unparse(node.func)
+            if node.lineno in allowed:
+                continue
             assert target not in {"sys.exit", "os._exit"}, f"{path.name}:{node.lineno} exits"
 
 

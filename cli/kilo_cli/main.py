@@ -140,6 +140,16 @@ def exit_code_for(exc: BaseException) -> int:
     return EXIT_FAILURE
 
 
+def _say_interrupted() -> None:
+    from kilo_cli.output import err_console
+
+    err_console().print(
+        "interrupted: what was finished is saved; run the same command again to go on",
+        highlight=False,
+        markup=False,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and exits with) the process exit code."""
     from kilo.errors import KiloError
@@ -148,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=argv, prog_name="kilo", standalone_mode=False)
         code = result if isinstance(result, int) else EXIT_OK
+        if code == EXIT_INTERRUPTED:  # Typer returns Ctrl-C as 130; no command does
+            _say_interrupted()
     except KiloError as exc:
         from kilo_cli.output import err
 
@@ -156,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         code = exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
+        _say_interrupted()
         code = EXIT_INTERRUPTED
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)

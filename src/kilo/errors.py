@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from kilo.text import printable
+
 
 class KiloError(Exception):
     """Base of every error kilo raises on purpose."""
@@ -32,8 +34,8 @@ class KiloError(Exception):
     @property
     def message(self) -> str:
         """One line: the reason, prefixed by the path it concerns when there is one."""
-        one_line = " ".join(self.reason.split())
-        return f"{self.path}: {one_line}" if self.path else one_line
+        one_line = printable(" ".join(self.reason.split()))
+        return f"{printable(self.path)}: {one_line}" if self.path else one_line
 
     def to_error(self) -> dict[str, Any]:
         """The spec's ``Error`` object."""
@@ -136,5 +138,5 @@ def describe_exception(exc: BaseException) -> str:
     else "Type: text" with the text's whitespace collapsed."""
     if isinstance(exc, KiloError):
         return exc.message
-    text = " ".join(str(exc).split())
+    text = printable(" ".join(str(exc).split()))
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import quote, unquote_to_bytes
 
 from kilo.errors import StoreError
+from kilo.text import printable
 
 
 class StoreConfig(Protocol):
@@ -54,8 +56,32 @@ def is_local(url: str) -> bool:
     return "://" not in url or url.startswith("file://")
 
 
+def uri_for_path(path: str | Path) -> str:
+    """How kilo records a local path: the path itself when it is valid UTF-8 text, else a
+    ``file://`` URI with the bytes that are not percent-escaped (``bad_%FF.jpg``). Lossless:
+    :func:`local_path` gives back the exact bytes, so a card with a file named in another
+    encoding still ingests, exports and writes sidecars next to the right file."""
+    text = os.fspath(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file://" + quote(os.fsencode(text), safe="/")
+    return text
+
+
 def local_path(url: str) -> Path:
-    return Path(url[len("file://") :] if url.startswith("file://") else url)
+    """The local path of a plain path or a ``file://`` URI (percent-escapes decoded to the
+    file name's exact bytes)."""
+    if url.startswith("file://"):
+        return Path(os.fsdecode(unquote_to_bytes(url[len("file://") :])))
+    return Path(url)
+
+
+def display_name(uri: str) -> str:
+    """The file name of ``uri`` as a person reads it (escaped by :func:`printable`)."""
+    local = is_local(uri)
+    name = local_path(uri).name if local else uri.rstrip("/").rsplit("/", 1)[-1]
+    return printable(name or uri)
 
 
 @lru_cache(maxsize=16)
@@ -149,7 +175,7 @@ def write_bytes(url: str, data: bytes, settings: StoreConfig) -> str:
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
-            return str(path)
+            return uri_for_path(path)
         fs, path_in = filesystem(url, settings)
         fs.pipe_file(path_in, data)
         return url

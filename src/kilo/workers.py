@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import weakref
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 _MAIN_LOCK = threading.Lock()
@@ -40,17 +41,56 @@ _STARTING: weakref.WeakKeyDictionary[Executor, threading.Event] = weakref.WeakKe
 DEFAULT_PRELOAD = ("kilo.ingest.process", "kilo.imaging", "cv2", "numpy", "piexif")
 
 
-def init_worker(env: dict[str, str] | None) -> None:
-    """Runs first in every worker (and is the no-op task that starts a worker)."""
+def init_worker(env: dict[str, str] | None, owner_pid: int | None = None) -> None:
+    """Runs first in every worker (and is the no-op task that starts a worker). With
+    ``owner_pid`` the worker exits as soon as that process (the pool's maker) is gone."""
     if env is not None:
         os.environ.clear()
         os.environ.update(env)
+    if owner_pid is not None:
+        exit_with(owner_pid)
+        # Ctrl-C in the terminal reaches the whole process group: the owner decides what to
+        # do (stop_pool), a worker never prints a KeyboardInterrupt traceback of its own
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         import cv2
 
         cv2.setNumThreads(1)
     except ImportError:  # pragma: no cover - opencv is a dependency
         pass
+
+
+def exit_with(pid: int) -> None:
+    """End this process when process ``pid`` ends, however it ends (kill -9 included).
+
+    A worker's parent is the fork server, not the process that made the pool, so the
+    kernel's parent-death signal cannot help, and a pool's own queues do not notice either:
+    without this, workers outlive a killed ``kilo`` for minutes, holding their memory. A
+    daemon thread waits on a pidfd (Linux; no polling) or checks once a second."""
+
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            fd = None
+        if fd is not None:
+            import select
+
+            select.select([fd], [], [])
+        else:  # pragma: no cover - not Linux
+            import time
+
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+                time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kilo-owner-watch", daemon=True).start()
 
 
 @contextmanager
@@ -100,7 +140,10 @@ def process_pool(
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(list(preload))  # no effect once the fork server runs
     pool = ProcessPoolExecutor(
-        max_workers=n, mp_context=ctx, initializer=init_worker, initargs=(dict(os.environ),)
+        max_workers=n,
+        mp_context=ctx,
+        initializer=init_worker,
+        initargs=(dict(os.environ), os.getpid()),
     )
     if background:
         _STARTING[pool] = threading.Event()
@@ -108,6 +151,18 @@ def process_pool(
     else:
         _start_workers(pool, n)
     return pool
+
+
+def stop_pool(pool: Executor, *, now: bool = False) -> None:
+    """Shut ``pool`` down: let running tasks finish, or with ``now`` (Ctrl-C) kill its
+    workers at once: their half-done work is not wanted, and waiting for a chunk of photos
+    to finish would make an interrupt take many seconds."""
+    if now:
+        processes = getattr(pool, "_processes", None) or {}
+        for proc in list(processes.values()):
+            with suppress(Exception):
+                proc.kill()
+    pool.shutdown(wait=not now, cancel_futures=True)
 
 
 def compute_many(handler_type: str, target: str, payloads: list[Any]) -> list[tuple[bool, Any]]:

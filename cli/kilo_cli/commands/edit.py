@@ -307,6 +307,8 @@ def write_xmp(
     from kilo.edit.versions import asset_row, original_uri, version_params
     from kilo.edit.xmp import sidecar_path, write_xmp_sidecar
     from kilo.errors import InvalidInput
+    from kilo.imaging.sniff import is_raw_name
+    from kilo.store import is_local, local_path
 
     cat = STATE.catalog()
     v = get_version(cat, version) if version else latest_version(cat, asset)
@@ -315,19 +317,10 @@ def write_xmp(
     row = asset_row(cat, asset)
     src, _ = original_uri(cat, asset)
     if out is None:
-        if "://" in src and not src.startswith("file://"):
+        if not is_local(src):
             raise InvalidInput("the original is not a local file: give --out")
-        out = sidecar_path(src.removeprefix("file://"))
-    raw = Path(src).suffix.lower() in (
-        ".dng",
-        ".cr2",
-        ".cr3",
-        ".nef",
-        ".arw",
-        ".raf",
-        ".orf",
-        ".rw2",
-    )
+        out = sidecar_path(local_path(src))
+    raw = is_raw_name(src)
     size = (row["width_px"], row["height_px"]) if row["width_px"] else None
     write_xmp_sidecar(version_params(v), out, raw=raw, size=size, name=v.name)
     message(f"wrote {out}")

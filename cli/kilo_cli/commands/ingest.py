@@ -96,6 +96,13 @@ def ingest_cmd(
         bool,
         typer.Option("--no-process", help="Only register; leave processing jobs queued."),
     ] = False,
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option(
+            "--follow-symlinks",
+            help="Follow links to files outside the source folders (default: skip them).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest photos: register every file at once, then make metadata and previews."""
@@ -113,7 +120,8 @@ def ingest_cmd(
         if not as_json:
             message(f"created project [bold]{proj.title}[/bold] ({proj.id})")
     with _live_progress(not as_json) as update:
-        rep = ingest(cat, proj.id, sources, copy=copy, progress=update, process=not no_process)
+        rep = ingest(cat, proj.id, sources, copy=copy, progress=update,
+                     process=not no_process, follow_symlinks=follow_symlinks)  # fmt: skip
 
     # -- analysis hook (kilo.analyze, CULL-ENGINE): the single place it is called --------
     _run_analyze(cat, proj.id, as_json, no_process)
@@ -127,6 +135,7 @@ def ingest_cmd(
                 ("discovered", rep.discovered),
                 ("new assets", rep.registered),
                 ("processed", rep.ready),
+                ("resumed (left by an earlier run)", rep.resumed),
                 ("skipped", rep.skipped),
                 ("failed", rep.failed),
                 ("ignored (not photos)", rep.ignored),

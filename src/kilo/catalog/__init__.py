@@ -7,19 +7,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import duckdb
 
 from kilo.clock import new_id, to_utc_naive, utcnow
-from kilo.errors import CatalogError, CatalogLocked, KiloError
+from kilo.errors import CatalogError, CatalogLocked, Conflict, InvalidInput, KiloError
 from kilo.settings import Settings
 
 __all__ = ["SCHEMA_VERSION", "Catalog", "open_catalog"]
@@ -52,8 +54,41 @@ def _lock_message(exc: Exception, path: Path) -> str:
     return f"the catalog is locked by another kilo process{holder}; wait for it or stop it"
 
 
+def translate_error(exc: duckdb.Error) -> BaseException:
+    """The one place a DuckDB error becomes part of kilo's error tree: Ctrl-C during a
+    statement (DuckDB turns it into an InterruptException) is a KeyboardInterrupt again, a
+    file that cannot be read or written is a CatalogError saying so, a broken constraint a
+    Conflict, anything else a CatalogError with DuckDB's first line."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if isinstance(exc, duckdb.InterruptException):
+        return KeyboardInterrupt()
+    if isinstance(exc, duckdb.IOException):
+        return CatalogError(f"cannot read or write the catalog file ({first})")
+    if isinstance(exc, duckdb.ConstraintException):
+        return Conflict(f"the catalog refused a change ({first})")
+    if isinstance(exc, duckdb.InvalidInputException) and "UTF-8" in first:
+        return InvalidInput(f"text that is not valid UTF-8 ({first})")
+    return CatalogError(f"catalog query failed ({first})")
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _guarded(method: _F) -> _F:
+    @functools.wraps(method)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except duckdb.Error as exc:
+            raise translate_error(exc) from exc
+
+    return cast(_F, run)
+
+
 class Catalog:
-    """An open catalog. Thread-safe for use from one process: calls are serialised."""
+    """An open catalog. Thread-safe for use from one process: calls are serialised, and
+    :meth:`transaction` holds the lock for the whole block, so a read-modify-write inside one
+    is atomic against other threads of the process."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings, path: Path | None):
         self._con = con
@@ -75,22 +110,26 @@ class Catalog:
         self.close()
 
     # -- queries --------------------------------------------------------------------------
+    @_guarded
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> None:
         with self._lock:
             self._con.execute(sql, _adapt(params))
 
+    @_guarded
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
         with self._lock:
             self._con.executemany(sql, [_adapt(r) for r in rows])
 
+    @_guarded
     def fetchall(
         self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
     ) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._con.execute(sql, _adapt(params)).fetchall()
 
+    @_guarded
     def fetchone(
         self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
     ) -> tuple[Any, ...] | None:
@@ -100,6 +139,7 @@ class Catalog:
             cur.fetchall()  # finish the result: DuckDB refuses register() while one is open
             return row
 
+    @_guarded
     def fetchdicts(
         self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
@@ -127,7 +167,10 @@ class Catalog:
     @contextmanager
     def locked(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with self._lock:
-            yield self._con
+            try:
+                yield self._con
+            except duckdb.Error as exc:
+                raise translate_error(exc) from exc
 
     @contextmanager
     def transaction(self) -> Iterator[Catalog]:
@@ -140,19 +183,25 @@ class Catalog:
                 finally:
                     self._tx_depth -= 1
                 return
-            self._con.execute("BEGIN TRANSACTION")
+            self.execute("BEGIN TRANSACTION")
             self._tx_depth = 1
             try:
                 yield self
             except BaseException:
                 self._tx_depth = 0
-                self._con.execute("ROLLBACK")
+                with contextlib.suppress(duckdb.Error):
+                    self._con.execute("ROLLBACK")
                 raise
             self._tx_depth = 0
             try:
                 self._con.execute("COMMIT")
             except duckdb.Error as exc:
-                raise CatalogError(f"commit failed: {exc}") from exc
+                with contextlib.suppress(duckdb.Error):
+                    self._con.execute("ROLLBACK")
+                error = translate_error(exc)
+                if isinstance(error, KiloError):
+                    error = type(error)(f"the change was not saved: {error.reason}")
+                raise error from exc
 
     # -- events ---------------------------------------------------------------------------
     def emit_event(

@@ -107,12 +107,12 @@ def sidecar_location(
     """Where the sidecar of an original goes: next to it when local, else in the store."""
     if naming not in ("lightroom", "darktable"):
         raise InvalidInput(f"naming must be lightroom or darktable, got {naming!r}")
-    name = original_uri.rstrip("/").rsplit("/", 1)[-1]
+    local = store.is_local(original_uri)
+    name = store.local_path(original_uri).name if local else original_uri.rsplit("/", 1)[-1]
     stem = name.rsplit(".", 1)[0] if "." in name else name
     sidecar_name = f"{name}.xmp" if naming == "darktable" else f"{stem}.xmp"
-    if store.is_local(original_uri):
-        path = store.local_path(original_uri)
-        return str(path.with_name(sidecar_name))
+    if local:
+        return store.uri_for_path(store.local_path(original_uri).with_name(sidecar_name))
     return store.join(store_base, "sidecars", asset_id, sidecar_name)
 
 

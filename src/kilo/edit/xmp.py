@@ -212,7 +212,12 @@ def write_xmp_sidecar(
         text = merge_edit_xmp(existing, params, raw=raw, size=size, name=name)
     except DecodeError as exc:
         raise DecodeError(f"the existing sidecar is {exc.reason}", path=str(target)) from None
-    target.write_text(text, encoding="utf-8")
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(
+            f"cannot write the sidecar: {exc.strerror or exc}", path=str(target)
+        ) from None
     return target
 
 

@@ -17,9 +17,8 @@ import numpy as np
 from PIL import Image
 
 from kilo.errors import DecodeError
+from kilo.imaging.sniff import is_raw_name
 from kilo.settings import Settings
-
-RAW_SUFFIXES = (".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf", ".orf", ".rw2", ".pef", ".srw")
 
 
 def crop_fraction(edit_params: dict[str, Any] | None) -> float:
@@ -77,7 +76,7 @@ def apply_edit(img: Image.Image, edit_params: dict[str, Any]) -> Image.Image:
 
 def load_raw16(data: bytes, name: str) -> np.ndarray | None:
     """A RAW file developed at full size to 16-bit sRGB (None when it is not a RAW)."""
-    if not name.lower().endswith(RAW_SUFFIXES):
+    if not is_raw_name(name):
         return None
     import rawpy
 

@@ -66,8 +66,9 @@ def read_source(source: str | Path | bytes, settings: StoreConfig | None = None)
             from kilo.store import read_bytes
 
             return read_bytes(text, settings or load_settings())
-        path = Path(text[7:] if text.startswith("file://") else text)
-        return path.read_bytes()
+        from kilo.store import local_path
+
+        return local_path(text).read_bytes()
     except KiloError as exc:
         raise DecodeError(f"cannot read: {exc.reason}", path=text) from None
     except IsADirectoryError:

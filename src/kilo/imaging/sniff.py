@@ -46,6 +46,11 @@ def extension(name: str) -> str:
     return PurePosixPath(name.rsplit("/", 1)[-1]).suffix.lower()
 
 
+def is_raw_name(name: str) -> bool:
+    """Whether a file name (or URI) has a camera RAW extension."""
+    return extension(name) in RAW_EXTENSIONS
+
+
 def looks_like_photo_name(name: str) -> bool:
     """True when the name claims to be a photo (so a failure to read it is a quarantine)."""
     ext = extension(name)

@@ -2,7 +2,9 @@
 
 Hidden files and OS junk are skipped; ``.xmp`` sidecars are attached to the photo they
 describe (``IMG_1.xmp`` or ``IMG_1.CR2.xmp`` next to ``IMG_1.CR2``). Symbolic links to folders
-are not followed (no loops); a file that cannot even be listed is reported with the reason.
+are not followed (no loops), links to files only when they stay inside the source; a file
+that cannot even be listed is reported with the reason. Local paths are recorded losslessly
+(:func:`kilo.store.uri_for_path`: a name that is not UTF-8 still ingests).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from kilo.errors import InvalidInput, KiloError, NotFound
 from kilo.imaging.sniff import is_sidecar
 from kilo.settings import Settings
+from kilo.store import display_name, local_path, uri_for_path
 
 JUNK_NAMES = frozenset(
     {
@@ -35,10 +38,12 @@ class Found:
     mtime: float = 0.0
     sidecar_uri: str | None = None
     error: str | None = None
+    skip: str | None = None  # left out on purpose, with the reason (a link out of the source)
 
     @property
     def name(self) -> str:
-        return self.uri.rstrip("/").rsplit("/", 1)[-1]
+        """The file name as shown and stored for people (escaped when it is not text)."""
+        return display_name(self.uri)
 
 
 @dataclass
@@ -53,10 +58,6 @@ def is_junk(name: str) -> bool:
 
 def _is_url(source: str) -> bool:
     return "://" in source and not source.startswith("file://")
-
-
-def _local(source: str) -> str:
-    return source[len("file://") :] if source.startswith("file://") else source
 
 
 def _sidecar_keys(uri: str) -> list[str]:
@@ -77,22 +78,23 @@ def _attach_sidecars(found: list[Found], sidecars: dict[str, str]) -> int:
     return len(sidecars.keys() - used)
 
 
-def _walk_local(root: str, out: Discovery, sidecars: dict[str, str]) -> None:
-    top = os.path.abspath(_local(root))
+def _walk_local(root: str, out: Discovery, sidecars: dict[str, str], follow_symlinks: bool) -> None:
+    top = os.path.abspath(local_path(root))
     try:
         st = os.stat(top)
     except FileNotFoundError:
         raise NotFound("no such file or folder", path=root) from None
     except OSError as exc:
-        out.files.append(Found(top, error=f"cannot read: {exc.strerror or exc}"))
+        out.files.append(_unusable(top, f"cannot read: {exc.strerror or exc}"))
         return
     if not stat.S_ISDIR(st.st_mode):
-        out.files.append(Found(top, st.st_size, st.st_mtime))
+        out.files.append(Found(uri_for_path(top), st.st_size, st.st_mtime))
         return
+    inside = os.path.realpath(top)
 
     def onerror(exc: OSError) -> None:
         where = getattr(exc, "filename", None) or top
-        out.files.append(Found(str(where), error=f"cannot list folder: {exc.strerror or exc}"))
+        out.files.append(_unusable(str(where), f"cannot list folder: {exc.strerror or exc}"))
 
     for dirpath, dirnames, filenames in os.walk(top, onerror=onerror, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not is_junk(d))
@@ -102,20 +104,36 @@ def _walk_local(root: str, out: Discovery, sidecars: dict[str, str]) -> None:
                 out.ignored += 1
                 continue
             if is_sidecar(name):
-                sidecars[path.lower()[: -len(".xmp")]] = path
+                sidecars[uri_for_path(path).lower()[: -len(".xmp")]] = uri_for_path(path)
+                continue
+            if not follow_symlinks and os.path.islink(path) and not _within(path, inside):
+                out.files.append(Found(uri_for_path(path), skip=OUTSIDE_LINK))
                 continue
             try:
                 fst = os.stat(path)
             except OSError as exc:
-                out.files.append(Found(path, error=f"cannot read: {exc.strerror or exc}"))
+                out.files.append(_unusable(path, f"cannot read: {exc.strerror or exc}"))
                 continue
             if stat.S_ISDIR(fst.st_mode):  # a symlink to a folder: not followed
                 out.ignored += 1
                 continue
             if not stat.S_ISREG(fst.st_mode):
-                out.files.append(Found(path, error="not a regular file"))
+                out.files.append(_unusable(path, "not a regular file"))
                 continue
-            out.files.append(Found(path, fst.st_size, fst.st_mtime))
+            out.files.append(Found(uri_for_path(path), fst.st_size, fst.st_mtime))
+
+
+OUTSIDE_LINK = "a link to a file outside the source folder (not followed; see --follow-symlinks)"
+
+
+def _within(path: str, folder: str) -> bool:
+    """Whether the file a link points at lies inside ``folder`` (both resolved)."""
+    target = os.path.realpath(path)
+    return os.path.commonpath([target, folder]) == folder
+
+
+def _unusable(path: str, reason: str) -> Found:
+    return Found(uri_for_path(path), error=reason)
 
 
 def _mtime(info: dict[str, Any]) -> float:
@@ -168,8 +186,12 @@ def _walk_url(url: str, settings: Settings, out: Discovery, sidecars: dict[str, 
         out.files.append(Found(uri, int(info.get("size") or 0), _mtime(info)))
 
 
-def discover(sources: Sequence[str | Path], settings: Settings) -> Discovery:
-    """Every candidate file below ``sources`` (deduplicated, in a stable order).
+def discover(
+    sources: Sequence[str | Path], settings: Settings, *, follow_symlinks: bool = False
+) -> Discovery:
+    """Every candidate file below ``sources`` (deduplicated, in a stable order). A symbolic
+    link to a file is followed only when it points inside its source folder (else the file is
+    listed with ``skip`` set), unless ``follow_symlinks``.
 
     Raises :class:`NotFound` when a source does not exist at all (before any work is done).
     """
@@ -182,7 +204,7 @@ def discover(sources: Sequence[str | Path], settings: Settings) -> Discovery:
         if _is_url(text):
             _walk_url(text, settings, out, sidecars)
         else:
-            _walk_local(text, out, sidecars)
+            _walk_local(text, out, sidecars, follow_symlinks)
     seen: set[str] = set()
     unique: list[Found] = []
     for f in out.files:

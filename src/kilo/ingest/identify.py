@@ -36,7 +36,9 @@ def _read_head(uri: str, settings: Settings) -> bytes:
         fs, path = filesystem(uri, settings)
         head: bytes = fs.cat_file(path, start=0, end=SNIFF_BYTES)
         return head
-    with open(uri, "rb") as fh:
+    from kilo.store import local_path
+
+    with open(local_path(uri), "rb") as fh:
         return fh.read(SNIFF_BYTES)
 
 

@@ -19,6 +19,7 @@ from kilo.ingest.identify import identify
 from kilo.ingest.register import PROCESS_JOB, Registrar, requeue_unprocessed
 from kilo.models import KiloModel
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
+from kilo.workers import stop_pool
 
 __all__ = ["IngestFailure", "IngestReport", "ingest"]
 
@@ -41,6 +42,7 @@ class IngestReport(KiloModel):
     discovered: int = 0
     registered: int = 0  # new assets (one per frame) recorded by this run
     ready: int = 0  # assets of this run processed (metadata + renditions)
+    resumed: int = 0  # assets an earlier, interrupted run left queued, processed by this one
     skipped: int = 0
     failed: int = 0
     ignored: int = 0  # not photos (README.md, videos), hidden files, OS junk
@@ -59,6 +61,7 @@ class IngestReport(KiloModel):
             "skipped": self.skipped,
             "failed": self.failed,
             "ignored": self.ignored,
+            "resumed": self.resumed,
         }
 
     @property
@@ -74,11 +77,13 @@ def ingest(
     copy: bool = False,
     progress: ProgressCallback | None = None,
     process: bool = True,
+    follow_symlinks: bool = False,
 ) -> IngestReport:
     """Ingest ``sources`` (local paths or fsspec URLs) into the project.
 
     Never stops on a bad file: it is quarantined with a one-line reason and counted in
-    ``failed``. With ``process=False`` the assets are only registered and their
+    ``failed``. Links to files outside a source folder are skipped unless
+    ``follow_symlinks``. With ``process=False`` the assets are only registered and their
     ``asset.process`` jobs left queued (``kilo.jobs.run_jobs`` runs them later).
     Raises NotFound for an unknown project or a source that does not exist.
     """
@@ -90,7 +95,7 @@ def ingest(
     settings = catalog.settings
     rep = IngestReport(project_id=project_id)
 
-    found = discover(sources, settings)
+    found = discover(sources, settings, follow_symlinks=follow_symlinks)
     rep.ignored = found.ignored
     rep.discovered = len(found.files)
     total_bytes = sum(f.size for f in found.files)
@@ -102,7 +107,10 @@ def ingest(
     reg.load()
     todo = []
     for f in found.files:
-        if reg.unchanged(f) is None:
+        if f.skip is not None:
+            reg.results.append(ItemResult(item=f.uri, status="skipped", reason=f.skip))
+            counts["skipped"] += 1
+        elif reg.unchanged(f) is None:
             todo.append(f)
         else:
             counts["skipped"] += 1
@@ -122,6 +130,7 @@ def ingest(
     def process_jobs(more_coming: Callable[[], bool] | None = None) -> None:
         _process(catalog, project_id, progress, counts, total_bytes, pool, reg, more_coming)
 
+    interrupted = False
     try:
         if pool is None:
             register()
@@ -131,9 +140,12 @@ def ingest(
             _register_while_processing(register, process_jobs)
         if process:
             mark_ingested(catalog, project_id)
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            stop_pool(pool, now=interrupted)
     _summarise(catalog, rep, reg.results, run_start)
     _in_discovery_order(rep, reg, found.files)
     rep.elapsed_s = round(time.perf_counter() - started, 3)
@@ -317,6 +329,10 @@ def _summarise(
     rep.registered = len(rep.asset_ids)
     rep.skipped = sum(1 for r in results if r.status == "skipped")
     rep.failed = sum(1 for r in results if r.status == "failed")
+    rep.resumed = int(catalog.scalar(
+        "SELECT count(*) FROM jobs WHERE project_id = ? AND type = ? AND status = 'done' "
+        "AND updated_at >= ? AND NOT list_contains(?::VARCHAR[], asset_id)",
+        [rep.project_id, PROCESS_JOB, run_start, rep.asset_ids]) or 0)  # fmt: skip
     rep.failures = [
         IngestFailure(path=r.item, reason=r.reason or "failed")
         for r in results

@@ -39,6 +39,7 @@ from kilo.jobs.queue import (
     list_jobs,
     reclaim_jobs,
     register_handler,
+    release_jobs,
     set_job_progress,
 )
 from kilo.jobs.runner import RunReport, run_jobs
@@ -64,6 +65,7 @@ __all__ = [
     "list_jobs",
     "reclaim_jobs",
     "register_handler",
+    "release_jobs",
     "run_jobs",
     "set_job_progress",
 ]

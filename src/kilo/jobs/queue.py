@@ -248,6 +248,22 @@ def reclaim_jobs(catalog: Catalog) -> int:
     return len(rows)
 
 
+def release_jobs(catalog: Catalog, jobs: Sequence[JobRow]) -> int:
+    """Put jobs this process claimed and did not finish (an interrupted run) back in the
+    queue at once, without counting the attempt: the next run starts them again."""
+    ids = [j.id for j in jobs]
+    if not ids:
+        return 0
+    rows = catalog.fetchall(
+        "UPDATE jobs SET status = 'queued', attempts = greatest(attempts - 1, 0), "
+        "claimed_by = NULL, claimed_at = NULL, updated_at = ? "
+        "WHERE status = 'running' AND claimed_by = ? AND id IN (SELECT unnest(?::VARCHAR[])) "
+        "RETURNING id",
+        [utcnow(), _worker_id(), ids],
+    )
+    return len(rows)
+
+
 def _worker_id() -> str:
     return f"{os.uname().nodename}:{os.getpid()}"
 

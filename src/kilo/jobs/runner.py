@@ -21,9 +21,10 @@ from kilo.jobs.queue import (
     get_handler,
     job_counts,
     reclaim_jobs,
+    release_jobs,
 )
 from kilo.progress import ItemResult, ItemStatus, Progress, ProgressCallback, report
-from kilo.workers import compute_many
+from kilo.workers import compute_many, stop_pool
 
 # -- running ------------------------------------------------------------------------------
 #: results written per transaction at most, and how long a result may wait to be written
@@ -196,6 +197,7 @@ def run_jobs(
     def held() -> int:
         return len(todo) + sum(len(v) for v in inflight.values())
 
+    interrupted = False
     try:
         while True:
             if should_stop is not None and should_stop():
@@ -254,10 +256,32 @@ def run_jobs(
                     continue
                 break
             time.sleep(min(delay, 1.0))
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:
-        if own_pool is not None:
-            own_pool.shutdown(wait=True, cancel_futures=True)
+        if interrupted:
+            for p in (own_pool, pool):
+                if p is not None:
+                    stop_pool(p, now=True)
+            unfinished = [j for j, _, _ in todo] + [j for c in inflight.values() for j, _, _ in c]
+            _save_interrupted(catalog, lambda: finish(ready), unfinished)
+        elif own_pool is not None:
+            stop_pool(own_pool)
     return report_
+
+
+def _save_interrupted(
+    catalog: Catalog, write_ready: Callable[[], None], unfinished: list[JobRow]
+) -> None:
+    """After Ctrl-C: write the results already computed, and put the jobs still out with the
+    workers back in the queue, so the next run resumes at once (nothing is left ``running``).
+    A second Ctrl-C meanwhile leaves the rest to the next run's reclaim."""
+    try:
+        write_ready()
+        release_jobs(catalog, unfinished)
+    except (KeyboardInterrupt, Exception):
+        pass
 
 
 def _prepare_all(
