@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "a job."),
     "exports": ("export", "List, show and download exports."),
     "jobs": ("jobs", "Inspect the job queue."),
+    "quarantine": ("quarantine", "Files an ingest could not take, with the reason for each."),
 }  # fmt: skip
 
 

@@ -80,17 +80,26 @@ def print_table(
     for col in columns:
         table.add_column(col, overflow="fold")
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(safe(v) for v in row))
     out_console().print(table)
+
+
+def safe(value: Any) -> str:
+    """A value as text to print: control characters and bytes that are not text escaped
+    (a title holding ESC sequences cannot recolour or clear the terminal) and rich markup
+    escaped (a title ``[red]x`` prints as written)."""
+    from rich.markup import escape
+
+    from kilo.text import printable
+
+    return "" if value is None else escape(printable(str(value)))
 
 
 def print_record(pairs: Sequence[tuple[str, Any]]) -> None:
     """A single record as aligned ``key  value`` lines."""
     width = max((len(k) for k, _ in pairs), default=0)
     for key, value in pairs:
-        out_console().print(
-            f"[bold]{key.ljust(width)}[/bold]  {'' if value is None else value}", highlight=False
-        )
+        out_console().print(f"[bold]{key.ljust(width)}[/bold]  {safe(value)}", highlight=False)
 
 
 def message(text: str) -> None:

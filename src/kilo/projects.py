@@ -18,6 +18,7 @@ from kilo.models import (
     parse_request,
 )
 from kilo.paging import Keyset, check_limit
+from kilo.text import check_title
 
 TITLE_MAX = 500
 DESCRIPTION_MAX = 10_000
@@ -26,12 +27,9 @@ _KEYSET = Keyset("projects", "created_at, id", descending=True)
 
 
 def _check_title(title: str | None) -> str:
-    if title is None or not isinstance(title, str) or not title.strip():
-        raise InvalidInput("title must not be empty")
-    title = title.strip()
-    if len(title) > TITLE_MAX:
-        raise InvalidInput(f"title is longer than {TITLE_MAX} characters ({len(title)})")
-    return title
+    if title is None or not isinstance(title, str):
+        raise InvalidInput("the title is empty")
+    return check_title(title, max_length=TITLE_MAX)
 
 
 def _check_timezone(tz: str | None) -> str | None:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message, print_table, progress_bar
+from kilo_cli.output import JsonOpt, emit, message, print_table, progress_bar, safe
 
 ORDER = 25
 
@@ -51,7 +51,7 @@ def analyze_cmd(
             message(f"[yellow]note:[/yellow] {rep.embed_warning}")
         for r in rep.results:
             if r.status == "failed":
-                message(f"[red]failed[/red] {r.asset_id or r.item}: {r.reason}")
+                message(f"[red]failed[/red] {safe(r.asset_id or r.item)}: {safe(r.reason)}")
 
     emit(rep, as_json, human)
     if rep.failed:

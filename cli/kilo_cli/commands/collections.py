@@ -9,7 +9,7 @@ import typer
 
 from kilo_cli.commands._listing import print_listing
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message
+from kilo_cli.output import JsonOpt, emit, message, safe
 
 ORDER = 61
 
@@ -72,7 +72,7 @@ def save(
         cat, name, pid, query, filters=_parse_filter(filters or []), replace=replace
     )
     if not as_json:
-        message(f"saved collection [bold]{coll.name}[/bold]")
+        message(f"saved collection [bold]{safe(coll.name)}[/bold]")
     emit(coll, as_json, lambda: _show([coll]))
 
 
@@ -117,4 +117,4 @@ def delete(name: Annotated[str, typer.Argument(help="Collection name or id.")]) 
     from kilo.search import delete_collection
 
     delete_collection(STATE.catalog(), name)
-    message(f"deleted collection [bold]{name}[/bold]")
+    message(f"deleted collection [bold]{safe(name)}[/bold]")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,7 +9,8 @@ import typer
 
 from kilo_cli.commands._listing import print_listing
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message, print_record
+from kilo_cli.output import JsonOpt, emit, message, print_record, safe
+from kilo_cli.parsing import json_object_option
 
 ORDER = 50
 
@@ -36,7 +36,7 @@ def _show_version(v: Any) -> None:
         ]
     )
     for line in describe_params(EditParams.parse(v.params)):
-        message(f"  {line}")
+        message(f"  {safe(line)}")
 
 
 def _parse_crop(text: str) -> dict[str, float]:
@@ -125,7 +125,7 @@ def set_(
     if fix:
         f = fix_image(load_preview(cat, asset, max_px=512))
         base = base.merged({k: v for k, v in f.dump().items() if k != "version"})
-    patch: dict[str, Any] = json.loads(params_json) if params_json else {}
+    patch: dict[str, Any] = json_object_option(params_json, "--params")
     local = locals()
     for field in EditParams.SCALAR_FIELDS:
         if local[field] is not None:
@@ -283,15 +283,17 @@ def render(
 ) -> None:
     """Render a photo with its edit (or a before/after composite) to a file."""
     from kilo.edit import render_asset, render_before_after
+    from kilo.edit.output import check_output, check_render_px, write_image
 
+    check_output(out)  # before the work: a bad name costs nothing
+    check_render_px(max_px)
     cat = STATE.catalog()
     if before_after:
         img = render_before_after(cat, asset, max_px=max_px or 1024, version_id=version)
     else:
         img = render_asset(cat, asset, max_px=max_px, version_id=version)
-    kw: dict[str, Any] = {"quality": 92} if out.suffix.lower() in (".jpg", ".jpeg") else {}
-    img.save(out, **kw)
-    message(f"wrote {out} ({img.width}x{img.height})")
+    write_image(img, out)
+    message(f"wrote {safe(out)} ({img.width}x{img.height})")
 
 
 @edit_app.command("write-xmp")
@@ -323,7 +325,7 @@ def write_xmp(
     raw = is_raw_name(src)
     size = (row["width_px"], row["height_px"]) if row["width_px"] else None
     write_xmp_sidecar(version_params(v), out, raw=raw, size=size, name=v.name)
-    message(f"wrote {out}")
+    message(f"wrote {safe(out)}")
 
 
 @edit_app.command("import-xmp")

@@ -15,7 +15,8 @@ import typer
 
 from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message, print_record, progress_bar
+from kilo_cli.output import JsonOpt, emit, message, print_record, progress_bar, safe
+from kilo_cli.parsing import json_object_option
 
 ORDER = 70
 
@@ -57,17 +58,8 @@ def _settings(
     name_template: str | None,
     settings_json: str | None,
 ) -> dict[str, Any]:
-    from kilo.errors import InvalidInput
 
-    out: dict[str, Any] = {}
-    if settings_json:
-        try:
-            loaded = json.loads(settings_json)
-        except ValueError as exc:
-            raise InvalidInput(f"--settings is not valid JSON: {exc}") from None
-        if not isinstance(loaded, dict):
-            raise InvalidInput("--settings must be a JSON object")
-        out.update(loaded)
+    out: dict[str, Any] = json_object_option(settings_json, "--settings")
     if quality is not None:
         out["jpegQuality"] = quality
     if long_edge is not None:
@@ -131,8 +123,8 @@ def export(
     as_json: JsonOpt = False,
 ) -> None:
     """Export photos of a project with a preset, to a folder or s3://, as a job."""
-    from kilo.errors import InvalidInput, PartialFailure
-    from kilo.export import create_export, run_export, select_assets
+    from kilo.errors import InvalidInput
+    from kilo.export import create_export, select_assets
     from kilo.projects import resolve_project
 
     cat = STATE.catalog()
@@ -164,9 +156,18 @@ def export(
         idempotency_key=idempotency_key,
     )
     if not as_json:
-        message(f"export {exp.id}: {exp.asset_count} photo(s), preset {preset} -> {exp.dest}")
+        message(f"export {exp.id}: {exp.asset_count} photo(s), preset {preset} -> {safe(exp.dest)}")
+    _run_and_report(exp.id, as_json)
+
+
+def _run_and_report(export_id: str, as_json: bool) -> None:
+    """Run the export with a progress bar; print it; exit 1 when it failed, 3 when some
+    photos failed."""
+    from kilo.errors import PartialFailure
+    from kilo.export import run_export
+
     with progress_bar("export", enabled=not as_json) as bar:
-        exp = run_export(cat, exp.id, progress=bar)
+        exp = run_export(STATE.catalog(), export_id, progress=bar)
     if exp.status == "failed":
         from kilo.errors import KiloError
 
@@ -175,7 +176,7 @@ def export(
         raise KiloError(f"export failed: {exp.error}")
     emit(exp, as_json, lambda: _show(exp))
     if not as_json:
-        message(f"[green]done[/green]: {exp.artifact}")
+        message(f"[green]done[/green]: {safe(exp.artifact)}")
     if exp.error:
         raise PartialFailure(exp.error, result=exp)
 
@@ -191,11 +192,13 @@ def list_(
     all_pages: AllOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """List exports, newest first."""
-    from kilo.export import list_exports
+    """List exports, newest first (an export whose process was killed shows as queued again;
+    'kilo exports run ID' finishes it)."""
+    from kilo.export import list_exports, recover_exports
     from kilo.projects import resolve_project
 
     cat = STATE.catalog()
+    recover_exports(cat)
     pid = resolve_project(cat, project).id if project else None
     items, nxt = collect_pages(
         lambda at: list_exports(cat, pid, status=status, cursor=at, limit=limit),
@@ -229,6 +232,16 @@ def show(
 
     exp = get_export(STATE.catalog(), export_id)
     emit(exp, as_json, lambda: _show(exp))
+
+
+@exports_app.command("run")
+def run(
+    export_id: Annotated[str, typer.Argument(help="Export id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a queued export now, such as one whose process was killed (what that run left in
+    the destination is removed first)."""
+    _run_and_report(export_id, as_json)
 
 
 @exports_app.command("download")

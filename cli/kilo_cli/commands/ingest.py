@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, err_console, message, print_table
+from kilo_cli.output import JsonOpt, emit, err_console, message, print_table, safe
 
 ORDER = 20
 
@@ -118,7 +118,7 @@ def ingest_cmd(
             raise
         proj = create_project(cat, project)
         if not as_json:
-            message(f"created project [bold]{proj.title}[/bold] ({proj.id})")
+            message(f"created project [bold]{safe(proj.title)}[/bold] ({proj.id})")
     with _live_progress(not as_json) as update:
         rep = ingest(cat, proj.id, sources, copy=copy, progress=update,
                      process=not no_process, follow_symlinks=follow_symlinks)  # fmt: skip

@@ -9,7 +9,7 @@ import typer
 
 from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message, print_record
+from kilo_cli.output import JsonOpt, emit, message, print_record, safe
 
 ORDER = 10
 
@@ -71,7 +71,7 @@ def create(
         timezone=timezone,
     )
     if not as_json:
-        message(f"created project [bold]{project.title}[/bold] ({project.id})")
+        message(f"created project [bold]{safe(project.title)}[/bold] ({project.id})")
     emit(project, as_json, lambda: _show(project))
 
 
@@ -162,5 +162,5 @@ def archive(
     cat = STATE.catalog()
     p = archive_project(cat, resolve_project(cat, project).id)
     if not as_json:
-        message(f"archived [bold]{p.title}[/bold]")
+        message(f"archived [bold]{safe(p.title)}[/bold]")
     emit(p, as_json, lambda: _show(p))

@@ -63,9 +63,15 @@ def translate_error(exc: duckdb.Error) -> BaseException:
     if isinstance(exc, duckdb.InterruptException):
         return KeyboardInterrupt()
     if isinstance(exc, duckdb.IOException):
+        if any(s in first.lower() for s in ("read enough bytes", "corrupt", "checksum")):
+            return CatalogError(
+                f"the catalog file is damaged or incomplete ({first}); restore it from a backup"
+            )
         return CatalogError(f"cannot read or write the catalog file ({first})")
     if isinstance(exc, duckdb.ConstraintException):
         return Conflict(f"the catalog refused a change ({first})")
+    if "read-only mode" in first:
+        return CatalogError("the library is read-only here: it can be read, not changed")
     if isinstance(exc, duckdb.InvalidInputException) and "UTF-8" in first:
         return InvalidInput(f"text that is not valid UTF-8 ({first})")
     return CatalogError(f"catalog query failed ({first})")
@@ -90,7 +96,15 @@ class Catalog:
     :meth:`transaction` holds the lock for the whole block, so a read-modify-write inside one
     is atomic against other threads of the process."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings, path: Path | None):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        settings: Settings,
+        path: Path | None,
+        *,
+        read_only: bool = False,
+    ):
+        self.read_only = read_only  # opened for reading only (a read-only library)
         self._con = con
         self._lock = threading.RLock()
         self._tx_depth = 0
@@ -304,17 +318,28 @@ def _adapt(params: Sequence[Any] | dict[str, Any] | None) -> Any:
     return [_adapt_value(v) for v in params]
 
 
-def _connect(path: Path | None, read_only: bool) -> duckdb.DuckDBPyConnection:
+_NOT_WRITABLE = ("read-only file system", "permission denied")
+
+
+def _connect(path: Path | None, read_only: bool) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    """A connection, and whether it is read-only: a library on a read-only disk (a
+    write-protected card, a mounted backup) or without write permission opens for reading."""
     target = ":memory:" if path is None else str(path)
     try:
-        return duckdb.connect(target, read_only=read_only)
+        return duckdb.connect(target, read_only=read_only), read_only
     except duckdb.IOException as exc:
         text = str(exc)
+        first = text.splitlines()[0] if text else type(exc).__name__
         if "lock" in text.lower():
             raise CatalogLocked(_lock_message(exc, path or Path()), path=str(path)) from None
-        raise CatalogError(
-            f"cannot open the catalog: {text.splitlines()[0]}", path=target
-        ) from None
+        if not read_only and path is not None and path.exists():
+            if any(s in text.lower() for s in _NOT_WRITABLE):
+                return _connect(path, True)
+            raise CatalogError(
+                f"the catalog file is damaged or incomplete ({first}); restore it from a backup",
+                path=target,
+            ) from None
+        raise CatalogError(f"cannot open the catalog: {first}", path=target) from None
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CatalogError(f"not a usable DuckDB catalog ({first})", path=target) from None
@@ -396,15 +421,22 @@ def open_catalog(
                 ) from None
         elif not target.exists():
             raise CatalogError("no catalog here yet", path=str(target))
-    con = _connect(target, read_only)
+    con, read_only = _connect(target, read_only)
     try:
         if not read_only:
             _migrate(con, str(target or ":memory:"))
         else:
             row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
-            if row and int(row[0]) > SCHEMA_VERSION:
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
                 raise CatalogError("the catalog has a newer schema; upgrade kilo", path=str(target))
-        cat = Catalog(con, settings, target)
+            if version < SCHEMA_VERSION:
+                raise CatalogError(
+                    "the catalog was made by an older kilo and needs an upgrade, which a "
+                    "read-only library cannot take; open it once where it is writable",
+                    path=str(target),
+                )
+        cat = Catalog(con, settings, target, read_only=read_only)
         if read_only:
             row = con.execute("SELECT value FROM meta WHERE key = ?", [LOCAL_USER_KEY]).fetchone()
             cat.local_user_id = str(row[0]) if row else ""

@@ -85,27 +85,34 @@ def record_action(
     kind: str,
     before: State,
     after: State,
-) -> int:
-    """Append an action (and drop the redo history). Returns its id. Joins open transactions."""
+) -> CullAction:
+    """Append an action (and drop the redo history); returns it as logged. Joins open
+    transactions."""
     with catalog.transaction():
         catalog.execute(
             "DELETE FROM cull_actions WHERE project_id = ? AND user_id = ? AND undone",
             [project_id, user_id],
         )
-        row = catalog.fetchone(
+        row = catalog.fetchdict(
             "INSERT INTO cull_actions (project_id, user_id, kind, before_state, after_state, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            "created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
             [project_id, user_id, kind, before, after, utcnow()],
         )
     assert row is not None
-    return int(row[0])
+    return _to_model(row)
 
 
 @dataclass
 class ActionHandle:
-    """Filled in when a :func:`tracked` block commits: the id of the logged action."""
+    """Filled in when a :func:`tracked` block commits: the logged action. It is built inside
+    the transaction, so it is what this call did even if another thread undoes it (and a
+    later action drops it as redo history) a moment later."""
 
-    id: int | None = None
+    action: CullAction | None = None
+
+    @property
+    def id(self) -> int | None:
+        return self.action.id if self.action is not None else None
 
 
 @contextmanager
@@ -120,7 +127,9 @@ def tracked(
 ) -> Iterator[ActionHandle]:
     """Run the block in one transaction and log it as one undoable action.
 
-    ``asset_ids``/``cluster_ids`` must name everything the block may change.
+    ``asset_ids``/``cluster_ids`` must name everything the block may change. Reads the block
+    makes to decide its change (a toggle's current value) belong inside it: the transaction
+    holds the catalog for the block, so no other thread's change lands in between.
     """
     assets = sorted(set(asset_ids))
     clusters = sorted(set(cluster_ids))
@@ -129,7 +138,7 @@ def tracked(
         before = capture(catalog, user_id, assets, clusters)
         yield handle
         after = capture(catalog, user_id, assets, clusters)
-        handle.id = record_action(catalog, project_id, user_id, kind, before, after)
+        handle.action = record_action(catalog, project_id, user_id, kind, before, after)
 
 
 def _step(

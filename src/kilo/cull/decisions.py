@@ -15,7 +15,7 @@ from pydantic.alias_generators import to_camel
 
 from kilo.catalog import Catalog
 from kilo.clock import parse_uuid, utcnow
-from kilo.cull.actions import CullAction, get_action, tracked
+from kilo.cull.actions import ActionHandle, CullAction, tracked
 from kilo.cull.ratings import apply_changes, check_assets
 from kilo.errors import InvalidInput, NotFound
 
@@ -101,13 +101,13 @@ def _set_reviewed(catalog: Catalog, cluster_id: str, reviewed: bool) -> None:
     )
 
 
-def _finish(catalog: Catalog, action_id: int | None, user: str, learn: bool) -> CullAction:
+def _finish(catalog: Catalog, handle: ActionHandle, user: str, learn: bool) -> CullAction:
     if learn:
         from kilo.cull.taste import refresh_taste
 
         refresh_taste(catalog, user)
-    assert action_id is not None
-    return get_action(catalog, action_id)
+    assert handle.action is not None
+    return handle.action
 
 
 def pick_winner(
@@ -140,7 +140,7 @@ def pick_winner(
             asset_id=chosen,
             data={"clusterId": cluster["id"], "winnerAssetId": chosen},
         )
-    return _finish(catalog, handle.id, user, learn=cluster["kind"] in DECIDABLE_KINDS)
+    return _finish(catalog, handle, user, learn=cluster["kind"] in DECIDABLE_KINDS)
 
 
 def reject_cluster(catalog: Catalog, cluster_id: str, *, user_id: str | None = None) -> CullAction:
@@ -158,7 +158,7 @@ def reject_cluster(catalog: Catalog, cluster_id: str, *, user_id: str | None = N
     ) as handle:
         apply_changes(catalog, user, [(a, {"rejected": True}) for a in members])
         _set_reviewed(catalog, cluster["id"], True)
-    return _finish(catalog, handle.id, user, learn=False)
+    return _finish(catalog, handle, user, learn=False)
 
 
 def mark_reviewed(
@@ -170,19 +170,18 @@ def mark_reviewed(
         catalog, cluster["project_id"], user, "review", cluster_ids=[cluster["id"]]
     ) as handle:
         _set_reviewed(catalog, cluster["id"], reviewed)
-    return _finish(catalog, handle.id, user, learn=False)
+    return _finish(catalog, handle, user, learn=False)
 
 
 def _toggle(catalog: Catalog, asset_id: str, field: str, user_id: str | None) -> CullAction:
     aid, project_id = _asset_project(catalog, asset_id)
     user = user_id or catalog.local_user_id
-    row = catalog.fetchone(
-        f"SELECT {field} FROM ratings WHERE asset_id = ? AND user_id = ?", [aid, user]
-    )
-    value = not bool(row[0]) if row else True
     with tracked(catalog, project_id, user, field, asset_ids=[aid]) as handle:
-        apply_changes(catalog, user, [(aid, {field: value})])
-    return _finish(catalog, handle.id, user, learn=False)
+        row = catalog.fetchone(
+            f"SELECT {field} FROM ratings WHERE asset_id = ? AND user_id = ?", [aid, user]
+        )
+        apply_changes(catalog, user, [(aid, {field: not bool(row[0]) if row else True})])
+    return _finish(catalog, handle, user, learn=False)
 
 
 def toggle_reject(catalog: Catalog, asset_id: str, *, user_id: str | None = None) -> CullAction:
@@ -202,7 +201,7 @@ def pick_asset(
     user = user_id or catalog.local_user_id
     with tracked(catalog, project_id, user, "pick", asset_ids=[aid]) as handle:
         apply_changes(catalog, user, [(aid, {"picked": picked})])
-    return _finish(catalog, handle.id, user, learn=False)
+    return _finish(catalog, handle, user, learn=False)
 
 
 def set_rating(
@@ -213,7 +212,7 @@ def set_rating(
     user = user_id or catalog.local_user_id
     with tracked(catalog, project_id, user, "rate", asset_ids=[aid]) as handle:
         apply_changes(catalog, user, [(aid, {"rating": rating})])
-    return _finish(catalog, handle.id, user, learn=False)
+    return _finish(catalog, handle, user, learn=False)
 
 
 def accept_winners(

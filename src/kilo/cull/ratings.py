@@ -216,7 +216,7 @@ def upsert_rating(
         catalog.emit_event(
             "ratings.updated", project_id=project_id, asset_id=aid, data={"assetIds": [aid]}
         )
-    return get_rating(catalog, aid, user)
+        return get_rating(catalog, aid, user)  # as this call left it
 
 
 def _action_changes(action: BulkCullAction) -> dict[str, Any]:
@@ -254,29 +254,30 @@ def apply_bulk(
         raise InvalidInput("idempotency key must be 1 to 255 characters")
     scope = f"cull.apply:{pid}:{user}"
     digest = _request_hash(request)
-    if idempotency_key is not None:
-        stored = catalog.fetchone(
-            "SELECT request_hash, response FROM idempotency_keys WHERE scope = ? AND key = ?",
-            [scope, idempotency_key],
-        )
-        if stored is not None:
-            if stored[0] != digest:
-                raise Conflict(
-                    f"idempotency key {idempotency_key!r} was used for a different request"
-                )
-            return BulkCullActionResponse.model_validate(json.loads(stored[1]))
-    ids = check_assets(catalog, pid, [a.asset_id for a in request.actions])
-    changes = [(aid, _action_changes(a)) for aid, a in zip(ids, request.actions, strict=True)]
-    for _, fields in changes:
-        merge_rating(None, fields)
-    with tracked(catalog, pid, user, "bulk", asset_ids=ids):
-        updated = apply_changes(catalog, user, changes)
-        response = BulkCullActionResponse(ok=True, updated_asset_ids=updated)
+    with catalog.transaction():  # the key's check and its use are one step
         if idempotency_key is not None:
-            catalog.execute(
-                "INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [scope, idempotency_key, digest, response.dump(), utcnow()],
+            stored = catalog.fetchone(
+                "SELECT request_hash, response FROM idempotency_keys WHERE scope = ? AND key = ?",
+                [scope, idempotency_key],
             )
-        catalog.emit_event("ratings.updated", project_id=pid, data={"assetIds": updated})
+            if stored is not None:
+                if stored[0] != digest:
+                    raise Conflict(
+                        f"idempotency key {idempotency_key!r} was used for a different request"
+                    )
+                return BulkCullActionResponse.model_validate(json.loads(stored[1]))
+        ids = check_assets(catalog, pid, [a.asset_id for a in request.actions])
+        changes = [(aid, _action_changes(a)) for aid, a in zip(ids, request.actions, strict=True)]
+        for _, fields in changes:
+            merge_rating(None, fields)
+        with tracked(catalog, pid, user, "bulk", asset_ids=ids):
+            updated = apply_changes(catalog, user, changes)
+            response = BulkCullActionResponse(ok=True, updated_asset_ids=updated)
+            if idempotency_key is not None:
+                catalog.execute(
+                    "INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [scope, idempotency_key, digest, response.dump(), utcnow()],
+                )
+            catalog.emit_event("ratings.updated", project_id=pid, data={"assetIds": updated})
     return response

@@ -256,6 +256,8 @@ class EditParams(_Strict):
 
     def merged(self, patch: dict[str, Any]) -> EditParams:
         """Deep-merge a partial params object (as the API sends) over this one."""
+        if not isinstance(patch, dict):
+            raise InvalidInput("edit parameters must be a JSON object")
         base = self.dump(compact=False)
         for key, value in patch.items():
             alias = to_camel(key)

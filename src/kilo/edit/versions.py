@@ -28,6 +28,7 @@ from kilo.models import (
     EditVersionList,
 )
 from kilo.records import chunks, json_object
+from kilo.text import check_title
 
 VersionSource = Literal["user", "batch", "style", "fix", "xmp"]
 ApplyMode = Literal["create_versions", "overwrite_latest"]
@@ -113,9 +114,7 @@ def _check_name(name: str | None) -> str | None:
     if name is None:
         return None
     name = " ".join(name.split())
-    if len(name) > 200:
-        raise InvalidInput("a version name is at most 200 characters")
-    return name or None
+    return check_title(name, what="version name", max_length=200) if name else None
 
 
 def create_version(
@@ -270,8 +269,10 @@ def render_asset(
     Applies ``params`` if given, else version ``version_id``, else the latest version of the
     local user; with no edit at all, the decoded photo (at most ``max_px`` on the long edge).
     """
+    from kilo.edit.output import check_render_px
     from kilo.imaging import load_image
 
+    check_render_px(max_px)
     asset = asset_row(catalog, asset_id)
     if params is None:
         version: EditVersion | None

@@ -11,6 +11,7 @@ from kilo.export.core import (
     download_export,
     get_export,
     list_exports,
+    recover_exports,
     run_export,
     select_assets,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "get_export",
     "list_exports",
     "parse_settings",
+    "recover_exports",
     "run_export",
     "select_assets",
 ]

@@ -315,6 +315,15 @@ def list_exports(
 
 
 # -- running ------------------------------------------------------------------------------
+def recover_exports(catalog: Catalog) -> int:
+    """Exports of a killed process: their jobs queued again, their export rows ``queued``,
+    their staging folders and half-published files removed. Returns how many jobs of any
+    kind were reclaimed (the job queue does the work; see ``ExportHandler.reclaim``)."""
+    from kilo.jobs import reclaim_jobs
+
+    return reclaim_jobs(catalog)
+
+
 def run_export(
     catalog: Catalog, export_id: str, *, progress: ProgressCallback | None = None
 ) -> Export:
@@ -326,6 +335,7 @@ def run_export(
     from kilo.export.jobs import EXPORT_HANDLER
     from kilo.jobs import JobRow, complete_job, fail_job
 
+    recover_exports(catalog)
     export = get_export(catalog, export_id)
     if export.status in ("done", "failed"):
         return export

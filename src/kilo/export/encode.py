@@ -225,6 +225,8 @@ def encode_tiff16(
     extratags.append((_ORIENTATION, 3, 1, (1,), True))  # the pixels are upright
     xres, yres = _rational(zeroth.get(282)), _rational(zeroth.get(283))
     unit = zeroth.get(296)
+    if unit not in (1, 2, 3):  # none, inch, cm; cameras also write 0 and other values
+        unit = None
     buf = io.BytesIO()
     tifffile.imwrite(
         buf,
@@ -236,7 +238,7 @@ def encode_tiff16(
         iccprofile=icc or srgb_icc(),
         software=SOFTWARE,
         resolution=(xres, yres) if xres and yres else None,
-        resolutionunit=int(unit) if isinstance(unit, int) and xres and yres else None,
+        resolutionunit=unit if xres and yres else None,
         metadata=None,
         extratags=extratags,
     )

@@ -102,16 +102,45 @@ def _existing_names(dest: str, settings: Settings) -> list[str]:
         return []
 
 
+def _staging_prefix(export_id: str, local: bool) -> str:
+    return f"{'.' if local else ''}kilo-export-{export_id}-"
+
+
+#: in the staging folder while its files are moved out: the destinations, one a line
+PUBLISHING = "publishing.txt"
+
+
+def remove_staging(export_id: str, dest: str) -> int:
+    """Clean up after an export whose process was killed: its staging folders (in a local
+    destination, or the temporary folder of a remote one) and, when it died while
+    publishing, the files it had already moved (an export is all or nothing). Returns the
+    number of folders removed."""
+    local = is_local(dest)
+    where = local_path(dest) if local else Path(tempfile.gettempdir())
+    removed = 0
+    for folder in where.glob(_staging_prefix(export_id, local) + "*"):
+        manifest = folder / PUBLISHING
+        if local and manifest.is_file():
+            for line in manifest.read_text(encoding="utf-8", errors="surrogateescape").split("\n"):
+                target = Path(line)
+                if line and target.parent == where and not (folder / target.name).exists():
+                    target.unlink(missing_ok=True)  # moved out before the kill
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    return removed
+
+
 def _make_staging(plan: ExportPlan) -> Path:
+    prefix = _staging_prefix(plan.export_id, is_local(plan.dest))
     if is_local(plan.dest):
         dest = local_path(plan.dest)
         try:
             dest.mkdir(parents=True, exist_ok=True)
-            return Path(tempfile.mkdtemp(prefix=f".kilo-export-{plan.export_id[:8]}-", dir=dest))
+            return Path(tempfile.mkdtemp(prefix=prefix, dir=dest))
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise StoreError(f"the destination is not writable: {reason}", path=str(dest)) from None
-    return Path(tempfile.mkdtemp(prefix=f"kilo-export-{plan.export_id[:8]}-"))
+    return Path(tempfile.mkdtemp(prefix=prefix))
 
 
 def _publish(staged: list[tuple[Path, str]], plan: ExportPlan) -> list[str]:
@@ -120,6 +149,10 @@ def _publish(staged: list[tuple[Path, str]], plan: ExportPlan) -> list[str]:
     try:
         if is_local(plan.dest):
             dest = local_path(plan.dest)
+            manifest = "\n".join(str(dest / name) for _, name in staged)
+            (staged[0][0].parent / PUBLISHING).write_text(
+                manifest, encoding="utf-8", errors="surrogateescape"
+            )
             for path, name in staged:
                 os.replace(path, dest / name)
                 done.append(str(dest / name))

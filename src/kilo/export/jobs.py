@@ -13,7 +13,7 @@ from kilo.catalog import Catalog
 from kilo.clock import new_id, utcnow
 from kilo.errors import NotFound
 from kilo.export.core import JOB_TYPE, PROGRESS_HOOK, set_export_status
-from kilo.export.execute import ExportPlan, SheetEntry, execute_plan
+from kilo.export.execute import ExportPlan, SheetEntry, execute_plan, remove_staging
 from kilo.export.presets import PhotoTask, parse_settings
 from kilo.jobs import JobRow
 from kilo.records import json_object
@@ -196,6 +196,18 @@ class ExportHandler:
             ]
         )
         return result
+
+    def reclaim(self, catalog: Catalog, job: JobRow) -> None:
+        """The process running this export was killed: remove what it left in the
+        destination and show the export as queued again (``kilo exports run`` resumes it)."""
+        export_id = str(job.payload.get("exportId") or "")
+        row = catalog.fetchone("SELECT dest_uri, status FROM exports WHERE id = ?", [export_id])
+        if row is None:
+            return
+        if row[0]:
+            remove_staging(export_id, str(row[0]))
+        if row[1] == "running":
+            set_export_status(catalog, export_id, "queued", progress=0.0)
 
     def apply(self, catalog: Catalog, job: JobRow, result: dict[str, Any]) -> None:
         export_id = str(result["exportId"])

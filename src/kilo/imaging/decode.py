@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image, ImageFile
 
 from kilo.errors import DecodeError, KiloError
+from kilo.imaging.budget import check_budget, pillow_peak_bytes
 from kilo.imaging.renditions import fit_size, resize_long_edge
 from kilo.imaging.sniff import RAW_CONTENT_TYPE, SNIFF_BYTES, sniff_content_type
 
@@ -136,6 +137,22 @@ def _finish(image: Image.Image, max_px: int | None, orientation: int | None) -> 
     return image
 
 
+def _shrunk(image: Image.Image, max_px: int | None) -> Image.Image:
+    """A large decoded image cheaply reduced (integer box filter, in its own mode where
+    Pillow can) to at most twice ``max_px`` before any colour conversion, so no full-size
+    RGB copy is ever made of it."""
+    if max_px is None:
+        return image
+    factor = min(image.size) // max(1, min(fit_size(image.size, 2 * max_px)))
+    if factor < 2:
+        return image
+    if image.mode == "1":
+        image = image.convert("L")
+    elif image.mode in ("P", "I;16", "I;16B", "I;16L", "I;16N"):
+        return image
+    return image.reduce(factor)
+
+
 def _oriented(size: tuple[int, int], orientation: int | None) -> tuple[int, int]:
     return (size[1], size[0]) if orientation in (5, 6, 7, 8) else size
 
@@ -161,19 +178,47 @@ def _decode_pillow(data: bytes, max_px: int | None, frame: int) -> Decoded:
         im.draft("RGB" if im.mode == "RGB" else None, want)
         scale = full[0] / im.size[0]
         method = f"draft 1/{scale:.0f}" if scale > 1 else "full"
+    check_budget(full, pillow_peak_bytes(im.mode, im.size))  # before any pixel is decoded
     im.load()
-    image = _finish(im, max_px, orientation)
+    image = _finish(_shrunk(im, max_px), max_px, orientation)
     w, h = _oriented(full, orientation)
     return Decoded(image, w, h, fmt, frames, orientation, method)
+
+
+def isobmff_truncation(data: bytes) -> str | None:
+    """Why an ISO-BMFF file (HEIC, HEIF, AVIF) is cut short, or None. libheif decodes what
+    is there and fills the rest with green, so the box sizes are checked first: the boxes
+    must add up to no more than the file."""
+    pos, end = 0, len(data)
+    while pos + 8 <= end:
+        size = int.from_bytes(data[pos : pos + 4], "big")
+        if size == 1:  # a 64-bit size follows the type
+            if pos + 16 > end:
+                break
+            size = int.from_bytes(data[pos + 8 : pos + 16], "big")
+        elif size == 0:  # the last box runs to the end of the file
+            return None
+        if size < 8:
+            return f"corrupt file: a box of {size} bytes at byte {pos}"
+        pos += size
+    if pos > end:
+        return f"truncated file: {end} bytes of at least {pos}"
+    return None
 
 
 def _decode_heif(data: bytes, max_px: int | None, frame: int) -> Decoded:
     import pillow_heif
 
+    cut = isobmff_truncation(data)
+    if cut is not None:
+        raise DecodeError(cut)
+
     heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
     frames = len(heif)
     if frame >= frames:
         raise DecodeError(f"frame {frame} out of range ({frames} frames)")
+    size = heif[frame].size
+    check_budget(size, size[0] * size[1] * 3 * 2)  # libheif's frame and Pillow's copy
     im = heif[frame].to_pillow()  # libheif applies the container's rotation/mirror
     original = heif[frame].info.get("original_orientation")
     orientation = original if isinstance(original, int) else None

@@ -280,6 +280,9 @@ def _jpeg_renditions(
         return Rendered(oriented[0], oriented[1], "JPEG", 1, orientation, "lossless preview",
                         out)  # fmt: skip
     scale = _dct_scale(full, order[0][1])
+    from kilo.imaging.budget import check_budget
+
+    check_budget(full, (full[0] // scale) * (full[1] // scale) * 3 * 2)  # decoded + resized
     arr = _decode_scaled(data, scale)
     if arr is None or arr.ndim != 3:
         return None

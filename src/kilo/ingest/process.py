@@ -9,7 +9,7 @@ fraction of a second. :mod:`kilo.ingest.jobs` is the catalog side.
 from __future__ import annotations
 
 import hashlib
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,21 @@ class ProcessResult:
 
 def rendition_key(project_id: str, asset_id: str, kind: str) -> str:
     return f"{RENDITIONS_PREFIX}/{project_id}/{asset_id[:2]}/{asset_id}/{kind}.jpg"
+
+
+def _drop_renditions(
+    payload: dict[str, Any], settings: PlainStoreConfig, sizes: dict[str, int]
+) -> None:
+    """The renditions an earlier run made of an asset that is now quarantined (its file
+    changed into one that cannot be decoded): its rows go, so its files go too."""
+    from kilo.store import Store
+
+    if not payload.get("replaces"):
+        return
+    store = Store(settings)
+    for kind in sizes:
+        with suppress(Exception):
+            store.delete(rendition_key(payload["project_id"], payload["asset_id"], kind))
 
 
 def _prepare_folder(url: str) -> None:
@@ -117,6 +132,7 @@ def _fill_result(
                                      content_type=payload.get("content_type"))  # fmt: skip
     except DecodeError as exc:
         result.quarantine = exc.reason
+        _drop_renditions(payload, settings, sizes)
         return result
     sidecar: bytes | None = None
     if payload.get("sidecar_uri"):
@@ -145,8 +161,17 @@ def _fill_result(
     store = Store(settings)
     folder_key = rendition_key(payload["project_id"], aid, "x").rsplit("/", 1)[0]
     _prepare_folder(store.url(folder_key))
+    written: list[str] = []
     for r in rendered.renditions:
-        url = store.write_bytes(rendition_key(payload["project_id"], aid, r.kind), r.data)
+        key = rendition_key(payload["project_id"], aid, r.kind)
+        try:
+            url = store.write_bytes(key, r.data)
+        except BaseException:  # a full disk: no file without its catalog row is left
+            for done in written:
+                with suppress(Exception):
+                    store.delete(done)
+            raise
+        written.append(key)
         result.files.append(
             FileRow(
                 r.kind,

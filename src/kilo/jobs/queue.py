@@ -228,11 +228,13 @@ def _event(
 
 
 def reclaim_jobs(catalog: Catalog) -> int:
-    """Requeue jobs left ``running`` by a process that no longer holds the catalog."""
+    """Requeue jobs left ``running`` by a process that no longer holds the catalog. A handler
+    with ``reclaim(catalog, job)`` then cleans up after its killed run (an export removes its
+    staging folder and half-published files)."""
     me = _worker_id()
-    rows = catalog.fetchall(
-        "SELECT id, type, project_id, asset_id FROM jobs WHERE status = 'running' "
-        "AND (claimed_by IS NULL OR claimed_by <> ?)",
+    rows = catalog.fetchdicts(
+        "SELECT id, type, project_id, asset_id, payload, attempts, max_attempts FROM jobs "
+        "WHERE status = 'running' AND (claimed_by IS NULL OR claimed_by <> ?)",
         [me],
     )
     if not rows:
@@ -243,9 +245,33 @@ def reclaim_jobs(catalog: Catalog) -> int:
             "updated_at = ? WHERE status = 'running' AND (claimed_by IS NULL OR claimed_by <> ?)",
             [utcnow(), me],
         )
-        for job_id, job_type, project_id, asset_id in rows:
-            _event(catalog, "job.reclaimed", job_id, job_type, project_id, asset_id, "queued", 0.0)
+        for r in rows:
+            _event(catalog, "job.reclaimed", r["id"], r["type"], r["project_id"],
+                   r["asset_id"], "queued", 0.0)  # fmt: skip
+    for r in rows:
+        _reclaimed(catalog, _job_row(r))
     return len(rows)
+
+
+def _reclaimed(catalog: Catalog, job: JobRow) -> None:
+    try:
+        hook = getattr(get_handler(job.type), "reclaim", None)
+    except InvalidInput:  # a job type this kilo does not know
+        return
+    if hook is not None:
+        hook(catalog, job)
+
+
+def _job_row(r: dict[str, Any]) -> JobRow:
+    return JobRow(
+        id=r["id"],
+        type=r["type"],
+        project_id=r["project_id"],
+        asset_id=r["asset_id"],
+        payload=json_object(r["payload"]),
+        attempts=r["attempts"],
+        max_attempts=r["max_attempts"],
+    )
 
 
 def release_jobs(catalog: Catalog, jobs: Sequence[JobRow]) -> int:
@@ -319,18 +345,7 @@ def claim_jobs(
         )
     order = {job_id: i for i, job_id in enumerate(ids)}
     claimed.sort(key=lambda r: order[r["id"]])
-    return [
-        JobRow(
-            id=r["id"],
-            type=r["type"],
-            project_id=r["project_id"],
-            asset_id=r["asset_id"],
-            payload=json_object(r["payload"]),
-            attempts=r["attempts"],
-            max_attempts=r["max_attempts"],
-        )
-        for r in claimed
-    ]
+    return [_job_row(r) for r in claimed]
 
 
 def complete_job(catalog: Catalog, job: JobRow, result: dict[str, Any] | None = None) -> None:

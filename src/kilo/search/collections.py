@@ -13,11 +13,12 @@ from pydantic import Field
 
 from kilo.catalog import Catalog
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
-from kilo.errors import Conflict, InvalidInput, NotFound
+from kilo.errors import Conflict, NotFound
 from kilo.models import KiloModel, SearchResponse
 from kilo.records import json_object
 from kilo.search.engine import Sort, search
 from kilo.search.filters import parse_filters
+from kilo.text import check_title
 
 
 class SmartCollection(KiloModel):
@@ -47,10 +48,7 @@ def _to_model(row: dict[str, Any]) -> SmartCollection:
 
 
 def _check_name(name: str) -> str:
-    name = " ".join(str(name or "").split())
-    if not name or len(name) > 200:
-        raise InvalidInput("a collection name must be 1 to 200 characters")
-    return name
+    return check_title(str(name or ""), what="collection name", max_length=200)
 
 
 def save_collection(

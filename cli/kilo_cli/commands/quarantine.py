@@ -1,0 +1,45 @@
+"""``kilo quarantine list PROJECT``: the files an ingest left out, with their reasons."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kilo_cli.commands._listing import print_listing
+from kilo_cli.context import STATE
+from kilo_cli.output import JsonOpt
+
+quarantine_app = typer.Typer(
+    help="Files an ingest could not take, with the reason for each.", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(quarantine_app, name="quarantine")
+
+
+@quarantine_app.command("list")
+def list_(
+    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """List a project's quarantined files, newest first: path, size and reason."""
+    from kilo.projects import resolve_project
+    from kilo.quarantine import list_quarantine
+
+    cat = STATE.catalog()
+    items = list_quarantine(cat, resolve_project(cat, project).id)
+    print_listing(
+        items,
+        as_json,
+        lambda q: (q.path, _size(q.byte_size), q.reason),
+        ["file", "size", "reason"],
+        empty="nothing in quarantine",
+    )
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return ""
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{max(1, round(n / 1e3))} KB"
