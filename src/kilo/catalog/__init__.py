@@ -342,6 +342,10 @@ def _connect(path: Path | None, read_only: bool) -> tuple[duckdb.DuckDBPyConnect
         raise CatalogError(f"cannot open the catalog: {first}", path=target) from None
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "corrupt" in first.lower() or "checksum" in first.lower():
+            raise CatalogError(
+                f"the catalog file is damaged ({first}); restore it from a backup", path=target
+            ) from None
         raise CatalogError(f"not a usable DuckDB catalog ({first})", path=target) from None
 
 
