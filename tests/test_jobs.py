@@ -66,7 +66,11 @@ def test_failing_job_ends_failed_with_the_reason(catalog: Catalog, project: Proj
     failed = jobs.get_job(catalog, bad)
     assert failed.status == "failed" and failed.attempts == 2
     assert failed.error == "ValueError: cannot square 4"
+    detail = jobs.get_job_detail(catalog, bad) or ""  # the worker's traceback, kept
+    assert detail.startswith("Traceback") and "in compute" in detail
+    assert detail.rstrip().endswith("ValueError: cannot square 4")
     assert jobs.get_job(catalog, good).status == "done"
+    assert jobs.get_job_detail(catalog, good) is None
     assert [r.status for r in report.results].count("failed") == 1
 
 

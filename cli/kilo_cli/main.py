@@ -8,6 +8,7 @@ Exit codes: 0 ok, 1 failure, 2 usage or bad input, 3 partial success (some items
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
 from pathlib import Path
@@ -17,6 +18,8 @@ import typer
 from typer.core import TyperGroup
 
 from kilo_cli.context import STATE
+
+log = logging.getLogger("kilo_cli")
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -126,8 +129,22 @@ def root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Log on stderr what happens, with the traceback of every failure "
+            "(KILO_LOG=debug|info|warning does the same).",
+        ),
+    ] = False,
 ) -> None:
     """kilo: an AI-first photography toolkit."""
+    from kilo.logs import level_from_env, log_to_stderr
+
+    level = logging.DEBUG if verbose else level_from_env()
+    if level is not None:
+        log_to_stderr(level, ("kilo", "kilo_cli"))
     STATE.reset(home=home, store=store)
 
 
@@ -162,9 +179,11 @@ def main(argv: list[str] | None = None) -> int:
         if code == EXIT_INTERRUPTED:  # Typer returns Ctrl-C as 130; no command does
             _say_interrupted()
     except KiloError as exc:
-        from kilo_cli.output import err
+        from kilo_cli.output import err, safe
 
-        err.print(f"[red]error:[/red] {exc.message}", highlight=False, markup=True)
+        if exc.__cause__ is not None or exc.__context__ is not None:
+            log.debug("%s", exc.message, exc_info=exc)
+        err.print(f"[red]error:[/red] {safe(exc.message)}", highlight=False, markup=True)
         code = exit_code_for(exc)
     except typer.Exit as exc:
         code = exc.exit_code
@@ -179,16 +198,34 @@ def main(argv: list[str] | None = None) -> int:
         # Typer's own (vendored click) usage errors: they know how to show themselves.
         show = getattr(exc, "show", None)
         if show is None or not hasattr(exc, "exit_code"):
-            raise
+            code = _unexpected(exc)
+            return _finish(code, argv)
         show()
         code = (
             EXIT_USAGE if "Usage" in type(exc).__name__ or exc.exit_code == 2 else (exc.exit_code)
         )
     finally:
         STATE.close()
+    return _finish(code, argv)
+
+
+def _finish(code: int, argv: list[str] | None) -> int:
     if code and argv is None:
         sys.exit(code)
     return code
+
+
+def _unexpected(exc: BaseException) -> int:
+    """A failure kilo did not foresee (a bug): one line, the traceback with -v."""
+    from kilo.errors import describe_exception
+    from kilo_cli.output import err_console, safe
+
+    log.debug("unexpected failure", exc_info=exc)
+    hint = "" if log.isEnabledFor(logging.DEBUG) else " (kilo -v shows the traceback)"
+    err_console().print(
+        f"[red]error:[/red] unexpected {safe(describe_exception(exc))}{hint}", highlight=False
+    )
+    return EXIT_FAILURE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,6 +24,7 @@ import os
 import signal
 import sys
 import threading
+import traceback
 import weakref
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -47,17 +48,19 @@ def init_worker(env: dict[str, str] | None, owner_pid: int | None = None) -> Non
     if env is not None:
         os.environ.clear()
         os.environ.update(env)
+    from kilo.logs import level_from_env, log_to_stderr
+
+    level = level_from_env()
+    if level is not None:  # the owner was asked for a log (kilo -v): workers log too
+        log_to_stderr(level)
     if owner_pid is not None:
         exit_with(owner_pid)
         # Ctrl-C in the terminal reaches the whole process group: the owner decides what to
         # do (stop_pool), a worker never prints a KeyboardInterrupt traceback of its own
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        import cv2
+    import cv2
 
-        cv2.setNumThreads(1)
-    except ImportError:  # pragma: no cover - opencv is a dependency
-        pass
+    cv2.setNumThreads(1)
 
 
 def exit_with(pid: int) -> None:
@@ -166,7 +169,8 @@ def stop_pool(pool: Executor, *, now: bool = False) -> None:
 
 
 def compute_many(handler_type: str, target: str, payloads: list[Any]) -> list[tuple[bool, Any]]:
-    """Worker entry for a chunk of jobs: ``(True, result)`` or ``(False, reason)`` each.
+    """Worker entry for a chunk of jobs: ``(True, result)`` or ``(False, (reason,
+    traceback))`` each.
 
     ``target`` is either ``"module:function"``, a handler's compute function (called directly,
     so the worker imports that module only; a None payload computes to None), or the module
@@ -193,6 +197,6 @@ def compute_many(handler_type: str, target: str, payloads: list[Any]) -> list[tu
     for payload in payloads:
         try:
             out.append((True, compute(payload)))
-        except Exception as exc:
-            out.append((False, describe_exception(exc)))
+        except Exception as exc:  # the item fails, with its reason and where it came from
+            out.append((False, (describe_exception(exc), traceback.format_exc())))
     return out

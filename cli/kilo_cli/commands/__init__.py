@@ -1,2 +1,4 @@
-"""Command groups. Each module here defines ``register(app)`` and an optional ``ORDER``;
-``kilo_cli.main`` discovers them, so adding a capability's commands means adding one module."""
+"""Command groups: each module here defines ``register(app)``. ``kilo_cli.main.COMMANDS``
+names the module of each top-level command with its one-line help, so ``kilo --help`` imports
+none of them; adding a capability's commands means adding one module and one line there (a
+test checks that the two agree)."""

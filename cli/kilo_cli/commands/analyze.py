@@ -9,8 +9,6 @@ import typer
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, print_table, progress_bar, safe
 
-ORDER = 25
-
 
 def register(app: typer.Typer) -> None:
     app.command("analyze")(analyze_cmd)

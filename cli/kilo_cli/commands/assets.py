@@ -10,8 +10,6 @@ from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_page
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, print_record, print_table
 
-ORDER = 30
-
 assets_app = typer.Typer(
     help="List and show assets (photos) and their files.", no_args_is_help=True
 )

@@ -10,8 +10,6 @@ from kilo_cli.commands._listing import CursorOpt, LimitOpt, collect_pages, print
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, print_record, print_table
 
-ORDER = 35
-
 clusters_app = typer.Typer(
     help="Moments, bursts and duplicate groups with their suggested winners.",
     no_args_is_help=True,

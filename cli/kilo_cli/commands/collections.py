@@ -11,8 +11,6 @@ from kilo_cli.commands._listing import print_listing
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, safe
 
-ORDER = 61
-
 collections_app = typer.Typer(
     help="Smart collections: saved searches that stay live.", no_args_is_help=True
 )

@@ -15,8 +15,6 @@ from typer.core import TyperGroup
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, out_console, print_table, progress_bar
 
-ORDER = 40
-
 
 class _CullGroup(TyperGroup):
     """``kilo cull PROJECT`` runs ``kilo cull open PROJECT``."""

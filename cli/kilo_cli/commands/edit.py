@@ -12,8 +12,6 @@ from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, print_record, safe
 from kilo_cli.parsing import json_object_option
 
-ORDER = 50
-
 edit_app = typer.Typer(
     help="Edit photos non-destructively: versions, sync, before/after, XMP.", no_args_is_help=True
 )

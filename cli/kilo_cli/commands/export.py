@@ -18,8 +18,6 @@ from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, print_record, progress_bar, safe
 from kilo_cli.parsing import json_object_option
 
-ORDER = 70
-
 exports_app = typer.Typer(help="List, show and download exports.", no_args_is_help=True)
 
 PRESET_HELP = "full_res, web, instagram_carousel, story_9x16 or contact_sheet_pdf."

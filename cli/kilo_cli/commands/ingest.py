@@ -11,8 +11,6 @@ import typer
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, err_console, message, print_table, safe
 
-ORDER = 20
-
 
 def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest_cmd)
@@ -70,13 +68,11 @@ def _live_progress(enabled: bool) -> Any:
 
 def _run_analyze(cat: Any, project_id: str, as_json: bool, no_process: bool) -> None:
     """THE place where `kilo ingest` runs analysis (signals, hashes, clusters) after
-    processing. Skipped while kilo.analyze is not available."""
+    processing."""
     if no_process:
         return
-    try:
-        from kilo.analyze import analyze
-    except ImportError:
-        return
+    from kilo.analyze import analyze
+
     with _live_progress(not as_json) as update:
         analyze(cat, project_id, progress=update)
 

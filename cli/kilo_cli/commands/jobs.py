@@ -8,9 +8,7 @@ import typer
 
 from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt
-
-ORDER = 80
+from kilo_cli.output import JsonOpt, emit, print_record, safe
 
 jobs_app = typer.Typer(help="Inspect the job queue.", no_args_is_help=True)
 
@@ -52,3 +50,35 @@ def list_(
         empty="no jobs",
         next_cursor=nxt,
     )
+
+
+@jobs_app.command("show")
+def show(
+    job_id: Annotated[str, typer.Argument(help="Job id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one job: type, status, attempts, error, and the traceback of its last failure."""
+    from kilo.jobs import get_job, get_job_detail
+
+    cat = STATE.catalog()
+    job = get_job(cat, job_id)
+    detail = get_job_detail(cat, job.id)
+
+    def human() -> None:
+        print_record(
+            [
+                ("id", job.id),
+                ("type", job.type),
+                ("status", job.status),
+                ("attempts", job.attempts),
+                ("asset", job.asset_id),
+                ("error", job.error),
+            ]
+        )
+        if detail:
+            from kilo_cli.output import out_console
+
+            lines = detail.rstrip().splitlines()
+            out_console().print("\n".join(safe(line) for line in lines), highlight=False)
+
+    emit(job, as_json, human)

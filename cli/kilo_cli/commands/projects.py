@@ -11,8 +11,6 @@ from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_page
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, print_record, safe
 
-ORDER = 10
-
 project_app = typer.Typer(
     help="Create, list, show, update and archive projects.", no_args_is_help=True
 )

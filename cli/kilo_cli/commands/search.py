@@ -9,8 +9,6 @@ import typer
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, print_table
 
-ORDER = 60
-
 
 def register(app: typer.Typer) -> None:
     app.command("search")(search_cmd)

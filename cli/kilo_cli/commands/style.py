@@ -9,8 +9,6 @@ import typer
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, print_table, progress_bar
 
-ORDER = 55
-
 style_app = typer.Typer(
     help="Style DNA: your editing style learned from your own edits.", no_args_is_help=True
 )

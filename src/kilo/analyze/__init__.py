@@ -64,10 +64,8 @@ def _run(
 
     if job_type != "asset.analyze" or n <= INLINE_MAX_JOBS or catalog.settings.workers < 2:
         return run_jobs(catalog, project_id, types=[job_type], progress=relay, workers=1)
-    try:
-        from kilo.ingest import make_pool
-    except ImportError:  # pragma: no cover - ingest is part of kilo
-        return run_jobs(catalog, project_id, types=[job_type], progress=relay)
+    from kilo.ingest import make_pool
+
     with make_pool(catalog.settings.workers) as pool:
         return run_jobs(catalog, project_id, types=[job_type], progress=relay, pool=pool)
 
@@ -110,22 +108,19 @@ def analyze(
 
     use_embed = catalog.settings.clip_enabled if embed is None else embed
     if use_embed:
-        try:
-            from kilo.embed.jobs import enqueue_embed
-        except ImportError:
-            rep.embed_warning = "embeddings are not available in this installation"
-        else:
-            enqueue_embed(catalog, pid)
-            emb_run = _run(catalog, pid, "project.embed", 0, progress)
-            rep.results += [r for r in emb_run.results if r.status == "failed"]
-            for (result,) in catalog.fetchall(
-                "SELECT result FROM jobs WHERE project_id = ? AND type = 'project.embed' "
-                "AND status = 'done' ORDER BY updated_at DESC LIMIT ?",
-                [pid, max(1, emb_run.done)],
-            ):
-                data = json_object(result)
-                rep.embedded += int(data.get("embedded", 0) or 0)
-                rep.embed_warning = rep.embed_warning or data.get("warning")
+        from kilo.embed.jobs import enqueue_embed
+
+        enqueue_embed(catalog, pid)
+        emb_run = _run(catalog, pid, "project.embed", 0, progress)
+        rep.results += [r for r in emb_run.results if r.status == "failed"]
+        for (result,) in catalog.fetchall(
+            "SELECT result FROM jobs WHERE project_id = ? AND type = 'project.embed' "
+            "AND status = 'done' ORDER BY updated_at DESC LIMIT ?",
+            [pid, max(1, emb_run.done)],
+        ):
+            data = json_object(result)
+            rep.embedded += int(data.get("embedded", 0) or 0)
+            rep.embed_warning = rep.embed_warning or data.get("warning")
 
     enqueue(catalog, "project.cluster", project_id=pid, priority=90,
             dedupe_key=f"project.cluster:{pid}")  # fmt: skip

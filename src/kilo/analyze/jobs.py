@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,8 @@ from kilo.jobs import JobRow
 from kilo.records import json_object
 from kilo.settings import Settings
 from kilo.signals import SIGNALS_VERSION, compute_signals
+
+log = logging.getLogger(__name__)
 
 ANALYZE_JOB = "asset.analyze"
 CLUSTER_JOB = "project.cluster"
@@ -53,6 +56,7 @@ def _decode(payload: AnalyzePayload) -> Any:
             im = Image.open(io.BytesIO(data))
             im.load()
         except Exception as exc:
+            log.debug("%s: preview cannot be decoded", payload.uri, exc_info=True)
             raise DecodeError(f"preview cannot be decoded: {exc}", path=payload.uri) from None
         return im.convert("RGB")
     from kilo.imaging import load_image

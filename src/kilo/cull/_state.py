@@ -18,8 +18,6 @@ from kilo.catalog import Catalog
 RatingRow = dict[str, Any]
 State = dict[str, dict[str, Any]]
 
-RATING_COLUMNS = ("rating", "picked", "rejected", "starred", "notes", "updated_at")
-
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()

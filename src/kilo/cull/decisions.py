@@ -6,8 +6,6 @@ These are what the terminal UI's keys call; the UI itself holds no culling logic
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -74,24 +72,12 @@ def _asset_project(catalog: Catalog, asset_id: str) -> tuple[str, str]:
 
 
 def _set_winner(catalog: Catalog, cluster: dict[str, Any], asset_id: str) -> None:
-    """Make ``asset_id`` the cluster's user-chosen winner (through kilo.clusters when there)."""
+    """Make ``asset_id`` the cluster's user-chosen winner (kilo.clusters writes it)."""
+    from kilo.clusters import set_winner
+
     if cluster["winner_asset_id"] == asset_id and cluster["winner_source"] == "user":
         return
-    if importlib.util.find_spec("kilo.clusters") is not None:
-        clusters = importlib.import_module("kilo.clusters")
-        clusters.set_winner(catalog, cluster["id"], asset_id, source="user")
-        return
-    # the cluster catalog module is not there: write the columns it would write
-    catalog.execute(
-        "UPDATE clusters SET winner_asset_id = ?, winner_source = 'user', updated_at = ? "
-        "WHERE id = ?",
-        [asset_id, utcnow(), cluster["id"]],
-    )
-    catalog.execute(
-        "UPDATE cluster_members SET role = CASE WHEN asset_id = ? THEN 'winner' "
-        "WHEN role = 'winner' THEN 'alt' ELSE role END WHERE cluster_id = ?",
-        [asset_id, cluster["id"]],
-    )
+    set_winner(catalog, cluster["id"], asset_id, source="user")
 
 
 def _set_reviewed(catalog: Catalog, cluster_id: str, reviewed: bool) -> None:

@@ -74,10 +74,6 @@ def get_version(catalog: Catalog, edit_id: str) -> EditVersion:
     return _to_model(row)
 
 
-def get_version_source(catalog: Catalog, edit_id: str) -> str:
-    return str(catalog.scalar("SELECT source FROM edit_versions WHERE id = ?", [edit_id]) or "")
-
-
 def version_params(version: EditVersion) -> EditParams:
     return EditParams.parse(version.params)
 

@@ -18,6 +18,7 @@ torch and open_clip are imported inside functions: ``import kilo`` never pays fo
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import socket
 import threading
@@ -30,6 +31,8 @@ import numpy as np
 
 from kilo.errors import ModelUnavailable
 from kilo.settings import Settings
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -255,6 +258,7 @@ def _load_checkpoint(path: Path, arch: str) -> tuple[_Loaded, str]:
     except ModelUnavailable:
         raise
     except Exception as exc:  # torch/open_clip raise many kinds; all mean "cannot use this file"
+        log.debug("CLIP checkpoint unusable", exc_info=True)
         text = " ".join(str(exc).split())[:300]
         raise ModelUnavailable(
             f"cannot load this CLIP checkpoint ({type(exc).__name__}: {text})", path=str(path)
@@ -385,6 +389,7 @@ def _load_pretrained(arch: str, tag: str | None) -> tuple[_Loaded, str]:
             image_resize_mode=cfg.get("resize_mode"),
         )
     except Exception as exc:
+        log.debug("cannot load %s/%s", arch, tag, exc_info=True)
         text = " ".join(str(exc).split())[:300]
         raise ModelUnavailable(f"cannot load {arch}/{tag}: {text}") from None
     tokenizer = open_clip.get_tokenizer(arch)

@@ -6,37 +6,10 @@ than one INSERT per row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from kilo.catalog import Catalog
 from kilo.clock import to_utc_naive, utcnow
-
-
-@dataclass(frozen=True, slots=True)
-class PendingAsset:
-    asset_id: str
-    preview_uri: str | None
-
-
-def pending_assets(
-    catalog: Catalog, project_id: str, model_id: str, *, limit: int | None = None
-) -> list[PendingAsset]:
-    """Assets of the project without a vector for ``model_id`` (oldest first), with their preview
-    URI (None when the asset has no preview yet)."""
-    sql = (
-        "SELECT a.id, (SELECT f.uri FROM asset_files f WHERE f.asset_id = a.id "
-        "AND f.kind = 'preview' ORDER BY f.created_at DESC LIMIT 1) AS uri "
-        "FROM assets a WHERE a.project_id = ? AND a.state <> 'quarantined' AND NOT EXISTS "
-        "(SELECT 1 FROM embeddings e WHERE e.asset_id = a.id AND e.model_id = ?) "
-        "ORDER BY a.ingested_at, a.id"
-    )
-    params: list[object] = [project_id, model_id]
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(limit)
-    return [PendingAsset(str(r[0]), r[1]) for r in catalog.fetchall(sql, params)]
 
 
 def write_vectors(
@@ -93,11 +66,3 @@ def read_vectors(
 
 def vector_count(catalog: Catalog, model_id: str) -> int:
     return int(catalog.scalar("SELECT count(*) FROM embeddings WHERE model_id = ?", [model_id]))
-
-
-def embedded_models(catalog: Catalog) -> list[tuple[str, int]]:
-    """(model id, vector count) of every model with vectors in the catalog, most used first."""
-    rows = catalog.fetchall(
-        "SELECT model_id, count(*) AS n FROM embeddings GROUP BY model_id ORDER BY n DESC"
-    )
-    return [(str(m), int(n)) for m, n in rows]

@@ -10,10 +10,13 @@ photos that would lose too much to a crop get a blurred fill background.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
+
+log = logging.getLogger(__name__)
 
 SALIENCY_SIDE = 96
 
@@ -54,11 +57,9 @@ def saliency_map(img: Image.Image, side: int = SALIENCY_SIDE) -> np.ndarray:
 
 
 def _faces(img: Image.Image) -> list[tuple[float, float, float, float]]:
-    """Face boxes (l, t, r, b) in pixels of ``img``; empty when no detector is installed."""
-    try:
-        from kilo.signals import detect_faces  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return []
+    """Face boxes (l, t, r, b) in pixels of ``img`` (kilo.signals' detector)."""
+    from kilo.signals import detect_faces
+
     side = 1024
     scale = min(1.0, side / max(img.size))
     probe = (
@@ -72,6 +73,7 @@ def _faces(img: Image.Image) -> list[tuple[float, float, float, float]]:
     try:
         found = detect_faces(np.asarray(probe.convert("RGB")))
     except Exception:  # a detector failure must not fail an export: fall back to saliency
+        log.debug("face detection failed; saliency crop", exc_info=True)
         return []
     boxes = []
     for face in found:

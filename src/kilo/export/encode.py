@@ -9,11 +9,14 @@ removed when asked. ``minimal`` keeps only what a web image needs (date, artist,
 from __future__ import annotations
 
 import io
+import logging
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from PIL import Image
+
+log = logging.getLogger(__name__)
 
 SOFTWARE = "kilo"
 #: descriptive 0th-IFD tags copied from the original (the rest describe its own encoding:
@@ -63,6 +66,7 @@ def load_exif(source: bytes | None) -> dict[str, Any] | None:
     try:
         data: dict[str, Any] = piexif.load(source)
     except Exception:  # piexif raises bare errors on odd vendor blocks: treat as no EXIF
+        log.debug("EXIF unreadable: exported without it", exc_info=True)
         return None
     return data
 
@@ -114,6 +118,7 @@ def dump_exif(exif: dict[str, Any]) -> bytes | None:
             if bad is None or not _drop_tag(data, bad):
                 break
         except Exception:
+            log.debug("EXIF cannot be written whole; essentials only", exc_info=True)
             break
     # last resort: only the essentials
     try:
@@ -124,6 +129,7 @@ def dump_exif(exif: dict[str, Any]) -> bytes | None:
         dumped = piexif.dump(essentials)
         return dumped
     except Exception:
+        log.debug("EXIF cannot be written: exported without it", exc_info=True)
         return None
 
 

@@ -10,6 +10,7 @@ This module never touches the catalog: :func:`execute_plan` is a function of its
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -27,6 +28,8 @@ from kilo.export.presets import PhotoTask, RenderedFile, parse_settings, render_
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
 from kilo.settings import Settings
 from kilo.store import filesystem, is_local, local_path
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -88,6 +91,7 @@ def _render_one(task: PhotoTask) -> tuple[int, list[RenderedFile] | None, str | 
     try:
         return task.index, render_photo(task), None
     except Exception as exc:  # one bad photo never stops an export
+        log.debug("export of %s failed", task.source_uri, exc_info=True)
         return task.index, None, describe_exception(exc)
 
 
@@ -179,6 +183,7 @@ def _unpublish(uris: list[str], plan: ExportPlan) -> None:
                 fs, path_in = filesystem(uri, plan.store_settings)
                 fs.rm_file(path_in)
         except Exception:  # best effort: the original error is what the caller needs
+            log.debug("cannot remove %s", uri, exc_info=True)
             continue
 
 

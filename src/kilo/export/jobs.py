@@ -34,28 +34,17 @@ def _shot_time(asset: dict[str, Any]) -> datetime | None:
 
 
 def _edit_params(catalog: Catalog, asset_id: str, user_id: str) -> dict[str, Any] | None:
-    try:
-        from kilo.edit import latest_version
-    except ImportError:
-        row = catalog.fetchone(
-            "SELECT params FROM edit_versions WHERE asset_id = ? AND user_id = ? "
-            "ORDER BY created_at DESC, id DESC LIMIT 1",
-            [asset_id, user_id],
-        )
-        if row is None or row[0] is None:
-            return None
-        params = json_object(row[0])
-        return params or None
+    """The params of the user's latest edit version of the asset (None: no edit)."""
+    from kilo.edit import latest_version
+
     version = latest_version(catalog, asset_id, user_id)
-    if version is None:
+    if version is None or version.params is None:
         return None
-    params_obj = getattr(version, "params", None)
-    if params_obj is None:
-        return None
-    if hasattr(params_obj, "model_dump"):
-        dumped: dict[str, Any] = params_obj.model_dump(mode="json", by_alias=True)
+    params = version.params
+    if hasattr(params, "model_dump"):
+        dumped: dict[str, Any] = params.model_dump(mode="json", by_alias=True)
         return dumped
-    return dict(params_obj)
+    return dict(params)
 
 
 def _moment_groups(catalog: Catalog, project_id: str) -> dict[str, tuple[int, str]]:

@@ -10,6 +10,7 @@ reads the original once (its bytes also give the EXIF to copy), decodes it with
 from __future__ import annotations
 
 import io
+import logging
 import math
 from typing import Any
 
@@ -19,6 +20,8 @@ from PIL import Image
 from kilo.errors import DecodeError
 from kilo.imaging.sniff import is_raw_name
 from kilo.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def crop_fraction(edit_params: dict[str, Any] | None) -> float:
@@ -65,11 +68,8 @@ def render_source(
 
 def apply_edit(img: Image.Image, edit_params: dict[str, Any]) -> Image.Image:
     """Apply an edit version's parameters with ``kilo.edit.render_image``."""
-    try:
-        from kilo.edit import EditParams, render_image
-    except ImportError:  # the package facade is not there: use its modules
-        from kilo.edit.params import EditParams
-        from kilo.edit.render import render_image
+    from kilo.edit import EditParams, render_image
+
     out: Image.Image = render_image(img, EditParams.model_validate(edit_params))
     return out if out.mode == "RGB" else out.convert("RGB")
 
@@ -87,4 +87,5 @@ def load_raw16(data: bytes, name: str) -> np.ndarray | None:
             )
             return rgb
     except Exception as exc:  # LibRaw raises its own error types
+        log.debug("%s: RAW development failed", name, exc_info=True)
         raise DecodeError(f"cannot develop the RAW file: {exc}", path=name) from None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,6 +28,8 @@ from kilo.errors import DecodeError, KiloError
 from kilo.imaging.budget import check_budget, pillow_peak_bytes
 from kilo.imaging.renditions import fit_size, resize_long_edge
 from kilo.imaging.sniff import RAW_CONTENT_TYPE, SNIFF_BYTES, sniff_content_type
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from kilo.settings import Settings
@@ -108,6 +111,7 @@ def to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
         try:
             transform = _icc_transform(hashlib.sha1(icc).hexdigest(), icc, image.mode)
         except Exception:  # a broken profile: fall back to a plain conversion
+            log.debug("ICC profile unusable; plain conversion", exc_info=True)
             transform = None
         else:
             if transform is not None:
@@ -315,6 +319,7 @@ def decode_image(
     except MemoryError:
         raise DecodeError("too large to decode in memory", path=name or None) from None
     except Exception as exc:
+        log.debug("%s: cannot decode", name or ctype, exc_info=True)
         text = _one_line(exc)
         if "truncated" in text.lower():
             reason = f"truncated file: {text}"
@@ -332,6 +337,7 @@ def count_frames(data: bytes, content_type: str | None) -> int:
 
         return max(1, len(pillow_heif.open_heif(io.BytesIO(data))))
     except Exception:
+        log.debug("cannot count frames", exc_info=True)
         return 1  # decoding will quarantine it with the real reason
 
 

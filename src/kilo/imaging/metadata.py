@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from kilo.imaging.sniff import RAW_CONTENT_TYPE, SNIFF_BYTES, sniff_content_type
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from kilo.settings import Settings
 
@@ -416,6 +418,7 @@ def extract_metadata(
             flat: dict[str, Any] = fn()
             return flat
         except Exception as exc:  # libraries raise anything on odd files (AssertionError...)
+            log.debug("%s: %s failed", name, reader, exc_info=True)
             text = " ".join(str(exc).split()) or "no message"
             meta.errors.append(f"{reader}: {type(exc).__name__}: {text}"[:300])
             return None
@@ -425,6 +428,7 @@ def extract_metadata(
         try:
             exif_block, xmp = _heif_exif(data, frame)
         except Exception as exc:
+            log.debug("%s: pillow-heif metadata failed", name, exc_info=True)
             meta.errors.append(f"pillow-heif: {type(exc).__name__}: {exc}"[:300])
         if frame == 0:
             readers.append(("exifread", lambda: _flat_from_exifread(data)))

@@ -23,10 +23,13 @@ reason for files that cannot be decoded.
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image
+
+log = logging.getLogger(__name__)
 
 JPEG_QUALITY = 85
 #: a JPEG above this many bytes per pixel is re-encoded rather than used as the preview
@@ -89,12 +92,9 @@ def resize_long_edge(image: Image.Image, max_px: int | None) -> Image.Image:
     if target == image.size:
         return image
     if image.mode in ("RGB", "L"):
-        try:
-            import numpy as np
-        except ImportError:  # pragma: no cover - numpy is a dependency
-            pass
-        else:
-            return Image.fromarray(resize_array(np.asarray(image), max_px), mode=image.mode)
+        import numpy as np
+
+        return Image.fromarray(resize_array(np.asarray(image), max_px), mode=image.mode)
     return image.resize(target, Image.Resampling.BICUBIC, reducing_gap=2.0)
 
 
@@ -229,6 +229,7 @@ def _is_srgb(icc: bytes | None) -> bool:
     try:
         return _icc_transform(hashlib.sha1(icc).hexdigest(), icc, "RGB") is None
     except Exception:
+        log.debug("unreadable ICC profile: treated as not sRGB", exc_info=True)
         return False
 
 
@@ -256,6 +257,7 @@ def _jpeg_renditions(
     try:
         header = _jpeg_header(im)
     except Exception:
+        log.debug("JPEG header unreadable; the general decoder decides", exc_info=True)
         return None
     finally:
         if opened is None:

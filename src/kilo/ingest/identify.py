@@ -6,6 +6,7 @@ release the GIL); it never touches the catalog.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 
 from kilo.errors import KiloError
@@ -13,6 +14,8 @@ from kilo.imaging.decode import count_frames, read_source
 from kilo.imaging.sniff import SNIFF_BYTES, extension, looks_like_photo_name, sniff_content_type
 from kilo.ingest.discover import Found
 from kilo.settings import Settings
+
+log = logging.getLogger(__name__)
 
 #: the store key of a copied original (content-addressed, so a second copy is a no-op)
 ORIGINALS_PREFIX = "originals"
@@ -76,6 +79,7 @@ def identify(found: Found, settings: Settings, *, copy: bool = False) -> Identif
         result.error = f"cannot read: {exc.strerror or exc}"
         return result
     except Exception as exc:
+        log.debug("%s: cannot read", found.uri, exc_info=True)
         result.error = f"cannot read: {type(exc).__name__}: {exc}"
         return result
     result.content_type = ctype
@@ -93,5 +97,6 @@ def identify(found: Found, settings: Settings, *, copy: bool = False) -> Identif
         except KiloError as exc:
             result.error = f"cannot copy into the store: {exc.reason}"
         except Exception as exc:
+            log.debug("%s: cannot copy into the store", found.uri, exc_info=True)
             result.error = f"cannot copy into the store: {exc}"
     return result

@@ -9,12 +9,15 @@ fraction of a second. :mod:`kilo.ingest.jobs` is the catalog side.
 from __future__ import annotations
 
 import hashlib
+import logging
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from kilo.errors import DecodeError, KiloError
 from kilo.store import PlainStoreConfig
+
+log = logging.getLogger(__name__)
 
 RENDITIONS_PREFIX = "renditions"
 
@@ -150,6 +153,7 @@ def _fill_result(
             opened=opened,
         ).to_dict()
     except Exception as exc:  # metadata never costs the pixels
+        log.debug("%s: metadata failed", name, exc_info=True)
         meta = {"errors": [f"metadata: {type(exc).__name__}: {exc}"[:300]]}
     result.sha256 = payload.get("sha256") or hashlib.sha256(data).hexdigest()
     result.byte_size = len(data)

@@ -293,6 +293,7 @@ def _summarise(
     catalog: Catalog, rep: IngestReport, results: list[ItemResult], run_start: datetime
 ) -> None:
     """Fold processing outcomes (quarantined on decode, failed jobs) into the results."""
+    this_run = list(rep.asset_ids)
     quarantined: dict[str, str] = {}
     for uri, reason in catalog.fetchall(
         "SELECT source_uri, reason FROM quarantine WHERE project_id = ? "
@@ -332,7 +333,7 @@ def _summarise(
     rep.resumed = int(catalog.scalar(
         "SELECT count(*) FROM jobs WHERE project_id = ? AND type = ? AND status = 'done' "
         "AND updated_at >= ? AND NOT list_contains(?::VARCHAR[], asset_id)",
-        [rep.project_id, PROCESS_JOB, run_start, rep.asset_ids]) or 0)  # fmt: skip
+        [rep.project_id, PROCESS_JOB, run_start, this_run]) or 0)  # fmt: skip
     rep.failures = [
         IngestFailure(path=r.item, reason=r.reason or "failed")
         for r in results

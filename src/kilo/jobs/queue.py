@@ -380,21 +380,26 @@ def complete_jobs(catalog: Catalog, done: Sequence[tuple[JobRow, Any]]) -> None:
     )
 
 
-def fail_job(catalog: Catalog, job: JobRow, error: str, *, retry: bool = True) -> bool:
-    """Record a failure. Retries with exponential backoff until ``max_attempts``.
+def fail_job(
+    catalog: Catalog, job: JobRow, error: str, *, retry: bool = True, detail: str | None = None
+) -> bool:
+    """Record a failure (``detail``: its traceback, kept for ``get_job_detail``). Retries
+    with exponential backoff until ``max_attempts``.
 
     Returns True when the job will be retried, False when it is now ``failed``.
     """
     error = " ".join(str(error).split())[:2000] or "unknown error"
+    detail = detail[-20_000:] if detail else None
     will_retry = retry and job.attempts < job.max_attempts
     now = utcnow()
     with catalog.transaction():
         if will_retry:
             delay = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** max(0, job.attempts - 1))
             catalog.execute(
-                "UPDATE jobs SET status = 'queued', error = ?, claimed_by = NULL, run_after = ?, "
-                "updated_at = ? WHERE id = ?",
-                [error, now + timedelta(seconds=delay), now, job.id],
+                "UPDATE jobs SET status = 'queued', error = ?, error_detail = ?, "
+                "claimed_by = NULL, "
+                "run_after = ?, updated_at = ? WHERE id = ?",
+                [error, detail, now + timedelta(seconds=delay), now, job.id],
             )
             _event(
                 catalog,
@@ -409,9 +414,10 @@ def fail_job(catalog: Catalog, job: JobRow, error: str, *, retry: bool = True) -
             )
         else:
             catalog.execute(
-                "UPDATE jobs SET status = 'failed', error = ?, claimed_by = NULL, updated_at = ? "
-                "WHERE id = ?",
-                [error, now, job.id],
+                "UPDATE jobs SET status = 'failed', error = ?, error_detail = ?, "
+                "claimed_by = NULL, "
+                "updated_at = ? WHERE id = ?",
+                [error, detail, now, job.id],
             )
             _event(
                 catalog,
@@ -463,6 +469,14 @@ def _to_model(row: dict[str, Any]) -> Job:
         updated_at=from_catalog(row["updated_at"]),
         attempts=row["attempts"],
     )
+
+
+def get_job_detail(catalog: Catalog, job_id: str) -> str | None:
+    """The traceback of a job's last failure (None when it has not failed, or failed before
+    kilo kept them)."""
+    job = get_job(catalog, job_id)
+    value = catalog.scalar("SELECT error_detail FROM jobs WHERE id = ?", [job.id])
+    return str(value) if value else None
 
 
 def get_job(catalog: Catalog, job_id: str) -> Job:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -26,6 +28,8 @@ from kilo.jobs.queue import (
 from kilo.progress import ItemResult, ItemStatus, Progress, ProgressCallback, report
 from kilo.workers import compute_many, stop_pool
 
+log = logging.getLogger(__name__)
+
 # -- running ------------------------------------------------------------------------------
 #: results written per transaction at most, and how long a result may wait to be written
 APPLY_BATCH_MAX = 1024
@@ -47,7 +51,12 @@ class RunReport:
 
 
 class ComputeError(Exception):
-    """A worker's exception, carried back as its one-line reason (always picklable)."""
+    """A worker's exception, carried back as its one-line reason and its traceback text
+    (always picklable)."""
+
+    def __init__(self, reason: str, detail: str | None = None) -> None:
+        super().__init__(reason)
+        self.detail = detail
 
 
 _Ready = tuple[JobRow, JobHandler, Any, BaseException | None]
@@ -101,7 +110,9 @@ def run_jobs(
 
     def fail(job: JobRow, exc: BaseException) -> None:
         reason = _reason(exc)
-        if fail_job(catalog, job, reason):
+        detail = _detail(exc)
+        log.debug("job %s (%s) failed: %s\n%s", job.id, job.type, reason, detail)
+        if fail_job(catalog, job, reason, detail=detail):
             report_.retried += 1
         else:
             report_.failed += 1
@@ -134,6 +145,7 @@ def run_jobs(
             with catalog.transaction():
                 apply_all(good)
         except Exception:
+            log.debug("a batch of %d results failed; applying one by one", len(good), exc_info=True)
             for item in good:  # find the culprit: one transaction each
                 try:
                     with catalog.transaction():
@@ -229,7 +241,7 @@ def run_jobs(
                     chunk_jobs = inflight.pop(fut)
                     fut_exc = fut.exception()
                     outcomes: list[tuple[bool, Any]] = (
-                        [(False, _reason(fut_exc))] * len(chunk_jobs)
+                        [(False, (_reason(fut_exc), _detail(fut_exc)))] * len(chunk_jobs)
                         if fut_exc is not None
                         else fut.result()
                     )
@@ -237,7 +249,7 @@ def run_jobs(
                         if ok:
                             ready.append((job, handler, value, None))
                         else:
-                            ready.append((job, handler, None, ComputeError(value)))
+                            ready.append((job, handler, None, ComputeError(*value)))
                 submit()
             busy = bool(inflight or todo)
             if ready and (
@@ -281,7 +293,7 @@ def _save_interrupted(
         write_ready()
         release_jobs(catalog, unfinished)
     except (KeyboardInterrupt, Exception):
-        pass
+        log.debug("results of an interrupted run not all saved", exc_info=True)
 
 
 def _prepare_all(
@@ -312,6 +324,13 @@ def _prepare_all(
             continue
         out.append((job, handler, payload))
     return out
+
+
+def _detail(exc: BaseException) -> str:
+    """The traceback of a failure: the worker's, carried back, or this process's."""
+    if isinstance(exc, ComputeError) and exc.detail:
+        return exc.detail
+    return "".join(traceback.format_exception(exc))
 
 
 def _reason(exc: BaseException) -> str:

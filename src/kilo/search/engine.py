@@ -435,23 +435,9 @@ def _query_vector(
 
 
 def _open_image(source: str | Path | bytes) -> Any:
-    try:
-        from kilo.imaging import load_image  # type: ignore[attr-defined, unused-ignore]
+    from kilo.imaging import load_image
 
-        return load_image(source, max_px=1024)
-    except ImportError:
-        import io
-
-        from PIL import Image
-
-        from kilo.errors import DecodeError
-
-        try:
-            im = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
-            im.draft("RGB", (1024, 1024))
-            return im.convert("RGB")
-        except OSError as exc:
-            raise DecodeError(f"cannot read this image: {exc}") from None
+    return load_image(source, max_px=1024)
 
 
 def _like_vector(
