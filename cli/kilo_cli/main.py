@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 import typer
+from typer._click import Context as ClickContext
 from typer.core import TyperGroup
 
 from kilo_cli.context import STATE
@@ -57,10 +58,10 @@ class LazyRoot(TyperGroup):
 
     _loaded: ClassVar[dict[str, Any]] = {}
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    def list_commands(self, ctx: ClickContext) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+    def get_command(self, ctx: ClickContext, cmd_name: str) -> Any:
         entry = COMMANDS.get(cmd_name)
         if entry is None:
             return None
@@ -72,7 +73,7 @@ class LazyRoot(TyperGroup):
             self._loaded[module_name] = typer.main.get_group(holder)
         return self._loaded[module_name].get_command(ctx, cmd_name)
 
-    def format_commands(self, ctx: typer.Context, formatter: Any) -> None:
+    def format_commands(self, ctx: ClickContext, formatter: Any) -> None:
         limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
         rows = [(name, _shorten(text, limit)) for name, (_, text) in COMMANDS.items()]
         with formatter.section("Commands"):

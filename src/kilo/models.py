@@ -88,6 +88,7 @@ class LoginVerifyResponse(KiloModel):
 
 
 # -- projects -----------------------------------------------------------------------------
+ApplyMode = Literal["create_versions", "overwrite_latest"]
 ProjectStatus = Literal["active", "archived", "deleted"]
 
 
@@ -335,7 +336,7 @@ class CreateEditVersionRequest(KiloModel):
 
 class ApplyEditBatchRequest(KiloModel):
     asset_ids: list[str] = Field(min_length=1)
-    mode: Literal["create_versions", "overwrite_latest"] = "create_versions"
+    mode: ApplyMode = "create_versions"
     name: str | None = None
 
 

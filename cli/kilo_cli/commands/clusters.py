@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo.models import ClusterKind
 from kilo_cli.commands._listing import CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, print_record, print_table
@@ -53,7 +54,7 @@ def _show(c: Any) -> None:
 @clusters_app.command("list")
 def list_(
     project: Annotated[str, typer.Argument(help="Project id or title.")],
-    kind: Annotated[str | None, typer.Option(help="moment, burst or duplicate_group.")] = None,
+    kind: Annotated[ClusterKind | None, typer.Option(help="The kind of group.")] = None,
     limit: LimitOpt = 200,
     cursor: CursorOpt = None,
     all_pages: Annotated[bool, typer.Option("--all/--one-page", help="Follow cursors.")] = True,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo.search.engine import Sort
 from kilo_cli.commands._listing import print_listing
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, safe
@@ -97,7 +98,7 @@ def run(
     name: Annotated[str, typer.Argument(help="Collection name or id.")],
     limit: Annotated[int, typer.Option(help="Results per page, 1 to 200.")] = 50,
     cursor: Annotated[str | None, typer.Option(help="nextCursor of a previous page.")] = None,
-    sort: Annotated[str, typer.Option(help="score or time.")] = "score",
+    sort: Annotated[Sort, typer.Option(help="Best match first, or in time order.")] = "score",
     paths: Annotated[bool, typer.Option("--paths", help="One path per line.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -105,7 +106,7 @@ def run(
     from kilo.search import run_collection
     from kilo_cli.commands.search import print_results
 
-    resp = run_collection(STATE.catalog(), name, limit=limit, cursor=cursor, sort=sort)  # type: ignore[arg-type]
+    resp = run_collection(STATE.catalog(), name, limit=limit, cursor=cursor, sort=sort)
     print_results(resp, as_json, paths)
 
 

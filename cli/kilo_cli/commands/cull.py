@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from kilo.cull.xmp import Naming
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, out_console, print_table, progress_bar
 
@@ -202,8 +203,8 @@ def taste(project: ProjectArg, as_json: JsonOpt = False) -> None:
 def write_xmp(
     project: ProjectArg,
     naming: Annotated[
-        str,
-        typer.Option(help="lightroom (IMG_1.xmp) or darktable (IMG_1.JPG.xmp) sidecar names."),
+        Naming,
+        typer.Option(help="Sidecar names: lightroom (IMG_1.xmp) or darktable (IMG_1.JPG.xmp)."),
     ] = "lightroom",
     all_assets: Annotated[
         bool, typer.Option("--all", help="Also assets with no rating and no keywords.")
@@ -222,7 +223,7 @@ def write_xmp(
         results = write_xmp_sidecars(
             cat,
             pid,
-            naming=naming,  # type: ignore[arg-type]
+            naming=naming,
             include_unrated=all_assets,
             progress=bar,
         )

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo.models import ApplyMode
 from kilo_cli.commands._listing import print_listing
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, print_record, safe
@@ -211,7 +212,12 @@ def _targets(cat: Any, to: list[str] | None, cluster: str | None, picked: str | 
 
 
 def _run_apply(
-    edit_id: str, ids: list[str], mode: str, name: str | None, keep_geometry: bool, as_json: bool
+    edit_id: str,
+    ids: list[str],
+    mode: ApplyMode,
+    name: str | None,
+    keep_geometry: bool,
+    as_json: bool,
 ) -> None:
     from kilo.edit import apply_version
 
@@ -223,7 +229,7 @@ def _run_apply(
         mode,
         name,
         exclude_geometry=keep_geometry,
-        wait=True,  # type: ignore[arg-type]
+        wait=True,
     )
     if not as_json:
         message(f"applied to {len(set(ids))} photos ({mode}), job {resp.job_id}")
@@ -237,7 +243,7 @@ def apply(
     cluster: Annotated[str | None, typer.Option(help="Every photo of a cluster.")] = None,
     picked: Annotated[str | None, typer.Option(help="Every picked photo of a project.")] = None,
     mode: Annotated[
-        str, typer.Option(help="create_versions or overwrite_latest.")
+        ApplyMode, typer.Option(help="New versions, or overwrite each photo's latest.")
     ] = "create_versions",
     name: Annotated[str | None, typer.Option(help="Name of the new versions.")] = None,
     as_json: JsonOpt = False,
@@ -255,7 +261,7 @@ def sync(
     picked: Annotated[str | None, typer.Option(help="Every picked photo of a project.")] = None,
     include_crop: Annotated[bool, typer.Option(help="Also copy crop and straighten.")] = False,
     mode: Annotated[
-        str, typer.Option(help="create_versions or overwrite_latest.")
+        ApplyMode, typer.Option(help="New versions, or overwrite each photo's latest.")
     ] = "create_versions",
     as_json: JsonOpt = False,
 ) -> None:

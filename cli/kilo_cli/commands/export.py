@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo.export.presets import Paper
+from kilo.models import ExportPreset, ExportStatus
 from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, print_record, progress_bar, safe
@@ -52,7 +54,7 @@ def _settings(
     zip_: bool,
     tiff: bool,
     strip_gps: bool,
-    paper: str | None,
+    paper: Paper | None,
     name_template: str | None,
     settings_json: str | None,
 ) -> dict[str, Any]:
@@ -81,7 +83,7 @@ def _settings(
 
 def export(
     project: Annotated[str, typer.Argument(help="Project id or title.")],
-    preset: Annotated[str, typer.Option("--preset", "-p", help=PRESET_HELP)] = "web",
+    preset: Annotated[ExportPreset, typer.Option("--preset", "-p", help=PRESET_HELP)] = "web",
     assets: Annotated[
         list[str] | None, typer.Option("--assets", help="Asset ids (repeat or comma-separate).")
     ] = None,
@@ -107,7 +109,7 @@ def export(
     tiff: Annotated[bool, typer.Option("--tiff", help="full_res as 16-bit TIFF.")] = False,
     strip_gps: Annotated[bool, typer.Option("--strip-gps", help="Remove GPS from EXIF.")] = False,
     paper: Annotated[
-        str | None, typer.Option("--paper", help="Contact sheet: A4 or Letter.")
+        Paper | None, typer.Option("--paper", help="Contact sheet paper size.")
     ] = None,
     name_template: Annotated[
         str | None, typer.Option("--name", help="File name template, e.g. '{date}_{seq:04d}'.")
@@ -184,7 +186,7 @@ def list_(
     project: Annotated[
         str | None, typer.Argument(help="Project id or title (default: all).")
     ] = None,
-    status: Annotated[str | None, typer.Option(help="queued, running, done or failed.")] = None,
+    status: Annotated[ExportStatus | None, typer.Option(help="Only exports in this state.")] = None,
     limit: LimitOpt = 50,
     cursor: CursorOpt = None,
     all_pages: AllOpt = False,

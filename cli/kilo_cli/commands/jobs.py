@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from kilo.models import JobStatus
 from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, print_record, safe
@@ -20,9 +21,7 @@ def register(app: typer.Typer) -> None:
 @jobs_app.command("list")
 def list_(
     project: Annotated[str, typer.Argument(help="Project id or title.")],
-    status: Annotated[
-        str | None, typer.Option(help="queued, running, done, failed or canceled.")
-    ] = None,
+    status: Annotated[JobStatus | None, typer.Option(help="Only jobs in this state.")] = None,
     job_type: Annotated[
         str | None, typer.Option("--type", help="Job type, e.g. asset.process.")
     ] = None,

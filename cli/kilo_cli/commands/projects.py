@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo.models import ProjectStatus
 from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, print_record, safe
@@ -78,7 +79,9 @@ def list_(
     limit: LimitOpt = 50,
     cursor: CursorOpt = None,
     all_pages: AllOpt = False,
-    status: Annotated[str | None, typer.Option(help="active, archived or deleted.")] = None,
+    status: Annotated[
+        ProjectStatus | None, typer.Option(help="Only projects in this state.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List projects, newest first."""
@@ -86,7 +89,7 @@ def list_(
 
     cat = STATE.catalog()
     items, nxt = collect_pages(
-        lambda at: list_projects(cat, cursor=at, limit=limit, status=status),  # type: ignore[arg-type]
+        lambda at: list_projects(cat, cursor=at, limit=limit, status=status),
         cursor,
         all_pages,
     )
@@ -126,7 +129,7 @@ def update(
     description: Annotated[str | None, typer.Option(help="New description ('' clears).")] = None,
     shoot_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD ('' clears).")] = None,
     timezone: Annotated[str | None, typer.Option(help="IANA timezone ('' clears).")] = None,
-    status: Annotated[str | None, typer.Option(help="active, archived or deleted.")] = None,
+    status: Annotated[ProjectStatus | None, typer.Option(help="The new state.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Change a project's title, description, shoot date, timezone or status."""

@@ -59,6 +59,9 @@ DEFAULT_QUALITY = {"full_res": 95, "web": 85, "instagram_carousel": 90, "story_9
 WEB_LONG_EDGE = 2048
 
 
+Paper = Literal["A4", "Letter"]
+
+
 class ExportSettings(BaseModel):
     """The ``settings`` object of an export (camelCase keys, as in the HTTP contract)."""
 
@@ -73,7 +76,7 @@ class ExportSettings(BaseModel):
     name_template: str = DEFAULT_TEMPLATE
     zip: bool = False
     #: contact sheet
-    paper: Literal["A4", "Letter"] = "A4"
+    paper: Paper = "A4"
     columns: int = Field(default=4, ge=2, le=8)
     title: str | None = Field(default=None, max_length=200)
     #: fixed-aspect presets
