@@ -123,9 +123,9 @@ def catalog_write(n: int) -> None:
     import tempfile
     from datetime import datetime
 
-    from kilo.analyze.build import AssetRow, ClusterInput, build_clusters
     from kilo.catalog import open_catalog
-    from kilo.clusters import store_clusters
+    from kilo.cluster import store_clusters
+    from kilo.cluster.build import AssetRow, ClusterInput, build_clusters
     from kilo.projects import create_project
     from kilo.settings import load_settings
 

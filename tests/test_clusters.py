@@ -9,7 +9,7 @@ import pytest
 
 from kilo.analyze import analyze
 from kilo.catalog import Catalog
-from kilo.clusters import (
+from kilo.cluster import (
     get_cluster,
     list_clusters,
     merge_clusters,

@@ -61,7 +61,7 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """List a project's clusters in time order, with members and suggested winners."""
-    from kilo.clusters import list_clusters
+    from kilo.cluster import list_clusters
     from kilo.projects import resolve_project
 
     cat = STATE.catalog()
@@ -93,7 +93,7 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show one cluster with its ranked members and their signals."""
-    from kilo.clusters import get_cluster
+    from kilo.cluster import get_cluster
 
     c = get_cluster(STATE.catalog(), cluster_id)
     emit(c, as_json, lambda: _show(c))
@@ -109,7 +109,7 @@ def update(
     as_json: JsonOpt = False,
 ) -> None:
     """Rename a cluster or mark it reviewed; both survive re-clustering."""
-    from kilo.clusters import update_cluster
+    from kilo.cluster import update_cluster
     from kilo.models import UpdateClusterRequest
 
     c = update_cluster(
@@ -125,7 +125,7 @@ def winner(
     as_json: JsonOpt = False,
 ) -> None:
     """Choose a cluster's winner yourself (kept through re-clustering)."""
-    from kilo.clusters import set_winner
+    from kilo.cluster import set_winner
 
     c = set_winner(STATE.catalog(), cluster_id, asset_id, source="user")
     if not as_json:
@@ -140,7 +140,7 @@ def split(
     as_json: JsonOpt = False,
 ) -> None:
     """Move some members into a new cluster of the same kind."""
-    from kilo.clusters import split_cluster
+    from kilo.cluster import split_cluster
 
     rest, new = split_cluster(STATE.catalog(), cluster_id, asset_ids)
     if not as_json:
@@ -159,7 +159,7 @@ def merge(
     as_json: JsonOpt = False,
 ) -> None:
     """Merge clusters of the same kind into the first one."""
-    from kilo.clusters import merge_clusters
+    from kilo.cluster import merge_clusters
 
     c = merge_clusters(STATE.catalog(), cluster_ids)
     if not as_json:

@@ -126,7 +126,7 @@ def analyze(
             dedupe_key=f"project.cluster:{pid}")  # fmt: skip
     cl_run = _run(catalog, pid, "project.cluster", 1, progress)
     rep.results += [r for r in cl_run.results if r.status == "failed"]
-    from kilo.analyze.jobs import current_model_id
+    from kilo.cluster.jobs import current_model_id
 
     rep.embedding_model = current_model_id(catalog, pid)
     rep.clusters = {

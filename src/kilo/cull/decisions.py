@@ -72,8 +72,8 @@ def _asset_project(catalog: Catalog, asset_id: str) -> tuple[str, str]:
 
 
 def _set_winner(catalog: Catalog, cluster: dict[str, Any], asset_id: str) -> None:
-    """Make ``asset_id`` the cluster's user-chosen winner (kilo.clusters writes it)."""
-    from kilo.clusters import set_winner
+    """Make ``asset_id`` the cluster's user-chosen winner (kilo.cluster writes it)."""
+    from kilo.cluster import set_winner
 
     if cluster["winner_asset_id"] == asset_id and cluster["winner_source"] == "user":
         return

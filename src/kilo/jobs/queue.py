@@ -52,7 +52,7 @@ HANDLER_PATHS: dict[str, str] = {
     "asset.process": "kilo.ingest.jobs:PROCESS_HANDLER",
     "asset.analyze": "kilo.analyze.jobs:ANALYZE_HANDLER",
     "project.embed": "kilo.embed.jobs:EMBED_HANDLER",
-    "project.cluster": "kilo.analyze.jobs:CLUSTER_HANDLER",
+    "project.cluster": "kilo.cluster.jobs:CLUSTER_HANDLER",
     "edit.apply": "kilo.edit.jobs:APPLY_HANDLER",
     "export.run": "kilo.export.jobs:EXPORT_HANDLER",
 }

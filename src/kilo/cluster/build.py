@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from kilo.cluster import ClusterItem, ClusterParams, cluster_items
-from kilo.clusters import ComputedCluster
+from kilo.cluster.algorithms import ClusterItem, ClusterParams, cluster_items
+from kilo.cluster.store import ComputedCluster
 from kilo.models import ClusterKind
 from kilo.rank import RankInput, rank_members
 
