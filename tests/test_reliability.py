@@ -20,13 +20,15 @@ from PIL import Image, ImageDraw
 from kilo.catalog import Catalog, open_catalog
 from kilo.cull import upsert_rating
 from kilo.cull.xmp import write_xmp_sidecars
+from kilo.edit import create_version
+from kilo.edit.xmp import write_version_sidecar
 from kilo.errors import CatalogError, DecodeError, InvalidInput
 from kilo.export.encode import encode_tiff16
 from kilo.imaging.decode import decode_image
 from kilo.ingest import ingest
 from kilo.ingest.process import rendition_key
 from kilo.jobs import run_jobs
-from kilo.models import Project
+from kilo.models import CreateEditVersionRequest, Project
 from kilo.projects import create_project, list_projects
 from kilo.quarantine import list_quarantine
 from kilo.settings import Settings
@@ -69,6 +71,11 @@ def test_a_name_that_is_not_utf8_ingests_with_the_rest(
     assert [r.status for r in results if r.asset_id == aid] == ["ok"]
     sidecar = card / os.fsdecode(b"bad_\xff\xfe_name.xmp")
     assert sidecar.is_file() and 'xmp:Rating="4"' in sidecar.read_text(encoding="utf-8")
+
+    create_version(catalog, aid, CreateEditVersionRequest(params={"exposure": 0.5}))
+    assert write_version_sidecar(catalog, aid) == sidecar  # the same sidecar, merged
+    text = sidecar.read_text(encoding="utf-8")
+    assert 'xmp:Rating="4"' in text and 'crs:Exposure2012="+0.50"' in text
 
 
 def test_uri_for_path_round_trips_any_bytes() -> None:

@@ -20,10 +20,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from kilo.errors import DecodeError
+from kilo.errors import DecodeError, InvalidInput
+from kilo.store import is_local, join, local_path, uri_for_path
 
 __all__ = [
     "NS",
+    "Naming",
     "XmpList",
     "XmpValue",
     "descriptions",
@@ -34,6 +36,7 @@ __all__ = [
     "read_properties",
     "serialize_packet",
     "set_properties",
+    "sidecar_location",
 ]
 
 #: the namespaces kilo writes, with the prefixes they are written with
@@ -217,3 +220,23 @@ def read_properties(root: ET.Element, namespace: str) -> dict[str, str | list[st
             elif child.text and child.text.strip():
                 out[name] = child.text.strip()
     return out
+
+
+Naming = Literal["lightroom", "darktable"]
+
+
+def sidecar_location(
+    original_uri: str, asset_id: str, store_base: str, naming: Naming = "lightroom"
+) -> str:
+    """Where the sidecar of an original goes: next to it when local (Lightroom's
+    ``IMG_1.xmp`` or darktable's ``IMG_1.CR2.xmp``), else in the store under the asset's id.
+    The one rule for every sidecar kilo writes (culling decisions and edits)."""
+    if naming not in ("lightroom", "darktable"):
+        raise InvalidInput(f"naming must be lightroom or darktable, got {naming!r}")
+    local = is_local(original_uri)
+    name = local_path(original_uri).name if local else original_uri.rsplit("/", 1)[-1]
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    sidecar_name = f"{name}.xmp" if naming == "darktable" else f"{stem}.xmp"
+    if local:
+        return uri_for_path(local_path(original_uri).with_name(sidecar_name))
+    return join(store_base, "sidecars", asset_id, sidecar_name)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from kilo.cull.xmp import Naming
+from kilo.xmp import Naming
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, out_console, print_table, progress_bar
 

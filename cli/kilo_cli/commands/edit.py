@@ -309,27 +309,10 @@ def write_xmp(
     version: Annotated[str | None, typer.Option(help="Version id (default: latest).")] = None,
 ) -> None:
     """Write the edit as a Lightroom-compatible XMP sidecar (crs: develop settings)."""
-    from kilo.edit import get_version, latest_version
-    from kilo.edit.versions import asset_row, original_uri, version_params
-    from kilo.edit.xmp import sidecar_path, write_xmp_sidecar
-    from kilo.errors import InvalidInput
-    from kilo.imaging.sniff import is_raw_name
-    from kilo.store import is_local, local_path
+    from kilo.edit.xmp import write_version_sidecar
 
-    cat = STATE.catalog()
-    v = get_version(cat, version) if version else latest_version(cat, asset)
-    if v is None:
-        raise InvalidInput("this photo has no edit version yet")
-    row = asset_row(cat, asset)
-    src, _ = original_uri(cat, asset)
-    if out is None:
-        if not is_local(src):
-            raise InvalidInput("the original is not a local file: give --out")
-        out = sidecar_path(local_path(src))
-    raw = is_raw_name(src)
-    size = (row["width_px"], row["height_px"]) if row["width_px"] else None
-    write_xmp_sidecar(version_params(v), out, raw=raw, size=size, name=v.name)
-    message(f"wrote {safe(out)}")
+    path = write_version_sidecar(STATE.catalog(), asset, version_id=version, out=out)
+    message(f"wrote {safe(path)}")
 
 
 @edit_app.command("import-xmp")

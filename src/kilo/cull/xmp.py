@@ -20,14 +20,13 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from kilo import store, xmp
 from kilo.catalog import Catalog
 from kilo.clock import new_id, parse_uuid, utcnow
-from kilo.errors import DecodeError, InvalidInput, KiloError, NotFound
+from kilo.errors import DecodeError, KiloError, NotFound
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
-from kilo.xmp import NS, XmpList, XmpValue, q
+from kilo.xmp import NS, Naming, XmpList, XmpValue, q, sidecar_location
 
 __all__ = [
     "NS",
@@ -38,7 +37,6 @@ __all__ = [
     "write_xmp_sidecars",
 ]
 
-Naming = Literal["lightroom", "darktable"]
 _RATING, _PICK, _STARRED = q("xmp", "Rating"), q("kilocull", "Pick"), q("kilocull", "Starred")
 _SUBJECT = q("dc", "subject")
 
@@ -99,21 +97,6 @@ def merge_xmp(existing: str | bytes | None, state: SidecarState) -> str:
     }
     xmp.set_properties(root, values)
     return xmp.serialize_packet(root)
-
-
-def sidecar_location(
-    original_uri: str, asset_id: str, store_base: str, naming: Naming = "lightroom"
-) -> str:
-    """Where the sidecar of an original goes: next to it when local, else in the store."""
-    if naming not in ("lightroom", "darktable"):
-        raise InvalidInput(f"naming must be lightroom or darktable, got {naming!r}")
-    local = store.is_local(original_uri)
-    name = store.local_path(original_uri).name if local else original_uri.rsplit("/", 1)[-1]
-    stem = name.rsplit(".", 1)[0] if "." in name else name
-    sidecar_name = f"{name}.xmp" if naming == "darktable" else f"{stem}.xmp"
-    if local:
-        return store.uri_for_path(store.local_path(original_uri).with_name(sidecar_name))
-    return store.join(store_base, "sidecars", asset_id, sidecar_name)
 
 
 def _state_of(row: dict[str, object]) -> SidecarState:

@@ -221,10 +221,33 @@ def write_xmp_sidecar(
     return target
 
 
-def sidecar_path(photo: str | Path) -> Path:
-    """Lightroom's sidecar name for a photo: ``IMG_0001.CR3`` -> ``IMG_0001.xmp``."""
-    p = Path(photo)
-    return p.with_suffix(".xmp")
+def write_version_sidecar(
+    catalog: Any, asset_id: str, *, version_id: str | None = None, out: str | Path | None = None
+) -> Path:
+    """Write an edit version (default: the latest) of an asset as a Lightroom-compatible
+    sidecar: at ``out``, or where :func:`kilo.xmp.sidecar_location` puts it (next to a local
+    original). Returns the sidecar's path."""
+    from kilo.edit.versions import (
+        asset_row,
+        get_version,
+        latest_version,
+        original_uri,
+        version_params,
+    )
+    from kilo.imaging.sniff import is_raw_name
+    from kilo.store import is_local, local_path
+
+    row = asset_row(catalog, asset_id)
+    v = get_version(catalog, version_id) if version_id else latest_version(catalog, row["id"])
+    if v is None:
+        raise InvalidInput("this photo has no edit version yet")
+    src, _ = original_uri(catalog, row["id"])
+    if out is None:
+        if not is_local(src):
+            raise InvalidInput("the original is not a local file: give --out")
+        out = local_path(xmp.sidecar_location(src, row["id"], catalog.settings.store_url))
+    size = (row["width_px"], row["height_px"]) if row["width_px"] else None
+    return write_xmp_sidecar(version_params(v), out, raw=is_raw_name(src), size=size, name=v.name)
 
 
 # -- reading ----------------------------------------------------------------------------------
