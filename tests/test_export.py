@@ -165,6 +165,11 @@ def test_failure_midway_removes_staged_files(
     assert exp.status == "done"
     assert exp.error and "1 photo(s) failed" in exp.error and "gone.jpg" in exp.error
     assert [p.name for p in dest.iterdir()] == ["2024-06-01_Test-shoot_0001.jpg"]
+    # each photo's outcome, by asset: which one failed and why
+    outcomes = {r.asset_id: (r.status, r.reason or "") for r in exp.results or []}
+    assert outcomes[ids[0]] == ("ok", "")
+    assert outcomes[ids[1]][0] == "failed" and "gone.jpg" in outcomes[ids[1]][1]
+    assert get_export(catalog, exp.id).dump()["results"][1]["assetId"] == ids[1]
     # nothing exportable at all: failed, and no staging folder left behind
     only_bad = create_export(catalog, project.id, "web", asset_ids=[ids[1]], dest=str(dest))
     failed = run_export(catalog, only_bad.id)

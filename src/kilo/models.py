@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_serializer
 from pydantic.alias_generators import to_camel
 from pydantic_core.core_schema import SerializerFunctionWrapHandler
 
+from kilo.progress import ItemResult
+
 
 class KiloModel(BaseModel):
     """Base of the contract models: camelCase aliases, strict about unknown input keys."""
@@ -343,7 +345,9 @@ class ApplyEditBatchRequest(KiloModel):
 class ApplyEditBatchResponse(KiloModel):
     job_id: str
     status: Literal["queued", "running", "done"] | None = None
-    _omit_when_none = frozenset({"status"})
+    # Addition beyond the contract: each photo's outcome once the job has run
+    results: list[ItemResult] | None = None
+    _omit_when_none = frozenset({"status", "results"})
 
 
 # -- search -------------------------------------------------------------------------------
@@ -465,6 +469,8 @@ class Export(KiloModel):
     asset_count: int | None = None
     dest: str | None = None
     artifact: str | None = None
+    #: the outcome of each photo (ok, or failed with the reason), once the export has run
+    results: list[ItemResult] | None = None
     _omit_when_none = frozenset({"preset"})
 
 

@@ -27,6 +27,7 @@ from kilo.models import (
     EditVersion,
     EditVersionList,
 )
+from kilo.progress import ItemResult
 from kilo.records import chunks, json_object
 from kilo.text import check_title
 
@@ -350,13 +351,16 @@ def apply_version(
     )
     if not wait:
         return ApplyEditBatchResponse(job_id=job_id, status="queued")
-    run_jobs(catalog, project_id, types=[APPLY_JOB])
+    run_jobs(catalog, job_ids=[job_id])
     status = get_job(catalog, job_id).status
     if status == "failed":
         from kilo.errors import KiloError
 
         raise KiloError(f"edit.apply job {job_id} failed: {get_job(catalog, job_id).error}")
-    return ApplyEditBatchResponse(job_id=job_id, status="done" if status == "done" else "running")
+    if status != "done":
+        return ApplyEditBatchResponse(job_id=job_id, status="running")
+    done = [ItemResult(item=a, status="ok", asset_id=a) for a in targets]  # one transaction
+    return ApplyEditBatchResponse(job_id=job_id, status="done", results=done)
 
 
 def existing_assets(catalog: Catalog, asset_ids: list[str]) -> list[str]:

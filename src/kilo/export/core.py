@@ -16,32 +16,26 @@ import hashlib
 import json
 import os
 import time
-from contextvars import ContextVar
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from kilo.catalog import Catalog
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
-from kilo.errors import Conflict, InvalidInput, NotFound, describe_exception
+from kilo.errors import Conflict, InvalidInput, NotFound
 from kilo.export.presets import PRESETS, ExportSettings, parse_settings
 from kilo.models import Export, ExportDownloadResponse, KiloModel, PageInfo
 from kilo.paging import Keyset, check_limit
-from kilo.progress import Progress, ProgressCallback, report
+from kilo.progress import ItemResult, Progress, ProgressCallback, report
 from kilo.records import json_object
 from kilo.store import filesystem, is_local, local_path
 
 Selection = Literal["picked", "cluster_winners", "all"]
 JOB_TYPE = "export.run"
-JOB_MAX_ATTEMPTS = 2
+JOB_MAX_ATTEMPTS = 1  # a failed export is reported, not retried behind the user's back
 DOWNLOAD_TTL_S = 3600
 _STATUSES = ("queued", "running", "done", "failed")
 _KEYSET = Keyset("exports", "e.created_at, e.id", descending=True)
-
-#: set by :func:`run_export` so that the job's compute step can report per-photo progress
-PROGRESS_HOOK: ContextVar[ProgressCallback | None] = ContextVar(
-    "kilo_export_progress", default=None
-)
 
 
 class PagedExports(KiloModel):
@@ -257,13 +251,14 @@ _SELECT = (
 )
 
 
-def _to_model(catalog: Catalog, row: dict[str, Any]) -> Export:
+def _to_model(row: dict[str, Any]) -> Export:
+    """An exports row as the model (a read only: an export whose job failed or was canceled
+    shows as failed with the job's reason)."""
     status, error = row["status"], row["error"]
     if status in ("queued", "running") and row.get("job_status") in ("failed", "canceled"):
-        # the job ran out of attempts in a worker that does not know about exports
         status, error = "failed", row.get("job_error") or f"job {row['job_status']}"
-        set_export_status(catalog, row["id"], status, error=error)
     settings = json_object(row["settings"])
+    results = row.get("results")
     created = from_catalog(row["created_at"])
     assert created is not None
     return Export(
@@ -278,6 +273,7 @@ def _to_model(catalog: Catalog, row: dict[str, Any]) -> Export:
         asset_count=len(row["asset_ids"] or []),
         dest=row["dest_uri"],
         artifact=row["artifact_uri"],
+        results=[ItemResult.model_validate(r) for r in json.loads(results)] if results else None,
     )
 
 
@@ -286,7 +282,7 @@ def get_export(catalog: Catalog, export_id: str) -> Export:
     row = catalog.fetchdict(f"{_SELECT} WHERE e.id = ?", [eid])
     if row is None:
         raise NotFound(f"no export with id {eid}")
-    return _to_model(catalog, row)
+    return _to_model(row)
 
 
 def list_exports(
@@ -309,9 +305,7 @@ def list_exports(
         where.append("e.status = ?")
         params.append(status)
     rows, nxt = _KEYSET.fetch_page(catalog, _SELECT, where, params, cursor, limit)
-    return PagedExports(
-        items=[_to_model(catalog, r) for r in rows], page_info=PageInfo(next_cursor=nxt)
-    )
+    return PagedExports(items=[_to_model(r) for r in rows], page_info=PageInfo(next_cursor=nxt))
 
 
 # -- running ------------------------------------------------------------------------------
@@ -327,71 +321,41 @@ def recover_exports(catalog: Catalog) -> int:
 def run_export(
     catalog: Catalog, export_id: str, *, progress: ProgressCallback | None = None
 ) -> Export:
-    """Run a queued export now, in this process (photos rendered on every core).
-
-    Returns the export, ``done`` or ``failed`` with the reason; does not raise for a failed
-    export. An export already finished is returned as is.
-    """
-    from kilo.export.jobs import EXPORT_HANDLER
-    from kilo.jobs import JobRow, complete_job, fail_job
+    """Run a queued export now, in this process (photos rendered on every core), through the
+    job runner like every job. Returns the export, ``done`` or ``failed`` with the reason;
+    does not raise for a failed export. An export already finished is returned as is."""
+    from kilo.jobs import run_jobs
 
     recover_exports(catalog)
     export = get_export(catalog, export_id)
     if export.status in ("done", "failed"):
         return export
-    row = catalog.fetchone("SELECT job_id FROM exports WHERE id = ?", [export.id])
-    job_id = row[0] if row else None
-    now = utcnow()
-    claimed = catalog.fetchdicts(
-        "UPDATE jobs SET status = 'running', attempts = attempts + 1, claimed_by = ?, "
-        "claimed_at = ?, updated_at = ? WHERE id = ? AND status = 'queued' "
-        "RETURNING id, type, project_id, asset_id, payload, attempts, max_attempts",
-        [f"{os.uname().nodename}:{os.getpid()}", now, now, job_id],
+    row = catalog.fetchone(
+        "SELECT j.id, j.status FROM exports e JOIN jobs j ON j.id = e.job_id WHERE e.id = ?",
+        [export.id],
     )
-    if not claimed:
+    if row is None or row[1] != "queued":
         raise Conflict(f"export {export.id} is being run by another worker")
-    r = claimed[0]
-    payload = r["payload"]
-    job = JobRow(
-        id=r["id"],
-        type=r["type"],
-        project_id=r["project_id"],
-        asset_id=r["asset_id"],
-        payload=json_object(payload),
-        attempts=r["attempts"],
-        max_attempts=r["max_attempts"],
-    )
-    catalog.emit_event(
-        "job.progress",
-        project_id=job.project_id,
-        job_id=job.id,
-        data={"jobId": job.id, "type": job.type, "status": "running", "progress": 0.0},
-    )
-    token = PROGRESS_HOOK.set(_catalog_progress(catalog, export.id, export.project_id, progress))
-    try:
-        plan = EXPORT_HANDLER.prepare(catalog, job)
-        result = EXPORT_HANDLER.compute(plan)
-        with catalog.transaction():
-            EXPORT_HANDLER.apply(catalog, job, result)
-            complete_job(catalog, job, result)
-    except Exception as exc:
-        reason = describe_exception(exc)
-        fail_job(catalog, job, reason, retry=False)
-        set_export_status(catalog, export.id, "failed", error=reason)
-        report(progress, Progress("export", 0, None, status="failed", message=reason))
-    finally:
-        PROGRESS_HOOK.reset(token)
+    relay = _catalog_progress(catalog, export.id, export.project_id, progress)
+    run = run_jobs(catalog, job_ids=[str(row[0])], progress=relay)
+    for failed in (r for r in run.results if r.status == "failed"):
+        report(progress, Progress("export", 0, None, status="failed", message=failed.reason))
     return get_export(catalog, export.id)
 
 
 def _catalog_progress(
     catalog: Catalog, export_id: str, project_id: str, forward: ProgressCallback | None
 ) -> ProgressCallback:
-    """A callback that forwards snapshots and writes the render fraction to the export row."""
+    """The export's progress channel: forwards snapshots and writes the export row (running
+    at the first snapshot, then the render fraction at most twice a second)."""
     last = [0.0]
+    started = [False]
 
     def update(snapshot: Progress) -> None:
         report(forward, snapshot)
+        if not started[0]:
+            started[0] = True
+            set_export_status(catalog, export_id, "running", progress=0.0)
         if snapshot.stage != "render" and snapshot.stage != "thumbnails":
             return
         fraction = snapshot.fraction

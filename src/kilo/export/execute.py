@@ -84,6 +84,7 @@ class ExportOutcome:
             "failed": [
                 {"assetId": r.asset_id, "item": r.item, "reason": r.reason} for r in self.failed
             ],
+            "results": [r.model_dump(mode="json", by_alias=True) for r in self.results],
         }
 
 

@@ -6,16 +6,18 @@ pooled (it runs in the process that owns the catalog and reports per-photo progr
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from kilo.catalog import Catalog
 from kilo.clock import new_id, utcnow
 from kilo.errors import NotFound
-from kilo.export.core import JOB_TYPE, PROGRESS_HOOK, set_export_status
+from kilo.export.core import JOB_TYPE, set_export_status
 from kilo.export.execute import ExportPlan, SheetEntry, execute_plan, remove_staging
 from kilo.export.presets import PhotoTask, parse_settings
 from kilo.jobs import JobRow
+from kilo.progress import ProgressCallback
 from kilo.records import json_object
 
 
@@ -69,8 +71,12 @@ def _moment_groups(catalog: Catalog, project_id: str) -> dict[str, tuple[int, st
 
 
 class ExportHandler:
+    """``compute`` renders on every core through its own pool, so the job itself runs in the
+    process that owns the catalog, with the run's progress channel (``reports_progress``)."""
+
     type = JOB_TYPE
     pooled = False
+    reports_progress = True
 
     def prepare(self, catalog: Catalog, job: JobRow) -> ExportPlan:
         export_id = str(job.payload.get("exportId") or "")
@@ -85,7 +91,6 @@ class ExportHandler:
         project = catalog.fetchdict("SELECT title FROM projects WHERE id = ?", [row["project_id"]])
         title = str(project["title"]) if project else "export"
         ids = [str(a) for a in (row["asset_ids"] or [])]
-        set_export_status(catalog, export_id, "running", progress=0.0)
         plan = ExportPlan(
             export_id=export_id,
             preset=preset,
@@ -167,8 +172,10 @@ class ExportHandler:
             )
         return plan
 
-    def compute(self, payload: ExportPlan) -> dict[str, Any]:
-        outcome = execute_plan(payload, PROGRESS_HOOK.get())
+    def compute(
+        self, payload: ExportPlan, progress: ProgressCallback | None = None
+    ) -> dict[str, Any]:
+        outcome = execute_plan(payload, progress)
         result = outcome.to_result()
         result["exportId"] = payload.export_id
         result["preset"] = payload.preset
@@ -198,6 +205,12 @@ class ExportHandler:
         if row[1] == "running":
             set_export_status(catalog, export_id, "queued", progress=0.0)
 
+    def on_failed(self, catalog: Catalog, job: JobRow, reason: str) -> None:
+        """The job failed for good: the export shows the reason."""
+        export_id = str(job.payload.get("exportId") or "")
+        if catalog.scalar("SELECT count(*) FROM exports WHERE id = ?", [export_id]):
+            set_export_status(catalog, export_id, "failed", error=reason)
+
     def apply(self, catalog: Catalog, job: JobRow, result: dict[str, Any]) -> None:
         export_id = str(result["exportId"])
         failed = result.get("failed") or []
@@ -212,6 +225,10 @@ class ExportHandler:
                 "VALUES (?, ?, 'export', ?, ?, ?)",
                 [new_id(), asset_id, uri, _content_type(uri), now],
             )
+        catalog.execute(
+            "UPDATE exports SET results = ? WHERE id = ?",
+            [json.dumps(result.get("results") or []), export_id],
+        )
         set_export_status(
             catalog, export_id, "done", progress=1.0, error=error, artifact=result["artifact"]
         )

@@ -300,11 +300,16 @@ def claim_jobs(
     limit: int,
     project_id: str | None = None,
     types: Iterable[str] | None = None,
+    ids: Iterable[str] | None = None,
 ) -> list[JobRow]:
-    """Mark up to ``limit`` runnable jobs as running (highest priority, oldest first)."""
+    """Mark up to ``limit`` runnable jobs as running (highest priority, oldest first), of a
+    project, of some types, or among ``ids``."""
     where = ["status = 'queued'", "(run_after IS NULL OR run_after <= ?)"]
     now = utcnow()
     params: list[Any] = [now]
+    if ids is not None:
+        where.append("list_contains(?::VARCHAR[], id)")
+        params.append(list(ids))
     if project_id is not None:
         where.append("project_id = ?")
         params.append(project_id)

@@ -60,6 +60,245 @@ class ComputeError(Exception):
 
 
 _Ready = tuple[JobRow, JobHandler, Any, BaseException | None]
+_Prepared = tuple[JobRow, JobHandler, Any]
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Which jobs a run drains: of a project, of some types, or these ids."""
+
+    project_id: str | None
+    types: list[str] | None
+    ids: list[str] | None
+
+
+class _Runner:
+    """One run of :func:`run_jobs`: claim, prepare, compute (here or in the pool), write."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        scope: _Scope,
+        progress: ProgressCallback | None,
+        workers: int,
+        pool: ProcessPoolExecutor | None,
+    ) -> None:
+        self.catalog, self.scope, self.progress = catalog, scope, progress
+        self.n_workers = workers
+        self.window = 64 if workers < 2 else 512 * workers  # ~1 s of small jobs
+        self.pool = pool
+        self.own_pool: ProcessPoolExecutor | None = None
+        self.report = RunReport()
+        self.todo: deque[_Prepared] = deque()  # prepared, not yet sent
+        self.inflight: dict[Future[Any], list[_Prepared]] = {}
+        self.ready: list[_Ready] = []
+        self.total: int | None = None
+        if scope.types is None and scope.ids is None:
+            counts = job_counts(catalog, scope.project_id)
+            self.total = counts.get("queued", 0) + counts.get("running", 0)
+        elif scope.ids is not None:
+            self.total = len(scope.ids)
+        self.done_count = 0
+        self.last_write = time.monotonic()
+        self.drained_at: float | None = None  # when a claim last found fewer than it asked
+
+    # -- results ------------------------------------------------------------------------
+    def note(self, job: JobRow, status: ItemStatus, reason: str | None = None) -> None:
+        self.done_count += 1
+        self.report.results.append(
+            ItemResult(item=job.type, status=status, reason=reason, asset_id=job.asset_id)
+        )
+        report(self.progress, Progress("jobs", self.done_count, self.total, item=job.type,
+                                       status=status, message=reason))  # fmt: skip
+
+    def fail(self, job: JobRow, handler: JobHandler, exc: BaseException) -> None:
+        reason, detail = _reason(exc), _detail(exc)
+        log.debug("job %s (%s) failed: %s\n%s", job.id, job.type, reason, detail)
+        if fail_job(self.catalog, job, reason, detail=detail):
+            self.report.retried += 1
+            return
+        self.report.failed += 1
+        self.note(job, "failed", reason)
+        on_failed = getattr(handler, "on_failed", None)
+        if on_failed is not None:  # e.g. an export row shows the reason
+            on_failed(self.catalog, job, reason)
+
+    def apply_all(self, good: list[_Prepared]) -> None:
+        by_handler: dict[int, list[_Prepared]] = {}
+        for item in good:
+            by_handler.setdefault(id(item[1]), []).append(item)
+        for items in by_handler.values():
+            handler = items[0][1]
+            batch_apply = getattr(handler, "apply_batch", None)
+            if batch_apply is not None:
+                batch_apply(self.catalog, [(j, r) for j, _, r in items])
+            else:
+                for job, _, result in items:
+                    handler.apply(self.catalog, job, result)
+        complete_jobs(self.catalog, [(j, r) for j, _, r in good])
+
+    def write(self) -> None:
+        """Write what is ready: results applied and jobs done in one transaction; a batch
+        that fails is redone job by job, so one bad result fails one job."""
+        batch, self.ready = self.ready, []
+        self.last_write = time.monotonic()
+        good = [(j, h, r) for j, h, r, e in batch if e is None]
+        for job, handler, _, exc in batch:
+            if exc is not None:
+                self.fail(job, handler, exc)
+        if not good:
+            return
+        try:
+            with self.catalog.transaction():
+                self.apply_all(good)
+        except Exception:
+            log.debug("a batch of %d results failed; applying one by one", len(good),
+                      exc_info=True)  # fmt: skip
+            for item in good:
+                try:
+                    with self.catalog.transaction():
+                        self.apply_all([item])
+                except Exception as exc:
+                    self.fail(item[0], item[1], exc)
+                else:
+                    self.report.done += 1
+                    self.note(item[0], "ok")
+            return
+        self.report.done += len(good)
+        for job, _, _ in good:
+            self.note(job, "ok")
+
+    def write_if_due(self) -> None:
+        busy = bool(self.inflight or self.todo)
+        due = time.monotonic() - self.last_write >= APPLY_INTERVAL_S
+        if self.ready and (not busy or len(self.ready) >= APPLY_BATCH_MAX or due):
+            self.write()
+
+    # -- computing ----------------------------------------------------------------------
+    def executor(self) -> ProcessPoolExecutor:
+        if self.pool is not None:
+            return self.pool
+        if self.own_pool is None:
+            from kilo.workers import process_pool
+
+            self.own_pool = process_pool(self.n_workers, background=True)
+        return self.own_pool
+
+    def compute_inline(self, job: JobRow, handler: JobHandler, payload: Any) -> None:
+        """Compute a job in this process (a handler with ``reports_progress`` gets the run's
+        progress channel); its result or exception joins ``ready``."""
+        try:
+            if getattr(handler, "reports_progress", False):
+                result = handler.compute(payload, progress=self.progress)  # type: ignore[call-arg]
+            else:
+                result = handler.compute(payload)
+            self.ready.append((job, handler, result, None))
+        except Exception as exc:
+            self.ready.append((job, handler, None, exc))
+        if time.monotonic() - self.last_write >= APPLY_INTERVAL_S:
+            self.write()
+
+    def compute_here(self) -> bool:
+        """While the pool's workers start, compute the next pooled job in this process (the
+        first second of a run is not spent waiting). True if it did."""
+        from kilo.workers import pool_ready
+
+        if not self.todo or pool_ready(self.executor()):
+            return False
+        self.compute_inline(*self.todo.popleft())
+        return True
+
+    def submit(self) -> None:
+        """Send every prepared job to the workers, in chunks that shrink as ``todo`` does (so
+        the last tasks are single jobs and no worker idles while another finishes a chunk)."""
+        while self.todo:
+            size = max(1, min(CHUNK_MAX, len(self.todo) // (4 * self.n_workers)))
+            chunk = [self.todo.popleft()]
+            while self.todo and len(chunk) < size and self.todo[0][1] is chunk[0][1]:
+                chunk.append(self.todo.popleft())
+            handler = chunk[0][1]
+            target = getattr(handler, "compute_target", None) or type(handler).__module__
+            fut = self.executor().submit(compute_many, handler.type, target,
+                                         [p for _, _, p in chunk])  # fmt: skip
+            self.inflight[fut] = chunk
+
+    def collect(self) -> None:
+        """Wait (briefly) for finished chunks and move their outcomes to ``ready``."""
+        if not self.inflight:
+            return
+        timeout = max(0.0, self.last_write + APPLY_INTERVAL_S - time.monotonic())
+        finished, _ = wait(list(self.inflight), timeout=timeout if self.ready else 0.5,
+                           return_when=FIRST_COMPLETED)  # fmt: skip
+        for fut in finished:
+            chunk = self.inflight.pop(fut)
+            fut_exc = fut.exception()
+            outcomes: list[tuple[bool, Any]] = (
+                [(False, (_reason(fut_exc), _detail(fut_exc)))] * len(chunk)
+                if fut_exc is not None
+                else fut.result()
+            )
+            for (job, handler, _), (ok, value) in zip(chunk, outcomes, strict=True):
+                error = None if ok else ComputeError(*value)
+                self.ready.append((job, handler, value if ok else None, error))
+        self.submit()
+
+    # -- claiming -----------------------------------------------------------------------
+    def held(self) -> int:
+        return len(self.todo) + sum(len(v) for v in self.inflight.values())
+
+    def claim(self) -> list[JobRow]:
+        """Claim more jobs when the window has room (and not again right after a claim came
+        back short while work is still out: the queue is drained)."""
+        now = time.monotonic()
+        recent = self.drained_at is not None and self.inflight and now - self.drained_at <= 1.0
+        if self.held() > self.window // 2 or recent:
+            return []
+        want = self.window - self.held()
+        s = self.scope
+        claimed = claim_jobs(self.catalog, limit=want, project_id=s.project_id, types=s.types,
+                             ids=s.ids)  # fmt: skip
+        self.drained_at = now if len(claimed) < want else None
+        for job, handler_or_exc, payload in _prepare_all(self.catalog, claimed):
+            if isinstance(handler_or_exc, BaseException):
+                self.ready.append((job, _NULL_HANDLER, None, handler_or_exc))
+            elif handler_or_exc.pooled and self.n_workers > 1:
+                self.todo.append((job, handler_or_exc, payload))
+            else:
+                self.compute_inline(job, handler_or_exc, payload)
+        return claimed
+
+    def step(self) -> bool:
+        """One turn of the loop; False when the run has nothing left to do now."""
+        claimed = self.claim()
+        if self.compute_here():
+            return True
+        self.submit()
+        self.collect()
+        self.write_if_due()
+        return bool(self.inflight or self.todo or claimed or self.ready)
+
+    def wait_for_more(self, more_coming: Callable[[], bool] | None) -> bool:
+        """Nothing to do now: sleep until a delayed job is due; False when the run is over."""
+        s = self.scope
+        delay = _next_delay(self.catalog, s.project_id, s.types, s.ids)
+        if delay is None:
+            if more_coming is not None and more_coming():  # a producer is still enqueuing
+                time.sleep(0.02)
+                return True
+            return False
+        time.sleep(min(delay, 1.0))
+        return True
+
+    def stop(self, interrupted: bool) -> None:
+        if interrupted:  # Ctrl-C: kill the workers, keep what was computed, release the rest
+            for p in (self.own_pool, self.pool):
+                if p is not None:
+                    stop_pool(p, now=True)
+            unfinished = [j for j, _, _ in self.todo]
+            unfinished += [j for c in self.inflight.values() for j, _, _ in c]
+            _save_interrupted(self.catalog, self.write, unfinished)
+        elif self.own_pool is not None:
+            stop_pool(self.own_pool)
 
 
 def run_jobs(
@@ -67,220 +306,42 @@ def run_jobs(
     project_id: str | None = None,
     *,
     types: Iterable[str] | None = None,
+    job_ids: Iterable[str] | None = None,
     progress: ProgressCallback | None = None,
     workers: int | None = None,
     pool: ProcessPoolExecutor | None = None,
     should_stop: Callable[[], bool] | None = None,
     more_coming: Callable[[], bool] | None = None,
 ) -> RunReport:
-    """Drain the queue (of a project, of some types): claim, compute, apply, retry.
+    """Drain the queue (of a project, of some types, or just ``job_ids``): claim, compute,
+    apply, retry.
 
     Pooled handlers compute in worker processes, in small chunks of jobs per task; everything
     is written from this process, in batches: results are applied and marked done in one
     transaction per batch (``handler.apply_batch(catalog, [(job, result), ...])`` when the
     handler has it, else ``apply`` per job). A batch whose transaction fails is redone job by
     job, so one bad result fails one job. A job that raises is retried with backoff and,
-    after its last attempt, marked ``failed`` with the reason; the run goes on. With
-    ``more_coming``, an empty queue ends the run only once ``more_coming()`` is False (another
-    thread is still enqueuing jobs).
+    after its last attempt, marked ``failed`` with the reason (and the handler's
+    ``on_failed(catalog, job, reason)`` runs); the run goes on. A handler with
+    ``reports_progress`` computes in this process and gets ``progress`` as its progress
+    channel (``compute(payload, progress=...)``). With ``more_coming``, an empty queue ends
+    the run only once ``more_coming()`` is False (another thread is still enqueuing jobs).
     """
     reclaim_jobs(catalog)
-    type_list = list(types) if types is not None else None
-    n_workers = workers or catalog.settings.workers
-    window = 64 if n_workers < 2 else 512 * n_workers  # ~1 s of small jobs: workers never wait
-    report_ = RunReport()
-    own_pool: ProcessPoolExecutor | None = None
-    todo: deque[tuple[JobRow, JobHandler, Any]] = deque()  # prepared, not yet sent
-    inflight: dict[Future[Any], list[tuple[JobRow, JobHandler, Any]]] = {}
-    ready: list[_Ready] = []
-    counts = job_counts(catalog, project_id) if type_list is None else {}
-    total = (counts.get("queued", 0) + counts.get("running", 0)) if type_list is None else None
-    done_count = 0
-    last_write = time.monotonic()
-    drained_at: float | None = None  # when a claim last found fewer jobs than it asked for
-
-    def note(job: JobRow, status: ItemStatus, reason: str | None = None) -> None:
-        nonlocal done_count
-        done_count += 1
-        report_.results.append(
-            ItemResult(item=job.type, status=status, reason=reason, asset_id=job.asset_id)
-        )
-        report(progress, Progress("jobs", done_count, total, item=job.type, status=status,
-                                  message=reason))  # fmt: skip
-
-    def fail(job: JobRow, exc: BaseException) -> None:
-        reason = _reason(exc)
-        detail = _detail(exc)
-        log.debug("job %s (%s) failed: %s\n%s", job.id, job.type, reason, detail)
-        if fail_job(catalog, job, reason, detail=detail):
-            report_.retried += 1
-        else:
-            report_.failed += 1
-            note(job, "failed", reason)
-
-    def apply_all(good: list[tuple[JobRow, JobHandler, Any]]) -> None:
-        by_handler: dict[int, list[tuple[JobRow, JobHandler, Any]]] = {}
-        for item in good:
-            by_handler.setdefault(id(item[1]), []).append(item)
-        for items in by_handler.values():
-            handler = items[0][1]
-            batch_apply = getattr(handler, "apply_batch", None)
-            if batch_apply is not None:
-                batch_apply(catalog, [(j, r) for j, _, r in items])
-            else:
-                for job, _, result in items:
-                    handler.apply(catalog, job, result)
-        complete_jobs(catalog, [(j, r) for j, _, r in good])
-
-    def finish(batch: list[_Ready]) -> None:
-        nonlocal last_write
-        last_write = time.monotonic()
-        good = [(j, h, r) for j, h, r, e in batch if e is None]
-        for job, _, _, exc in batch:
-            if exc is not None:
-                fail(job, exc)
-        if not good:
-            return
-        try:
-            with catalog.transaction():
-                apply_all(good)
-        except Exception:
-            log.debug("a batch of %d results failed; applying one by one", len(good), exc_info=True)
-            for item in good:  # find the culprit: one transaction each
-                try:
-                    with catalog.transaction():
-                        apply_all([item])
-                except Exception as exc:
-                    fail(item[0], exc)
-                else:
-                    report_.done += 1
-                    note(item[0], "ok")
-            return
-        report_.done += len(good)
-        for job, _, _ in good:
-            note(job, "ok")
-
-    def executor() -> ProcessPoolExecutor:
-        nonlocal own_pool
-        if pool is not None:
-            return pool
-        if own_pool is None:
-            from kilo.workers import process_pool
-
-            own_pool = process_pool(n_workers, background=True)
-        return own_pool
-
-    def compute_here() -> bool:
-        """While the pool's workers start, compute the next pooled job in this process (the
-        first second of a run is not spent waiting). True if it did."""
-        from kilo.workers import pool_ready
-
-        if not todo or pool_ready(executor()):
-            return False
-        compute_inline(*todo.popleft())
-        return True
-
-    def compute_inline(job: JobRow, handler: JobHandler, payload: Any) -> None:
-        """Compute a job in this process; its result (or exception) joins ``ready``, which is
-        written once it is due."""
-        nonlocal ready
-        try:
-            ready.append((job, handler, handler.compute(payload), None))
-        except Exception as exc:
-            ready.append((job, handler, None, exc))
-        if time.monotonic() - last_write >= APPLY_INTERVAL_S:
-            finish(ready)
-            ready = []
-
-    def submit() -> None:
-        """Send every prepared job to the workers, in chunks that shrink as ``todo`` does (so
-        the last tasks are single jobs and no worker idles while another finishes a chunk)."""
-        while todo:
-            size = max(1, min(CHUNK_MAX, len(todo) // (4 * n_workers)))
-            chunk = [todo.popleft()]
-            while todo and len(chunk) < size and todo[0][1] is chunk[0][1]:
-                chunk.append(todo.popleft())
-            handler = chunk[0][1]
-            target = getattr(handler, "compute_target", None) or type(handler).__module__
-            fut = executor().submit(compute_many, handler.type, target,
-                                    [p for _, _, p in chunk])  # fmt: skip
-            inflight[fut] = chunk
-
-    def held() -> int:
-        return len(todo) + sum(len(v) for v in inflight.values())
-
+    scope = _Scope(project_id, list(types) if types is not None else None,
+                   list(job_ids) if job_ids is not None else None)  # fmt: skip
+    run = _Runner(catalog, scope, progress, workers or catalog.settings.workers, pool)
     interrupted = False
     try:
-        while True:
-            if should_stop is not None and should_stop():
+        while should_stop is None or not should_stop():
+            if not run.step() and not run.wait_for_more(more_coming):
                 break
-            claimed: list[JobRow] = []
-            now = time.monotonic()
-            if held() <= window // 2 and (drained_at is None or not inflight
-                                          or now - drained_at > 1.0):  # fmt: skip
-                want = window - held()
-                claimed = claim_jobs(catalog, limit=want, project_id=project_id, types=type_list)
-                drained_at = now if len(claimed) < want else None
-            for job, handler_or_exc, payload in _prepare_all(catalog, claimed):
-                if isinstance(handler_or_exc, BaseException):
-                    ready.append((job, _NULL_HANDLER, None, handler_or_exc))
-                    continue
-                handler = handler_or_exc
-                if handler.pooled and n_workers > 1:
-                    todo.append((job, handler, payload))
-                else:
-                    compute_inline(job, handler, payload)
-            if compute_here():
-                continue
-            submit()
-            if inflight:
-                timeout = max(0.0, last_write + APPLY_INTERVAL_S - time.monotonic())
-                finished, _ = wait(list(inflight), timeout=timeout if ready else 0.5,
-                                   return_when=FIRST_COMPLETED)  # fmt: skip
-                for fut in finished:
-                    chunk_jobs = inflight.pop(fut)
-                    fut_exc = fut.exception()
-                    outcomes: list[tuple[bool, Any]] = (
-                        [(False, (_reason(fut_exc), _detail(fut_exc)))] * len(chunk_jobs)
-                        if fut_exc is not None
-                        else fut.result()
-                    )
-                    for (job, handler, _), (ok, value) in zip(chunk_jobs, outcomes, strict=True):
-                        if ok:
-                            ready.append((job, handler, value, None))
-                        else:
-                            ready.append((job, handler, None, ComputeError(*value)))
-                submit()
-            busy = bool(inflight or todo)
-            if ready and (
-                not busy
-                or len(ready) >= APPLY_BATCH_MAX
-                or time.monotonic() - last_write >= APPLY_INTERVAL_S
-            ):
-                finish(ready)
-                ready = []
-            if busy or claimed or ready:
-                continue
-            delay = _next_delay(catalog, project_id, type_list)
-            if delay is None:
-                if more_coming is not None and more_coming():  # a producer is still enqueuing
-                    time.sleep(0.02)
-                    continue
-                break
-            time.sleep(min(delay, 1.0))
     except KeyboardInterrupt:
         interrupted = True
         raise
     finally:
-        if interrupted:
-            for p in (own_pool, pool):
-                if p is not None:
-                    stop_pool(p, now=True)
-            unfinished = [j for j, _, _ in todo] + [j for c in inflight.values() for j, _, _ in c]
-            _save_interrupted(catalog, lambda: finish(ready), unfinished)
-        elif own_pool is not None:
-            stop_pool(own_pool)
-    return report_
+        run.stop(interrupted)
+    return run.report
 
 
 def _save_interrupted(
@@ -339,10 +400,15 @@ def _reason(exc: BaseException) -> str:
     return describe_exception(exc)
 
 
-def _next_delay(catalog: Catalog, project_id: str | None, types: list[str] | None) -> float | None:
+def _next_delay(
+    catalog: Catalog, project_id: str | None, types: list[str] | None, ids: list[str] | None
+) -> float | None:
     """Seconds until the next delayed job is due, or None when nothing is left to run."""
     where: list[str] = ["status = 'queued'"]
     params: list[Any] = []
+    if ids is not None:
+        where.append("list_contains(?::VARCHAR[], id)")
+        params.append(ids)
     if project_id is not None:
         where.append("project_id = ?")
         params.append(project_id)
