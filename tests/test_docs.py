@@ -58,6 +58,18 @@ def test_architecture_page_lists_every_table() -> None:
     assert not missing, f"docs/architecture.md does not describe {missing}"
 
 
+def test_architecture_page_lists_every_command() -> None:
+    """The command table of docs/architecture.md names each command and its module, as
+    kilo_cli.main.COMMANDS has them."""
+    from kilo_cli.main import COMMANDS
+
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    rows = dict(re.findall(r"^\| `([a-z]+)` \| `([a-z_]+)\.py` \|", page, flags=re.M))
+    assert rows == {name: module for name, (module, _) in COMMANDS.items()}
+    for module in set(rows.values()):
+        assert (ROOT / "cli" / "kilo_cli" / "commands" / f"{module}.py").is_file()
+
+
 def test_readme_python_quick_start_runs(tmp_path: Path) -> None:
     """The README's Python block, run as a user's script (no __main__ guard), on the examples."""
     readme = (ROOT / "README.md").read_text()

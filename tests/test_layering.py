@@ -91,3 +91,20 @@ def test_import_kilo_is_light() -> None:
     code = "import sys, kilo\nprint('torch' in sys.modules, 'duckdb' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.split()[0] == "False"
+
+
+CATALOG_SQL = {"execute", "executemany", "fetchall", "fetchone", "fetchdicts", "fetchdict",
+               "scalar", "insert_many"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "path", sorted((SRC.parent.parent / "cli" / "kilo_cli").rglob("*.py")), ids=lambda p: p.name
+)
+def test_the_cli_writes_no_sql(path: Path) -> None:
+    """The CLI calls library functions; it never queries the catalog itself."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            assert node.func.attr not in CATALOG_SQL, (
+                f"{path.name}:{node.lineno} calls the catalog's {node.func.attr}()"
+            )

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from PIL import Image
 
 from kilo.catalog import Catalog
+from kilo.catalog.tables import latest_file, latest_file_uri
 from kilo.clock import from_catalog, parse_uuid, utcnow
 from kilo.errors import InvalidInput, NotFound
 from kilo.models import (
@@ -28,14 +29,14 @@ from kilo.paging import Keyset, check_limit
 from kilo.records import json_object
 
 RenditionKind = Literal["thumbnail", "preview", "original"]
+Selection = Literal["picked", "cluster_winners", "all"]
 _KEYSET = Keyset("assets", "coalesce(a.captured_at, a.ingested_at), a.id", time_key="sort_time")
 _FILE_KINDS = ("original", "thumbnail", "preview", "export")
-_SELECT = """
+_SELECT = f"""
 SELECT a.*, r.user_id AS r_user_id, r.rating AS r_rating, r.picked AS r_picked,
        r.rejected AS r_rejected, r.starred AS r_starred, r.notes AS r_notes,
        r.updated_at AS r_updated_at,
-       (SELECT f.uri FROM asset_files f WHERE f.asset_id = a.id AND f.kind = 'preview'
-        ORDER BY f.created_at DESC LIMIT 1) AS preview_uri,
+       {latest_file("preview")} AS preview_uri,
        coalesce(a.captured_at, a.ingested_at) AS sort_time
 FROM assets a
 LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = $user
@@ -100,6 +101,62 @@ def get_asset(catalog: Catalog, asset_id: str, *, user_id: str | None = None) ->
     if not rows:
         raise NotFound(f"no asset with id {aid}")
     return _to_model(rows[0])
+
+
+def get_assets(
+    catalog: Catalog, asset_ids: list[str], *, user_id: str | None = None
+) -> dict[str, Asset]:
+    """The assets of ``asset_ids`` that exist, by id, in one query (a page of search
+    results, a selection)."""
+    ids = [parse_uuid(a, "asset id") for a in asset_ids]
+    rows = catalog.fetchdicts(
+        _SELECT + " WHERE list_contains($ids, a.id)",
+        {"user": user_id or catalog.local_user_id, "ids": ids},
+    )
+    return {str(r["id"]): _to_model(r) for r in rows}
+
+
+def select_assets(
+    catalog: Catalog, project_id: str, how: Selection = "picked", *, user_id: str | None = None
+) -> list[str]:
+    """Asset ids of a project in capture order: the user's picks, the cluster winners, or all.
+
+    ``cluster_winners``: the winner of every burst and duplicate group plus every photo that
+    is in none, leaving out the user's rejects (one of each shot).
+    """
+    user = user_id or catalog.local_user_id
+    order = "ORDER BY a.captured_at NULLS LAST, a.filename, a.frame_index, a.id"
+    if how == "picked":
+        sql = (
+            "SELECT a.id FROM assets a JOIN ratings r ON r.asset_id = a.id AND r.user_id = ? "
+            f"WHERE a.project_id = ? AND r.picked AND a.state <> 'pending_upload' {order}"
+        )
+        params: list[Any] = [user, project_id]
+    elif how == "cluster_winners":
+        sql = f"""
+            SELECT a.id FROM assets a
+            LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = ?
+            WHERE a.project_id = ? AND a.state <> 'pending_upload'
+              AND NOT coalesce(r.rejected, false)
+              AND (
+                a.id IN (SELECT winner_asset_id FROM clusters WHERE project_id = ?
+                         AND kind IN ('burst', 'duplicate_group')
+                         AND winner_asset_id IS NOT NULL)
+                OR a.id NOT IN (SELECT m.asset_id FROM cluster_members m
+                                JOIN clusters c ON c.id = m.cluster_id
+                                WHERE c.project_id = ? AND c.kind IN ('burst', 'duplicate_group'))
+              )
+            {order}"""
+        params = [user, project_id, project_id, project_id]
+    elif how == "all":
+        sql = (
+            "SELECT a.id FROM assets a WHERE a.project_id = ? AND a.state <> 'pending_upload' "
+            f"{order}"
+        )
+        params = [project_id]
+    else:
+        raise InvalidInput("selection must be picked, cluster_winners or all")
+    return [str(r[0]) for r in catalog.fetchall(sql, params)]
 
 
 def list_assets(
@@ -208,16 +265,10 @@ def rendition_uri(catalog: Catalog, asset_id: str, kind: RenditionKind) -> str |
     if kind not in ("thumbnail", "preview", "original"):
         raise InvalidInput("kind must be thumbnail, preview or original")
     aid = parse_uuid(asset_id, "asset id")
-    row = catalog.fetchone(
-        "SELECT uri FROM asset_files WHERE asset_id = ? AND kind = ? "
-        "ORDER BY created_at DESC LIMIT 1",
-        [aid, kind],
-    )
-    if row is None:
-        if catalog.scalar("SELECT count(*) FROM assets WHERE id = ?", [aid]) == 0:
-            raise NotFound(f"no asset with id {aid}")
-        return None
-    return str(row[0])
+    uri = latest_file_uri(catalog, aid, kind)
+    if uri is None and catalog.scalar("SELECT count(*) FROM assets WHERE id = ?", [aid]) == 0:
+        raise NotFound(f"no asset with id {aid}")
+    return uri
 
 
 def open_rendition(catalog: Catalog, asset_id: str, kind: RenditionKind = "preview") -> Image.Image:

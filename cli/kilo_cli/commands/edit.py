@@ -186,26 +186,16 @@ def show(
 
 
 def _targets(cat: Any, to: list[str] | None, cluster: str | None, picked: str | None) -> list[str]:
-    from kilo.clock import parse_uuid
+    from kilo.assets import select_assets
+    from kilo.cluster import get_cluster
     from kilo.errors import InvalidInput
+    from kilo.projects import resolve_project
 
     ids = list(to or [])
     if cluster:
-        rows = cat.fetchall(
-            "SELECT asset_id FROM cluster_members WHERE cluster_id = ? ORDER BY rank",
-            [parse_uuid(cluster, "cluster id")],
-        )
-        ids += [str(r[0]) for r in rows]
+        ids += [m.asset_id for m in get_cluster(cat, cluster).assets]
     if picked:
-        from kilo.projects import resolve_project
-
-        project = resolve_project(cat, picked)
-        rows = cat.fetchall(
-            "SELECT r.asset_id FROM ratings r JOIN assets a ON a.id = r.asset_id "
-            "WHERE a.project_id = ? AND r.user_id = ? AND r.picked ORDER BY a.captured_at",
-            [project.id, cat.local_user_id],
-        )
-        ids += [str(r[0]) for r in rows]
+        ids += select_assets(cat, resolve_project(cat, picked).id, "picked")
     if not ids:
         raise InvalidInput("no target photos: give --to ASSET..., --cluster ID or --picked PROJECT")
     return ids

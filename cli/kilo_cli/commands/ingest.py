@@ -119,7 +119,7 @@ def ingest_cmd(
         rep = ingest(cat, proj.id, sources, copy=copy, progress=update,
                      process=not no_process, follow_symlinks=follow_symlinks)  # fmt: skip
 
-    # -- analysis hook (kilo.analyze, CULL-ENGINE): the single place it is called --------
+    # analysis (kilo.analyze) follows processing: the one place ingest calls it
     _run_analyze(cat, proj.id, as_json, no_process)
 
     def human() -> None:

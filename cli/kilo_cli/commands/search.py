@@ -78,34 +78,26 @@ def print_previews(asset_ids: list[str], names: dict[str, str], width: int = 32)
 
 def print_results(resp: Any, as_json: bool, paths: bool, preview: bool = False) -> None:
     """Shared by ``kilo search`` and ``kilo collections run``."""
-    cat = STATE.catalog()
+    from kilo.assets import get_assets
+
     ids = [r.asset_id for r in resp.results]
-    rows = {
-        r["id"]: r
-        for r in cat.fetchdicts(
-            "SELECT id, filename, source_uri, captured_at FROM assets "
-            "WHERE id IN (SELECT unnest(?::VARCHAR[]))",
-            [ids],
-        )
-    }
+    assets = get_assets(STATE.catalog(), ids)
     if resp.notice and not paths:
         message(f"[yellow]{resp.notice}[/yellow]")
     if paths:
-        for aid in ids:
-            if aid in rows:
-                typer.echo(rows[aid]["source_uri"])
+        _print_paths([assets[a].source_uri or "" for a in ids if a in assets])
         return
 
     def human() -> None:
         table = []
         for n, r in enumerate(resp.results, 1):
-            row = rows.get(r.asset_id, {})
-            when = row.get("captured_at")
+            asset = assets.get(r.asset_id)
+            when = asset.captured_at if asset else None
             table.append(
                 (
                     n,
                     f"{r.score:.3f}",
-                    row.get("filename"),
+                    asset.filename if asset else None,
                     when.strftime("%Y-%m-%d %H:%M") if when else "",
                     "; ".join(r.highlights),
                     r.asset_id,
@@ -113,12 +105,26 @@ def print_results(resp: Any, as_json: bool, paths: bool, preview: bool = False) 
             )
         print_table(table, ["#", "score", "file", "captured", "why", "asset"], empty="no match")
         if preview and ids:
-            print_previews(ids, {a: str(r.get("filename") or a) for a, r in rows.items()})
+            print_previews(ids, {a: str(x.filename or a) for a, x in assets.items()})
         message(f"{resp.mode} search, {len(resp.results)} results in {resp.took_ms} ms")
         if resp.next_cursor:
             message(f"more: --cursor {resp.next_cursor}")
 
     emit(resp, as_json, human)
+
+
+def _print_paths(uris: list[str]) -> None:
+    """One path a line, as the exact bytes of the file name (for xargs and scripts), or the
+    URI of a file in object storage."""
+    import os
+    import sys
+
+    from kilo.store import is_local, local_path
+
+    out = sys.stdout.buffer
+    for uri in uris:
+        out.write((os.fsencode(local_path(uri)) if is_local(uri) else uri.encode()) + b"\n")
+    out.flush()
 
 
 def search_cmd(

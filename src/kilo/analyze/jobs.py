@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kilo.catalog import Catalog
+from kilo.catalog.tables import latest_file
 from kilo.clock import utcnow
 from kilo.errors import DecodeError, NotFound
 from kilo.hashing import compute_hashes, to_signed64
@@ -64,11 +65,8 @@ class AnalyzeHandler:
     def prepare(self, catalog: Catalog, job: JobRow) -> AnalyzePayload:
         aid = job.asset_id or str(job.payload.get("assetId") or "")
         row = catalog.fetchone(
-            "SELECT a.source_uri, a.frame_index, "
-            "(SELECT f.uri FROM asset_files f WHERE f.asset_id = a.id AND f.kind = 'preview' "
-            "ORDER BY f.created_at DESC LIMIT 1), "
-            "(SELECT f.uri FROM asset_files f WHERE f.asset_id = a.id AND f.kind = 'original' "
-            "ORDER BY f.created_at DESC LIMIT 1) FROM assets a WHERE a.id = ?",
+            f"SELECT a.source_uri, a.frame_index, {latest_file('preview')}, "
+            f"{latest_file('original')} FROM assets a WHERE a.id = ?",
             [aid],
         )
         if row is None:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from kilo import store, xmp
 from kilo.catalog import Catalog
+from kilo.catalog.tables import latest_file
 from kilo.clock import new_id, parse_uuid, utcnow
 from kilo.errors import DecodeError, KiloError, NotFound
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
@@ -128,10 +129,9 @@ def write_xmp_sidecars(
         raise NotFound(f"no project with id {pid}")
     user = user_id or catalog.local_user_id
     rows = catalog.fetchdicts(
-        """
+        f"""
         SELECT a.id, a.filename, a.source_uri, a.frame_index, a.keywords,
-               (SELECT f.uri FROM asset_files f WHERE f.asset_id = a.id AND f.kind = 'original'
-                ORDER BY f.created_at LIMIT 1) AS original_uri,
+               {latest_file("original")} AS original_uri,
                r.asset_id IS NOT NULL AS has_rating, r.rating, r.picked, r.rejected, r.starred
         FROM assets a LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = ?
         WHERE a.project_id = ? AND a.state <> 'pending_upload'

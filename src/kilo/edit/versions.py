@@ -17,6 +17,7 @@ from typing import Any, Literal
 from PIL import Image
 
 from kilo.catalog import Catalog
+from kilo.catalog.tables import latest_file_uri
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.edit.params import EditParams
 from kilo.edit.render import compose_before_after, crop_box, render_image
@@ -213,21 +214,12 @@ def overwrite_latest(
 def original_uri(catalog: Catalog, asset_id: str) -> tuple[str, int]:
     """(URI of the original, frame index) of an asset."""
     asset = asset_row(catalog, asset_id)
-    uri = catalog.scalar(
-        "SELECT uri FROM asset_files WHERE asset_id = ? AND kind = 'original' "
-        "ORDER BY created_at DESC LIMIT 1",
-        [asset["id"]],
-    )
+    uri = latest_file_uri(catalog, asset["id"], "original")
     return str(uri or asset["source_uri"]), int(asset["frame_index"] or 0)
 
 
 def preview_uri(catalog: Catalog, asset_id: str) -> str | None:
-    uri = catalog.scalar(
-        "SELECT uri FROM asset_files WHERE asset_id = ? AND kind = 'preview' "
-        "ORDER BY created_at DESC LIMIT 1",
-        [parse_uuid(asset_id, "asset id")],
-    )
-    return str(uri) if uri else None
+    return latest_file_uri(catalog, parse_uuid(asset_id, "asset id"), "preview")
 
 
 def load_preview(catalog: Catalog, asset_id: str, max_px: int = 2048) -> Image.Image:

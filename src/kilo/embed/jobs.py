@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from kilo.catalog import Catalog
+from kilo.catalog.tables import latest_file
 from kilo.errors import KiloError
 from kilo.jobs import JobRow, enqueue, run_jobs
 from kilo.progress import ProgressCallback
@@ -71,8 +72,7 @@ class EmbedHandler:
             where += " AND (a.ingested_at, a.id) > (CAST(? AS TIMESTAMP), ?)"
             params += after
         rows = catalog.fetchall(
-            "SELECT a.id, a.ingested_at, (SELECT f.uri FROM asset_files f WHERE f.asset_id = a.id "
-            "AND f.kind = 'preview' ORDER BY f.created_at DESC LIMIT 1) "
+            f"SELECT a.id, a.ingested_at, {latest_file('preview')} "
             f"FROM assets a WHERE {where} AND NOT EXISTS (SELECT 1 FROM embeddings e "
             "WHERE e.asset_id = a.id AND e.model_id = ?) ORDER BY a.ingested_at, a.id LIMIT ?",
             [*params, emb.model_id, MAX_PER_JOB + 1],

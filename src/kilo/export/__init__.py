@@ -5,6 +5,7 @@ written to a folder or ``s3://`` as ``export.run`` jobs.
 >>> exp = run_export(catalog, create_export(catalog, pid, "web", dest="out/").id)  # doctest: +SKIP
 """
 
+from kilo.assets import select_assets
 from kilo.export.core import (
     PagedExports,
     create_export,
@@ -13,7 +14,6 @@ from kilo.export.core import (
     list_exports,
     recover_exports,
     run_export,
-    select_assets,
 )
 from kilo.export.presets import PRESETS, ExportSettings, parse_settings
 

@@ -18,8 +18,9 @@ import os
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from kilo.assets import Selection, select_assets
 from kilo.catalog import Catalog
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import Conflict, InvalidInput, NotFound
@@ -30,7 +31,6 @@ from kilo.progress import ItemResult, Progress, ProgressCallback, report
 from kilo.records import json_object
 from kilo.store import filesystem, is_local, local_path
 
-Selection = Literal["picked", "cluster_winners", "all"]
 JOB_TYPE = "export.run"
 JOB_MAX_ATTEMPTS = 1  # a failed export is reported, not retried behind the user's back
 DOWNLOAD_TTL_S = 3600
@@ -44,49 +44,6 @@ class PagedExports(KiloModel):
 
 
 # -- selection ----------------------------------------------------------------------------
-def select_assets(
-    catalog: Catalog, project_id: str, how: Selection = "picked", *, user_id: str | None = None
-) -> list[str]:
-    """Asset ids of a project in capture order: the user's picks, the cluster winners, or all.
-
-    ``cluster_winners``: the winner of every burst and duplicate group plus every photo that
-    is in none, leaving out the user's rejects (one of each shot).
-    """
-    user = user_id or catalog.local_user_id
-    order = "ORDER BY a.captured_at NULLS LAST, a.filename, a.frame_index, a.id"
-    if how == "picked":
-        sql = (
-            "SELECT a.id FROM assets a JOIN ratings r ON r.asset_id = a.id AND r.user_id = ? "
-            f"WHERE a.project_id = ? AND r.picked AND a.state <> 'pending_upload' {order}"
-        )
-        params: list[Any] = [user, project_id]
-    elif how == "cluster_winners":
-        sql = f"""
-            SELECT a.id FROM assets a
-            LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = ?
-            WHERE a.project_id = ? AND a.state <> 'pending_upload'
-              AND NOT coalesce(r.rejected, false)
-              AND (
-                a.id IN (SELECT winner_asset_id FROM clusters WHERE project_id = ?
-                         AND kind IN ('burst', 'duplicate_group')
-                         AND winner_asset_id IS NOT NULL)
-                OR a.id NOT IN (SELECT m.asset_id FROM cluster_members m
-                                JOIN clusters c ON c.id = m.cluster_id
-                                WHERE c.project_id = ? AND c.kind IN ('burst', 'duplicate_group'))
-              )
-            {order}"""
-        params = [user, project_id, project_id, project_id]
-    elif how == "all":
-        sql = (
-            "SELECT a.id FROM assets a WHERE a.project_id = ? AND a.state <> 'pending_upload' "
-            f"{order}"
-        )
-        params = [project_id]
-    else:
-        raise InvalidInput("selection must be picked, cluster_winners or all")
-    return [str(r[0]) for r in catalog.fetchall(sql, params)]
-
-
 def _check_assets(catalog: Catalog, project_id: str, asset_ids: list[str]) -> list[str]:
     ids = list(dict.fromkeys(parse_uuid(a, "asset id") for a in asset_ids))
     if not ids:

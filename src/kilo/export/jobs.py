@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from kilo.catalog import Catalog
+from kilo.catalog.tables import latest_file
 from kilo.clock import new_id, utcnow
 from kilo.errors import NotFound
 from kilo.export.core import JOB_TYPE, set_export_status
@@ -107,8 +108,8 @@ class ExportHandler:
         assets = {
             str(a["id"]): a
             for a in catalog.fetchdicts(
-                "SELECT a.*, (SELECT f.uri FROM asset_files f WHERE f.asset_id = a.id AND "
-                "f.kind = 'thumbnail' ORDER BY f.created_at DESC LIMIT 1) AS thumb_uri, "
+                f"SELECT a.*, {latest_file('thumbnail')} AS thumb_uri, "
+                f"{latest_file('original')} AS original_uri, "
                 "r.rating, r.picked, r.rejected FROM assets a LEFT JOIN ratings r "
                 f"ON r.asset_id = a.id AND r.user_id = ? WHERE a.id IN ({marks})",
                 [user_id, *ids],
@@ -145,16 +146,11 @@ class ExportHandler:
             a = assets.get(asset_id)
             if a is None:
                 continue
-            original = catalog.fetchone(
-                "SELECT uri FROM asset_files WHERE asset_id = ? AND kind = 'original' "
-                "ORDER BY created_at DESC LIMIT 1",
-                [asset_id],
-            )
             plan.photos.append(
                 PhotoTask(
                     index=index,
                     asset_id=asset_id,
-                    source_uri=str(original[0]) if original else str(a["source_uri"]),
+                    source_uri=str(a["original_uri"] or a["source_uri"]),
                     preset=preset,
                     settings=settings,
                     staging_dir="",

@@ -32,6 +32,7 @@ from typing import Any, Literal
 import numpy as np
 
 from kilo.catalog import Catalog
+from kilo.catalog.tables import latest_file_uri
 from kilo.clock import parse_uuid
 from kilo.errors import InvalidInput, ModelUnavailable, NotFound
 from kilo.models import SearchResponse, SearchResult
@@ -459,11 +460,7 @@ def _like_vector(
         _, vecs = read_vectors(catalog, emb.model_id, asset_ids=[asset_id])
         if len(vecs):
             return vecs[0], asset_id
-        uri = catalog.scalar(
-            "SELECT uri FROM asset_files WHERE asset_id = ? AND kind = 'preview' "
-            "ORDER BY created_at DESC LIMIT 1",
-            [asset_id],
-        )
+        uri = latest_file_uri(catalog, asset_id, "preview")
         if uri is None:
             raise InvalidInput(f"asset {asset_id} has no preview yet to search with")
         from kilo.store import read_bytes
