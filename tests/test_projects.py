@@ -181,3 +181,14 @@ def test_bad_timezone_and_status(catalog: Catalog) -> None:
     with pytest.raises(InvalidInput, match="status"):
         update_project(catalog, p.id, status="gone")
     assert get_project(catalog, p.id).status == "active"
+
+
+def test_projects_by_id_prefix_and_start_of_title(catalog: Catalog) -> None:
+    smith = create_project(catalog, "Smith wedding")
+    jones = create_project(catalog, "Jones portraits")
+    assert resolve_project(catalog, "smith").id == smith.id
+    assert resolve_project(catalog, jones.id[:8]).id == jones.id
+    create_project(catalog, "Smithson engagement")
+    with pytest.raises(InvalidInput, match="several projects"):
+        resolve_project(catalog, "Smith")
+    assert resolve_project(catalog, "Smith wedding").id == smith.id  # the exact title wins

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from PIL import Image
 
 from kilo.catalog import Catalog
+from kilo.catalog.ids import lookup_id
 from kilo.catalog.tables import latest_file, latest_file_uri
 from kilo.clock import from_catalog, parse_uuid, utcnow
 from kilo.errors import InvalidInput, NotFound
@@ -94,7 +95,7 @@ def _to_model(row: dict[str, Any]) -> Asset:
 
 
 def get_asset(catalog: Catalog, asset_id: str, *, user_id: str | None = None) -> Asset:
-    aid = parse_uuid(asset_id, "asset id")
+    aid = lookup_id(catalog, "assets", asset_id)
     rows = catalog.fetchdicts(
         _SELECT + " WHERE a.id = $id", {"user": user_id or catalog.local_user_id, "id": aid}
     )
@@ -264,7 +265,7 @@ def rendition_uri(catalog: Catalog, asset_id: str, kind: RenditionKind) -> str |
     """Store URI of the asset's thumbnail/preview, or its original; None if not made yet."""
     if kind not in ("thumbnail", "preview", "original"):
         raise InvalidInput("kind must be thumbnail, preview or original")
-    aid = parse_uuid(asset_id, "asset id")
+    aid = lookup_id(catalog, "assets", asset_id)
     uri = latest_file_uri(catalog, aid, kind)
     if uri is None and catalog.scalar("SELECT count(*) FROM assets WHERE id = ?", [aid]) == 0:
         raise NotFound(f"no asset with id {aid}")
@@ -287,7 +288,7 @@ def open_rendition(catalog: Catalog, asset_id: str, kind: RenditionKind = "previ
         "SELECT coalesce((SELECT uri FROM asset_files WHERE asset_id = a.id AND "
         "kind = 'original' LIMIT 1), a.source_uri), a.frame_index, a.content_type "
         "FROM assets a WHERE a.id = ?",
-        [parse_uuid(asset_id, "asset id")],
+        [lookup_id(catalog, "assets", asset_id)],
     )
     if row is None:
         raise NotFound(f"no asset with id {asset_id}")

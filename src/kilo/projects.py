@@ -18,7 +18,7 @@ from kilo.models import (
     parse_request,
 )
 from kilo.paging import Keyset, check_limit
-from kilo.text import check_title
+from kilo.text import check_title, printable
 
 TITLE_MAX = 500
 DESCRIPTION_MAX = 10_000
@@ -145,23 +145,32 @@ def get_project(catalog: Catalog, project_id: str) -> Project:
 
 
 def resolve_project(catalog: Catalog, id_or_title: str) -> Project:
-    """A project by id, or by exact (case-insensitive) title when that is unambiguous."""
+    """A project by id, a unique id prefix, its title (case-insensitive) or a unique start of
+    its title (``Smith`` for "Smith wedding"), deleted projects left out of the titles."""
+    ref = str(id_or_title).strip()
     try:
-        pid = parse_uuid(id_or_title)
+        return get_project(catalog, parse_uuid(ref))
     except InvalidInput:
+        pass
+    for sql, arg in (
+        ("lower(title) = lower(?)", ref),
+        ("starts_with(id, lower(?))", ref if len(ref) >= 4 else "\x00"),
+        ("starts_with(lower(title), lower(?))", ref),
+    ):
         rows = catalog.fetchall(
-            "SELECT id FROM projects WHERE lower(title) = lower(?) AND status <> 'deleted' "
-            "ORDER BY created_at",
-            [id_or_title.strip()],
+            f"SELECT id, title FROM projects WHERE {sql} AND status <> 'deleted' "
+            "ORDER BY created_at LIMIT 4",
+            [arg],
         )
-        if not rows:
-            raise NotFound(f"no project with id or title {id_or_title!r}") from None
+        if len(rows) == 1:
+            return get_project(catalog, rows[0][0])
         if len(rows) > 1:
+            titles = ", ".join(repr(printable(str(r[1]))) for r in rows[:3])
             raise InvalidInput(
-                f"{len(rows)} projects are titled {id_or_title!r}; use the project id"
-            ) from None
-        return get_project(catalog, rows[0][0])
-    return get_project(catalog, pid)
+                f"{printable(ref)!r} names several projects ({titles}); use the project id, "
+                "or more of the title"
+            )
+    raise NotFound(f"no project with id or title {printable(ref)!r}")
 
 
 def list_projects(

@@ -15,7 +15,9 @@ def register(app: typer.Typer) -> None:
 
 
 def analyze_cmd(
-    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    project: Annotated[
+        str, typer.Argument(help="Project id, id prefix, title or start of the title.")
+    ],
     no_embed: Annotated[
         bool, typer.Option("--no-embed", help="Skip CLIP embeddings (hashes + signals only).")
     ] = False,

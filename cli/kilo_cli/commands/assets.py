@@ -43,7 +43,9 @@ def _show(a: Any) -> None:
 
 @assets_app.command("list")
 def list_(
-    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    project: Annotated[
+        str, typer.Argument(help="Project id, id prefix, title or start of the title.")
+    ],
     picked: Annotated[bool, typer.Option("--picked", help="Only picked photos.")] = False,
     rejected: Annotated[bool, typer.Option("--rejected", help="Only rejected photos.")] = False,
     rating_min: Annotated[int | None, typer.Option(help="Minimum star rating, 1 to 5.")] = None,
@@ -84,7 +86,7 @@ def list_(
 
 @assets_app.command("show")
 def show(
-    asset_id: Annotated[str, typer.Argument(help="Asset id.")],
+    asset_id: Annotated[str, typer.Argument(help="Asset id, id prefix or file name.")],
     as_json: JsonOpt = False,
 ) -> None:
     """Show one photo with its metadata."""
@@ -96,7 +98,7 @@ def show(
 
 @assets_app.command("files")
 def files(
-    asset_id: Annotated[str, typer.Argument(help="Asset id.")],
+    asset_id: Annotated[str, typer.Argument(help="Asset id, id prefix or file name.")],
     as_json: JsonOpt = False,
 ) -> None:
     """The photo's files (original, preview, thumbnail) with their store URIs."""

@@ -53,7 +53,9 @@ def _show(c: Any) -> None:
 
 @clusters_app.command("list")
 def list_(
-    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    project: Annotated[
+        str, typer.Argument(help="Project id, id prefix, title or start of the title.")
+    ],
     kind: Annotated[ClusterKind | None, typer.Option(help="The kind of group.")] = None,
     limit: LimitOpt = 200,
     cursor: CursorOpt = None,
@@ -89,7 +91,7 @@ def list_(
 
 @clusters_app.command("show")
 def show(
-    cluster_id: Annotated[str, typer.Argument(help="Cluster id.")],
+    cluster_id: Annotated[str, typer.Argument(help="Cluster id or id prefix.")],
     as_json: JsonOpt = False,
 ) -> None:
     """Show one cluster with its ranked members and their signals."""
@@ -101,7 +103,7 @@ def show(
 
 @clusters_app.command("update")
 def update(
-    cluster_id: Annotated[str, typer.Argument(help="Cluster id.")],
+    cluster_id: Annotated[str, typer.Argument(help="Cluster id or id prefix.")],
     title: Annotated[str | None, typer.Option(help="New title ('' clears).")] = None,
     reviewed: Annotated[
         bool | None, typer.Option("--reviewed/--not-reviewed", help="Mark (not) reviewed.")
@@ -120,7 +122,7 @@ def update(
 
 @clusters_app.command("winner")
 def winner(
-    cluster_id: Annotated[str, typer.Argument(help="Cluster id.")],
+    cluster_id: Annotated[str, typer.Argument(help="Cluster id or id prefix.")],
     asset_id: Annotated[str, typer.Argument(help="Asset id of the member that wins.")],
     as_json: JsonOpt = False,
 ) -> None:
@@ -135,7 +137,7 @@ def winner(
 
 @clusters_app.command("split")
 def split(
-    cluster_id: Annotated[str, typer.Argument(help="Cluster id.")],
+    cluster_id: Annotated[str, typer.Argument(help="Cluster id or id prefix.")],
     asset_ids: Annotated[list[str], typer.Argument(help="Members to move to a new cluster.")],
     as_json: JsonOpt = False,
 ) -> None:

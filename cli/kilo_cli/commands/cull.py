@@ -38,7 +38,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(cull_app, name="cull")
 
 
-ProjectArg = Annotated[str, typer.Argument(help="Project id or title.")]
+ProjectArg = Annotated[
+    str, typer.Argument(help="Project id, id prefix, title or start of the title.")
+]
 
 
 def _project(project: str) -> tuple[Any, str]:

@@ -75,7 +75,7 @@ def _parse_hsl(items: list[str]) -> dict[str, dict[str, float]]:
 
 @edit_app.command("set")
 def set_(
-    asset: Annotated[str, typer.Argument(help="Asset id.")],
+    asset: Annotated[str, typer.Argument(help="Asset id, id prefix or file name.")],
     exposure: Annotated[float | None, typer.Option(help="EV, -5 .. 5.")] = None,
     contrast: Annotated[float | None, typer.Option(help="-100 .. 100.")] = None,
     highlights: Annotated[float | None, typer.Option(help="-100 .. 100.")] = None,
@@ -152,7 +152,7 @@ def set_(
 
 @edit_app.command("list")
 def list_(
-    asset: Annotated[str, typer.Argument(help="Asset id.")],
+    asset: Annotated[str, typer.Argument(help="Asset id, id prefix or file name.")],
     as_json: JsonOpt = False,
 ) -> None:
     """List an asset's edit versions, oldest first."""
@@ -269,7 +269,7 @@ def sync(
 
 @edit_app.command("render")
 def render(
-    asset: Annotated[str, typer.Argument(help="Asset id.")],
+    asset: Annotated[str, typer.Argument(help="Asset id, id prefix or file name.")],
     out: Annotated[Path, typer.Option("--out", help="Output file (.jpg, .png, .tif).")],
     version: Annotated[str | None, typer.Option(help="Version id (default: latest).")] = None,
     max_px: Annotated[int | None, typer.Option(help="Long edge in pixels.")] = 2048,
@@ -292,7 +292,7 @@ def render(
 
 @edit_app.command("write-xmp")
 def write_xmp(
-    asset: Annotated[str, typer.Argument(help="Asset id.")],
+    asset: Annotated[str, typer.Argument(help="Asset id, id prefix or file name.")],
     out: Annotated[
         Path | None, typer.Option(help="Sidecar path (default: next to the original).")
     ] = None,
@@ -307,7 +307,7 @@ def write_xmp(
 
 @edit_app.command("import-xmp")
 def import_xmp(
-    asset: Annotated[str, typer.Argument(help="Asset id.")],
+    asset: Annotated[str, typer.Argument(help="Asset id, id prefix or file name.")],
     sidecar: Annotated[Path, typer.Argument(help="XMP file from Lightroom, Camera Raw or kilo.")],
     name: Annotated[str | None, typer.Option(help="Version name.")] = "imported XMP",
     as_json: JsonOpt = False,

@@ -82,7 +82,9 @@ def _settings(
 
 
 def export(
-    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    project: Annotated[
+        str, typer.Argument(help="Project id, id prefix, title or start of the title.")
+    ],
     preset: Annotated[ExportPreset, typer.Option("--preset", "-p", help=PRESET_HELP)] = "web",
     assets: Annotated[
         list[str] | None, typer.Option("--assets", help="Asset ids (repeat or comma-separate).")
@@ -224,7 +226,7 @@ def list_(
 
 @exports_app.command("show")
 def show(
-    export_id: Annotated[str, typer.Argument(help="Export id.")],
+    export_id: Annotated[str, typer.Argument(help="Export id or id prefix.")],
     as_json: JsonOpt = False,
 ) -> None:
     """Show one export: status, progress, destination, artifact, error."""
@@ -236,7 +238,7 @@ def show(
 
 @exports_app.command("run")
 def run(
-    export_id: Annotated[str, typer.Argument(help="Export id.")],
+    export_id: Annotated[str, typer.Argument(help="Export id or id prefix.")],
     as_json: JsonOpt = False,
 ) -> None:
     """Run a queued export now, such as one whose process was killed (what that run left in
@@ -246,7 +248,7 @@ def run(
 
 @exports_app.command("download")
 def download(
-    export_id: Annotated[str, typer.Argument(help="Export id.")],
+    export_id: Annotated[str, typer.Argument(help="Export id or id prefix.")],
     expires_in: Annotated[
         int, typer.Option("--expires-in", help="Seconds a signed S3 link stays valid.")
     ] = 3600,

@@ -81,7 +81,10 @@ def ingest_cmd(
     sources: Annotated[
         list[str], typer.Argument(help="Folders, files or URLs (s3://bucket/prefix).")
     ],
-    project: Annotated[str, typer.Option("--project", "-p", help="Project id or title.")],
+    project: Annotated[
+        str,
+        typer.Option("--project", "-p", help="Project id, id prefix, title or start of the title."),
+    ],
     create: Annotated[
         bool, typer.Option("--create", help="Create the project when no title matches.")
     ] = False,

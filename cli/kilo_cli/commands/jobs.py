@@ -20,7 +20,9 @@ def register(app: typer.Typer) -> None:
 
 @jobs_app.command("list")
 def list_(
-    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    project: Annotated[
+        str, typer.Argument(help="Project id, id prefix, title or start of the title.")
+    ],
     status: Annotated[JobStatus | None, typer.Option(help="Only jobs in this state.")] = None,
     job_type: Annotated[
         str | None, typer.Option("--type", help="Job type, e.g. asset.process.")
@@ -53,7 +55,7 @@ def list_(
 
 @jobs_app.command("show")
 def show(
-    job_id: Annotated[str, typer.Argument(help="Job id.")],
+    job_id: Annotated[str, typer.Argument(help="Job id or id prefix.")],
     as_json: JsonOpt = False,
 ) -> None:
     """Show one job: type, status, attempts, error, and the traceback of its last failure."""

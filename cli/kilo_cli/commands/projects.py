@@ -112,7 +112,9 @@ def list_(
 
 @project_app.command("show")
 def show(
-    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    project: Annotated[
+        str, typer.Argument(help="Project id, id prefix, title or start of the title.")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Show one project with its stats."""
@@ -124,7 +126,9 @@ def show(
 
 @project_app.command("update")
 def update(
-    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    project: Annotated[
+        str, typer.Argument(help="Project id, id prefix, title or start of the title.")
+    ],
     title: Annotated[str | None, typer.Option(help="New title.")] = None,
     description: Annotated[str | None, typer.Option(help="New description ('' clears).")] = None,
     shoot_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD ('' clears).")] = None,
@@ -154,7 +158,9 @@ def update(
 
 @project_app.command("archive")
 def archive(
-    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    project: Annotated[
+        str, typer.Argument(help="Project id, id prefix, title or start of the title.")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Archive a project (it stays in the catalog, listed as archived)."""

@@ -21,7 +21,9 @@ def register(app: typer.Typer) -> None:
 
 @quarantine_app.command("list")
 def list_(
-    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    project: Annotated[
+        str, typer.Argument(help="Project id, id prefix, title or start of the title.")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """List a project's quarantined files, newest first: path, size and reason."""

@@ -36,7 +36,9 @@ def show(as_json: JsonOpt = False) -> None:
 
 @style_app.command("apply")
 def apply(
-    project: Annotated[str, typer.Argument(help="Project id or title.")],
+    project: Annotated[
+        str, typer.Argument(help="Project id, id prefix, title or start of the title.")
+    ],
     assets: Annotated[list[str] | None, typer.Option("--assets", help="Only these assets.")] = None,
     min_confidence: Annotated[
         float, typer.Option(help="Below this, only Fix is applied (0 .. 1).")

@@ -22,7 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from kilo.catalog import Catalog
-from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
+from kilo.catalog.ids import lookup_id
+from kilo.clock import from_catalog, new_id, utcnow
 from kilo.errors import InvalidInput, NotFound
 from kilo.models import (
     Cluster,
@@ -126,7 +127,7 @@ def _to_model(row: dict[str, Any], members: list[ClusterAsset]) -> Cluster:
 
 
 def _row(catalog: Catalog, cluster_id: str) -> dict[str, Any]:
-    cid = parse_uuid(cluster_id, "cluster id")
+    cid = lookup_id(catalog, "clusters", cluster_id)
     row = catalog.fetchdict("SELECT * FROM clusters WHERE id = ?", [cid])
     if row is None:
         raise NotFound(f"no cluster with id {cid}")
@@ -271,7 +272,7 @@ def set_winner(
 ) -> Cluster:
     """Make ``asset_id`` (a member) the winner; a person's choice survives re-clustering."""
     row = _row(catalog, cluster_id)
-    aid = parse_uuid(asset_id, "asset id")
+    aid = lookup_id(catalog, "assets", asset_id, project_id=row["project_id"])
     present = catalog.scalar(
         "SELECT count(*) FROM cluster_members WHERE cluster_id = ? AND asset_id = ?",
         [row["id"], aid],
@@ -293,7 +294,7 @@ def split_cluster(catalog: Catalog, cluster_id: str, asset_ids: Sequence[str]) -
     memberships through re-clustering. Returns [the rest, the new cluster]."""
     row = _row(catalog, cluster_id)
     members = [m.asset_id for m in _members(catalog, [row["id"]])[row["id"]]]
-    moving = [parse_uuid(a, "asset id") for a in asset_ids]
+    moving = [lookup_id(catalog, "assets", a, project_id=row["project_id"]) for a in asset_ids]
     if not moving or any(a not in members for a in moving):
         raise InvalidInput("name one or more assets of the cluster to split off")
     if len(set(moving)) >= len(members):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from kilo.catalog import Catalog
+from kilo.catalog.ids import lookup_id
 from kilo.clock import parse_uuid, utcnow
 from kilo.cull.actions import ActionHandle, CullAction, tracked
 from kilo.cull.ratings import apply_changes, check_assets
@@ -45,7 +46,7 @@ class AcceptWinnersReport(BaseModel):
 
 
 def _cluster(catalog: Catalog, cluster_id: str) -> dict[str, Any]:
-    cid = parse_uuid(cluster_id, "cluster id")
+    cid = lookup_id(catalog, "clusters", cluster_id)
     row = catalog.fetchdict(
         "SELECT id, project_id, kind, winner_asset_id, winner_source, reviewed FROM clusters "
         "WHERE id = ?",
@@ -64,7 +65,7 @@ def _cluster(catalog: Catalog, cluster_id: str) -> dict[str, Any]:
 
 
 def _asset_project(catalog: Catalog, asset_id: str) -> tuple[str, str]:
-    aid = parse_uuid(asset_id, "asset id")
+    aid = lookup_id(catalog, "assets", asset_id)
     row = catalog.fetchone("SELECT project_id FROM assets WHERE id = ?", [aid])
     if row is None:
         raise NotFound(f"no asset with id {aid}")
@@ -103,7 +104,11 @@ def pick_winner(
     picked, becomes the winner (source ``user``) and the cluster is marked reviewed. The
     decision feeds the user's taste model."""
     cluster = _cluster(catalog, cluster_id)
-    chosen = parse_uuid(asset_id, "asset id") if asset_id else cluster["winner_asset_id"]
+    chosen = (
+        lookup_id(catalog, "assets", asset_id, project_id=cluster["project_id"])
+        if asset_id
+        else cluster["winner_asset_id"]
+    )
     if chosen is None:
         raise InvalidInput(f"cluster {cluster['id']} has no suggested winner; name the asset")
     if chosen not in cluster["members"]:

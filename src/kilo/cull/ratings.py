@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from kilo.catalog import Catalog
+from kilo.catalog.ids import resolve_id, resolve_ids
 from kilo.clock import from_catalog, parse_uuid, to_utc_naive, utcnow
 from kilo.cull._state import RatingRow, read_ratings, write_rating
 from kilo.cull.actions import tracked
@@ -58,42 +59,15 @@ def _to_model(asset_id: str, user_id: str, row: RatingRow | None) -> Rating:
 
 
 def check_assets(catalog: Catalog, project_id: str | None, asset_ids: Iterable[str]) -> list[str]:
-    """Canonical ids of ``asset_ids``; NotFound names the first that is not in the project."""
-    ids = [parse_uuid(a, "asset id") for a in asset_ids]
-    unique = sorted(set(ids))
-    if not unique:
-        return ids
-    if project_id is None:
-        rows = catalog.fetchall("SELECT id FROM assets WHERE list_contains(?, id)", [unique])
-    else:
-        rows = catalog.fetchall(
-            "SELECT id FROM assets WHERE project_id = ? AND list_contains(?, id)",
-            [project_id, unique],
-        )
-    known = {r[0] for r in rows}
-    for asset_id in ids:
-        if asset_id not in known:
-            where = f" in project {project_id}" if project_id else ""
-            raise NotFound(f"no asset with id {asset_id}{where}")
-    return ids
+    """Canonical ids of ``asset_ids`` (ids, unique id prefixes or file names); NotFound names
+    the first that is not in the project."""
+    return resolve_ids(catalog, "assets", asset_ids, project_id=project_id)
 
 
 def find_asset(catalog: Catalog, project_id: str, ref: str) -> str:
-    """The id of an asset of the project named by its id or by its file name (which must be
-    unique in the project)."""
-    try:
-        aid = parse_uuid(ref, "asset id")
-    except InvalidInput:
-        rows = catalog.fetchall(
-            "SELECT id FROM assets WHERE project_id = ? AND filename = ? ORDER BY frame_index",
-            [project_id, ref.strip()],
-        )
-        if not rows:
-            raise NotFound(f"no asset with id or file name {ref!r} in the project") from None
-        if len(rows) > 1:
-            raise InvalidInput(f"{len(rows)} assets are named {ref!r}; use the asset id") from None
-        return str(rows[0][0])
-    return check_assets(catalog, project_id, [aid])[0]
+    """The id of an asset of the project named by its id, a unique id prefix or its file name
+    (which must be unique in the project)."""
+    return resolve_id(catalog, "assets", ref, project_id=project_id)
 
 
 def _check_project(catalog: Catalog, project_id: str) -> str:

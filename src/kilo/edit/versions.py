@@ -17,8 +17,9 @@ from typing import Any, Literal
 from PIL import Image
 
 from kilo.catalog import Catalog
+from kilo.catalog.ids import lookup_id, resolve_ids
 from kilo.catalog.tables import latest_file_uri
-from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
+from kilo.clock import from_catalog, new_id, utcnow
 from kilo.edit.params import EditParams
 from kilo.edit.render import compose_before_after, crop_box, render_image
 from kilo.errors import InvalidInput, NotFound
@@ -55,7 +56,7 @@ def _to_model(row: dict[str, Any]) -> EditVersion:
 
 
 def asset_row(catalog: Catalog, asset_id: str) -> dict[str, Any]:
-    aid = parse_uuid(asset_id, "asset id")
+    aid = lookup_id(catalog, "assets", asset_id)
     row = catalog.fetchdict(
         "SELECT id, project_id, filename, source_uri, frame_index, width_px, height_px, format, "
         "content_type, iso, captured_at, captured_offset_min, exposure_time_s FROM assets "
@@ -69,7 +70,7 @@ def asset_row(catalog: Catalog, asset_id: str) -> dict[str, Any]:
 
 def get_version(catalog: Catalog, edit_id: str) -> EditVersion:
     """One edit version by id (:class:`NotFound` if there is none)."""
-    eid = parse_uuid(edit_id, "edit id")
+    eid = lookup_id(catalog, "edit_versions", edit_id)
     row = catalog.fetchdict("SELECT * FROM edit_versions WHERE id = ?", [eid])
     if row is None:
         raise NotFound(f"no edit version with id {eid}")
@@ -99,7 +100,7 @@ def latest_version(
     catalog: Catalog, asset_id: str, user_id: str | None = None
 ) -> EditVersion | None:
     """The newest version of an asset by ``user_id`` (default: the local user), or None."""
-    aid = parse_uuid(asset_id, "asset id")
+    aid = lookup_id(catalog, "assets", asset_id)
     row = catalog.fetchdict(
         "SELECT * FROM edit_versions WHERE asset_id = ? AND user_id = ? "
         "ORDER BY created_at DESC, id DESC LIMIT 1",
@@ -219,7 +220,7 @@ def original_uri(catalog: Catalog, asset_id: str) -> tuple[str, int]:
 
 
 def preview_uri(catalog: Catalog, asset_id: str) -> str | None:
-    return latest_file_uri(catalog, parse_uuid(asset_id, "asset id"), "preview")
+    return latest_file_uri(catalog, lookup_id(catalog, "assets", asset_id), "preview")
 
 
 def load_preview(catalog: Catalog, asset_id: str, max_px: int = 2048) -> Image.Image:
@@ -356,20 +357,9 @@ def apply_version(
 
 
 def existing_assets(catalog: Catalog, asset_ids: list[str]) -> list[str]:
-    """The canonical ids of ``asset_ids`` (order kept, duplicates dropped), checked in chunked
-    queries; :class:`NotFound` names the first id with no asset."""
-    wanted = list(dict.fromkeys(parse_uuid(a, "asset id") for a in asset_ids))
-    found: set[str] = set()
-    for chunk in chunks(wanted, _CHUNK):
-        marks = ", ".join("?" for _ in chunk)
-        found.update(
-            str(r[0])
-            for r in catalog.fetchall(f"SELECT id FROM assets WHERE id IN ({marks})", chunk)
-        )
-    for aid in wanted:
-        if aid not in found:
-            raise NotFound(f"no asset with id {aid}")
-    return wanted
+    """The canonical ids of ``asset_ids`` (ids, prefixes or file names; order kept,
+    duplicates dropped); :class:`NotFound` names the first with no asset."""
+    return list(dict.fromkeys(resolve_ids(catalog, "assets", asset_ids)))
 
 
 def _insert_versions(catalog: Catalog, rows: list[list[Any]]) -> None:

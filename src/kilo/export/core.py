@@ -22,6 +22,7 @@ from typing import Any
 
 from kilo.assets import Selection, select_assets
 from kilo.catalog import Catalog
+from kilo.catalog.ids import lookup_id, resolve_ids
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import Conflict, InvalidInput, NotFound
 from kilo.export.presets import PRESETS, ExportSettings, parse_settings
@@ -45,21 +46,9 @@ class PagedExports(KiloModel):
 
 # -- selection ----------------------------------------------------------------------------
 def _check_assets(catalog: Catalog, project_id: str, asset_ids: list[str]) -> list[str]:
-    ids = list(dict.fromkeys(parse_uuid(a, "asset id") for a in asset_ids))
-    if not ids:
+    if not asset_ids:
         raise InvalidInput("asset_ids is empty")
-    marks = ", ".join("?" for _ in ids)
-    found = {
-        str(r[0])
-        for r in catalog.fetchall(
-            f"SELECT id FROM assets WHERE project_id = ? AND id IN ({marks})", [project_id, *ids]
-        )
-    }
-    missing = [a for a in ids if a not in found]
-    if missing:
-        more = f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
-        raise NotFound(f"no asset {', '.join(missing[:3])}{more} in this project")
-    return ids
+    return list(dict.fromkeys(resolve_ids(catalog, "assets", asset_ids, project_id=project_id)))
 
 
 def _normalise_dest(dest: str | Path | None, default: str) -> str:
@@ -235,7 +224,7 @@ def _to_model(row: dict[str, Any]) -> Export:
 
 
 def get_export(catalog: Catalog, export_id: str) -> Export:
-    eid = parse_uuid(export_id, "export id")
+    eid = lookup_id(catalog, "exports", export_id)
     row = catalog.fetchdict(f"{_SELECT} WHERE e.id = ?", [eid])
     if row is None:
         raise NotFound(f"no export with id {eid}")

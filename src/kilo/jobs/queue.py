@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from kilo.catalog import Catalog
+from kilo.catalog.ids import lookup_id
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import InvalidInput, NotFound
 from kilo.models import Job, JobStatus, PagedJobs, PageInfo
@@ -485,7 +486,7 @@ def get_job_detail(catalog: Catalog, job_id: str) -> str | None:
 
 
 def get_job(catalog: Catalog, job_id: str) -> Job:
-    jid = parse_uuid(job_id, "job id")
+    jid = lookup_id(catalog, "jobs", job_id)
     row = catalog.fetchdict("SELECT * FROM jobs WHERE id = ?", [jid])
     if row is None:
         raise NotFound(f"no job with id {jid}")

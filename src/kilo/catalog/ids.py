@@ -1,0 +1,150 @@
+"""The one way a person's reference becomes an id: a full uuid, a unique prefix of one (as
+the tables print them: ``c9c3193f``), or a name (an asset's file name, a project's title)
+that is unique where it is looked up. Every capability that takes an id takes all three.
+
+>>> resolve_id(catalog, "assets", "IMG_0042.jpg", project_id=pid)     # doctest: +SKIP
+'c9c3193f-5b1e-4c55-9f7e-0f6b4a2d1e10'
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from kilo.catalog import Catalog
+from kilo.errors import InvalidInput, NotFound
+from kilo.text import printable
+
+__all__ = ["MIN_PREFIX", "TABLES", "Table", "lookup_id", "resolve_id", "resolve_ids"]
+
+#: the shortest id prefix taken (shorter ones match too much to be meant)
+MIN_PREFIX = 4
+_PREFIX = re.compile(r"^[0-9a-f][0-9a-f-]*$")
+
+
+@dataclass(frozen=True)
+class Table:
+    """How ids of one kind are looked up: the table, its name column (matched exactly, or
+    case-insensitively), and what a person calls one."""
+
+    table: str
+    what: str
+    name_column: str | None = None
+    name_ci: bool = False
+    scoped: bool = True  # has a project_id column
+
+
+TABLES: dict[str, Table] = {
+    "assets": Table("assets", "asset", "filename"),
+    "projects": Table("projects", "project", "title", name_ci=True, scoped=False),
+    "clusters": Table("clusters", "cluster", "title"),
+    "exports": Table("exports", "export"),
+    "jobs": Table("jobs", "job"),
+    "edit_versions": Table("edit_versions", "edit version", "name", scoped=False),
+}
+
+
+def _canonical(ref: str) -> str | None:
+    try:
+        return str(uuid.UUID(ref))
+    except ValueError:
+        return None
+
+
+def resolve_ids(
+    catalog: Catalog,
+    kind: str,
+    refs: Iterable[str],
+    *,
+    project_id: str | None = None,
+) -> list[str]:
+    """The ids that ``refs`` name, in order (full uuids checked in one query, so thousands
+    cost one statement). NotFound names the first that matches nothing; InvalidInput one
+    that matches several (give more characters, or the id)."""
+    spec = TABLES[kind]
+    wanted = [str(r).strip() for r in refs]
+    full = {r: c for r in wanted if (c := _canonical(r)) is not None}
+    scope, params = _scope(spec, project_id)
+    known: set[str] = set()
+    if full:
+        rows = catalog.fetchall(
+            f"SELECT id FROM {spec.table} WHERE list_contains(?::VARCHAR[], id){scope}",
+            [sorted(set(full.values())), *params],
+        )
+        known = {str(r[0]) for r in rows}
+    out = []
+    for ref in wanted:
+        canonical = full.get(ref)
+        if canonical is not None:
+            if canonical not in known:
+                raise NotFound(f"no {spec.what} with id {canonical}{_where(project_id)}")
+            out.append(canonical)
+        else:
+            out.append(_by_prefix_or_name(catalog, spec, ref, scope, params, project_id))
+    return out
+
+
+def resolve_id(catalog: Catalog, kind: str, ref: str, *, project_id: str | None = None) -> str:
+    """The id that ``ref`` (an id, a unique id prefix or a unique name) names."""
+    if not isinstance(ref, str) or not ref.strip():
+        raise InvalidInput(f"give a {TABLES[kind].what} id or name")
+    return resolve_ids(catalog, kind, [ref], project_id=project_id)[0]
+
+
+def lookup_id(catalog: Catalog, kind: str, ref: str, *, project_id: str | None = None) -> str:
+    """Like :func:`resolve_id`, but a full uuid is returned as it is, unchecked: for getters
+    that read the row next and say NotFound themselves (no extra query)."""
+    canonical = _canonical(str(ref).strip()) if isinstance(ref, str) else None
+    if canonical is not None:
+        return canonical
+    return resolve_id(catalog, kind, ref, project_id=project_id)
+
+
+def _scope(spec: Table, project_id: str | None) -> tuple[str, list[str]]:
+    if project_id is None or not spec.scoped:
+        return "", []
+    return " AND project_id = ?", [project_id]
+
+
+def _where(project_id: str | None) -> str:
+    return " in this project" if project_id else ""
+
+
+def _by_prefix_or_name(
+    catalog: Catalog,
+    spec: Table,
+    ref: str,
+    scope: str,
+    params: Sequence[str],
+    project_id: str | None,
+) -> str:
+    shown = printable(ref)
+    low = ref.lower()
+    if len(low) >= MIN_PREFIX and _PREFIX.match(low):
+        rows = catalog.fetchall(
+            f"SELECT id FROM {spec.table} WHERE starts_with(id, ?){scope} LIMIT 3",
+            [low, *params],
+        )
+        if len(rows) == 1:
+            return str(rows[0][0])
+        if len(rows) > 1:
+            raise InvalidInput(
+                f"{spec.what} id {shown!r} is ambiguous: give more characters, or the whole id"
+            )
+    if spec.name_column is not None:
+        column = f"lower({spec.name_column})" if spec.name_ci else spec.name_column
+        rows = catalog.fetchall(
+            f"SELECT id FROM {spec.table} WHERE {column} = ?{scope} LIMIT 3",
+            [low if spec.name_ci else ref, *params],
+        )
+        if len(rows) == 1:
+            return str(rows[0][0])
+        if len(rows) > 1:
+            raise InvalidInput(
+                f"several {spec.what}s are named {shown!r}{_where(project_id)}; use the id"
+            )
+    by = f"id or {spec.name_column}" if spec.name_column else "id"
+    by = by.replace("filename", "file name")
+    raise NotFound(f"no {spec.what} with {by} {shown!r}{_where(project_id)}")
