@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from kilo.edit.color import decode_lut, mean_delta_e
+from kilo.edit.geometry import output_size
 from kilo.edit.params import EditParams
-from kilo.edit.render import compose_before_after, output_size, render_image
+from kilo.edit.render import compose_before_after, render_image
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,9 @@ from kilo.catalog import Catalog
 from kilo.catalog.ids import lookup_id, resolve_ids
 from kilo.catalog.tables import latest_file_uri
 from kilo.clock import from_catalog, new_id, utcnow
+from kilo.edit.geometry import crop_box
 from kilo.edit.params import EditParams
-from kilo.edit.render import compose_before_after, crop_box, render_image
+from kilo.edit.render import compose_before_after, render_image
 from kilo.errors import InvalidInput, NotFound
 from kilo.models import (
     ApplyEditBatchResponse,

@@ -32,8 +32,8 @@ from typing import Any
 
 from kilo import xmp
 from kilo.edit.color import mired
+from kilo.edit.geometry import crop_box, straighten_scale
 from kilo.edit.params import AS_SHOT_K, HSL_BANDS, IDENTITY_CURVE, EditParams
-from kilo.edit.render import crop_box, straighten_scale
 from kilo.errors import DecodeError, InvalidInput
 from kilo.xmp import NS, XmpList, XmpValue
 

@@ -19,6 +19,7 @@ catalog (DuckDB's file lock), any job still ``running`` when a process opens it 
 dead process, and :func:`reclaim_jobs` puts it back in the queue.
 """
 
+from kilo.jobs.listing import get_job, get_job_detail, job_counts, list_jobs
 from kilo.jobs.queue import (
     BACKOFF_BASE_S,
     BACKOFF_MAX_S,
@@ -34,10 +35,6 @@ from kilo.jobs.queue import (
     enqueue_many,
     fail_job,
     get_handler,
-    get_job,
-    get_job_detail,
-    job_counts,
-    list_jobs,
     reclaim_jobs,
     register_handler,
     release_jobs,

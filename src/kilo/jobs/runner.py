@@ -14,6 +14,7 @@ from typing import Any
 from kilo.catalog import Catalog
 from kilo.clock import from_catalog, utcnow
 from kilo.errors import describe_exception
+from kilo.jobs.listing import job_counts
 from kilo.jobs.queue import (
     JobHandler,
     JobRow,
@@ -21,7 +22,6 @@ from kilo.jobs.queue import (
     complete_jobs,
     fail_job,
     get_handler,
-    job_counts,
     reclaim_jobs,
     release_jobs,
 )
