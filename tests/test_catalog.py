@@ -164,3 +164,25 @@ def test_kilo_home_moves_all_state(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     s = load_settings()
     assert s.catalog_path == tmp_path / "elsewhere" / "catalog.duckdb"
     assert s.store_url == str(tmp_path / "elsewhere" / "store")
+
+
+def test_ctrl_c_during_a_statement_is_a_keyboard_interrupt(catalog: Catalog) -> None:
+    """DuckDB answers SIGINT mid-statement with a plain RuntimeError ("Query interrupted");
+    the catalog turns it back into KeyboardInterrupt, so no `except Exception` can take an
+    interrupt for a failed item and go on."""
+    import os
+    import signal
+    import threading
+    import time
+
+    catalog.execute("CREATE TABLE big AS SELECT i FROM range(30000000) t(i)")
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            while time.monotonic() - started < 10:
+                catalog.fetchall("SELECT sum(i * i) FROM big")
+    finally:
+        timer.cancel()
+    assert catalog.scalar("SELECT count(*) FROM big") == 30_000_000  # still usable

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
@@ -206,13 +207,17 @@ def main(argv: list[str] | None = None) -> int:
             EXIT_USAGE if "Usage" in type(exc).__name__ or exc.exit_code == 2 else (exc.exit_code)
         )
     finally:
+        if argv is None:  # the work is over: closing the catalog is not to be interrupted
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         STATE.close()
     return _finish(code, argv)
 
 
 def _finish(code: int, argv: list[str] | None) -> int:
-    if code and argv is None:
-        sys.exit(code)
+    if argv is None:  # the process ends now: a Ctrl-C from here on has nothing left to stop
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if code:
+            sys.exit(code)
     return code
 
 

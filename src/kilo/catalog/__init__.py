@@ -87,8 +87,20 @@ def _guarded(method: _F) -> _F:
             return method(*args, **kwargs)
         except duckdb.Error as exc:
             raise translate_error(exc) from exc
+        except RuntimeError as exc:  # DuckDB's answer to Ctrl-C during a statement
+            if _interrupted(exc):
+                raise KeyboardInterrupt from exc
+            raise
 
     return cast(_F, run)
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether DuckDB stopped a statement for Ctrl-C: it raises a plain RuntimeError
+    ("Query interrupted"), not its InterruptException, when the signal arrives mid-query;
+    left as it is, a `except Exception` would take it for a failed item and the interrupt
+    would be lost."""
+    return isinstance(exc, RuntimeError) and "query interrupted" in str(exc).lower()
 
 
 class Catalog:
@@ -185,6 +197,10 @@ class Catalog:
                 yield self._con
             except duckdb.Error as exc:
                 raise translate_error(exc) from exc
+            except RuntimeError as exc:
+                if _interrupted(exc):
+                    raise KeyboardInterrupt from exc
+                raise
 
     @contextmanager
     def transaction(self) -> Iterator[Catalog]:
@@ -203,12 +219,18 @@ class Catalog:
                 yield self
             except BaseException:
                 self._tx_depth = 0
-                with contextlib.suppress(duckdb.Error):
+                with contextlib.suppress(duckdb.Error, RuntimeError):
                     self._con.execute("ROLLBACK")
                 raise
             self._tx_depth = 0
             try:
                 self._con.execute("COMMIT")
+            except RuntimeError as exc:
+                with contextlib.suppress(duckdb.Error, RuntimeError):
+                    self._con.execute("ROLLBACK")
+                if _interrupted(exc):
+                    raise KeyboardInterrupt from exc
+                raise
             except duckdb.Error as exc:
                 with contextlib.suppress(duckdb.Error):
                     self._con.execute("ROLLBACK")
