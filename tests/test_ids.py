@@ -40,8 +40,11 @@ def test_an_asset_by_id_prefix_or_file_name(
     assert resolve_id(catalog, "assets", zidane[:8].upper()) == zidane
     assert resolve_id(catalog, "assets", "people_zidane.jpg", project_id=project.id) == zidane
     assert get_asset(catalog, "people_zidane.jpg").id == zidane
-    with pytest.raises(InvalidInput, match=r"several assets are named 'cv_aloeL\.jpg'"):
+    with pytest.raises(InvalidInput, match=r"several assets are named 'cv_aloeL\.jpg'") as why:
         resolve_id(catalog, "assets", "cv_aloeL.jpg")
+    aloes = [r[0][:8] for r in catalog.fetchall("SELECT id FROM assets WHERE filename = ?",
+                                                ["cv_aloeL.jpg"])]  # fmt: skip
+    assert all(short in why.value.message for short in aloes)  # the candidates, to pick from
     with pytest.raises(NotFound, match=r"no asset with id or file name 'nope\.jpg'"):
         resolve_id(catalog, "assets", "nope.jpg")
     other = create_project(catalog, "Elsewhere")

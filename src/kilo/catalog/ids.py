@@ -131,7 +131,8 @@ def _by_prefix_or_name(
             return str(rows[0][0])
         if len(rows) > 1:
             raise InvalidInput(
-                f"{spec.what} id {shown!r} is ambiguous: give more characters, or the whole id"
+                f"{spec.what} id {shown!r} is ambiguous ({_candidates(rows)}): give more "
+                "characters, or the whole id"
             )
     if spec.name_column is not None:
         column = f"lower({spec.name_column})" if spec.name_ci else spec.name_column
@@ -143,8 +144,16 @@ def _by_prefix_or_name(
             return str(rows[0][0])
         if len(rows) > 1:
             raise InvalidInput(
-                f"several {spec.what}s are named {shown!r}{_where(project_id)}; use the id"
+                f"several {spec.what}s are named {shown!r}{_where(project_id)} "
+                f"({_candidates(rows)}); use the id"
             )
     by = f"id or {spec.name_column}" if spec.name_column else "id"
     by = by.replace("filename", "file name")
     raise NotFound(f"no {spec.what} with {by} {shown!r}{_where(project_id)}")
+
+
+def _candidates(rows: Sequence[tuple[object, ...]]) -> str:
+    """The first matches by their short ids, as tables print them (``a1b2c3d4, 0f9e8d7c,
+    ...``)."""
+    shown = ", ".join(str(r[0])[:8] for r in rows[:2])
+    return shown + (", ..." if len(rows) > 2 else "")
