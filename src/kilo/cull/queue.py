@@ -10,7 +10,7 @@ every frame with its blur score, as the fallback the design asks for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -110,7 +110,30 @@ def load_queue(catalog: Catalog, project_id: str, user_id: str | None = None) ->
     pid = parse_uuid(project_id, "project id")
     if catalog.scalar("SELECT count(*) FROM projects WHERE id = ?", [pid]) == 0:
         raise NotFound(f"no project with id {pid}")
-    user = user_id or catalog.local_user_id
+    frames = _frames(catalog, pid, user_id or catalog.local_user_id)
+    clusters = catalog.fetchdicts(
+        "SELECT id, kind, parent_id, title, start_time, reviewed, confidence, winner_asset_id, "
+        "why_winner FROM clusters WHERE project_id = ? ORDER BY start_time NULLS LAST, id",
+        [pid],
+    )
+    if not clusters:
+        stack = CullStack("filmstrip", "All frames, in capture order", list(frames.values()))
+        return CullQueue(pid, False, [stack] if frames else [])
+    members = _members(catalog, pid)
+    moments = {c["id"]: c for c in clusters if c["kind"] == "moment"}
+    moment_of: dict[str, str] = {}
+    for mid in moments:
+        for aid, _, _ in members.get(mid, []):
+            moment_of.setdefault(aid, mid)
+    stacks, in_stack = _cluster_stacks(clusters, members, frames, moments, moment_of)
+    stacks += _single_stacks(frames, in_stack, moments, moment_of)
+    _sort_stacks(stacks, {c["id"]: c["start_time"] for c in clusters})
+    return CullQueue(pid, True, stacks)
+
+
+def _frames(catalog: Catalog, pid: str, user: str) -> dict[str, CullFrame]:
+    """Every frame of the project with the user's decisions and its signals, in capture
+    order."""
     rows = catalog.fetchdicts(
         'SELECT a.id, a.filename, a.captured_at, s."values" AS signals, r.rating, r.picked, '
         "r.rejected, r.starred FROM assets a "
@@ -120,7 +143,7 @@ def load_queue(catalog: Catalog, project_id: str, user_id: str | None = None) ->
         "ORDER BY a.captured_at NULLS LAST, a.filename, a.frame_index",
         [user, pid],
     )
-    frames = {
+    return {
         r["id"]: CullFrame(
             asset_id=r["id"],
             filename=r["filename"],
@@ -133,16 +156,14 @@ def load_queue(catalog: Catalog, project_id: str, user_id: str | None = None) ->
         )
         for r in rows
     }
-    order = list(frames)
-    clusters = catalog.fetchdicts(
-        "SELECT id, kind, parent_id, title, start_time, reviewed, confidence, winner_asset_id, "
-        "why_winner FROM clusters WHERE project_id = ? ORDER BY start_time NULLS LAST, id",
-        [pid],
-    )
-    if not clusters:
-        stack = CullStack("filmstrip", "All frames, in capture order", list(frames.values()))
-        return CullQueue(pid, False, [stack] if frames else [])
-    members: dict[str, list[tuple[str, int, str | None]]] = {}
+
+
+_Member = tuple[str, int, str | None]
+
+
+def _members(catalog: Catalog, pid: str) -> dict[str, list[_Member]]:
+    """cluster id -> (asset id, rank, role) of its members, by rank."""
+    members: dict[str, list[_Member]] = {}
     for cid, aid, rank, role in catalog.fetchall(
         "SELECT m.cluster_id, m.asset_id, m.rank, m.role FROM cluster_members m "
         "JOIN clusters c ON c.id = m.cluster_id WHERE c.project_id = ? "
@@ -150,37 +171,30 @@ def load_queue(catalog: Catalog, project_id: str, user_id: str | None = None) ->
         [pid],
     ):
         members.setdefault(cid, []).append((aid, rank, role))
-    moments = {c["id"]: c for c in clusters if c["kind"] == "moment"}
-    moment_of: dict[str, str] = {}
-    for mid in moments:
-        for aid, _, _ in members.get(mid, []):
-            moment_of.setdefault(aid, mid)
+    return members
+
+
+def _cluster_stacks(
+    clusters: list[dict[str, Any]],
+    members: dict[str, list[_Member]],
+    frames: dict[str, CullFrame],
+    moments: dict[str, dict[str, Any]],
+    moment_of: dict[str, str],
+) -> tuple[list[CullStack], set[str]]:
+    """A stack per burst and duplicate group (its frames by rank); the frames they hold."""
     stacks: list[CullStack] = []
     in_stack: set[str] = set()
     for c in clusters:
         if c["kind"] == "moment":
             continue
-        stack_frames = []
-        for aid, rank, role in members.get(c["id"], []):
-            if aid in frames:
-                f = frames[aid]
-                stack_frames.append(
-                    CullFrame(
-                        f.asset_id,
-                        f.filename,
-                        f.captured_at,
-                        rank,
-                        role,
-                        f.rating,
-                        f.picked,
-                        f.rejected,
-                        f.starred,
-                        f.signals,
-                    )
-                )
-                in_stack.add(aid)
+        stack_frames = [
+            replace(frames[aid], rank=rank, role=role)
+            for aid, rank, role in members.get(c["id"], [])
+            if aid in frames
+        ]
         if not stack_frames:
             continue
+        in_stack.update(f.asset_id for f in stack_frames)
         mid = (
             c["parent_id"] if c["parent_id"] in moments else moment_of.get(stack_frames[0].asset_id)
         )
@@ -198,22 +212,34 @@ def load_queue(catalog: Catalog, project_id: str, user_id: str | None = None) ->
                 why_winner=list(c["why_winner"] or [])[:MAX_CHIPS],
             )
         )
+    return stacks, in_stack
+
+
+def _single_stacks(
+    frames: dict[str, CullFrame],
+    in_stack: set[str],
+    moments: dict[str, dict[str, Any]],
+    moment_of: dict[str, str],
+) -> list[CullStack]:
+    """The frames in no stack, one "singles" stack per moment."""
     singles: dict[str | None, list[CullFrame]] = {}
-    for aid in order:
+    for aid, frame in frames.items():
         if aid not in in_stack:
-            singles.setdefault(moment_of.get(aid), []).append(frames[aid])
-    for mid, group in singles.items():
-        title = moments[mid]["title"] if mid in moments else None
-        stacks.append(
-            CullStack(
-                "singles",
-                f"Singles ({len(group)})",
-                group,
-                moment_id=mid,
-                moment_title=title,
-            )
+            singles.setdefault(moment_of.get(aid), []).append(frame)
+    return [
+        CullStack(
+            "singles",
+            f"Singles ({len(group)})",
+            group,
+            moment_id=mid,
+            moment_title=moments[mid]["title"] if mid in moments else None,
         )
-    start = {c["id"]: c["start_time"] for c in clusters}
+        for mid, group in singles.items()
+    ]
+
+
+def _sort_stacks(stacks: list[CullStack], start: dict[str, Any]) -> None:
+    """Moments in time order (undated last); in each, stacks before singles, by first frame."""
     first_time = {id(s): s.frames[0].captured_at for s in stacks}
 
     def key(s: CullStack) -> tuple[Any, ...]:
@@ -228,4 +254,3 @@ def load_queue(catalog: Catalog, project_id: str, user_id: str | None = None) ->
         )
 
     stacks.sort(key=key)
-    return CullQueue(pid, True, stacks)
