@@ -104,68 +104,11 @@ class ExportHandler:
         )
         if not ids:
             return plan
-        marks = ", ".join("?" for _ in ids)
-        assets = {
-            str(a["id"]): a
-            for a in catalog.fetchdicts(
-                f"SELECT a.*, {latest_file('thumbnail')} AS thumb_uri, "
-                f"{latest_file('original')} AS original_uri, "
-                "r.rating, r.picked, r.rejected FROM assets a LEFT JOIN ratings r "
-                f"ON r.asset_id = a.id AND r.user_id = ? WHERE a.id IN ({marks})",
-                [user_id, *ids],
-            )
-        }
+        assets = _asset_rows(catalog, ids, user_id)
         if preset == "contact_sheet_pdf":
-            groups = _moment_groups(catalog, str(row["project_id"]))
-            entries: list[tuple[tuple[int, int], SheetEntry]] = []
-            for pos, asset_id in enumerate(ids):
-                a = assets.get(asset_id)
-                if a is None:
-                    continue
-                group = groups.get(asset_id)
-                entry = SheetEntry(
-                    asset_id=asset_id,
-                    filename=str(a["filename"]),
-                    source_uri=str(a["source_uri"]),
-                    thumbnail_uri=a["thumb_uri"],
-                    captured_at=_shot_time(a),
-                    rating=a["rating"],
-                    picked=bool(a["picked"]),
-                    rejected=bool(a["rejected"]),
-                    group=group[1] if group else ("Other photos" if groups else None),
-                    frame=int(a["frame_index"] or 0),
-                )
-                entries.append(((group[0] if group else 1 << 30, pos), entry))
-            entries.sort(key=lambda e: e[0])
-            plan.sheet = [e for _, e in entries]
-            user = catalog.fetchone("SELECT display_name FROM users WHERE id = ?", [user_id])
-            if user and user[0]:
-                plan.sheet_facts.append(("Photographer", str(user[0])))
-            return plan
-        for index, asset_id in enumerate(ids):
-            a = assets.get(asset_id)
-            if a is None:
-                continue
-            plan.photos.append(
-                PhotoTask(
-                    index=index,
-                    asset_id=asset_id,
-                    source_uri=str(a["original_uri"] or a["source_uri"]),
-                    preset=preset,
-                    settings=settings,
-                    staging_dir="",
-                    frame=int(a["frame_index"] or 0),
-                    edit_params=_edit_params(catalog, asset_id, user_id),
-                    width=a["width_px"],
-                    height=a["height_px"],
-                    meta={
-                        "filename": str(a["filename"]),
-                        "captured_at": _shot_time(a),
-                        "camera_make": a["camera_make"],
-                        "camera_model": a["camera_model"],
-                    },
-                )
-            )
+            _plan_sheet(catalog, plan, ids, assets, str(row["project_id"]), user_id)
+        else:
+            plan.photos = _photo_tasks(catalog, ids, assets, preset, settings, user_id)
         return plan
 
     def compute(
@@ -228,6 +171,94 @@ class ExportHandler:
         set_export_status(
             catalog, export_id, "done", progress=1.0, error=error, artifact=result["artifact"]
         )
+
+
+def _asset_rows(catalog: Catalog, ids: list[str], user_id: str) -> dict[str, dict[str, Any]]:
+    """The export's assets with their thumbnail, original and the user's decisions, by id."""
+    marks = ", ".join("?" for _ in ids)
+    return {
+        str(a["id"]): a
+        for a in catalog.fetchdicts(
+            f"SELECT a.*, {latest_file('thumbnail')} AS thumb_uri, "
+            f"{latest_file('original')} AS original_uri, "
+            "r.rating, r.picked, r.rejected FROM assets a LEFT JOIN ratings r "
+            f"ON r.asset_id = a.id AND r.user_id = ? WHERE a.id IN ({marks})",
+            [user_id, *ids],
+        )
+    }
+
+
+def _plan_sheet(
+    catalog: Catalog,
+    plan: ExportPlan,
+    ids: list[str],
+    assets: dict[str, dict[str, Any]],
+    project_id: str,
+    user_id: str,
+) -> None:
+    """A contact sheet's entries, grouped by moment, and its facts (the photographer)."""
+    groups = _moment_groups(catalog, project_id)
+    entries: list[tuple[tuple[int, int], SheetEntry]] = []
+    for pos, asset_id in enumerate(ids):
+        a = assets.get(asset_id)
+        if a is None:
+            continue
+        group = groups.get(asset_id)
+        entry = SheetEntry(
+            asset_id=asset_id,
+            filename=str(a["filename"]),
+            source_uri=str(a["source_uri"]),
+            thumbnail_uri=a["thumb_uri"],
+            captured_at=_shot_time(a),
+            rating=a["rating"],
+            picked=bool(a["picked"]),
+            rejected=bool(a["rejected"]),
+            group=group[1] if group else ("Other photos" if groups else None),
+            frame=int(a["frame_index"] or 0),
+        )
+        entries.append(((group[0] if group else 1 << 30, pos), entry))
+    entries.sort(key=lambda e: e[0])
+    plan.sheet = [e for _, e in entries]
+    user = catalog.fetchone("SELECT display_name FROM users WHERE id = ?", [user_id])
+    if user and user[0]:
+        plan.sheet_facts.append(("Photographer", str(user[0])))
+
+
+def _photo_tasks(
+    catalog: Catalog,
+    ids: list[str],
+    assets: dict[str, dict[str, Any]],
+    preset: str,
+    settings: dict[str, Any],
+    user_id: str,
+) -> list[PhotoTask]:
+    """One render task per photo, in the export's order, with its edit."""
+    tasks = []
+    for index, asset_id in enumerate(ids):
+        a = assets.get(asset_id)
+        if a is None:
+            continue
+        tasks.append(
+            PhotoTask(
+                index=index,
+                asset_id=asset_id,
+                source_uri=str(a["original_uri"] or a["source_uri"]),
+                preset=preset,
+                settings=settings,
+                staging_dir="",
+                frame=int(a["frame_index"] or 0),
+                edit_params=_edit_params(catalog, asset_id, user_id),
+                width=a["width_px"],
+                height=a["height_px"],
+                meta={
+                    "filename": str(a["filename"]),
+                    "captured_at": _shot_time(a),
+                    "camera_make": a["camera_make"],
+                    "camera_model": a["camera_model"],
+                },
+            )
+        )
+    return tasks
 
 
 def _content_type(uri: str) -> str:
