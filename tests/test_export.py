@@ -115,6 +115,36 @@ def test_idempotency_key(
         )
 
 
+def test_one_idempotency_key_from_many_threads_makes_one_export(
+    catalog: Catalog, shoot: tuple[Project, list[str]], tmp_path: Path
+) -> None:
+    """The key's check and its use are one transaction: eight threads sending the same
+    request at once get one export, and all of them its id."""
+    import threading
+
+    project, _ = shoot
+    ids: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def send() -> None:
+        start.wait()
+        try:
+            exp = create_export(catalog, project.id, "web", dest=str(tmp_path / "o"),
+                                idempotency_key="same")  # fmt: skip
+            ids.append(exp.id)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(set(ids)) == 1 and len(ids) == 8
+    assert catalog.scalar("SELECT count(*) FROM exports") == 1
+
+
 def test_bad_requests(catalog: Catalog, shoot: tuple[Project, list[str]]) -> None:
     project, _ = shoot
     with pytest.raises(InvalidInput):

@@ -7,18 +7,17 @@ changes all or nothing, and replays a stored response when an idempotency key co
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from kilo.catalog import Catalog
+from kilo.catalog.idempotency import check_idempotency_key, remember_response, request_digest
 from kilo.catalog.ids import resolve_id, resolve_ids
 from kilo.clock import from_catalog, parse_uuid, to_utc_naive, utcnow
 from kilo.cull._state import RatingRow, read_ratings, write_rating
 from kilo.cull.actions import tracked
-from kilo.errors import Conflict, InvalidInput, NotFound
+from kilo.errors import InvalidInput, NotFound
 from kilo.models import (
     BulkCullAction,
     BulkCullActionRequest,
@@ -197,15 +196,6 @@ def _action_changes(action: BulkCullAction) -> dict[str, Any]:
     return {k: getattr(action, k) for k in action.model_fields_set if k != "asset_id"}
 
 
-def _request_hash(request: BulkCullActionRequest) -> str:
-    body = json.dumps(
-        [{"assetId": a.asset_id, **_action_changes(a)} for a in request.actions],
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
 def apply_bulk(
     catalog: Catalog,
     project_id: str,
@@ -224,22 +214,13 @@ def apply_bulk(
     """
     pid = _check_project(catalog, project_id)
     user = user_id or catalog.local_user_id
-    if idempotency_key is not None and not (0 < len(idempotency_key) <= 255):
-        raise InvalidInput("idempotency key must be 1 to 255 characters")
     scope = f"cull.apply:{pid}:{user}"
-    digest = _request_hash(request)
+    digest = request_digest([{"assetId": a.asset_id, **_action_changes(a)}
+                             for a in request.actions])  # fmt: skip
     with catalog.transaction():  # the key's check and its use are one step
-        if idempotency_key is not None:
-            stored = catalog.fetchone(
-                "SELECT request_hash, response FROM idempotency_keys WHERE scope = ? AND key = ?",
-                [scope, idempotency_key],
-            )
-            if stored is not None:
-                if stored[0] != digest:
-                    raise Conflict(
-                        f"idempotency key {idempotency_key!r} was used for a different request"
-                    )
-                return BulkCullActionResponse.model_validate(json.loads(stored[1]))
+        stored = check_idempotency_key(catalog, scope, idempotency_key, digest)
+        if stored is not None:
+            return BulkCullActionResponse.model_validate(stored)
         ids = check_assets(catalog, pid, [a.asset_id for a in request.actions])
         changes = [(aid, _action_changes(a)) for aid, a in zip(ids, request.actions, strict=True)]
         for _, fields in changes:
@@ -247,11 +228,6 @@ def apply_bulk(
         with tracked(catalog, pid, user, "bulk", asset_ids=ids):
             updated = apply_changes(catalog, user, changes)
             response = BulkCullActionResponse(ok=True, updated_asset_ids=updated)
-            if idempotency_key is not None:
-                catalog.execute(
-                    "INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [scope, idempotency_key, digest, response.dump(), utcnow()],
-                )
+            remember_response(catalog, scope, idempotency_key, digest, response.dump())
             catalog.emit_event("ratings.updated", project_id=pid, data={"assetIds": updated})
     return response

@@ -12,7 +12,6 @@ the event log as ``export.updated``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -22,6 +21,7 @@ from typing import Any
 
 from kilo.assets import Selection, select_assets
 from kilo.catalog import Catalog
+from kilo.catalog.idempotency import check_idempotency_key, remember_response, request_digest
 from kilo.catalog.ids import lookup_id, resolve_ids
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import Conflict, InvalidInput, NotFound
@@ -63,9 +63,27 @@ def _normalise_dest(dest: str | Path | None, default: str) -> str:
 
 
 # -- create -------------------------------------------------------------------------------
-def _request_hash(payload: dict[str, Any]) -> str:
-    raw = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()
+def _selection(
+    catalog: Catalog,
+    project_id: str,
+    preset: str,
+    asset_ids: list[str] | None,
+    user_id: str | None,
+) -> list[str]:
+    """The export's photos: those given (checked), else the picks (every photo for a contact
+    sheet)."""
+    if asset_ids is not None:
+        return _check_assets(catalog, project_id, asset_ids)
+    how: Selection = "all" if preset == "contact_sheet_pdf" else "picked"
+    ids = select_assets(catalog, project_id, how, user_id=user_id)
+    if not ids:
+        raise InvalidInput(
+            "the project has no picked photos; pick some, or export --all or "
+            "--cluster-winners, or pass asset ids"
+            if how == "picked"
+            else "the project has no photos"
+        )
+    return ids
 
 
 def create_export(
@@ -93,43 +111,19 @@ def create_export(
     opts = parse_settings(preset, settings)
     stored_settings = opts.dump()
     scope = f"exports:{project.id}"
-    request_hash = _request_hash(
-        {
-            "preset": preset,
-            "assetIds": asset_ids,
-            "settings": stored_settings,
-            "dest": None if dest is None else str(dest),
-            "user": user_id or catalog.local_user_id,
-        }
-    )
-    if idempotency_key is not None:
-        if not idempotency_key.strip() or len(idempotency_key) > 255:
-            raise InvalidInput("Idempotency-Key must be 1 to 255 characters")
-        row = catalog.fetchone(
-            "SELECT request_hash, response FROM idempotency_keys WHERE scope = ? AND key = ?",
-            [scope, idempotency_key],
-        )
-        if row is not None:
-            if row[0] != request_hash:
-                raise Conflict("this Idempotency-Key was used for a different export request")
-            response = json_object(row[1])
-            return get_export(catalog, str(response["id"]))
-    if asset_ids is None:
-        how: Selection = "all" if preset == "contact_sheet_pdf" else "picked"
-        ids = select_assets(catalog, project.id, how, user_id=user_id)
-        if not ids:
-            raise InvalidInput(
-                "the project has no picked photos; pick some or pass asset ids"
-                if how == "picked"
-                else "the project has no photos"
-            )
-    else:
-        ids = _check_assets(catalog, project.id, asset_ids)
-    export_id = new_id()
-    default_dest = f"{catalog.settings.store_url.rstrip('/')}/exports/{export_id}"
-    dest_uri = _normalise_dest(dest, default_dest)
-    now = utcnow()
-    with catalog.transaction():
+    request = {"preset": preset, "assetIds": asset_ids, "settings": stored_settings,
+               "dest": None if dest is None else str(dest),
+               "user": user_id or catalog.local_user_id}  # fmt: skip
+    digest = request_digest(request)
+    with catalog.transaction():  # the key's check and its use are one step
+        stored = check_idempotency_key(catalog, scope, idempotency_key, digest)
+        if stored is not None:
+            return get_export(catalog, str(stored["id"]))
+        ids = _selection(catalog, project.id, preset, asset_ids, user_id)
+        export_id = new_id()
+        default_dest = f"{catalog.settings.store_url.rstrip('/')}/exports/{export_id}"
+        dest_uri = _normalise_dest(dest, default_dest)
+        now = utcnow()
         catalog.execute(
             "INSERT INTO exports (id, project_id, preset, settings, asset_ids, dest_uri, status, "
             "progress, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', 0.0, ?, ?)",
@@ -144,12 +138,7 @@ def create_export(
             max_attempts=JOB_MAX_ATTEMPTS,
         )
         catalog.execute("UPDATE exports SET job_id = ? WHERE id = ?", [job_id, export_id])
-        if idempotency_key is not None:
-            catalog.execute(
-                "INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [scope, idempotency_key, request_hash, {"id": export_id}, now],
-            )
+        remember_response(catalog, scope, idempotency_key, digest, {"id": export_id})
         emit_export_event(catalog, export_id, project.id, "queued", 0.0)
     return get_export(catalog, export_id)
 
