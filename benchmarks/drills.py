@@ -509,6 +509,27 @@ def drill_kill_ingest(d: Drill, tries: int) -> Row:
     return row
 
 
+def drill_kill_analyze(d: Drill, tries: int) -> Row:
+    row = Row("kill -9 at random moments of analyze, resume")
+    for _ in range(tries):
+        base = d.fresh("kill_analyze")
+        card = d.card(base / "card", 30)
+        home = base / "home"
+        d.kilo(home, "ingest", str(card), "-p", "a", "--create", "--no-process")
+        proc = d.start(home, "analyze", "a")
+        time.sleep(d.rng.uniform(0.3, 4.0))
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        rc, _, err = d.kilo(home, "analyze", "a")
+        with catalog_of(home) as cat:
+            analyzed = int(cat.scalar("SELECT count(*) FROM signals") or 0)
+            clusters = int(cat.scalar("SELECT count(*) FROM clusters") or 0)
+            running = int(cat.scalar("SELECT count(*) FROM jobs WHERE status = 'running'") or 0)
+        row.add(rc == 0 and analyzed == 30 and clusters > 0 and running == 0, 30 - analyzed,
+                err.strip()[-80:])  # fmt: skip
+    return row
+
+
 def drill_sql_text(d: Drill) -> Row:
     row = Row("SQL-looking titles and searches stay literal")
     base = d.fresh("sql")
@@ -540,6 +561,7 @@ def main() -> int:
         lambda: drill_ctrl_c(d, args.tries), lambda: drill_truncated(d), lambda: drill_catalogs(d),
         lambda: drill_edit_input(d), lambda: drill_titles(d), lambda: drill_tiff(d),
         lambda: drill_links_and_store(d), lambda: drill_kill_ingest(d, args.tries + 2),
+        lambda: drill_kill_analyze(d, args.tries),
         lambda: drill_sql_text(d),
     ]  # fmt: skip
     rows: list[Row] = []
