@@ -184,3 +184,38 @@ def test_batch_hooks_prepare_and_apply_many_jobs_at_once(
     assert max(handler.applied) > 1  # a batch, then job by job to find the culprit
     failed = jobs.list_jobs(catalog, project.id, status="failed").items
     assert [j.error for j in failed] == ["ValueError: cannot store 26"]
+
+
+class _Interrupting:
+    """In-process: the third job is where the user presses Ctrl-C."""
+
+    type = "test.interrupting"
+    pooled = False
+
+    def prepare(self, catalog: Catalog, job: jobs.JobRow) -> int:
+        return int(job.payload["n"])
+
+    def compute(self, payload: int) -> int:
+        if payload == 3:
+            raise KeyboardInterrupt
+        return payload
+
+    def apply(self, catalog: Catalog, job: jobs.JobRow, result: int) -> None:
+        return None
+
+
+def test_ctrl_c_in_an_in_process_job_leaves_nothing_running(
+    catalog: Catalog, project: Project
+) -> None:
+    """Every claimed job is handed back on Ctrl-C, also one being computed in this process:
+    computed ones are done, the rest queued with their attempt not counted."""
+    jobs.register_handler(_Interrupting())
+    ids = [jobs.enqueue(catalog, "test.interrupting", project_id=project.id, payload={"n": n})
+           for n in range(1, 7)]  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        jobs.run_jobs(catalog, project.id, types=["test.interrupting"], workers=1)
+    states = {j: jobs.get_job(catalog, j) for j in ids}
+    assert not [j for j in states.values() if j.status == "running"]
+    assert {j.status for j in states.values()} <= {"done", "queued"}
+    assert all(j.attempts == 0 for j in states.values() if j.status == "queued")
+    assert states[ids[0]].status == "done" and states[ids[2]].status == "queued"

@@ -99,11 +99,14 @@ class _Runner:
         elif scope.ids is not None:
             self.total = len(scope.ids)
         self.done_count = 0
+        #: jobs claimed and not yet done, failed or requeued: what Ctrl-C must hand back
+        self.open: dict[str, JobRow] = {}
         self.last_write = time.monotonic()
         self.drained_at: float | None = None  # when a claim last found fewer than it asked
 
     # -- results ------------------------------------------------------------------------
     def note(self, job: JobRow, status: ItemStatus, reason: str | None = None) -> None:
+        self.open.pop(job.id, None)
         self.done_count += 1
         self.report.results.append(
             ItemResult(item=job.type, status=status, reason=reason, asset_id=job.asset_id)
@@ -115,6 +118,7 @@ class _Runner:
         reason, detail = _reason(exc), _detail(exc)
         log.debug("job %s (%s) failed: %s\n%s", job.id, job.type, reason, detail)
         if fail_job(self.catalog, job, reason, detail=detail):
+            self.open.pop(job.id, None)  # queued again, for its retry
             self.report.retried += 1
             return
         self.report.failed += 1
@@ -258,6 +262,7 @@ class _Runner:
         claimed = claim_jobs(self.catalog, limit=want, project_id=s.project_id, types=s.types,
                              ids=s.ids)  # fmt: skip
         self.drained_at = now if len(claimed) < want else None
+        self.open.update((j.id, j) for j in claimed)
         for job, handler_or_exc, payload in _prepare_all(self.catalog, claimed):
             if isinstance(handler_or_exc, BaseException):
                 self.ready.append((job, _NULL_HANDLER, None, handler_or_exc))
@@ -294,9 +299,7 @@ class _Runner:
             for p in (self.own_pool, self.pool):
                 if p is not None:
                     stop_pool(p, now=True)
-            unfinished = [j for j, _, _ in self.todo]
-            unfinished += [j for c in self.inflight.values() for j, _, _ in c]
-            _save_interrupted(self.catalog, self.write, unfinished)
+            _save_interrupted(self.catalog, self.write, lambda: list(self.open.values()))
         elif self.own_pool is not None:
             stop_pool(self.own_pool)
 
@@ -345,16 +348,16 @@ def run_jobs(
 
 
 def _save_interrupted(
-    catalog: Catalog, write_ready: Callable[[], None], unfinished: list[JobRow]
+    catalog: Catalog, write_ready: Callable[[], None], unfinished: Callable[[], list[JobRow]]
 ) -> None:
     """After Ctrl-C: write the results already computed, and put the jobs still out with the
     workers back in the queue, so the next run resumes at once (nothing is left ``running``).
     A second Ctrl-C meanwhile leaves the rest to the next run's reclaim."""
-    try:
-        write_ready()
-        release_jobs(catalog, unfinished)
-    except (KeyboardInterrupt, Exception):
-        log.debug("results of an interrupted run not all saved", exc_info=True)
+    for step in (write_ready, lambda: release_jobs(catalog, unfinished())):
+        try:
+            step()
+        except (KeyboardInterrupt, Exception):
+            log.debug("an interrupted run could not save everything", exc_info=True)
 
 
 def _prepare_all(
