@@ -134,15 +134,24 @@ def pool_ready(pool: Executor) -> bool:
     return started is None or started.is_set()
 
 
+class WorkerPool(ProcessPoolExecutor):
+    """A process pool whose ``with`` block ends by :func:`stop_pool`: waiting for running
+    tasks normally, killing the workers at once when the block is left by Ctrl-C."""
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        interrupted = exc_type is not None and issubclass(exc_type, KeyboardInterrupt)
+        stop_pool(self, now=interrupted)
+
+
 def process_pool(
     workers: int, *, preload: Iterable[str] = DEFAULT_PRELOAD, background: bool = False
-) -> ProcessPoolExecutor:
+) -> WorkerPool:
     """A pool of ``workers`` processes (see the module docstring). With ``background`` its
     workers boot on a thread while the caller goes on (e.g. registers files meanwhile)."""
     n = max(1, workers)
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(list(preload))  # no effect once the fork server runs
-    pool = ProcessPoolExecutor(
+    pool = WorkerPool(
         max_workers=n,
         mp_context=ctx,
         initializer=init_worker,

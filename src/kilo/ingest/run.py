@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from kilo.ingest.identify import identify
 from kilo.ingest.register import PROCESS_JOB, Registrar, requeue_unprocessed
 from kilo.models import KiloModel
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
-from kilo.workers import stop_pool
+from kilo.workers import WorkerPool, process_pool
 
 __all__ = ["IngestFailure", "IngestReport", "ingest"]
 
@@ -130,8 +131,7 @@ def ingest(
     def process_jobs(more_coming: Callable[[], bool] | None = None) -> None:
         _process(catalog, project_id, progress, counts, total_bytes, pool, reg, more_coming)
 
-    interrupted = False
-    try:
+    with pool if pool is not None else nullcontext():
         if pool is None:
             register()
             if process:
@@ -140,12 +140,6 @@ def ingest(
             _register_while_processing(register, process_jobs)
         if process:
             mark_ingested(catalog, project_id)
-    except KeyboardInterrupt:
-        interrupted = True
-        raise
-    finally:
-        if pool is not None:
-            stop_pool(pool, now=interrupted)
     _summarise(catalog, rep, reg.results, run_start)
     _in_discovery_order(rep, reg, found.files)
     rep.elapsed_s = round(time.perf_counter() - started, 3)
@@ -272,10 +266,8 @@ def mark_ingested(catalog: Catalog, project_id: str) -> None:
     )
 
 
-def make_pool(workers: int) -> ProcessPoolExecutor:
+def make_pool(workers: int) -> WorkerPool:
     """A decoding pool whose workers boot on a thread while the caller registers files."""
-    from kilo.workers import process_pool
-
     return process_pool(workers, background=True)
 
 
