@@ -54,19 +54,25 @@ def _lock_message(exc: Exception, path: Path) -> str:
     return f"the catalog is locked by another kilo process{holder}; wait for it or stop it"
 
 
-def translate_error(exc: duckdb.Error) -> BaseException:
-    """The one place a DuckDB error becomes part of kilo's error tree: Ctrl-C during a
-    statement (DuckDB turns it into an InterruptException) is a KeyboardInterrupt again, a
-    file that cannot be read or written is a CatalogError saying so, a broken constraint a
-    Conflict, anything else a CatalogError with DuckDB's first line."""
+def translate_error(exc: Exception) -> BaseException | None:
+    """The one place a DuckDB failure becomes part of kilo's error tree (None: not DuckDB's).
+
+    Ctrl-C during a statement is a KeyboardInterrupt again (DuckDB raises its
+    InterruptException, or a plain RuntimeError "Query interrupted" when the signal arrives
+    mid-query: left as it is, an ``except Exception`` would take it for a failed item and the
+    interrupt would be lost); a damaged file, or one that cannot be read or written, is a
+    CatalogError saying so; a broken constraint a Conflict; anything else a CatalogError with
+    DuckDB's first line."""
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    if isinstance(exc, duckdb.InterruptException):
+    if isinstance(exc, duckdb.InterruptException) or (
+        isinstance(exc, RuntimeError) and "query interrupted" in first.lower()
+    ):
         return KeyboardInterrupt()
+    if not isinstance(exc, duckdb.Error):
+        return None
     if isinstance(exc, duckdb.IOException):
-        if any(s in first.lower() for s in ("read enough bytes", "corrupt", "checksum")):
-            return CatalogError(
-                f"the catalog file is damaged or incomplete ({first}); restore it from a backup"
-            )
+        if _damaged(first):
+            return CatalogError(_damaged_message(first))
         return CatalogError(f"cannot read or write the catalog file ({first})")
     if isinstance(exc, duckdb.ConstraintException):
         return Conflict(f"the catalog refused a change ({first})")
@@ -77,30 +83,36 @@ def translate_error(exc: duckdb.Error) -> BaseException:
     return CatalogError(f"catalog query failed ({first})")
 
 
+def _damaged(first: str) -> bool:
+    return any(s in first.lower() for s in ("read enough bytes", "corrupt", "checksum"))
+
+
+def _damaged_message(first: str) -> str:
+    return f"the catalog file is damaged or incomplete ({first}); restore it from a backup"
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Raise DuckDB's failures as :func:`translate_error` names them."""
+    try:
+        yield
+    except (duckdb.Error, RuntimeError) as exc:
+        error = translate_error(exc)
+        if error is None:
+            raise
+        raise error from exc
+
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _guarded(method: _F) -> _F:
     @functools.wraps(method)
     def run(*args: Any, **kwargs: Any) -> Any:
-        try:
+        with _translated():
             return method(*args, **kwargs)
-        except duckdb.Error as exc:
-            raise translate_error(exc) from exc
-        except RuntimeError as exc:  # DuckDB's answer to Ctrl-C during a statement
-            if _interrupted(exc):
-                raise KeyboardInterrupt from exc
-            raise
 
     return cast(_F, run)
-
-
-def _interrupted(exc: BaseException) -> bool:
-    """Whether DuckDB stopped a statement for Ctrl-C: it raises a plain RuntimeError
-    ("Query interrupted"), not its InterruptException, when the signal arrives mid-query;
-    left as it is, a `except Exception` would take it for a failed item and the interrupt
-    would be lost."""
-    return isinstance(exc, RuntimeError) and "query interrupted" in str(exc).lower()
 
 
 class Catalog:
@@ -192,15 +204,8 @@ class Catalog:
 
     @contextmanager
     def locked(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with self._lock:
-            try:
-                yield self._con
-            except duckdb.Error as exc:
-                raise translate_error(exc) from exc
-            except RuntimeError as exc:
-                if _interrupted(exc):
-                    raise KeyboardInterrupt from exc
-                raise
+        with self._lock, _translated():
+            yield self._con
 
     @contextmanager
     def transaction(self) -> Iterator[Catalog]:
@@ -225,16 +230,12 @@ class Catalog:
             self._tx_depth = 0
             try:
                 self._con.execute("COMMIT")
-            except RuntimeError as exc:
+            except (duckdb.Error, RuntimeError) as exc:
                 with contextlib.suppress(duckdb.Error, RuntimeError):
                     self._con.execute("ROLLBACK")
-                if _interrupted(exc):
-                    raise KeyboardInterrupt from exc
-                raise
-            except duckdb.Error as exc:
-                with contextlib.suppress(duckdb.Error):
-                    self._con.execute("ROLLBACK")
                 error = translate_error(exc)
+                if error is None:
+                    raise
                 if isinstance(error, KiloError):
                     error = type(error)(f"the change was not saved: {error.reason}")
                 raise error from exc
@@ -357,17 +358,12 @@ def _connect(path: Path | None, read_only: bool) -> tuple[duckdb.DuckDBPyConnect
         if not read_only and path is not None and path.exists():
             if any(s in text.lower() for s in _NOT_WRITABLE):
                 return _connect(path, True)
-            raise CatalogError(
-                f"the catalog file is damaged or incomplete ({first}); restore it from a backup",
-                path=target,
-            ) from None
+            raise CatalogError(_damaged_message(first), path=target) from None
         raise CatalogError(f"cannot open the catalog: {first}", path=target) from None
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "corrupt" in first.lower() or "checksum" in first.lower():
-            raise CatalogError(
-                f"the catalog file is damaged ({first}); restore it from a backup", path=target
-            ) from None
+        if _damaged(first):
+            raise CatalogError(_damaged_message(first), path=target) from None
         raise CatalogError(f"not a usable DuckDB catalog ({first})", path=target) from None
 
 
