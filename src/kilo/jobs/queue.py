@@ -293,6 +293,28 @@ def _worker_id() -> str:
     return f"{os.uname().nodename}:{os.getpid()}"
 
 
+def queued_scope(
+    project_id: str | None, types: Iterable[str] | None, ids: Iterable[str] | None
+) -> tuple[list[str], list[Any]] | None:
+    """SQL conditions (and their parameters) for the queued jobs of a project, of some
+    types, or among ``ids``; None when nothing can match (an empty list of types)."""
+    where: list[str] = ["status = 'queued'"]
+    params: list[Any] = []
+    if ids is not None:
+        where.append("list_contains(?::VARCHAR[], id)")
+        params.append(list(ids))
+    if project_id is not None:
+        where.append("project_id = ?")
+        params.append(project_id)
+    if types is not None:
+        type_list = list(types)
+        if not type_list:
+            return None
+        where.append(f"type IN ({', '.join('?' for _ in type_list)})")
+        params += type_list
+    return where, params
+
+
 def claim_jobs(
     catalog: Catalog,
     *,
@@ -303,21 +325,12 @@ def claim_jobs(
 ) -> list[JobRow]:
     """Mark up to ``limit`` runnable jobs as running (highest priority, oldest first), of a
     project, of some types, or among ``ids``."""
-    where = ["status = 'queued'", "(run_after IS NULL OR run_after <= ?)"]
+    scope = queued_scope(project_id, types, ids)
+    if scope is None:
+        return []
     now = utcnow()
-    params: list[Any] = [now]
-    if ids is not None:
-        where.append("list_contains(?::VARCHAR[], id)")
-        params.append(list(ids))
-    if project_id is not None:
-        where.append("project_id = ?")
-        params.append(project_id)
-    type_list = list(types) if types is not None else None
-    if type_list is not None:
-        if not type_list:
-            return []
-        where.append(f"type IN ({', '.join('?' for _ in type_list)})")
-        params += type_list
+    where = [*scope[0], "(run_after IS NULL OR run_after <= ?)"]
+    params: list[Any] = [*scope[1], now]
     with catalog.transaction():
         rows = catalog.fetchall(
             f"SELECT id FROM jobs WHERE {' AND '.join(where)} "

@@ -22,6 +22,7 @@ from kilo.jobs.queue import (
     complete_jobs,
     fail_job,
     get_handler,
+    queued_scope,
     reclaim_jobs,
     release_jobs,
 )
@@ -295,13 +296,12 @@ class _Runner:
         return True
 
     def stop(self, interrupted: bool) -> None:
-        if interrupted:  # Ctrl-C: kill the workers, keep what was computed, release the rest
-            for p in (self.own_pool, self.pool):
-                if p is not None:
-                    stop_pool(p, now=True)
+        """End the run's own pool (a caller's pool ends with the caller's ``with`` block);
+        after Ctrl-C, keep what was computed and hand the other claimed jobs back."""
+        if self.own_pool is not None:
+            stop_pool(self.own_pool, now=interrupted)
+        if interrupted:
             _save_interrupted(self.catalog, self.write, lambda: list(self.open.values()))
-        elif self.own_pool is not None:
-            stop_pool(self.own_pool)
 
 
 def run_jobs(
@@ -407,22 +407,15 @@ def _next_delay(
     catalog: Catalog, project_id: str | None, types: list[str] | None, ids: list[str] | None
 ) -> float | None:
     """Seconds until the next delayed job is due, or None when nothing is left to run."""
-    where: list[str] = ["status = 'queued'"]
-    params: list[Any] = []
-    if ids is not None:
-        where.append("list_contains(?::VARCHAR[], id)")
-        params.append(ids)
-    if project_id is not None:
-        where.append("project_id = ?")
-        params.append(project_id)
-    if types is not None:
-        if not types:
-            return None
-        where.append(f"type IN ({', '.join('?' for _ in types)})")
-        params += types
-    due = catalog.scalar(f"SELECT min(run_after) FROM jobs WHERE {' AND '.join(where)}", params)
+    scope = queued_scope(project_id, types, ids)
+    if scope is None:
+        return None
+    where, params = scope
+    row = catalog.fetchone(
+        f"SELECT min(run_after), count(*) FROM jobs WHERE {' AND '.join(where)}", params
+    )
+    due, queued = row if row is not None else (None, 0)
     if due is None:
-        queued = catalog.scalar(f"SELECT count(*) FROM jobs WHERE {' AND '.join(where)}", params)
         return 0.0 if queued else None
     wait_s = (from_catalog(due) - utcnow()).total_seconds()  # type: ignore[operator]
     return max(0.0, wait_s)
