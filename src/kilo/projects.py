@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from kilo.catalog import Catalog
+from kilo.catalog.ids import lookup_id
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import InvalidInput, NotFound
 from kilo.models import (
@@ -18,7 +19,7 @@ from kilo.models import (
     parse_request,
 )
 from kilo.paging import Keyset, check_limit
-from kilo.text import check_title, printable
+from kilo.text import check_title
 
 TITLE_MAX = 500
 DESCRIPTION_MAX = 10_000
@@ -147,30 +148,7 @@ def get_project(catalog: Catalog, project_id: str) -> Project:
 def resolve_project(catalog: Catalog, id_or_title: str) -> Project:
     """A project by id, a unique id prefix, its title (case-insensitive) or a unique start of
     its title (``Smith`` for "Smith wedding"), deleted projects left out of the titles."""
-    ref = str(id_or_title).strip()
-    try:
-        return get_project(catalog, parse_uuid(ref))
-    except InvalidInput:
-        pass
-    for sql, arg in (
-        ("lower(title) = lower(?)", ref),
-        ("starts_with(id, lower(?))", ref if len(ref) >= 4 else "\x00"),
-        ("starts_with(lower(title), lower(?))", ref),
-    ):
-        rows = catalog.fetchall(
-            f"SELECT id, title FROM projects WHERE {sql} AND status <> 'deleted' "
-            "ORDER BY created_at LIMIT 4",
-            [arg],
-        )
-        if len(rows) == 1:
-            return get_project(catalog, rows[0][0])
-        if len(rows) > 1:
-            titles = ", ".join(repr(printable(str(r[1]))) for r in rows[:3])
-            raise InvalidInput(
-                f"{printable(ref)!r} names several projects ({titles}); use the project id, "
-                "or more of the title"
-            )
-    raise NotFound(f"no project with id or title {printable(ref)!r}")
+    return get_project(catalog, lookup_id(catalog, "projects", id_or_title))
 
 
 def list_projects(

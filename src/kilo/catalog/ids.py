@@ -34,11 +34,21 @@ class Table:
     name_column: str | None = None
     name_ci: bool = False
     scoped: bool = True  # has a project_id column
+    name_prefix: bool = False  # the start of a name is taken too ("Smith" for "Smith wedding")
+    live: str = ""  # SQL condition for the rows a prefix or a name may name
 
 
 TABLES: dict[str, Table] = {
     "assets": Table("assets", "asset", "filename"),
-    "projects": Table("projects", "project", "title", name_ci=True, scoped=False),
+    "projects": Table(
+        "projects",
+        "project",
+        "title",
+        name_ci=True,
+        scoped=False,
+        name_prefix=True,
+        live="status <> 'deleted'",
+    ),
     "clusters": Table("clusters", "cluster", "title"),
     "exports": Table("exports", "export"),
     "jobs": Table("jobs", "job"),
@@ -120,36 +130,49 @@ def _by_prefix_or_name(
     params: Sequence[str],
     project_id: str | None,
 ) -> str:
-    shown = printable(ref)
+    """The one id that ``ref`` names, tried as: the exact name, an id prefix, the start of
+    a name (where the kind allows it). Several matches at a step are refused with the
+    candidates, none at all is NotFound."""
     low = ref.lower()
+    scope += f" AND {spec.live}" if spec.live else ""
+    name = f"lower({spec.name_column})" if spec.name_ci else spec.name_column
+    steps: list[tuple[str, str, str]] = []  # (condition, argument, how a tie is told)
+    if name is not None:
+        steps.append((f"{name} = ?", low if spec.name_ci else ref, "named"))
     if len(low) >= MIN_PREFIX and _PREFIX.match(low):
+        steps.append(("starts_with(id, ?)", low, "id"))
+    if name is not None and spec.name_prefix:
+        steps.append((f"starts_with({name}, ?)", low if spec.name_ci else ref, "start"))
+    for condition, arg, how in steps:
         rows = catalog.fetchall(
-            f"SELECT id FROM {spec.table} WHERE starts_with(id, ?){scope} LIMIT 3",
-            [low, *params],
+            f"SELECT id FROM {spec.table} WHERE {condition}{scope} ORDER BY id LIMIT 3",
+            [arg, *params],
         )
         if len(rows) == 1:
             return str(rows[0][0])
         if len(rows) > 1:
-            raise InvalidInput(
-                f"{spec.what} id {shown!r} is ambiguous ({_candidates(rows)}): give more "
-                "characters, or the whole id"
-            )
-    if spec.name_column is not None:
-        column = f"lower({spec.name_column})" if spec.name_ci else spec.name_column
-        rows = catalog.fetchall(
-            f"SELECT id FROM {spec.table} WHERE {column} = ?{scope} LIMIT 3",
-            [low if spec.name_ci else ref, *params],
-        )
-        if len(rows) == 1:
-            return str(rows[0][0])
-        if len(rows) > 1:
-            raise InvalidInput(
-                f"several {spec.what}s are named {shown!r}{_where(project_id)} "
-                f"({_candidates(rows)}); use the id"
-            )
+            raise InvalidInput(_ambiguous(spec, ref, how, rows, project_id))
     by = f"id or {spec.name_column}" if spec.name_column else "id"
     by = by.replace("filename", "file name")
-    raise NotFound(f"no {spec.what} with {by} {shown!r}{_where(project_id)}")
+    raise NotFound(f"no {spec.what} with {by} {printable(ref)!r}{_where(project_id)}")
+
+
+def _ambiguous(
+    spec: Table, ref: str, how: str, rows: Sequence[tuple[object, ...]], project_id: str | None
+) -> str:
+    shown, which = printable(ref), _candidates(rows)
+    if how == "id":
+        return (
+            f"{spec.what} id {shown!r} is ambiguous ({which}): give more characters, "
+            "or the whole id"
+        )
+    if how == "start":
+        return (
+            f"several {spec.what}s' {spec.name_column}s start with {shown!r} ({which}); "
+            f"use more of it, or the {spec.what} id"
+        )
+    where = _where(project_id)
+    return f"several {spec.what}s are named {shown!r}{where} ({which}); use the {spec.what} id"
 
 
 def _candidates(rows: Sequence[tuple[object, ...]]) -> str:
