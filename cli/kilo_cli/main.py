@@ -201,23 +201,16 @@ def main(argv: list[str] | None = None) -> int:
         show = getattr(exc, "show", None)
         if show is None or not hasattr(exc, "exit_code"):
             code = _unexpected(exc)
-            return _finish(code, argv)
-        show()
-        code = (
-            EXIT_USAGE if "Usage" in type(exc).__name__ or exc.exit_code == 2 else (exc.exit_code)
-        )
+        else:
+            show()
+            usage = "Usage" in type(exc).__name__ or exc.exit_code == 2
+            code = EXIT_USAGE if usage else exc.exit_code
     finally:
-        if argv is None:  # the work is over: closing the catalog is not to be interrupted
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if argv is None:  # the work is over: closing the catalog and exiting are not to be
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupted
         STATE.close()
-    return _finish(code, argv)
-
-
-def _finish(code: int, argv: list[str] | None) -> int:
-    if argv is None:  # the process ends now: a Ctrl-C from here on has nothing left to stop
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if code:
-            sys.exit(code)
+    if code and argv is None:
+        sys.exit(code)
     return code
 
 

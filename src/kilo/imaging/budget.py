@@ -29,8 +29,9 @@ ENV_VAR = "KILO_DECODE_BUDGET_MB"
 
 #: bytes per pixel Pillow keeps for a mode (RGB is stored as 4)
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
-#: modes Pillow cannot shrink as they are: converted first (to L for "1", else RGB(A))
-_CONVERTED_FIRST = {"1": 1, "P": 4, "I;16": 4, "I;16B": 4, "I;16L": 4, "I;16N": 4}
+#: modes Pillow cannot shrink as they are (``Image.reduce``), and the bytes per pixel of
+#: what they are converted to first: L for "1", RGB(A) for the others
+CONVERTED_FIRST = {"1": 1, "P": 4, "I;16": 4, "I;16B": 4, "I;16L": 4, "I;16N": 4}
 
 
 def budget_bytes() -> int:
@@ -47,7 +48,7 @@ def budget_bytes() -> int:
 def pillow_peak_bytes(mode: str, size: tuple[int, int]) -> int:
     """Peak memory of decoding an image of ``mode`` and ``size`` with Pillow and shrinking it."""
     pixels = size[0] * size[1]
-    return pixels * (_BYTES_PER_PIXEL.get(mode, 4) + _CONVERTED_FIRST.get(mode, 0))
+    return pixels * (_BYTES_PER_PIXEL.get(mode, 4) + CONVERTED_FIRST.get(mode, 0))
 
 
 def check_budget(size: tuple[int, int], peak: int, *, name: str | None = None) -> None:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image, ImageFile
 
 from kilo.errors import DecodeError, KiloError
-from kilo.imaging.budget import check_budget, pillow_peak_bytes
+from kilo.imaging.budget import CONVERTED_FIRST, check_budget, pillow_peak_bytes
 from kilo.imaging.renditions import fit_size, resize_long_edge
 from kilo.imaging.sniff import RAW_CONTENT_TYPE, SNIFF_BYTES, sniff_content_type
 
@@ -152,7 +152,7 @@ def _shrunk(image: Image.Image, max_px: int | None) -> Image.Image:
         return image
     if image.mode == "1":
         image = image.convert("L")
-    elif image.mode in ("P", "I;16", "I;16B", "I;16L", "I;16N"):
+    elif image.mode in CONVERTED_FIRST:  # converted whole later, as the budget counted
         return image
     return image.reduce(factor)
 

@@ -104,7 +104,8 @@ def _walk_local(root: str, out: Discovery, sidecars: dict[str, str], follow_syml
                 out.ignored += 1
                 continue
             if is_sidecar(name):
-                sidecars[uri_for_path(path).lower()[: -len(".xmp")]] = uri_for_path(path)
+                uri = uri_for_path(path)
+                sidecars[uri.lower()[: -len(".xmp")]] = uri
                 continue
             if not follow_symlinks and os.path.islink(path) and not _within(path, inside):
                 out.files.append(Found(uri_for_path(path), skip=OUTSIDE_LINK))

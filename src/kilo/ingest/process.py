@@ -62,12 +62,16 @@ def _drop_renditions(
     changed into one that cannot be decoded): its rows go, so its files go too."""
     from kilo.store import Store
 
-    if not payload.get("replaces"):
-        return
-    store = Store(settings)
-    for kind in sizes:
+    if payload.get("replaces"):
+        keys = [rendition_key(payload["project_id"], payload["asset_id"], k) for k in sizes]
+        _delete_quietly(Store(settings), keys)
+
+
+def _delete_quietly(store: Any, keys: list[str]) -> None:
+    """Remove store files, best effort: the failure being handled is what the caller needs."""
+    for key in keys:
         with suppress(Exception):
-            store.delete(rendition_key(payload["project_id"], payload["asset_id"], kind))
+            store.delete(key)
 
 
 def _prepare_folder(url: str) -> None:
@@ -171,9 +175,7 @@ def _fill_result(
         try:
             url = store.write_bytes(key, r.data)
         except BaseException:  # a full disk: no file without its catalog row is left
-            for done in written:
-                with suppress(Exception):
-                    store.delete(done)
+            _delete_quietly(store, written)
             raise
         written.append(key)
         result.files.append(
