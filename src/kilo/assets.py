@@ -14,8 +14,8 @@ from PIL import Image
 
 from kilo.catalog import Catalog
 from kilo.catalog.ids import lookup_id
-from kilo.catalog.tables import latest_file, latest_file_uri
-from kilo.clock import from_catalog, parse_uuid, utcnow
+from kilo.catalog.tables import latest_file, latest_file_uri, original_source, project_frame_ids
+from kilo.clock import from_catalog, parse_uuid
 from kilo.errors import InvalidInput, NotFound
 from kilo.models import (
     Asset,
@@ -125,39 +125,23 @@ def select_assets(
     ``cluster_winners``: the winner of every burst and duplicate group plus every photo that
     is in none, leaving out the user's rejects (one of each shot).
     """
-    user = user_id or catalog.local_user_id
-    order = "ORDER BY a.captured_at NULLS LAST, a.filename, a.frame_index, a.id"
+    groups = "kind IN ('burst', 'duplicate_group')"
     if how == "picked":
-        sql = (
-            "SELECT a.id FROM assets a JOIN ratings r ON r.asset_id = a.id AND r.user_id = ? "
-            f"WHERE a.project_id = ? AND r.picked AND a.state <> 'pending_upload' {order}"
-        )
-        params: list[Any] = [user, project_id]
+        where, params = "r.picked", []
     elif how == "cluster_winners":
-        sql = f"""
-            SELECT a.id FROM assets a
-            LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = ?
-            WHERE a.project_id = ? AND a.state <> 'pending_upload'
-              AND NOT coalesce(r.rejected, false)
-              AND (
-                a.id IN (SELECT winner_asset_id FROM clusters WHERE project_id = ?
-                         AND kind IN ('burst', 'duplicate_group')
-                         AND winner_asset_id IS NOT NULL)
-                OR a.id NOT IN (SELECT m.asset_id FROM cluster_members m
-                                JOIN clusters c ON c.id = m.cluster_id
-                                WHERE c.project_id = ? AND c.kind IN ('burst', 'duplicate_group'))
-              )
-            {order}"""
-        params = [user, project_id, project_id, project_id]
+        where = f"""NOT coalesce(r.rejected, false) AND (
+            a.id IN (SELECT winner_asset_id FROM clusters WHERE project_id = ? AND {groups}
+                     AND winner_asset_id IS NOT NULL)
+            OR a.id NOT IN (SELECT m.asset_id FROM cluster_members m
+                            JOIN clusters c ON c.id = m.cluster_id
+                            WHERE c.project_id = ? AND c.{groups}))"""
+        params = [project_id, project_id]
     elif how == "all":
-        sql = (
-            "SELECT a.id FROM assets a WHERE a.project_id = ? AND a.state <> 'pending_upload' "
-            f"{order}"
-        )
-        params = [project_id]
+        return project_frame_ids(catalog, project_id, None)
     else:
         raise InvalidInput("selection must be picked, cluster_winners or all")
-    return [str(r[0]) for r in catalog.fetchall(sql, params)]
+    user = user_id or catalog.local_user_id
+    return project_frame_ids(catalog, project_id, user, where=where, params=params)
 
 
 def list_assets(
@@ -234,30 +218,22 @@ def list_asset_files(catalog: Catalog, asset_id: str) -> AssetFilesResponse:
 def update_asset(catalog: Catalog, asset_id: str, request: UpdateAssetRequest) -> Asset:
     """Change IPTC fields, keywords, notes or flags (only the fields given)."""
     aid = get_asset(catalog, asset_id).id
-    sets: list[str] = []
-    params: list[Any] = []
+    changes: dict[str, Any] = {}
     if request.iptc is not None:
-        sets.append("iptc = ?")
-        params.append(request.iptc)
+        changes["iptc"] = request.iptc
     if request.keywords is not None:
         cleaned = [k.strip() for k in request.keywords if k and k.strip()]
-        sets.append("keywords = ?")
-        params.append(list(dict.fromkeys(cleaned)))
+        changes["keywords"] = list(dict.fromkeys(cleaned))
     if request.notes is not None:
-        sets.append("notes = ?")
-        params.append(request.notes or None)
+        changes["notes"] = request.notes or None
     if request.flags is not None:
-        sets.append("flags = ?")
-        params.append(request.flags)
-    if sets:
+        changes["flags"] = request.flags
+    if changes:
+        assets = catalog.table("assets")
         with catalog.transaction():
-            catalog.execute(
-                f"UPDATE assets SET {', '.join(sets)}, updated_at = ? WHERE id = ?",
-                [*params, utcnow(), aid],
-            )
-            project_id = catalog.scalar("SELECT project_id FROM assets WHERE id = ?", [aid])
-            catalog.emit_event("asset.updated", project_id=project_id, asset_id=aid,
-                               data={"assetId": aid})  # fmt: skip
+            assets.update(aid, changes)
+            catalog.emit_event("asset.updated", project_id=assets.value(aid, "project_id"),
+                               asset_id=aid, data={"assetId": aid})  # fmt: skip
     return get_asset(catalog, aid)
 
 
@@ -267,7 +243,7 @@ def rendition_uri(catalog: Catalog, asset_id: str, kind: RenditionKind) -> str |
         raise InvalidInput("kind must be thumbnail, preview or original")
     aid = lookup_id(catalog, "assets", asset_id)
     uri = latest_file_uri(catalog, aid, kind)
-    if uri is None and catalog.scalar("SELECT count(*) FROM assets WHERE id = ?", [aid]) == 0:
+    if uri is None and not catalog.table("assets").exists(aid):
         raise NotFound(f"no asset with id {aid}")
     return uri
 
@@ -284,16 +260,15 @@ def open_rendition(catalog: Catalog, asset_id: str, kind: RenditionKind = "previ
         img = Image.open(io.BytesIO(data))
         img.load()
         return img if img.mode == "RGB" else img.convert("RGB")
-    row = catalog.fetchone(
-        "SELECT coalesce((SELECT uri FROM asset_files WHERE asset_id = a.id AND "
-        "kind = 'original' LIMIT 1), a.source_uri), a.frame_index, a.content_type "
-        "FROM assets a WHERE a.id = ?",
-        [lookup_id(catalog, "assets", asset_id)],
-    )
-    if row is None:
+    original = original_source(catalog, lookup_id(catalog, "assets", asset_id))
+    if original is None:
         raise NotFound(f"no asset with id {asset_id}")
     max_px = {"thumbnail": settings.thumbnail_px, "preview": settings.preview_px}.get(kind)
-    data = read_source(row[0], settings)
+    data = read_source(original.uri, settings)
     return decode_image(
-        data, name=row[0], content_type=row[2], max_px=max_px, frame=int(row[1] or 0)
+        data,
+        name=original.uri,
+        content_type=original.content_type,
+        max_px=max_px,
+        frame=original.frame_index,
     ).image

@@ -43,14 +43,13 @@ def pending_analysis(catalog: Catalog, project_id: str) -> list[str]:
     """Assets of the project whose signals (current version) or hashes are missing."""
     from kilo.signals import SIGNALS_VERSION
 
-    rows = catalog.fetchall(
-        "SELECT a.id FROM assets a WHERE a.project_id = ? AND a.state <> 'quarantined' AND ("
+    return catalog.table("assets").keys_where(
+        "a.project_id = ? AND a.state <> 'quarantined' AND ("
         "NOT EXISTS (SELECT 1 FROM signals s WHERE s.asset_id = a.id AND s.version = ?) OR "
-        "NOT EXISTS (SELECT 1 FROM perceptual_hashes h WHERE h.asset_id = a.id)) "
-        "ORDER BY a.ingested_at, a.id",
+        "NOT EXISTS (SELECT 1 FROM perceptual_hashes h WHERE h.asset_id = a.id))",
         [project_id, SIGNALS_VERSION],
+        order_by="a.ingested_at, a.id",
     )
-    return [str(r[0]) for r in rows]
 
 
 def _run(
@@ -113,12 +112,14 @@ def analyze(
         enqueue_embed(catalog, pid)
         emb_run = _run(catalog, pid, "project.embed", 0, progress)
         rep.results += [r for r in emb_run.results if r.status == "failed"]
-        for (result,) in catalog.fetchall(
-            "SELECT result FROM jobs WHERE project_id = ? AND type = 'project.embed' "
-            "AND status = 'done' ORDER BY updated_at DESC LIMIT ?",
-            [pid, max(1, emb_run.done)],
+        for job in catalog.table("jobs").rows_where(
+            "project_id = ? AND type = 'project.embed' AND status = 'done'",
+            [pid],
+            select=("result",),
+            order_by="updated_at DESC",
+            limit=max(1, emb_run.done),
         ):
-            data = json_object(result)
+            data = json_object(job["result"])
             rep.embedded += int(data.get("embedded", 0) or 0)
             rep.embed_warning = rep.embed_warning or data.get("warning")
 

@@ -16,13 +16,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import duckdb
 
 from kilo.clock import new_id, to_utc_naive, utcnow
 from kilo.errors import CatalogError, CatalogLocked, Conflict, InvalidInput, KiloError
 from kilo.settings import Settings
+
+if TYPE_CHECKING:
+    from kilo.catalog.table import Table
 
 __all__ = ["SCHEMA_VERSION", "Catalog", "open_catalog"]
 
@@ -305,6 +308,12 @@ class Catalog:
         params = [[_adapt_value(row[i]) for row in rows] for i in range(len(columns))]
         verb = "INSERT OR REPLACE" if replace else "INSERT"
         self.execute(f"{verb} INTO {table} ({names}) SELECT {select}", params)
+
+    def table(self, name: str) -> Table:
+        """Reads and writes by key of the table ``name`` (:mod:`kilo.catalog.table`)."""
+        from kilo.catalog.table import Table
+
+        return Table(self, name)
 
     def schema_version(self) -> int:
         return int(self.scalar("SELECT max(version) FROM schema_version") or 0)

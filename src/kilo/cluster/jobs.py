@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from kilo.catalog import Catalog
+from kilo.catalog.tables import CAPTURE_ORDER
 from kilo.cluster.build import AssetRow, ClusterInput, build_clusters
 from kilo.cluster.store import ComputedCluster, locked_clusters, store_clusters
 from kilo.hashing import to_unsigned64
@@ -69,7 +70,7 @@ def load_cluster_input(catalog: Catalog, project_id: str) -> ClusterInput:
         "LEFT JOIN signals s ON s.asset_id = a.id "
         "LEFT JOIN perceptual_hashes h ON h.asset_id = a.id "
         "WHERE a.project_id = ? AND a.state <> 'quarantined' "
-        "ORDER BY a.captured_at NULLS LAST, a.filename, a.frame_index, a.id",
+        f"ORDER BY {CAPTURE_ORDER}",
         [project_id],
     )
     assets: list[AssetRow] = []

@@ -128,7 +128,7 @@ def _to_model(row: dict[str, Any], members: list[ClusterAsset]) -> Cluster:
 
 def _row(catalog: Catalog, cluster_id: str) -> dict[str, Any]:
     cid = lookup_id(catalog, "clusters", cluster_id)
-    row = catalog.fetchdict("SELECT * FROM clusters WHERE id = ?", [cid])
+    row = catalog.table("clusters").get(cid)
     if row is None:
         raise NotFound(f"no cluster with id {cid}")
     return row
@@ -180,11 +180,7 @@ def list_clusters(
 
 # -- user changes -------------------------------------------------------------------------
 def _touch(catalog: Catalog, row: dict[str, Any], **cols: Any) -> None:
-    sets = ", ".join(f"{k} = ?" for k in cols)
-    catalog.execute(
-        f"UPDATE clusters SET {sets}, updated_at = ? WHERE id = ?",
-        [*cols.values(), utcnow(), row["id"]],
-    )
+    catalog.table("clusters").update(row["id"], cols)
 
 
 def _emit(catalog: Catalog, project_id: str, cluster_id: str, what: str) -> None:
@@ -219,15 +215,11 @@ def _rerank(
 ) -> None:
     """Rank the stored members again (from their stored signals), keeping a given winner."""
     members = _members(catalog, [cluster_id])[cluster_id]
-    rows = {
-        r[0]: r[1]
-        for r in catalog.fetchall(
-            "SELECT id, coalesce(width_px, 0) * coalesce(height_px, 0) FROM assets WHERE id IN "
-            "(SELECT asset_id FROM cluster_members WHERE cluster_id = ?)",
-            [cluster_id],
-        )
-    }
     ids = [m.asset_id for m in members]
+    rows = {
+        aid: (r["width_px"] or 0) * (r["height_px"] or 0)
+        for aid, r in catalog.table("assets").rows_for(ids, ["width_px", "height_px"]).items()
+    }
     signals = {m.asset_id: m.signals for m in members}
     result = rank_members(
         [RankInput(a, _numeric(signals[a]), int(rows.get(a) or 0)) for a in ids],
@@ -243,23 +235,20 @@ def _rerank(
             why = ["Chosen by you"] if source == "user" else []
     if kind == "moment":
         order = ids  # moments stay chronological
+    members_table = catalog.table("cluster_members")
     for i, aid in enumerate(order, start=1):
-        catalog.execute(
-            "UPDATE cluster_members SET rank = ?, role = ?, score = ? WHERE cluster_id = ? "
-            "AND asset_id = ?",
-            [i, role_for(i, win is not None), result.scores.get(aid), cluster_id, aid],
+        members_table.update(
+            (cluster_id, aid),
+            {"rank": i, "role": role_for(i, win is not None), "score": result.scores.get(aid)},
         )
-    catalog.execute(
-        "UPDATE clusters SET winner_asset_id = ?, why_winner = ?, confidence = ?, "
-        "winner_source = ?, updated_at = ? WHERE id = ?",
-        [
-            win,
-            why,
-            result.confidence if win else None,
-            (source or "auto") if win else None,
-            utcnow(),
-            cluster_id,
-        ],
+    catalog.table("clusters").update(
+        cluster_id,
+        {
+            "winner_asset_id": win,
+            "why_winner": why,
+            "confidence": result.confidence if win else None,
+            "winner_source": (source or "auto") if win else None,
+        },
     )
 
 
@@ -273,11 +262,7 @@ def set_winner(
     """Make ``asset_id`` (a member) the winner; a person's choice survives re-clustering."""
     row = _row(catalog, cluster_id)
     aid = lookup_id(catalog, "assets", asset_id, project_id=row["project_id"])
-    present = catalog.scalar(
-        "SELECT count(*) FROM cluster_members WHERE cluster_id = ? AND asset_id = ?",
-        [row["id"], aid],
-    )
-    if not present:
+    if not catalog.table("cluster_members").exists((row["id"], aid)):
         raise InvalidInput(f"asset {aid} is not a member of cluster {row['id']}")
     overrides = json_object(row["manual_overrides"])
     if source == "user":
@@ -354,11 +339,11 @@ def merge_clusters(catalog: Catalog, cluster_ids: Sequence[str]) -> Cluster:
                 "FROM cluster_members WHERE cluster_id = ?",
                 [target["id"], oid],
             )
-            catalog.execute("DELETE FROM cluster_members WHERE cluster_id = ?", [oid])
+            catalog.table("cluster_members").delete_where("cluster_id = ?", [oid])
             catalog.execute(
                 "UPDATE clusters SET parent_id = ? WHERE parent_id = ?", [target["id"], oid]
             )
-            catalog.execute("DELETE FROM clusters WHERE id = ?", [oid])
+            catalog.table("clusters").delete(oid)
         keep = target["winner_asset_id"] if target["winner_source"] == "user" else None
         _rerank(catalog, target["id"], target["kind"], keep, target["winner_source"])
         _touch(catalog, target, manual_overrides=overrides)

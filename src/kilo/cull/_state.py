@@ -56,25 +56,28 @@ def read_ratings(catalog: Catalog, user_id: str, asset_ids: Iterable[str]) -> di
     return found
 
 
-def write_rating(catalog: Catalog, user_id: str, asset_id: str, row: RatingRow | None) -> None:
-    """Make the rating row of (asset, user) exactly ``row`` (None deletes it)."""
-    catalog.execute("DELETE FROM ratings WHERE asset_id = ? AND user_id = ?", [asset_id, user_id])
-    if row is None:
+_RATING_COLUMNS = (("asset_id", "VARCHAR"), ("user_id", "VARCHAR"), ("rating", "INTEGER"),
+                   ("picked", "BOOLEAN"), ("rejected", "BOOLEAN"), ("starred", "BOOLEAN"),
+                   ("notes", "VARCHAR"), ("updated_at", "TIMESTAMP"))  # fmt: skip
+
+
+def write_ratings(catalog: Catalog, user_id: str, rows: dict[str, RatingRow | None]) -> None:
+    """Make the rating rows of ``user_id`` exactly ``rows`` (asset id -> row; None deletes
+    it): one DELETE and one bulk INSERT however many there are. Call inside a transaction."""
+    if not rows:
         return
-    catalog.execute(
-        "INSERT INTO ratings (asset_id, user_id, rating, picked, rejected, starred, notes, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            asset_id,
-            user_id,
-            row["rating"],
-            row["picked"],
-            row["rejected"],
-            row["starred"],
-            row["notes"],
-            _dt(row["updated_at"]),
-        ],
-    )
+    catalog.table("ratings").delete_where("user_id = ? AND list_contains(?, asset_id)",
+                                          [user_id, list(rows)])  # fmt: skip
+    keep = [
+        [aid, user_id, *(row[c] for c, _ in _RATING_COLUMNS[2:7]), _dt(row["updated_at"])]
+        for aid, row in rows.items()
+        if row is not None
+    ]
+    catalog.insert_many("ratings", _RATING_COLUMNS, keep)
+
+
+_DECISION_COLUMNS = ("id", "reviewed", "winner_asset_id", "winner_source", "why_winner",
+                     "manual_overrides", "confidence", "updated_at")  # fmt: skip
 
 
 def read_clusters(catalog: Catalog, cluster_ids: Iterable[str]) -> dict[str, Any]:
@@ -82,19 +85,13 @@ def read_clusters(catalog: Catalog, cluster_ids: Iterable[str]) -> dict[str, Any
     ids = sorted(set(cluster_ids))
     if not ids:
         return {}
-    rows = catalog.fetchdicts(
-        "SELECT id, reviewed, winner_asset_id, winner_source, why_winner, manual_overrides, "
-        "confidence, updated_at FROM clusters WHERE list_contains(?, id)",
-        [ids],
-    )
-    members = catalog.fetchall(
-        "SELECT cluster_id, asset_id, rank, role FROM cluster_members "
-        "WHERE list_contains(?, cluster_id)",
-        [ids],
+    rows = catalog.table("clusters").rows_for(ids, _DECISION_COLUMNS).values()
+    members = catalog.table("cluster_members").rows_where(
+        "list_contains(?, cluster_id)", [ids], select=("cluster_id", "asset_id", "rank", "role")
     )
     per: dict[str, dict[str, list[Any]]] = {}
-    for cid, aid, rank, role in members:
-        per.setdefault(cid, {})[aid] = [rank, role]
+    for m in members:
+        per.setdefault(m["cluster_id"], {})[m["asset_id"]] = [m["rank"], m["role"]]
     return {
         row["id"]: {
             "reviewed": row["reviewed"],
@@ -113,25 +110,15 @@ def read_clusters(catalog: Catalog, cluster_ids: Iterable[str]) -> dict[str, Any
 def write_cluster(catalog: Catalog, cluster_id: str, row: dict[str, Any]) -> None:
     """Put back the decision columns and member ranks/roles of one cluster."""
     overrides = row["manual_overrides"]
-    catalog.execute(
-        "UPDATE clusters SET reviewed = ?, winner_asset_id = ?, winner_source = ?, "
-        "why_winner = ?, manual_overrides = ?, confidence = ?, updated_at = ? WHERE id = ?",
-        [
-            row["reviewed"],
-            row["winner_asset_id"],
-            row["winner_source"],
-            row["why_winner"],
-            None if overrides is None else json.dumps(overrides, separators=(",", ":")),
-            row["confidence"],
-            _dt(row["updated_at"]),
-            cluster_id,
-        ],
+    values = {c: row[c] for c in _DECISION_COLUMNS[1:]}
+    values["manual_overrides"] = (
+        None if overrides is None else json.dumps(overrides, separators=(",", ":"))
     )
+    values["updated_at"] = _dt(row["updated_at"])
+    catalog.table("clusters").update(cluster_id, values)
+    members = catalog.table("cluster_members")
     for asset_id, (rank, role) in row["members"].items():
-        catalog.execute(
-            "UPDATE cluster_members SET rank = ?, role = ? WHERE cluster_id = ? AND asset_id = ?",
-            [rank, role, cluster_id, asset_id],
-        )
+        members.update((cluster_id, asset_id), {"rank": rank, "role": role})
 
 
 def capture(
@@ -146,7 +133,6 @@ def capture(
 
 def restore(catalog: Catalog, user_id: str, state: State) -> None:
     """Write ``state`` back exactly. Call inside a transaction."""
-    for asset_id, row in state.get("ratings", {}).items():
-        write_rating(catalog, user_id, asset_id, row)
+    write_ratings(catalog, user_id, state.get("ratings", {}))
     for cluster_id, row in state.get("clusters", {}).items():
         write_cluster(catalog, cluster_id, row)

@@ -13,7 +13,8 @@ from pydantic.alias_generators import to_camel
 
 from kilo.catalog import Catalog
 from kilo.catalog.ids import lookup_id
-from kilo.clock import parse_uuid, utcnow
+from kilo.catalog.tables import asset_project
+from kilo.clock import parse_uuid
 from kilo.cull.actions import ActionHandle, CullAction, tracked
 from kilo.cull.ratings import apply_changes, check_assets
 from kilo.errors import InvalidInput, NotFound
@@ -47,18 +48,15 @@ class AcceptWinnersReport(BaseModel):
 
 def _cluster(catalog: Catalog, cluster_id: str) -> dict[str, Any]:
     cid = lookup_id(catalog, "clusters", cluster_id)
-    row = catalog.fetchdict(
-        "SELECT id, project_id, kind, winner_asset_id, winner_source, reviewed FROM clusters "
-        "WHERE id = ?",
-        [cid],
+    row = catalog.table("clusters").get(
+        cid, ("id", "project_id", "kind", "winner_asset_id", "winner_source", "reviewed")
     )
     if row is None:
         raise NotFound(f"no cluster with id {cid}")
     row["members"] = [
-        r[0]
-        for r in catalog.fetchall(
-            "SELECT asset_id FROM cluster_members WHERE cluster_id = ? ORDER BY rank, asset_id",
-            [cid],
+        m["asset_id"]
+        for m in catalog.table("cluster_members").rows_where(
+            "cluster_id = ?", [cid], select=("asset_id",), order_by="rank, asset_id"
         )
     ]
     return row
@@ -66,10 +64,7 @@ def _cluster(catalog: Catalog, cluster_id: str) -> dict[str, Any]:
 
 def _asset_project(catalog: Catalog, asset_id: str) -> tuple[str, str]:
     aid = lookup_id(catalog, "assets", asset_id)
-    row = catalog.fetchone("SELECT project_id FROM assets WHERE id = ?", [aid])
-    if row is None:
-        raise NotFound(f"no asset with id {aid}")
-    return aid, str(row[0])
+    return aid, asset_project(catalog, aid)
 
 
 def _set_winner(catalog: Catalog, cluster: dict[str, Any], asset_id: str) -> None:
@@ -82,10 +77,9 @@ def _set_winner(catalog: Catalog, cluster: dict[str, Any], asset_id: str) -> Non
 
 
 def _set_reviewed(catalog: Catalog, cluster_id: str, reviewed: bool) -> None:
-    catalog.execute(
-        "UPDATE clusters SET reviewed = ?, updated_at = ? WHERE id = ? AND reviewed <> ?",
-        [reviewed, utcnow(), cluster_id, reviewed],
-    )
+    clusters = catalog.table("clusters")
+    if clusters.value(cluster_id, "reviewed") != reviewed:
+        clusters.update(cluster_id, {"reviewed": reviewed})
 
 
 def _finish(catalog: Catalog, handle: ActionHandle, user: str, learn: bool) -> CullAction:
@@ -168,10 +162,8 @@ def _toggle(catalog: Catalog, asset_id: str, field: str, user_id: str | None) ->
     aid, project_id = _asset_project(catalog, asset_id)
     user = user_id or catalog.local_user_id
     with tracked(catalog, project_id, user, field, asset_ids=[aid]) as handle:
-        row = catalog.fetchone(
-            f"SELECT {field} FROM ratings WHERE asset_id = ? AND user_id = ?", [aid, user]
-        )
-        apply_changes(catalog, user, [(aid, {field: not bool(row[0]) if row else True})])
+        now = catalog.table("ratings").value((aid, user), field)
+        apply_changes(catalog, user, [(aid, {field: not now})])
     return _finish(catalog, handle, user, learn=False)
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from kilo.catalog import Catalog
+from kilo.catalog.tables import project_frames
 from kilo.clock import parse_uuid
 from kilo.errors import NotFound
 from kilo.records import json_object
@@ -134,14 +135,13 @@ def load_queue(catalog: Catalog, project_id: str, user_id: str | None = None) ->
 def _frames(catalog: Catalog, pid: str, user: str) -> dict[str, CullFrame]:
     """Every frame of the project with the user's decisions and its signals, in capture
     order."""
-    rows = catalog.fetchdicts(
-        'SELECT a.id, a.filename, a.captured_at, s."values" AS signals, r.rating, r.picked, '
-        "r.rejected, r.starred FROM assets a "
-        "LEFT JOIN signals s ON s.asset_id = a.id "
-        "LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = ? "
-        "WHERE a.project_id = ? AND a.state <> 'pending_upload' "
-        "ORDER BY a.captured_at NULLS LAST, a.filename, a.frame_index",
-        [user, pid],
+    rows = project_frames(
+        catalog,
+        pid,
+        user,
+        'a.id, a.filename, a.captured_at, s."values" AS signals, r.rating, r.picked, '
+        "r.rejected, r.starred",
+        joins="LEFT JOIN signals s ON s.asset_id = a.id",
     )
     return {
         r["id"]: CullFrame(

@@ -14,8 +14,9 @@ from typing import Any
 from kilo.catalog import Catalog
 from kilo.catalog.idempotency import check_idempotency_key, remember_response, request_digest
 from kilo.catalog.ids import resolve_id, resolve_ids
+from kilo.catalog.tables import asset_project
 from kilo.clock import from_catalog, parse_uuid, to_utc_naive, utcnow
-from kilo.cull._state import RatingRow, read_ratings, write_rating
+from kilo.cull._state import RatingRow, read_ratings, write_ratings
 from kilo.cull.actions import tracked
 from kilo.errors import InvalidInput, NotFound
 from kilo.models import (
@@ -127,22 +128,14 @@ def apply_changes(
         current[asset_id] = merge_rating(current[asset_id], fields)
         if asset_id not in order:
             order.append(asset_id)
-    for asset_id in order:
-        write_rating(catalog, user_id, asset_id, current[asset_id])
+    write_ratings(catalog, user_id, {a: current[a] for a in order})
     return order
-
-
-def _project_of(catalog: Catalog, asset_id: str) -> str:
-    row = catalog.fetchone("SELECT project_id FROM assets WHERE id = ?", [asset_id])
-    if row is None:
-        raise NotFound(f"no asset with id {asset_id}")
-    return str(row[0])
 
 
 def get_rating(catalog: Catalog, asset_id: str, user_id: str | None = None) -> Rating:
     """The user's rating of an asset (all fields null when never rated)."""
     aid = parse_uuid(asset_id, "asset id")
-    _project_of(catalog, aid)
+    asset_project(catalog, aid)
     user = user_id or catalog.local_user_id
     return _to_model(aid, user, read_ratings(catalog, user, [aid])[aid])
 
@@ -181,7 +174,7 @@ def upsert_rating(
         raise InvalidInput("pass either a request or keyword fields, not both")
     changes = {k: getattr(request, k) for k in request.model_fields_set}
     aid = parse_uuid(asset_id, "asset id")
-    project_id = _project_of(catalog, aid)
+    project_id = asset_project(catalog, aid)
     user = user_id or catalog.local_user_id
     merge_rating(None, changes)  # validate before opening the transaction
     with tracked(catalog, project_id, user, kind, asset_ids=[aid]):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from kilo import store, xmp
 from kilo.catalog import Catalog
-from kilo.catalog.tables import latest_file
+from kilo.catalog.tables import latest_file, project_frames
 from kilo.clock import new_id, parse_uuid, utcnow
 from kilo.errors import DecodeError, KiloError, NotFound
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
@@ -125,19 +125,16 @@ def write_xmp_sidecars(
     keywords (all assets with ``include_unrated``). One ItemResult per asset; ``extra``
     holds the sidecar ``uri``. Multi-frame files get the decisions of their first frame."""
     pid = parse_uuid(project_id, "project id")
-    if catalog.scalar("SELECT count(*) FROM projects WHERE id = ?", [pid]) == 0:
+    if not catalog.table("projects").exists(pid):
         raise NotFound(f"no project with id {pid}")
     user = user_id or catalog.local_user_id
-    rows = catalog.fetchdicts(
-        f"""
-        SELECT a.id, a.filename, a.source_uri, a.frame_index, a.keywords,
-               {latest_file("original")} AS original_uri,
-               r.asset_id IS NOT NULL AS has_rating, r.rating, r.picked, r.rejected, r.starred
-        FROM assets a LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = ?
-        WHERE a.project_id = ? AND a.state <> 'pending_upload'
-        ORDER BY a.captured_at NULLS LAST, a.filename, a.frame_index
-        """,
-        [user, pid],
+    rows = project_frames(
+        catalog,
+        pid,
+        user,
+        "a.id, a.filename, a.source_uri, a.frame_index, a.keywords, "
+        f"{latest_file('original')} AS original_uri, r.asset_id IS NOT NULL AS has_rating, "
+        "r.rating, r.picked, r.rejected, r.starred",
     )
     if asset_ids is not None:
         wanted = {parse_uuid(a, "asset id") for a in asset_ids}

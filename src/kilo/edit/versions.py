@@ -11,6 +11,7 @@ DNA learns from these), ``batch`` (apply/sync), ``style`` (Style DNA), ``fix`` (
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any, Literal
 
@@ -18,7 +19,7 @@ from PIL import Image
 
 from kilo.catalog import Catalog
 from kilo.catalog.ids import lookup_id, resolve_ids
-from kilo.catalog.tables import latest_file_uri
+from kilo.catalog.tables import latest_file_uri, original_source
 from kilo.clock import from_catalog, new_id, utcnow
 from kilo.edit.geometry import crop_box
 from kilo.edit.params import EditParams
@@ -56,14 +57,14 @@ def _to_model(row: dict[str, Any]) -> EditVersion:
     )
 
 
+_ASSET_COLUMNS = ("id", "project_id", "filename", "source_uri", "frame_index", "width_px",
+                  "height_px", "format", "content_type", "iso", "captured_at",
+                  "captured_offset_min", "exposure_time_s")  # fmt: skip
+
+
 def asset_row(catalog: Catalog, asset_id: str) -> dict[str, Any]:
     aid = lookup_id(catalog, "assets", asset_id)
-    row = catalog.fetchdict(
-        "SELECT id, project_id, filename, source_uri, frame_index, width_px, height_px, format, "
-        "content_type, iso, captured_at, captured_offset_min, exposure_time_s FROM assets "
-        "WHERE id = ?",
-        [aid],
-    )
+    row = catalog.table("assets").get(aid, _ASSET_COLUMNS)
     if row is None:
         raise NotFound(f"no asset with id {aid}")
     return row
@@ -156,20 +157,7 @@ def create_version(
         created_at=utcnow(),
     )
     with catalog.transaction():
-        catalog.execute(
-            "INSERT INTO edit_versions (id, asset_id, user_id, parent_id, name, params, source, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                version.id,
-                version.asset_id,
-                version.user_id,
-                version.parent_id,
-                version.name,
-                version.params,
-                source,
-                version.created_at,
-            ],
-        )
+        catalog.table("edit_versions").insert({**version.model_dump(), "source": source})
         catalog.emit_event(
             "edit.created",
             project_id=asset["project_id"],
@@ -204,20 +192,17 @@ def overwrite_latest(
             learn=False,
         )
     with catalog.transaction():
-        catalog.execute(
-            "UPDATE edit_versions SET params = ?, name = coalesce(?, name), source = ? "
-            "WHERE id = ?",
-            [params.dump(), _check_name(name), source, current.id],
-        )
+        _overwrite_versions(catalog, {_dump_json(params): [current.id]}, _check_name(name), source)
     return get_version(catalog, current.id)
 
 
 # -- pixels -----------------------------------------------------------------------------------
 def original_uri(catalog: Catalog, asset_id: str) -> tuple[str, int]:
     """(URI of the original, frame index) of an asset."""
-    asset = asset_row(catalog, asset_id)
-    uri = latest_file_uri(catalog, asset["id"], "original")
-    return str(uri or asset["source_uri"]), int(asset["frame_index"] or 0)
+    original = original_source(catalog, lookup_id(catalog, "assets", asset_id))
+    if original is None:
+        raise NotFound(f"no asset with id {asset_id}")
+    return original.uri, original.frame_index
 
 
 def preview_uri(catalog: Catalog, asset_id: str) -> str | None:
@@ -363,15 +348,8 @@ def existing_assets(catalog: Catalog, asset_ids: list[str]) -> list[str]:
     return list(dict.fromkeys(resolve_ids(catalog, "assets", asset_ids)))
 
 
-def _insert_versions(catalog: Catalog, rows: list[list[Any]]) -> None:
-    """Multi-row INSERTs of (id, asset_id, user_id, parent_id, name, params, source, created_at)."""
-    for chunk in chunks(rows, _CHUNK):
-        marks = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?)" for _ in chunk)
-        catalog.execute(
-            "INSERT INTO edit_versions (id, asset_id, user_id, parent_id, name, params, source, "
-            f"created_at) VALUES {marks}",
-            [v for row in chunk for v in row],
-        )
+def _dump_json(params: EditParams) -> str:
+    return json.dumps(params.dump(), separators=(",", ":"))
 
 
 def _overwrite_versions(
@@ -419,13 +397,11 @@ def apply_params_to_assets(
     new rows written with multi-row INSERTs (500 rows each), overwrites as one UPDATE per
     distinct params; one ``edit.applied`` event sums it up.
     """
-    import json
-
     latest = _latest_many(catalog, asset_ids, user_id)
     name = _check_name(name)
     now = utcnow()
-    shared = json.dumps(params.dump(), separators=(",", ":"))
-    inserts: list[list[Any]] = []
+    shared = _dump_json(params)
+    inserts: list[dict[str, Any]] = []
     updates: dict[str, list[str]] = {}
     made: list[str] = []
     for aid in asset_ids:
@@ -436,17 +412,28 @@ def apply_params_to_assets(
             target = params.with_changes(
                 crop=own.crop, aspect=own.aspect, straighten=own.straighten
             )
-            body = json.dumps(target.dump(), separators=(",", ":"))
+            body = _dump_json(target)
         if mode == "overwrite_latest" and current is not None:
             updates.setdefault(body, []).append(current.id)
             made.append(current.id)
         else:
             vid = new_id()
             parent = current.id if current is not None else None
-            inserts.append([vid, aid, user_id, parent, name, body, source, now])
+            inserts.append(
+                {
+                    "id": vid,
+                    "asset_id": aid,
+                    "user_id": user_id,
+                    "parent_id": parent,
+                    "name": name,
+                    "params": body,
+                    "source": source,
+                    "created_at": now,
+                }
+            )
             made.append(vid)
     with catalog.transaction():
-        _insert_versions(catalog, inserts)
+        catalog.table("edit_versions").insert_all(inserts)
         _overwrite_versions(catalog, updates, name, source)
         if asset_ids:
             project = asset_row(catalog, asset_ids[0])["project_id"]

@@ -161,13 +161,16 @@ def embed_project(
     (``embedded``, ``failed`` [{assetId, reason}], ``noPreview``, ``warning``)."""
     enqueue_embed(catalog, project_id)
     report = run_jobs(catalog, project_id, types=[JOB_TYPE], progress=progress)
-    rows = catalog.fetchall(
-        "SELECT result, status, error FROM jobs WHERE project_id = ? AND type = ? "
-        "ORDER BY created_at DESC LIMIT ?",
-        [project_id, JOB_TYPE, max(1, report.done + report.failed)],
+    rows = catalog.table("jobs").rows_where(
+        "project_id = ? AND type = ?",
+        [project_id, JOB_TYPE],
+        select=("result", "status", "error"),
+        order_by="created_at DESC",
+        limit=max(1, report.done + report.failed),
     )
     total: dict[str, Any] = {"embedded": 0, "failed": [], "noPreview": 0, "warning": None}
-    for result, status, error in rows:
+    for row in rows:
+        result, status, error = row["result"], row["status"], row["error"]
         data = json_object(result)
         total["embedded"] += int(data.get("embedded", 0))
         total["failed"] += list(data.get("failed", []))

@@ -124,11 +124,11 @@ def create_export(
         default_dest = f"{catalog.settings.store_url.rstrip('/')}/exports/{export_id}"
         dest_uri = _normalise_dest(dest, default_dest)
         now = utcnow()
-        catalog.execute(
-            "INSERT INTO exports (id, project_id, preset, settings, asset_ids, dest_uri, status, "
-            "progress, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', 0.0, ?, ?)",
-            [export_id, project.id, preset, stored_settings, ids, dest_uri, now, now],
-        )
+        exports = catalog.table("exports")
+        exports.insert({"id": export_id, "project_id": project.id, "preset": preset,
+                        "settings": stored_settings, "asset_ids": ids, "dest_uri": dest_uri,
+                        "status": "queued", "progress": 0.0, "created_at": now,
+                        "updated_at": now})  # fmt: skip
         job_id = enqueue(
             catalog,
             JOB_TYPE,
@@ -137,7 +137,7 @@ def create_export(
             dedupe_key=f"export:{export_id}",
             max_attempts=JOB_MAX_ATTEMPTS,
         )
-        catalog.execute("UPDATE exports SET job_id = ? WHERE id = ?", [job_id, export_id])
+        exports.update(export_id, {"job_id": job_id}, stamp=False)
         remember_response(catalog, scope, idempotency_key, digest, {"id": export_id})
         emit_export_event(catalog, export_id, project.id, "queued", 0.0)
     return get_export(catalog, export_id)
@@ -168,8 +168,8 @@ def set_export_status(
     artifact: str | None = None,
 ) -> None:
     """Write the export's status (and event). ``progress`` None keeps the current value."""
-    row = catalog.fetchone("SELECT project_id FROM exports WHERE id = ?", [export_id])
-    if row is None:
+    project_id = catalog.table("exports").value(export_id, "project_id")
+    if project_id is None:
         raise NotFound(f"no export with id {export_id}")
     with catalog.transaction():
         catalog.execute(
@@ -177,7 +177,7 @@ def set_export_status(
             "artifact_uri = coalesce(?, artifact_uri), updated_at = ? WHERE id = ?",
             [status, progress, error, artifact, utcnow(), export_id],
         )
-        emit_export_event(catalog, export_id, str(row[0]), status, progress, error)
+        emit_export_event(catalog, export_id, str(project_id), status, progress, error)
 
 
 _SELECT = (
@@ -298,10 +298,7 @@ def _catalog_progress(
         if fraction is None or (now - last[0] < 0.5 and fraction < 1.0):
             return
         last[0] = now
-        catalog.execute(
-            "UPDATE exports SET progress = ?, updated_at = ? WHERE id = ?",
-            [round(0.95 * fraction, 4), utcnow(), export_id],
-        )
+        catalog.table("exports").update(export_id, {"progress": round(0.95 * fraction, 4)})
         emit_export_event(catalog, export_id, project_id, "running", round(0.95 * fraction, 4))
 
     return update

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from kilo.catalog import Catalog
-from kilo.catalog.tables import latest_file
+from kilo.catalog.tables import DECISIONS_JOIN, latest_file
 from kilo.clock import new_id, utcnow
 from kilo.errors import NotFound
 from kilo.export.core import JOB_TYPE, set_export_status
@@ -81,7 +81,7 @@ class ExportHandler:
 
     def prepare(self, catalog: Catalog, job: JobRow) -> ExportPlan:
         export_id = str(job.payload.get("exportId") or "")
-        row = catalog.fetchdict("SELECT * FROM exports WHERE id = ?", [export_id])
+        row = catalog.table("exports").get(export_id)
         if row is None:
             raise NotFound(f"no export with id {export_id}")
         user_id = str(job.payload.get("userId") or catalog.local_user_id)
@@ -136,18 +136,18 @@ class ExportHandler:
         """The process running this export was killed: remove what it left in the
         destination and show the export as queued again (``kilo exports run`` resumes it)."""
         export_id = str(job.payload.get("exportId") or "")
-        row = catalog.fetchone("SELECT dest_uri, status FROM exports WHERE id = ?", [export_id])
+        row = catalog.table("exports").get(export_id, ("dest_uri", "status"))
         if row is None:
             return
-        if row[0]:
-            remove_staging(export_id, str(row[0]))
-        if row[1] == "running":
+        if row["dest_uri"]:
+            remove_staging(export_id, str(row["dest_uri"]))
+        if row["status"] == "running":
             set_export_status(catalog, export_id, "queued", progress=0.0)
 
     def on_failed(self, catalog: Catalog, job: JobRow, reason: str) -> None:
         """The job failed for good: the export shows the reason."""
         export_id = str(job.payload.get("exportId") or "")
-        if catalog.scalar("SELECT count(*) FROM exports WHERE id = ?", [export_id]):
+        if catalog.table("exports").exists(export_id):
             set_export_status(catalog, export_id, "failed", error=reason)
 
     def apply(self, catalog: Catalog, job: JobRow, result: dict[str, Any]) -> None:
@@ -158,15 +158,15 @@ class ExportHandler:
             first = "; ".join(f"{f.get('item')}: {f.get('reason')}" for f in failed[:3])
             error = f"{len(failed)} photo(s) failed: {first}"
         now = utcnow()
-        for asset_id, uri in result.get("assetFiles") or []:
-            catalog.execute(
-                "INSERT INTO asset_files (id, asset_id, kind, uri, content_type, created_at) "
-                "VALUES (?, ?, 'export', ?, ?, ?)",
-                [new_id(), asset_id, uri, _content_type(uri), now],
-            )
-        catalog.execute(
-            "UPDATE exports SET results = ? WHERE id = ?",
-            [json.dumps(result.get("results") or []), export_id],
+        catalog.table("asset_files").insert_all(
+            [
+                {"id": new_id(), "asset_id": asset_id, "kind": "export", "uri": uri,
+                 "content_type": _content_type(uri), "created_at": now}
+                for asset_id, uri in result.get("assetFiles") or []
+            ]
+        )  # fmt: skip
+        catalog.table("exports").update(
+            export_id, {"results": json.dumps(result.get("results") or [])}, stamp=False
         )
         set_export_status(
             catalog, export_id, "done", progress=1.0, error=error, artifact=result["artifact"]
@@ -175,15 +175,13 @@ class ExportHandler:
 
 def _asset_rows(catalog: Catalog, ids: list[str], user_id: str) -> dict[str, dict[str, Any]]:
     """The export's assets with their thumbnail, original and the user's decisions, by id."""
-    marks = ", ".join("?" for _ in ids)
     return {
         str(a["id"]): a
         for a in catalog.fetchdicts(
             f"SELECT a.*, {latest_file('thumbnail')} AS thumb_uri, "
-            f"{latest_file('original')} AS original_uri, "
-            "r.rating, r.picked, r.rejected FROM assets a LEFT JOIN ratings r "
-            f"ON r.asset_id = a.id AND r.user_id = ? WHERE a.id IN ({marks})",
-            [user_id, *ids],
+            f"{latest_file('original')} AS original_uri, r.rating, r.picked, r.rejected "
+            f"FROM assets a {DECISIONS_JOIN} WHERE a.id IN (SELECT unnest(?::VARCHAR[]))",
+            [user_id, ids],
         )
     }
 

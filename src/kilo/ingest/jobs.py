@@ -129,18 +129,16 @@ class ProcessHandler:
     def _quarantine(
         catalog: Catalog, result: ProcessResult, project_id: str | None, now: datetime
     ) -> None:
-        row = catalog.fetchone(
-            "SELECT frame_index, frame_count, byte_size FROM assets WHERE id = ?",
-            [result.asset_id],
-        )
+        assets = catalog.table("assets")
+        row = assets.get(result.asset_id, ("frame_index", "frame_count", "byte_size"))
         if row is None:
             return
-        frame, frames, size = row
+        frame, frames, size = row["frame_index"], row["frame_count"], row["byte_size"]
         reason = result.quarantine or "cannot be decoded"
         if frames and frames > 1:
             reason = f"frame {frame + 1} of {frames}: {reason}"
-        catalog.execute("DELETE FROM asset_files WHERE asset_id = ?", [result.asset_id])
-        catalog.execute("DELETE FROM assets WHERE id = ?", [result.asset_id])
+        catalog.table("asset_files").delete_where("asset_id = ?", [result.asset_id])
+        assets.delete(result.asset_id)
         catalog.execute(
             "DELETE FROM quarantine WHERE project_id = ? AND source_uri = ? AND reason = ?",
             [project_id, result.source_uri, reason],

@@ -41,14 +41,16 @@ class Registrar:
 
     def load(self) -> None:
         """What the catalog already knows about this project."""
-        for aid, sha, uri, frame in self.catalog.fetchall(
-            "SELECT id, sha256, source_uri, frame_index FROM assets WHERE project_id = ? "
-            "ORDER BY frame_index",
+        for row in self.catalog.table("assets").rows_where(
+            "project_id = ?",
             [self.project_id],
+            select=("id", "sha256", "source_uri", "frame_index"),
+            order_by="frame_index",
         ):
+            aid, sha, frame = row["id"], row["sha256"], int(row["frame_index"])
             if sha and frame == 0:
                 self.by_sha.setdefault(sha, aid)
-            self.by_uri.setdefault(uri, []).append((aid, int(frame)))
+            self.by_uri.setdefault(row["source_uri"], []).append((aid, frame))
         for uri, size, mtime, outcome, aid in self.catalog.fetchall(
             "SELECT source_uri, byte_size, source_mtime, outcome, asset_id FROM source_files "
             "WHERE project_id = ?",
@@ -207,8 +209,8 @@ def requeue_unprocessed(catalog: Catalog, project_id: str) -> int:
     """Queue ``asset.process`` for registered assets that have no live job (failed before)."""
     from kilo.jobs import enqueue_many
 
-    rows = catalog.fetchall(
-        "SELECT a.id FROM assets a WHERE a.project_id = ? AND a.state = 'registered' "
+    rows = catalog.table("assets").keys_where(
+        "a.project_id = ? AND a.state = 'registered' "
         "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.asset_id = a.id AND j.type = ? "
         "AND j.status IN ('queued', 'running'))",
         [project_id, PROCESS_JOB],
@@ -220,11 +222,11 @@ def requeue_unprocessed(catalog: Catalog, project_id: str) -> int:
                 {
                     "job_type": PROCESS_JOB,
                     "project_id": project_id,
-                    "asset_id": r[0],
-                    "payload": {"assetId": r[0]},
-                    "dedupe_key": f"{PROCESS_JOB}:{r[0]}",
+                    "asset_id": aid,
+                    "payload": {"assetId": aid},
+                    "dedupe_key": f"{PROCESS_JOB}:{aid}",
                 }
-                for r in rows
+                for aid in rows
             ),
         )
     return len(rows)

@@ -235,9 +235,9 @@ def _process(
     too: the total then grows as files are registered)."""
     from kilo.jobs import run_jobs
 
-    queued = int(catalog.scalar(
-        "SELECT count(*) FROM jobs WHERE project_id = ? AND type = ? "
-        "AND status IN ('queued', 'running')", [project_id, PROCESS_JOB]) or 0)  # fmt: skip
+    queued = catalog.table("jobs").count_where(
+        "project_id = ? AND type = ? AND status IN ('queued', 'running')", [project_id, PROCESS_JOB]
+    )
     earlier = max(0, queued - len(reg.asset_ids))  # left queued by an earlier run
     if queued == 0 and more_coming is None:
         return
@@ -295,22 +295,17 @@ def _summarise(
         quarantined.setdefault(uri, reason)
     failed_jobs: dict[str, str] = {}
     if rep.asset_ids:
-        for aid, error in catalog.fetchall(
-            "SELECT asset_id, error FROM jobs WHERE project_id = ? AND type = ? "
-            "AND status = 'failed' AND updated_at >= ?",
+        for job in catalog.table("jobs").rows_where(
+            "project_id = ? AND type = ? AND status = 'failed' AND updated_at >= ?",
             [rep.project_id, PROCESS_JOB, run_start],
+            select=("asset_id", "error"),
         ):
-            failed_jobs[aid] = error or "processing failed"
+            failed_jobs[job["asset_id"]] = job["error"] or "processing failed"
     states: dict[str, str] = {}
     if rep.asset_ids:
-        states = {
-            str(r[0]): str(r[1])
-            for r in catalog.fetchall(
-                "SELECT id, state FROM assets WHERE project_id = ? AND id IN "
-                "(SELECT unnest(?::VARCHAR[]))",
-                [rep.project_id, rep.asset_ids],
-            )
-        }
+        rows = catalog.table("assets").rows_for(rep.asset_ids, ["project_id", "state"])
+        states = {aid: str(r["state"]) for aid, r in rows.items()
+                  if r["project_id"] == rep.project_id}  # fmt: skip
     for r in results:
         if r.status == "ok" and r.item in quarantined:
             r.status, r.reason, r.asset_id = "failed", quarantined[r.item], None
@@ -322,10 +317,11 @@ def _summarise(
     rep.registered = len(rep.asset_ids)
     rep.skipped = sum(1 for r in results if r.status == "skipped")
     rep.failed = sum(1 for r in results if r.status == "failed")
-    rep.resumed = int(catalog.scalar(
-        "SELECT count(*) FROM jobs WHERE project_id = ? AND type = ? AND status = 'done' "
-        "AND updated_at >= ? AND NOT list_contains(?::VARCHAR[], asset_id)",
-        [rep.project_id, PROCESS_JOB, run_start, this_run]) or 0)  # fmt: skip
+    rep.resumed = catalog.table("jobs").count_where(
+        "project_id = ? AND type = ? AND status = 'done' AND updated_at >= ? "
+        "AND NOT list_contains(?::VARCHAR[], asset_id)",
+        [rep.project_id, PROCESS_JOB, run_start, this_run],
+    )
     rep.failures = [
         IngestFailure(path=r.item, reason=r.reason or "failed")
         for r in results

@@ -33,13 +33,13 @@ def get_job_detail(catalog: Catalog, job_id: str) -> str | None:
     """The traceback of a job's last failure (None when it has not failed, or failed before
     kilo kept them)."""
     job = get_job(catalog, job_id)
-    value = catalog.scalar("SELECT error_detail FROM jobs WHERE id = ?", [job.id])
+    value = catalog.table("jobs").value(job.id, "error_detail")
     return str(value) if value else None
 
 
 def get_job(catalog: Catalog, job_id: str) -> Job:
     jid = lookup_id(catalog, "jobs", job_id)
-    row = catalog.fetchdict("SELECT * FROM jobs WHERE id = ?", [jid])
+    row = catalog.table("jobs").get(jid)
     if row is None:
         raise NotFound(f"no job with id {jid}")
     return _to_model(row)

@@ -233,14 +233,7 @@ def _metadata_search(catalog: Catalog, query: _Query) -> SearchResponse:
         [*score_params, *params, *cond_params, query.limit + 1, query.offset],
     )
     page = rows[: query.limit]
-    details = {
-        r["id"]: r
-        for r in catalog.fetchdicts(
-            "SELECT id, filename, keywords, CAST(iptc AS VARCHAR) AS iptc, camera_make, "
-            "camera_model, lens_model, notes FROM assets WHERE id IN (SELECT unnest(?::VARCHAR[]))",
-            [[r[0] for r in page]],
-        )
-    }
+    details = catalog.table("assets").rows_for([r[0] for r in page], _HIGHLIGHT_COLUMNS)
     results = [
         SearchResult(
             asset_id=str(r[0]),
@@ -253,6 +246,10 @@ def _metadata_search(catalog: Catalog, query: _Query) -> SearchResponse:
     return SearchResponse(results=results, next_cursor=_next_cursor(query, total), mode="metadata")
 
 
+_HIGHLIGHT_COLUMNS = ("filename", "keywords", "iptc", "camera_make", "camera_model",
+                      "lens_model", "notes")  # fmt: skip
+
+
 def _semantic_search(catalog: Catalog, query: _Query, emb: Any, idx: VectorIndex) -> SearchResponse:
     qvec, kind, exclude = _query_vector(catalog, emb, query.text, query.like)
     f = query.filters
@@ -261,7 +258,7 @@ def _semantic_search(catalog: Catalog, query: _Query, emb: Any, idx: VectorIndex
     if query.sort == "time":
         pool = max(pool, TIME_SORT_POOL)
     if f.is_empty() and f.project_id is None:
-        total = int(catalog.scalar("SELECT count(*) FROM assets WHERE state <> 'quarantined'"))
+        total = catalog.table("assets").count_where("state <> 'quarantined'")
         missing = max(0, total - len(idx))
         ids, scores = idx.query(qvec, pool)
     else:
@@ -455,7 +452,7 @@ def _like_vector(
     except InvalidInput:
         asset_id = None
     if asset_id is not None:
-        if not catalog.fetchone("SELECT 1 FROM assets WHERE id = ?", [asset_id]):
+        if not catalog.table("assets").exists(asset_id):
             raise NotFound(f"no asset with id {asset_id}")
         _, vecs = read_vectors(catalog, emb.model_id, asset_ids=[asset_id])
         if len(vecs):

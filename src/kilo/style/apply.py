@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from kilo.catalog import Catalog
+from kilo.catalog.tables import CAPTURE_ORDER
 from kilo.clock import parse_uuid
 from kilo.edit.versions import asset_row, create_version, latest_version
 from kilo.errors import InvalidInput, KiloError
@@ -134,12 +135,9 @@ def apply_style(
         raise InvalidInput("min_confidence is between 0 and 1")
     pid = parse_uuid(project_id, "project id")
     if asset_ids is None:
-        rows = catalog.fetchall(
-            "SELECT id FROM assets WHERE project_id = ? AND state <> 'quarantined' "
-            "ORDER BY captured_at NULLS LAST, filename, frame_index",
-            [pid],
+        ids = catalog.table("assets").keys_where(
+            "project_id = ? AND state <> 'quarantined'", [pid], order_by=CAPTURE_ORDER
         )
-        ids = [str(r[0]) for r in rows]
     else:
         ids = [parse_uuid(a, "asset id") for a in asset_ids]
     user = user_id or catalog.local_user_id
