@@ -108,3 +108,25 @@ def test_the_cli_writes_no_sql(path: Path) -> None:
             assert node.func.attr not in CATALOG_SQL, (
                 f"{path.name}:{node.lineno} calls the catalog's {node.func.attr}()"
             )
+
+
+CLI_PACKAGE = SRC.parents[1] / "cli" / "kilo_cli"
+MAX_MODULE_LINES, MAX_FUNCTION_LINES = 500, 80
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted([*SRC.rglob("*.py"), *CLI_PACKAGE.rglob("*.py")]),
+    ids=lambda p: str(p.relative_to(SRC.parents[1])),
+)
+def test_modules_and_functions_stay_small(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= MAX_MODULE_LINES, f"{path.name}: split it by capability"
+    long = [
+        f"{node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for node in ast.walk(ast.parse(text))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno is not None
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    assert not long, f"{path.name}: {', '.join(long)}"

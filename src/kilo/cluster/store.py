@@ -389,20 +389,14 @@ _MEMBER_COLUMNS = (
 )  # fmt: skip
 
 
-def store_clusters(
-    catalog: Catalog, project_id: str, computed: Sequence[ComputedCluster]
-) -> dict[str, int]:
-    """Replace the project's clusters by ``computed``, keeping ids and manual decisions."""
-    existing = catalog.fetchdicts("SELECT * FROM clusters WHERE project_id = ?", [project_id])
-    ex_members: dict[str, set[str]] = {r["id"]: set() for r in existing}
-    for cid, aid in catalog.fetchall(
-        "SELECT m.cluster_id, m.asset_id FROM cluster_members m JOIN clusters c "
-        "ON c.id = m.cluster_id WHERE c.project_id = ?",
-        [project_id],
-    ):
-        ex_members[cid].add(aid)
-    by_id = {r["id"]: r for r in existing}
-    # greedy best-overlap matching, per kind
+def _keep_ids(
+    existing: list[dict[str, Any]],
+    ex_members: dict[str, set[str]],
+    computed: Sequence[ComputedCluster],
+) -> list[str | None]:
+    """The existing cluster id each computed cluster keeps (None: a new one), by greedy
+    best-overlap matching per kind (Jaccard of the members at least MATCH_MIN_JACCARD);
+    clusters whose members a person locked are not matched."""
     pairs: list[tuple[float, int, str]] = []
     by_asset: dict[tuple[str, str], list[str]] = {}
     for r in existing:
@@ -420,62 +414,79 @@ def store_clusters(
                 if cid in seen:
                     continue
                 seen.add(cid)
-                inter = len(mem & ex_members[cid])
-                jac = inter / len(mem | ex_members[cid])
+                jac = len(mem & ex_members[cid]) / len(mem | ex_members[cid])
                 if jac >= MATCH_MIN_JACCARD:
                     pairs.append((jac, k, cid))
     pairs.sort(key=lambda t: (-t[0], t[1], t[2]))
-    assigned: dict[int, str] = {}
-    used: set[str] = set()
+    assigned: dict[int, str] = {k: c.cluster_id for k, c in enumerate(computed) if c.cluster_id}
+    used = set(assigned.values())
     for _, k, cid in pairs:
-        if k in assigned or cid in used:
-            continue
-        assigned[k] = cid
-        used.add(cid)
-    for k, c in enumerate(computed):
-        if c.cluster_id is not None:
-            assigned[k] = c.cluster_id
-            used.add(c.cluster_id)
+        if k not in assigned and cid not in used:
+            assigned[k] = cid
+            used.add(cid)
+    return [assigned.get(k) for k in range(len(computed))]
+
+
+def _cluster_rows(
+    project_id: str,
+    c: ComputedCluster,
+    ids: list[str],
+    k: int,
+    old: dict[str, Any] | None,
+    now: datetime,
+) -> tuple[list[Any], list[list[Any]]]:
+    """The clusters row and cluster_members rows of computed cluster ``k``: a kept one keeps
+    its created_at, title, reviewed flag, overrides and a person's winner."""
+    overrides = json_object(old["manual_overrides"]) if old else {}
+    overrides.update(c.overrides)
+    title = old["title"] if old and (overrides.get("title") or c.title is None) else c.title
+    reviewed = bool(old["reviewed"]) if old else False
+    members = list(c.members)
+    winner, why, source = c.winner, list(c.why_winner), "auto" if c.winner else None
+    if old and old["winner_source"] == "user" and old["winner_asset_id"] in members:
+        winner, source = old["winner_asset_id"], "user"
+        members = [winner, *[a for a in members if a != winner]]
+        if winner != c.winner:
+            why = ["Chosen by you"]
+    parent = ids[c.parent_index] if c.parent_index is not None else None
+    row = [ids[k], project_id, c.kind, parent, title, c.start_time, c.end_time, c.score,
+           c.confidence, reviewed, winner, source, why, json.dumps(overrides),
+           old["created_at"] if old is not None else now, now]  # fmt: skip
+    member_rows = [
+        [ids[k], aid, rank, role_for(rank, winner is not None), c.member_scores.get(aid),
+         json.dumps(c.member_signals.get(aid, {}))]
+        for rank, aid in enumerate(members, start=1)
+    ]  # fmt: skip
+    return row, member_rows
+
+
+def store_clusters(
+    catalog: Catalog, project_id: str, computed: Sequence[ComputedCluster]
+) -> dict[str, int]:
+    """Replace the project's clusters by ``computed``, keeping ids and manual decisions."""
+    existing = catalog.table("clusters").rows_where("project_id = ?", [project_id])
+    ex_members: dict[str, set[str]] = {r["id"]: set() for r in existing}
+    for cid, aid in catalog.fetchall(
+        "SELECT m.cluster_id, m.asset_id FROM cluster_members m JOIN clusters c "
+        "ON c.id = m.cluster_id WHERE c.project_id = ?",
+        [project_id],
+    ):
+        ex_members[cid].add(aid)
+    by_id = {r["id"]: r for r in existing}
+    ids = [cid or new_id() for cid in _keep_ids(existing, ex_members, computed)]
     now = utcnow()
-    ids = [assigned.get(k) or new_id() for k in range(len(computed))]
-    stats = {"created": 0, "kept": 0, "deleted": 0}
-    with catalog.transaction():
-        stale = [cid for cid in by_id if cid not in used]
-        stats["deleted"] = len(stale)
-        # Rewrite every cluster of the project in bulk: kept ones keep their id, created_at,
-        # title, reviewed flag, overrides and a user's winner.
-        old_ids = list(by_id)
-        delete_where_in(catalog, "cluster_members", "cluster_id", old_ids)
-        delete_where_in(catalog, "clusters", "id", old_ids)
-        cluster_rows: list[list[Any]] = []
-        member_rows: list[list[Any]] = []
-        for k, c in enumerate(computed):
-            cid = ids[k]
-            old = by_id.get(cid)
-            overrides = json_object(old["manual_overrides"]) if old else {}
-            overrides.update(c.overrides)
-            title = old["title"] if old and (overrides.get("title") or c.title is None) else c.title
-            reviewed = bool(old["reviewed"]) if old else False
-            members = list(c.members)
-            winner, why, source = c.winner, list(c.why_winner), "auto" if c.winner else None
-            if old and old["winner_source"] == "user" and old["winner_asset_id"] in members:
-                winner = old["winner_asset_id"]
-                source = "user"
-                members = [winner, *[a for a in members if a != winner]]
-                if winner != c.winner:
-                    why = ["Chosen by you"]
-            parent = ids[c.parent_index] if c.parent_index is not None else None
-            stats["kept" if old is not None else "created"] += 1
-            cluster_rows.append(
-                [cid, project_id, c.kind, parent, title, c.start_time, c.end_time, c.score,
-                 c.confidence, reviewed, winner, source, why, json.dumps(overrides),
-                 old["created_at"] if old is not None else now, now]
-            )  # fmt: skip
-            for rank, aid in enumerate(members, start=1):
-                member_rows.append(
-                    [cid, aid, rank, role_for(rank, winner is not None),
-                     c.member_scores.get(aid), json.dumps(c.member_signals.get(aid, {}))]
-                )  # fmt: skip
+    stats = {"created": 0, "kept": 0, "deleted": len(set(by_id) - set(ids))}
+    cluster_rows: list[list[Any]] = []
+    member_rows: list[list[Any]] = []
+    for k, c in enumerate(computed):
+        old = by_id.get(ids[k])
+        stats["kept" if old is not None else "created"] += 1
+        row, members = _cluster_rows(project_id, c, ids, k, old, now)
+        cluster_rows.append(row)
+        member_rows += members
+    with catalog.transaction():  # every cluster of the project rewritten in bulk
+        delete_where_in(catalog, "cluster_members", "cluster_id", list(by_id))
+        delete_where_in(catalog, "clusters", "id", list(by_id))
         catalog.insert_many("clusters", _CLUSTER_COLUMNS, cluster_rows)
         catalog.insert_many("cluster_members", _MEMBER_COLUMNS, member_rows)
         catalog.emit_event(

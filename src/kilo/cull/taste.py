@@ -150,6 +150,58 @@ def pair_matrix(
     return np.vstack(blocks), np.asarray(weights, dtype=np.float64)
 
 
+def _scale_penalty(sv: float) -> tuple[float, float, float]:
+    """(value, gradient, curvature) of the prior on the temperature ``s``."""
+    below = min(sv - _SCALE_MIN, 0.0)
+    hold = _SCALE_HOLD if below < 0 else 0.0
+    return (
+        0.5 * _SCALE_TINY * sv**2 + 0.5 * _SCALE_HOLD * below**2,
+        _SCALE_TINY * sv + _SCALE_HOLD * below,
+        _SCALE_TINY + hold,
+    )
+
+
+def _newton(
+    z: FloatArray, c: FloatArray, jac: FloatArray, reg: FloatArray, iterations: int
+) -> FloatArray:
+    """The MAP parameters [s, delta_1..delta_k] by damped Newton steps with backtracking:
+    weighted logistic loss on the margins ``z @ (jac @ p)`` plus the L2 prior ``reg`` and the
+    prior on ``s``."""
+
+    def loss(params: FloatArray) -> float:
+        margin = z @ (jac @ params)
+        penalty = 0.5 * (reg * params**2).sum() + _scale_penalty(float(params[0]))[0]
+        return float((c * np.logaddexp(0.0, -margin)).sum() + penalty)
+
+    p = np.zeros(jac.shape[1])
+    p[0] = _SCALE_MIN
+    current = loss(p)
+    for _ in range(iterations):
+        prob = _sigmoid(-(z @ (jac @ p)))  # P(wrong order)
+        grad_theta = -(z * (c * prob)[:, None]).sum(0)
+        hess_theta = (z * (c * prob * (1.0 - prob))[:, None]).T @ z
+        _, s_grad, s_curv = _scale_penalty(float(p[0]))
+        grad = jac.T @ grad_theta + reg * p
+        grad[0] += s_grad
+        hess = jac.T @ hess_theta @ jac + np.diag(reg)
+        hess[0, 0] += s_curv
+        step = np.linalg.solve(hess, grad)
+        t = 1.0
+        while t > 1e-4:
+            trial = p - t * step
+            value = loss(trial)
+            if value <= current:
+                break
+            t *= 0.5
+        else:
+            break
+        done = abs(current - value) < 1e-10 * max(1.0, abs(current))
+        p, current = trial, value
+        if done:
+            break
+    return p
+
+
 def fit_preferences(
     diffs: FloatArray,
     defaults: FloatArray,
@@ -188,50 +240,7 @@ def fit_preferences(
     pinned = anchor is not None and defaults[anchor] > 0
     if anchor is not None and pinned:
         reg[1 + anchor] = 1e6  # a term the ranking applies at a fixed weight cannot be learned
-    p = np.zeros(k + 1)
-    p[0] = _SCALE_MIN
-
-    def scale_penalty(sv: float) -> tuple[float, float, float]:
-        """(value, gradient, curvature) of the prior on ``s``."""
-        below = min(sv - _SCALE_MIN, 0.0)
-        hold = _SCALE_HOLD if below < 0 else 0.0
-        return (
-            0.5 * _SCALE_TINY * sv**2 + 0.5 * _SCALE_HOLD * below**2,
-            _SCALE_TINY * sv + _SCALE_HOLD * below,
-            _SCALE_TINY + hold,
-        )
-
-    def loss(params: FloatArray) -> float:
-        margin = z @ (jac @ params)
-        penalty = 0.5 * (reg * params**2).sum() + scale_penalty(float(params[0]))[0]
-        return float((c * np.logaddexp(0.0, -margin)).sum() + penalty)
-
-    current = loss(p)
-    for _ in range(iterations):
-        theta = jac @ p
-        margin = z @ theta
-        prob = _sigmoid(-margin)  # P(wrong order)
-        grad_theta = -(z * (c * prob)[:, None]).sum(0)
-        hess_theta = (z * (c * prob * (1.0 - prob))[:, None]).T @ z
-        _, s_grad, s_curv = scale_penalty(float(p[0]))
-        grad = jac.T @ grad_theta + reg * p
-        grad[0] += s_grad
-        hess = jac.T @ hess_theta @ jac + np.diag(reg)
-        hess[0, 0] += s_curv
-        step = np.linalg.solve(hess, grad)
-        t = 1.0
-        while t > 1e-4:
-            trial = p - t * step
-            value = loss(trial)
-            if value <= current:
-                break
-            t *= 0.5
-        else:
-            break
-        done = abs(current - value) < 1e-10 * max(1.0, abs(current))
-        p, current = trial, value
-        if done:
-            break
+    p = _newton(z, c, jac, reg, iterations)
     theta = (jac @ p) / scale
     total = float(np.abs(theta).sum())
     if total == 0.0 or not np.isfinite(total):

@@ -22,6 +22,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kilo.imaging.iptc import iptc_from_jpeg, read_xmp
 from kilo.imaging.sniff import RAW_CONTENT_TYPE, SNIFF_BYTES, sniff_content_type
 
 log = logging.getLogger(__name__)
@@ -287,88 +288,6 @@ def _apply_exif(meta: Metadata, flat: dict[str, Any]) -> None:
     meta.orientation = int(orientation) if orientation and 1 <= orientation <= 8 else None
 
 
-# -- IPTC and XMP ---------------------------------------------------------------------------
-_IPTC_NAMES = {
-    (2, 5): "title",
-    (2, 25): "keywords",
-    (2, 80): "creator",
-    (2, 90): "city",
-    (2, 101): "country",
-    (2, 105): "headline",
-    (2, 110): "credit",
-    (2, 116): "copyright",
-    (2, 120): "caption",
-}
-_XMP_NS = {
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "dc": "http://purl.org/dc/elements/1.1/",
-    "lr": "http://ns.adobe.com/lightroom/1.0/",
-    "xmp": "http://ns.adobe.com/xap/1.0/",
-    "photoshop": "http://ns.adobe.com/photoshop/1.0/",
-}
-
-
-def _iptc_from_jpeg(data: bytes, opened: Any = None) -> dict[str, Any]:
-    from PIL import Image, IptcImagePlugin
-
-    if opened is not None:
-        raw = IptcImagePlugin.getiptcinfo(opened) or {}
-    else:
-        with Image.open(io.BytesIO(data)) as im:
-            raw = IptcImagePlugin.getiptcinfo(im) or {}
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        name = _IPTC_NAMES.get(key)
-        if name is None:
-            continue
-        items = value if isinstance(value, list) else [value]
-        texts = [v.decode("utf-8", errors="replace").strip() for v in items]
-        out[name] = texts if name == "keywords" else " ".join(texts)
-    return out
-
-
-def read_xmp(packet: bytes) -> dict[str, Any]:
-    """Title, description, creator, rights, rating, keywords of an XMP packet."""
-    import xml.etree.ElementTree as ET
-
-    start = packet.find(b"<x:xmpmeta")
-    end = packet.find(b"</x:xmpmeta>")
-    if start < 0 or end < 0 or end - start > 4_000_000:
-        return {}
-    root = ET.fromstring(packet[start : end + len(b"</x:xmpmeta>")])
-    out: dict[str, Any] = {}
-
-    def items(path: str) -> list[str]:
-        return [
-            (el.text or "").strip()
-            for el in root.iterfind(f".//{path}//rdf:li", _XMP_NS)
-            if (el.text or "").strip()
-        ]
-
-    keywords = items("dc:subject") or [k.split("|")[-1] for k in items("lr:hierarchicalSubject")]
-    if keywords:
-        out["keywords"] = keywords
-    for key, path in (("title", "dc:title"), ("caption", "dc:description")):
-        got = items(path)
-        if got:
-            out[key] = got[0]
-    for key, path in (("creator", "dc:creator"), ("copyright", "dc:rights")):
-        got = items(path)
-        if got:
-            out[key] = ", ".join(got)
-    for desc in root.iterfind(".//rdf:Description", _XMP_NS):
-        rating = desc.get(f"{{{_XMP_NS['xmp']}}}Rating")
-        if rating is None:
-            el = desc.find("xmp:Rating", _XMP_NS)
-            rating = el.text if el is not None else None
-        if rating is not None and rating.strip().lstrip("-").isdigit():
-            out["rating"] = int(rating.strip())
-        city = desc.get(f"{{{_XMP_NS['photoshop']}}}City")
-        if city:
-            out["city"] = city
-    return out
-
-
 def _merge_iptc(meta: Metadata, found: dict[str, Any], source: str) -> None:
     for key, value in found.items():
         if key == "keywords":
@@ -396,6 +315,48 @@ def _pillow_info(data: bytes, opened: Any = None) -> tuple[bytes | None, bytes |
     return (exif if isinstance(exif, bytes) else None, xmp if isinstance(xmp, bytes) else None)
 
 
+def _failed(meta: Metadata, name: str, reader: str, exc: BaseException) -> None:
+    """Keep one reader's failure as a reason on ``meta`` (and its traceback in the log)."""
+    log.debug("%s: %s failed", name, reader, exc_info=exc)
+    text = " ".join(str(exc).split()) or "no message"
+    meta.errors.append(f"{reader}: {type(exc).__name__}: {text}"[:300])
+
+
+def _exif_readers(
+    meta: Metadata, data: bytes, name: str, ctype: str | None, frame: int
+) -> tuple[list[tuple[str, Any]], bytes | None]:
+    """The EXIF readers to try for this kind of file, best first, and any XMP packet found
+    on the way (HEIF and PNG keep theirs beside the EXIF block)."""
+    is_heif = bool(ctype) and any(k in str(ctype) for k in ("heic", "heif", "avif"))
+    readers: list[tuple[str, Any]] = []
+    exif_block: bytes | None = None
+    xmp: bytes | None = None
+    if is_heif:
+        try:
+            exif_block, xmp = _heif_exif(data, frame)
+        except Exception as exc:
+            _failed(meta, name, "pillow-heif", exc)
+        if frame == 0:
+            readers.append(("exifread", lambda: _flat_from_exifread(data)))
+        if exif_block:
+            block = exif_block if exif_block.startswith(b"Exif") else b"Exif\x00\x00" + exif_block
+            readers.append(("piexif", lambda: _flat_from_piexif(block)))
+    elif ctype in ("image/tiff", RAW_CONTENT_TYPE):
+        readers.append(("exifread", lambda: _flat_from_exifread(data)))
+    elif ctype in ("image/jpeg", "image/webp"):
+        readers.append(("piexif", lambda: _flat_from_piexif(data)))
+        readers.append(("exifread", lambda: _flat_from_exifread(data)))
+    elif ctype == "image/png":
+        try:
+            exif_block, xmp = _pillow_info(data)
+        except Exception as exc:
+            _failed(meta, name, "pillow", exc)
+        if exif_block:
+            png_block = exif_block
+            readers.append(("piexif", lambda: _flat_from_piexif(png_block)))
+    return readers, xmp
+
+
 def extract_metadata(
     data: bytes,
     *,
@@ -409,53 +370,16 @@ def extract_metadata(
     ``opened``: a JPEG's bytes already parsed by Pillow (the caller closes it)."""
     meta = Metadata()
     ctype = content_type or sniff_content_type(data[:SNIFF_BYTES], name)
-    is_heif = bool(ctype) and ("heic" in str(ctype) or "heif" in str(ctype) or "avif" in str(ctype))
-    xmp: bytes | None = None
-    exif_block: bytes | None = None
-
-    def attempt(reader: str, fn: Any) -> dict[str, Any] | None:
+    readers, xmp = _exif_readers(meta, data, name, ctype, frame)
+    for reader, fn in readers:
         try:
             flat: dict[str, Any] = fn()
-            return flat
         except Exception as exc:  # libraries raise anything on odd files (AssertionError...)
-            log.debug("%s: %s failed", name, reader, exc_info=True)
-            text = " ".join(str(exc).split()) or "no message"
-            meta.errors.append(f"{reader}: {type(exc).__name__}: {text}"[:300])
-            return None
-
-    readers: list[tuple[str, Any]] = []
-    if is_heif:
-        try:
-            exif_block, xmp = _heif_exif(data, frame)
-        except Exception as exc:
-            log.debug("%s: pillow-heif metadata failed", name, exc_info=True)
-            meta.errors.append(f"pillow-heif: {type(exc).__name__}: {exc}"[:300])
-        if frame == 0:
-            readers.append(("exifread", lambda: _flat_from_exifread(data)))
-        if exif_block:
-            block = exif_block
-            if not block.startswith(b"Exif"):
-                block = b"Exif\x00\x00" + block
-            readers.append(("piexif", lambda: _flat_from_piexif(block)))
-    elif ctype in ("image/tiff", RAW_CONTENT_TYPE):
-        readers.append(("exifread", lambda: _flat_from_exifread(data)))
-    elif ctype in ("image/jpeg", "image/webp"):
-        readers.append(("piexif", lambda: _flat_from_piexif(data)))
-        readers.append(("exifread", lambda: _flat_from_exifread(data)))
-    elif ctype == "image/png":
-        try:
-            exif_block, xmp = _pillow_info(data)
-        except Exception as exc:
-            meta.errors.append(f"pillow: {type(exc).__name__}: {exc}"[:300])
-        if exif_block:
-            png_block = exif_block
-            readers.append(("piexif", lambda: _flat_from_piexif(png_block)))
-    for reader, fn in readers:
-        flat = attempt(reader, fn)
-        if flat is not None:
-            _apply_exif(meta, flat)
-            meta.reader = reader
-            break
+            _failed(meta, name, reader, exc)
+            continue
+        _apply_exif(meta, flat)
+        meta.reader = reader
+        break
     own = opened is None and ctype == "image/jpeg"
     if own:
         from kilo.imaging.renditions import open_jpeg
@@ -465,12 +389,12 @@ def extract_metadata(
         try:
             _, xmp = _pillow_info(data, opened)
         except Exception as exc:
-            meta.errors.append(f"pillow: {type(exc).__name__}: {exc}"[:300])
+            _failed(meta, name, "pillow", exc)
     if ctype == "image/jpeg":
         try:
-            _merge_iptc(meta, _iptc_from_jpeg(data, opened), "iptc")
+            _merge_iptc(meta, iptc_from_jpeg(data, opened), "iptc")
         except Exception as exc:
-            meta.errors.append(f"iptc: {type(exc).__name__}: {exc}"[:300])
+            _failed(meta, name, "iptc", exc)
     if own and opened is not None:
         opened.close()
     for packet, source in ((xmp, "xmp"), (sidecar, "sidecar")):
@@ -478,7 +402,7 @@ def extract_metadata(
             try:
                 _merge_iptc(meta, read_xmp(packet), source)
             except Exception as exc:
-                meta.errors.append(f"{source}: {type(exc).__name__}: {exc}"[:300])
+                _failed(meta, name, source, exc)
     return meta
 
 

@@ -1,0 +1,72 @@
+"""The base of the contract models (camelCase JSON, strict input, nulls the schema forbids
+left out), the Error and PageInfo schemas, and request parsing with one-line errors."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, model_serializer
+from pydantic.alias_generators import to_camel
+from pydantic_core.core_schema import SerializerFunctionWrapHandler
+
+
+class KiloModel(BaseModel):
+    """Base of the contract models: camelCase aliases, strict about unknown input keys."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=False
+    )
+    # Optional fields the schema does not allow to be null: omitted when None.
+    _omit_when_none: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _drop_nones(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if self._omit_when_none and isinstance(data, dict):
+            for name in self._omit_when_none:
+                field = type(self).model_fields.get(name)
+                key = (field.alias or name) if field else name
+                for k in (key, name):
+                    if k in data and data[k] is None:
+                        del data[k]
+        return data
+
+    def dump(self) -> dict[str, Any]:
+        """The contract's JSON object (camelCase, ISO dates).
+
+        Requests dump only the fields that were given: an update that clears a field says
+        ``null``, one that leaves it alone omits it.
+        """
+        is_request = type(self).__name__.endswith("Request")
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=is_request)
+
+
+class Error(KiloModel):
+    code: str
+    message: str
+    details: dict[str, Any] | None = None
+    request_id: str | None = None
+    _omit_when_none = frozenset({"details", "request_id"})
+
+
+class PageInfo(KiloModel):
+    next_cursor: str | None = None
+
+
+_M = TypeVar("_M", bound=KiloModel)
+
+
+def parse_request(model: type[_M], data: Any) -> _M:
+    """Validate input ``data`` as ``model``; errors become one-line :class:`InvalidInput`."""
+    from pydantic import ValidationError
+
+    from kilo.errors import InvalidInput
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        parts = []
+        for e in exc.errors()[:3]:
+            where = ".".join(str(p) for p in e.get("loc", ())) or model.__name__
+            parts.append(f"{where}: {e.get('msg', 'invalid')}")
+        raise InvalidInput("; ".join(parts), details={"errors": exc.error_count()}) from None
