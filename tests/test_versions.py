@@ -13,6 +13,7 @@ from kilo.edit import (
     EditParams,
     apply_version,
     create_version,
+    get_apply_status,
     get_version,
     latest_version,
     list_versions,
@@ -21,7 +22,7 @@ from kilo.edit import (
 )
 from kilo.errors import InvalidInput, NotFound
 from kilo.imaging import load_image
-from kilo.jobs import get_job, run_jobs
+from kilo.jobs import enqueue, get_job, run_jobs
 from kilo.models import CreateEditVersionRequest, Project
 from support.edit_assets import add_photo_asset
 
@@ -106,6 +107,16 @@ def test_sync_keeps_each_photos_own_geometry(catalog: Catalog, assets: list[str]
     v = create_version(catalog, hero, {"params": {"exposure": 0.5, "straighten": 2}}, learn=False)
     done = apply_version(catalog, v.id, [target, fresh], exclude_geometry=True, wait=True)
     assert done.status == "done"
+    # one stored result per photo, naming the version written; read back later by job id
+    assert get_apply_status(catalog, done.job_id) == done
+    assert done.results is not None and [r.asset_id for r in done.results] == [target, fresh]
+    written = {r.asset_id: r.extra["editId"] for r in done.results}
+    assert written[target] == latest_version(catalog, target).id  # type: ignore[union-attr]
+    assert done.dump()["results"][0]["extra"]["editId"] == written[target]
+    queued = apply_version(catalog, v.id, [target])
+    assert get_apply_status(catalog, queued.job_id).status == "queued"
+    with pytest.raises(InvalidInput, match=r"not edit\.apply"):
+        get_apply_status(catalog, enqueue(catalog, "project.cluster", project_id=None))
     synced = latest_version(catalog, target)
     assert synced is not None and synced.parent_id == prior.id
     params = EditParams.parse(synced.params)

@@ -10,6 +10,7 @@ from kilo.edit.render import compose_before_after, render_image
 from kilo.edit.versions import (
     apply_version,
     create_version,
+    get_apply_status,
     get_version,
     latest_version,
     list_versions,
@@ -29,6 +30,7 @@ __all__ = [
     "create_version",
     "describe_params",
     "fix_image",
+    "get_apply_status",
     "get_version",
     "latest_version",
     "list_versions",

@@ -16,6 +16,7 @@ from kilo.edit.params import EditParams
 from kilo.edit.versions import APPLY_JOB, apply_params_to_assets, get_version, version_params
 from kilo.errors import InvalidInput
 from kilo.jobs import JobRow
+from kilo.progress import ItemResult
 
 
 class ApplyHandler:
@@ -43,8 +44,15 @@ class ApplyHandler:
             user_id=str(result.get("userId") or catalog.local_user_id),
             exclude_geometry=bool(result.get("excludeGeometry")),
         )
+        targets = [str(a) for a in result["assetIds"]]
+        results = [
+            ItemResult(item=a, status="ok", asset_id=a, extra={"editId": vid}).model_dump(
+                mode="json", by_alias=True
+            )
+            for a, vid in zip(targets, made, strict=True)
+        ]
         result.clear()
-        result.update({"editIds": made, "count": len(made)})
+        result.update({"editIds": made, "count": len(made), "results": results})
 
 
 APPLY_HANDLER = ApplyHandler()

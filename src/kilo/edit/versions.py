@@ -304,7 +304,7 @@ def apply_version(
     target's own crop/straighten (what "sync from hero" does by default). With ``wait`` the
     job runs now and the response says ``done``; otherwise it is ``queued`` for a worker.
     """
-    from kilo.jobs import enqueue, get_job, run_jobs
+    from kilo.jobs import enqueue, run_jobs
 
     if mode not in ("create_versions", "overwrite_latest"):
         raise InvalidInput("mode must be create_versions or overwrite_latest")
@@ -331,15 +331,26 @@ def apply_version(
     if not wait:
         return ApplyEditBatchResponse(job_id=job_id, status="queued")
     run_jobs(catalog, job_ids=[job_id])
-    status = get_job(catalog, job_id).status
-    if status == "failed":
-        from kilo.errors import KiloError
+    return get_apply_status(catalog, job_id)
 
-        raise KiloError(f"edit.apply job {job_id} failed: {get_job(catalog, job_id).error}")
-    if status != "done":
-        return ApplyEditBatchResponse(job_id=job_id, status="running")
-    done = [ItemResult(item=a, status="ok", asset_id=a) for a in targets]  # one transaction
-    return ApplyEditBatchResponse(job_id=job_id, status="done", results=done)
+
+def get_apply_status(catalog: Catalog, job_id: str) -> ApplyEditBatchResponse:
+    """Where an ``edit.apply`` job is; once done, one ItemResult per asset as stored by the
+    job (``extra.editId``: the version it wrote). A failed job raises with its reason."""
+    from kilo.errors import KiloError
+    from kilo.jobs import get_job
+
+    job = get_job(catalog, job_id)
+    if job.type != APPLY_JOB:
+        raise InvalidInput(f"job {job.id} is a {job.type} job, not {APPLY_JOB}")
+    if job.status in ("failed", "canceled"):
+        raise KiloError(f"edit.apply job {job.id} {job.status}: {job.error or 'no reason kept'}")
+    if job.status != "done":
+        status: Literal["queued", "running"] = "queued" if job.status == "queued" else "running"
+        return ApplyEditBatchResponse(job_id=job.id, status=status)
+    stored = json_object(catalog.table("jobs").value(job.id, "result")).get("results") or []
+    results = [ItemResult.model_validate(r) for r in stored]
+    return ApplyEditBatchResponse(job_id=job.id, status="done", results=results)
 
 
 def existing_assets(catalog: Catalog, asset_ids: list[str]) -> list[str]:
