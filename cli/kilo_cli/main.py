@@ -50,6 +50,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "exports": ("export", "List, show and download exports."),
     "jobs": ("jobs", "Inspect the job queue."),
     "quarantine": ("quarantine", "Files an ingest could not take, with the reason for each."),
+    "serve": ("serve", "Serve the HTTP API (openapi.yaml under /v1) and run its jobs; Ctrl-C "
+              "stops it."),
 }  # fmt: skip
 
 

@@ -158,8 +158,9 @@ def list_projects(
     limit: int | None = None,
     status: ProjectStatus | None = None,
     include_archived: bool = True,
+    owner_user_id: str | None = None,
 ) -> PagedProjects:
-    """Projects, newest first, one page at a time."""
+    """Projects, newest first, one page at a time (only ``owner_user_id``'s when given)."""
     limit = check_limit(limit)
     where = ["status <> 'deleted'"]
     params: list[Any] = []
@@ -170,6 +171,9 @@ def list_projects(
         params.append(status)
     elif not include_archived:
         where.append("status = 'active'")
+    if owner_user_id is not None:
+        where.append("owner_user_id = ?")
+        params.append(owner_user_id)
     rows, next_cursor = _KEYSET.fetch_page(
         catalog, "SELECT * FROM projects", where, params, cursor, limit
     )

@@ -54,6 +54,32 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         default=None, description="Signing key for API tokens (default: one kept in HOME)."
     )
+    previous_secret_keys: list[str] = Field(
+        default_factory=list,
+        description="Keys tokens signed earlier may still carry (rotation); never used to sign.",
+    )
+    # -- the HTTP server (kilo serve) ------------------------------------------------------
+    smtp_host: str | None = Field(default=None, description="SMTP server for login codes.")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = Field(default="kilo <kilo@localhost>", description="From: of login mails.")
+    dev_login_codes: bool = Field(
+        default=False, description="Development only: also write login codes to the server log."
+    )
+    open_signup: bool = Field(
+        default=True, description="Any e-mail address may log in (false: only existing users)."
+    )
+    max_body_mb: int = Field(default=16, ge=1, le=1024, description="Largest JSON request body.")
+    max_upload_mb: int = Field(default=2048, ge=1, le=1_000_000, description="Largest upload.")
+    rate_limit_per_min: int = Field(
+        default=30, ge=1, le=100_000, description="Requests per minute per client on /auth, /share."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="Addresses whose X-Forwarded-For is believed."
+    )
+    cors_origins: list[str] = Field(default_factory=list, description="CORS is off unless set.")
 
     @field_validator("home", mode="before")
     @classmethod
@@ -71,6 +97,28 @@ class Settings(BaseSettings):
         if self.store:
             return self.store.rstrip("/")
         return str((self.home / "store").absolute())
+
+    def signing_key(self) -> str:
+        """The key API tokens are signed with: ``secret_key``, else one made once and kept in
+        HOME (``secret.key``, readable by its owner only)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.home / "secret.key"
+        try:
+            return path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            pass
+        import secrets
+
+        self.home.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_text(encoding="ascii").strip()
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(key + "\n")
+        return key
 
     def storage_options(self, url: str) -> dict[str, Any]:
         """fsspec options for ``url`` (S3 endpoint and region from the settings or env)."""

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from PIL import Image
 
 from kilo.catalog import Catalog
+from kilo.catalog.idempotency import check_idempotency_key, remember_response, request_digest
 from kilo.catalog.ids import lookup_id, resolve_ids
 from kilo.catalog.tables import latest_file_uri, original_source
 from kilo.clock import from_catalog, new_id, utcnow
@@ -296,13 +297,16 @@ def apply_version(
     user_id: str | None = None,
     exclude_geometry: bool = False,
     wait: bool = False,
+    idempotency_key: str | None = None,
 ) -> ApplyEditBatchResponse:
     """Apply a version's params to many assets, as one ``edit.apply`` job.
 
     ``create_versions`` adds a version to each asset (its parent = that asset's latest);
     ``overwrite_latest`` replaces each asset's latest version. ``exclude_geometry`` keeps each
     target's own crop/straighten (what "sync from hero" does by default). With ``wait`` the
-    job runs now and the response says ``done``; otherwise it is ``queued`` for a worker.
+    job runs now and the response says ``done``; otherwise it is ``queued`` for a worker. A
+    repeated ``idempotency_key`` with the same request queues nothing and answers for the
+    first job; with another request it raises Conflict.
     """
     from kilo.jobs import enqueue, run_jobs
 
@@ -315,19 +319,21 @@ def apply_version(
     if len(targets) > MAX_BATCH:
         raise InvalidInput(f"at most {MAX_BATCH} assets per batch")
     project_id = asset_row(catalog, source.asset_id)["project_id"]
-    job_id = enqueue(
-        catalog,
-        APPLY_JOB,
-        project_id=project_id,
-        payload={
-            "editId": source.id,
-            "assetIds": targets,
-            "mode": mode,
-            "name": _check_name(name),
-            "userId": user_id or catalog.local_user_id,
-            "excludeGeometry": exclude_geometry,
-        },
-    )
+    payload = {
+        "editId": source.id,
+        "assetIds": targets,
+        "mode": mode,
+        "name": _check_name(name),
+        "userId": user_id or catalog.local_user_id,
+        "excludeGeometry": exclude_geometry,
+    }
+    scope, digest = f"edit.apply:{payload['userId']}", request_digest(payload)
+    with catalog.transaction():  # the key's check and its use are one step
+        stored = check_idempotency_key(catalog, scope, idempotency_key, digest)
+        if stored is not None:
+            return get_apply_status(catalog, str(stored["jobId"]))
+        job_id = enqueue(catalog, APPLY_JOB, project_id=project_id, payload=payload)
+        remember_response(catalog, scope, idempotency_key, digest, {"jobId": job_id})
     if not wait:
         return ApplyEditBatchResponse(job_id=job_id, status="queued")
     run_jobs(catalog, job_ids=[job_id])

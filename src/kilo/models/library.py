@@ -132,7 +132,7 @@ class Asset(KiloModel):
     keywords: list[str] = Field(default_factory=list)
     notes: str | None = None
     state: str | None = None
-    _omit_when_none = frozenset({"my_rating"})
+    _omit_when_none = frozenset({"my_rating", "source_uri"})
 
 
 class UpdateAssetRequest(KiloModel):

@@ -1,0 +1,134 @@
+"""The HTTP adapter: ``create_app(settings)`` serves ``../shared/openapi.yaml`` under ``/v1``.
+
+Routes only parse, check who is asking, call the library (the same functions as the CLI)
+and return its models; errors become the contract's ``Error`` in one place
+(:mod:`kilo.api.errors`). The server process is the catalog's one writer: requests run on
+FastAPI's thread pool against one open catalog, and a worker thread runs the job queue
+(ingest processing, clustering, exports, edit.apply) so no request waits for it. A server
+killed mid-job hands the job back on the next start.
+
+Extensions the contract lacks live under ``/v1/x-kilo/`` (token refresh and logout, signed
+file downloads).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from starlette.responses import Response
+
+from kilo.api.deps import current_user
+from kilo.api.errors import install_error_handlers
+from kilo.api.limits import BodyLimit, RateLimiter
+from kilo.catalog import open_catalog
+from kilo.settings import Settings, load_settings
+
+__all__ = ["API_PREFIX", "create_app"]
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/v1"
+_Next = Callable[[Request], Awaitable[Response]]
+
+
+def _run_jobs_until(settings: Settings, app: FastAPI, stop: threading.Event) -> None:
+    """The server's job worker: drain the queue, then look again every half second."""
+    from kilo.jobs import run_jobs
+
+    catalog = app.state.catalog
+    while not stop.is_set():
+        try:
+            run_jobs(catalog, should_stop=stop.is_set)
+        except Exception:
+            log.exception("the job worker failed; it starts again")
+        stop.wait(0.5)
+
+
+def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> FastAPI:
+    """The kilo HTTP API over the catalog of ``settings`` (default: from the environment).
+    ``run_jobs`` False leaves queued jobs to another process (tests, a read-only replica)."""
+    settings = settings or load_settings()
+    stop = threading.Event()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.catalog = open_catalog(settings)
+        worker = None
+        if run_jobs:
+            worker = threading.Thread(target=_run_jobs_until, args=(settings, app, stop),
+                                      name="kilo-jobs", daemon=True)  # fmt: skip
+            worker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker is not None:
+                worker.join(timeout=30)
+            app.state.catalog.close()
+
+    app = FastAPI(
+        title="KILO Photography Platform API",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_min)
+    install_error_handlers(app)
+    _include_routes(app)
+    app.add_middleware(BodyLimit, settings=settings)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["*"], allow_headers=["*"])  # fmt: skip
+
+    @app.middleware("http")
+    async def request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.request_id = uuid.uuid4().hex[:16]
+        response = await call_next(request)
+        response.headers["X-Request-Id"] = request.state.request_id
+        return response
+
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _include_routes(app: FastAPI) -> None:
+    from kilo.api import files
+    from kilo.api.routes import assets, auth, clusters, edits, exports, jobs, projects, search
+
+    app.include_router(auth.router, prefix=API_PREFIX)
+    app.include_router(files.router, prefix=API_PREFIX)  # signed URLs: their own gate
+    gate = [Depends(current_user)]
+    for module in (projects, assets, clusters, edits, search, exports, jobs):
+        app.include_router(module.router, prefix=API_PREFIX, dependencies=gate)
+    app.include_router(clusters.culling, prefix=API_PREFIX, dependencies=gate)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The app's own description: validation errors are answered as 400 (the contract's
+    BadRequest), so FastAPI's 422 entries are left out; paths are relative to the server
+    URL ``/v1`` as in the contract."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+    paths: dict[str, Any] = {}
+    for path, ops in schema.get("paths", {}).items():
+        for op in ops.values():
+            op.get("responses", {}).pop("422", None)
+        paths[path.removeprefix(API_PREFIX) or "/"] = ops
+    schema["paths"] = paths
+    schema["servers"] = [{"url": API_PREFIX}]
+    for name in ("HTTPValidationError", "ValidationError"):
+        schema.get("components", {}).get("schemas", {}).pop(name, None)
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,68 @@
+"""What routes depend on: the catalog of the running server, the signed-in user (the one
+gate every non-public route sits behind), ownership checks of path ids, client addresses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from kilo.access import Owned, check_owner
+from kilo.api.tokens import read_access_token
+from kilo.auth import get_user
+from kilo.catalog import Catalog
+from kilo.errors import Unauthorized
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from /auth/verify.")
+
+
+def get_catalog(request: Request) -> Catalog:
+    catalog: Catalog = request.app.state.catalog
+    return catalog
+
+
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The signed-in user of a request, with the catalog the request works on."""
+
+    user_id: str
+    catalog: Catalog
+
+    def owns(self, kind: Owned, value: UUID | str) -> str:
+        """The id ``value`` when this user owns it; NotFound (as if it did not exist) else."""
+        return check_owner(self.catalog, self.user_id, kind, str(value))
+
+
+def current_user(
+    catalog: CatalogDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """The gate: a valid access token of an existing user, or 401."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("sign in: send Authorization: Bearer <access token>")
+    user_id = read_access_token(catalog.settings, credentials.credentials)
+    if get_user(catalog, user_id) is None:
+        raise Unauthorized("the access token names no user of this server")
+    return Caller(user_id, catalog)
+
+
+CallerDep = Annotated[Caller, Depends(current_user)]
+
+
+def client_address(request: Request) -> str:
+    """The client's address; X-Forwarded-For is believed only from a configured proxy."""
+    peer = request.client.host if request.client else "unknown"
+    proxies = request.app.state.catalog.settings.trusted_proxies
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded and peer in proxies:
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        for hop in reversed(hops):  # the nearest hop not one of our proxies
+            if hop not in proxies:
+                return hop
+    return peer

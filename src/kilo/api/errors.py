@@ -1,0 +1,75 @@
+"""One mapping of failures to the contract's ``Error`` schema: kilo's error tree by its
+``http_status``, request validation (FastAPI's 422) as 400, unknown routes and methods,
+anything unexpected as a 500 that says nothing about the server's insides (logged with its
+traceback under the request id)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kilo.errors import KiloError, RateLimited
+from kilo.models import Error
+
+log = logging.getLogger(__name__)
+
+_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+          405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+          415: "unsupported_media_type", 429: "rate_limited"}  # fmt: skip
+
+
+def error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = Error(code=code, message=message, details=details,
+                 request_id=getattr(request.state, "request_id", None))  # fmt: skip
+    return JSONResponse(body.dump(), status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for e in exc.errors()[:3]:
+        where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "request"
+        parts.append(f"{where}: {e.get('msg', 'invalid')}")
+    return "; ".join(parts) or "the request is not valid"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(KiloError)
+    async def kilo_error(request: Request, exc: KiloError) -> JSONResponse:
+        status = exc.http_status if exc.http_status < 500 else 500
+        if status >= 500:
+            log.error("request %s failed: %s", getattr(request.state, "request_id", "?"),
+                      exc.reason, exc_info=exc)  # fmt: skip
+        headers = None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(int((exc.details or {}).get("retryAfter", 60)))}
+        message = exc.reason if status < 500 else "the server could not do that"
+        return error_response(request, status, exc.code, message, None, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(request, 400, "bad_request", _validation_message(exc),
+                              {"errors": len(exc.errors())})  # fmt: skip
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _CODES.get(exc.status_code, "error")
+        message = str(exc.detail) if exc.status_code != 404 else "no such route"
+        return error_response(request, exc.status_code, code, message,
+                              headers=getattr(exc, "headers", None))  # fmt: skip
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("request %s failed", getattr(request.state, "request_id", "?"), exc_info=exc)
+        return error_response(request, 500, "internal", "the server could not do that")

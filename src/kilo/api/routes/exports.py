@@ -1,0 +1,68 @@
+"""Exports: queue one, follow it, download its artifact."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from kilo.api.deps import CallerDep
+from kilo.api.files import signed_export_url
+from kilo.api.routes import IdempotencyKey, errors
+from kilo.errors import Conflict, InvalidInput, NotFound
+from kilo.export.core import create_export, download_export, get_export
+from kilo.models import CreateExportRequest, Export, ExportDownloadResponse
+
+router = APIRouter(tags=["Exports"])
+
+
+@router.post(
+    "/projects/{projectId}/exports",
+    response_model=Export,
+    status_code=201,
+    responses=errors(400, 401),
+)
+def exports_create(
+    projectId: UUID,
+    body: CreateExportRequest,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Export:
+    """Queue an export of the project (its picks unless assetIds are given)."""
+    try:  # the contract has no 404 here: what is not the caller's is a bad request
+        pid = caller.owns("projects", projectId)
+        return _public(create_export(caller.catalog, pid, body.preset, asset_ids=body.asset_ids,
+                                     settings=body.settings, idempotency_key=idempotency_key,
+                                     user_id=caller.user_id))  # fmt: skip
+    except NotFound as exc:
+        raise InvalidInput(exc.reason) from None
+
+
+def _public(export: Export) -> Export:
+    """The export without store locations (its file is fetched through /download)."""
+    results = None
+    if export.results is not None:
+        results = [r.model_copy(update={"extra": {k: v for k, v in r.extra.items()
+                                                  if k not in ("uri", "path")}})
+                   for r in export.results]  # fmt: skip
+    return export.model_copy(update={"artifact": None, "dest": None, "results": results})
+
+
+@router.get("/exports/{exportId}", response_model=Export, responses=errors(401, 404))
+def exports_get(exportId: UUID, caller: CallerDep) -> Export:
+    return _public(get_export(caller.catalog, caller.owns("exports", exportId)))
+
+
+@router.get(
+    "/exports/{exportId}/download",
+    response_model=ExportDownloadResponse,
+    responses=errors(401, 404),
+)
+def exports_download(exportId: UUID, caller: CallerDep) -> ExportDownloadResponse:
+    """A download URL of the finished export (signed, for an hour)."""
+    eid = caller.owns("exports", exportId)
+    try:
+        download_export(caller.catalog, eid)  # checks it is done and its file is there
+    except (Conflict, NotFound) as exc:  # the contract has no 409 here
+        raise NotFound(exc.reason) from None
+    return signed_export_url(caller.catalog, eid)

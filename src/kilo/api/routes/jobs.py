@@ -1,0 +1,34 @@
+"""Jobs: the work queued for a project."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from kilo.api.deps import CallerDep
+from kilo.api.routes import Cursor, Limit, errors
+from kilo.errors import NotFound
+from kilo.jobs import list_jobs
+from kilo.models import JobStatus, PagedJobs, PageInfo
+
+router = APIRouter(tags=["Jobs"])
+
+
+@router.get("/projects/{projectId}/jobs", response_model=PagedJobs, responses=errors(401))
+def jobs_list(
+    projectId: UUID,
+    caller: CallerDep,
+    status: Annotated[JobStatus | None, Query()] = None,
+    type: Annotated[str | None, Query()] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> PagedJobs:
+    """The project's jobs, oldest first (none for a project that is not the caller's)."""
+    try:
+        pid = caller.owns("projects", projectId)
+    except NotFound:  # the contract has no 404 here
+        return PagedJobs(items=[], page_info=PageInfo(next_cursor=None))
+    return list_jobs(caller.catalog, pid, status=status, job_type=type, cursor=cursor,
+                     limit=limit)  # fmt: skip

@@ -1,0 +1,1 @@
+from support.api import api_settings, client, mailbox  # noqa: F401
