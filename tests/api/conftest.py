@@ -1,1 +1,1 @@
-from support.api import api_settings, client, mailbox  # noqa: F401
+from support.api import api_settings, client, live_server, mailbox  # noqa: F401

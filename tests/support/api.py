@@ -129,3 +129,38 @@ def make_shoot(client: TestClient, box: Mailbox) -> Shoot:
     run_export(catalog, export.id)
     job = catalog.scalar("SELECT id FROM jobs WHERE project_id = ? LIMIT 1", [project["id"]])
     return Shoot(a, b, project["id"], list(ids), str(cluster), edit.id, export.id, str(job))
+
+
+@dataclass
+class LiveServer:
+    """The app under a real uvicorn on a loopback port (for streams a test client cannot
+    show as a browser would see them)."""
+
+    url: str
+    app: Any
+
+    @property
+    def catalog(self) -> Any:
+        return self.app.state.catalog
+
+
+@pytest.fixture
+def live_server(api_settings: Settings) -> Iterator[LiveServer]:
+    import threading
+
+    import uvicorn
+
+    app = create_app(api_settings, run_jobs=False)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}/v1", app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)

@@ -59,7 +59,14 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import asyncio
+
+        from kilo.api.realtime import Broadcaster
+
         app.state.catalog = open_catalog(settings)
+        app.state.shutdown = asyncio.Event()
+        app.state.broadcaster = Broadcaster(app.state.catalog)
+        await app.state.broadcaster.start()
         worker = None
         if run_jobs:
             worker = threading.Thread(target=_run_jobs_until, args=(settings, app, stop),
@@ -68,6 +75,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         try:
             yield
         finally:
+            app.state.shutdown.set()
+            await app.state.broadcaster.stop()
             stop.set()
             if worker is not None:
                 worker.join(timeout=30)
@@ -103,13 +112,13 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
 
 
 def _include_routes(app: FastAPI) -> None:
-    from kilo.api import files
+    from kilo.api import files, realtime
     from kilo.api.routes import assets, auth, clusters, edits, exports, jobs, projects, search
 
     app.include_router(auth.router, prefix=API_PREFIX)
     app.include_router(files.router, prefix=API_PREFIX)  # signed URLs: their own gate
     gate = [Depends(current_user)]
-    for module in (projects, assets, clusters, edits, search, exports, jobs):
+    for module in (projects, assets, clusters, edits, search, exports, jobs, realtime):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=gate)
     app.include_router(clusters.culling, prefix=API_PREFIX, dependencies=gate)
 
