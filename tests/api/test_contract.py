@@ -38,6 +38,9 @@ EXTRA_STATUSES = {
     # rate limits on the public login routes (the contract gives 429 only for /share/*)
     ("post", "/auth/login"): {"429"},
     ("post", "/auth/verify"): {"429"},
+    # a malformed query (limit=500, status=bogus) where the contract documents no error
+    ("get", "/projects"): {"400"},
+    ("get", "/projects/{projectId}/jobs"): {"400"},
 }
 
 

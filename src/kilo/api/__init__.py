@@ -25,7 +25,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from starlette.responses import Response
 
-from kilo.api.deps import current_user
+from kilo.api.deps import current_user, no_unknown_query
 from kilo.api.errors import install_error_handlers
 from kilo.api.limits import BodyLimit, RateLimiter
 from kilo.catalog import open_catalog
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
             app.state.catalog.close()
 
     app = FastAPI(
+        dependencies=[Depends(no_unknown_query)],
         title="KILO Photography Platform API",
         version="0.1.0",
         lifespan=lifespan,

@@ -4,10 +4,11 @@ gate every non-public route sits behind), ownership checks of path ids, client a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kilo.access import Owned, check_owner
@@ -66,3 +67,26 @@ def client_address(request: Request) -> str:
             if hop not in proxies:
                 return hop
     return peer
+
+
+def no_unknown_query(request: Request) -> None:
+    """Refuse query parameters the route does not declare (a misspelt filter would
+    otherwise be ignored silently and return everything)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or not request.query_params:
+        return
+    known = {p.alias or p.name for p in _all_query_params(dependant)}
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise RequestValidationError(
+            [{"loc": ("query", name), "msg": "unknown query parameter", "type": "extra_forbidden"}
+             for name in unknown[:3]]
+        )  # fmt: skip
+
+
+def _all_query_params(dependant: Any) -> list[Any]:
+    params = list(dependant.query_params)
+    for sub in dependant.dependencies:
+        params += _all_query_params(sub)
+    return params

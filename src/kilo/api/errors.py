@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from kilo.errors import KiloError, RateLimited
 from kilo.models import Error
@@ -44,6 +45,16 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "the request is not valid"
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    methods.discard("HEAD")
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KiloError)
     async def kilo_error(request: Request, exc: KiloError) -> JSONResponse:
@@ -59,15 +70,23 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(request, 400, "bad_request", _validation_message(exc),
+        # 400 where the operation documents it; where it does not (the contract's GETs),
+        # 404: what the malformed request names does not exist
+        route = request.scope.get("route")
+        documented = getattr(route, "responses", None) or {}
+        status = 400 if 400 in documented or "400" in documented else 404
+        code = "bad_request" if status == 400 else "not_found"
+        return error_response(request, status, code, _validation_message(exc),
                               {"errors": len(exc.errors())})  # fmt: skip
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _CODES.get(exc.status_code, "error")
         message = str(exc.detail) if exc.status_code != 404 else "no such route"
-        return error_response(request, exc.status_code, code, message,
-                              headers=getattr(exc, "headers", None))  # fmt: skip
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # every method the path has, not just the first route's
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return error_response(request, exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -5,9 +5,19 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, model_serializer
+from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core.core_schema import SerializerFunctionWrapHandler
+
+
+def _field_name(cls: type[BaseModel], key: str) -> str | None:
+    """The field a request key (camelCase alias or snake_case name) sets."""
+    if key in cls.model_fields:
+        return key
+    for name, field in cls.model_fields.items():
+        if field.alias == key:
+            return name
+    return None
 
 
 class KiloModel(BaseModel):
@@ -18,6 +28,20 @@ class KiloModel(BaseModel):
     )
     # Optional fields the schema does not allow to be null: omitted when None.
     _omit_when_none: ClassVar[frozenset[str]] = frozenset()
+    # Requests: the fields the schema marks nullable; a null anywhere else is refused
+    # (leaving a field out is how a request says "not given").
+    _nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict) and cls.__name__.endswith("Request"):
+            for key, value in data.items():
+                if value is None:
+                    name = _field_name(cls, key)
+                    if name is not None and name not in cls._nullable:
+                        raise ValueError(f"{key} may not be null (leave it out instead)")
+        return data
 
     @model_serializer(mode="wrap")
     def _drop_nones(self, handler: SerializerFunctionWrapHandler) -> Any:

@@ -45,6 +45,7 @@ class UpdateClusterRequest(KiloModel):
     title: str | None = None
     reviewed: bool | None = None
     manual_overrides: dict[str, Any] | None = None
+    _nullable = frozenset({"title", "reviewed"})
 
 
 class SetWinnerRequest(KiloModel):
@@ -95,12 +96,14 @@ class CreateEditVersionRequest(KiloModel):
     name: str | None = None
     parent_id: str | None = None
     params: dict[str, Any]
+    _nullable = frozenset({"name", "parent_id"})
 
 
 class ApplyEditBatchRequest(KiloModel):
     asset_ids: list[str] = Field(min_length=1)
     mode: ApplyMode = "create_versions"
     name: str | None = None
+    _nullable = frozenset({"name"})
 
 
 class ApplyEditBatchResponse(KiloModel):

@@ -32,6 +32,7 @@ class CreateGalleryRequest(KiloModel):
     expires_at: datetime | None = None
     watermark: bool = False
     allow_downloads: bool = False
+    _nullable = frozenset({"password", "expires_at"})
 
 
 class UpdateGalleryRequest(KiloModel):
@@ -40,6 +41,7 @@ class UpdateGalleryRequest(KiloModel):
     expires_at: datetime | None = None
     watermark: bool | None = None
     allow_downloads: bool | None = None
+    _nullable = frozenset({"password", "expires_at"})
 
 
 class AddGalleryAssetsRequest(KiloModel):
@@ -117,6 +119,7 @@ class CreateExportRequest(KiloModel):
     preset: ExportPreset
     asset_ids: list[str] | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
+    _nullable = frozenset({"asset_ids"})
 
 
 class ExportDownloadResponse(KiloModel):

@@ -78,6 +78,7 @@ class UpdateProjectRequest(KiloModel):
     shoot_date: date | None = None
     timezone: str | None = None
     status: ProjectStatus | None = None
+    _nullable = frozenset({"description", "shoot_date", "timezone"})
 
 
 class PagedProjects(KiloModel):
@@ -103,6 +104,7 @@ class UpsertRatingRequest(KiloModel):
     rejected: bool | None = None
     starred: bool | None = None
     notes: str | None = None
+    _nullable = frozenset({"rating", "picked", "rejected", "starred", "notes"})
 
 
 class Asset(KiloModel):
@@ -140,6 +142,7 @@ class UpdateAssetRequest(KiloModel):
     keywords: list[str] | None = None
     notes: str | None = None
     flags: dict[str, Any] | None = None
+    _nullable = frozenset({"notes"})
 
 
 AssetFileKind = Literal["original", "thumbnail", "preview", "export"]

@@ -16,7 +16,7 @@ from kilo.models import JobStatus, PagedJobs, PageInfo
 router = APIRouter(tags=["Jobs"])
 
 
-@router.get("/projects/{projectId}/jobs", response_model=PagedJobs, responses=errors(401))
+@router.get("/projects/{projectId}/jobs", response_model=PagedJobs, responses=errors(400, 401))
 def jobs_list(
     projectId: UUID,
     caller: CallerDep,

@@ -20,7 +20,7 @@ from kilo.projects import (
 router = APIRouter(tags=["Projects"])
 
 
-@router.get("/projects", response_model=PagedProjects, responses=errors(401))
+@router.get("/projects", response_model=PagedProjects, responses=errors(400, 401))
 def projects_list(caller: CallerDep, cursor: Cursor = None, limit: Limit = 50) -> PagedProjects:
     """The signed-in user's projects, newest first."""
     return list_projects(caller.catalog, cursor=cursor, limit=limit, owner_user_id=caller.user_id)
