@@ -129,3 +129,15 @@ def test_error_model_matches_kilo_errors(spec: dict[str, Any]) -> None:
     for exc in (NotFound("no project with id x"), InvalidInput("bad", path="/x.jpg")):
         errors = list(_validator(spec, "Error").iter_errors(exc.to_error()))
         assert not errors
+
+
+@pytest.mark.parametrize("name", sorted(n for n in SCHEMA_MODELS if n.endswith("Request")))
+def test_requests_refuse_null_exactly_where_the_contract_does(
+    spec: dict[str, Any], name: str
+) -> None:
+    from pydantic.alias_generators import to_camel
+
+    model = SCHEMA_MODELS[name]
+    props = spec["components"]["schemas"][name].get("properties", {})
+    nullable = {k for k, v in props.items() if v.get("nullable")}
+    assert {to_camel(f) for f in model._nullable} == nullable
