@@ -45,6 +45,11 @@ DEFAULT_PRELOAD = ("kilo.ingest.process", "kilo.imaging", "cv2", "numpy", "piexi
 def init_worker(env: dict[str, str] | None, owner_pid: int | None = None) -> None:
     """Runs first in every worker (and is the no-op task that starts a worker). With
     ``owner_pid`` the worker exits as soon as that process (the pool's maker) is gone."""
+    if owner_pid is not None:
+        # first of all: Ctrl-C in the terminal reaches the whole process group, and the
+        # owner decides what to do (stop_pool); a worker still starting must not die of it
+        # with a KeyboardInterrupt traceback of its own
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     if env is not None:
         os.environ.clear()
         os.environ.update(env)
@@ -55,9 +60,6 @@ def init_worker(env: dict[str, str] | None, owner_pid: int | None = None) -> Non
         log_to_stderr(level)
     if owner_pid is not None:
         exit_with(owner_pid)
-        # Ctrl-C in the terminal reaches the whole process group: the owner decides what to
-        # do (stop_pool), a worker never prints a KeyboardInterrupt traceback of its own
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
     import cv2
 
     cv2.setNumThreads(1)

@@ -19,16 +19,20 @@ from kilo.settings import Settings
 from support.api import Mailbox, _free_port, make_shoot
 
 
-def test_the_worker_runs_jobs_queued_by_requests(
+def test_the_worker_runs_jobs_queued_before_a_restart(
     api_settings: Settings, mailbox: tuple[Mailbox, int]
 ) -> None:
-    with TestClient(create_app(api_settings), base_url="http://testserver/v1") as client:
+    base = "http://testserver/v1"
+    with TestClient(create_app(api_settings, run_jobs=False), base_url=base) as client:
         shoot = make_shoot(client, mailbox[0])
         a, ids = shoot.a, shoot.asset_ids
-        edit = {"params": {"exposure": 0.7}}
-        made = client.post(f"/assets/{ids[0]}/edits", json=edit, headers=a).json()
-        targets = {"assetIds": ids[1:]}
-        queued = client.post(f"/edits/{made['id']}/applyTo", json=targets, headers=a).json()
+        made = client.post(f"/assets/{ids[0]}/edits", json={"params": {"exposure": 0.7}},
+                           headers=a).json()  # fmt: skip
+        queued = client.post(f"/edits/{made['id']}/applyTo", json={"assetIds": ids[1:]},
+                             headers=a).json()  # fmt: skip
+        assert queued["status"] == "queued"
+    # the server stopped with the job queued; started again, its worker runs it
+    with TestClient(create_app(api_settings), base_url=base) as client:
         deadline = time.monotonic() + 30
         status = "queued"
         jobs_url = f"/projects/{shoot.project_id}/jobs"

@@ -114,12 +114,23 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
 
 def _include_routes(app: FastAPI) -> None:
     from kilo.api import files, realtime
-    from kilo.api.routes import assets, auth, clusters, edits, exports, jobs, projects, search
+    from kilo.api.routes import (
+        assets,
+        auth,
+        clusters,
+        edits,
+        exports,
+        jobs,
+        projects,
+        search,
+        uploads,
+    )
 
     app.include_router(auth.router, prefix=API_PREFIX)
     app.include_router(files.router, prefix=API_PREFIX)  # signed URLs: their own gate
+    app.include_router(uploads.signed, prefix=API_PREFIX)
     gate = [Depends(current_user)]
-    for module in (projects, assets, clusters, edits, search, exports, jobs, realtime):
+    for module in (projects, assets, uploads, clusters, edits, search, exports, jobs, realtime):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=gate)
     app.include_router(clusters.culling, prefix=API_PREFIX, dependencies=gate)
 

@@ -15,7 +15,8 @@ from kilo.access import Owned, check_owner
 from kilo.api.tokens import read_access_token
 from kilo.auth import get_user
 from kilo.catalog import Catalog
-from kilo.errors import Unauthorized
+from kilo.clock import parse_uuid
+from kilo.errors import InvalidInput, Unauthorized
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /auth/verify.")
 
@@ -38,6 +39,14 @@ class Caller:
     def owns(self, kind: Owned, value: UUID | str) -> str:
         """The id ``value`` when this user owns it; NotFound (as if it did not exist) else."""
         return check_owner(self.catalog, self.user_id, kind, str(value))
+
+    def owns_pending(self, asset_id: str, project_id: str) -> str:
+        """A prepared upload of this user's project ``project_id`` (not listed as an asset
+        until finalized); a bad request otherwise (the contract has no 404 there)."""
+        row = self.catalog.table("assets").get(parse_uuid(asset_id, "asset id"), ("project_id",))
+        if row is None or row["project_id"] != project_id:
+            raise InvalidInput(f"no upload with id {asset_id} in this project")
+        return asset_id
 
 
 def current_user(

@@ -29,6 +29,7 @@ from kilo.settings import Settings
 from kilo.store import filesystem
 
 FILE_URL_TTL_S = 3600
+UPLOAD_TTL_S = 6 * 3600
 Expires = Annotated[int, Query(ge=0, description="When the link stops working (Unix time).")]
 Signature = Annotated[str, Query(min_length=1, max_length=64, description="The link's HMAC.")]
 router = APIRouter(tags=["Assets"])
@@ -40,18 +41,24 @@ def _signature(catalog: Catalog, what: str, ident: str, expires: int) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
-def _signed(catalog: Catalog, what: str, ident: str, path: str) -> tuple[str, int]:
-    expires = int(time.time() + FILE_URL_TTL_S)
+def _signed(
+    catalog: Catalog, what: str, ident: str, path: str, ttl: int = FILE_URL_TTL_S
+) -> tuple[str, int]:
+    expires = int(time.time() + ttl)
     return f"{path}?exp={expires}&sig={_signature(catalog, what, ident, expires)}", expires
 
 
-def _check(catalog: Catalog, what: str, ident: str, exp: int, sig: str) -> None:
+def check_signature(catalog: Catalog, what: str, ident: str, exp: int, sig: str) -> None:
     if not hmac.compare_digest(_signature(catalog, what, ident, exp), sig) or exp < time.time():
         raise NotFound("no such file, or the link has expired")
 
 
 def signed_file_url(catalog: Catalog, file_id: str) -> tuple[str, int]:
     return _signed(catalog, "file", file_id, f"/v1/x-kilo/files/{file_id}")
+
+
+def signed_upload_url(catalog: Catalog, asset_id: str) -> tuple[str, int]:
+    return _signed(catalog, "upload", asset_id, f"/v1/x-kilo/uploads/{asset_id}", UPLOAD_TTL_S)
 
 
 def signed_export_url(catalog: Catalog, export_id: str) -> ExportDownloadResponse:
@@ -123,7 +130,7 @@ def file_download(
 ) -> StreamingResponse:
     """Extension: the bytes of one file of a photo, by a signed URL (see /assets/{id}/files)."""
     file_id = str(fileId)
-    _check(catalog, "file", file_id, exp, sig)
+    check_signature(catalog, "file", file_id, exp, sig)
     row = catalog.table("asset_files").get(file_id, ("uri", "content_type", "byte_size"))
     if row is None:
         raise NotFound("no such file, or the link has expired")
@@ -141,7 +148,7 @@ def export_file(
 ) -> StreamingResponse:
     """Extension: a finished export's file (a zip, a PDF, one photo) by a signed URL."""
     export_id = str(exportId)
-    _check(catalog, "export", export_id, exp, sig)
+    check_signature(catalog, "export", export_id, exp, sig)
     artifact = catalog.table("exports").value(export_id, "artifact_uri")
     if not artifact:
         raise NotFound("no such file, or the link has expired")

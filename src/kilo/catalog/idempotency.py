@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from kilo.catalog import Catalog
 from kilo.clock import utcnow
 from kilo.errors import Conflict, InvalidInput
 from kilo.records import json_object
 
-__all__ = ["check_idempotency_key", "remember_response", "request_digest"]
+__all__ = ["check_idempotency_key", "once", "remember_response", "request_digest"]
+
+_T = TypeVar("_T")
 
 
 def request_digest(payload: Any) -> str:
@@ -54,3 +57,27 @@ def remember_response(
         "VALUES (?, ?, ?, ?, ?)",
         [scope, key, digest, response, utcnow()],
     )
+
+
+def once(
+    catalog: Catalog,
+    scope: str,
+    key: str | None,
+    request: Any,
+    act: Callable[[], _T],
+    *,
+    save: Callable[[_T], dict[str, Any]],
+    replay: Callable[[dict[str, Any]], _T],
+) -> _T:
+    """Run ``act`` in one transaction with the key's check and use: the first time (or
+    without a key) its result is kept as ``save(result)``; a repeat of ``request`` with
+    ``key`` returns ``replay(kept)`` without acting; another request with ``key``,
+    Conflict."""
+    digest = request_digest(request)
+    with catalog.transaction():
+        stored = check_idempotency_key(catalog, scope, key, digest)
+        if stored is not None:
+            return replay(stored)
+        result = act()
+        remember_response(catalog, scope, key, digest, save(result))
+    return result

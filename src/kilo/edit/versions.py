@@ -18,7 +18,7 @@ from typing import Any, Literal
 from PIL import Image
 
 from kilo.catalog import Catalog
-from kilo.catalog.idempotency import check_idempotency_key, remember_response, request_digest
+from kilo.catalog.idempotency import once
 from kilo.catalog.ids import lookup_id, resolve_ids
 from kilo.catalog.tables import latest_file_uri, original_source
 from kilo.clock import from_catalog, new_id, utcnow
@@ -327,17 +327,14 @@ def apply_version(
         "userId": user_id or catalog.local_user_id,
         "excludeGeometry": exclude_geometry,
     }
-    scope, digest = f"edit.apply:{payload['userId']}", request_digest(payload)
-    with catalog.transaction():  # the key's check and its use are one step
-        stored = check_idempotency_key(catalog, scope, idempotency_key, digest)
-        if stored is not None:
-            return get_apply_status(catalog, str(stored["jobId"]))
-        job_id = enqueue(catalog, APPLY_JOB, project_id=project_id, payload=payload)
-        remember_response(catalog, scope, idempotency_key, digest, {"jobId": job_id})
-    if not wait:
-        return ApplyEditBatchResponse(job_id=job_id, status="queued")
-    run_jobs(catalog, job_ids=[job_id])
-    return get_apply_status(catalog, job_id)
+    job_id = once(
+        catalog, f"edit.apply:{payload['userId']}", idempotency_key, payload,
+        lambda: enqueue(catalog, APPLY_JOB, project_id=project_id, payload=payload),
+        save=lambda job: {"jobId": job}, replay=lambda kept: str(kept["jobId"]),
+    )  # fmt: skip
+    if wait:
+        run_jobs(catalog, job_ids=[job_id])
+    return get_apply_status(catalog, job_id)  # a repeated key: where the first job is now
 
 
 def get_apply_status(catalog: Catalog, job_id: str) -> ApplyEditBatchResponse:

@@ -1,0 +1,99 @@
+"""Uploads: the contract's prepareUpload and finalizeUpload (Assets tag), and the signed
+PUT route the bytes go to (an extension: ``/v1/x-kilo/uploads/{assetId}``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+
+from kilo.api.deps import CallerDep, CatalogDep
+from kilo.api.files import Expires, Signature, check_signature, signed_upload_url
+from kilo.api.routes import IdempotencyKey, errors
+from kilo.errors import InvalidInput, NotFound
+from kilo.models import (
+    FinalizeUploadRequest,
+    FinalizeUploadResponse,
+    KiloModel,
+    PrepareUploadRequest,
+    PrepareUploadResponse,
+)
+from kilo.uploads import finalize_upload, prepare_upload, receive_upload
+
+router = APIRouter(tags=["Assets"])
+signed = APIRouter(tags=["Assets"])
+
+
+def _owned_project(caller: CallerDep, project_id: UUID) -> str:
+    try:  # the contract has no 404 here: another user's project is a bad request
+        return caller.owns("projects", project_id)
+    except NotFound as exc:
+        raise InvalidInput(exc.reason) from None
+
+
+@router.post(
+    "/projects/{projectId}/assets:prepareUpload",
+    response_model=PrepareUploadResponse,
+    responses=errors(400, 401, 409),
+)
+def uploads_prepare(
+    projectId: UUID,
+    body: PrepareUploadRequest,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKey = None,
+) -> PrepareUploadResponse:
+    """One pending asset per file and a signed PUT URL for its bytes (valid 6 hours; send
+    the file again to the same URL if the connection breaks)."""
+    pid = _owned_project(caller, projectId)
+    made = prepare_upload(caller.catalog, pid, body, idempotency_key=idempotency_key)
+    uploads = []
+    for u in made:
+        url, expires = signed_upload_url(caller.catalog, u.asset_id)
+        uploads.append(u.model_copy(update={
+            "upload_url": url, "headers": {"Content-Type": "application/octet-stream"},
+            "expires_at": datetime.fromtimestamp(expires, UTC)}))  # fmt: skip
+    return PrepareUploadResponse(uploads=uploads)
+
+
+@router.post(
+    "/projects/{projectId}/assets:finalizeUpload",
+    response_model=FinalizeUploadResponse,
+    responses=errors(400, 401, 409),
+)
+def uploads_finalize(
+    projectId: UUID,
+    body: FinalizeUploadRequest,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKey = None,
+) -> FinalizeUploadResponse:
+    """Check the files arrived whole (SHA-256) and queue their processing, as ingest does."""
+    pid = _owned_project(caller, projectId)
+    for item in body.assets:
+        caller.owns_pending(item.asset_id, pid)
+    return finalize_upload(caller.catalog, pid, body, idempotency_key=idempotency_key)
+
+
+class UploadReceived(KiloModel):
+    asset_id: str
+    byte_size: int
+    checksum_sha256: str
+
+
+@signed.put(
+    "/x-kilo/uploads/{assetId}", response_model=UploadReceived, responses=errors(400, 404, 409)
+)
+async def uploads_put(
+    assetId: UUID,
+    request: Request,
+    catalog: CatalogDep,
+    exp: Expires,
+    sig: Signature,
+) -> UploadReceived:
+    """Extension: the bytes of one prepared upload, by its signed URL (streamed to the store,
+    checked against the declared size; the SHA-256 of what arrived is returned)."""
+    aid = str(assetId)
+    check_signature(catalog, "upload", aid, exp, sig)
+    sha = await receive_upload(catalog, aid, request.stream())
+    size = int(catalog.table("assets").value(aid, "byte_size") or 0)
+    return UploadReceived(asset_id=aid, byte_size=size, checksum_sha256=sha)

@@ -1,0 +1,63 @@
+"""Uploads over HTTP with real photos: signed PUT URLs, retries, checksums, and the same
+processing as ``kilo ingest`` afterwards."""
+
+from __future__ import annotations
+
+import hashlib
+
+from fastapi.testclient import TestClient
+
+from kilo.jobs import run_jobs
+from support.api import EXAMPLES, Mailbox, login
+
+
+def test_upload_three_photos_and_they_are_processed(
+    client: TestClient, mailbox: tuple[Mailbox, int]
+) -> None:
+    a = login(client, mailbox[0], "a@example.com")
+    b = login(client, mailbox[0], "b@example.com")
+    pid = client.post("/projects", json={"title": "Upload"}, headers=a).json()["id"]
+    photos = sorted(EXAMPLES.glob("cv_*.jpg"))[:3]
+    files = [{"clientFileId": f"row-{i}", "filename": p.name, "byteSize": p.stat().st_size}
+             for i, p in enumerate(photos)]  # fmt: skip
+    key = {"Idempotency-Key": "prepare-0001", **a}
+    prepared = client.post(f"/projects/{pid}/assets:prepareUpload", json={"files": files},
+                           headers=key)  # fmt: skip
+    assert prepared.status_code == 200, prepared.text
+    uploads = prepared.json()["uploads"]
+    again = client.post(f"/projects/{pid}/assets:prepareUpload", json={"files": files},
+                        headers=key).json()["uploads"]  # fmt: skip
+    assert [u["assetId"] for u in again] == [u["assetId"] for u in uploads]
+    assert [u["clientFileId"] for u in uploads] == ["row-0", "row-1", "row-2"]
+    # pending uploads are not photos of the project yet
+    assert client.get(f"/projects/{pid}/assets", headers=a).json()["items"] == []
+    assert client.post(f"/projects/{pid}/assets:prepareUpload", json={"files": files},
+                       headers=b).status_code == 400  # fmt: skip
+    for u, path in zip(uploads, photos, strict=True):
+        url = u["uploadUrl"].removeprefix("/v1")
+        data = path.read_bytes()
+        assert client.put(url.replace("sig=", "sig=f"), content=data).status_code == 404
+        cut = client.put(url, content=data[: len(data) // 2])  # the connection broke
+        assert cut.status_code == 400 and "send it again" in cut.json()["message"]
+        assert client.put(url, content=data + b"x").status_code == 400
+        whole = client.put(url, content=data)
+        assert whole.status_code == 200
+        assert whole.json()["checksumSha256"] == hashlib.sha256(data).hexdigest()
+    items = [{"assetId": u["assetId"], "checksumSha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+             for u, p in zip(uploads, photos, strict=True)]  # fmt: skip
+    wrong = [{**items[0], "checksumSha256": "0" * 64}]
+    clash = client.post(f"/projects/{pid}/assets:finalizeUpload", json={"assets": wrong},
+                        headers=a)  # fmt: skip
+    assert clash.status_code == 409
+    done = client.post(f"/projects/{pid}/assets:finalizeUpload", json={"assets": items},
+                       headers=a)  # fmt: skip
+    assert done.status_code == 200 and len(done.json()["queuedJobs"]) == 3
+    late = client.put(uploads[0]["uploadUrl"].removeprefix("/v1"), content=b"x")
+    assert late.status_code == 409
+    catalog = client.app.state.catalog  # type: ignore[attr-defined]
+    report = run_jobs(catalog, pid)  # what the server's worker does
+    assert report.failed == 0
+    listed = client.get(f"/projects/{pid}/assets", headers=a).json()["items"]
+    assert {x["id"] for x in listed} == {u["assetId"] for u in uploads}
+    assert all(x["bestPreviewUrl"] and x["widthPx"] for x in listed)
+    assert {x["filename"] for x in listed} == {p.name for p in photos}
