@@ -160,9 +160,9 @@ def list_assets(
     ``picked``/``rejected``/``rating_min`` filter on the user's ratings (default: the
     catalog's local user); ``picked=False`` means "not picked".
     """
-    from kilo.projects import get_project
+    from kilo.projects import check_project
 
-    pid = get_project(catalog, project_id).id
+    pid = check_project(catalog, project_id)
     limit = check_limit(limit)
     after = _KEYSET.after(cursor, ("$k0", "$k1"))
     where = ["a.project_id = $pid", "a.state <> 'pending_upload'"]

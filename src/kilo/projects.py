@@ -141,6 +141,15 @@ def _row(catalog: Catalog, project_id: str) -> dict[str, Any]:
     return row
 
 
+def check_project(catalog: Catalog, project_id: str) -> str:
+    """The canonical id of an existing project (NotFound otherwise), without computing its
+    stats as :func:`get_project` does: for listings that only need to know it is there."""
+    pid = parse_uuid(project_id, "project id")
+    if not catalog.table("projects").exists(pid):
+        raise NotFound(f"no project with id {pid}")
+    return pid
+
+
 def get_project(catalog: Catalog, project_id: str) -> Project:
     return _to_model(catalog, _row(catalog, project_id))
 

@@ -82,9 +82,9 @@ def analyze(
     (``results``) and left out of clustering's signal-based ranking; the run goes on.
     """
     from kilo.jobs import enqueue, enqueue_many
-    from kilo.projects import get_project
+    from kilo.projects import check_project
 
-    pid = get_project(catalog, project_id).id
+    pid = check_project(catalog, project_id)
     rep = AnalyzeReport(project_id=pid)
     todo = pending_analysis(catalog, pid)
     enqueue_many(

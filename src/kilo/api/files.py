@@ -106,19 +106,31 @@ def public_files(catalog: Catalog, asset_id: str, files: AssetFilesResponse) -> 
     return AssetFilesResponse(files=out)
 
 
-def public_asset(catalog: Catalog, asset: Asset) -> Asset:
-    """``asset`` without its source location, its preview as a signed URL."""
-    preview = catalog.fetchone(
-        "SELECT id FROM asset_files WHERE asset_id = ? AND kind IN ('preview', 'thumbnail') "
-        "ORDER BY kind = 'preview' DESC, created_at DESC LIMIT 1",
-        [asset.id],
+def _previews(catalog: Catalog, asset_ids: list[str]) -> dict[str, str]:
+    """The newest preview (else thumbnail) file id of each asset, in one query."""
+    rows = catalog.fetchall(
+        "SELECT DISTINCT ON (asset_id) asset_id, id FROM asset_files "
+        "WHERE asset_id IN (SELECT unnest(?::VARCHAR[])) AND kind IN ('preview', 'thumbnail') "
+        "ORDER BY asset_id, kind = 'preview' DESC, created_at DESC",
+        [asset_ids],
     )
-    url = signed_file_url(catalog, str(preview[0]))[0] if preview else None
+    return {str(a): str(f) for a, f in rows}
+
+
+def _public(asset: Asset, preview: str | None, catalog: Catalog) -> Asset:
+    url = signed_file_url(catalog, preview)[0] if preview else None
     return asset.model_copy(update={"source_uri": None, "best_preview_url": url})
 
 
+def public_asset(catalog: Catalog, asset: Asset) -> Asset:
+    """``asset`` without its source location, its preview as a signed URL."""
+    return _public(asset, _previews(catalog, [asset.id]).get(asset.id), catalog)
+
+
 def public_page(catalog: Catalog, page: PagedAssets) -> PagedAssets:
-    return page.model_copy(update={"items": [public_asset(catalog, a) for a in page.items]})
+    previews = _previews(catalog, [a.id for a in page.items])
+    items = [_public(a, previews.get(a.id), catalog) for a in page.items]
+    return page.model_copy(update={"items": items})
 
 
 @router.get("/x-kilo/files/{fileId}", responses=errors(404), response_class=StreamingResponse)

@@ -1,6 +1,6 @@
 """``GET /v1/realtime``: Server-Sent Events of a project (sse-starlette).
 
-One poller per server reads new rows of the catalog's event log every 100 ms and hands each
+One poller per server reads new rows of the catalog's event log every 20 ms and hands each
 to the queues of the clients following that project; a client's queue is bounded, and a
 client too slow to keep up is disconnected (it reconnects with ``Last-Event-ID`` and gets
 what it missed from the log) instead of slowing anyone else. On connect, the events after
@@ -36,13 +36,14 @@ from kilo.events import Event, latest_event_id, read_events
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["Realtime"])
 RING_SIZE = 10_000
-POLL_S = 0.1
+POLL_S = 0.02  # while anyone listens: one indexed read of the log's tail
+IDLE_POLL_S = 0.5
 
 
 class Broadcaster:
     """The newest events of the log in memory, for every stream to read at its own pace.
 
-    One poller appends what the log gained (every 100 ms while anyone listens) and wakes
+    One poller appends what the log gained (every 20 ms while anyone listens) and wakes
     the streams; each stream keeps its own position and reads from the ring, or from the
     log when it has fallen behind the ring (a reconnect with an old id, a very slow
     client). Nobody waits for anybody else."""
@@ -76,7 +77,7 @@ class Broadcaster:
                 await self._read_new()
             except Exception:
                 log.exception("reading the event log failed; trying again")
-            await asyncio.sleep(POLL_S)
+            await asyncio.sleep(POLL_S if self.listeners else IDLE_POLL_S)
 
     async def _read_new(self) -> None:
         if not self.listeners:  # nobody listens: keep only the position
