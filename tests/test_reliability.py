@@ -371,7 +371,9 @@ def test_a_killed_export_is_cleaned_up_and_resumed(photos_dir: Path, tmp_path: P
 
     with open_catalog(settings) as cat:
         export_id = list_exports(cat).items[0].id
-        assert get_export(cat, export_id).status == "running"
+        # running, or still queued when the kill came before its first status write (a
+        # loaded machine renders the first files before that write is committed)
+        assert get_export(cat, export_id).status in ("running", "queued")
         recover_exports(cat)
         assert get_export(cat, export_id).status == "queued"
         assert not list(dest.glob(".kilo-export-*"))

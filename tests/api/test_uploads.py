@@ -4,10 +4,13 @@ processing as ``kilo ingest`` afterwards."""
 from __future__ import annotations
 
 import hashlib
+import time
 
 from fastapi.testclient import TestClient
 
+from kilo.api import create_app
 from kilo.jobs import run_jobs
+from kilo.settings import Settings
 from support.api import EXAMPLES, Mailbox, login
 
 
@@ -61,3 +64,35 @@ def test_upload_three_photos_and_they_are_processed(
     assert {x["id"] for x in listed} == {u["assetId"] for u in uploads}
     assert all(x["bestPreviewUrl"] and x["widthPx"] for x in listed)
     assert {x["filename"] for x in listed} == {p.name for p in photos}
+
+
+def test_uploads_are_processed_and_clustered_by_the_server(
+    api_settings: Settings, mailbox: tuple[Mailbox, int]
+) -> None:
+    """The issue's whole session: log in, create a project, upload 3 photos, wait for the
+    server's worker, list clusters, pick one."""
+    with TestClient(create_app(api_settings), base_url="http://testserver/v1") as client:
+        a = login(client, mailbox[0], "a@example.com")
+        pid = client.post("/projects", json={"title": "Leuven"}, headers=a).json()["id"]
+        photos = sorted(EXAMPLES.glob("cv_leuven*.jpg")) + sorted(EXAMPLES.glob("cv_aloeL.jpg"))
+        files = [{"filename": p.name, "byteSize": p.stat().st_size} for p in photos]
+        uploads = client.post(f"/projects/{pid}/assets:prepareUpload", json={"files": files},
+                              headers=a).json()["uploads"]  # fmt: skip
+        sums = []
+        for u, p in zip(uploads, photos, strict=True):
+            data = p.read_bytes()
+            assert client.put(u["uploadUrl"].removeprefix("/v1"), content=data).is_success
+            sums.append(
+                {"assetId": u["assetId"], "checksumSha256": hashlib.sha256(data).hexdigest()}
+            )
+        assert client.post(f"/projects/{pid}/assets:finalizeUpload", json={"assets": sums},
+                           headers=a).status_code == 200  # fmt: skip
+        deadline, clusters = time.monotonic() + 90, []
+        while not clusters and time.monotonic() < deadline:
+            time.sleep(0.2)
+            clusters = client.get(f"/projects/{pid}/clusters", headers=a).json()["items"]
+        assert clusters, "the server did not analyse the uploads"
+        members = {m["assetId"] for c in clusters for m in c["assets"]}
+        assert members <= {u["assetId"] for u in uploads} and members
+        pick = {"actions": [{"assetId": uploads[0]["assetId"], "picked": True}]}
+        assert client.post(f"/projects/{pid}/cull:applyAction", json=pick, headers=a).json()["ok"]

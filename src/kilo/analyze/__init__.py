@@ -52,6 +52,26 @@ def pending_analysis(catalog: Catalog, project_id: str) -> list[str]:
     )
 
 
+def projects_to_analyze(catalog: Catalog) -> dict[str, frozenset[str]]:
+    """Projects whose processed photos wait for analysis, with those photos; a project with
+    photos still being processed is left until they are done (what a server's worker runs
+    after an upload, as ``kilo analyze`` after ``kilo ingest``)."""
+    from kilo.signals import SIGNALS_VERSION
+
+    rows = catalog.fetchall(
+        "SELECT a.project_id, a.id FROM assets a WHERE a.state = 'ready' AND ("
+        "NOT EXISTS (SELECT 1 FROM signals s WHERE s.asset_id = a.id AND s.version = ?) OR "
+        "NOT EXISTS (SELECT 1 FROM perceptual_hashes h WHERE h.asset_id = a.id)) "
+        "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.project_id = a.project_id "
+        "AND j.type = 'asset.process' AND j.status IN ('queued', 'running'))",
+        [SIGNALS_VERSION],
+    )
+    out: dict[str, set[str]] = {}
+    for pid, aid in rows:
+        out.setdefault(str(pid), set()).add(str(aid))
+    return {pid: frozenset(ids) for pid, ids in out.items()}
+
+
 def _run(
     catalog: Catalog, project_id: str, job_type: str, n: int, progress: ProgressCallback | None
 ) -> Any:

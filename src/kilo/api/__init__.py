@@ -39,13 +39,23 @@ _Next = Callable[[Request], Awaitable[Response]]
 
 
 def _run_jobs_until(settings: Settings, app: FastAPI, stop: threading.Event) -> None:
-    """The server's job worker: drain the queue, then look again every half second."""
+    """The server's job worker: drain the queue; then analyse (signals, clusters, winners)
+    the projects whose uploads are processed, as ``kilo analyze`` does after an ingest; look
+    again every half second. A project whose analysis left photos failing is tried again
+    only when its set of waiting photos changes."""
+    from kilo.analyze import analyze, projects_to_analyze
     from kilo.jobs import run_jobs
 
     catalog = app.state.catalog
+    tried: dict[str, frozenset[str]] = {}
     while not stop.is_set():
         try:
             run_jobs(catalog, should_stop=stop.is_set)
+            for pid, waiting in projects_to_analyze(catalog).items():
+                if stop.is_set() or tried.get(pid) == waiting:
+                    continue
+                tried[pid] = waiting
+                analyze(catalog, pid)
         except Exception:
             log.exception("the job worker failed; it starts again")
         stop.wait(0.5)
