@@ -72,3 +72,64 @@ def test_kilo_serve_starts_answers_and_stops_on_ctrl_c(home: Path) -> None:
             proc.kill()
     assert proc.returncode == 0, err
     assert "dev login code for me@example.com" in err and "Traceback" not in err
+
+
+def _serve(home: Path, port: int) -> subprocess.Popen[str]:
+    env = {**os.environ, "KILO_HOME": str(home), "KILO_DEV_LOGIN_CODES": "true",
+           "KILO_CLIP_ENABLED": "false", "KILO_WORKERS": "2"}  # fmt: skip
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "kilo"), "serve", "--port",
+                             str(port)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/v1/openapi.json", timeout=1)
+            return proc
+        except httpx.TransportError:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_a_server_killed_mid_ingest_finishes_the_jobs_after_a_restart(
+    home: Path, photos_dir: Path
+) -> None:
+    from kilo.api.tokens import mint_access_token
+    from kilo.catalog import open_catalog
+    from kilo.ingest import ingest
+    from kilo.projects import create_project
+    from kilo.settings import Settings
+
+    settings = Settings(home=home, clip_enabled=False)
+    photos = sorted(p for p in photos_dir.rglob("*.jpg"))[:24]
+    with open_catalog(settings) as cat:
+        pid = create_project(cat, "Killed").id
+        owner = str(cat.scalar("SELECT owner_user_id FROM projects WHERE id = ?", [pid]))
+        report = ingest(cat, pid, photos, process=False)  # registered, processing queued
+        assert len(report.asset_ids) >= 20
+    auth = {"Authorization": f"Bearer {mint_access_token(settings, owner)}"}
+    port = _free_port()
+    jobs_url = f"http://127.0.0.1:{port}/v1/projects/{pid}/jobs"
+
+    def statuses() -> list[str]:
+        page = httpx.get(jobs_url, params={"limit": 200, "type": "asset.process"}, headers=auth)
+        return [j["status"] for j in page.json()["items"]]
+
+    proc = _serve(home, port)
+    deadline = time.monotonic() + 60
+    before = statuses()
+    while "running" not in before and time.monotonic() < deadline:
+        time.sleep(0.02)
+        before = statuses()
+    os.killpg(proc.pid, signal.SIGKILL)  # mid-ingest: some done, the rest queued or running
+    proc.wait()
+    assert "running" in before, before
+    proc = _serve(home, port)
+    try:
+        deadline = time.monotonic() + 120
+        while set(statuses()) != {"done"} and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert set(statuses()) == {"done"}, statuses()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
