@@ -105,6 +105,17 @@ def filesystem(url: str, settings: StoreConfig) -> tuple[Any, str]:
     return fs, path
 
 
+def presign_put(url: str, settings: StoreConfig, expires_s: int) -> str | None:
+    """A presigned PUT URL for the object at ``url`` (an s3 store; a client uploads straight
+    to the bucket), None for a local store."""
+    if is_local(url):
+        return None
+    fs, path = filesystem(url, settings)
+    if not hasattr(fs, "url"):
+        return None
+    return str(fs.url(path, expires=expires_s, client_method="put_object"))
+
+
 def join(base: str, *parts: str) -> str:
     return "/".join([base.rstrip("/"), *(p.strip("/") for p in parts)])
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import time
+from pathlib import Path
 
+import httpx
 from fastapi.testclient import TestClient
 
 from kilo.api import create_app
 from kilo.jobs import run_jobs
 from kilo.settings import Settings
 from support.api import EXAMPLES, Mailbox, login
+from support.s3 import S3Server, s3_server  # noqa: F401
 
 
 def test_upload_three_photos_and_they_are_processed(
@@ -96,3 +99,36 @@ def test_uploads_are_processed_and_clustered_by_the_server(
         assert members <= {u["assetId"] for u in uploads} and members
         pick = {"actions": [{"assetId": uploads[0]["assetId"], "picked": True}]}
         assert client.post(f"/projects/{pid}/cull:applyAction", json=pick, headers=a).json()["ok"]
+
+
+def test_uploads_to_an_s3_store_go_straight_to_the_bucket(
+    s3_server: S3Server,  # noqa: F811
+    home: Path,
+    mailbox: tuple[Mailbox, int],
+) -> None:
+    s3_server.client().create_bucket(Bucket="uploads-bucket")  # type: ignore[attr-defined]
+    settings = Settings(home=home, clip_enabled=False, store="s3://uploads-bucket/kilo",
+                        s3_endpoint_url=s3_server.endpoint_url, smtp_host="127.0.0.1",
+                        smtp_port=mailbox[1], rate_limit_per_min=1000, workers=1)  # fmt: skip
+    with TestClient(create_app(settings, run_jobs=False), base_url="http://testserver/v1") as c:
+        a = login(c, mailbox[0], "s3@example.com")
+        pid = c.post("/projects", json={"title": "Bucket"}, headers=a).json()["id"]
+        photo = sorted(EXAMPLES.glob("cv_*.jpg"))[0]
+        data = photo.read_bytes()
+        files = [{"filename": photo.name, "byteSize": len(data)}]
+        (u,) = c.post(f"/projects/{pid}/assets:prepareUpload", json={"files": files},
+                      headers=a).json()["uploads"]  # fmt: skip
+        assert u["uploadUrl"].startswith(s3_server.endpoint_url)  # presigned, to the bucket
+        item = {"assetId": u["assetId"], "checksumSha256": hashlib.sha256(data).hexdigest()}
+        early = c.post(f"/projects/{pid}/assets:finalizeUpload", json={"assets": [item]}, headers=a)
+        assert early.status_code == 409  # nothing arrived yet
+        assert httpx.put(u["uploadUrl"], content=data).status_code == 200
+        wrong = {**item, "checksumSha256": "f" * 64}
+        assert c.post(f"/projects/{pid}/assets:finalizeUpload", json={"assets": [wrong]},
+                      headers=a).status_code == 409  # fmt: skip
+        done = c.post(f"/projects/{pid}/assets:finalizeUpload", json={"assets": [item]}, headers=a)
+        assert done.status_code == 200, done.text
+        assert run_jobs(c.app.state.catalog, pid).failed == 0  # type: ignore[attr-defined]
+        (listed,) = c.get(f"/projects/{pid}/assets", headers=a).json()["items"]
+        preview = c.get(listed["bestPreviewUrl"].removeprefix("/v1"))
+        assert preview.status_code == 200 and preview.content[:3] == b"\xff\xd8\xff"

@@ -9,7 +9,13 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 
 from kilo.api.deps import CallerDep, CatalogDep
-from kilo.api.files import Expires, Signature, check_signature, signed_upload_url
+from kilo.api.files import (
+    UPLOAD_TTL_S,
+    Expires,
+    Signature,
+    check_signature,
+    signed_upload_url,
+)
 from kilo.api.routes import IdempotencyKey, errors
 from kilo.errors import InvalidInput, NotFound
 from kilo.models import (
@@ -19,7 +25,8 @@ from kilo.models import (
     PrepareUploadRequest,
     PrepareUploadResponse,
 )
-from kilo.uploads import finalize_upload, prepare_upload, receive_upload
+from kilo.store import presign_put
+from kilo.uploads import finalize_upload, prepare_upload, receive_upload, upload_target
 
 router = APIRouter(tags=["Assets"])
 signed = APIRouter(tags=["Assets"])
@@ -48,10 +55,13 @@ def uploads_prepare(
     pid = _owned_project(caller, projectId)
     made = prepare_upload(caller.catalog, pid, body, idempotency_key=idempotency_key)
     uploads = []
+    settings = caller.catalog.settings
     for u in made:
         url, expires = signed_upload_url(caller.catalog, u.asset_id)
+        # an s3 store: straight to the bucket with a presigned PUT (same lifetime)
+        direct = presign_put(upload_target(caller.catalog, u.asset_id), settings, UPLOAD_TTL_S)
         uploads.append(u.model_copy(update={
-            "upload_url": url, "headers": {"Content-Type": "application/octet-stream"},
+            "upload_url": direct or url, "headers": {"Content-Type": "application/octet-stream"},
             "expires_at": datetime.fromtimestamp(expires, UTC)}))  # fmt: skip
     return PrepareUploadResponse(uploads=uploads)
 
