@@ -41,7 +41,9 @@ def pct(values: list[float], q: float) -> float:
 
 def start_server(home: Path, port: int) -> subprocess.Popen[str]:
     env = {**os.environ, "KILO_HOME": str(home), "KILO_DEV_LOGIN_CODES": "true",
-           "KILO_CLIP_ENABLED": "false", "KILO_RATE_LIMIT_PER_MIN": "100000"}  # fmt: skip
+           "KILO_CLIP_ENABLED": "false", "KILO_RATE_LIMIT_PER_MIN": "100000",
+           # the rows are not real photos: the server must not try to analyse them
+           "KILO_AUTO_ANALYZE": "false"}  # fmt: skip
     cmd = [str(KILO), "serve", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True)  # fmt: skip

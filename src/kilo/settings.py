@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     open_signup: bool = Field(
         default=True, description="Any e-mail address may log in (false: only existing users)."
     )
+    auto_analyze: bool = Field(
+        default=True, description="kilo serve analyses projects once their photos are processed."
+    )
     max_body_mb: int = Field(default=16, ge=1, le=1024, description="Largest JSON request body.")
     max_upload_mb: int = Field(default=2048, ge=1, le=1_000_000, description="Largest upload.")
     rate_limit_per_min: int = Field(

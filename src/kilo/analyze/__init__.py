@@ -7,6 +7,7 @@ hashes and signals), then ``project.cluster``, and runs them in that order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import Field
@@ -73,7 +74,12 @@ def projects_to_analyze(catalog: Catalog) -> dict[str, frozenset[str]]:
 
 
 def _run(
-    catalog: Catalog, project_id: str, job_type: str, n: int, progress: ProgressCallback | None
+    catalog: Catalog,
+    project_id: str,
+    job_type: str,
+    n: int,
+    progress: ProgressCallback | None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Any:
     from kilo.jobs import run_jobs
 
@@ -82,11 +88,13 @@ def _run(
                                   message=p.message))  # fmt: skip
 
     if job_type != "asset.analyze" or n <= INLINE_MAX_JOBS or catalog.settings.workers < 2:
-        return run_jobs(catalog, project_id, types=[job_type], progress=relay, workers=1)
+        return run_jobs(catalog, project_id, types=[job_type], progress=relay, workers=1,
+                        should_stop=should_stop)  # fmt: skip
     from kilo.ingest import make_pool
 
     with make_pool(catalog.settings.workers) as pool:
-        return run_jobs(catalog, project_id, types=[job_type], progress=relay, pool=pool)
+        return run_jobs(catalog, project_id, types=[job_type], progress=relay, pool=pool,
+                        should_stop=should_stop)  # fmt: skip
 
 
 def analyze(
@@ -95,6 +103,7 @@ def analyze(
     *,
     progress: ProgressCallback | None = None,
     embed: bool | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> AnalyzeReport:
     """Compute missing signals and hashes, embed (when enabled), then cluster and rank.
 
@@ -120,7 +129,9 @@ def analyze(
             for aid in todo
         ],
     )
-    run = _run(catalog, pid, "asset.analyze", len(todo), progress)
+    run = _run(catalog, pid, "asset.analyze", len(todo), progress, should_stop)
+    if should_stop is not None and should_stop():
+        return rep  # stopped (a server shutting down): the rest stays queued
     rep.analyzed = run.done
     rep.failed = run.failed
     rep.results += run.results
@@ -130,7 +141,7 @@ def analyze(
         from kilo.embed.jobs import enqueue_embed
 
         enqueue_embed(catalog, pid)
-        emb_run = _run(catalog, pid, "project.embed", 0, progress)
+        emb_run = _run(catalog, pid, "project.embed", 0, progress, should_stop)
         rep.results += [r for r in emb_run.results if r.status == "failed"]
         for job in catalog.table("jobs").rows_where(
             "project_id = ? AND type = 'project.embed' AND status = 'done'",
@@ -145,7 +156,7 @@ def analyze(
 
     enqueue(catalog, "project.cluster", project_id=pid, priority=90,
             dedupe_key=f"project.cluster:{pid}")  # fmt: skip
-    cl_run = _run(catalog, pid, "project.cluster", 1, progress)
+    cl_run = _run(catalog, pid, "project.cluster", 1, progress, should_stop)
     rep.results += [r for r in cl_run.results if r.status == "failed"]
     from kilo.cluster.jobs import current_model_id
 

@@ -51,11 +51,14 @@ def _run_jobs_until(settings: Settings, app: FastAPI, stop: threading.Event) -> 
     while not stop.is_set():
         try:
             run_jobs(catalog, should_stop=stop.is_set)
+            if not settings.auto_analyze:
+                stop.wait(0.5)
+                continue
             for pid, waiting in projects_to_analyze(catalog).items():
                 if stop.is_set() or tried.get(pid) == waiting:
                     continue
                 tried[pid] = waiting
-                analyze(catalog, pid)
+                analyze(catalog, pid, should_stop=stop.is_set)
         except Exception:
             log.exception("the job worker failed; it starts again")
         stop.wait(0.5)

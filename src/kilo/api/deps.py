@@ -21,7 +21,7 @@ from kilo.errors import InvalidInput, Unauthorized
 _bearer = HTTPBearer(auto_error=False, description="An access token from /auth/verify.")
 
 
-def get_catalog(request: Request) -> Catalog:
+async def get_catalog(request: Request) -> Catalog:  # async: no thread hop for a lookup
     catalog: Catalog = request.app.state.catalog
     return catalog
 
@@ -78,7 +78,7 @@ def client_address(request: Request) -> str:
     return peer
 
 
-def no_unknown_query(request: Request) -> None:
+async def no_unknown_query(request: Request) -> None:
     """Refuse query parameters the route does not declare (a misspelt filter would
     otherwise be ignored silently and return everything)."""
     route = request.scope.get("route")
