@@ -8,20 +8,27 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from kilo.catalog.failures import (
+    _damaged,
+    _damaged_message,
+    _guarded,
+    _lock_message,
+    _translated,
+    translate_error,
+)
 from kilo.clock import new_id, to_utc_naive, utcnow
-from kilo.errors import CatalogError, CatalogLocked, Conflict, InvalidInput, KiloError
+from kilo.errors import CatalogError, CatalogLocked, KiloError
 from kilo.settings import Settings
 
 if TYPE_CHECKING:
@@ -50,78 +57,20 @@ def _migrations() -> list[tuple[int, str, str]]:
 SCHEMA_VERSION = max((v for v, _, _ in _migrations()), default=0)
 
 
-def _lock_message(exc: Exception, path: Path) -> str:
-    text = str(exc)
-    pid = re.search(r"PID (\d+)", text)
-    holder = f" (held by process {pid.group(1)})" if pid else ""
-    return f"the catalog is locked by another kilo process{holder}; wait for it or stop it"
+_READ_SQL = re.compile(r"^\s*(SELECT|WITH)\b", re.IGNORECASE)
 
 
-def translate_error(exc: Exception) -> BaseException | None:
-    """The one place a DuckDB failure becomes part of kilo's error tree (None: not DuckDB's).
-
-    Ctrl-C during a statement is a KeyboardInterrupt again (DuckDB raises its
-    InterruptException, or a plain RuntimeError "Query interrupted" when the signal arrives
-    mid-query: left as it is, an ``except Exception`` would take it for a failed item and the
-    interrupt would be lost); a damaged file, or one that cannot be read or written, is a
-    CatalogError saying so; a broken constraint a Conflict; anything else a CatalogError with
-    DuckDB's first line."""
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    if isinstance(exc, duckdb.InterruptException) or (
-        isinstance(exc, RuntimeError) and "query interrupted" in first.lower()
-    ):
-        return KeyboardInterrupt()
-    if not isinstance(exc, duckdb.Error):
-        return None
-    if isinstance(exc, duckdb.IOException):
-        if _damaged(first):
-            return CatalogError(_damaged_message(first))
-        return CatalogError(f"cannot read or write the catalog file ({first})")
-    if isinstance(exc, duckdb.ConstraintException):
-        return Conflict(f"the catalog refused a change ({first})")
-    if "read-only mode" in first:
-        return CatalogError("the library is read-only here: it can be read, not changed")
-    if isinstance(exc, duckdb.InvalidInputException) and "UTF-8" in first:
-        return InvalidInput(f"text that is not valid UTF-8 ({first})")
-    return CatalogError(f"catalog query failed ({first})")
-
-
-def _damaged(first: str) -> bool:
-    return any(s in first.lower() for s in ("read enough bytes", "corrupt", "checksum"))
-
-
-def _damaged_message(first: str) -> str:
-    return f"the catalog file is damaged or incomplete ({first}); restore it from a backup"
-
-
-@contextmanager
-def _translated() -> Iterator[None]:
-    """Raise DuckDB's failures as :func:`translate_error` names them."""
-    try:
-        yield
-    except (duckdb.Error, RuntimeError) as exc:
-        error = translate_error(exc)
-        if error is None:
-            raise
-        raise error from exc
-
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _guarded(method: _F) -> _F:
-    @functools.wraps(method)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        with _translated():
-            return method(*args, **kwargs)
-
-    return cast(_F, run)
+def _is_read(sql: str) -> bool:
+    return bool(_READ_SQL.match(sql)) and "RETURNING" not in sql.upper()
 
 
 class Catalog:
-    """An open catalog. Thread-safe for use from one process: calls are serialised, and
+    """An open catalog. Thread-safe for use from one process: writes are serialised, and
     :meth:`transaction` holds the lock for the whole block, so a read-modify-write inside one
-    is atomic against other threads of the process."""
+    is atomic against other threads of the process. Plain reads (SELECT) outside a
+    transaction of the calling thread run on that thread's own cursor of the same database,
+    in parallel with other threads (they see what is committed), so a server's readers do
+    not queue behind each other or behind a writer."""
 
     def __init__(
         self,
@@ -135,6 +84,9 @@ class Catalog:
         self._con = con
         self._lock = threading.RLock()
         self._tx_depth = 0
+        self._tx_thread: int | None = None
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
         self.settings = settings
         self.path = path
         self.local_user_id = ""
@@ -142,7 +94,24 @@ class Catalog:
     # -- life cycle -----------------------------------------------------------------------
     def close(self) -> None:
         with self._lock:
+            for cursor in self._cursors:
+                with contextlib.suppress(duckdb.Error):
+                    cursor.close()
+            self._cursors.clear()
             self._con.close()
+
+    def _reader(self, sql: str) -> duckdb.DuckDBPyConnection | None:
+        """This thread's own cursor for a plain read outside its transaction; None: use the
+        shared connection under the lock."""
+        if not _is_read(sql) or (self._tx_depth and self._tx_thread == threading.get_ident()):
+            return None
+        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            with self._lock:
+                cursor = self._con.cursor()
+                self._cursors.append(cursor)
+            self._local.cursor = cursor
+        return cursor
 
     def __enter__(self) -> Catalog:
         return self
@@ -163,32 +132,37 @@ class Catalog:
         with self._lock:
             self._con.executemany(sql, [_adapt(r) for r in rows])
 
+    def _rows(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] | None, dicts: bool
+    ) -> list[Any]:
+        reader = self._reader(sql)
+        with contextlib.nullcontext() if reader is not None else self._lock:
+            cur = (reader or self._con).execute(sql, _adapt(params))
+            rows = cur.fetchall()
+            if not dicts:
+                return rows
+            names = [d[0] for d in cur.description or []]
+            return [dict(zip(names, row, strict=True)) for row in rows]
+
     @_guarded
     def fetchall(
         self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
     ) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._con.execute(sql, _adapt(params)).fetchall()
+        return self._rows(sql, params, dicts=False)
 
     @_guarded
     def fetchone(
         self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
     ) -> tuple[Any, ...] | None:
-        with self._lock:
-            cur = self._con.execute(sql, _adapt(params))
-            row = cur.fetchone()
-            cur.fetchall()  # finish the result: DuckDB refuses register() while one is open
-            return row
+        rows = self._rows(sql, params, dicts=False)  # whole: register() refuses an open one
+        return rows[0] if rows else None
 
     @_guarded
     def fetchdicts(
         self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
         """Rows as dicts keyed by column name."""
-        with self._lock:
-            cur = self._con.execute(sql, _adapt(params))
-            names = [d[0] for d in cur.description or []]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        return self._rows(sql, params, dicts=True)
 
     def fetchdict(
         self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
@@ -223,6 +197,7 @@ class Catalog:
                 return
             self.execute("BEGIN TRANSACTION")
             self._tx_depth = 1
+            self._tx_thread = threading.get_ident()
             try:
                 yield self
             except BaseException:
