@@ -15,7 +15,7 @@ from kilo.catalog import Catalog
 from kilo.clock import parse_uuid
 from kilo.errors import NotFound
 
-__all__ = ["Owned", "check_owner", "check_owner_assets", "owned_project"]
+__all__ = ["Owned", "check_owner", "check_owner_assets"]
 
 Owned = Literal["projects", "assets", "clusters", "edit_versions", "exports", "jobs", "galleries"]
 
@@ -48,13 +48,6 @@ def check_owner(catalog: Catalog, user_id: str, kind: Owned, value: str) -> str:
     if row is None or row[0] != user_id:
         raise NotFound(f"no {noun} with id {ident}")
     return ident
-
-
-def owned_project(catalog: Catalog, user_id: str, kind: Owned, value: str) -> str:
-    """The project id of what ``value`` names, checked as :func:`check_owner` does."""
-    ident = check_owner(catalog, user_id, kind, value)
-    project = catalog.scalar(_PROJECT_OF[kind], [ident])
-    return str(project)
 
 
 def check_owner_assets(catalog: Catalog, user_id: str, values: list[str]) -> list[str]:

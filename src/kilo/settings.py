@@ -104,8 +104,12 @@ class Settings(BaseSettings):
     def signing_key(self) -> str:
         """The key API tokens are signed with: ``secret_key``, else one made once and kept in
         HOME (``secret.key``, readable by its owner only)."""
-        if self.secret_key:
-            return self.secret_key
+        return self.secret_key or self.stored_signing_key
+
+    @cached_property
+    def stored_signing_key(self) -> str:
+        """HOME's ``secret.key``, made on first use; read once per settings object (every
+        request and every signed URL asks for it)."""
         path = self.home / "secret.key"
         try:
             return path.read_text(encoding="ascii").strip()

@@ -106,9 +106,11 @@ def _pending(catalog: Catalog, asset_id: str, project_id: str | None = None) -> 
     return row
 
 
-async def receive_upload(catalog: Catalog, asset_id: str, chunks: AsyncIterator[bytes]) -> str:
-    """Store the bytes of an upload as they stream in; their SHA-256. Refused (nothing
-    kept) when more or fewer bytes arrive than the client declared."""
+async def receive_upload(
+    catalog: Catalog, asset_id: str, chunks: AsyncIterator[bytes]
+) -> tuple[str, int]:
+    """Store the bytes of an upload as they stream in; (their SHA-256, their size). Refused
+    (nothing kept) when more or fewer bytes arrive than the client declared."""
     row = _pending(catalog, asset_id)
     if row["state"] != "pending_upload":
         raise Conflict(f"asset {asset_id} was finalized already")
@@ -135,7 +137,7 @@ async def receive_upload(catalog: Catalog, asset_id: str, chunks: AsyncIterator[
             os.unlink(tmp)
     sha = digest.hexdigest()
     catalog.table("assets").update(asset_id, {"sha256": sha})
-    return sha
+    return sha, size
 
 
 def _hash_stored(catalog: Catalog, asset_id: str, row: dict[str, object]) -> str:
@@ -180,7 +182,7 @@ def _finalize(
     from kilo.ingest.register import PROCESS_JOB
     from kilo.jobs import enqueue_many
 
-    ready: list[tuple[str, str, str | None]] = []
+    ready: list[tuple[str, str, str | None, str]] = []
     items = {i.asset_id: i for i in request.assets}.values()  # each asset once
     for item in items:
         row = _pending(catalog, item.asset_id, project_id)
@@ -190,9 +192,9 @@ def _finalize(
             row["sha256"] = _hash_stored(catalog, item.asset_id, row)
         if str(row["sha256"]).lower() != item.checksum_sha256.strip().lower():
             raise Conflict(f"asset {item.asset_id}: the bytes that arrived have another SHA-256")
-        ready.append((item.asset_id, str(row["source_uri"]), item.content_type))
+        ready.append((item.asset_id, str(row["source_uri"]), item.content_type, str(row["sha256"])))
     now = utcnow()
-    for aid, uri, given_type in ready:
+    for aid, uri, given_type, sha in ready:
         fs, path = filesystem(uri, catalog.settings)
         with fs.open(path, "rb") as f:
             head = f.read(SNIFF_BYTES)
@@ -202,12 +204,12 @@ def _finalize(
         catalog.table("asset_files").insert({
             "id": new_id(), "asset_id": aid, "kind": "original", "uri": uri,
             "content_type": content_type, "byte_size": fs.size(path),
-            "sha256": catalog.table("assets").value(aid, "sha256"), "created_at": now})  # fmt: skip
+            "sha256": sha, "created_at": now})  # fmt: skip
     jobs = enqueue_many(
         catalog,
         [{"job_type": PROCESS_JOB, "project_id": project_id, "asset_id": aid,
           "payload": {"assetId": aid}, "dedupe_key": f"{PROCESS_JOB}:{aid}"}
-         for aid, _, _ in ready],
+         for aid, _, _, _ in ready],
     )  # fmt: skip
     log.info("%d uploads of project %s finalized", len(ready), project_id)
     return FinalizeUploadResponse(queued_jobs=list(jobs))

@@ -16,7 +16,7 @@ from kilo.api.tokens import read_access_token
 from kilo.auth import get_user
 from kilo.catalog import Catalog
 from kilo.clock import parse_uuid
-from kilo.errors import InvalidInput, Unauthorized
+from kilo.errors import InvalidInput, NotFound, Unauthorized
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /auth/verify.")
 
@@ -39,6 +39,14 @@ class Caller:
     def owns(self, kind: Owned, value: UUID | str) -> str:
         """The id ``value`` when this user owns it; NotFound (as if it did not exist) else."""
         return check_owner(self.catalog, self.user_id, kind, str(value))
+
+    def owns_or_bad_request(self, kind: Owned, value: UUID | str) -> str:
+        """:meth:`owns` for operations whose contract has no 404: what is not this user's
+        is a bad request (400), with the same words."""
+        try:
+            return self.owns(kind, value)
+        except NotFound as exc:
+            raise InvalidInput(exc.reason) from None
 
     def owns_pending(self, asset_id: str, project_id: str) -> str:
         """A prepared upload of this user's project ``project_id`` (not listed as an asset

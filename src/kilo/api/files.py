@@ -66,6 +66,13 @@ def signed_export_url(catalog: Catalog, export_id: str) -> ExportDownloadRespons
     return ExportDownloadResponse(url=url, expires_at=datetime.fromtimestamp(expires, UTC))
 
 
+def _chunks(handle: Any) -> Iterator[bytes]:
+    """An open binary file's bytes in 1 MB blocks, closing it at the end."""
+    with handle:
+        while block := handle.read(1 << 20):
+            yield block
+
+
 def _stream(settings: Settings, uri: str, content_type: str | None, size: int | None,
             filename: str | None = None) -> StreamingResponse:  # fmt: skip
     fs, path = filesystem(uri, settings)
@@ -76,17 +83,12 @@ def _stream(settings: Settings, uri: str, content_type: str | None, size: int | 
     except OSError:
         raise NotFound("no such file, or the link has expired") from None
 
-    def chunks() -> Iterator[bytes]:
-        with handle:
-            while block := handle.read(1 << 20):
-                yield block
-
     headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
     if size:
         headers["Content-Length"] = str(size)
     if filename:
         headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return StreamingResponse(chunks(), media_type=content_type or "application/octet-stream",
+    return StreamingResponse(_chunks(handle), media_type=content_type or "application/octet-stream",
                              headers=headers)  # fmt: skip
 
 
@@ -183,11 +185,6 @@ def _zip_folder(fs: Any, root: str, filename: str) -> StreamingResponse:
     size = spool.tell()
     spool.seek(0)
 
-    def chunks() -> Iterator[bytes]:
-        with spool:
-            while block := spool.read(1 << 20):
-                yield block
-
     headers = {"Content-Disposition": f'attachment; filename="{filename}"',
                "Content-Length": str(size), "Cache-Control": "private"}  # fmt: skip
-    return StreamingResponse(chunks(), media_type="application/zip", headers=headers)
+    return StreamingResponse(_chunks(spool), media_type="application/zip", headers=headers)

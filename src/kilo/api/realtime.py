@@ -15,7 +15,6 @@ export.updated, and the log's other types: job.queued, job.failed ...), ``data:`
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import json
 import logging
@@ -100,9 +99,14 @@ class Broadcaster:
         reaches back that far."""
         if after < self.floor:
             return None
-        ids = [e.id for e in self.ring]
-        start = bisect.bisect_right(ids, after)
-        return [e for e in list(self.ring)[start:] if e.project_id == project_id]
+        newer = []
+        for event in reversed(self.ring):  # newest first: only what came after is read
+            if event.id <= after:
+                break
+            if event.project_id == project_id:
+                newer.append(event)
+        newer.reverse()
+        return newer
 
     async def wait_after(self, after: int) -> None:
         async with self._changed:

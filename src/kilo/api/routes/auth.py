@@ -12,6 +12,7 @@ from kilo.api.limits import rate_limit
 from kilo.api.routes import errors
 from kilo.api.tokens import mint_access_token
 from kilo.auth import (
+    Deliver,
     get_user,
     issue_refresh_token,
     revoke_refresh_token,
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["Auth"], dependencies=[Depends(rate_limit)])
 
 
-def _deliver(catalog: Catalog) -> object:
+def _deliver(catalog: Catalog) -> Deliver:
     settings = catalog.settings
 
     def send(email: str, code: str) -> None:
@@ -62,7 +63,7 @@ def _deliver(catalog: Catalog) -> object:
 @router.post("/auth/login", response_model=LoginStartResponse, responses=errors(400, 429))
 def login(body: LoginStartRequest, catalog: CatalogDep) -> LoginStartResponse:
     """Start passwordless login: a 6-digit code goes to the e-mail address."""
-    return start_login(catalog, body, _deliver(catalog))  # type: ignore[arg-type]
+    return start_login(catalog, body, _deliver(catalog))
 
 
 def _tokens(catalog: Catalog, user_id: str, refresh: str) -> LoginVerifyResponse:

@@ -57,8 +57,8 @@ def edits_apply(
 ) -> ApplyEditBatchResponse:
     """Queue an edit.apply job writing the version's settings to many photos; follow it by
     its job id (the realtime stream or the project's jobs)."""
-    try:  # the contract has no 404 here: what is not the caller's is a bad request
-        eid = caller.owns("edit_versions", editId)
+    eid = caller.owns_or_bad_request("edit_versions", editId)  # the contract has no 404 here
+    try:
         targets = check_owner_assets(caller.catalog, caller.user_id, body.asset_ids)
     except NotFound as exc:
         raise InvalidInput(exc.reason) from None

@@ -29,13 +29,14 @@ def exports_create(
     idempotency_key: IdempotencyKey = None,
 ) -> Export:
     """Queue an export of the project (its picks unless assetIds are given)."""
-    try:  # the contract has no 404 here: what is not the caller's is a bad request
-        pid = caller.owns("projects", projectId)
-        return _public(create_export(caller.catalog, pid, body.preset, asset_ids=body.asset_ids,
-                                     settings=body.settings, idempotency_key=idempotency_key,
-                                     user_id=caller.user_id))  # fmt: skip
+    pid = caller.owns_or_bad_request("projects", projectId)  # the contract has no 404 here
+    try:  # an asset id of someone else's among assetIds: a bad request too
+        export = create_export(caller.catalog, pid, body.preset, asset_ids=body.asset_ids,
+                               settings=body.settings, idempotency_key=idempotency_key,
+                               user_id=caller.user_id)  # fmt: skip
     except NotFound as exc:
         raise InvalidInput(exc.reason) from None
+    return _public(export)
 
 
 def _public(export: Export) -> Export:

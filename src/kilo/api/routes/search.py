@@ -9,18 +9,10 @@ from fastapi import APIRouter, Query
 
 from kilo.api.deps import CallerDep
 from kilo.api.routes import Limit, errors
-from kilo.errors import InvalidInput, NotFound
 from kilo.models import AdvancedSearchRequest, SearchResponse
 from kilo.search.engine import search
 
 router = APIRouter(tags=["Search"])
-
-
-def _project(caller: CallerDep, project_id: UUID) -> str:
-    try:  # the contract has no 404 for search: another user's project is a bad request
-        return caller.owns("projects", project_id)
-    except NotFound as exc:
-        raise InvalidInput(exc.reason) from None
 
 
 @router.get(
@@ -33,8 +25,8 @@ def search_get(
     limit: Limit = 50,
 ) -> SearchResponse:
     """Search by text (CLIP when it is available) and filter words (camera:, picked ...)."""
-    return search(caller.catalog, _project(caller, projectId), q, limit=limit,
-                  user_id=caller.user_id)  # fmt: skip
+    pid = caller.owns_or_bad_request("projects", projectId)  # the contract has no 404 here
+    return search(caller.catalog, pid, q, limit=limit, user_id=caller.user_id)
 
 
 @router.post(
@@ -45,5 +37,5 @@ def search_post(
     body: AdvancedSearchRequest,
     caller: CallerDep,
 ) -> SearchResponse:
-    return search(caller.catalog, _project(caller, projectId), body.q, filters=body.filters,
-                  user_id=caller.user_id)  # fmt: skip
+    pid = caller.owns_or_bad_request("projects", projectId)  # the contract has no 404 here
+    return search(caller.catalog, pid, body.q, filters=body.filters, user_id=caller.user_id)

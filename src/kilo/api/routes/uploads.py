@@ -17,7 +17,6 @@ from kilo.api.files import (
     signed_upload_url,
 )
 from kilo.api.routes import IdempotencyKey, errors
-from kilo.errors import InvalidInput, NotFound
 from kilo.models import (
     FinalizeUploadRequest,
     FinalizeUploadResponse,
@@ -30,13 +29,6 @@ from kilo.uploads import finalize_upload, prepare_upload, receive_upload, upload
 
 router = APIRouter(tags=["Assets"])
 signed = APIRouter(tags=["Assets"])
-
-
-def _owned_project(caller: CallerDep, project_id: UUID) -> str:
-    try:  # the contract has no 404 here: another user's project is a bad request
-        return caller.owns("projects", project_id)
-    except NotFound as exc:
-        raise InvalidInput(exc.reason) from None
 
 
 @router.post(
@@ -52,7 +44,7 @@ def uploads_prepare(
 ) -> PrepareUploadResponse:
     """One pending asset per file and a signed PUT URL for its bytes (valid 6 hours; send
     the file again to the same URL if the connection breaks)."""
-    pid = _owned_project(caller, projectId)
+    pid = caller.owns_or_bad_request("projects", projectId)
     made = prepare_upload(caller.catalog, pid, body, idempotency_key=idempotency_key)
     uploads = []
     settings = caller.catalog.settings
@@ -78,7 +70,7 @@ def uploads_finalize(
     idempotency_key: IdempotencyKey = None,
 ) -> FinalizeUploadResponse:
     """Check the files arrived whole (SHA-256) and queue their processing, as ingest does."""
-    pid = _owned_project(caller, projectId)
+    pid = caller.owns_or_bad_request("projects", projectId)
     for item in body.assets:
         caller.owns_pending(item.asset_id, pid)
     return finalize_upload(caller.catalog, pid, body, idempotency_key=idempotency_key)
@@ -104,6 +96,5 @@ async def uploads_put(
     checked against the declared size; the SHA-256 of what arrived is returned)."""
     aid = str(assetId)
     check_signature(catalog, "upload", aid, exp, sig)
-    sha = await receive_upload(catalog, aid, request.stream())
-    size = int(catalog.table("assets").value(aid, "byte_size") or 0)
+    sha, size = await receive_upload(catalog, aid, request.stream())
     return UploadReceived(asset_id=aid, byte_size=size, checksum_sha256=sha)
