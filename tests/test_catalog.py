@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -186,3 +187,43 @@ def test_ctrl_c_during_a_statement_is_a_keyboard_interrupt(catalog: Catalog) -> 
     finally:
         timer.cancel()
     assert catalog.scalar("SELECT count(*) FROM big") == 30_000_000  # still usable
+
+
+def test_the_preview_pointer_is_filled_in_when_an_older_catalog_is_opened(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Schema 4 names each photo's best preview file (the newest preview, else the newest
+    thumbnail); a catalog made before it gets the pointers from the files it has."""
+    import kilo.catalog as catalog_module
+    from kilo.clock import utcnow
+
+    bundled = catalog_module._migrations()
+    monkeypatch.setattr(catalog_module, "_migrations", lambda: [m for m in bundled if m[0] <= 3])
+    files = {"a1": [("t1", "thumbnail", 1), ("p1", "preview", 2), ("p2", "preview", 3)],
+             "a2": [("t2", "thumbnail", 1), ("t3", "thumbnail", 2)], "a3": []}  # fmt: skip
+    ids = {name: str(uuid.UUID(int=n + 1)) for n, name in enumerate([*files, "t1", "p1", "p2",
+                                                                     "t2", "t3"])}  # fmt: skip
+    with open_catalog(settings) as cat:
+        assert cat.schema_version() == 3
+        project = create_project(cat, "Old")
+        now = utcnow()
+        for asset, rows in files.items():
+            cat.execute(
+                "INSERT INTO assets (id, project_id, filename, source_uri, ingested_at, state, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, 'ready', ?)",
+                [ids[asset], project.id, f"{asset}.jpg", f"/card/{asset}.jpg", now, now],
+            )
+            for file_id, kind, minute in rows:
+                cat.execute(
+                    "INSERT INTO asset_files (id, asset_id, kind, uri, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [ids[file_id], ids[asset], kind, f"/lib/{file_id}.jpg",
+                     now.replace(minute=minute)],
+                )  # fmt: skip
+    monkeypatch.setattr(catalog_module, "_migrations", lambda: bundled)
+    with open_catalog(settings) as cat:
+        assert cat.schema_version() == SCHEMA_VERSION
+        got = {f: (i, u) for f, i, u in cat.fetchall(
+            "SELECT filename, preview_file_id, preview_uri FROM assets")}  # fmt: skip
+    assert got == {"a1.jpg": (ids["p2"], "/lib/p2.jpg"), "a2.jpg": (ids["t3"], "/lib/t3.jpg"),
+                   "a3.jpg": (None, None)}  # fmt: skip

@@ -14,7 +14,7 @@ from PIL import Image
 
 from kilo.catalog import Catalog
 from kilo.catalog.ids import lookup_id
-from kilo.catalog.tables import latest_file, latest_file_uri, original_source, project_frame_ids
+from kilo.catalog.tables import latest_file_uri, original_source, project_frame_ids
 from kilo.clock import from_catalog, parse_uuid
 from kilo.errors import InvalidInput, NotFound
 from kilo.models import (
@@ -33,14 +33,18 @@ RenditionKind = Literal["thumbnail", "preview", "original"]
 Selection = Literal["picked", "cluster_winners", "all"]
 _KEYSET = Keyset("assets", "coalesce(a.captured_at, a.ingested_at), a.id", time_key="sort_time")
 _FILE_KINDS = ("original", "thumbnail", "preview", "export")
+_RATINGS = "LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = $user"
+_COLUMNS = ", ".join(f"a.{c}" for c in (
+    "id", "project_id", "captured_at", "captured_offset_min", "ingested_at", "width_px",
+    "height_px", "camera_make", "camera_model", "lens_model", "focal_length_mm",
+    "shutter_speed", "aperture", "iso", "exif", "iptc", "flags", "filename", "source_uri",
+    "sha256", "byte_size", "keywords", "notes", "state", "preview_uri"))  # fmt: skip
 _SELECT = f"""
-SELECT a.*, r.user_id AS r_user_id, r.rating AS r_rating, r.picked AS r_picked,
+SELECT {_COLUMNS}, r.user_id AS r_user_id, r.rating AS r_rating, r.picked AS r_picked,
        r.rejected AS r_rejected, r.starred AS r_starred, r.notes AS r_notes,
-       r.updated_at AS r_updated_at,
-       {latest_file("preview")} AS preview_uri,
-       coalesce(a.captured_at, a.ingested_at) AS sort_time
+       r.updated_at AS r_updated_at
 FROM assets a
-LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = $user
+{_RATINGS}
 """
 
 
@@ -110,8 +114,10 @@ def get_assets(
     """The assets of ``asset_ids`` that exist, by id, in one query (a page of search
     results, a selection)."""
     ids = [parse_uuid(a, "asset id") for a in asset_ids]
+    if not ids:
+        return {}
     rows = catalog.fetchdicts(
-        _SELECT + " WHERE list_contains($ids, a.id)",
+        _SELECT + " WHERE a.id IN (SELECT unnest($ids::VARCHAR[]))",
         {"user": user_id or catalog.local_user_id, "ids": ids},
     )
     return {str(r["id"]): _to_model(r) for r in rows}
@@ -162,11 +168,11 @@ def list_assets(
     """
     from kilo.projects import check_project
 
-    pid = check_project(catalog, project_id)
+    pid = parse_uuid(project_id, "project id")
     limit = check_limit(limit)
     after = _KEYSET.after(cursor, ("$k0", "$k1"))
     where = ["a.project_id = $pid", "a.state <> 'pending_upload'"]
-    params: dict[str, Any] = {"user": user_id or catalog.local_user_id, "pid": pid}
+    params: dict[str, Any] = {"pid": pid}
     if picked is not None:
         where.append("coalesce(r.picked, false) = $picked")
         params["picked"] = picked
@@ -181,14 +187,27 @@ def list_assets(
     if after is not None:
         where.append(after.sql)
         params["k0"], params["k1"] = after.params
+    user = user_id or catalog.local_user_id
+    decisions = picked is not None or rejected is not None or rating_min is not None
+    if decisions:  # a filter on the user's decisions: join them
+        params["user"] = user
     params["lim"] = limit + 1
-    rows, nxt = _KEYSET.page(
+    # The page's keys first, from the narrow columns (a top-N over the wide rows costs
+    # several times more in DuckDB), then the whole rows of just that page.
+    keys, nxt = _KEYSET.page(
         catalog.fetchdicts(
-            f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY sort_time, a.id LIMIT $lim", params
+            "SELECT a.id, coalesce(a.captured_at, a.ingested_at) AS sort_time FROM assets a "
+            f"{_RATINGS if decisions else ''} WHERE {' AND '.join(where)} "
+            "ORDER BY sort_time, a.id LIMIT $lim",
+            params,
         ),
         limit,
     )
-    return PagedAssets(items=[_to_model(r) for r in rows], page_info=PageInfo(next_cursor=nxt))
+    if not keys:
+        check_project(catalog, pid)  # an empty page, or no such project
+    found = get_assets(catalog, [str(k["id"]) for k in keys], user_id=user)
+    items = [found[str(k["id"])] for k in keys if str(k["id"]) in found]
+    return PagedAssets(items=items, page_info=PageInfo(next_cursor=nxt))
 
 
 def list_asset_files(catalog: Catalog, asset_id: str) -> AssetFilesResponse:

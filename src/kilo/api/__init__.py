@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
-from starlette.responses import Response
 
-from kilo.api.deps import current_user, no_unknown_query
-from kilo.api.errors import install_error_handlers
+from kilo.api.deps import KnownUsers, current_user, no_unknown_query
+from kilo.api.errors import RequestId, install_error_handlers
 from kilo.api.limits import BodyLimit, RateLimiter
 from kilo.catalog import open_catalog
 from kilo.settings import Settings, load_settings
@@ -35,7 +33,6 @@ __all__ = ["API_PREFIX", "create_app"]
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/v1"
-_Next = Callable[[Request], Awaitable[Response]]
 
 
 def _run_jobs_until(settings: Settings, app: FastAPI, stop: threading.Event) -> None:
@@ -105,21 +102,14 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         redoc_url=None,
     )
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_min)
+    app.state.known_users = KnownUsers()
     install_error_handlers(app)
     _include_routes(app)
     app.add_middleware(BodyLimit, settings=settings)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["*"], allow_headers=["*"])  # fmt: skip
-
-    @app.middleware("http")
-    async def request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request.state.request_id = uuid.uuid4().hex[:16]
-        response = await call_next(request)
-        response.headers["X-Request-Id"] = request.state.request_id
-        return response
+    app.add_middleware(RequestId)
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -3,6 +3,7 @@ gate every non-public route sits behind), ownership checks of path ids, client a
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
@@ -10,6 +11,7 @@ from uuid import UUID
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from kilo.access import Owned, check_owner
 from kilo.api.tokens import read_access_token
@@ -57,16 +59,38 @@ class Caller:
         return asset_id
 
 
-def current_user(
+class KnownUsers:
+    """Users recently found in the catalog, so that a burst of requests with one token asks
+    the catalog once (and the gate needs no thread): an entry is believed for ``ttl_s``."""
+
+    def __init__(self, ttl_s: float = 60.0) -> None:
+        self.ttl_s = ttl_s
+        self._seen: dict[str, float] = {}
+
+    def recent(self, user_id: str) -> bool:
+        seen = self._seen.get(user_id)
+        return seen is not None and time.monotonic() - seen < self.ttl_s
+
+    def add(self, user_id: str) -> None:
+        if len(self._seen) > 10_000:
+            self._seen.clear()
+        self._seen[user_id] = time.monotonic()
+
+
+async def current_user(
+    request: Request,
     catalog: CatalogDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """The gate: a valid access token of an existing user, or 401."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("sign in: send Authorization: Bearer <access token>")
-    user_id = read_access_token(catalog.settings, credentials.credentials)
-    if get_user(catalog, user_id) is None:
-        raise Unauthorized("the access token names no user of this server")
+    user_id = read_access_token(catalog.settings, credentials.credentials)  # no I/O
+    known: KnownUsers = request.app.state.known_users
+    if not known.recent(user_id):
+        if await run_in_threadpool(get_user, catalog, user_id) is None:
+            raise Unauthorized("the access token names no user of this server")
+        known.add(user_id)
     return Caller(user_id, catalog)
 
 

@@ -44,7 +44,9 @@ def _signature(catalog: Catalog, what: str, ident: str, expires: int) -> str:
 def _signed(
     catalog: Catalog, what: str, ident: str, path: str, ttl: int = FILE_URL_TTL_S
 ) -> tuple[str, int]:
-    expires = int(time.time() + ttl)
+    # Whole periods: a link stays the same for a while (lists of photos can be cached by
+    # the browser), and is good for between one and two ``ttl``.
+    expires = (int(time.time()) // ttl + 2) * ttl
     return f"{path}?exp={expires}&sig={_signature(catalog, what, ident, expires)}", expires
 
 
@@ -55,6 +57,11 @@ def check_signature(catalog: Catalog, what: str, ident: str, exp: int, sig: str)
 
 def signed_file_url(catalog: Catalog, file_id: str) -> tuple[str, int]:
     return _signed(catalog, "file", file_id, f"/v1/x-kilo/files/{file_id}")
+
+
+def signed_preview_url(catalog: Catalog, asset_id: str) -> str:
+    """The URL of the asset's best preview (whichever file that is when it is fetched)."""
+    return _signed(catalog, "preview", asset_id, f"/v1/x-kilo/assets/{asset_id}/preview")[0]
 
 
 def signed_upload_url(catalog: Catalog, asset_id: str) -> tuple[str, int]:
@@ -108,30 +115,18 @@ def public_files(catalog: Catalog, asset_id: str, files: AssetFilesResponse) -> 
     return AssetFilesResponse(files=out)
 
 
-def _previews(catalog: Catalog, asset_ids: list[str]) -> dict[str, str]:
-    """The newest preview (else thumbnail) file id of each asset, in one query."""
-    rows = catalog.fetchall(
-        "SELECT DISTINCT ON (asset_id) asset_id, id FROM asset_files "
-        "WHERE asset_id IN (SELECT unnest(?::VARCHAR[])) AND kind IN ('preview', 'thumbnail') "
-        "ORDER BY asset_id, kind = 'preview' DESC, created_at DESC",
-        [asset_ids],
-    )
-    return {str(a): str(f) for a, f in rows}
-
-
-def _public(asset: Asset, preview: str | None, catalog: Catalog) -> Asset:
-    url = signed_file_url(catalog, preview)[0] if preview else None
+def _public(asset: Asset, catalog: Catalog) -> Asset:
+    url = signed_preview_url(catalog, asset.id) if asset.best_preview_url else None
     return asset.model_copy(update={"source_uri": None, "best_preview_url": url})
 
 
 def public_asset(catalog: Catalog, asset: Asset) -> Asset:
     """``asset`` without its source location, its preview as a signed URL."""
-    return _public(asset, _previews(catalog, [asset.id]).get(asset.id), catalog)
+    return _public(asset, catalog)
 
 
 def public_page(catalog: Catalog, page: PagedAssets) -> PagedAssets:
-    previews = _previews(catalog, [a.id for a in page.items])
-    items = [_public(a, previews.get(a.id), catalog) for a in page.items]
+    items = [_public(a, catalog) for a in page.items]
     return page.model_copy(update={"items": items})
 
 
@@ -143,10 +138,28 @@ def file_download(
     sig: Signature,
 ) -> StreamingResponse:
     """Extension: the bytes of one file of a photo, by a signed URL (see /assets/{id}/files)."""
-    file_id = str(fileId)
-    check_signature(catalog, "file", file_id, exp, sig)
-    row = catalog.table("asset_files").get(file_id, ("uri", "content_type", "byte_size"))
-    if row is None:
+    check_signature(catalog, "file", str(fileId), exp, sig)
+    return _stream_file(catalog, str(fileId))
+
+
+@router.get("/x-kilo/assets/{assetId}/preview", responses=errors(404),
+            response_class=StreamingResponse)  # fmt: skip
+def preview_download(
+    assetId: UUID,
+    catalog: CatalogDep,
+    exp: Expires,
+    sig: Signature,
+) -> StreamingResponse:
+    """Extension: a photo's best preview (see ``bestPreviewUrl``) by a signed URL."""
+    check_signature(catalog, "preview", str(assetId), exp, sig)
+    return _stream_file(catalog, catalog.table("assets").value(str(assetId), "preview_file_id"))
+
+
+def _stream_file(catalog: Catalog, file_id: str | None) -> StreamingResponse:
+    row = file_id and catalog.table("asset_files").get(
+        file_id, ("uri", "content_type", "byte_size")
+    )
+    if not row:
         raise NotFound("no such file, or the link has expired")
     return _stream(catalog.settings, str(row["uri"]), row["content_type"], row["byte_size"])
 

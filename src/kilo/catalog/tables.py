@@ -22,6 +22,7 @@ __all__ = [
     "original_source",
     "project_frame_ids",
     "project_frames",
+    "refresh_previews",
 ]
 
 #: SQL: the order photos are shown and exported in (assets aliased ``a``).
@@ -48,6 +49,22 @@ def latest_file_uri(catalog: Catalog, asset_id: str, kind: FileKind) -> str | No
     """The URI of the asset's newest ``kind`` file, None when there is none."""
     uri = catalog.scalar(f"SELECT {latest_file(kind)} FROM assets a WHERE a.id = ?", [asset_id])
     return str(uri) if uri else None
+
+
+def refresh_previews(catalog: Catalog, asset_ids: Sequence[str]) -> None:
+    """Point each of ``asset_ids`` at its best preview file and its URI (the newest preview,
+    else the newest thumbnail; NULL when it has neither): after renditions are written."""
+    if not asset_ids:
+        return
+    catalog.execute(
+        "UPDATE assets SET preview_file_id = best.id, preview_uri = best.uri FROM ("
+        "SELECT a.id AS asset_id, f.id, f.uri FROM (SELECT unnest(?::VARCHAR[]) AS id) a "
+        "LEFT JOIN (SELECT DISTINCT ON (asset_id) asset_id, id, uri FROM asset_files "
+        "WHERE asset_id IN (SELECT unnest(?::VARCHAR[])) AND kind IN ('preview', 'thumbnail') "
+        "ORDER BY asset_id, kind = 'preview' DESC, created_at DESC) f ON f.asset_id = a.id"
+        ") AS best WHERE assets.id = best.asset_id",
+        [list(dict.fromkeys(asset_ids))] * 2,
+    )
 
 
 class OriginalSource(NamedTuple):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kilo.catalog import Catalog
+from kilo.catalog.tables import refresh_previews
 from kilo.clock import new_id, utcnow
 from kilo.ingest.process import ProcessResult
 from kilo.jobs import JobRow
@@ -123,6 +124,7 @@ class ProcessHandler:
                 for f in r.files
             ]  # fmt: skip
             catalog.insert_many("asset_files", _FILE_COLUMNS, rows)
+            refresh_previews(catalog, [r.asset_id for r in part if r.files])
         # source_files are marked 'ingested' in bulk by ingest(); run_jobs emits job.done
 
     @staticmethod
