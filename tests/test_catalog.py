@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -90,30 +92,67 @@ def test_a_directory_in_place_of_the_catalog_is_refused(settings: Settings) -> N
         open_catalog(settings)
 
 
-def test_a_second_process_gets_a_one_line_lock_error(settings: Settings) -> None:
-    holder = open_catalog(settings)
-    try:
-        code = textwrap.dedent(
+def _other_process(settings: Settings, body: str, wait_s: float = 30) -> list[str]:
+    """Run ``body`` in another Python process with ``cat`` open on the same library; its
+    printed lines (a lock error is printed as ``LOCKED <message>``)."""
+    code = (
+        textwrap.dedent(
             f"""
-            from kilo.catalog import open_catalog
-            from kilo.errors import CatalogLocked
-            from kilo.settings import load_settings
-            try:
-                open_catalog(load_settings(home={str(settings.home)!r}))
-            except CatalogLocked as exc:
-                print("LOCKED", exc.message)
+        from kilo.catalog import open_catalog
+        from kilo.errors import CatalogLocked
+        from kilo.settings import load_settings
+        try:
+            with open_catalog(load_settings(home={str(settings.home)!r},
+                                            lock_wait_s={wait_s})) as cat:
+        """
+        )
+        + textwrap.indent(textwrap.dedent(body), " " * 8)
+        + textwrap.dedent(
             """
+        except CatalogLocked as exc:
+            print("LOCKED", exc.message)
+        """
         )
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
-        )
-        assert out.returncode == 0, out.stderr
-        line = out.stdout.strip()
-        assert line.startswith("LOCKED"), out.stdout + out.stderr
-        assert "locked by another kilo process" in line
-        assert len(line.splitlines()) == 1
-    finally:
-        holder.close()
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip().splitlines()
+
+
+def test_a_second_process_is_handed_the_catalog_and_both_keep_working(
+    settings: Settings,
+) -> None:
+    """Two kilo processes on one library: the holder hands the file over while it is idle,
+    then takes it back, and each sees what the other wrote."""
+    with open_catalog(settings) as holder:
+        create_project(holder, "Mine")
+        lines = _other_process(settings, """
+            from kilo.projects import create_project, list_projects
+            print(sorted(p.title for p in list_projects(cat).items))
+            create_project(cat, "Theirs")
+        """)  # fmt: skip
+        assert lines == ["['Mine']"]
+        assert sorted(p.title for p in list_projects(holder).items) == ["Mine", "Theirs"]
+        create_project(holder, "Mine again")  # the file came back
+    with open_catalog(settings) as cat:
+        assert len(list_projects(cat).items) == 3
+
+
+def test_a_holder_that_never_lets_go_gets_a_one_line_error_naming_it(
+    settings: Settings,
+) -> None:
+    """A transaction left open (or a tool holding the file with DuckDB itself) does not hand
+    over: the waiter gives up after its bound, in one line naming the holder's process."""
+    with open_catalog(settings) as holder, holder.transaction():
+        create_project(holder, "Busy")
+        t0 = time.monotonic()
+        lines = _other_process(settings, "print('opened')", wait_s=1.5)
+        waited = time.monotonic() - t0
+    assert len(lines) == 1 and lines[0].startswith("LOCKED"), lines
+    assert f"process {os.getpid()}" in lines[0] and "more than 1.5 s" in lines[0]
+    assert "pytest" in lines[0]  # and its command
+    assert 1.5 <= waited < 30
 
 
 def test_catalog_locked_is_a_catalog_error() -> None:

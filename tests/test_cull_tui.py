@@ -124,3 +124,33 @@ def test_fallback_filmstrip_when_ai_not_ready(
         assert get_rating(catalog, data.assets[names[0]]).picked is None
 
     _drive(CullApp(catalog, data.project_id, images=False), script)
+
+
+def test_frames_made_ready_while_the_screen_is_open_appear_in_place(
+    catalog: Catalog, project: Project, photos_dir: Path
+) -> None:
+    """An ingest still running: a frame it makes ready shows up without a restart, and the
+    screen stays on the frame the photographer is looking at."""
+    from kilo.clock import new_id
+
+    data = build_cull_project(catalog, project.id, photos_dir, clusters=False)
+    names = list(data.assets)
+    late = new_id()
+
+    async def script(app: CullApp, pilot: object) -> None:
+        press = pilot.press  # type: ignore[attr-defined]
+        await press("right")
+        looking_at = app.frame.asset_id if app.frame else None
+        assert len(app.stack.frames) == len(names) if app.stack else False
+        with catalog.transaction():  # what an ingest in another process commits
+            catalog.execute("CREATE TEMP TABLE late AS SELECT * FROM assets WHERE id = ?",
+                            [data.assets[names[-1]]])  # fmt: skip
+            catalog.execute("UPDATE late SET id = ?, filename = 'late.jpg', "
+                            "captured_at = captured_at + INTERVAL 1 HOUR", [late])  # fmt: skip
+            catalog.execute("INSERT INTO assets SELECT * FROM late")
+            catalog.execute("DROP TABLE late")
+        app.refresh_queue()  # what the screen's timer does every REFRESH_S
+        assert app.stack is not None and app.stack.frames[-1].filename == "late.jpg"
+        assert app.frame is not None and app.frame.asset_id == looking_at
+
+    _drive(CullApp(catalog, data.project_id, images=False), script)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
 import kilo.jobs as jobs
 from kilo.catalog import Catalog
 from kilo.errors import InvalidInput, NotFound
+from kilo.jobs.claims import start_time
 from kilo.models import Project
 from support.jobhandlers import SQUARE  # noqa: F401  (registers test.square)
 
@@ -91,11 +94,35 @@ def test_jobs_left_running_by_a_dead_process_are_reclaimed(
     catalog: Catalog, project: Project
 ) -> None:
     jid = jobs.enqueue(catalog, "test.square", project_id=project.id, payload={"n": 9})
-    catalog.execute(
-        "UPDATE jobs SET status = 'running', claimed_by = 'elsewhere:1' WHERE id = ?", [jid]
-    )
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    claim = f"{os.uname().nodename}:{gone.pid}:{start_time(gone.pid)}"
+    gone.wait()
+    catalog.execute("UPDATE jobs SET status = 'running', claimed_by = ? WHERE id = ?", [claim, jid])
     report = jobs.run_jobs(catalog, project.id, workers=1)
     assert report.done == 1 and _squares(catalog) == {9: 81}
+
+
+def test_jobs_of_another_live_kilo_process_are_left_to_it(
+    catalog: Catalog, project: Project
+) -> None:
+    """Two kilo processes on one library (an ingest in another terminal): a run here never
+    takes the jobs the other one is working on."""
+    jid = jobs.enqueue(catalog, "test.square", project_id=project.id, payload={"n": 4})
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        claim = f"{os.uname().nodename}:{other.pid}:{start_time(other.pid)}"
+        catalog.execute(
+            "UPDATE jobs SET status = 'running', claimed_by = ? WHERE id = ?", [claim, jid]
+        )
+        assert jobs.reclaim_jobs(catalog) == 0
+        assert catalog.scalar("SELECT status FROM jobs WHERE id = ?", [jid]) == "running"
+        # the same pid, but another process start (the pid was reused): the claim is stale
+        stale = f"{os.uname().nodename}:{other.pid}:1"
+        catalog.execute("UPDATE jobs SET claimed_by = ? WHERE id = ?", [stale, jid])
+        assert jobs.reclaim_jobs(catalog) == 1
+    finally:
+        other.kill()
+        other.wait()
 
 
 def test_dedupe_key_reuses_a_pending_job(catalog: Catalog, project: Project) -> None:

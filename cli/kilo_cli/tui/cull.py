@@ -43,6 +43,9 @@ KEY_HELP = """\
 _KIND_ICON = {"burst": "▤", "duplicate_group": "⧉", "singles": "·", "filmstrip": "▭"}
 
 
+REFRESH_S = 2.0  # how often the screen looks for new frames
+
+
 def _image_widget() -> type[Widget] | None:
     """textual-image's widget (Kitty / Sixel / half-block, chosen for this terminal), or None
     when it cannot size the terminal. It must be imported before the app starts."""
@@ -177,6 +180,20 @@ class CullApp(App[None]):
         self.sub_title = self._project_title()
         if self.images_missing:
             self.notify("This terminal cannot show images here; showing file names.")
+        self.redraw()
+        self.set_interval(REFRESH_S, self.refresh_queue)
+
+    def refresh_queue(self) -> None:
+        """Frames a running ingest makes ready (and decisions made elsewhere) appear without
+        a restart; the screen stays on the stack and frame it shows."""
+        queue = self._load()
+        if queue == self.queue:
+            return
+        stack, frame = self.stack, self.frame
+        self.queue = queue
+        self.stack_index, self.frame_index = queue.position_of(
+            stack.cluster_id if stack else None, frame.asset_id if frame else None
+        )
         self.redraw()
 
     def _project_title(self) -> str:

@@ -25,8 +25,10 @@ from kilo.catalog.failures import (
     _guarded,
     _lock_message,
     _translated,
+    lock_holder,
     translate_error,
 )
+from kilo.catalog.lease import Lease, connect_waiting
 from kilo.clock import new_id, to_utc_naive, utcnow
 from kilo.errors import CatalogError, CatalogLocked, KiloError
 from kilo.settings import Settings
@@ -74,14 +76,15 @@ class Catalog:
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
+        lease: Lease,
         settings: Settings,
         path: Path | None,
         *,
         read_only: bool = False,
     ):
         self.read_only = read_only  # opened for reading only (a read-only library)
-        self._con = con
+        self._lease = lease
+        lease.on_release = self._drop_cursors
         self._lock = threading.RLock()
         self._tx_depth = 0
         self._tx_thread: int | None = None
@@ -94,23 +97,31 @@ class Catalog:
     # -- life cycle -----------------------------------------------------------------------
     def close(self) -> None:
         with self._lock:
-            for cursor in self._cursors:
-                with contextlib.suppress(duckdb.Error):
-                    cursor.close()
-            self._cursors.clear()
-            self._con.close()
+            self._lease.close()
+
+    def _drop_cursors(self) -> None:
+        for cursor in self._cursors:
+            with contextlib.suppress(duckdb.Error):
+                cursor.close()
+        self._cursors.clear()
+
+    @property
+    def _con(self) -> duckdb.DuckDBPyConnection:
+        con: duckdb.DuckDBPyConnection = self._lease.con
+        return con
 
     def _reader(self, sql: str) -> duckdb.DuckDBPyConnection | None:
         """This thread's own cursor for a plain read outside its transaction; None: use the
-        shared connection under the lock."""
+        shared connection under the lock. Call inside ``self._lease.held()``."""
         if not _is_read(sql) or (self._tx_depth and self._tx_thread == threading.get_ident()):
             return None
-        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
-        if cursor is None:
+        local = self._local
+        cursor: duckdb.DuckDBPyConnection | None = getattr(local, "cursor", None)
+        if cursor is None or local.generation != self._lease.generation:
             with self._lock:
                 cursor = self._con.cursor()
                 self._cursors.append(cursor)
-            self._local.cursor = cursor
+            local.cursor, local.generation = cursor, self._lease.generation
         return cursor
 
     def __enter__(self) -> Catalog:
@@ -122,27 +133,28 @@ class Catalog:
     # -- queries --------------------------------------------------------------------------
     @_guarded
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> None:
-        with self._lock:
-            self._con.execute(sql, _adapt(params))
+        with self._lock, self._lease.held() as con:
+            con.execute(sql, _adapt(params))
 
     @_guarded
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
-        with self._lock:
-            self._con.executemany(sql, [_adapt(r) for r in rows])
+        with self._lock, self._lease.held() as con:
+            con.executemany(sql, [_adapt(r) for r in rows])
 
     def _rows(
         self, sql: str, params: Sequence[Any] | dict[str, Any] | None, dicts: bool
     ) -> list[Any]:
-        reader = self._reader(sql)
-        with contextlib.nullcontext() if reader is not None else self._lock:
-            cur = (reader or self._con).execute(sql, _adapt(params))
-            rows = cur.fetchall()
-            if not dicts:
-                return rows
-            names = [d[0] for d in cur.description or []]
-            return [dict(zip(names, row, strict=True)) for row in rows]
+        with self._lease.held():
+            reader = self._reader(sql)
+            with contextlib.nullcontext() if reader is not None else self._lock:
+                cur = (reader or self._con).execute(sql, _adapt(params))
+                rows = cur.fetchall()
+                names = [d[0] for d in cur.description or []] if dicts else []
+        if not dicts:
+            return rows
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     @_guarded
     def fetchall(
@@ -174,15 +186,11 @@ class Catalog:
         row = self.fetchone(sql, params)
         return None if row is None else row[0]
 
-    @property
-    def connection(self) -> duckdb.DuckDBPyConnection:
-        """The raw connection, for bulk work (Arrow/numpy). Hold :meth:`locked` around use."""
-        return self._con
-
     @contextmanager
     def locked(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with self._lock, _translated():
-            yield self._con
+        """The raw connection for bulk work (Arrow/numpy), held for the block."""
+        with self._lock, self._lease.held() as con, _translated():
+            yield con
 
     @contextmanager
     def transaction(self) -> Iterator[Catalog]:
@@ -195,28 +203,32 @@ class Catalog:
                 finally:
                     self._tx_depth -= 1
                 return
-            self.execute("BEGIN TRANSACTION")
-            self._tx_depth = 1
-            self._tx_thread = threading.get_ident()
-            try:
-                yield self
-            except BaseException:
-                self._tx_depth = 0
-                with contextlib.suppress(duckdb.Error, RuntimeError):
-                    self._con.execute("ROLLBACK")
-                raise
+            with self._lease.held():  # the file stays this process's until COMMIT
+                yield from self._outermost()
+
+    def _outermost(self) -> Iterator[Catalog]:
+        self.execute("BEGIN TRANSACTION")
+        self._tx_depth = 1
+        self._tx_thread = threading.get_ident()
+        try:
+            yield self
+        except BaseException:
             self._tx_depth = 0
-            try:
-                self._con.execute("COMMIT")
-            except (duckdb.Error, RuntimeError) as exc:
-                with contextlib.suppress(duckdb.Error, RuntimeError):
-                    self._con.execute("ROLLBACK")
-                error = translate_error(exc)
-                if error is None:
-                    raise
-                if isinstance(error, KiloError):
-                    error = type(error)(f"the change was not saved: {error.reason}")
-                raise error from exc
+            with contextlib.suppress(duckdb.Error, RuntimeError):
+                self._con.execute("ROLLBACK")
+            raise
+        self._tx_depth = 0
+        try:
+            self._con.execute("COMMIT")
+        except (duckdb.Error, RuntimeError) as exc:
+            with contextlib.suppress(duckdb.Error, RuntimeError):
+                self._con.execute("ROLLBACK")
+            error = translate_error(exc)
+            if error is None:
+                raise
+            if isinstance(error, KiloError):
+                error = type(error)(f"the change was not saved: {error.reason}")
+            raise error from exc
 
     # -- events ---------------------------------------------------------------------------
     def emit_event(
@@ -338,7 +350,8 @@ def _connect(path: Path | None, read_only: bool) -> tuple[duckdb.DuckDBPyConnect
         text = str(exc)
         first = text.splitlines()[0] if text else type(exc).__name__
         if "lock" in text.lower():
-            raise CatalogLocked(_lock_message(exc, path or Path()), path=str(path)) from None
+            raise CatalogLocked(_lock_message(exc, path or Path()), path=str(path),
+                                details={"pid": lock_holder(exc)}) from None  # fmt: skip
         if not read_only and path is not None and path.exists():
             if any(s in text.lower() for s in _NOT_WRITABLE):
                 return _connect(path, True)
@@ -427,7 +440,11 @@ def open_catalog(
                 ) from None
         elif not target.exists():
             raise CatalogError("no catalog here yet", path=str(target))
-    con, read_only = _connect(target, read_only)
+    request = None if target is None else target.with_name(target.name + ".waiting")
+    con, read_only = connect_waiting(
+        lambda: _connect(target, read_only), request, settings.lock_wait_s
+    )
+    cat: Catalog | None = None
     try:
         if not read_only:
             _migrate(con, str(target or ":memory:"))
@@ -442,18 +459,18 @@ def open_catalog(
                     "read-only library cannot take; open it once where it is writable",
                     path=str(target),
                 )
-        cat = Catalog(con, settings, target, read_only=read_only)
+        lease = Lease(con, lambda: _connect(target, read_only)[0], target, settings.lock_wait_s)
+        cat = Catalog(lease, settings, target, read_only=read_only)
         if read_only:
-            row = con.execute("SELECT value FROM meta WHERE key = ?", [LOCAL_USER_KEY]).fetchone()
-            cat.local_user_id = str(row[0]) if row else ""
+            user = cat.scalar("SELECT value FROM meta WHERE key = ?", [LOCAL_USER_KEY])
+            cat.local_user_id = str(user) if user else ""
         else:
             _ensure_local_user(cat)
         return cat
-    except KiloError:
-        con.close()
-        raise
-    except duckdb.Error as exc:
-        con.close()
+    except (KiloError, duckdb.Error) as exc:
+        (cat.close if cat is not None else con.close)()
+        if isinstance(exc, KiloError):
+            raise
         raise CatalogError(
             f"not a usable kilo catalog ({str(exc).splitlines()[0]})", path=str(target)
         ) from None

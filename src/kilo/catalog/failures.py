@@ -15,10 +15,15 @@ import duckdb
 from kilo.errors import CatalogError, Conflict, InvalidInput
 
 
+def lock_holder(exc: Exception) -> int | None:
+    """The pid of the process DuckDB says holds the file's lock, when it says."""
+    pid = re.search(r"PID (\d+)", str(exc))
+    return int(pid.group(1)) if pid else None
+
+
 def _lock_message(exc: Exception, path: Path) -> str:
-    text = str(exc)
-    pid = re.search(r"PID (\d+)", text)
-    holder = f" (held by process {pid.group(1)})" if pid else ""
+    pid = lock_holder(exc)
+    holder = f" (held by process {pid})" if pid else ""
     return f"the catalog is locked by another kilo process{holder}; wait for it or stop it"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,6 +13,7 @@ from typing import Any, Protocol
 from kilo.catalog import Catalog
 from kilo.clock import new_id, utcnow
 from kilo.errors import InvalidInput
+from kilo.jobs.claims import claimer_alive, worker_id
 from kilo.models import JobStatus
 from kilo.records import json_object
 
@@ -227,22 +227,22 @@ def _event(
 
 
 def reclaim_jobs(catalog: Catalog) -> int:
-    """Requeue jobs left ``running`` by a process that no longer holds the catalog. A handler
-    with ``reclaim(catalog, job)`` then cleans up after its killed run (an export removes its
-    staging folder and half-published files)."""
-    me = _worker_id()
-    rows = catalog.fetchdicts(
-        "SELECT id, type, project_id, asset_id, payload, attempts, max_attempts FROM jobs "
-        "WHERE status = 'running' AND (claimed_by IS NULL OR claimed_by <> ?)",
-        [me],
-    )
+    """Requeue jobs left ``running`` by a process that is gone (killed, or crashed), never
+    those of a kilo process still running on the same library (an ingest in another
+    terminal). A handler with ``reclaim(catalog, job)`` then cleans up after its killed run
+    (an export removes its staging folder and half-published files)."""
+    me = worker_id()
+    rows = [r for r in catalog.fetchdicts(
+        "SELECT id, type, project_id, asset_id, payload, attempts, max_attempts, claimed_by "
+        "FROM jobs WHERE status = 'running' AND (claimed_by IS NULL OR claimed_by <> ?)",
+        [me]) if not claimer_alive(r["claimed_by"])]  # fmt: skip
     if not rows:
         return 0
     with catalog.transaction():
         catalog.execute(
             "UPDATE jobs SET status = 'queued', claimed_by = NULL, claimed_at = NULL, "
-            "updated_at = ? WHERE status = 'running' AND (claimed_by IS NULL OR claimed_by <> ?)",
-            [utcnow(), me],
+            "updated_at = ? WHERE status = 'running' AND id IN (SELECT unnest(?::VARCHAR[]))",
+            [utcnow(), [r["id"] for r in rows]],
         )
         for r in rows:
             _event(catalog, "job.reclaimed", r["id"], r["type"], r["project_id"],
@@ -284,13 +284,9 @@ def release_jobs(catalog: Catalog, jobs: Sequence[JobRow]) -> int:
         "claimed_by = NULL, claimed_at = NULL, updated_at = ? "
         "WHERE status = 'running' AND claimed_by = ? AND id IN (SELECT unnest(?::VARCHAR[])) "
         "RETURNING id",
-        [utcnow(), _worker_id(), ids],
+        [utcnow(), worker_id(), ids],
     )
     return len(rows)
-
-
-def _worker_id() -> str:
-    return f"{os.uname().nodename}:{os.getpid()}"
 
 
 def queued_scope(
@@ -344,7 +340,7 @@ def claim_jobs(
             "UPDATE jobs SET status = 'running', attempts = attempts + 1, claimed_by = ?, "
             "claimed_at = ?, updated_at = ? WHERE id IN (SELECT unnest(?::VARCHAR[])) "
             "RETURNING id, type, project_id, asset_id, payload, attempts, max_attempts",
-            [_worker_id(), now, now, ids],
+            [worker_id(), now, now, ids],
         )
         catalog.emit_events(
             [

@@ -1,0 +1,184 @@
+"""One library, several kilo processes: the catalog file is held in short leases.
+
+DuckDB lets one process at a time open a database file for writing. A kilo process holds
+the file while it works and hands it over when another process asks for it:
+
+- a process that finds the file locked writes its pid to ``<catalog>.waiting`` and tries
+  again with a short backoff, for at most ``settings.lock_wait_s``;
+- the holder notices the fresh request (from its own queries, or a watcher thread while it
+  is idle: a cull screen waiting for a key, a notebook between cells), closes the file at
+  the next moment no query or transaction of its is running, and lets the other process
+  have it for a moment before it asks for it again (waiting the same way).
+
+Alone, a process keeps the file open: nothing is re-opened. Handing over costs a close
+(DuckDB checkpoints its write-ahead log) and an open, ~15 ms each at 10,000 photos. What
+is committed is on disk either way, so a process killed at any moment loses only its
+uncommitted transaction, and the operating system drops its lock with it (no stale lock).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+
+from kilo.errors import CatalogLocked
+
+log = logging.getLogger(__name__)
+
+#: A request to hand over is believed for this long (a waiter renews it while it waits).
+REQUEST_FRESH_S = 1.0
+#: After handing over, how long this process leaves the file to the other one.
+YIELD_S = 0.015
+_WATCH_S = 0.01
+_T = TypeVar("_T")
+
+
+def holder_of(pid: int | None) -> str:
+    """``process 123 (kilo ingest /card)``: the holder of a lock, as a person reads it."""
+    if pid is None:
+        return "another process"
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        words = [w.decode(errors="replace") for w in raw.split(b"\0") if w]
+    except OSError:
+        words = []
+    if words and Path(words[0]).name.startswith("python") and len(words) > 1:
+        words = words[2:] if words[1] == "-m" else words[1:]
+    if words:
+        words[0] = Path(words[0]).name
+        return f"process {pid} ({' '.join(words)[:80]})"
+    return f"process {pid}"
+
+
+class Lease:
+    """The open connection of a catalog file, held while it is used and handed over when
+    another process asks (see the module's text). ``connect`` opens the file once, raising
+    :class:`CatalogLocked` (with the holder's pid) when another process has it."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        connect: Callable[[], duckdb.DuckDBPyConnection],
+        path: Path | None,
+        wait_s: float,
+    ) -> None:
+        self._con: duckdb.DuckDBPyConnection | None = con
+        self._connect = connect
+        self._request = None if path is None else path.with_name(path.name + ".waiting")
+        self.wait_s = wait_s
+        self.generation = 0  # bumped on each close: per-thread cursors are made again
+        self.on_release: Callable[[], None] = lambda: None
+        self._cv = threading.Condition()
+        self._users = 0
+        self._yield_until = 0.0
+        self._closed = False
+        self._watcher: threading.Thread | None = None
+        if self._request is not None:
+            self._watcher = threading.Thread(target=self._watch, name="kilo-lease", daemon=True)
+            self._watcher.start()
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The connection; only valid inside :meth:`held`."""
+        assert self._con is not None, "the catalog is used outside Lease.held()"
+        return self._con
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The open connection for the block (opened, waiting if needed, when it is not)."""
+        with self._cv:
+            if self._con is None:
+                self._reopen()
+            self._users += 1
+        try:
+            yield self.con
+        finally:
+            with self._cv:
+                self._users -= 1
+                if self._users == 0 and self._asked():
+                    self._release()
+
+    def close(self) -> None:
+        with self._cv:
+            self._closed = True
+            if self._con is not None:
+                self.on_release()
+                self._con.close()
+                self._con = None
+            self._cv.notify_all()
+
+    # -- handing over ---------------------------------------------------------------------
+    def _reopen(self) -> None:
+        pause = self._yield_until - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        self._con = connect_waiting(self._connect, self._request, self.wait_s)
+
+    def _asked(self) -> bool:
+        """Whether another process asked for the file within the last second."""
+        if self._request is None or self._con is None:
+            return False
+        try:
+            if time.time() - self._request.stat().st_mtime > REQUEST_FRESH_S:
+                return False
+            return self._request.read_text().strip() != str(os.getpid())
+        except (OSError, ValueError):
+            return False
+
+    def _release(self) -> None:
+        assert self._con is not None
+        log.debug("handing the catalog over to a waiting process")
+        self.on_release()
+        with contextlib.suppress(duckdb.Error):
+            self._con.close()
+        self._con = None
+        self.generation += 1
+        self._yield_until = time.monotonic() + YIELD_S
+
+    def _watch(self) -> None:
+        """While nothing of this process uses the file, hand it over when asked."""
+        while True:
+            with self._cv:
+                if self._closed:
+                    return
+                if self._users == 0 and self._asked():
+                    self._release()
+                self._cv.wait(_WATCH_S)
+
+
+def connect_waiting(connect: Callable[[], _T], request: Path | None, wait_s: float) -> _T:
+    """``connect()``, asking the holder to hand over and retrying while another process has
+    the file, for at most ``wait_s``; then :class:`CatalogLocked` naming the holder."""
+    deadline = time.monotonic() + wait_s
+    delay = 0.002
+    while True:
+        try:
+            con = connect()
+        except CatalogLocked as exc:
+            if request is None or time.monotonic() + delay > deadline:
+                pid = exc.details.get("pid")
+                raise CatalogLocked(
+                    f"the catalog is held by {holder_of(pid)} for more than {wait_s:g} s; "
+                    "wait for it to finish or stop it",
+                    path=exc.path,
+                    details=exc.details,
+                ) from None
+            with contextlib.suppress(OSError):
+                request.write_text(str(os.getpid()))
+            time.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 1.5, 0.01)
+            continue
+        if request is not None:
+            with contextlib.suppress(OSError, ValueError):
+                if request.read_text().strip() == str(os.getpid()):
+                    request.unlink()
+        return con
