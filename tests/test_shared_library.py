@@ -85,12 +85,13 @@ def test_culling_while_the_ingest_runs_loses_nothing(tmp_path: Path, photos_dir:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("run", range(3))
+@pytest.mark.parametrize("run", range(int(os.environ.get("KILO_KILL_RUNS", "3"))))
 def test_kill_9_of_either_process_loses_no_decision_and_no_photo(
     tmp_path: Path, photos_dir: Path, run: int
 ) -> None:
     """kill -9 of the ingest or of a culling process at a random moment; the ingest run
-    again finishes the card: every decision that was answered is there, every photo once."""
+    again finishes the card: every decision that was answered is there, every photo once.
+    (KILO_KILL_RUNS=10 for the issue's ten runs; CI runs three.)"""
     rng = random.Random(run)
     home, card = tmp_path / "home", _card(photos_dir, tmp_path / "card", 16)
     _kilo(home, "project", "create", "Shoot")
