@@ -118,10 +118,12 @@ class Lease:
 
     # -- handing over ---------------------------------------------------------------------
     def _reopen(self) -> None:
-        pause = self._yield_until - time.monotonic()
+        started = time.monotonic()
+        pause = self._yield_until - started
         if pause > 0:
             time.sleep(pause)
         self._con = connect_waiting(self._connect, self._request, self.wait_s)
+        log.debug("catalog taken back after %.1f ms", (time.monotonic() - started) * 1000)
 
     def _asked(self) -> bool:
         """Whether another process asked for the file within the last second."""
@@ -136,10 +138,11 @@ class Lease:
 
     def _release(self) -> None:
         assert self._con is not None
-        log.debug("handing the catalog over to a waiting process")
+        started = time.monotonic()
         self.on_release()
         with contextlib.suppress(duckdb.Error):
             self._con.close()
+        log.debug("catalog handed over (closing took %.1f ms)", (time.monotonic() - started) * 1000)
         self._con = None
         self.generation += 1
         self._yield_until = time.monotonic() + YIELD_S
