@@ -266,3 +266,26 @@ def test_the_preview_pointer_is_filled_in_when_an_older_catalog_is_opened(
             "SELECT filename, preview_file_id, preview_uri FROM assets")}  # fmt: skip
     assert got == {"a1.jpg": (ids["p2"], "/lib/p2.jpg"), "a2.jpg": (ids["t3"], "/lib/t3.jpg"),
                    "a3.jpg": (None, None)}  # fmt: skip
+
+
+def test_lent_says_when_another_process_has_the_library(settings: Settings) -> None:
+    """Long work (the job runner) asks ``lent()`` before writing a batch that can wait: True
+    while another process holds the file, False once it is this process's again."""
+    code = textwrap.dedent(
+        f"""
+        import time
+        from kilo.catalog import open_catalog
+        from kilo.settings import load_settings
+        with open_catalog(load_settings(home={str(settings.home)!r})) as cat:
+            with cat.transaction():  # holds the file for 2 s
+                print("holding", flush=True)
+                time.sleep(2)
+        """
+    )
+    with open_catalog(settings) as cat:
+        assert cat.lent() is False  # alone
+        other = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        assert other.stdout is not None and other.stdout.readline().strip() == "holding"
+        assert cat.lent() is True
+        other.wait(timeout=60)
+        assert cat.lent() is False and cat.schema_version() == SCHEMA_VERSION

@@ -99,6 +99,11 @@ class Catalog:
         with self._lock:
             self._lease.close()
 
+    def lent(self) -> bool:
+        """Whether another kilo process has the file at this moment (see
+        :mod:`kilo.catalog.lease`): long work can do something else and write later."""
+        return self._lease.lent()
+
     def _drop_cursors(self) -> None:
         for cursor in self._cursors:
             with contextlib.suppress(duckdb.Error):

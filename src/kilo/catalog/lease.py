@@ -107,6 +107,23 @@ class Lease:
                 if self._users == 0 and self._asked():
                     self._release()
 
+    def lent(self) -> bool:
+        """Whether another process has the file now (this one handed it over and cannot
+        take it back at once): work that can wait (a batch of results) waits instead of
+        stalling. Asks for the file back when so."""
+        with self._cv:
+            if self._con is not None or self._request is None:
+                return False
+            if time.monotonic() < self._yield_until:
+                return True
+            try:
+                self._con = self._connect()
+            except CatalogLocked:
+                with contextlib.suppress(OSError):
+                    self._request.write_text(str(os.getpid()))
+                return True
+            return False
+
     def close(self) -> None:
         with self._cv:
             self._closed = True

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 #: results written per transaction at most, and how long a result may wait to be written
 APPLY_BATCH_MAX = 1024
 APPLY_INTERVAL_S = 1.0
+#: How long a batch of results may wait while another process has the library.
+LENT_WAIT_MAX_S = 10.0
 #: jobs sent to a worker process in one task at most (fewer near the end of the queue)
 CHUNK_MAX = 8
 
@@ -175,9 +177,13 @@ class _Runner:
 
     def write_if_due(self) -> None:
         busy = bool(self.inflight or self.todo)
-        due = time.monotonic() - self.last_write >= APPLY_INTERVAL_S
-        if self.ready and (not busy or len(self.ready) >= APPLY_BATCH_MAX or due):
-            self.write()
+        waited = time.monotonic() - self.last_write
+        if not self.ready or (busy and len(self.ready) < APPLY_BATCH_MAX
+                              and waited < APPLY_INTERVAL_S):  # fmt: skip
+            return
+        if busy and waited < LENT_WAIT_MAX_S and self.catalog.lent():
+            return  # another process has the library: keep computing, write a bit later
+        self.write()
 
     # -- computing ----------------------------------------------------------------------
     def executor(self) -> ProcessPoolExecutor:
@@ -231,7 +237,8 @@ class _Runner:
         """Wait (briefly) for finished chunks and move their outcomes to ``ready``."""
         if not self.inflight:
             return
-        timeout = max(0.0, self.last_write + APPLY_INTERVAL_S - time.monotonic())
+        # (at least 20 ms: while results wait for the library, the loop must not spin)
+        timeout = max(0.02, self.last_write + APPLY_INTERVAL_S - time.monotonic())
         finished, _ = wait(list(self.inflight), timeout=timeout if self.ready else 0.5,
                            return_when=FIRST_COMPLETED)  # fmt: skip
         for fut in finished:
@@ -257,6 +264,8 @@ class _Runner:
         now = time.monotonic()
         recent = self.drained_at is not None and self.inflight and now - self.drained_at <= 1.0
         if self.held() > self.window // 2 or recent:
+            return []
+        if self.held() and self.catalog.lent():  # the workers have enough to go on
             return []
         want = self.window - self.held()
         s = self.scope
