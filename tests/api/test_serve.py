@@ -133,3 +133,36 @@ def test_a_server_killed_mid_ingest_finishes_the_jobs_after_a_restart(
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_the_cli_works_on_the_library_a_running_server_serves(home: Path) -> None:
+    """`kilo serve` in one terminal, the CLI in another: the command is handed the library,
+    its decision is what the API then answers, and the server goes on serving."""
+    from kilo.api.tokens import mint_access_token
+    from kilo.catalog import open_catalog
+    from kilo.ingest import ingest
+    from kilo.projects import create_project
+
+    settings = Settings(home=home, clip_enabled=False)
+    examples = Path(__file__).parents[2] / "examples" / "photos"
+    with open_catalog(settings) as cat:
+        pid = create_project(cat, "Served").id
+        ingest(cat, pid, [examples])
+        owner = str(cat.scalar("SELECT owner_user_id FROM projects WHERE id = ?", [pid]))
+        first = str(cat.scalar("SELECT id FROM assets ORDER BY filename LIMIT 1"))
+    auth = {"Authorization": f"Bearer {mint_access_token(settings, owner)}"}
+    port = _free_port()
+    proc = _serve(home, port)
+    try:
+        env = {**os.environ, "KILO_HOME": str(home), "KILO_CLIP_ENABLED": "false",
+               "KILO_LOCK_WAIT_S": "20"}  # fmt: skip
+        kilo = str(Path(sys.executable).parent / "kilo")
+        out = subprocess.run([kilo, "cull", "apply", "Served", "--pick", first], env=env,
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        got = httpx.get(f"http://127.0.0.1:{port}/v1/assets/{first}", headers=auth, timeout=30)
+        assert got.status_code == 200 and got.json()["myRating"]["picked"] is True
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
