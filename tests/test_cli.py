@@ -215,3 +215,34 @@ def test_fast_root_help_is_the_apps_own_help(
                          timeout=60)  # fmt: skip
     assert out.stdout.endswith("False\n") and out.stdout.startswith("Usage: kilo")
     assert exe.exists()
+
+
+def test_jobs_run_runs_what_ingest_no_process_left_and_retry_requeues(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    examples = Path(__file__).parents[1] / "examples" / "photos"
+    code, _, err = run(capsys, "ingest", str(examples), "-p", "Queued", "--create", "--no-process")
+    assert code == 0, err
+    code, out, _ = run(capsys, "jobs", "list", "Queued", "--status", "queued", "--json")
+    queued = json.loads(out)
+    assert queued and {j["type"] for j in queued} == {"asset.process"}
+    code, out, err = run(capsys, "jobs", "run", "Queued", "--json")
+    assert code == 0, err
+    assert json.loads(out)["done"] == len(queued) and json.loads(out)["failed"] == 0
+    code, out, _ = run(capsys, "assets", "list", "Queued", "--json")
+    assert {a["state"] for a in json.loads(out)} == {"ready"}
+    # a failed job (as a run that gave up leaves it) goes back to the queue, then runs
+    from kilo.catalog import open_catalog
+    from kilo.settings import load_settings
+
+    with open_catalog(load_settings(home=home)) as cat:
+        cat.execute("UPDATE jobs SET status = 'failed', attempts = 3, error = 'disk full' "
+                    "WHERE id = ?", [queued[0]["id"]])  # fmt: skip
+    code, _, err = run(capsys, "jobs", "retry", queued[0]["id"][:8])
+    assert code == 0 and "kilo jobs run" in err
+    code, _, err = run(capsys, "jobs", "retry", queued[1]["id"][:8])
+    assert code == 2 and "only failed or canceled jobs retry" in err and err.count("\n") == 1
+    code, out, _ = run(capsys, "jobs", "run", "Queued", "--json")
+    assert code == 0 and json.loads(out)["done"] == 1
+    code, out, _ = run(capsys, "jobs", "run", "Queued")
+    assert code == 0

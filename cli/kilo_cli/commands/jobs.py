@@ -1,4 +1,4 @@
-"""``kilo jobs list PROJECT``: the job queue of a project."""
+"""``kilo jobs list|show|run|retry``: the job queue of a project."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import typer
 from kilo.models import JobStatus
 from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, print_record, safe
+from kilo_cli.output import JsonOpt, emit, message, print_record, print_table, progress_bar, safe
 
 jobs_app = typer.Typer(help="Inspect the job queue.", no_args_is_help=True)
 
@@ -83,3 +83,55 @@ def show(
             out_console().print("\n".join(safe(line) for line in lines), highlight=False)
 
     emit(job, as_json, human)
+
+
+@jobs_app.command("run")
+def run(
+    project: Annotated[
+        str, typer.Argument(help="Project id, id prefix, title or start of the title.")
+    ],
+    job_type: Annotated[
+        str | None, typer.Option("--type", help="Only jobs of this type, e.g. asset.process.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a project's queued jobs now (those `kilo ingest --no-process` left, retried ones):
+    compute, write, retry; Ctrl-C keeps what is done."""
+    from kilo.errors import PartialFailure
+    from kilo.jobs import run_jobs
+    from kilo.projects import resolve_project
+
+    cat = STATE.catalog()
+    proj = resolve_project(cat, project)
+    with progress_bar("jobs", enabled=not as_json) as update:
+        rep = run_jobs(cat, proj.id, types=[job_type] if job_type else None, progress=update)
+    failures = [r for r in rep.results if r.status == "failed"]
+    summary = {"done": rep.done, "failed": rep.failed, "retried": rep.retried,
+               "results": failures}  # fmt: skip
+
+    def human() -> None:
+        print_table([("done", rep.done), ("failed", rep.failed), ("retried", rep.retried)],
+                    ["", proj.title])  # fmt: skip
+        for r in failures:
+            message(f"[red]failed[/red] {safe(r.item)}: {safe(r.reason)}")
+        if not rep.done and not rep.failed:
+            message("nothing was queued")
+
+    emit(summary, as_json, human)
+    if rep.failed:
+        raise PartialFailure(f"{rep.failed} job(s) failed; see kilo jobs list --status failed")
+
+
+@jobs_app.command("retry")
+def retry(
+    job_id: Annotated[str, typer.Argument(help="Job id or id prefix (a failed job).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Queue a failed or canceled job again, its attempts reset; `kilo jobs run` runs it."""
+    from kilo.jobs import get_job, retry_job
+
+    cat = STATE.catalog()
+    job = get_job(cat, retry_job(cat, job_id))
+    emit(job, as_json, lambda: message(
+        f"queued {safe(job.id[:8])} ({safe(job.type)}) again; run it with: kilo jobs run "
+        f"{safe(job.project_id or 'PROJECT')}"))  # fmt: skip

@@ -14,9 +14,10 @@ Two optional hooks make a handler cheap per job: ``prepare_batch(catalog, jobs) 
 statements for every result that is back; the runner writes them every second or 1,024 results,
 in one transaction with the jobs' ``done`` state and events).
 
-Jobs are idempotent: running one twice writes the same result. Since one process owns the
-catalog (DuckDB's file lock), any job still ``running`` when a process opens it was left by a
-dead process, and :func:`reclaim_jobs` puts it back in the queue.
+Jobs are idempotent: running one twice writes the same result. A claim names its process
+(:mod:`kilo.jobs.claims`); a job still ``running`` whose process is gone was left by a dead
+run, and :func:`reclaim_jobs` puts it back in the queue (never the jobs of another live kilo
+process on the same library). :func:`retry_job` queues a failed one again.
 """
 
 from kilo.jobs.listing import get_job, get_job_detail, job_counts, list_jobs
@@ -38,6 +39,7 @@ from kilo.jobs.queue import (
     reclaim_jobs,
     register_handler,
     release_jobs,
+    retry_job,
     set_job_progress,
 )
 from kilo.jobs.runner import RunReport, run_jobs
@@ -65,6 +67,7 @@ __all__ = [
     "reclaim_jobs",
     "register_handler",
     "release_jobs",
+    "retry_job",
     "run_jobs",
     "set_job_progress",
 ]

@@ -11,8 +11,9 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from kilo.catalog import Catalog
+from kilo.catalog.ids import lookup_id
 from kilo.clock import new_id, utcnow
-from kilo.errors import InvalidInput
+from kilo.errors import InvalidInput, NotFound
 from kilo.jobs.claims import claimer_alive, worker_id
 from kilo.models import JobStatus
 from kilo.records import json_object
@@ -466,3 +467,18 @@ def cancel_jobs(catalog: Catalog, *, project_id: str | None = None) -> int:
         f"UPDATE jobs SET status = 'canceled' WHERE {where} RETURNING id", params
     )
     return len(rows)
+
+
+def retry_job(catalog: Catalog, job_id: str) -> str:
+    """Put a failed or canceled job back in the queue with its attempts reset (its last
+    error is kept in its detail until it runs); returns its id. Anything else is refused."""
+    jid = lookup_id(catalog, "jobs", job_id)
+    with catalog.transaction():
+        status = catalog.table("jobs").value(jid, "status")
+        if status is None:
+            raise NotFound(f"no job with id {jid}")
+        if status not in ("failed", "canceled"):
+            raise InvalidInput(f"job {jid[:8]} is {status}; only failed or canceled jobs retry")
+        catalog.table("jobs").update(jid, {"status": "queued", "attempts": 0, "error": None,
+                                           "run_after": None, "claimed_by": None})  # fmt: skip
+    return jid
