@@ -100,11 +100,33 @@ def test_resolve_by_title_or_id(catalog: Catalog) -> None:
     p = create_project(catalog, "Demo")
     assert resolve_project(catalog, "demo").id == p.id
     assert resolve_project(catalog, p.id).id == p.id
-    create_project(catalog, "Demo")
-    with pytest.raises(InvalidInput, match="use the project id"):
-        resolve_project(catalog, "Demo")
+    create_project(catalog, "Demo one")
+    create_project(catalog, "Demo other")
+    two = create_project(catalog, "Demo two")
+    assert resolve_project(catalog, "Demo").id == p.id  # the exact title wins
+    assert resolve_project(catalog, "demo t").id == two.id  # a unique start
+    with pytest.raises(InvalidInput):
+        resolve_project(catalog, "Demo o")  # "Demo one" or "Demo other"
     with pytest.raises(NotFound):
         resolve_project(catalog, "nothing like it")
+
+
+def test_a_users_titles_are_unique_in_any_case(catalog: Catalog) -> None:
+    """Every command takes a title: a second "Smith wedding" would make them all ambiguous."""
+    first = create_project(catalog, "Smith wedding")
+    with pytest.raises(InvalidInput, match=r'titled "SMITH wedding" already \(' + first.id[:8]):
+        create_project(catalog, "SMITH wedding")
+    other = create_project(catalog, "Jones wedding")
+    with pytest.raises(InvalidInput, match="choose another title"):
+        update_project(catalog, other.id, title="smith wedding")
+    assert update_project(catalog, first.id, title="Smith Wedding").title == "Smith Wedding"
+    # another user's projects are theirs to name
+    from kilo.clock import new_id, utcnow
+
+    them = new_id()
+    catalog.execute("INSERT INTO users (id, email, display_name, created_at) "
+                    "VALUES (?, 'b@example.com', 'b', ?)", [them, utcnow()])  # fmt: skip
+    assert create_project(catalog, "Smith wedding", owner_user_id=them).title == "Smith wedding"
 
 
 def test_stats_count_from_the_catalog(catalog: Catalog) -> None:

@@ -114,13 +114,15 @@ def create_project(
     clean_title = _check_title(title)
     now = utcnow()
     project_id = new_id()
+    owner = owner_user_id or catalog.local_user_id
     with catalog.transaction():
+        _check_title_free(catalog, owner, clean_title)
         catalog.execute(
             "INSERT INTO projects (id, owner_user_id, title, description, shoot_date, timezone, "
             "status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?)",
             [
                 project_id,
-                owner_user_id or catalog.local_user_id,
+                owner,
                 clean_title,
                 _check_description(description),
                 shoot_date,
@@ -131,6 +133,22 @@ def create_project(
         )
         catalog.emit_event("project.created", project_id=project_id, data={"title": clean_title})
     return get_project(catalog, project_id)
+
+
+def _check_title_free(
+    catalog: Catalog, owner: str | None, title: str, project_id: str | None = None
+) -> None:
+    """Titles are a user's names for their projects (every command takes one): no two of a
+    user's projects (deleted ones aside) share a title, in any letter case."""
+    taken = catalog.scalar(
+        "SELECT id FROM projects WHERE owner_user_id IS NOT DISTINCT FROM ? AND "
+        "lower(title) = lower(?) AND status <> 'deleted' AND id IS DISTINCT FROM ? LIMIT 1",
+        [owner, title, project_id],
+    )
+    if taken:
+        raise InvalidInput(
+            f'you have a project titled "{title}" already ({str(taken)[:8]}); choose another title'
+        )
 
 
 def _row(catalog: Catalog, project_id: str) -> dict[str, Any]:
@@ -223,6 +241,8 @@ def update_project(
     sets["updated_at"] = utcnow()
     assignments = ", ".join(f"{col} = ?" for col in sets)
     with catalog.transaction():
+        if "title" in sets:
+            _check_title_free(catalog, row["owner_user_id"], sets["title"], row["id"])
         catalog.execute(
             f"UPDATE projects SET {assignments} WHERE id = ?", [*sets.values(), row["id"]]
         )
