@@ -79,6 +79,7 @@ def test_writes_sidecars_next_to_originals(
     assert not (shoot / "mate_Dune.xmp").exists()
     a = read_xmp_state((shoot / "cv_leuvenA.xmp").read_bytes())
     assert (a.rating, a.pick, a.starred, a.keywords) == (4, 1, False, ["leuven", "street"])
+    assert a.label == "Green"  # the pick, as Lightroom shows it
     b = read_xmp_state((shoot / "cv_leuvenB.xmp").read_text(encoding="utf-8"))
     assert (b.rating, b.pick) == (-1, -1)  # rejected wins over the rating
     c = read_xmp_state((shoot / "cv_aloeR.xmp").read_bytes())
@@ -96,7 +97,8 @@ def test_writes_sidecars_next_to_originals(
     assert (shoot / "cv_leuvenA.xmp").read_bytes() == text
     upsert_rating(catalog, data.assets["cv_leuvenA.jpg"], rejected=True)
     write_xmp_sidecars(catalog, data.project_id)
-    assert read_xmp_state((shoot / "cv_leuvenA.xmp").read_bytes()).rating == -1
+    rejected = read_xmp_state((shoot / "cv_leuvenA.xmp").read_bytes())
+    assert (rejected.rating, rejected.label) == (-1, None)  # kilo's label taken off
     assert catalog.scalar("SELECT count(*) FROM asset_files WHERE kind = 'sidecar'") == 4
 
 

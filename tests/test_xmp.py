@@ -153,7 +153,9 @@ def test_edits_and_culling_share_one_sidecar(tmp_path: Path, photos_dir: Path) -
 
     path = tmp_path / "IMG_0001.xmp"
     write_xmp_sidecar(EDIT, path, raw=True)
-    decisions = SidecarState(rating=4, pick=1, starred=True, keywords=["beach", "smith"])
+    decisions = SidecarState(
+        rating=4, pick=1, starred=True, keywords=["beach", "smith"], label="Green"
+    )  # a pick, as Lightroom shows it
     path.write_text(merge_xmp(path.read_bytes(), decisions), encoding="utf-8")
     assert read_xmp_sidecar(path) == EDIT
     assert read_xmp_state(path.read_bytes()) == decisions

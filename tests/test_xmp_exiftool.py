@@ -62,3 +62,36 @@ def test_exiftool_reads_a_rejected_frame(tmp_path: Path) -> None:
     sidecar = tmp_path / "IMG_0002.xmp"
     sidecar.write_text(merge_xmp(None, SidecarState(rating=-1, pick=-1)))
     assert float(_read(sidecar)["Rating"]) == -1
+
+
+def test_picks_are_something_lightroom_shows(tmp_path: Path) -> None:
+    """Lightroom keeps its pick flag in its catalog only: a kilo pick is the colour label
+    Green by default (or a 1-star floor), a reject xmp:Rating -1, read back by exiftool."""
+    from kilo.cull.xmp import PickMapping
+
+    sidecar = tmp_path / "IMG_0002.xmp"
+    sidecar.write_text(merge_xmp(None, SidecarState(rating=0, pick=1)))
+    tags = _read(sidecar)
+    assert tags["Label"] == "Green" and float(tags["Rating"]) == 0
+    # no longer picked: kilo's label goes; a label someone else set stays
+    sidecar.write_text(merge_xmp(sidecar.read_text(), SidecarState(rating=3, pick=0)))
+    assert "Label" not in _read(sidecar)
+    other = merge_xmp(None, SidecarState(pick=0, label=None)).replace(
+        "<rdf:Description ", '<rdf:Description xmp:Label="Red" ', 1
+    )
+    assert _read_text(tmp_path, other)["Label"] == "Red"
+    again = merge_xmp(other, SidecarState(rating=2, pick=0))
+    assert _read_text(tmp_path, again)["Label"] == "Red"
+    # a reject, and the rating floor instead of a label
+    assert float(_read_text(tmp_path, merge_xmp(None, SidecarState(rating=-1, pick=-1)))
+                 ["Rating"]) == -1  # fmt: skip
+    floor = _read_text(tmp_path, merge_xmp(None, SidecarState(pick=1), PickMapping("rating")))
+    assert float(floor["Rating"]) == 1 and "Label" not in floor
+    starred = merge_xmp(None, SidecarState(rating=4, pick=1), PickMapping("rating"))
+    assert float(_read_text(tmp_path, starred)["Rating"]) == 4
+
+
+def _read_text(tmp_path: Path, text: str) -> dict[str, Any]:
+    path = tmp_path / "check.xmp"
+    path.write_text(text)
+    return _read(path)

@@ -7,6 +7,7 @@ non-interactive equivalents.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -15,6 +16,14 @@ from typer.core import TyperGroup
 from kilo.xmp import Naming
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, out_console, print_table, progress_bar
+
+
+class PickAs(StrEnum):
+    """How a pick shows in Lightroom (kilo.cull.xmp.PickMapping)."""
+
+    label = "label"
+    rating = "rating"
+    none = "none"
 
 
 class _CullGroup(TyperGroup):
@@ -211,11 +220,19 @@ def write_xmp(
     all_assets: Annotated[
         bool, typer.Option("--all", help="Also assets with no rating and no keywords.")
     ] = False,
+    pick_as: Annotated[
+        PickAs,
+        typer.Option(help="How Lightroom sees a pick: a colour label, a 1-star floor, or not."),
+    ] = PickAs.label,
+    pick_label: Annotated[
+        str, typer.Option(help="The colour label of a pick (Lightroom's label text).")
+    ] = "Green",
     as_json: JsonOpt = False,
 ) -> None:
-    """Write ratings, pick/reject (xmp:Rating -1) and keywords into XMP sidecars next to the
-    originals (into the store for remote originals), merging existing sidecars."""
-    from kilo.cull.xmp import write_xmp_sidecars
+    """Write ratings, picks (as a colour label Lightroom shows), rejects (xmp:Rating -1) and
+    keywords into XMP sidecars next to the originals (into the store for remote originals),
+    merging existing sidecars."""
+    from kilo.cull.xmp import PickMapping, write_xmp_sidecars
     from kilo.errors import InvalidInput, PartialFailure
 
     if naming not in ("lightroom", "darktable"):
@@ -227,6 +244,7 @@ def write_xmp(
             pid,
             naming=naming,
             include_unrated=all_assets,
+            picks=PickMapping(pick_as.value, pick_label.strip() or "Green"),
             progress=bar,
         )
 

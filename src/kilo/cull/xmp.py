@@ -1,8 +1,12 @@
 """XMP sidecars with the culling decisions, the way Lightroom and darktable read them.
 
 Per asset: ``xmp:Rating`` (0-5, -1 when rejected, as darktable and Lightroom use it),
-``dc:subject`` (keywords, an ``rdf:Bag``) and, since XMP has no standard pick flag, the pick
-state and star in kilo's own namespace (``kilocull:Pick`` 1 / 0 / -1, ``kilocull:Starred``).
+``dc:subject`` (keywords, an ``rdf:Bag``) and the pick state and star in kilo's own namespace
+(``kilocull:Pick`` 1 / 0 / -1, ``kilocull:Starred``). XMP has no standard pick flag, and
+Lightroom keeps its own flag in its catalog only, so a pick is also written as something
+Lightroom shows (:class:`PickMapping`): by default the colour label ``xmp:Label`` "Green"
+(removed again when the photo is no longer picked, unless someone changed it), or a rating
+floor (a pick with no stars becomes 1 star).
 
 Sidecars go next to local originals (``IMG_0001.xmp``, Lightroom's name, or with
 ``naming="darktable"`` ``IMG_0001.JPG.xmp``) and into the store for originals in object
@@ -20,6 +24,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from kilo import store, xmp
 from kilo.catalog import Catalog
@@ -31,6 +36,8 @@ from kilo.xmp import NS, Naming, XmpList, XmpValue, q, sidecar_location
 
 __all__ = [
     "NS",
+    "PickAs",
+    "PickMapping",
     "SidecarState",
     "merge_xmp",
     "read_xmp_state",
@@ -39,7 +46,18 @@ __all__ = [
 ]
 
 _RATING, _PICK, _STARRED = q("xmp", "Rating"), q("kilocull", "Pick"), q("kilocull", "Starred")
-_SUBJECT = q("dc", "subject")
+_SUBJECT, _LABEL = q("dc", "subject"), q("xmp", "Label")
+PickAs = Literal["label", "rating", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class PickMapping:
+    """How a pick shows in Lightroom: ``label`` (``xmp:Label`` set to ``label``), ``rating``
+    (at least ``floor`` stars) or ``none`` (only ``kilocull:Pick``)."""
+
+    pick_as: PickAs = "label"
+    label: str = "Green"
+    floor: int = 1
 
 
 @dataclass(slots=True)
@@ -50,6 +68,7 @@ class SidecarState:
     pick: int = 0  # 1 picked, 0 none, -1 rejected
     starred: bool = False
     keywords: list[str] = field(default_factory=list)
+    label: str | None = None  # xmp:Label
 
 
 def _parse(data: str | bytes) -> ET.Element:
@@ -65,10 +84,13 @@ def _keywords(root: ET.Element) -> list[str]:
 
 
 def read_xmp_state(data: str | bytes) -> SidecarState:
-    """Rating, pick, star and keywords found in an XMP packet (attribute or element form)."""
+    """Rating, pick, star, label and keywords found in an XMP packet (attribute or element
+    form)."""
     root = _parse(data)
     state = SidecarState(keywords=_keywords(root))
-    rating = xmp.read_properties(root, NS["xmp"]).get("Rating")
+    basic = xmp.read_properties(root, NS["xmp"])
+    rating, label = basic.get("Rating"), basic.get("Label")
+    state.label = label if isinstance(label, str) else None
     if isinstance(rating, str):
         with contextlib.suppress(ValueError):
             state.rating = int(float(rating))
@@ -81,21 +103,33 @@ def read_xmp_state(data: str | bytes) -> SidecarState:
     return state
 
 
-def merge_xmp(existing: str | bytes | None, state: SidecarState) -> str:
-    """An XMP packet: ``existing`` (parsed, everything kept) with kilo's culling fields set.
+def merge_xmp(
+    existing: str | bytes | None, state: SidecarState, mapping: PickMapping | None = None
+) -> str:
+    """An XMP packet: ``existing`` (parsed, everything kept) with kilo's culling fields set,
+    the pick shown as ``mapping`` says.
 
     Keywords are merged (those already in the sidecar first). Raises DecodeError when
     ``existing`` is not XMP, so that a foreign file is never overwritten.
     """
+    mapping = mapping or PickMapping()
     root = _parse(existing) if existing else xmp.new_packet()
     keywords = _keywords(root)
     keywords += [k for k in state.keywords if k not in keywords]
+    rating = state.rating
+    if state.pick == 1 and mapping.pick_as == "rating":
+        rating = max(rating, mapping.floor)
     values: dict[str, XmpValue] = {
-        _RATING: str(state.rating),
+        _RATING: str(rating),
         _PICK: str(state.pick),
         _STARRED: "True" if state.starred else "False",
         _SUBJECT: XmpList("Bag", tuple(keywords)) if keywords else None,
     }
+    had = xmp.read_properties(root, NS["xmp"]).get("Label")
+    if state.pick == 1 and mapping.pick_as == "label":
+        values[_LABEL] = mapping.label
+    elif had == mapping.label:  # kilo's pick label, no longer a pick: taken off
+        values[_LABEL] = None
     xmp.set_properties(root, values)
     return xmp.serialize_packet(root)
 
@@ -119,11 +153,13 @@ def write_xmp_sidecars(
     user_id: str | None = None,
     naming: Naming = "lightroom",
     include_unrated: bool = False,
+    picks: PickMapping | None = None,
     progress: ProgressCallback | None = None,
 ) -> list[ItemResult]:
     """Write (merge) the sidecar of every asset of the project that has a rating row or
-    keywords (all assets with ``include_unrated``). One ItemResult per asset; ``extra``
-    holds the sidecar ``uri``. Multi-frame files get the decisions of their first frame."""
+    keywords (all assets with ``include_unrated``), picks shown as ``picks`` says (default:
+    the label "Green"). One ItemResult per asset; ``extra`` holds the sidecar ``uri``.
+    Multi-frame files get the decisions of their first frame."""
     pid = parse_uuid(project_id, "project id")
     if not catalog.table("projects").exists(pid):
         raise NotFound(f"no project with id {pid}")
@@ -151,7 +187,7 @@ def write_xmp_sidecars(
                 ItemResult(item=item, status="skipped", reason="no rating", asset_id=row["id"])
             )
         else:
-            results.append(_write_one(catalog, row, original, base, naming, done_files))
+            results.append(_write_one(catalog, row, original, (base, naming), done_files, picks))
         report(progress, Progress("xmp", n, total, item=item, status=results[-1].status))
     return results
 
@@ -160,10 +196,11 @@ def _write_one(
     catalog: Catalog,
     row: dict[str, object],
     original: str,
-    base: str,
-    naming: Naming,
+    where: tuple[str, Naming],
     done_files: set[str],
+    picks: PickMapping | None,
 ) -> ItemResult:
+    base, naming = where
     asset_id = str(row["id"])
     item = str(row["filename"] or original)
     target = sidecar_location(original, asset_id, base, naming)
@@ -181,7 +218,7 @@ def _write_one(
     settings = catalog.settings
     try:
         existing = store.read_bytes(target, settings) if store.exists(target, settings) else None
-        text = merge_xmp(existing, _state_of(row))
+        text = merge_xmp(existing, _state_of(row), picks)
         store.write_bytes(target, text.encode("utf-8"), settings)
     except KiloError as exc:
         return ItemResult(item=item, status="failed", reason=exc.message, asset_id=asset_id)
