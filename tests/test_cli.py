@@ -102,6 +102,8 @@ def test_show_golden(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
         (["project", "create", "x" * 501], 2, "title"),
         (["project", "create", "T", "--shoot-date", "20-06-2026"], 2, "YYYY-MM-DD"),
         (["project", "nope"], 2, "No such command"),
+        (["assets", "list", "X", "--rating-min", "9"], 2, "'--rating-min': Input should be less"),
+        (["search", "X", "bride", "--rating-min", "0"], 2, "'--rating-min': Input should be gr"),
     ],
 )
 def test_bad_input_gives_one_line_and_exit_2(

@@ -131,4 +131,4 @@ def test_cli_search_json_paths_and_filters(
     assert code == 0, err
     assert json.loads(out)["results"][0]["assetId"] == ids[1]
     code, _, err = _run(capsys, "search", "demo", "x", "--rating-min", "9")
-    assert code == 2 and "ratingMin" in err
+    assert code == 2 and "--rating-min" in err and "less than or equal to 5" in err

@@ -66,8 +66,9 @@ def test_pick_and_reject_exclude_each_other(catalog: Catalog, data: CullData) ->
 
 def test_bad_values_are_refused(catalog: Catalog, data: CullData) -> None:
     a = _ids(data)[0]
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidInput, match="rating") as info:  # one line, not pydantic's
         upsert_rating(catalog, a, rating=6)
+    assert "\n" not in info.value.message
     with pytest.raises(NotFound):
         upsert_rating(catalog, new_id(), rating=3)
     with pytest.raises(InvalidInput):

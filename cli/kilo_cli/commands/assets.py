@@ -6,7 +6,14 @@ from typing import Annotated, Any
 
 import typer
 
-from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
+from kilo_cli.commands._listing import (
+    AllOpt,
+    CursorOpt,
+    LimitOpt,
+    RatingMinOpt,
+    collect_pages,
+    print_listing,
+)
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, print_record, print_table
 
@@ -48,7 +55,7 @@ def list_(
     ],
     picked: Annotated[bool, typer.Option("--picked", help="Only picked photos.")] = False,
     rejected: Annotated[bool, typer.Option("--rejected", help="Only rejected photos.")] = False,
-    rating_min: Annotated[int | None, typer.Option(help="Minimum star rating, 1 to 5.")] = None,
+    rating_min: RatingMinOpt = None,
     limit: LimitOpt = 50,
     cursor: CursorOpt = None,
     all_pages: AllOpt = False,

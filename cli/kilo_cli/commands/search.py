@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo_cli.commands._listing import RatingMinOpt
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, print_table
 
@@ -141,7 +142,7 @@ def search_cmd(
     rejected: Annotated[
         bool | None, typer.Option("--rejected/--not-rejected", help="Rejected only / not.")
     ] = None,
-    rating_min: Annotated[int | None, typer.Option("--rating-min", help="Stars, 1 to 5.")] = None,
+    rating_min: RatingMinOpt = None,
     camera: Annotated[list[str] | None, typer.Option("--camera", help="Camera model.")] = None,
     lens: Annotated[list[str] | None, typer.Option("--lens", help="Part of a lens name.")] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD.")] = None,

@@ -25,6 +25,7 @@ from kilo.models import (
     BulkCullActionResponse,
     Rating,
     UpsertRatingRequest,
+    parse_request,
 )
 
 __all__ = [
@@ -169,7 +170,7 @@ def upsert_rating(
     """Set some of rating/picked/rejected/starred/notes of one asset; fields not given keep
     their value, a given None clears. One undoable action."""
     if request is None:
-        request = UpsertRatingRequest.model_validate(fields)
+        request = parse_request(UpsertRatingRequest, fields)  # one-line InvalidInput
     elif fields:
         raise InvalidInput("pass either a request or keyword fields, not both")
     changes = {k: getattr(request, k) for k in request.model_fields_set}

@@ -74,7 +74,10 @@ def save_collection(
             "SELECT id FROM smart_collections WHERE user_id = ? AND name = ?", [user, name]
         )
         if existing and not replace:
-            raise Conflict(f"a collection named {name!r} exists (replace it to change it)")
+            raise Conflict(
+                f"a collection named {name!r} exists; save it again with --replace "
+                "(replace=True in Python) to change it"
+            )
         if existing:
             catalog.execute(
                 "UPDATE smart_collections SET project_id = ?, query = ?, filters = ?, "
