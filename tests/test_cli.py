@@ -248,3 +248,14 @@ def test_jobs_run_runs_what_ingest_no_process_left_and_retry_requeues(
     assert code == 0 and json.loads(out)["done"] == 1
     code, out, _ = run(capsys, "jobs", "run", "Queued")
     assert code == 0
+
+
+def test_the_no_clip_notice_is_said_in_full_once_per_library(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "project", "create", "Notes")
+    code, _, first = run(capsys, "search", "Notes", "flowers")
+    assert code == 0 and "needs a CLIP model" in first and "KILO_CLIP_CHECKPOINT" in first
+    code, _, again = run(capsys, "search", "Notes", "flowers")
+    assert code == 0 and "needs a CLIP model" in again and "KILO_CLIP_CHECKPOINT" not in again
+    assert "shown once" in again and len(again) < len(first) - 300

@@ -77,6 +77,26 @@ def print_previews(asset_ids: list[str], names: dict[str, str], width: int = 32)
     console.print(grid)
 
 
+def _once(notice: str) -> str:
+    """The whole notice the first time this library sees it; then its first sentence (a
+    ~600-character "how to get CLIP weights" on every search was too much)."""
+    import hashlib
+
+    seen = STATE.settings.home / ".notices"
+    key = hashlib.sha256(notice.encode()).hexdigest()[:16]
+    try:
+        if key in seen.read_text().split():
+            return notice.split(". ")[0].rstrip(".") + ". (The full note was shown once.)"
+    except OSError:
+        pass
+    try:
+        with seen.open("a") as fh:
+            fh.write(key + "\n")
+    except OSError:
+        pass  # a read-only library: say it in full each time
+    return notice
+
+
 def print_results(resp: Any, as_json: bool, paths: bool, preview: bool = False) -> None:
     """Shared by ``kilo search`` and ``kilo collections run``."""
     from kilo.assets import get_assets
@@ -84,7 +104,7 @@ def print_results(resp: Any, as_json: bool, paths: bool, preview: bool = False) 
     ids = [r.asset_id for r in resp.results]
     assets = get_assets(STATE.catalog(), ids)
     if resp.notice and not paths:
-        message(f"[yellow]{resp.notice}[/yellow]")
+        message(f"[yellow]{_once(resp.notice)}[/yellow]")
     if paths:
         _print_paths([assets[a].source_uri or "" for a in ids if a in assets])
         return
