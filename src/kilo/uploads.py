@@ -150,11 +150,8 @@ def _hash_stored(catalog: Catalog, asset_id: str, row: dict[str, object]) -> str
         raise Conflict(f"asset {asset_id}: its bytes have not arrived yet") from None
     if size != int(row["byte_size"] or 0):  # type: ignore[call-overload]
         raise Conflict(f"asset {asset_id}: {size} of the {row['byte_size']} bytes arrived")
-    digest = hashlib.sha256()
     with fs.open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    sha = digest.hexdigest()
+        sha = hashlib.file_digest(f, "sha256").hexdigest()
     catalog.table("assets").update(asset_id, {"sha256": sha})
     return sha
 

@@ -28,7 +28,7 @@ from kilo.catalog.failures import (
     lock_holder,
     translate_error,
 )
-from kilo.catalog.lease import Lease, connect_waiting
+from kilo.catalog.lease import Lease, connect_waiting, request_file
 from kilo.clock import new_id, to_utc_naive, utcnow
 from kilo.errors import CatalogError, CatalogLocked, KiloError
 from kilo.settings import Settings
@@ -445,9 +445,8 @@ def open_catalog(
                 ) from None
         elif not target.exists():
             raise CatalogError("no catalog here yet", path=str(target))
-    request = None if target is None else target.with_name(target.name + ".waiting")
     con, read_only = connect_waiting(
-        lambda: _connect(target, read_only), request, settings.lock_wait_s
+        lambda: _connect(target, read_only), request_file(target), settings.lock_wait_s
     )
     cat: Catalog | None = None
     try:

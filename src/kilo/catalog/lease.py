@@ -42,6 +42,16 @@ _WATCH_S = 0.01
 _T = TypeVar("_T")
 
 
+def request_file(catalog_path: Path | None) -> Path | None:
+    """Where a process asks the holder of ``catalog_path`` to hand it over."""
+    return None if catalog_path is None else catalog_path.with_name(catalog_path.name + ".waiting")
+
+
+def _ask(request: Path) -> None:
+    with contextlib.suppress(OSError):
+        request.write_text(str(os.getpid()))
+
+
 def holder_of(pid: int | None) -> str:
     """``process 123 (kilo ingest /card)``: the holder of a lock, as a person reads it."""
     if pid is None:
@@ -73,13 +83,14 @@ class Lease:
     ) -> None:
         self._con: duckdb.DuckDBPyConnection | None = con
         self._connect = connect
-        self._request = None if path is None else path.with_name(path.name + ".waiting")
+        self._request = request_file(path)
         self.wait_s = wait_s
         self.generation = 0  # bumped on each close: per-thread cursors are made again
         self.on_release: Callable[[], None] = lambda: None
         self._cv = threading.Condition()
         self._users = 0
         self._yield_until = 0.0
+        self._wanted = False  # another process asked (the watcher looks every 10 ms)
         self._closed = False
         self._watcher: threading.Thread | None = None
         if self._request is not None:
@@ -104,7 +115,7 @@ class Lease:
         finally:
             with self._cv:
                 self._users -= 1
-                if self._users == 0 and self._asked():
+                if self._users == 0 and self._wanted:
                     self._release()
 
     def lent(self) -> bool:
@@ -119,8 +130,7 @@ class Lease:
             try:
                 self._con = self._connect()
             except CatalogLocked:
-                with contextlib.suppress(OSError):
-                    self._request.write_text(str(os.getpid()))
+                _ask(self._request)
                 return True
             return False
 
@@ -128,9 +138,7 @@ class Lease:
         with self._cv:
             self._closed = True
             if self._con is not None:
-                self.on_release()
-                self._con.close()
-                self._con = None
+                self._close_con()
             self._cv.notify_all()
 
     # -- handing over ---------------------------------------------------------------------
@@ -143,8 +151,9 @@ class Lease:
         log.debug("catalog taken back after %.1f ms", (time.monotonic() - started) * 1000)
 
     def _asked(self) -> bool:
-        """Whether another process asked for the file within the last second."""
-        if self._request is None or self._con is None:
+        """Whether another process asked for the file within the last second (file I/O:
+        the watcher calls it, outside the lock)."""
+        if self._request is None:
             return False
         try:
             if time.time() - self._request.stat().st_mtime > REQUEST_FRESH_S:
@@ -153,24 +162,31 @@ class Lease:
         except (OSError, ValueError):
             return False
 
-    def _release(self) -> None:
+    def _close_con(self) -> None:
         assert self._con is not None
-        started = time.monotonic()
         self.on_release()
         with contextlib.suppress(duckdb.Error):
             self._con.close()
-        log.debug("catalog handed over (closing took %.1f ms)", (time.monotonic() - started) * 1000)
         self._con = None
+
+    def _release(self) -> None:
+        started = time.monotonic()
+        self._close_con()
+        log.debug("catalog handed over (closing took %.1f ms)", (time.monotonic() - started) * 1000)
+        self._wanted = False
         self.generation += 1
         self._yield_until = time.monotonic() + YIELD_S
 
     def _watch(self) -> None:
-        """While nothing of this process uses the file, hand it over when asked."""
+        """Look for a request every 10 ms; while nothing of this process uses the file,
+        hand it over at once (else the last user does, in :meth:`held`)."""
         while True:
+            asked = self._asked()
             with self._cv:
                 if self._closed:
                     return
-                if self._users == 0 and self._asked():
+                self._wanted = asked and self._con is not None
+                if self._users == 0 and self._wanted:
                     self._release()
                 self._cv.wait(_WATCH_S)
 
@@ -192,8 +208,7 @@ def connect_waiting(connect: Callable[[], _T], request: Path | None, wait_s: flo
                     path=exc.path,
                     details=exc.details,
                 ) from None
-            with contextlib.suppress(OSError):
-                request.write_text(str(os.getpid()))
+            _ask(request)
             time.sleep(delay * random.uniform(0.5, 1.5))
             delay = min(delay * 1.5, 0.01)
             continue
