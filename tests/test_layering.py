@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -91,6 +92,25 @@ def test_import_kilo_is_light() -> None:
     code = "import sys, kilo\nprint('torch' in sys.modules, 'duckdb' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.split()[0] == "False"
+
+
+@pytest.mark.parametrize(
+    "args", [["project", "list"], ["assets", "list", "Shoot"], ["clusters", "list", "Shoot"]]
+)
+def test_listing_commands_do_not_load_the_pixel_stack(home: Path, args: list[str]) -> None:
+    """A listing is a catalog read: it starts without numpy or Pillow (each new process in a
+    second terminal pays its imports in CPU the ingest beside it would use)."""
+    code = (
+        "import sys\nfrom kilo_cli.main import main\nsys.argv = ['kilo', *sys.argv[1:]]\ncode = 0\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+        "print(code, sorted(m for m in ('numpy', 'PIL', 'cv2') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "KILO_HOME": str(home)}
+    subprocess.run([sys.executable, "-c", code, "project", "create", "Shoot"], env=env,
+                   check=True, capture_output=True, timeout=120)  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code, *args, "--json"], env=env,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert out.stdout.strip().splitlines()[-1] == "0 []", out.stdout + out.stderr
 
 
 CATALOG_SQL = {"execute", "executemany", "fetchall", "fetchone", "fetchdicts", "fetchdict",

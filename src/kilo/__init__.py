@@ -11,34 +11,9 @@ A library first: composable functions over a DuckDB catalog, one module per capa
     project = kilo.create_project(cat, "Smith wedding")
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
+import lazy_loader
 
 __version__ = "0.1.0"
 
-_LAZY = {
-    "Settings": "kilo.settings",
-    "load_settings": "kilo.settings",
-    "open_catalog": "kilo.catalog",
-    "Catalog": "kilo.catalog",
-    "KiloError": "kilo.errors",
-    "create_project": "kilo.projects",
-    "get_project": "kilo.projects",
-    "list_projects": "kilo.projects",
-    "update_project": "kilo.projects",
-    "archive_project": "kilo.projects",
-    "run_jobs": "kilo.jobs",
-}
-
-__all__ = ["__version__", *sorted(_LAZY)]
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kilo' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__, _names = lazy_loader.attach_stub(__name__, __file__)
+__all__ = ["__version__", *_names]

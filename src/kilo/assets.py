@@ -8,9 +8,7 @@ updates of the user-editable fields, and its renditions.
 from __future__ import annotations
 
 import io
-from typing import Any, Literal
-
-from PIL import Image
+from typing import TYPE_CHECKING, Any, Literal
 
 from kilo.catalog import Catalog
 from kilo.catalog.ids import lookup_id
@@ -46,6 +44,9 @@ SELECT {_COLUMNS}, r.user_id AS r_user_id, r.rating AS r_rating, r.picked AS r_p
 FROM assets a
 {_RATINGS}
 """
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 def _to_model(row: dict[str, Any]) -> Asset:
@@ -270,6 +271,8 @@ def rendition_uri(catalog: Catalog, asset_id: str, kind: RenditionKind) -> str |
 def open_rendition(catalog: Catalog, asset_id: str, kind: RenditionKind = "preview") -> Image.Image:
     """The rendition as an RGB image. Decodes the original (at the rendition's size) when
     the asset has not been processed yet."""
+    from PIL import Image
+
     from kilo.imaging.decode import decode_image, read_source
 
     settings = catalog.settings

@@ -13,46 +13,6 @@
 ...     print(c.winner_asset_id, c.why_winner)
 """
 
-from kilo.cluster.algorithms import (
-    BurstKind,
-    Clustering,
-    ClusterItem,
-    ClusterParams,
-    cluster_items,
-    find_bursts,
-    find_duplicates,
-    find_moments,
-)
-from kilo.cluster.store import (
-    CLUSTER_KINDS,
-    ComputedCluster,
-    get_cluster,
-    list_clusters,
-    locked_clusters,
-    merge_clusters,
-    set_winner,
-    split_cluster,
-    store_clusters,
-    update_cluster,
-)
+import lazy_loader
 
-__all__ = [
-    "CLUSTER_KINDS",
-    "BurstKind",
-    "ClusterItem",
-    "ClusterParams",
-    "Clustering",
-    "ComputedCluster",
-    "cluster_items",
-    "find_bursts",
-    "find_duplicates",
-    "find_moments",
-    "get_cluster",
-    "list_clusters",
-    "locked_clusters",
-    "merge_clusters",
-    "set_winner",
-    "split_cluster",
-    "store_clusters",
-    "update_cluster",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)
