@@ -1,21 +1,29 @@
 """The vector index: one hnswlib graph per (library, model id), kept in ``HOME/index``.
 
-Files per model (``HOME/index/<model slug>/``): ``hnsw.bin`` (the graph), ``vecs.npy`` (the
-vectors by label, memory-mapped for exact scoring of filtered subsets), ``ids.npy`` (label ->
-asset id) and ``meta.json`` (model id, dim, count, and ``synced_until``, the newest
-``embeddings.created_at`` the graph holds). On open the index is brought up to date with the
-catalog: vectors written since ``synced_until`` are added (``add_items``; a re-embedded asset
-replaces its old vector), vectors whose rows are gone are marked deleted, and a missing or
-unreadable index is rebuilt from the ``embeddings`` table. The embed job also adds its vectors
-at once through :func:`add_to_index`.
+Files per model (``HOME/index/<model slug>/``): ``hnsw-<gen>.bin`` (the graph),
+``vecs-<gen>.npy`` (the vectors by label, memory-mapped for exact scoring of filtered subsets),
+``ids-<gen>.npy`` (label -> asset id) and ``meta.json`` (model id, dim, count, the generation
+``gen`` of the three files, and ``synced_until``, the newest ``embeddings.created_at`` the
+graph holds). The index is a cache of the catalog, and several processes may save it at once:
+each save writes a new generation's files, then replaces ``meta.json`` in one rename, so a
+reader always loads three files of one save (never a graph of one process with the ids of
+another); the generation before is kept for readers still loading it. On open the index is
+brought up to date with the catalog: vectors written since ``synced_until`` are added
+(``add_items``; a re-embedded asset replaces its old vector), vectors whose rows are gone are
+marked deleted, and a missing or unreadable index is rebuilt from the ``embeddings`` table.
+The embed job also adds its vectors at once through :func:`add_to_index`.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
+import secrets
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +36,11 @@ from kilo.embed.vectors import read_vectors
 M = 16
 EF_CONSTRUCTION = 200
 EF_SEARCH = 128
-FORMAT = 1
+FORMAT = 2
+_GEN_FILE = re.compile(
+    r"^(?:(?:hnsw|vecs|ids)-(?P<gen>[\w-]+)\.(?:bin|npy)|meta\.json\.(?P<part>[\w-]+)\.part"
+    r"|hnsw\.bin|vecs\.npy|ids\.npy)$"  # the last three: format 1
+)
 
 
 def index_dir(catalog: Catalog, model_id: str) -> Path:
@@ -156,24 +168,25 @@ class VectorIndex:
         if self.path is None:
             return
         self.path.mkdir(parents=True, exist_ok=True)
-        with self.lock:
-            tmp = self.path / "hnsw.bin.part"
-            self._index.save_index(str(tmp))
-            os.replace(tmp, self.path / "hnsw.bin")
-            np.save(self.path / "vecs.npy.part.npy", self._vecs[: len(self.ids)])
-            os.replace(self.path / "vecs.npy.part.npy", self.path / "vecs.npy")
-            np.save(self.path / "ids.npy.part.npy", np.array(self.ids, dtype=str))
-            os.replace(self.path / "ids.npy.part.npy", self.path / "ids.npy")
+        with self.lock, _save_lock(self.path):
+            gen = f"{os.getpid()}-{secrets.token_hex(4)}"
+            self._index.save_index(str(self.path / f"hnsw-{gen}.bin"))
+            np.save(self.path / f"vecs-{gen}.npy", self._vecs[: len(self.ids)])
+            np.save(self.path / f"ids-{gen}.npy", np.array(self.ids, dtype=str))
             meta = {
                 "format": FORMAT,
+                "gen": gen,
                 "modelId": self.model_id,
                 "dim": self.dim,
                 "count": len(self.ids),
                 "deleted": sorted(self.deleted),
                 "syncedUntil": self.synced_until.isoformat() if self.synced_until else None,
             }
-            (self.path / "meta.json.part").write_text(json.dumps(meta), encoding="utf-8")
-            os.replace(self.path / "meta.json.part", self.path / "meta.json")
+            before = _generation(self.path)
+            part = self.path / f"meta.json.{gen}.part"
+            part.write_text(json.dumps(meta), encoding="utf-8")
+            os.replace(part, self.path / "meta.json")
+            _drop_generations(self.path, keep={gen, before})
 
     @classmethod
     def load(cls, path: Path, model_id: str) -> VectorIndex | None:
@@ -182,16 +195,17 @@ class VectorIndex:
             meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
             if meta.get("format") != FORMAT or meta.get("modelId") != model_id:
                 return None
-            ids = [str(x) for x in np.load(path / "ids.npy")]
+            gen = str(meta["gen"])
+            ids = [str(x) for x in np.load(path / f"ids-{gen}.npy")]
             if len(ids) != int(meta["count"]):
                 return None
             idx = cls(model_id, int(meta["dim"]), path, init=False)
-            idx._index.load_index(str(path / "hnsw.bin"), max_elements=max(1024, len(ids)))
+            idx._index.load_index(str(path / f"hnsw-{gen}.bin"), max_elements=max(1024, len(ids)))
             idx._index.set_ef(EF_SEARCH)
             idx._index.set_num_threads(1)
             if idx._index.get_current_count() != len(ids):
                 return None
-            idx._vecs = np.load(path / "vecs.npy", mmap_mode="r")
+            idx._vecs = np.load(path / f"vecs-{gen}.npy", mmap_mode="r")
             if idx._vecs.shape != (len(ids), idx.dim):
                 return None
         except (OSError, ValueError, KeyError, RuntimeError):
@@ -202,6 +216,34 @@ class VectorIndex:
         synced = meta.get("syncedUntil")
         idx.synced_until = datetime.fromisoformat(synced) if synced else None
         return idx
+
+
+@contextmanager
+def _save_lock(path: Path) -> Iterator[None]:
+    """One save at a time per index folder, across processes (an advisory file lock)."""
+    with open(path / ".save.lock", "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _generation(path: Path) -> str | None:
+    """The generation ``meta.json`` names now (None: no readable index)."""
+    try:
+        return str(json.loads((path / "meta.json").read_text(encoding="utf-8"))["gen"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _drop_generations(path: Path, keep: set[str | None]) -> None:
+    """Delete the files of every generation but ``keep``, and a crashed save's leftovers
+    (called under the save lock, so no other save is writing)."""
+    for entry in path.iterdir():
+        m = _GEN_FILE.match(entry.name)
+        if m and (m["gen"] or m["part"]) not in keep:
+            entry.unlink(missing_ok=True)
 
 
 # -- the per-process cache and catalog sync -----------------------------------------------
