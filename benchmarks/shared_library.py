@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -56,8 +58,9 @@ def kilo(home: Path, *args: str) -> float:
     return time.perf_counter() - t
 
 
-def ingest(home: Path, card: Path) -> subprocess.Popen[bytes]:
-    kilo(home, "project", "create", "Shoot")
+def ingest(home: Path, card: Path, *, create: bool = True) -> subprocess.Popen[bytes]:
+    if create:
+        kilo(home, "project", "create", "Shoot")
     return subprocess.Popen([str(KILO), "ingest", "-p", "Shoot", str(card)], env=env(home),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
@@ -93,6 +96,13 @@ with open_catalog(load_settings()) as cat:
 """
 
 
+def _machine_cpu() -> float:
+    """CPU-seconds the whole machine has used (every process, from /proc/stat)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    busy = sum(int(x) for i, x in enumerate(fields) if i not in (3, 4))  # all but idle, iowait
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -124,11 +134,68 @@ def with_company(home: Path, card: Path, pace: float) -> tuple[float, dict[str, 
         while proc.poll() is None and time.perf_counter() - round_start < pace:
             time.sleep(0.05)
     elapsed = time.perf_counter() - t0
+    assert proc.returncode == 0, f"the ingest ended with {proc.returncode}"
     out["commands_cpu_s"] = [cpu]
     assert culler.stdin is not None
     culler.stdin.close()
     culler.terminate()
     culler.wait(timeout=30)
+    return elapsed, out
+
+
+def beside_server(home: Path, card: Path) -> tuple[float, dict[str, list[float]]]:
+    """The ingest in a terminal while `kilo serve` serves the same library to a client that
+    lists a page of photos every 0.5 s and follows the project's event stream."""
+    import httpx
+
+    from kilo.api.tokens import mint_access_token
+    from kilo.catalog import open_catalog
+    from kilo.projects import resolve_project
+    from kilo.settings import load_settings
+
+    kilo(home, "project", "create", "Shoot")
+    settings = load_settings(home=home)
+    with open_catalog(settings) as cat:
+        project = resolve_project(cat, "Shoot")
+        auth = {"Authorization": f"Bearer {mint_access_token(settings, cat.local_user_id)}"}
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    server = subprocess.Popen([str(KILO), "serve", "--port", base.split(":")[2].split("/")[0]],
+                              env=env(home), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    while True:
+        try:
+            httpx.get(f"{base}/openapi.json", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    out: dict[str, list[float]] = {"api": [], "events": []}
+
+    def follow() -> None:
+        url = f"{base}/realtime?projectId={project.id}"
+        try:
+            with httpx.stream("GET", url, headers=auth, timeout=None) as resp:
+                for line in resp.iter_lines():
+                    if line.startswith("event: asset.updated"):
+                        out["events"].append(time.perf_counter())
+        except httpx.HTTPError:  # the server stopped
+            return
+
+    threading.Thread(target=follow, daemon=True).start()
+    t0 = time.perf_counter()
+    proc = ingest(home, card, create=False)
+    url = f"{base}/projects/{project.id}/assets"
+    with httpx.Client(headers=auth, timeout=30) as client:
+        while proc.poll() is None:
+            t = time.perf_counter()
+            client.get(url, params={"limit": 50}).raise_for_status()
+            out["api"].append(time.perf_counter() - t)
+            time.sleep(0.5)
+    elapsed = time.perf_counter() - t0
+    assert proc.returncode == 0, f"the ingest beside kilo serve ended with {proc.returncode}"
+    server.send_signal(signal.SIGINT)
+    server.wait(timeout=60)
     return elapsed, out
 
 
@@ -139,18 +206,20 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="kilo-shared-bench-") as tmp:
         card = make_card(Path(tmp) / "card", args.n)
-        t = time.perf_counter()
-        ingest(Path(tmp) / "alone", card).wait()
-        t_alone = time.perf_counter() - t
+        t, cpu0 = time.perf_counter(), _machine_cpu()
+        assert ingest(Path(tmp) / "alone", card).wait() == 0
+        t_alone, cpu_alone = time.perf_counter() - t, _machine_cpu() - cpu0
         t_screen, screen = with_company(Path(tmp) / "screen", card, float("inf"))
         t_both, both = with_company(Path(tmp) / "both", card, args.pace)
+        t_served, served = beside_server(Path(tmp) / "served", card)
     print(f"{args.n} files, this machine ({os.cpu_count()} cores), one run")
     print(f"{'during the ingest':<48} {'n':>5} {'p50 ms':>8} {'p95 ms':>8}")
     rows = (("cull decision, cull screen alone", screen["cull"]),
             ("cull decision, with the commands", both["cull"]),
             (f"kilo assets list (a new process, every {args.pace:g} s)", both["assets"]),
             ("kilo clusters list (a new process)", both["clusters"]),
-            ("cull screen opens (process + queue)", both["open"]))  # fmt: skip
+            ("cull screen opens (process + queue)", both["open"]),
+            ("GET /projects/{id}/assets from kilo serve", served["api"]))  # fmt: skip
     for label, vals in rows:
         got = vals or [float("nan")]
         print(f"{label:<48} {len(vals):>5} {pct(got, 50):8.1f} {pct(got, 95):8.1f}")
@@ -158,8 +227,13 @@ def main() -> None:
           f"(x{t_screen / t_alone:.2f}); beside the screen and the commands {t_both:.1f} s "
           f"(x{t_both / t_alone:.2f})")  # fmt: skip
     cpu = both["commands_cpu_s"][0]
-    print(f"the commands' processes used {cpu:.1f} CPU-seconds of the {os.cpu_count()} x "
-          f"{t_both:.0f} s the machine had")  # fmt: skip
+    print(f"the commands' processes used {cpu:.1f} CPU-seconds; the machine used "
+          f"{cpu_alone:.1f} CPU-s for the ingest alone, so giving the commands their CPU alone "
+          f"makes it x{(cpu_alone + cpu) / cpu_alone:.2f}")  # fmt: skip
+    print(
+        f"ingest beside kilo serve and its client {t_served:.1f} s (x{t_served / t_alone:.2f});"
+        f" the event stream brought {len(served['events'])} asset.updated events"
+    )
 
 
 if __name__ == "__main__":

@@ -155,6 +155,30 @@ def test_a_holder_that_never_lets_go_gets_a_one_line_error_naming_it(
     assert 1.5 <= waited < 30
 
 
+def test_two_catalogs_of_one_file_in_one_process_have_their_own_transactions(
+    settings: Settings,
+) -> None:
+    """A notebook (or a server and its tests) opening the library twice: both see one
+    database, each transaction is its own, and closing one leaves the other working."""
+    first, second = open_catalog(settings), open_catalog(settings)
+    try:
+        with first.transaction():
+            first.execute("INSERT INTO meta VALUES ('a', '1')")
+            assert second.scalar("SELECT count(*) FROM meta WHERE key = 'a'") == 0
+        assert second.scalar("SELECT value FROM meta WHERE key = 'a'") == "1"
+        with pytest.raises(RuntimeError), second.transaction():
+            second.execute("INSERT INTO meta VALUES ('b', '2')")
+            raise RuntimeError("undo")
+        first.close()
+        first.close()  # twice: still one catalog less, not two
+        assert second.scalar("SELECT count(*) FROM meta WHERE key IN ('a', 'b')") == 1
+    finally:
+        first.close()
+        second.close()
+    with open_catalog(settings) as again:  # the file was let go and opens again
+        assert again.scalar("SELECT value FROM meta WHERE key = 'a'") == "1"
+
+
 def test_catalog_locked_is_a_catalog_error() -> None:
     assert issubclass(CatalogLocked, CatalogError)
 

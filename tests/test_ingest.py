@@ -117,6 +117,13 @@ def test_ingest_registers_processes_and_skips(
     assert max(thumb.size) == 512 and thumb.format == "JPEG"
     assert thumb.size == by_kind["thumbnail"][1:]
     assert job_counts(catalog, project.id) == {"done": 10}
+    # each photo told the event stream when it became ready (a cull screen, a client page)
+    ready = catalog.fetchall(
+        "SELECT asset_id, data->>'state' FROM events WHERE type = 'asset.updated' "
+        "AND project_id = ?",
+        [project.id],
+    )
+    assert sorted(ready) == sorted((r["id"], "ready") for r in rows)
 
     again = ingest(catalog, project.id, [tmp_path / "card"])
     assert again.registered == 0 and again.failed == 0

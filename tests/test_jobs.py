@@ -12,6 +12,7 @@ import kilo.jobs as jobs
 from kilo.catalog import Catalog
 from kilo.errors import InvalidInput, NotFound
 from kilo.jobs.claims import start_time
+from kilo.jobs.reservations import release_reservations, reserve_jobs
 from kilo.models import Project
 from support.jobhandlers import SQUARE  # noqa: F401  (registers test.square)
 
@@ -123,6 +124,30 @@ def test_jobs_of_another_live_kilo_process_are_left_to_it(
     finally:
         other.kill()
         other.wait()
+
+
+def test_jobs_reserved_by_a_live_process_wait_for_it_and_a_dead_ones_are_anybodys(
+    catalog: Catalog, project: Project
+) -> None:
+    """A `kilo ingest` reserves its processing jobs: a `kilo serve` beside it leaves them
+    alone while it runs, and takes them over once it is gone (killed mid-run)."""
+    jid = jobs.enqueue(catalog, "test.square", project_id=project.id, payload={"n": 5})
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        owner = f"{os.uname().nodename}:{other.pid}:{start_time(other.pid)}"
+        catalog.execute("UPDATE jobs SET reserved_for = ? WHERE id = ?", [owner, jid])
+        assert jobs.run_jobs(catalog, project.id, workers=1).done == 0
+        assert catalog.scalar("SELECT status FROM jobs WHERE id = ?", [jid]) == "queued"
+    finally:
+        other.kill()
+        other.wait()
+    assert jobs.run_jobs(catalog, project.id, workers=1).done == 1
+    assert _squares(catalog) == {5: 25}
+    # this process's own reservations are its to run, and end with release_reservations
+    mine = jobs.enqueue(catalog, "test.square", project_id=project.id, payload={"n": 6})
+    assert reserve_jobs(catalog, project.id, "test.square") == 1
+    release_reservations(catalog)
+    assert catalog.scalar("SELECT reserved_for FROM jobs WHERE id = ?", [mine]) is None
 
 
 def test_dedupe_key_reuses_a_pending_job(catalog: Catalog, project: Project) -> None:

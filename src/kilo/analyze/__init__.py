@@ -82,19 +82,24 @@ def _run(
     should_stop: Callable[[], bool] | None = None,
 ) -> Any:
     from kilo.jobs import run_jobs
+    from kilo.jobs.reservations import release_reservations, reserve_jobs
 
     def relay(p: Progress) -> None:
         report(progress, Progress(job_type, p.done, n or p.total, item=p.item, status=p.status,
                                   message=p.message))  # fmt: skip
 
-    if job_type != "asset.analyze" or n <= INLINE_MAX_JOBS or catalog.settings.workers < 2:
-        return run_jobs(catalog, project_id, types=[job_type], progress=relay, workers=1,
-                        should_stop=should_stop)  # fmt: skip
-    from kilo.ingest import make_pool
+    reserve_jobs(catalog, project_id, job_type)  # a server beside leaves them to this run
+    try:
+        if job_type != "asset.analyze" or n <= INLINE_MAX_JOBS or catalog.settings.workers < 2:
+            return run_jobs(catalog, project_id, types=[job_type], progress=relay, workers=1,
+                            should_stop=should_stop)  # fmt: skip
+        from kilo.ingest import make_pool
 
-    with make_pool(catalog.settings.workers) as pool:
-        return run_jobs(catalog, project_id, types=[job_type], progress=relay, pool=pool,
-                        should_stop=should_stop)  # fmt: skip
+        with make_pool(catalog.settings.workers) as pool:
+            return run_jobs(catalog, project_id, types=[job_type], progress=relay, pool=pool,
+                            should_stop=should_stop)  # fmt: skip
+    finally:
+        release_reservations(catalog)
 
 
 def analyze(

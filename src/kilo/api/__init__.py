@@ -35,30 +35,36 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/v1"
 
 
+SHARED_LOOK_S = 2.0
+
+
 def _run_jobs_until(settings: Settings, app: FastAPI, stop: threading.Event) -> None:
     """The server's job worker: drain the queue; then analyse (signals, clusters, winners)
     the projects whose uploads are processed, as ``kilo analyze`` does after an ingest; look
-    again every half second. A project whose analysis left photos failing is tried again
-    only when its set of waiting photos changes."""
+    again every half second (every 2 s while another kilo process has the library: each look
+    takes the file from it). A project whose analysis left photos failing is tried again
+    only when its set of waiting photos changes; one that another kilo process works on (a
+    `kilo ingest` in a terminal) is left to it."""
     from kilo.analyze import analyze, projects_to_analyze
     from kilo.jobs import run_jobs
+    from kilo.jobs.reservations import projects_busy_elsewhere
 
     catalog = app.state.catalog
     tried: dict[str, frozenset[str]] = {}
     while not stop.is_set():
+        alone = catalog.holds_file  # no other kilo process took the library meanwhile
         try:
             run_jobs(catalog, should_stop=stop.is_set)
-            if not settings.auto_analyze:
-                stop.wait(0.5)
-                continue
-            for pid, waiting in projects_to_analyze(catalog).items():
-                if stop.is_set() or tried.get(pid) == waiting:
-                    continue
-                tried[pid] = waiting
-                analyze(catalog, pid, should_stop=stop.is_set)
+            if settings.auto_analyze:
+                busy = projects_busy_elsewhere(catalog)
+                for pid, waiting in projects_to_analyze(catalog).items():
+                    if stop.is_set() or tried.get(pid) == waiting or pid in busy:
+                        continue
+                    tried[pid] = waiting
+                    analyze(catalog, pid, should_stop=stop.is_set)
         except Exception:
             log.exception("the job worker failed; it starts again")
-        stop.wait(0.5)
+        stop.wait(0.5 if alone else SHARED_LOOK_S)
 
 
 def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> FastAPI:

@@ -1,6 +1,7 @@
 """``GET /v1/realtime``: Server-Sent Events of a project (sse-starlette).
 
-One poller per server reads new rows of the catalog's event log every 20 ms and hands each
+One poller per server reads new rows of the catalog's event log every 20 ms (every 0.5 s while
+another kilo process has the library: each read takes the file back from it) and hands each
 to the queues of the clients following that project; a client's queue is bounded, and a
 client too slow to keep up is disconnected (it reconnects with ``Last-Event-ID`` and gets
 what it missed from the log) instead of slowing anyone else. On connect, the events after
@@ -36,7 +37,9 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["Realtime"])
 RING_SIZE = 10_000
 POLL_S = 0.02  # while anyone listens: one indexed read of the log's tail
-IDLE_POLL_S = 0.5
+SHARED_POLL_S = 0.5  # ... while another kilo process has the library (each read takes it back)
+IDLE_POLL_S = 0.5  # nobody listens: only the position is kept
+SHARED_IDLE_POLL_S = 2.0
 
 
 class Broadcaster:
@@ -72,11 +75,15 @@ class Broadcaster:
 
     async def _poll(self) -> None:
         while True:
+            alone = self.catalog.holds_file  # nobody took the library since the last read
             try:
                 await self._read_new()
             except Exception:
                 log.exception("reading the event log failed; trying again")
-            await asyncio.sleep(POLL_S if self.listeners else IDLE_POLL_S)
+            if not self.listeners:
+                await asyncio.sleep(IDLE_POLL_S if alone else SHARED_IDLE_POLL_S)
+            else:
+                await asyncio.sleep(POLL_S if alone else SHARED_POLL_S)
 
     async def _read_new(self) -> None:
         if not self.listeners:  # nobody listens: keep only the position

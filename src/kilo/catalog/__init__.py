@@ -19,18 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from kilo.catalog.failures import (
-    _damaged,
-    _damaged_message,
-    _guarded,
-    _lock_message,
-    _translated,
-    lock_holder,
-    translate_error,
-)
-from kilo.catalog.lease import Lease, connect_waiting, request_file
+from kilo.catalog.failures import _guarded, _translated, translate_error
+from kilo.catalog.lease import Lease, connect_waiting, drop_lease, request_file, shared_lease
+from kilo.catalog.link import FileLink
 from kilo.clock import new_id, to_utc_naive, utcnow
-from kilo.errors import CatalogError, CatalogLocked, KiloError
+from kilo.errors import CatalogError, KiloError
 from kilo.settings import Settings
 
 if TYPE_CHECKING:
@@ -84,7 +77,10 @@ class Catalog:
     ):
         self.read_only = read_only  # opened for reading only (a read-only library)
         self._lease = lease
-        lease.on_release = self._drop_cursors
+        lease.on_release.append(self._drop_cursors)
+        self._main: duckdb.DuckDBPyConnection | None = None  # this catalog's own connection
+        self._main_generation = -1
+        self._closed = False
         self._lock = threading.RLock()
         self._tx_depth = 0
         self._tx_thread: int | None = None
@@ -97,7 +93,19 @@ class Catalog:
     # -- life cycle -----------------------------------------------------------------------
     def close(self) -> None:
         with self._lock:
-            self._lease.close()
+            if self._closed:
+                return
+            self._closed = True
+            with contextlib.suppress(ValueError):
+                self._lease.on_release.remove(self._drop_cursors)
+            self._drop_cursors()
+            drop_lease(self._lease)
+
+    @property
+    def holds_file(self) -> bool:
+        """Whether this process has the file open at this moment (asks nothing): a poller
+        can look less often while another process works on the library."""
+        return self._lease.holds_file
 
     def lent(self) -> bool:
         """Whether another kilo process has the file at this moment (see
@@ -109,11 +117,17 @@ class Catalog:
             with contextlib.suppress(duckdb.Error):
                 cursor.close()
         self._cursors.clear()
+        self._main = None
 
     @property
     def _con(self) -> duckdb.DuckDBPyConnection:
-        con: duckdb.DuckDBPyConnection = self._lease.con
-        return con
+        """This catalog's connection (its own transactions; other catalogs of the same file
+        in this process have theirs), made again after each hand-over. Inside ``held()``."""
+        if self._main is None or self._main_generation != self._lease.generation:
+            self._main = self._lease.link.use(self._lease.con.cursor())
+            self._main_generation = self._lease.generation
+            self._cursors.append(self._main)
+        return self._main
 
     def _reader(self, sql: str) -> duckdb.DuckDBPyConnection | None:
         """This thread's own cursor for a plain read outside its transaction; None: use the
@@ -124,7 +138,7 @@ class Catalog:
         cursor: duckdb.DuckDBPyConnection | None = getattr(local, "cursor", None)
         if cursor is None or local.generation != self._lease.generation:
             with self._lock:
-                cursor = self._con.cursor()
+                cursor = self._lease.link.use(self._con.cursor())
                 self._cursors.append(cursor)
             local.cursor, local.generation = cursor, self._lease.generation
         return cursor
@@ -138,15 +152,15 @@ class Catalog:
     # -- queries --------------------------------------------------------------------------
     @_guarded
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> None:
-        with self._lock, self._lease.held() as con:
-            con.execute(sql, _adapt(params))
+        with self._lock, self._lease.held():
+            self._con.execute(sql, _adapt(params))
 
     @_guarded
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
-        with self._lock, self._lease.held() as con:
-            con.executemany(sql, [_adapt(r) for r in rows])
+        with self._lock, self._lease.held():
+            self._con.executemany(sql, [_adapt(r) for r in rows])
 
     def _rows(
         self, sql: str, params: Sequence[Any] | dict[str, Any] | None, dicts: bool
@@ -194,8 +208,8 @@ class Catalog:
     @contextmanager
     def locked(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The raw connection for bulk work (Arrow/numpy), held for the block."""
-        with self._lock, self._lease.held() as con, _translated():
-            yield con
+        with self._lock, self._lease.held(), _translated():
+            yield self._con
 
     @contextmanager
     def transaction(self) -> Iterator[Catalog]:
@@ -342,33 +356,6 @@ def _adapt(params: Sequence[Any] | dict[str, Any] | None) -> Any:
     return [_adapt_value(v) for v in params]
 
 
-_NOT_WRITABLE = ("read-only file system", "permission denied")
-
-
-def _connect(path: Path | None, read_only: bool) -> tuple[duckdb.DuckDBPyConnection, bool]:
-    """A connection, and whether it is read-only: a library on a read-only disk (a
-    write-protected card, a mounted backup) or without write permission opens for reading."""
-    target = ":memory:" if path is None else str(path)
-    try:
-        return duckdb.connect(target, read_only=read_only), read_only
-    except duckdb.IOException as exc:
-        text = str(exc)
-        first = text.splitlines()[0] if text else type(exc).__name__
-        if "lock" in text.lower():
-            raise CatalogLocked(_lock_message(exc, path or Path()), path=str(path),
-                                details={"pid": lock_holder(exc)}) from None  # fmt: skip
-        if not read_only and path is not None and path.exists():
-            if any(s in text.lower() for s in _NOT_WRITABLE):
-                return _connect(path, True)
-            raise CatalogError(_damaged_message(first), path=target) from None
-        raise CatalogError(f"cannot open the catalog: {first}", path=target) from None
-    except duckdb.Error as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if _damaged(first):
-            raise CatalogError(_damaged_message(first), path=target) from None
-        raise CatalogError(f"not a usable DuckDB catalog ({first})", path=target) from None
-
-
 def _migrate(con: duckdb.DuckDBPyConnection, path: str) -> None:
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -445,12 +432,30 @@ def open_catalog(
                 ) from None
         elif not target.exists():
             raise CatalogError("no catalog here yet", path=str(target))
-    con, read_only = connect_waiting(
-        lambda: _connect(target, read_only), request_file(target), settings.lock_wait_s
-    )
-    cat: Catalog | None = None
+
+    def make() -> Lease:
+        return _new_lease(target, read_only, settings.lock_wait_s)
+
+    lease = make() if target is None else shared_lease(target, make)[0]
+    cat = Catalog(lease, settings, target, read_only=read_only or lease.link.read_only)
     try:
-        if not read_only:
+        if cat.read_only:
+            user = cat.scalar("SELECT value FROM meta WHERE key = ?", [LOCAL_USER_KEY])
+            cat.local_user_id = str(user) if user else ""
+        else:
+            _ensure_local_user(cat)
+    except BaseException:
+        cat.close()
+        raise
+    return cat
+
+
+def _new_lease(target: Path | None, read_only: bool, wait_s: float) -> Lease:
+    """The file attached (waiting for another process to hand it over) and migrated."""
+    link = FileLink(target, read_only)
+    con = connect_waiting(link.attach, request_file(target), wait_s)
+    try:
+        if not link.read_only:
             _migrate(con, str(target or ":memory:"))
         else:
             row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
@@ -463,16 +468,9 @@ def open_catalog(
                     "read-only library cannot take; open it once where it is writable",
                     path=str(target),
                 )
-        lease = Lease(con, lambda: _connect(target, read_only)[0], target, settings.lock_wait_s)
-        cat = Catalog(lease, settings, target, read_only=read_only)
-        if read_only:
-            user = cat.scalar("SELECT value FROM meta WHERE key = ?", [LOCAL_USER_KEY])
-            cat.local_user_id = str(user) if user else ""
-        else:
-            _ensure_local_user(cat)
-        return cat
+        return Lease(link, con, wait_s)
     except (KiloError, duckdb.Error) as exc:
-        (cat.close if cat is not None else con.close)()
+        link.close()
         if isinstance(exc, KiloError):
             raise
         raise CatalogError(

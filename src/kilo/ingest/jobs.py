@@ -98,6 +98,7 @@ class ProcessHandler:
         """Write many results with a few multi-row statements (the caller's transaction)."""
         now = utcnow()
         results: dict[str, ProcessResult] = {}
+        job_project = {job.asset_id: job.project_id for job, _ in items if job.asset_id}
         for job, result in items:
             if result is None:
                 continue
@@ -125,6 +126,12 @@ class ProcessHandler:
             ]  # fmt: skip
             catalog.insert_many("asset_files", _FILE_COLUMNS, rows)
             refresh_previews(catalog, [r.asset_id for r in part if r.files])
+            # a cull screen or a client page shows the photo the moment its preview exists
+            catalog.emit_events([
+                {"type": "asset.updated", "project_id": job_project.get(r.asset_id),
+                 "asset_id": r.asset_id, "data": {"assetId": r.asset_id, "state": "ready"}}
+                for r in part
+            ])  # fmt: skip
         # source_files are marked 'ingested' in bulk by ingest(); run_jobs emits job.done
 
     @staticmethod

@@ -14,6 +14,7 @@ from kilo.catalog import Catalog
 from kilo.clock import new_id
 from kilo.ingest.discover import Found
 from kilo.ingest.identify import Identified
+from kilo.jobs.claims import worker_id
 from kilo.progress import ItemResult
 
 PROCESS_JOB = "asset.process"
@@ -27,6 +28,7 @@ class Registrar:
 
     catalog: Catalog
     project_id: str
+    reserve: bool = False  # queue the processing jobs for this process (it runs them)
     by_sha: dict[str, str] = field(default_factory=dict)  # sha256 -> asset id (frame 0)
     by_uri: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # uri -> (id, frame)
     seen: dict[str, tuple[int, float, str, str | None]] = field(default_factory=dict)
@@ -170,6 +172,7 @@ class Registrar:
                         "asset_id": aid,
                         "payload": {"assetId": aid},
                         "dedupe_key": f"{PROCESS_JOB}:{aid}",
+                        "reserved_for": worker_id() if self.reserve else None,
                     }
                     for aid, _ in self._jobs
                 ),
@@ -205,8 +208,9 @@ SOURCE_COLUMNS = _columns(
 )
 
 
-def requeue_unprocessed(catalog: Catalog, project_id: str) -> int:
-    """Queue ``asset.process`` for registered assets that have no live job (failed before)."""
+def requeue_unprocessed(catalog: Catalog, project_id: str, *, reserve: bool = False) -> int:
+    """Queue ``asset.process`` for registered assets that have no live job (failed before);
+    ``reserve``: for this process to run."""
     from kilo.jobs import enqueue_many
 
     rows = catalog.table("assets").keys_where(
@@ -225,6 +229,7 @@ def requeue_unprocessed(catalog: Catalog, project_id: str) -> int:
                     "asset_id": aid,
                     "payload": {"assetId": aid},
                     "dedupe_key": f"{PROCESS_JOB}:{aid}",
+                    "reserved_for": worker_id() if reserve else None,
                 }
                 for aid in rows
             ),

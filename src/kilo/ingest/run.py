@@ -18,6 +18,7 @@ from kilo.clock import utcnow
 from kilo.ingest.discover import Found, discover
 from kilo.ingest.identify import identify
 from kilo.ingest.register import PROCESS_JOB, Registrar, requeue_unprocessed
+from kilo.jobs.reservations import release_reservations, reserve_jobs
 from kilo.models import KiloModel
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
 from kilo.workers import WorkerPool, process_pool
@@ -104,7 +105,7 @@ def ingest(
     counts = {"discovered": rep.discovered, "registered": 0, "skipped": 0, "failed": 0}
     report(progress, Progress("discover", rep.discovered, rep.discovered, counts=dict(counts)))
 
-    reg = Registrar(catalog, project_id)
+    reg = Registrar(catalog, project_id, reserve=process)
     reg.load()
     todo = []
     for f in found.files:
@@ -131,15 +132,19 @@ def ingest(
     def process_jobs(more_coming: Callable[[], bool] | None = None) -> None:
         _process(catalog, project_id, progress, counts, total_bytes, pool, reg, more_coming)
 
-    with pool if pool is not None else nullcontext():
-        if pool is None:
-            register()
+    try:
+        with pool if pool is not None else nullcontext():
+            if pool is None:
+                register()
+                if process:
+                    process_jobs()
+            else:  # register on a thread while the workers process what is registered
+                _register_while_processing(register, process_jobs)
             if process:
-                process_jobs()
-        else:  # register on a thread while the workers process what is already registered
-            _register_while_processing(register, process_jobs)
-        if process:
-            mark_ingested(catalog, project_id)
+                mark_ingested(catalog, project_id)
+    finally:
+        if process:  # what is left (after Ctrl-C) is anybody's: a server beside takes it
+            release_reservations(catalog)
     _summarise(catalog, rep, reg.results, run_start)
     _in_discovery_order(rep, reg, found.files)
     rep.elapsed_s = round(time.perf_counter() - started, 3)
@@ -216,7 +221,7 @@ def _register(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     reg.flush()
-    requeue_unprocessed(catalog, project_id)
+    requeue_unprocessed(catalog, project_id, reserve=reg.reserve)
     rep.asset_ids = list(reg.asset_ids)
     rep.registered = len(reg.asset_ids)
 
@@ -235,6 +240,7 @@ def _process(
     too: the total then grows as files are registered)."""
     from kilo.jobs import run_jobs
 
+    reserve_jobs(catalog, project_id, PROCESS_JOB)  # left queued by an earlier run: ours now
     queued = catalog.table("jobs").count_where(
         "project_id = ? AND type = ? AND status IN ('queued', 'running')", [project_id, PROCESS_JOB]
     )

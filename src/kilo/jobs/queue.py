@@ -159,6 +159,7 @@ def enqueue_many(catalog: Catalog, jobs: Iterable[dict[str, Any]]) -> list[str]:
             job_id, project_id, asset_id, job_type,
             spec.get("max_attempts") or default_attempts, spec.get("priority", 100),
             _dump(spec.get("payload") or {}), key, now, now, "queued", 0,
+            spec.get("reserved_for"),
         ])  # fmt: skip
         events.append(_event_row("job.queued", job_id, job_type, project_id, asset_id,
                                  "queued", 0.0))  # fmt: skip
@@ -181,6 +182,7 @@ _JOB_COLUMNS = (
     ("updated_at", "TIMESTAMP"),
     ("status", "VARCHAR"),
     ("attempts", "INTEGER"),
+    ("reserved_for", "VARCHAR"),
 )
 
 
@@ -230,8 +232,12 @@ def _event(
 def reclaim_jobs(catalog: Catalog) -> int:
     """Requeue jobs left ``running`` by a process that is gone (killed, or crashed), never
     those of a kilo process still running on the same library (an ingest in another
-    terminal). A handler with ``reclaim(catalog, job)`` then cleans up after its killed run
-    (an export removes its staging folder and half-published files)."""
+    terminal), and drop the reservations of gone processes (:mod:`kilo.jobs.reservations`).
+    A handler with ``reclaim(catalog, job)`` then cleans up after its killed run (an export
+    removes its staging folder and half-published files)."""
+    from kilo.jobs.reservations import drop_dead_reservations
+
+    drop_dead_reservations(catalog)
     me = worker_id()
     rows = [r for r in catalog.fetchdicts(
         "SELECT id, type, project_id, asset_id, payload, attempts, max_attempts, claimed_by "
@@ -242,7 +248,8 @@ def reclaim_jobs(catalog: Catalog) -> int:
     with catalog.transaction():
         catalog.execute(
             "UPDATE jobs SET status = 'queued', claimed_by = NULL, claimed_at = NULL, "
-            "updated_at = ? WHERE status = 'running' AND id IN (SELECT unnest(?::VARCHAR[]))",
+            "reserved_for = NULL, updated_at = ? "
+            "WHERE status = 'running' AND id IN (SELECT unnest(?::VARCHAR[]))",
             [utcnow(), [r["id"] for r in rows]],
         )
         for r in rows:
@@ -294,9 +301,10 @@ def queued_scope(
     project_id: str | None, types: Iterable[str] | None, ids: Iterable[str] | None
 ) -> tuple[list[str], list[Any]] | None:
     """SQL conditions (and their parameters) for the queued jobs of a project, of some
-    types, or among ``ids``; None when nothing can match (an empty list of types)."""
-    where: list[str] = ["status = 'queued'"]
-    params: list[Any] = []
+    types, or among ``ids``; None when nothing can match (an empty list of types). Jobs
+    another process reserved for itself are not among them."""
+    where: list[str] = ["status = 'queued'", "(reserved_for IS NULL OR reserved_for = ?)"]
+    params: list[Any] = [worker_id()]
     if ids is not None:
         where.append("list_contains(?::VARCHAR[], id)")
         params.append(list(ids))
