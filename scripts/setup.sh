@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 # poppler-utils: pdftoppm for contact-sheet checks; imagemagick: the export benchmark's
 # baseline; libharfbuzz-subset0: WeasyPrint's font subsetting (about 10x faster PDFs);
 # fonts-dejavu-core: a font for watermarks and PDFs; libimage-exiftool-perl: exiftool, the
-# independent reader the tests check kilo's metadata and XMP sidecars against.
+# independent reader the tests check kilo's metadata and XMP sidecars against; chromium and
+# chromium-driver: the real browser the client gallery page is tested in (through selenium).
 APT_PACKAGES=(poppler-utils imagemagick libharfbuzz-subset0 fonts-dejavu-core
-              libimage-exiftool-perl)
+              libimage-exiftool-perl chromium chromium-driver)
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     missing=()
     for pkg in "${APT_PACKAGES[@]}"; do

@@ -255,3 +255,16 @@ def test_name_allocator_avoids_collisions() -> None:
     assert alloc.allocate("other", "jpg") == "other.jpg"
     traversal = alloc.allocate("../x", "jpg")
     assert "/" not in traversal and not traversal.startswith(".")
+
+
+@pytest.mark.parametrize("size", [(2048, 1365), (512, 341), (300, 2000)])
+def test_a_short_tiled_text_covers_the_photo_without_failing(size: tuple[int, int]) -> None:
+    """'PROOF' tiled is narrower than the gap between tiles: the half-offset rows used to
+    start a tile wholly off the canvas and fail ("right is less than left")."""
+    img = Image.new("RGB", size, (40, 40, 40))
+    out = np.asarray(apply_watermark(img, Watermark(text="PROOF", position="tiled")))
+    marked = np.any(out != 40, axis=2)
+    h, w = marked.shape
+    quarters = [marked[: h // 2, : w // 2], marked[: h // 2, w // 2 :],
+                marked[h // 2 :, : w // 2], marked[h // 2 :, w // 2 :]]  # fmt: skip
+    assert all(q.any() for q in quarters)

@@ -48,6 +48,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export", "Export photos of a project with a preset, to a folder or s3://, as "
                "a job."),
     "exports": ("export", "List, show and download exports."),
+    "gallery": ("gallery", "Client galleries: a link to send, favourites and comments that "
+                "come back."),
     "jobs": ("jobs", "Inspect the job queue."),
     "quarantine": ("quarantine", "Files an ingest could not take, with the reason for each."),
     "serve": ("serve", "Serve the HTTP API (openapi.yaml under /v1) and run its jobs; Ctrl-C "

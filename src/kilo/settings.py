@@ -63,6 +63,10 @@ class Settings(BaseSettings):
         description="Keys tokens signed earlier may still carry (rotation); never used to sign.",
     )
     # -- the HTTP server (kilo serve) ------------------------------------------------------
+    public_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="Where clients reach kilo serve (the start of the gallery links printed).",
+    )
     smtp_host: str | None = Field(default=None, description="SMTP server for login codes.")
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_starttls: bool = False

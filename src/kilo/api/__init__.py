@@ -122,24 +122,29 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
 
 
 def _include_routes(app: FastAPI) -> None:
-    from kilo.api import files, realtime
+    from kilo.api import files, gallery_page, realtime
     from kilo.api.routes import (
         assets,
         auth,
         clusters,
         edits,
         exports,
+        galleries,
         jobs,
         projects,
         search,
+        share,
         uploads,
     )
 
     app.include_router(auth.router, prefix=API_PREFIX)
     app.include_router(files.router, prefix=API_PREFIX)  # signed URLs: their own gate
     app.include_router(uploads.signed, prefix=API_PREFIX)
+    app.include_router(share.router, prefix=API_PREFIX)  # a gallery's own gate and limits
+    app.include_router(gallery_page.router)  # the client's page, /g/{shareSlug}
     gate = [Depends(current_user)]
-    for module in (projects, assets, uploads, clusters, edits, search, exports, jobs, realtime):
+    for module in (projects, assets, uploads, clusters, edits, search, exports, galleries, jobs,
+                   realtime):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX, dependencies=gate)
     app.include_router(clusters.culling, prefix=API_PREFIX, dependencies=gate)
 

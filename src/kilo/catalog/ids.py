@@ -52,6 +52,7 @@ TABLES: dict[str, Table] = {
     "clusters": Table("clusters", "cluster", "title"),
     "exports": Table("exports", "export"),
     "jobs": Table("jobs", "job"),
+    "galleries": Table("galleries", "gallery", "title", name_ci=True, name_prefix=True),
     "edit_versions": Table("edit_versions", "edit version", "name", scoped=False),
 }
 

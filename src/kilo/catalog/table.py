@@ -40,12 +40,13 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "jobs": ("id",),
     "quarantine": ("id",),
     "style_profiles": ("id",),
+    "galleries": ("id",),
 }
 _ALIASES = {"projects": "p", "assets": "a", "asset_files": "f", "ratings": "r", "clusters": "c",
             "cluster_members": "m", "edit_versions": "v", "exports": "e", "jobs": "j",
-            "quarantine": "q", "style_profiles": "s"}  # fmt: skip
+            "quarantine": "q", "style_profiles": "s", "galleries": "g"}  # fmt: skip
 _STAMPED = frozenset({"projects", "assets", "ratings", "clusters", "exports", "jobs",
-                      "style_profiles"})  # fmt: skip
+                      "style_profiles", "galleries"})  # fmt: skip
 _COLUMN = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 

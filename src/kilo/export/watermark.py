@@ -181,6 +181,8 @@ def watermark_overlay(size: tuple[int, int], wm: Watermark) -> Image.Image:
     for row, y in enumerate(range(-layer.height // 2, height, max(1, step_y))):
         offset = (step_x // 2) if row % 2 else 0
         for x in range(-offset, width, max(1, step_x)):
+            if -x >= layer.width or -y >= layer.height:  # this tile starts off the canvas
+                continue
             overlay.alpha_composite(layer, (max(x, 0), max(y, 0)), (max(-x, 0), max(-y, 0)))
     return overlay
 

@@ -10,8 +10,10 @@ from pydantic import Field
 from kilo.models.base import KiloModel, PageInfo
 from kilo.progress import ItemResult
 
-
 # -- galleries ----------------------------------------------------------------------------
+DownloadSize = Literal["web", "original"]
+
+
 class Gallery(KiloModel):
     id: str
     project_id: str
@@ -23,25 +25,66 @@ class Gallery(KiloModel):
     requires_password: bool = False
     asset_count: int = 0
     created_at: datetime
+    # additions the schema allows
+    status: Literal["active", "expired", "revoked"] = "active"
+    share_path: str | None = None  # the client page, /g/{shareSlug}, on this server
+    download_size: DownloadSize = "web"
+    watermark_text: str | None = None
+    min_picks: int | None = None
+    max_picks: int | None = None
+    show_filenames: bool = False
+    updated_at: datetime | None = None
 
 
 class CreateGalleryRequest(KiloModel):
-    title: str
+    title: str = Field(min_length=1, max_length=200)
     asset_ids: list[str] = Field(min_length=1)
-    password: str | None = None
+    password: str | None = Field(default=None, min_length=1, max_length=200)
     expires_at: datetime | None = None
     watermark: bool = False
     allow_downloads: bool = False
+    # additions: what a client may download, the watermark's text, selection bounds
+    download_size: DownloadSize = "web"
+    watermark_text: str | None = Field(default=None, max_length=100)
+    min_picks: int | None = Field(default=None, ge=0, le=100_000)  # 0: no minimum
+    max_picks: int | None = Field(default=None, ge=0, le=100_000)  # 0: no maximum
+    show_filenames: bool = False
     _nullable = frozenset({"password", "expires_at"})
 
 
 class UpdateGalleryRequest(KiloModel):
-    title: str | None = None
-    password: str | None = None
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    password: str | None = Field(default=None, min_length=1, max_length=200)
     expires_at: datetime | None = None
     watermark: bool | None = None
     allow_downloads: bool | None = None
+    download_size: DownloadSize | None = None
+    watermark_text: str | None = Field(default=None, max_length=100)
+    min_picks: int | None = Field(default=None, ge=0, le=100_000)  # 0: no minimum
+    max_picks: int | None = Field(default=None, ge=0, le=100_000)  # 0: no maximum
+    show_filenames: bool | None = None
     _nullable = frozenset({"password", "expires_at"})
+
+
+class GalleryActivity(KiloModel):
+    """One line of a gallery's activity log (kilo's addition)."""
+
+    at: datetime
+    kind: Literal["view", "favorite", "unfavorite", "comment", "download", "submit"]
+    visitor: str  # a short visitor label (v1, v2 ...), never an address
+    asset_id: str | None = None
+    filename: str | None = None
+    text: str | None = None
+
+
+class GallerySelection(KiloModel):
+    """A visitor's favourites (kilo's addition): what ``kilo gallery selections`` lists."""
+
+    visitor: str
+    name: str | None = None
+    asset_ids: list[str] = Field(default_factory=list)
+    filenames: list[str | None] = Field(default_factory=list)  # of asset_ids, in order
+    submitted_at: datetime | None = None
 
 
 class AddGalleryAssetsRequest(KiloModel):
@@ -57,6 +100,14 @@ class PublicGalleryAsset(KiloModel):
     preview_url: str
     favorite_count: int | None = None
     comments_count: int | None = None
+    # additions: the visitor's own favourite, the grid's layout, what may be downloaded
+    favorite: bool = False
+    thumb_url: str | None = None
+    width: int | None = None
+    height: int | None = None
+    filename: str | None = None
+    download_url: str | None = None
+    _omit_when_none = frozenset({"filename", "download_url", "thumb_url", "width", "height"})
 
 
 class PublicGalleryResponse(KiloModel):
@@ -64,6 +115,13 @@ class PublicGalleryResponse(KiloModel):
     requires_auth: bool
     token: str | None = None
     assets: list[PublicGalleryAsset] = Field(default_factory=list)
+    # additions
+    expires_at: datetime | None = None
+    min_picks: int | None = None
+    max_picks: int | None = None
+    submitted: bool = False
+    allow_downloads: bool = False
+    _omit_when_none = frozenset({"expires_at", "min_picks", "max_picks"})
 
 
 class PublicGalleryAuthRequest(KiloModel):

@@ -21,5 +21,7 @@ SCHEMA_MODELS: dict[str, type[KiloModel]] = {
         "SearchResult",
         "BulkCullAction",
         "FinalizeUploadItem",
+        "GalleryActivity",
+        "GallerySelection",
     }
 }

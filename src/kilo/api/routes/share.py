@@ -1,0 +1,238 @@
+"""A gallery's public side, ``/share/{shareSlug}``: what a client's browser calls. Every
+route goes through one gate (:mod:`kilo.gallery.visitors`) and the rate limits below, which
+are charged before anything else, the password check included.
+
+The visitor's token travels in ``Authorization: Bearer``; image URLs carry a session id and
+an HMAC bound to the link, the session, the photo and one size, valid for 15 to 30 minutes
+and checked against the gallery on every fetch, so a revoked link, a new link or a photo
+taken out stops every URL made before. Limits: 60 requests a minute per (link, address)
+(10 password tries), 600 per link from all addresses, and images 1,200 a minute per (link,
+address); a stranger's wrong passwords slow only their own address, never the right client
+elsewhere. Missing, expired and revoked links answer one 404, wrong passwords one 401.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi.responses import Response
+
+from kilo.api.deps import CatalogDep, client_address
+from kilo.api.files import FILE_URL_TTL_S, Expires, Signature, _signed, check_signature
+from kilo.api.limits import RateLimiter
+from kilo.api.routes import errors
+from kilo.catalog import Catalog
+from kilo.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from kilo.gallery.view import gallery_image, view_items
+from kilo.gallery.visitors import (
+    Visit,
+    add_comment,
+    authenticate,
+    open_gallery,
+    session_visit,
+    set_favorite,
+    start_visit,
+    submitted,
+    visit,
+)
+from kilo.models import (
+    KiloModel,
+    PublicCommentRequest,
+    PublicCommentResponse,
+    PublicFavoriteRequest,
+    PublicFavoriteResponse,
+    PublicGalleryAsset,
+    PublicGalleryAuthRequest,
+    PublicGalleryAuthResponse,
+    PublicGalleryResponse,
+)
+
+IMAGE_TTL_S = 15 * 60
+Slug = Annotated[str, Path(min_length=8, max_length=128)]
+Bearer = Annotated[str | None, Header(alias="Authorization", include_in_schema=False)]
+Size = Literal["thumb", "preview", "download"]
+router = APIRouter(tags=["Public"])
+
+
+class Limits:
+    """The public routes' rate limits (one set per app)."""
+
+    def __init__(self) -> None:
+        self.visitor = RateLimiter(60)
+        self.password = RateLimiter(10)
+        self.gallery = RateLimiter(600)
+        self.images = RateLimiter(1200)
+
+
+def _limits(request: Request) -> Limits:
+    limits: Limits | None = getattr(request.app.state, "share_limits", None)
+    if limits is None:
+        limits = request.app.state.share_limits = Limits()
+    return limits
+
+
+def charge(request: Request, shareSlug: Slug) -> None:
+    """Dependency: the (link, address) and link limits, before the route does anything."""
+    limits, where = _limits(request), f"{shareSlug}|{client_address(request)}"
+    limits.visitor.hit(where)
+    limits.gallery.hit(shareSlug)
+    if request.url.path.endswith("/auth"):
+        limits.password.hit(where)
+
+
+def _token(authorization: str | None) -> str | None:
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip() or None
+    return None
+
+
+def _visitor(catalog: Catalog, slug: str, authorization: str | None) -> Visit:
+    """The visit of the request's token; for routes whose contract has no 401, an ended or
+    missing session is a 404 like the link."""
+    try:
+        return visit(catalog, slug, _token(authorization))
+    except Unauthorized as exc:
+        raise NotFound(exc.reason) from None
+
+
+def image_url(catalog: Catalog, v: Visit, asset_id: str, size: str) -> str:
+    slug = v.gallery["share_slug"]
+    ident = f"{slug}:{v.session_id}:{asset_id}:{size}"
+    path = f"/v1/x-kilo/share/{slug}/images/{asset_id}/{size}"
+    url, _ = _signed(catalog, "share", ident, path, IMAGE_TTL_S)
+    return f"{url}&s={v.session_id}"
+
+
+def _view(catalog: Catalog, v: Visit, token: str | None) -> PublicGalleryResponse:
+    g = v.gallery
+    assets = [
+        PublicGalleryAsset(
+            asset_id=i.asset_id, preview_url=image_url(catalog, v, i.asset_id, "preview"),
+            thumb_url=image_url(catalog, v, i.asset_id, "thumb"), width=i.width,
+            height=i.height, filename=i.filename, favorite_count=i.favorites,
+            comments_count=i.comments, favorite=i.mine,
+            download_url=(image_url(catalog, v, i.asset_id, "download")
+                          if g["allow_downloads"] else None),
+        )
+        for i in view_items(catalog, v)
+    ]  # fmt: skip
+    from kilo.clock import from_catalog
+
+    return PublicGalleryResponse(
+        title=g["title"], requires_auth=False, token=token, assets=assets,
+        expires_at=from_catalog(g["expires_at"]), min_picks=g["min_picks"],
+        max_picks=g["max_picks"], submitted=submitted(catalog, v),
+        allow_downloads=bool(g["allow_downloads"]),
+    )  # fmt: skip
+
+
+@router.get("/share/{shareSlug}", response_model=PublicGalleryResponse,
+            responses=errors(404, 429), dependencies=[Depends(charge)])  # fmt: skip
+def share_get(shareSlug: Slug, catalog: CatalogDep, authorization: Bearer = None
+              ) -> PublicGalleryResponse:  # fmt: skip
+    """The gallery and its photos for a client. A password-protected gallery answers
+    ``requiresAuth: true`` and no photos until ``/auth``; an open one gives each new visitor
+    their own ``token``."""
+    gallery = open_gallery(catalog, shareSlug)
+    token = _token(authorization)
+    try:
+        return _view(catalog, visit(catalog, shareSlug, token), token)
+    except Unauthorized:
+        pass
+    if gallery["password_hash"] is not None:
+        return PublicGalleryResponse(title=gallery["title"], requires_auth=True)
+    token, v = start_visit(catalog, gallery)
+    return _view(catalog, v, token)
+
+
+@router.post("/share/{shareSlug}/auth", response_model=PublicGalleryAuthResponse,
+             responses=errors(401, 429), dependencies=[Depends(charge)])  # fmt: skip
+def share_auth(shareSlug: Slug, body: PublicGalleryAuthRequest, catalog: CatalogDep
+               ) -> PublicGalleryAuthResponse:  # fmt: skip
+    """A visitor token for the gallery's password (in the body, never in the URL)."""
+    return PublicGalleryAuthResponse(token=authenticate(catalog, shareSlug, body.password))
+
+
+@router.post("/share/{shareSlug}/favorite", response_model=PublicFavoriteResponse,
+             responses=errors(400, 404, 429), dependencies=[Depends(charge)])  # fmt: skip
+def share_favorite(shareSlug: Slug, body: PublicFavoriteRequest, catalog: CatalogDep,
+                   authorization: Bearer = None) -> PublicFavoriteResponse:  # fmt: skip
+    v = _visitor(catalog, shareSlug, authorization)
+    try:
+        set_favorite(catalog, v, body.asset_id, body.favorite)
+    except Conflict as exc:  # the contract has no 409 here: a submitted selection is locked
+        raise InvalidInput(exc.reason) from None
+    return PublicFavoriteResponse(ok=True)
+
+
+@router.post("/share/{shareSlug}/comment", response_model=PublicCommentResponse,
+             status_code=201, responses=errors(400, 404, 429),
+             dependencies=[Depends(charge)])  # fmt: skip
+def share_comment(shareSlug: Slug, body: PublicCommentRequest, catalog: CatalogDep,
+                  authorization: Bearer = None) -> PublicCommentResponse:  # fmt: skip
+    """A comment on one photo, kept as plain text (shown escaped, always)."""
+    v = _visitor(catalog, shareSlug, authorization)
+    return PublicCommentResponse(comment_id=add_comment(catalog, v, body.asset_id, body.text))
+
+
+class SubmitSelectionRequest(KiloModel):
+    name: str | None = None
+
+
+class SubmitSelectionResponse(KiloModel):
+    count: int
+
+
+@router.post("/x-kilo/share/{shareSlug}/submit", response_model=SubmitSelectionResponse,
+             responses=errors(400, 404, 409, 429), dependencies=[Depends(charge)])  # fmt: skip
+def share_submit(shareSlug: Slug, body: SubmitSelectionRequest, catalog: CatalogDep,
+                 authorization: Bearer = None) -> SubmitSelectionResponse:  # fmt: skip
+    """Extension: lock the visitor's favourites as their selection; the photographer is
+    told (an event on the project's stream, a line in the activity log)."""
+    from kilo.gallery.visitors import submit_selection
+
+    v = _visitor(catalog, shareSlug, authorization)
+    return SubmitSelectionResponse(count=submit_selection(catalog, v, body.name))
+
+
+class VisitorComment(KiloModel):
+    text: str
+    at: datetime
+
+
+class VisitorComments(KiloModel):
+    items: list[VisitorComment]
+
+
+@router.get("/x-kilo/share/{shareSlug}/comments", response_model=VisitorComments,
+            responses=errors(404, 429), dependencies=[Depends(charge)])  # fmt: skip
+def share_comments(shareSlug: Slug, assetId: str, catalog: CatalogDep,
+                   authorization: Bearer = None) -> VisitorComments:  # fmt: skip
+    """Extension: the visitor's own comments on one photo."""
+    from kilo.gallery.visitors import own_comments
+
+    v = _visitor(catalog, shareSlug, authorization)
+    return VisitorComments(items=[VisitorComment(text=t, at=at)
+                                  for t, at in own_comments(catalog, v, assetId)])  # fmt: skip
+
+
+@router.get("/x-kilo/share/{shareSlug}/images/{assetId}/{size}", response_class=Response,
+            responses=errors(404, 429))  # fmt: skip
+def share_image(request: Request, shareSlug: Slug, assetId: str, size: Size,
+                catalog: CatalogDep, exp: Expires, sig: Signature, s: str) -> Response:  # fmt: skip
+    """Extension: one photo as the gallery serves it (no metadata; watermarked when the
+    gallery is), by the signed URL of the gallery view."""
+    _limits(request).images.hit(f"{shareSlug}|{client_address(request)}")
+    check_signature(catalog, "share", f"{shareSlug}:{s}:{assetId}:{size}", exp, sig)
+    v = session_visit(catalog, shareSlug, s)
+    data = gallery_image(catalog, v, assetId, size)
+    headers = {
+        "Cache-Control": f"private, max-age={min(IMAGE_TTL_S, FILE_URL_TTL_S)}",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+    if size == "download":
+        headers["Content-Disposition"] = f'attachment; filename="photo-{assetId[:8]}.jpg"'
+    return Response(data, media_type="image/jpeg", headers=headers)

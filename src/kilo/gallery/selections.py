@@ -1,0 +1,123 @@
+"""What clients did in a gallery, for the photographer: the activity log, each visitor's
+favourites, and :func:`apply_selections`, which brings the favourites back into culling as
+picks (one undoable cull action) and, when asked, into the XMP sidecars Lightroom reads."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Literal
+
+from kilo.catalog import Catalog
+from kilo.clock import from_catalog
+from kilo.gallery.manage import get_gallery
+from kilo.models import GalleryActivity, GallerySelection
+
+Who = Literal["submitted", "all"]
+
+
+def _labels(catalog: Catalog, gallery_id: str) -> dict[str, str]:
+    """visitor id -> v1, v2 ... in the order visitors first came (no address, no id)."""
+    rows = catalog.fetchall(
+        "SELECT visitor_id FROM gallery_activity WHERE gallery_id = ? AND visitor_id IS NOT "
+        "NULL GROUP BY visitor_id ORDER BY min(created_at), visitor_id",
+        [gallery_id],
+    )
+    return {str(r[0]): f"v{i + 1}" for i, r in enumerate(rows)}
+
+
+def list_activity(catalog: Catalog, gallery_id: str) -> list[GalleryActivity]:
+    """Every view, favourite, comment, download and submission, oldest first."""
+    g = get_gallery(catalog, gallery_id)
+    labels = _labels(catalog, g.id)
+    rows = catalog.fetchall(
+        "SELECT ac.created_at, ac.kind, ac.visitor_id, ac.asset_id, a.filename, ac.detail, "
+        "c.text FROM gallery_activity ac LEFT JOIN assets a ON a.id = ac.asset_id "
+        "LEFT JOIN comments c ON c.id = ac.detail->>'commentId' "
+        "WHERE ac.gallery_id = ? ORDER BY ac.created_at, ac.id",
+        [g.id],
+    )
+    out = []
+    for at, kind, visitor, aid, filename, detail, text in rows:
+        extra = json.loads(detail) if isinstance(detail, str) else (detail or {})
+        if kind == "submit" and extra.get("name"):
+            text = f"{extra.get('count', 0)} photos, as {extra['name']}"
+        elif kind == "submit":
+            text = f"{extra.get('count', 0)} photos"
+        out.append(GalleryActivity(at=from_catalog(at), kind=kind,
+                                   visitor=labels.get(str(visitor), "?"), asset_id=aid,
+                                   filename=filename, text=text))  # fmt: skip
+    return out
+
+
+def list_selections(catalog: Catalog, gallery_id: str) -> list[GallerySelection]:
+    """Each visitor's favourites in gallery order, and when they submitted them."""
+    g = get_gallery(catalog, gallery_id)
+    labels = _labels(catalog, g.id)
+    rows = catalog.fetchall(
+        "SELECT f.client_id, f.asset_id, a.filename FROM favorites f JOIN gallery_assets ga "
+        "ON ga.gallery_id = f.gallery_id AND ga.asset_id = f.asset_id "
+        "LEFT JOIN assets a ON a.id = f.asset_id WHERE f.gallery_id = ? ORDER BY ga.position",
+        [g.id],
+    )
+    sent = {str(v): (n, from_catalog(t)) for v, n, t in catalog.fetchall(
+        "SELECT visitor_id, name, submitted_at FROM gallery_selections WHERE gallery_id = ?",
+        [g.id])}  # fmt: skip
+    by: dict[str, list[tuple[str, str | None]]] = {}
+    for visitor, aid, filename in rows:
+        by.setdefault(str(visitor), []).append((str(aid), filename))
+    for visitor in sent:
+        by.setdefault(visitor, [])
+    return [
+        GallerySelection(visitor=labels.get(v, "?"), name=sent.get(v, (None, None))[0],
+                         asset_ids=[a for a, _ in picks], filenames=[n for _, n in picks],
+                         submitted_at=sent.get(v, (None, None))[1])
+        for v, picks in sorted(by.items(), key=lambda kv: labels.get(kv[0], "~"))
+    ]  # fmt: skip
+
+
+@dataclass
+class AppliedSelection:
+    """What :func:`apply_selections` did."""
+
+    picked: list[str] = field(default_factory=list)
+    already: int = 0
+    xmp_written: int = 0
+
+
+def apply_selections(
+    catalog: Catalog,
+    gallery_id: str,
+    *,
+    who: Who = "all",
+    user_id: str | None = None,
+    write_xmp: bool = False,
+) -> AppliedSelection:
+    """Pick, for ``user_id`` (the local user by default), every photo a visitor favourited
+    (``who="submitted"``: only submitted selections), in one cull action that ``kilo cull
+    undo`` takes back; with ``write_xmp``, write those photos' sidecars (a pick is the Green
+    label Lightroom shows, see :mod:`kilo.cull.xmp`)."""
+    from kilo.cull import apply_bulk, get_rating
+    from kilo.models import BulkCullAction, BulkCullActionRequest
+
+    g = get_gallery(catalog, gallery_id)
+    chosen: list[str] = []
+    for sel in list_selections(catalog, g.id):
+        if who == "all" or sel.submitted_at is not None:
+            chosen += [a for a in sel.asset_ids if a not in chosen]
+    user = user_id or catalog.local_user_id
+    out = AppliedSelection()
+    todo = [a for a in chosen if not get_rating(catalog, a, user_id=user).picked]
+    out.already = len(chosen) - len(todo)
+    if todo:
+        request = BulkCullActionRequest(
+            actions=[BulkCullAction(asset_id=a, picked=True) for a in todo]
+        )
+        apply_bulk(catalog, g.project_id, request, user_id=user)
+        out.picked = todo
+    if write_xmp and chosen:
+        from kilo.cull.xmp import write_xmp_sidecars
+
+        report = write_xmp_sidecars(catalog, g.project_id, asset_ids=chosen, user_id=user)
+        out.xmp_written = sum(1 for r in report if r.status == "ok")
+    return out
