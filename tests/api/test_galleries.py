@@ -213,3 +213,27 @@ def test_favourites_and_comments_through_the_public_routes(studio: Studio) -> No
     late = s.client.post(f"{share}/favorite", json={"assetId": aid, "favorite": False},
                          headers=auth)  # fmt: skip
     assert late.status_code == 400  # a submitted selection is locked
+
+
+def test_download_all_is_a_zip_of_clean_photos_only_when_allowed(studio: Studio) -> None:
+    import io
+    import zipfile
+
+    s = studio
+    closed = _gallery(s)
+    assert "downloadAllUrl" not in s.client.get(f"/share/{closed['shareSlug']}").json()
+    g = _gallery(s, allowDownloads=True, showFilenames=True)
+    view = s.client.get(f"/share/{g['shareSlug']}").json()
+    got = s.client.get(view["downloadAllUrl"].removeprefix("/v1"))
+    assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(got.content))
+    names = archive.namelist()
+    assert len(names) == 4 and all(n.endswith(".jpg") for n in names)
+    assert any(n.startswith("cv_leuven") for n in names)  # file names shown: kept as names
+    for name in names:
+        data = archive.read(name)
+        assert data[:2] == b"\xff\xd8" and b"Exif" not in data
+    # an expired signature is refused like a forged one
+    url = view["downloadAllUrl"].removeprefix("/v1")
+    past = url.replace(url.split("exp=")[1].split("&")[0], "1000")
+    assert s.client.get(past).status_code == 404

@@ -263,25 +263,45 @@ def link(gallery: GalleryArg, as_json: JsonOpt = False) -> None:
     emit(g, as_json, lambda: typer.echo(_link(g)))
 
 
+class By(StrEnum):
+    asset = "asset"
+    visitor = "visitor"
+
+
 @gallery_app.command("activity")
 def activity(
     gallery: GalleryArg,
+    by: Annotated[By | None, typer.Option(help="Counts per photo or per visitor instead.")]
+    = None,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False,
     as_json: JsonOpt = False,
-) -> None:
-    """Views, favourites, comments, downloads and submitted selections, oldest first."""
+) -> None:  # fmt: skip
+    """Views, favourites, comments, downloads and submitted selections, oldest first; or,
+    with --by, their counts per photo or per visitor."""
     from kilo.gallery import list_activity
+    from kilo.gallery.selections import summarise_activity
 
-    items = list_activity(STATE.catalog(), _gallery(gallery).id)
-    rows = [(a.at.isoformat(timespec="seconds"), a.visitor, a.kind, a.filename or "",
-             a.text or "") for a in items]  # fmt: skip
+    gid = _gallery(gallery).id
+    if by is not None:
+        sums = summarise_activity(STATE.catalog(), gid, by.value)
+        columns = [by.value, "views", "favorites", "comments", "downloads"]
+        table = [[r[c] for c in columns] for r in sums]
+        _rows_out(sums, table, columns, as_csv, as_json)
+        return
+    items = list_activity(STATE.catalog(), gid)
+    rows = [[a.at.isoformat(timespec="seconds"), a.visitor, a.kind, a.filename or "",
+             a.text or ""] for a in items]  # fmt: skip
+    _rows_out(items, rows, ["at", "visitor", "kind", "photo", "text"], as_csv, as_json)
+
+
+def _rows_out(data: Any, rows: list[list[Any]], columns: list[str], as_csv: bool,
+              as_json: bool) -> None:  # fmt: skip
     if as_csv:
         writer = csv.writer(sys.stdout)
-        writer.writerow(["at", "visitor", "kind", "photo", "text"])
+        writer.writerow(columns)
         writer.writerows(rows)
         return
-    emit(items, as_json, lambda: print_table(rows, ["at", "visitor", "what", "photo", "text"],
-                                             empty="no visits yet"))  # fmt: skip
+    emit(data, as_json, lambda: print_table(rows, columns, empty="no visits yet"))
 
 
 @gallery_app.command("selections")

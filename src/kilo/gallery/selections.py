@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from kilo.catalog import Catalog
 from kilo.clock import from_catalog
@@ -121,3 +121,23 @@ def apply_selections(
         report = write_xmp_sidecars(catalog, g.project_id, asset_ids=chosen, user_id=user)
         out.xmp_written = sum(1 for r in report if r.status == "ok")
     return out
+
+
+def summarise_activity(
+    catalog: Catalog, gallery_id: str, by: Literal["asset", "visitor"]
+) -> list[dict[str, Any]]:
+    """Counts of views, favourites (net of un-favourites), comments and downloads per photo
+    or per visitor, busiest first."""
+    rows: dict[str, dict[str, Any]] = {}
+    for a in list_activity(catalog, gallery_id):
+        key = (a.filename or a.asset_id or "(all photos)") if by == "asset" else a.visitor
+        if by == "asset" and a.kind in ("view", "submit"):
+            continue
+        row = rows.setdefault(key, {by: key, "views": 0, "favorites": 0, "comments": 0,
+                                    "downloads": 0})  # fmt: skip
+        field_name = {"view": "views", "favorite": "favorites", "unfavorite": "favorites",
+                      "comment": "comments", "download": "downloads"}.get(a.kind)  # fmt: skip
+        if field_name:
+            row[field_name] += -1 if a.kind == "unfavorite" else 1
+    return sorted(rows.values(), key=lambda r: (-(r["favorites"] + r["comments"]
+                                                  + r["downloads"]), str(r[by])))  # fmt: skip

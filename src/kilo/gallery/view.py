@@ -6,6 +6,8 @@ watermark burned in when the gallery has one."""
 from __future__ import annotations
 
 import io
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -53,7 +55,9 @@ def view_items(catalog: Catalog, v: Visit) -> list[ViewItem]:
     return out
 
 
-def gallery_image(catalog: Catalog, v: Visit, asset_id: str, size: ImageSize) -> bytes:
+def gallery_image(
+    catalog: Catalog, v: Visit, asset_id: str, size: ImageSize, *, log: bool = True
+) -> bytes:
     """The JPEG a visitor is served for one photo: ``thumb`` (512 px), ``preview`` (2048 px)
     or ``download`` (the gallery's download size: web, or the original's pixels), with no
     metadata, and the watermark when the gallery has one. NotFound when a download is not
@@ -67,9 +71,60 @@ def gallery_image(catalog: Catalog, v: Visit, asset_id: str, size: ImageSize) ->
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=90 if size == "download" else 85, optimize=True,
              progressive=size != "thumb")  # fmt: skip  # no exif=, no icc: nothing else
-    if size == "download":
+    if size == "download" and log:
         log_activity(catalog, v.gallery_id, v.visitor_id, "download", aid)
     return buf.getvalue()
+
+
+class _Sink(io.RawIOBase):
+    """Where a streamed zip is written: what has been written since the last ``take``."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._chunks.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        out, self._chunks = b"".join(self._chunks), []
+        return out
+
+
+def gallery_zip(catalog: Catalog, v: Visit) -> Iterator[bytes]:
+    """Every photo of the gallery at its download size, as a zip streamed photo by photo
+    (nothing is held but the photo being added; JPEGs are stored, not compressed again).
+    NotFound when downloads are off."""
+    if not v.gallery["allow_downloads"]:
+        raise NotFound("no such image, or its link has ended")
+    items = view_items(catalog, v)
+    log_activity(catalog, v.gallery_id, v.visitor_id, "download", None,
+                 {"all": True, "count": len(items)})  # fmt: skip
+    return _zip_stream(catalog, v, items)
+
+
+def _zip_stream(catalog: Catalog, v: Visit, items: list[ViewItem]) -> Iterator[bytes]:
+    sink = _Sink()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
+        used: set[str] = set()
+        for n, item in enumerate(items, 1):
+            name = _zip_name(item.filename, n, used)
+            data = gallery_image(catalog, v, item.asset_id, "download", log=False)
+            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
+            yield sink.take()
+    yield sink.take()  # the zip's directory, written on close
+
+
+def _zip_name(filename: str | None, n: int, used: set[str]) -> str:
+    stem = (filename or "").rsplit(".", 1)[0].replace("/", "_").replace("\\", "_").strip()
+    name = f"{stem or f'photo-{n:04d}'}.jpg"
+    if name in used:
+        name = f"{stem or 'photo'}-{n:04d}.jpg"
+    used.add(name)
+    return name
 
 
 def _source(catalog: Catalog, asset_id: str, size: ImageSize, download_size: str) -> Any:

@@ -121,7 +121,8 @@ class PublicGalleryResponse(KiloModel):
     max_picks: int | None = None
     submitted: bool = False
     allow_downloads: bool = False
-    _omit_when_none = frozenset({"expires_at", "min_picks", "max_picks"})
+    download_all_url: str | None = None  # every photo as one zip, when downloads are on
+    _omit_when_none = frozenset({"expires_at", "min_picks", "max_picks", "download_all_url"})
 
 
 class PublicGalleryAuthRequest(KiloModel):

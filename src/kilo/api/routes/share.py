@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from kilo.api.deps import CatalogDep, client_address
 from kilo.api.files import FILE_URL_TTL_S, Expires, Signature, _signed, check_signature
@@ -120,8 +120,12 @@ def _view(catalog: Catalog, v: Visit, token: str | None) -> PublicGalleryRespons
     ]  # fmt: skip
     from kilo.clock import from_catalog
 
+    everything = None
+    if g["allow_downloads"]:
+        everything = image_url(catalog, v, "all", "zip").replace("/images/all/zip", "/download-all")
     return PublicGalleryResponse(
         title=g["title"], requires_auth=False, token=token, assets=assets,
+        download_all_url=everything,
         expires_at=from_catalog(g["expires_at"]), min_picks=g["min_picks"],
         max_picks=g["max_picks"], submitted=submitted(catalog, v),
         allow_downloads=bool(g["allow_downloads"]),
@@ -216,6 +220,28 @@ def share_comments(shareSlug: Slug, assetId: str, catalog: CatalogDep,
     v = _visitor(catalog, shareSlug, authorization)
     return VisitorComments(items=[VisitorComment(text=t, at=at)
                                   for t, at in own_comments(catalog, v, assetId)])  # fmt: skip
+
+
+@router.get("/x-kilo/share/{shareSlug}/download-all", response_class=StreamingResponse,
+            responses=errors(404, 429))  # fmt: skip
+def share_download_all(request: Request, shareSlug: Slug, catalog: CatalogDep, exp: Expires,
+                       sig: Signature, s: str) -> StreamingResponse:  # fmt: skip
+    """Extension: every photo at the gallery's download size as one zip, streamed; by the
+    signed URL of the gallery view (when downloads are on)."""
+    from kilo.gallery.view import gallery_zip
+
+    _limits(request).visitor.hit(f"{shareSlug}|{client_address(request)}")
+    check_signature(catalog, "share", f"{shareSlug}:{s}:all:zip", exp, sig)
+    v = session_visit(catalog, shareSlug, s)
+    chunks = gallery_zip(catalog, v)
+    title = "".join(c for c in str(v.gallery["title"]) if c.isalnum() or c in " -_")
+    title = title.strip()[:60] or "gallery"
+    headers = {
+        "Content-Disposition": f'attachment; filename="{title}.zip"',
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
+    return StreamingResponse(chunks, media_type="application/zip", headers=headers)
 
 
 @router.get("/x-kilo/share/{shareSlug}/images/{assetId}/{size}", response_class=Response,

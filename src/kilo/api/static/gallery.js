@@ -49,6 +49,9 @@
     }
     if (view.token) { token = view.token; localStorage.setItem(key, token); }
     show("grid");
+    const all = $("download-all");
+    all.hidden = !view.downloadAllUrl;
+    if (view.downloadAllUrl) all.href = view.downloadAllUrl;
     renderGrid();
     summarise();
   }
