@@ -8,6 +8,7 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -181,3 +182,25 @@ def test_served_images_carry_no_metadata_and_downloads_only_when_allowed(
                       "thumb")  # fmt: skip
     assert get_gallery(catalog, g.id).asset_count == len(shoot) - 1
     assert add_gallery_assets(catalog, g.id, [leuven]).asset_count == len(shoot)
+
+
+def test_a_logo_watermark_is_burned_in_and_a_bad_logo_refused(
+    catalog: Catalog, project: Project, shoot: list[str], tmp_path: Path
+) -> None:
+    logo = tmp_path / "studio.png"
+    Image.new("RGBA", (200, 80), (255, 0, 0, 255)).save(logo)
+    plain = create_gallery(catalog, project.id, title="Plain", asset_ids=shoot[:1])
+    marked = create_gallery(catalog, project.id, title="Logo", asset_ids=shoot[:1],
+                            watermark=True, watermark_logo=logo)  # fmt: skip
+    assert marked.watermark_logo and str(logo) not in marked.model_dump_json()
+
+    def redness(g: object) -> float:  # mean of red minus green over the served preview
+        _, v = start_visit(catalog, open_gallery(catalog, g.share_slug))  # type: ignore[attr-defined]
+        with Image.open(io.BytesIO(gallery_image(catalog, v, shoot[0], "preview"))) as img:
+            rgb = np.asarray(img.convert("RGB"), dtype=np.float64)
+        return float((rgb[..., 0] - rgb[..., 1]).mean())
+
+    assert redness(marked) > redness(plain) + 3  # the red logo, tiled at 30% opacity
+    (tmp_path / "notes.txt").write_text("not an image")
+    with pytest.raises(InvalidInput, match="not an image"):
+        update_gallery(catalog, plain.id, watermark_logo=tmp_path / "notes.txt")

@@ -7,6 +7,7 @@ import csv
 import sys
 from datetime import UTC, datetime, time
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -44,7 +45,8 @@ def _show(g: Any) -> None:
         ("id", g.id), ("title", g.title), ("link", _link(g)), ("status", g.status),
         ("photos", g.asset_count), ("password", "yes" if g.requires_password else "no"),
         ("expires", g.expires_at.date().isoformat() if g.expires_at else "never"),
-        ("watermark", (g.watermark_text or "PROOF") if g.watermark else "no"),
+        ("watermark", ("logo" if g.watermark_logo else g.watermark_text or "PROOF")
+                      if g.watermark else "no"),
         ("downloads", g.download_size if g.allow_downloads else "no"),
         ("picks", _bounds(g.min_picks, g.max_picks)),
         ("created", g.created_at.isoformat(timespec="seconds")),
@@ -111,6 +113,9 @@ ExpiresOpt = Annotated[
 WatermarkOpt = Annotated[
     str | None, typer.Option(help="'on' (the text PROOF), a text of your own, or 'off'.")
 ]
+LogoOpt = Annotated[
+    Path | None, typer.Option("--watermark-logo", help="An image file (PNG with alpha) to tile.")
+]
 DownloadsOpt = Annotated[Downloads | None, typer.Option(help="What clients may download.")]
 MinOpt = Annotated[int | None, typer.Option("--min-picks", min=0, help="Favourites required.")]
 MaxOpt = Annotated[int | None, typer.Option("--max-picks", min=0, help="Favourites allowed.")]
@@ -132,6 +137,7 @@ def create(
     ask_password: AskOpt = False,
     expires: ExpiresOpt = None,
     watermark: WatermarkOpt = None,
+    watermark_logo: LogoOpt = None,
     downloads: DownloadsOpt = None,
     min_picks: MinOpt = None,
     max_picks: MaxOpt = None,
@@ -154,7 +160,10 @@ def create(
         raise InvalidInput("no photos to share: pick some first, or give --assets or --all")
     fields = _options(password, ask_password, expires, watermark, downloads, min_picks,
                       max_picks, show_filenames)  # fmt: skip
-    g = create_gallery(cat, proj.id, title=title, asset_ids=ids, **fields)
+    if watermark_logo is not None:
+        fields["watermark"] = True
+    g = create_gallery(cat, proj.id, title=title, asset_ids=ids, watermark_logo=watermark_logo,
+                       **fields)  # fmt: skip
     if not as_json:
         message(f"made gallery [bold]{safe(g.title)}[/bold] of {g.asset_count} photos")
         typer.echo(_link(g))  # the link on stdout, for a script or the clipboard
@@ -204,6 +213,7 @@ def update(
     ask_password: AskOpt = False,
     expires: ExpiresOpt = None,
     watermark: WatermarkOpt = None,
+    watermark_logo: LogoOpt = None,
     downloads: DownloadsOpt = None,
     min_picks: MinOpt = None,
     max_picks: MaxOpt = None,
@@ -218,7 +228,10 @@ def update(
                       max_picks, show_filenames)  # fmt: skip
     if title is not None:
         fields["title"] = title
-    g = update_gallery(STATE.catalog(), _gallery(gallery).id, **fields)
+    if watermark_logo is not None:
+        fields["watermark"] = True
+    g = update_gallery(STATE.catalog(), _gallery(gallery).id, watermark_logo=watermark_logo,
+                       **fields)  # fmt: skip
     emit(g, as_json, lambda: _show(g))
 
 

@@ -67,7 +67,7 @@ def gallery_image(
         raise NotFound("no such image, or its link has ended")
     img = _source(catalog, aid, size, v.gallery["download_size"] or "web")
     if v.gallery["watermark"]:
-        img = _watermarked(img, v.gallery["watermark_text"])
+        img = _watermarked(img, v.gallery["watermark_text"], v.gallery["watermark_logo"])
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=90 if size == "download" else 85, optimize=True,
              progressive=size != "thumb")  # fmt: skip  # no exif=, no icc: nothing else
@@ -144,9 +144,11 @@ def _source(catalog: Catalog, asset_id: str, size: ImageSize, download_size: str
     return img.convert("RGB")
 
 
-def _watermarked(img: Any, text: str | None) -> Any:
-    """The export watermark, tiled across the photo (a proof must not be croppable)."""
+def _watermarked(img: Any, text: str | None, logo: str | None) -> Any:
+    """The export watermark tiled across the photo (a proof must not be croppable): the
+    gallery's logo, else its text (PROOF by default)."""
     from kilo.export.watermark import apply_watermark, parse_watermark
 
-    spec = parse_watermark({"text": text or "PROOF", "opacity": 0.3, "position": "tiled"})
+    source = {"image": logo, "scale": 0.12} if logo else {"text": text or "PROOF"}
+    spec = parse_watermark({**source, "opacity": 0.3, "position": "tiled"})
     return apply_watermark(img, spec)

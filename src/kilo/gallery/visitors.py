@@ -52,7 +52,7 @@ def open_gallery(catalog: Catalog, slug: str, now: datetime | None = None) -> di
     row = catalog.fetchdict(
         "SELECT id, project_id, title, share_slug, password_hash, expires_at, watermark, "
         "allow_downloads, status, download_size, watermark_text, min_picks, max_picks, "
-        "show_filenames FROM galleries WHERE share_slug = ?",
+        "show_filenames, watermark_logo FROM galleries WHERE share_slug = ?",
         [str(slug)[:128]],
     )
     if row is None or status_of(row, now) != "active":

@@ -30,6 +30,7 @@ class Gallery(KiloModel):
     share_path: str | None = None  # the client page, /g/{shareSlug}, on this server
     download_size: DownloadSize = "web"
     watermark_text: str | None = None
+    watermark_logo: bool = False  # a logo is burned in instead of the text (never its path)
     min_picks: int | None = None
     max_picks: int | None = None
     show_filenames: bool = False
