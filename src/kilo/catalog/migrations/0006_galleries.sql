@@ -1,12 +1,11 @@
 -- kilo catalog, schema version 6: client galleries as kilo.gallery builds them. A gallery
--- keeps what the photographer chose for it (download size, a watermark text or logo, how many
+-- keeps what the photographer chose for it (download size, a watermark text, how many
 -- favourites a client must or may pick, whether file names are shown), when its link was
 -- revoked, and every visit, favourite, comment, download and submitted selection in its
 -- activity log. A visitor session is bound to the link it was opened from (a new link ends
 -- it) and names its visitor; its token is stored hashed.
 ALTER TABLE galleries ADD COLUMN download_size VARCHAR DEFAULT 'web';
 ALTER TABLE galleries ADD COLUMN watermark_text VARCHAR;
-ALTER TABLE galleries ADD COLUMN watermark_logo VARCHAR;
 ALTER TABLE galleries ADD COLUMN min_picks INTEGER;
 ALTER TABLE galleries ADD COLUMN max_picks INTEGER;
 ALTER TABLE galleries ADD COLUMN show_filenames BOOLEAN DEFAULT false;
