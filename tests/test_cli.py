@@ -259,3 +259,29 @@ def test_the_no_clip_notice_is_said_in_full_once_per_library(
     code, _, again = run(capsys, "search", "Notes", "flowers")
     assert code == 0 and "needs a CLIP model" in again and "KILO_CLIP_CHECKPOINT" not in again
     assert "shown once" in again and len(again) < len(first) - 300
+
+
+def test_search_takes_a_lone_project_name_with_filters_and_cameras_by_any_part(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    examples = Path(__file__).parents[1] / "examples" / "photos"
+    code, _, err = run(capsys, "ingest", str(examples), "-p", "Shoot only", "--create")
+    assert code == 0, err
+    run(capsys, "cull", "apply", "Shoot only", "--pick", "cv_leuvenA.jpg")
+    _, out, _ = run(capsys, "assets", "list", "Shoot only", "--json")
+    name = {a["id"]: a["filename"] for a in json.loads(out)}
+
+    def found(*args: str) -> set[str]:
+        code, out, err = run(capsys, "search", *args, "--json")
+        assert code == 0, err
+        return {name[r["assetId"]] for r in json.loads(out)["results"]}
+
+    # one argument naming a project, with a filter: the project's picks (not the text)
+    assert found("Shoot only", "--picked") == {"cv_leuvenA.jpg"}
+    # --camera alone is a query; it matches any part of make and model, in any case
+    iphones = found("--camera", "iphone")
+    assert {"cv_leuvenA.jpg", "cv_leuvenB.jpg"} <= iphones
+    assert found("Shoot only", "--camera", "APPLE") == iphones
+    # a word that is no project's name stays the text searched for
+    code, out, _ = run(capsys, "search", "leuven", "--picked", "--json")
+    assert code == 0

@@ -62,3 +62,20 @@ def test_s3_round_trip(s3_server: S3Server, bucket: str, tmp_path: Path) -> None
         assert open_rendition(cat, rep.asset_ids[0], "preview").mode == "RGB"
         again = ingest(cat, project.id, [f"s3://{bucket}/card"])
         assert again.registered == 0 and again.skipped == 4 and again.failed == 1
+
+
+def test_an_object_store_without_credentials_says_so_in_one_line(
+    catalog: Any, project: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kilo.errors import StoreError
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                 "AWS_PROFILE", "AWS_ENDPOINT_URL", "KILO_S3_ENDPOINT_URL"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(StoreError) as err:
+        ingest(catalog, project.id, ["s3://kilo-no-credentials/shoot"])
+    assert err.value.code == "store_error" and "AWS_ACCESS_KEY_ID" in str(err.value)
+    assert "\n" not in str(err.value)

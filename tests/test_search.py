@@ -161,10 +161,9 @@ def _brute(lib: Library, f: dict[str, Any], project: str | None) -> set[str]:
             continue
         if "ratingMin" in f and not (r["rating"] and r["rating"] >= f["ratingMin"]):
             continue
-        if "cameraModel" in f:
-            names = {c.lower() for c in f["cameraModel"]}
-            full = " ".join(x for x in (r["camera_make"], r["camera_model"]) if x).lower()
-            if (r["camera_model"] or "").lower() not in names and full not in names:
+        if "cameraModel" in f:  # any part of "make model", in any case
+            full = f"{r['camera_make'] or ''} {r['camera_model'] or ''}".lower()
+            if not any(c.lower() in full for c in f["cameraModel"]):
                 continue
         if "lens" in f and f["lens"].lower() not in (r["lens_model"] or "").lower():
             continue
@@ -191,6 +190,8 @@ FILTER_CASES: list[dict[str, Any]] = [
     {"ratingMin": 2, "picked": True},
     {"cameraModel": ["ILCE-6000"]},
     {"cameraModel": ["canon canon eos r5", "iPhone 13 Pro"]},
+    {"cameraModel": ["sony"]},  # a make alone, in another case
+    {"cameraModel": ["IPHONE"]},  # a part of the model
     {"lens": "24-70"},
     {"dateRange": {"start": "2024-06-01", "end": "2024-06-30"}},
     {"dateRange": {"start": "2024-05-20", "end": "2024-05-20"}},

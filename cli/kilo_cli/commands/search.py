@@ -48,6 +48,20 @@ def build_filters(
     return f
 
 
+def _project_named(cat: Any, word: str) -> str | None:
+    """The project ``word`` names exactly (its title in any case, its id or an id prefix);
+    None when it is no project's name (then it is the text to search for)."""
+    from kilo.errors import KiloError
+    from kilo.projects import resolve_project
+
+    try:
+        project = resolve_project(cat, word)
+    except KiloError:
+        return None
+    exact = project.title.lower() == word.strip().lower() or project.id.startswith(word.lower())
+    return project.id if exact else None
+
+
 def print_previews(asset_ids: list[str], names: dict[str, str], width: int = 32) -> None:
     """Thumbnails in the terminal: Kitty or Sixel graphics where the terminal supports them,
     half-block characters elsewhere (textual-image picks)."""
@@ -197,10 +211,17 @@ def search_cmd(
     words = list(args or [])
     if len(words) > 2:
         raise InvalidInput('expected [PROJECT] "text" (quote the text)')
-    if not words and like is None and not build_filters(picked=picked, rating_min=rating_min):
-        raise InvalidInput('give a text, --like or a filter: kilo search [PROJECT] "text"')
+    filters = build_filters(picked=picked, rejected=rejected, rating_min=rating_min,
+                            camera=camera, lens=lens, date_from=date_from, date_to=date_to,
+                            keyword=keyword, cluster_kind=cluster_kind)  # fmt: skip
     cat = STATE.catalog()
     project_id = resolve_project(cat, words[0]).id if len(words) == 2 else None
+    if len(words) == 1 and (filters or like is not None):
+        project_id = _project_named(cat, words[0])  # `kilo search "Shoot only" --picked`
+        if project_id is not None:
+            words = []
+    if not words and like is None and not filters:
+        raise InvalidInput('give a text, --like or a filter: kilo search [PROJECT] "text"')
     text = words[-1] if words else ""
     if embed and project_id:
         from kilo.embed.jobs import embed_project
@@ -210,17 +231,7 @@ def search_cmd(
         cat,
         project_id,
         text,
-        filters=build_filters(
-            picked=picked,
-            rejected=rejected,
-            rating_min=rating_min,
-            camera=camera,
-            lens=lens,
-            date_from=date_from,
-            date_to=date_to,
-            keyword=keyword,
-            cluster_kind=cluster_kind,
-        ),
+        filters=filters,
         like=like,
         limit=limit,
         cursor=cursor,

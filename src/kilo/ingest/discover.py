@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kilo.errors import InvalidInput, KiloError, NotFound
+from kilo.errors import InvalidInput, KiloError, NotFound, StoreError
 from kilo.imaging.sniff import is_sidecar
 from kilo.settings import Settings
 from kilo.store import display_name, local_path, uri_for_path
@@ -151,6 +151,15 @@ def _mtime(info: dict[str, Any]) -> float:
     return 0.0
 
 
+def _list_error(exc: Exception, url: str) -> StoreError:
+    """A store that cannot be listed, said as a person can act on it."""
+    text = str(exc) or type(exc).__name__
+    if "credentials" in text.lower():
+        text = ("no credentials for the object store (set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)")  # fmt: skip
+    return StoreError(f"cannot list: {text}", path=url)
+
+
 def _walk_url(url: str, settings: Settings, out: Discovery, sidecars: dict[str, str]) -> None:
     from kilo.store import filesystem
 
@@ -161,7 +170,7 @@ def _walk_url(url: str, settings: Settings, out: Discovery, sidecars: dict[str, 
     except FileNotFoundError:
         raise NotFound("no such file or prefix", path=url) from None
     except Exception as exc:
-        raise KiloError(f"cannot list: {exc}", path=url) from None
+        raise _list_error(exc, url) from None
     if not listing:
         try:
             if not fs.exists(root):
@@ -169,7 +178,7 @@ def _walk_url(url: str, settings: Settings, out: Discovery, sidecars: dict[str, 
         except KiloError:
             raise
         except Exception as exc:
-            raise KiloError(f"cannot list: {exc}", path=url) from None
+            raise _list_error(exc, url) from None
     base = root.rstrip("/")
     for path in sorted(listing):
         info = listing[path]

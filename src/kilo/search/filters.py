@@ -4,8 +4,8 @@ Keys (camelCase as in the spec; snake_case accepted too):
 
 * ``picked`` / ``rejected``: bool, from the ``ratings`` row of the user (no row = neither);
 * ``ratingMin``: 1..5, the user's star rating at least this;
-* ``cameraModel``: a name or a list; case-insensitive equality with the model
-  (``ILCE-6000``) or make + model (``SONY ILCE-6000``);
+* ``cameraModel``: a name or a list; any part of make + model, in any case (``olympus``,
+  ``iphone``, ``E-M1``, ``SONY ILCE-6000``);
 * ``lens``: a text or a list; case-insensitive substring of the lens model;
 * ``dateRange``: ``{"start": "2024-06-01", "end": "2024-06-30"}`` (either may be missing,
   both inclusive), on the local capture date (``captured_at`` + ``captured_offset_min``);
@@ -206,14 +206,13 @@ def filter_sql(f: SearchFilters, user_id: str) -> tuple[str, list[Any], bool]:
         ratings = True
         where.append("r.rating >= ?")
         params.append(f.rating_min)
-    if f.camera_models:
-        names = [c.lower() for c in f.camera_models]
+    if f.camera_models:  # any part of "make model", in any case: olympus, iphone, E-M1
+        names = [c.strip().lower() for c in f.camera_models if c.strip()]
         where.append(
-            "(lower(a.camera_model) IN (SELECT unnest(?::VARCHAR[])) OR lower(trim("
-            "coalesce(a.camera_make, '') || ' ' || coalesce(a.camera_model, ''))) "
-            "IN (SELECT unnest(?::VARCHAR[])))"
+            "EXISTS (SELECT 1 FROM (SELECT unnest(?::VARCHAR[]) AS n) WHERE contains(lower("
+            "coalesce(a.camera_make, '') || ' ' || coalesce(a.camera_model, '')), n))"
         )
-        params += [names, names]
+        params.append(names)
     if f.lenses:
         where.append(
             "("
