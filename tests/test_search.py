@@ -405,3 +405,32 @@ def test_text_search_on_real_previews_with_tiny_model(
         # an image file as the query: its own preview comes first
         like = search(cat, pid, "", like=previews[0], min_score=None)
         assert like.results[0].score > 0.99
+
+
+def test_more_like_this_without_vectors_ranks_by_perceptual_hashes(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """No CLIP here: --like falls back to the hashes analysis stores, and says so; the other
+    frame of a stereo pair comes first, well above unrelated photos."""
+    from kilo.analyze import analyze
+    from kilo.errors import ModelUnavailable
+    from kilo.ingest import ingest
+
+    examples = Path(__file__).parents[1] / "examples" / "photos"
+    project = create_project(catalog, "Hashes")
+    ingest(catalog, project.id, [examples])
+    analyze(catalog, project.id, embed=False)
+    ids = dict(catalog.fetchall("SELECT filename, id FROM assets WHERE project_id = ?",
+                                [project.id]))  # fmt: skip
+    resp = search(catalog, project.id, "", like=ids["cv_aloeL.jpg"], min_score=None)
+    assert resp.mode == "hashes" and "perceptual hashes" in (resp.notice or "")
+    ranked = [r.asset_id for r in resp.results]
+    assert ids["cv_aloeL.jpg"] not in ranked and ranked[0] == ids["cv_aloeR.jpg"]
+    assert resp.results[0].score > resp.results[-1].score + 0.15
+    # a file name works as the probe too (a person's way of naming a photo), and the default
+    # cut-off keeps only the close ones
+    close = search(catalog, project.id, "", like="cv_aloeL.jpg")
+    assert [r.asset_id for r in close.results][:1] == [ids["cv_aloeR.jpg"]]
+    assert len(close.results) < len(resp.results)
+    with pytest.raises(ModelUnavailable):  # words and an image together need vectors
+        search(catalog, project.id, "plant", like=ids["cv_aloeL.jpg"])

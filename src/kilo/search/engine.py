@@ -197,6 +197,10 @@ def _semantic_or_metadata(catalog: Catalog, query: _Query) -> SearchResponse:
     emb = load_embedder(settings)
     idx = open_index(catalog, emb.model_id) if emb is not None else None
     if emb is None or idx is None or len(idx) == 0:
+        if query.like is not None and not query.text:
+            from kilo.search.similar import similar_by_hashes
+
+            return similar_by_hashes(catalog, query)  # no vectors: by perceptual hashes
         if query.like is not None:
             from kilo.embed import embedder_status
 
@@ -205,7 +209,7 @@ def _semantic_or_metadata(catalog: Catalog, query: _Query) -> SearchResponse:
                 if emb is None
                 else f"no asset has a vector for {emb.model_id} yet (run kilo analyze PROJECT)"
             )
-            raise ModelUnavailable(f"'more like this' needs image vectors. {reason}")
+            raise ModelUnavailable(f"'more like this' with words needs image vectors. {reason}")
         notice = (
             semantic_search_help(settings)
             if emb is None
