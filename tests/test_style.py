@@ -168,8 +168,20 @@ def test_apply_style_falls_back_to_fix_and_says_why(
     assert catalog.scalar("SELECT count(*) FROM style_events") == len(assets)  # one per photo
     assert pred.prediction.samples >= 1
     assert pred.prediction.delta[0] > 0.2  # learned: brighter than Fix
-    applied = apply_style(catalog, project.id, assets[:1], min_confidence=0.0)
+    # the photo's latest version is a hand edit: kept, unless asked (exports use the latest)
+    hand = latest_version(catalog, assets[0])
+    kept = apply_style(catalog, project.id, assets[:1], min_confidence=0.0)
+    assert kept.kept_edited == 1 and kept.applied == 0 and kept.items[0].status == "skipped"
+    assert "edited by hand" in (kept.items[0].reason or "")
+    assert latest_version(catalog, assets[0]) == hand
+    applied = apply_style(catalog, project.id, assets[:1], min_confidence=0.0,
+                          overwrite_edited=True)  # fmt: skip
     assert applied.applied == 1 and applied.items[0].extra["applied"] is True
+    # what style show says about trust is what apply does: a confidence ceiling and the
+    # threshold apply uses, no "trusted" count of its own
+    lines = " ".join(show_style(catalog).lines)
+    assert "needs about" not in lines
+    assert "with 2 edits its confidence is at most 0.50; style apply uses it from 0.50" in lines
     assert reset_style(catalog) == len(assets)
     assert show_style(catalog).event_count == 0
 

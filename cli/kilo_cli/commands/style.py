@@ -43,9 +43,13 @@ def apply(
     min_confidence: Annotated[
         float, typer.Option(help="Below this, only Fix is applied (0 .. 1).")
     ] = 0.5,
+    overwrite_edited: Annotated[
+        bool, typer.Option("--overwrite-edited", help="Also put a version on hand-edited photos.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create a version per photo: Fix + your style where confident, Fix alone otherwise."""
+    """Create a version per photo: Fix + your style where confident, Fix alone otherwise;
+    photos you edited by hand are left as they are unless --overwrite-edited."""
     from kilo.errors import PartialFailure
     from kilo.projects import resolve_project
     from kilo.style import apply_style
@@ -53,7 +57,8 @@ def apply(
     cat = STATE.catalog()
     p = resolve_project(cat, project)
     with progress_bar("style", enabled=not as_json) as bar:
-        report = apply_style(cat, p.id, assets, min_confidence=min_confidence, progress=bar)
+        report = apply_style(cat, p.id, assets, min_confidence=min_confidence, progress=bar,
+                             overwrite_edited=overwrite_edited)  # fmt: skip
 
     def human() -> None:
         print_table(
@@ -64,8 +69,9 @@ def apply(
             ["asset", "context", "confidence", "result"],
             empty="no photos in this project",
         )
+        kept = f", {report.kept_edited} edited by hand kept" if report.kept_edited else ""
         message(
-            f"style applied to {report.applied}, Fix only on {report.fix_only}, "
+            f"style applied to {report.applied}, Fix only on {report.fix_only}{kept}, "
             f"failed {report.failed}"
         )
 

@@ -17,7 +17,13 @@ from kilo.models import CreateEditVersionRequest
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
 from kilo.style.features import BUCKETS
 from kilo.style.learn import load_state, predict_for_asset
-from kilo.style.model import DEFAULT_MIN_CONFIDENCE, MODEL_VERSION, TARGETS, StyleModel
+from kilo.style.model import (
+    COUNT_HALF,
+    DEFAULT_MIN_CONFIDENCE,
+    MODEL_VERSION,
+    TARGETS,
+    StyleModel,
+)
 
 _CAMEL = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 BUCKET_WORDS = {
@@ -50,6 +56,7 @@ class StyleApplyReport(BaseModel):
     model_config = _CAMEL
     applied: int = 0
     fix_only: int = 0
+    kept_edited: int = 0  # photos edited by hand, left as they are
     failed: int = 0
     items: list[ItemResult] = Field(default_factory=list)
 
@@ -99,9 +106,16 @@ def show_style(catalog: Catalog, user_id: str | None = None) -> StyleSummary:
         delta = {t: round(float(v), 2) for t, v in zip(TARGETS, mean, strict=True)}
         words = _words(delta)
         buckets.append(BucketSummary(bucket=name, edits=n, mean_delta=delta, summary=words))
-        need = "" if n >= 10 else f" (needs about {10 - n} more before it is trusted)"
+        top = n / (n + COUNT_HALF)  # the count term: what style apply can reach with n edits
+        need = (
+            f" (with {n} edit{'s' if n != 1 else ''} its confidence is at most {top:.2f}; style "
+            "apply uses it from "
+            f"{DEFAULT_MIN_CONFIDENCE:.2f}, or the --min-confidence you give)"
+            if top < 0.9 else ""
+        )  # fmt: skip
         lines.append(
-            f"{BUCKET_WORDS[name].capitalize()}, {n} edits: compared with Fix you go {words}{need}."
+            f"{BUCKET_WORDS[name].capitalize()}, {n} edit{'s' if n != 1 else ''}: compared with "
+            f"Fix you go {words}{need}."
         )
     total = sum(b.edits for b in buckets)
     if not buckets:
@@ -125,11 +139,14 @@ def apply_style(
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     user_id: str | None = None,
     progress: ProgressCallback | None = None,
+    overwrite_edited: bool = False,
 ) -> StyleApplyReport:
     """Create a version per photo: Fix + Style DNA where confident, Fix alone otherwise.
 
-    Each item says which it got and why (confidence, bucket, sample count). Photos of other
-    projects in ``asset_ids`` are refused.
+    Each item says which it got and why (confidence, bucket, sample count). A photo whose
+    latest version is a hand edit is left as it is (``skipped``, counted in
+    ``kept_edited``) unless ``overwrite_edited``. Photos of other projects in
+    ``asset_ids`` are refused.
     """
     if not 0.0 <= min_confidence <= 1.0:
         raise InvalidInput("min_confidence is between 0 and 1")
@@ -146,8 +163,16 @@ def apply_style(
         try:
             if asset_row(catalog, aid)["project_id"] != pid:
                 raise InvalidInput("asset belongs to another project")
-            pred = predict_for_asset(catalog, aid, user_id=user, min_confidence=min_confidence)
             parent = latest_version(catalog, aid, user)
+            if parent is not None and not overwrite_edited and _by_hand(catalog, parent.id):
+                out.kept_edited += 1
+                out.items.append(ItemResult(
+                    item=aid, asset_id=aid, status="skipped",
+                    reason="edited by hand: kept (--overwrite-edited puts Style DNA on top)",
+                    extra={"editId": parent.id}))  # fmt: skip
+                report(progress, Progress("style", i + 1, len(ids), item=aid, status="skipped"))
+                continue
+            pred = predict_for_asset(catalog, aid, user_id=user, min_confidence=min_confidence)
             version = create_version(
                 catalog,
                 aid,
@@ -186,6 +211,11 @@ def apply_style(
             Progress("style", i + 1, len(ids), item=aid, status=item.status, message=item.reason),
         )
     return out
+
+
+def _by_hand(catalog: Catalog, edit_id: str) -> bool:
+    """Whether a version is the photographer's own edit (not Fix, Style DNA or a batch)."""
+    return bool(catalog.table("edit_versions").value(edit_id, "source") == "user")
 
 
 def reset_style(catalog: Catalog, user_id: str | None = None) -> int:
