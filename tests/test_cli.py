@@ -285,3 +285,23 @@ def test_search_takes_a_lone_project_name_with_filters_and_cameras_by_any_part(
     # a word that is no project's name stays the text searched for
     code, out, _ = run(capsys, "search", "leuven", "--picked", "--json")
     assert code == 0
+
+
+def test_a_photo_without_a_capture_time_is_listed_as_undated(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file with no EXIF has only its file time, which is when it was copied, not shot:
+    tables say "undated (file ...)" and `assets show` labels the time as the file's."""
+    from PIL import Image
+
+    card = tmp_path / "card"
+    card.mkdir()
+    Image.new("RGB", (640, 480), (90, 120, 150)).save(card / "scan.png")
+    code, _, err = run(capsys, "ingest", str(card), "-p", "Scans", "--create")
+    assert code == 0, err
+    code, out, _ = run(capsys, "assets", "list", "Scans")
+    assert "undated" in out
+    code, out, _ = run(capsys, "assets", "show", "scan.png")
+    assert re.search(r"^file time\s+20", out, re.M) and re.search(r"^captured\s*$", out, re.M)
+    code, out, _ = run(capsys, "assets", "show", "scan.png", "--json")
+    assert json.loads(out)["capturedAtSource"] == "file_mtime"

@@ -33,7 +33,8 @@ _KEYSET = Keyset("assets", "coalesce(a.captured_at, a.ingested_at), a.id", time_
 _FILE_KINDS = ("original", "thumbnail", "preview", "export")
 _RATINGS = "LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = $user"
 _COLUMNS = ", ".join(f"a.{c}" for c in (
-    "id", "project_id", "captured_at", "captured_offset_min", "ingested_at", "width_px",
+    "id", "project_id", "captured_at", "captured_offset_min", "captured_at_source",
+    "ingested_at", "width_px",
     "height_px", "camera_make", "camera_model", "lens_model", "focal_length_mm",
     "shutter_speed", "aperture", "iso", "exif", "iptc", "flags", "filename", "source_uri",
     "sha256", "byte_size", "keywords", "notes", "state", "preview_uri"))  # fmt: skip
@@ -74,6 +75,7 @@ def _to_model(row: dict[str, Any]) -> Asset:
         id=row["id"],
         project_id=row["project_id"],
         captured_at=captured,
+        captured_at_source=row.get("captured_at_source"),
         ingested_at=ingested,
         width_px=row["width_px"],
         height_px=row["height_px"],

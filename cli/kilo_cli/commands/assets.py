@@ -26,6 +26,20 @@ def register(app: typer.Typer) -> None:
     app.add_typer(assets_app, name="assets")
 
 
+def _file_time(a: Any) -> bool:
+    return str(a.captured_at_source or "").startswith("file")
+
+
+def shot_time(a: Any) -> str:
+    """When the photo was shot, for a table: 'undated' when the only time known is the
+    file's (when it was copied, not shot)."""
+    if a.captured_at is None:
+        return "undated"
+    if _file_time(a):
+        return f"undated (file {a.captured_at:%Y-%m-%d})"
+    return f"{a.captured_at:%Y-%m-%d %H:%M:%S}"
+
+
 def _show(a: Any) -> None:
     print_record(
         [
@@ -33,7 +47,10 @@ def _show(a: Any) -> None:
             ("file", a.filename),
             ("source", a.source_uri),
             ("state", a.state),
-            ("captured", a.captured_at.isoformat() if a.captured_at else None),
+            ("captured", a.captured_at.isoformat() if a.captured_at and not _file_time(a)
+             else None),
+            ("file time", a.captured_at.isoformat() if a.captured_at and _file_time(a)
+             else None),
             ("size", f"{a.width_px} x {a.height_px}" if a.width_px else None),
             ("camera", " ".join(x for x in (a.camera_make, a.camera_model) if x) or None),
             ("lens", a.lens_model),
@@ -80,7 +97,7 @@ def list_(
         lambda a: (
             a.id,
             a.filename,
-            a.captured_at.strftime("%Y-%m-%d %H:%M:%S") if a.captured_at else "",
+            shot_time(a),
             a.camera_model,
             f"{a.width_px}x{a.height_px}" if a.width_px else "",
             a.state,

@@ -134,6 +134,9 @@ class Asset(KiloModel):
     keywords: list[str] = Field(default_factory=list)
     notes: str | None = None
     state: str | None = None
+    # where captured_at came from: exif, xmp, filename ..., or file_mtime (the file's time:
+    # when it was copied, not when it was shot; lists show such a photo as undated)
+    captured_at_source: str | None = None
     _omit_when_none = frozenset({"my_rating", "source_uri"})
 
 
