@@ -160,6 +160,18 @@ def test_cli_set_and_list_json(
     listed = json.loads(capsys.readouterr().out)
     assert isinstance(listed, list) and len(listed) == 1
     assert listed[0]["params"]["exposure"] == 0.3 and listed[0]["params"]["straighten"] == 2
+    # the table: 8-character ids (which kilo edit show takes) and whole settings, never a
+    # word cut in two; what does not fit is counted
+    many = ["--contrast", "12", "--highlights", "-30", "--shadows", "25", "--whites", "5",
+            "--blacks", "-8", "--vibrance", "10", "--saturation", "-5"]  # fmt: skip
+    assert main(["--home", str(home), "edit", "set", a, "--exposure", "0.4", *many]) == 0
+    capsys.readouterr()
+    assert main(["--home", str(home), "edit", "list", a]) == 0
+    table = capsys.readouterr().out
+    flat = " ".join(line.strip("│ ") for line in table.splitlines())
+    assert listed[0]["id"][:8] in table and listed[0]["id"] not in table
+    assert "more" in flat and "blac " not in flat
+    assert main(["--home", str(home), "edit", "show", listed[0]["id"][:8]]) == 0
 
 
 def test_apply_checks_assets_in_bulk_and_writes_many(catalog: Catalog, assets: list[str]) -> None:

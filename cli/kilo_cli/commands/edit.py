@@ -162,15 +162,26 @@ def list_(
         list_versions(STATE.catalog(), asset).items,
         as_json,
         lambda v: (
-            v.id,
+            v.id[:8],  # kilo edit show takes the prefix, as the parent column shows it
             v.name,
             v.parent_id[:8] if v.parent_id else "",
             v.created_at.strftime("%Y-%m-%d %H:%M"),
-            "; ".join(describe_params(EditParams.parse(v.params)))[:80],
+            _summary(describe_params(EditParams.parse(v.params))),
         ),
         ["id", "name", "parent", "created", "settings"],
         empty="no versions yet: kilo edit set ASSET --exposure 0.3",
     )
+
+
+def _summary(parts: list[str], width: int = 80) -> str:
+    """Whole settings up to about ``width`` characters, then how many more (never a cut
+    word: ``kilo edit show`` has them all)."""
+    out: list[str] = []
+    for i, part in enumerate(parts):
+        if out and len("; ".join([*out, part])) > width:
+            return "; ".join(out) + f"; +{len(parts) - i} more"
+        out.append(part)
+    return "; ".join(out)
 
 
 @edit_app.command("show")
