@@ -124,7 +124,7 @@ class Catalog:
         """This catalog's connection (its own transactions; other catalogs of the same file
         in this process have theirs), made again after each hand-over. Inside ``held()``."""
         if self._main is None or self._main_generation != self._lease.generation:
-            self._main = self._lease.link.use(self._lease.con.cursor())
+            self._main = self._lease.cursor()
             self._main_generation = self._lease.generation
             self._cursors.append(self._main)
         return self._main
@@ -138,7 +138,7 @@ class Catalog:
         cursor: duckdb.DuckDBPyConnection | None = getattr(local, "cursor", None)
         if cursor is None or local.generation != self._lease.generation:
             with self._lock:
-                cursor = self._lease.link.use(self._con.cursor())
+                cursor = self._lease.cursor()
                 self._cursors.append(cursor)
             local.cursor, local.generation = cursor, self._lease.generation
         return cursor
@@ -436,7 +436,7 @@ def open_catalog(
     def make() -> Lease:
         return _new_lease(target, read_only, settings.lock_wait_s)
 
-    lease = make() if target is None else shared_lease(target, make)[0]
+    lease = make() if target is None else shared_lease(target, make)
     cat = Catalog(lease, settings, target, read_only=read_only or lease.link.read_only)
     try:
         if cat.read_only:

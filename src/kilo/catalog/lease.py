@@ -117,6 +117,11 @@ class Lease:
                 if self._users == 0 and self._wanted:
                     self._release()
 
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new connection of this process's instance, reading the library by default (a
+        catalog's own, or a thread's); only valid inside :meth:`held`."""
+        return self.link.use(self.con.cursor())
+
     @property
     def holds_file(self) -> bool:
         """Whether this process has the file open now (it does not ask for it)."""
@@ -208,19 +213,19 @@ _SHARED: dict[str, Lease] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_lease(path: Path, make: Callable[[], Lease]) -> tuple[Lease, bool]:
+def shared_lease(path: Path, make: Callable[[], Lease]) -> Lease:
     """The lease of ``path`` this process already has (DuckDB attaches a file once per
     process, so every catalog of one file in a process shares it), or a new one from
-    ``make()``; and whether it is new."""
+    ``make()``."""
     key = str(path.resolve())
     with _SHARED_LOCK:
         lease = _SHARED.get(key)
         if lease is not None and not lease.closed:
             lease.refs += 1
-            return lease, False
+            return lease
         lease = make()
         _SHARED[key] = lease
-        return lease, True
+        return lease
 
 
 def drop_lease(lease: Lease) -> None:

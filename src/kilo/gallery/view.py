@@ -139,9 +139,7 @@ def _source(catalog: Catalog, asset_id: str, size: ImageSize, download_size: str
         edge = _LONG_EDGE["thumb" if size == "thumb" else "preview"]
         if max(img.size) > edge:
             img.thumbnail((edge, edge), Image.Resampling.LANCZOS)
-    if img is None:
-        raise NotFound("no such image, or its link has ended")
-    return img.convert("RGB")
+    return img  # open_rendition gives RGB (NotFound itself when there is nothing)
 
 
 def _watermarked(img: Any, text: str | None, logo: str | None) -> Any:

@@ -66,14 +66,10 @@ def visit(catalog: Catalog, slug: str, token: str | None, now: datetime | None =
     gallery = open_gallery(catalog, slug, now)
     if not token:
         raise Unauthorized("open the gallery first (its password, if it has one)")
-    row = catalog.fetchone(
-        "SELECT session_id, visitor_id, expires_at, share_slug FROM gallery_sessions "
-        "WHERE token_hash = ? AND gallery_id = ?",
-        [_hash(token), gallery["id"]],
-    )
-    if row is None or row[3] != gallery["share_slug"] or ended(row[2], now):
+    found = _session(catalog, gallery, "token_hash", _hash(token), now)
+    if found is None:
         raise Unauthorized("this visit has ended; open the gallery again")
-    return Visit(gallery, str(row[0]), str(row[1]))
+    return found
 
 
 def session_visit(
@@ -82,14 +78,25 @@ def session_visit(
     """The gate for image URLs, which carry a session id (signed by the server) instead of
     the token: the same checks of the link and the session."""
     gallery = open_gallery(catalog, slug, now)
-    row = catalog.fetchone(
-        "SELECT visitor_id, expires_at, share_slug FROM gallery_sessions "
-        "WHERE session_id = ? AND gallery_id = ?",
-        [str(session_id)[:64], gallery["id"]],
-    )
-    if row is None or row[2] != gallery["share_slug"] or ended(row[1], now):
+    found = _session(catalog, gallery, "session_id", str(session_id)[:64], now)
+    if found is None:
         raise NotFound("no such image, or its link has ended")
-    return Visit(gallery, str(session_id), str(row[0]))
+    return found
+
+
+def _session(
+    catalog: Catalog, gallery: dict[str, Any], column: str, value: str, now: datetime | None
+) -> Visit | None:
+    """The session of ``gallery`` whose ``column`` (token_hash or session_id) is ``value``,
+    when it was opened from the gallery's current link and has not expired."""
+    row = catalog.fetchone(
+        f"SELECT session_id, visitor_id, expires_at, share_slug FROM gallery_sessions "
+        f"WHERE {column} = ? AND gallery_id = ?",
+        [value, gallery["id"]],
+    )
+    if row is None or row[3] != gallery["share_slug"] or ended(row[2], now):
+        return None
+    return Visit(gallery, str(row[0]), str(row[1]))
 
 
 def start_visit(

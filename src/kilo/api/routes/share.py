@@ -98,10 +98,15 @@ def _visitor(catalog: Catalog, slug: str, authorization: str | None) -> Visit:
 
 
 def image_url(catalog: Catalog, v: Visit, asset_id: str, size: str) -> str:
+    return _share_url(catalog, v, f"{asset_id}:{size}", f"images/{asset_id}/{size}")
+
+
+def _share_url(catalog: Catalog, v: Visit, what: str, path: str) -> str:
+    """A URL of the link's ``path``, signed for (link, session, ``what``): what the image
+    and download-all routes check."""
     slug = v.gallery["share_slug"]
-    ident = f"{slug}:{v.session_id}:{asset_id}:{size}"
-    path = f"/v1/x-kilo/share/{slug}/images/{asset_id}/{size}"
-    url, _ = _signed(catalog, "share", ident, path, IMAGE_TTL_S)
+    ident = f"{slug}:{v.session_id}:{what}"
+    url, _ = _signed(catalog, "share", ident, f"/v1/x-kilo/share/{slug}/{path}", IMAGE_TTL_S)
     return f"{url}&s={v.session_id}"
 
 
@@ -122,7 +127,7 @@ def _view(catalog: Catalog, v: Visit, token: str | None) -> PublicGalleryRespons
 
     everything = None
     if g["allow_downloads"]:
-        everything = image_url(catalog, v, "all", "zip").replace("/images/all/zip", "/download-all")
+        everything = _share_url(catalog, v, "all:zip", "download-all")
     return PublicGalleryResponse(
         title=g["title"], requires_auth=False, token=token, assets=assets,
         download_all_url=everything,
