@@ -40,6 +40,12 @@ def render() -> str:
         "and progress go to stderr. Exit codes: 0 ok, 1 failure, 2 usage or bad input,",
         "3 partial success (some items failed), 130 interrupted.",
         "",
+        "Tables fit the terminal (80 columns when piped; set `COLUMNS` to change it): ids are",
+        "shown by their first 8 characters, which every command takes, and never wrap; photos",
+        "are named by file; columns there is no room for are left out and named on stderr",
+        "(`--json` has every field). Progress goes to stderr as a bar on a terminal and as a",
+        "line every few seconds otherwise.",
+        "",
     ]
     for path, cmd in _walk(root, ["kilo"]):
         ctx = typer.Context(

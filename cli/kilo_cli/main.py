@@ -166,19 +166,40 @@ def exit_code_for(exc: BaseException) -> int:
 
 def _say_interrupted() -> None:
     from kilo_cli.output import err_console
+    from kilo_cli.progress import interrupted_summary
 
+    done = interrupted_summary()
     err_console().print(
-        "interrupted: what was finished is saved; run the same command again to go on",
+        f"interrupted: {done or 'what was finished is saved'}; run the same command to resume",
         highlight=False,
         markup=False,
     )
 
 
+_interrupts = 0
+
+
+def _on_interrupt(signum: int, frame: Any) -> None:
+    """Ctrl-C: the first stops the command where it is (KeyboardInterrupt: what is done is
+    saved, claimed jobs go back to the queue); a second one while that happens exits at
+    once (committed work is safe in the catalog; the next run reclaims the rest)."""
+    global _interrupts
+    _interrupts += 1
+    if _interrupts == 1:
+        raise KeyboardInterrupt
+    os.write(2, b"interrupted again: stopping now; the next run picks up what was left\n")
+    os._exit(EXIT_INTERRUPTED)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and exits with) the process exit code."""
     from kilo.errors import KiloError
+    from kilo_cli.progress import reset_progress
 
+    reset_progress()
     code = EXIT_OK
+    if argv is None:  # the console script, not a test calling main()
+        signal.signal(signal.SIGINT, _on_interrupt)
     try:
         result = app(args=argv, prog_name="kilo", standalone_mode=False)
         code = result if isinstance(result, int) else EXIT_OK
@@ -203,7 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         # Typer's own (vendored click) usage errors: they know how to show themselves.
         show = getattr(exc, "show", None)
-        if show is None or not hasattr(exc, "exit_code"):
+        if _interrupts:  # Ctrl-C landed inside a lock's wait and surfaced as another error
+            log.debug("interrupted", exc_info=exc)
+            _say_interrupted()
+            code = EXIT_INTERRUPTED
+        elif show is None or not hasattr(exc, "exit_code"):
             code = _unexpected(exc)
         else:
             show()

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from kilo_cli.tables import Col
 
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print JSON on stdout (the API's field names).")
@@ -66,22 +67,28 @@ def print_json(obj: Any) -> None:
 
 def print_table(
     rows: Sequence[Sequence[Any]],
-    columns: Sequence[str],
+    columns: Sequence[str | Col],
     *,
     title: str | None = None,
     empty: str = "nothing to show",
-) -> None:
-    from rich.table import Table
+) -> list[str]:
+    """``rows`` as a table on stdout that fits the terminal (see :mod:`kilo_cli.tables`);
+    returns the names of the columns left out for lack of room."""
+    from kilo_cli.tables import build_table
 
     if not rows:
         err_console().print(f"[dim]{empty}[/dim]")
-        return
-    table = Table(title=title, header_style="bold", show_lines=False)
-    for col in columns:
-        table.add_column(col, overflow="fold")
-    for row in rows:
-        table.add_row(*(safe(v) for v in row))
-    out_console().print(table)
+        return []
+    console = out_console()
+    table, hidden = build_table(rows, columns, console, title=title)
+    console.print(table)
+    if hidden:
+        err_console().print(
+            f"[dim]left out at {console.width} columns: {safe(', '.join(hidden))} "
+            "(a wider terminal or --json shows them)[/dim]",
+            highlight=False,
+        )
+    return hidden
 
 
 def safe(value: Any) -> str:
@@ -106,51 +113,9 @@ def message(text: str) -> None:
     err_console().print(text, highlight=False)
 
 
-def emit(obj: Any, as_json: bool, human: Callable[[], None]) -> None:
+def emit(obj: Any, as_json: bool, human: Callable[[], object]) -> None:
     """``--json``: the object as JSON on stdout; else the human rendering."""
     if as_json:
         print_json(obj)
     else:
         human()
-
-
-@contextmanager
-def progress_bar(description: str, *, enabled: bool = True) -> Iterator[Callable[[Any], None]]:
-    """A rich progress bar on stderr fed by ``kilo.progress.Progress`` snapshots."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    err = err_console()
-    if not enabled or not err.is_terminal:
-        yield lambda _snapshot: None
-        return
-    bar = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    )
-    task = bar.add_task(description, total=None, info="")
-
-    def update(snapshot: Any) -> None:
-        info = snapshot.message or snapshot.item or ""
-        bar.update(
-            task,
-            completed=snapshot.done,
-            total=snapshot.total,
-            description=f"{description}: {snapshot.stage}",
-            info=str(info)[:40],
-        )
-
-    with bar:
-        yield update

@@ -8,6 +8,7 @@ updates of the user-editable fields, and its renditions.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from kilo.catalog import Catalog
@@ -296,3 +297,13 @@ def open_rendition(catalog: Catalog, asset_id: str, kind: RenditionKind = "previ
         max_px=max_px,
         frame=original.frame_index,
     ).image
+
+
+def asset_filenames(catalog: Catalog, asset_ids: Sequence[str]) -> dict[str, str]:
+    """File names by asset id, in one query (what tables show instead of uuids); ids with no
+    asset are left out."""
+    ids = [a for a in dict.fromkeys(asset_ids) if a]
+    if not ids:
+        return {}
+    rows = catalog.table("assets").rows_for(ids, select=("filename",))
+    return {aid: str(row["filename"]) for aid, row in rows.items()}

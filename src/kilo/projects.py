@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -252,3 +253,10 @@ def update_project(
 
 def archive_project(catalog: Catalog, project_id: str) -> Project:
     return update_project(catalog, project_id, UpdateProjectRequest(status="archived"))
+
+
+def project_titles(catalog: Catalog, project_ids: Sequence[str]) -> dict[str, str]:
+    """Titles by project id, in one query (what tables show instead of uuids)."""
+    ids = [p for p in dict.fromkeys(project_ids) if p]
+    rows = catalog.table("projects").rows_for(ids, select=("title",)) if ids else {}
+    return {pid: str(row["title"]) for pid, row in rows.items()}

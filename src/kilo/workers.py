@@ -138,11 +138,11 @@ def pool_ready(pool: Executor) -> bool:
 
 class WorkerPool(ProcessPoolExecutor):
     """A process pool whose ``with`` block ends by :func:`stop_pool`: waiting for running
-    tasks normally, killing the workers at once when the block is left by Ctrl-C."""
+    tasks normally, killing the workers at once when the block is left by Ctrl-C or an
+    error (nobody is left to collect what they would finish)."""
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        interrupted = exc_type is not None and issubclass(exc_type, KeyboardInterrupt)
-        stop_pool(self, now=interrupted)
+        stop_pool(self, now=exc_type is not None)
 
 
 def process_pool(

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Protocol
 import typer
 
 from kilo_cli.output import message, print_json, print_table
+from kilo_cli.tables import Col
 
 LimitOpt = Annotated[int, typer.Option(help="Page size, 1 to 200.")]
 CursorOpt = Annotated[
@@ -51,7 +52,7 @@ def print_listing(
     items: Sequence[Any],
     as_json: bool,
     row: Callable[[Any], Sequence[Any]],
-    columns: Sequence[str],
+    columns: Sequence[str | Col],
     *,
     empty: str,
     next_cursor: str | None = None,

@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message, print_table, progress_bar, safe
+from kilo_cli.output import JsonOpt, emit, message, print_table, safe
+from kilo_cli.progress import progress_view
 
 
 def register(app: typer.Typer) -> None:
@@ -31,7 +32,7 @@ def analyze_cmd(
 
     cat = STATE.catalog()
     proj = resolve_project(cat, project)
-    with progress_bar("analyze", enabled=not as_json) as update:
+    with progress_view("analyze", enabled=not as_json) as update:
         rep = analyze(cat, proj.id, progress=update, embed=False if no_embed else None)
 
     def human() -> None:

@@ -16,6 +16,7 @@ from kilo_cli.commands._listing import (
 )
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, print_record, print_table
+from kilo_cli.tables import Col
 
 assets_app = typer.Typer(
     help="List and show assets (photos) and their files.", no_args_is_help=True
@@ -102,7 +103,14 @@ def list_(
             f"{a.width_px}x{a.height_px}" if a.width_px else "",
             a.state,
         ),
-        ["id", "file", "captured", "camera", "size", "state"],
+        [
+            Col("id", "id"),
+            Col("file", "name"),
+            Col("captured", "time", drop=2),
+            Col("camera", drop=4),
+            Col("size", "num", drop=3),
+            Col("state", drop=1),
+        ],
         empty="no assets: kilo ingest FOLDER --project PROJECT",
         next_cursor=nxt,
     )

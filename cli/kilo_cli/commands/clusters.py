@@ -10,6 +10,7 @@ from kilo.models import ClusterKind
 from kilo_cli.commands._listing import CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, print_record, print_table
+from kilo_cli.tables import Col
 
 clusters_app = typer.Typer(
     help="Moments, bursts and duplicate groups with their suggested winners.",
@@ -21,7 +22,14 @@ def register(app: typer.Typer) -> None:
     app.add_typer(clusters_app, name="clusters")
 
 
+#: the kinds as a table shows them (``--json`` keeps the API's values)
+_KIND_LABELS = {"duplicate_group": "duplicates"}
+
+
 def _show(c: Any) -> None:
+    from kilo.assets import asset_filenames
+
+    names = asset_filenames(STATE.catalog(), [m.asset_id for m in c.assets])
     print_record(
         [
             ("id", c.id),
@@ -30,7 +38,7 @@ def _show(c: Any) -> None:
             ("start", c.start_time.isoformat(timespec="seconds") if c.start_time else None),
             ("end", c.end_time.isoformat(timespec="seconds") if c.end_time else None),
             ("reviewed", c.reviewed),
-            ("winner", c.winner_asset_id),
+            ("winner", _named(c.winner_asset_id, names)),
             ("confidence", c.confidence),
             ("why", "; ".join(c.why_winner)),
         ]
@@ -40,6 +48,7 @@ def _show(c: Any) -> None:
             (
                 m.rank,
                 m.role or "",
+                names.get(m.asset_id, ""),
                 m.asset_id,
                 m.signals.get("sharpness"),
                 m.signals.get("exposure"),
@@ -47,8 +56,23 @@ def _show(c: Any) -> None:
             )
             for m in c.assets
         ],
-        ["rank", "role", "asset", "sharpness", "exposure", "noise"],
+        [
+            Col("rank", "num"),
+            Col("role"),
+            Col("file", "name"),
+            Col("id", "id", drop=1),
+            Col("sharpness", "num", drop=2),
+            Col("exposure", "num", drop=3),
+            Col("noise", "num", drop=4),
+        ],
     )
+
+
+def _named(asset_id: str | None, names: dict[str, str]) -> str | None:
+    """``file.jpg (1a2b3c4d)``: a member as a person reads it and a command takes it."""
+    if not asset_id:
+        return None
+    return f"{names[asset_id]} ({asset_id[:8]})" if asset_id in names else asset_id
 
 
 @clusters_app.command("list")
@@ -63,6 +87,7 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """List a project's clusters in time order, with members and suggested winners."""
+    from kilo.assets import asset_filenames
     from kilo.cluster import list_clusters
     from kilo.projects import resolve_project
 
@@ -71,19 +96,28 @@ def list_(
     items, nxt = collect_pages(
         lambda at: list_clusters(cat, pid, kind=kind, cursor=at, limit=limit), cursor, all_pages
     )
+    names = {} if as_json else asset_filenames(cat, [c.winner_asset_id for c in items])
     print_listing(
         items,
         as_json,
         lambda c: (
             c.id,
-            c.kind,
+            _KIND_LABELS.get(c.kind, c.kind),
             c.title,
             len(c.assets),
-            c.winner_asset_id or "",
+            names.get(c.winner_asset_id or "", c.winner_asset_id),
             "; ".join(c.why_winner),
             "yes" if c.reviewed else "",
         ),
-        ["id", "kind", "title", "size", "winner", "why", "reviewed"],
+        [
+            Col("id", "id"),
+            Col("kind", "name", drop=3),
+            Col("title", drop=2),
+            Col("size", "num"),
+            Col("winner", "name"),
+            Col("why", drop=4),
+            Col("reviewed", drop=5),
+        ],
         empty="no clusters yet: kilo analyze PROJECT",
         next_cursor=nxt,
     )

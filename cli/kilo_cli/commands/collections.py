@@ -11,6 +11,7 @@ from kilo.search.engine import Sort
 from kilo_cli.commands._listing import print_listing
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, safe
+from kilo_cli.tables import Col
 
 collections_app = typer.Typer(
     help="Smart collections: saved searches that stay live.", no_args_is_help=True
@@ -76,11 +77,26 @@ def save(
 
 
 def _show(items: list[Any], as_json: bool = False) -> None:
+    from kilo.projects import project_titles
+
+    titles = {} if as_json else project_titles(STATE.catalog(), [c.project_id for c in items])
     print_listing(
         items,
         as_json,
-        lambda c: (c.name, c.query, json.dumps(c.filters), c.project_id or "all", c.id),
-        ["name", "query", "filters", "project", "id"],
+        lambda c: (
+            c.name,
+            c.query,
+            json.dumps(c.filters),
+            titles.get(c.project_id, c.project_id) if c.project_id else "all",
+            c.id,
+        ),
+        [
+            Col("name", "name"),
+            Col("query"),
+            Col("filters", drop=2),
+            Col("project", "name", drop=3),
+            Col("id", "id", drop=4),
+        ],
         empty="no collections yet: kilo collections save NAME PROJECT 'text'",
     )
 

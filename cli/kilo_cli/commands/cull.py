@@ -15,7 +15,8 @@ from typer.core import TyperGroup
 
 from kilo.xmp import Naming
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message, out_console, print_table, progress_bar
+from kilo_cli.output import JsonOpt, emit, message, out_console, print_table
+from kilo_cli.progress import progress_view
 
 
 class PickAs(StrEnum):
@@ -238,7 +239,7 @@ def write_xmp(
     if naming not in ("lightroom", "darktable"):
         raise InvalidInput("--naming must be lightroom or darktable")
     cat, pid = _project(project)
-    with progress_bar("sidecars", enabled=not as_json) as bar:
+    with progress_view("sidecars", enabled=not as_json) as bar:
         results = write_xmp_sidecars(
             cat,
             pid,

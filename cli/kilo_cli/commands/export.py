@@ -17,8 +17,10 @@ from kilo.export.presets import Paper
 from kilo.models import ExportPreset, ExportStatus
 from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message, print_record, progress_bar, safe
+from kilo_cli.output import JsonOpt, emit, message, print_record, safe
 from kilo_cli.parsing import json_object_option
+from kilo_cli.progress import progress_view
+from kilo_cli.tables import Col
 
 exports_app = typer.Typer(help="List, show and download exports.", no_args_is_help=True)
 
@@ -168,7 +170,7 @@ def _run_and_report(export_id: str, as_json: bool) -> None:
     from kilo.errors import PartialFailure
     from kilo.export import run_export
 
-    with progress_bar("export", enabled=not as_json) as bar:
+    with progress_view("export", enabled=not as_json) as bar:
         exp = run_export(STATE.catalog(), export_id, progress=bar)
     if exp.status == "failed":
         from kilo.errors import KiloError
@@ -218,7 +220,14 @@ def list_(
             e.created_at.strftime("%Y-%m-%d %H:%M"),
             e.artifact or e.error or "",
         ),
-        ["id", "preset", "status", "photos", "created", "artifact / error"],
+        [
+            Col("id", "id"),
+            Col("preset", "name"),
+            Col("status"),
+            Col("photos", "num"),
+            Col("created", "time", drop=2),
+            Col("artifact / error"),
+        ],
         empty="no exports yet: kilo export PROJECT --preset web --dest out/",
         next_cursor=nxt,
     )

@@ -13,7 +13,8 @@ from typing import Annotated, Any
 import typer
 
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message, print_record, print_table, safe
+from kilo_cli.output import JsonOpt, emit, message, out_console, print_record, print_table, safe
+from kilo_cli.tables import Col
 
 gallery_app = typer.Typer(
     help="Client galleries: a link to send, favourites and comments that come back.",
@@ -184,11 +185,37 @@ def list_(
     cat = STATE.catalog()
     pid = resolve_project(cat, project).id if project else None
     items = list_galleries(cat, pid)
-    emit(items, as_json, lambda: print_table(
-        [(g.id[:8], g.title, g.status, g.asset_count,
-          g.expires_at.date().isoformat() if g.expires_at else "never", _link(g)) for g in items],
-        ["id", "title", "status", "photos", "expires", "link"],
-        empty="no galleries yet: kilo gallery create TITLE --picked"))  # fmt: skip
+
+    def human() -> None:
+        hidden = print_table(
+            [
+                (
+                    g.id,
+                    g.title,
+                    g.status,
+                    g.asset_count,
+                    g.expires_at.date().isoformat() if g.expires_at else "never",
+                    _link(g),
+                )
+                for g in items
+            ],
+            [
+                Col("id", "id"),
+                Col("title", "name"),
+                Col("status", drop=2),
+                Col("photos", "num"),
+                Col("expires", "time", drop=3),
+                Col("link", "link", drop=9),
+            ],
+            empty="no galleries yet: kilo gallery create TITLE --picked",
+        )
+        if "link" in hidden:  # a link is never cut: one per line under the table
+            for g in items:
+                out_console().print(
+                    f"{g.id[:8]}  {safe(_link(g))}", highlight=False, soft_wrap=True
+                )
+
+    emit(items, as_json, human)  # fmt: skip
 
 
 def _gallery(ref: str) -> Any:

@@ -3,78 +3,61 @@
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
 
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, err_console, message, print_table, safe
+from kilo_cli.output import JsonOpt, emit, message, print_table, safe
+from kilo_cli.progress import progress_view
 
 
 def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest_cmd)
 
 
-@contextmanager
-def _live_progress(enabled: bool) -> Any:
-    """Progress on stderr: files, skipped, failed, files/s, MB/s, ETA."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    err = err_console()
-    if not enabled or not err.is_terminal:
-        yield lambda _p: None
-        return
-    bar = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TextColumn("[dim]{task.fields[counts]}"),
-        console=err,
-        transient=True,
-    )
-    tasks: dict[str, Any] = {}  # a line per stage: registering and processing overlap
-    start: dict[str, tuple[float, int, int]] = {}
-
-    def update(p: Any) -> None:
-        task = tasks.get(p.stage)
-        if task is None:
-            task = tasks[p.stage] = bar.add_task(p.stage, total=None, rate="", counts="")
-        now = time.perf_counter()
-        t0, d0, b0 = start.setdefault(p.stage, (now, p.done, p.bytes_done))
-        dt = max(now - t0, 1e-6)
-        files_s = (p.done - d0) / dt
-        mb_s = (p.bytes_done - b0) / dt / 1e6
-        eta = ""
-        if p.total and files_s > 0:
-            eta = f" ETA {max(0.0, (p.total - p.done) / files_s):.0f}s"
-        c = p.counts
-        bar.update(
-            task,
-            description=p.stage,
-            completed=p.done,
-            total=p.total,
-            rate=f"{files_s:.1f} files/s {mb_s:.1f} MB/s{eta}",
-            counts=(
-                f"found {c.get('discovered', 0)} new {c.get('registered', 0)} "
-                f"skipped {c.get('skipped', 0)} failed {c.get('failed', 0)}"
-            ),
-        )
-
-    with bar:
-        yield update
-
-
-def _run_analyze(cat: Any, project_id: str, as_json: bool, no_process: bool) -> None:
+def _run_analyze(cat: Any, project_id: str, as_json: bool, no_process: bool) -> Any:
     """THE place where `kilo ingest` runs analysis (signals, hashes, clusters) after
-    processing."""
+    processing; its report, None with --no-process."""
     if no_process:
-        return
+        return None
     from kilo.analyze import analyze
 
-    with _live_progress(not as_json) as update:
-        analyze(cat, project_id, progress=update)
+    with progress_view("ingest", enabled=not as_json) as update:
+        return analyze(cat, project_id, progress=update)
+
+
+def _summary(rep: Any, analysis: Any, ingest_s: float, total_s: float) -> list[tuple[str, Any]]:
+    """The rows of the ingest summary: files, photos, analysis and where the time went."""
+    mb = rep.bytes_total / 1e6
+    frames = rep.registered > rep.discovered  # an MPO or a multi-page file: a photo per frame
+    rows: list[tuple[str, Any]] = [
+        ("files found", rep.discovered),
+        ("new photos" + (" (a photo per frame of multi-frame files)" if frames else ""),
+         rep.registered),
+        ("processed", rep.ready),
+        ("resumed (left by an earlier run)", rep.resumed),
+        ("skipped", rep.skipped),
+        ("failed", rep.failed),
+        ("ignored (not photos)", rep.ignored),
+        ("size", f"{mb:.1f} MB"),
+    ]  # fmt: skip
+    if analysis is not None:
+        c = analysis.clusters
+        rows += [
+            ("analysed", f"{analysis.analyzed}" + (f" ({analysis.failed} failed)" if analysis.failed
+                                                   else "")),
+            ("moments", c.get("moment", 0)),
+            ("bursts", c.get("burst", 0)),
+            ("duplicate groups", c.get("duplicate_group", 0)),
+        ]  # fmt: skip
+    split = f"ingest {ingest_s:.1f} s" + (
+        f", analysis {total_s - ingest_s:.1f} s" if analysis is not None else ""
+    )
+    rows.append(("time", f"{total_s:.1f} s ({split})"))
+    if ingest_s > 0:
+        rows.append(("speed", f"{rep.discovered / ingest_s:.1f} files/s, {mb / ingest_s:.1f} MB/s"))
+    return rows
 
 
 def ingest_cmd(
@@ -118,34 +101,18 @@ def ingest_cmd(
         proj = create_project(cat, project)
         if not as_json:
             message(f"created project [bold]{safe(proj.title)}[/bold] ({proj.id})")
-    with _live_progress(not as_json) as update:
+    started = time.perf_counter()
+    with progress_view("ingest", enabled=not as_json) as update:
         rep = ingest(cat, proj.id, sources, copy=copy, progress=update,
                      process=not no_process, follow_symlinks=follow_symlinks)  # fmt: skip
+    ingest_s = time.perf_counter() - started
 
     # analysis (kilo.analyze) follows processing: the one place ingest calls it
-    _run_analyze(cat, proj.id, as_json, no_process)
+    analysis = _run_analyze(cat, proj.id, as_json, no_process)
+    total_s = time.perf_counter() - started
 
     def human() -> None:
-        mb = rep.bytes_total / 1e6
-        rate = rep.discovered / rep.elapsed_s if rep.elapsed_s else 0.0
-        mb_s = mb / rep.elapsed_s if rep.elapsed_s else 0.0
-        print_table(
-            [
-                ("discovered", rep.discovered),
-                ("new assets", rep.registered),
-                ("processed", rep.ready),
-                ("resumed (left by an earlier run)", rep.resumed),
-                ("skipped", rep.skipped),
-                ("failed", rep.failed),
-                ("ignored (not photos)", rep.ignored),
-                ("size", f"{mb:.1f} MB"),
-                (
-                    "time",
-                    f"{rep.elapsed_s:.1f} s ({rate:.1f} files/s, {mb_s:.1f} MB/s)",
-                ),
-            ],
-            ["ingest", proj.title],
-        )
+        print_table(_summary(rep, analysis, ingest_s, total_s), ["ingest", proj.title])
         if rep.failures:
             print_table([(f.path, f.reason) for f in rep.failures], ["failed file", "reason"])
 

@@ -9,7 +9,9 @@ import typer
 from kilo.models import JobStatus
 from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message, print_record, print_table, progress_bar, safe
+from kilo_cli.output import JsonOpt, emit, message, print_record, print_table, safe
+from kilo_cli.progress import progress_view
+from kilo_cli.tables import Col
 
 jobs_app = typer.Typer(help="Inspect the job queue.", no_args_is_help=True)
 
@@ -33,6 +35,7 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """List a project's jobs, oldest first."""
+    from kilo.assets import asset_filenames
     from kilo.jobs import list_jobs
     from kilo.projects import resolve_project
 
@@ -43,11 +46,26 @@ def list_(
         cursor,
         all_pages,
     )
+    names = {} if as_json else asset_filenames(cat, [j.asset_id for j in items if j.asset_id])
     print_listing(
         items,
         as_json,
-        lambda j: (j.id, j.type, j.status, j.attempts, j.asset_id or "", (j.error or "")[:60]),
-        ["id", "type", "status", "attempts", "asset", "error"],
+        lambda j: (
+            j.id,
+            j.type,
+            j.status,
+            j.attempts,
+            names.get(j.asset_id or "", j.asset_id),
+            (j.error or "")[:60],
+        ),
+        [
+            Col("id", "id"),
+            Col("type", "name"),
+            Col("status"),
+            Col("attempts", "num", drop=3),
+            Col("file", "name", drop=2),
+            Col("error", drop=1),
+        ],
         empty="no jobs",
         next_cursor=nxt,
     )
@@ -103,7 +121,7 @@ def run(
 
     cat = STATE.catalog()
     proj = resolve_project(cat, project)
-    with progress_bar("jobs", enabled=not as_json) as update:
+    with progress_view("jobs", enabled=not as_json) as update:
         rep = run_jobs(cat, proj.id, types=[job_type] if job_type else None, progress=update)
     failures = [r for r in rep.results if r.status == "failed"]
     summary = {"done": rep.done, "failed": rep.failed, "retried": rep.retried,

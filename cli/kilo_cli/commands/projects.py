@@ -11,6 +11,7 @@ from kilo.models import ProjectStatus
 from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, print_record, safe
+from kilo_cli.tables import Col
 
 project_app = typer.Typer(
     help="Create, list, show, update and archive projects.", no_args_is_help=True
@@ -104,7 +105,14 @@ def list_(
             p.stats.get("pickedCount"),
             p.created_at.strftime("%Y-%m-%d %H:%M"),
         ),
-        ["id", "title", "status", "assets", "picked", "created"],
+        [
+            Col("id", "id"),
+            Col("title", "name"),
+            Col("status", drop=2),
+            Col("assets", "num"),
+            Col("picked", "num"),
+            Col("created", "time", drop=3),
+        ],
         empty="no projects yet: kilo project create TITLE",
         next_cursor=nxt,
     )

@@ -9,6 +9,7 @@ import typer
 from kilo_cli.commands._listing import RatingMinOpt
 from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, print_table
+from kilo_cli.tables import Col
 
 
 def register(app: typer.Typer) -> None:
@@ -138,7 +139,12 @@ def print_results(resp: Any, as_json: bool, paths: bool, preview: bool = False) 
                     r.asset_id,
                 )
             )
-        print_table(table, ["#", "score", "file", "captured", "why", "asset"], empty="no match")
+        print_table(
+            table,
+            [Col("#", "num"), Col("score", "num", drop=3), Col("file", "name"),
+             Col("captured", "time", drop=2), Col("why"), Col("asset", "id", drop=4)],
+            empty="no match",
+        )  # fmt: skip
         if preview and ids:
             print_previews(ids, {a: str(x.filename or a) for a, x in assets.items()})
         message(f"{resp.mode} search, {len(resp.results)} results in {resp.took_ms} ms")

@@ -348,7 +348,9 @@ def run_jobs(
         while should_stop is None or not should_stop():
             if not run.step() and not run.wait_for_more(more_coming):
                 break
-    except KeyboardInterrupt:
+    except BaseException:
+        # Ctrl-C, or anything else that ends the run early (Ctrl-C landing inside a lock's
+        # wait surfaces as a RuntimeError): keep what was computed, hand back the rest
         interrupted = True
         raise
     finally:
