@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -128,3 +129,26 @@ def test_a_few_hundred_photos_in_one_pdf(photos_dir: Path, tmp_path: Path) -> No
     last = pdf_text(pdf, pages)
     assert f"Page {pages} of {pages}" in last
     assert "#306" in last
+
+
+def test_lone_frames_share_one_section_and_groups_count_what_they_show() -> None:
+    from datetime import datetime
+
+    def shot(name: str, day: int, group: str | None) -> SheetItem:
+        return SheetItem(name, None, captured_at=datetime(2024, 6, day, 12), group=group)
+
+    items = [
+        shot("a.jpg", 1, "01 Jun 2024, 12:00"),
+        shot("b.jpg", 2, "02 Jun 2024, 12:00"),
+        shot("c.jpg", 3, "03 Jun 2024, 12:00"),
+        shot("d.jpg", 4, "Ceremony"),
+        shot("e.jpg", 4, "Ceremony"),
+        shot("f.jpg", 5, "05 Jun 2024, 12:00"),
+    ]
+    html = build_html(items, SheetSpec(title="Wedding"))
+    headers = re.findall(r"<h2>(.*?) <span class=\"count\">· (\d+) photos?</span></h2>", html)
+    assert headers == [
+        ("Single shots, 01 Jun 2024 – 03 Jun 2024", "3"),
+        ("Ceremony", "2"),
+        ("05 Jun 2024, 12:00", "1"),  # one lone frame keeps its own header
+    ]

@@ -154,3 +154,34 @@ def test_frames_made_ready_while_the_screen_is_open_appear_in_place(
         assert app.frame is not None and app.frame.asset_id == looking_at
 
     _drive(CullApp(catalog, data.project_id, images=False), script)
+
+
+def test_at_80_by_24_compare_is_labelled_rejects_differ_from_picks_and_hints_fit(
+    catalog: Catalog, data: CullData
+) -> None:
+    async def script() -> None:
+        app = CullApp(catalog, data.project_id, images=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert app.query_one("#stacks").has_class("narrow")
+            await pilot.press("D")  # reject the whole stack: not a pick
+            await pilot.pause()
+            lines = str(app.query_one("#stack-list").render()).splitlines()
+            assert lines[1].lstrip().startswith("✗"), lines  # under the moment's heading
+            await pilot.press("up", "f")  # pick the winner of the next one
+            await pilot.pause()
+            screen = app.export_screenshot()
+            footer = screen.replace("&#160;", " ")
+            assert "keys" in footer and "quit" in footer  # cut last would be cut first
+            await pilot.press("c")
+            await pilot.pause()
+            stack, frame = app.stack, app.frame
+            assert stack is not None and frame is not None
+            label_a = str(app.query_one("#label-a").render())
+            label_b = str(app.query_one("#label-b").render())
+            assert frame.filename in label_a
+            other = next(f for f in stack.frames if f.asset_id != frame.asset_id)
+            assert other.filename in label_b
+            assert not app.query_one("#stacks").display  # the photos get the whole width
+
+    asyncio.run(script())

@@ -23,7 +23,15 @@ from kilo.export import (
     select_assets,
 )
 from kilo.models import Project
-from support.export_data import PHOTOS, add_assets, add_cluster, have_poppler, pdf_pages, rate
+from support.export_data import (
+    PHOTOS,
+    add_assets,
+    add_cluster,
+    have_poppler,
+    pdf_pages,
+    pdf_text,
+    rate,
+)
 
 
 @pytest.fixture
@@ -289,6 +297,9 @@ def test_contact_sheet_export_of_the_whole_project(
     assert exp.asset_count == 4  # every photo, not only the picks
     assert exp.artifact and exp.artifact.endswith(".pdf")
     assert pdf_pages(Path(exp.artifact)) == 2
+    text = pdf_text(Path(exp.artifact))
+    assert "Arrival · 2 photos" in text and "Dinner · 2 photos" in text
+    assert "Photographer" not in text  # the CLI's built-in user is nobody's name
 
 
 def test_cli_export_unattended(

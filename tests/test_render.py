@@ -270,3 +270,16 @@ def test_fast_path_matches_reference(photos_dir: Path, params: EditParams) -> No
     de = delta_e2000(srgb8_to_lab(fast), srgb8_to_lab(reference_color(arr, params)))
     assert float(de.mean()) < 0.05
     assert float(np.percentile(de, 99.9)) < 1.5
+
+
+def test_before_after_halves_are_labelled_and_can_be_left_bare(photo: Image.Image) -> None:
+    grey = Image.new("RGB", (300, 200), (128, 128, 128))
+    labelled = np.asarray(compose_before_after(grey, grey)).astype(int)
+    bare = np.asarray(compose_before_after(grey, grey, labels=None)).astype(int)
+    corner = (slice(5, 21), slice(5, 45))
+    right = (slice(5, 21), slice(313, 345))
+    for where in (corner, right):  # a dark box with white text in each half's corner
+        patch = labelled[where]
+        assert (patch.max(axis=2) < 20).mean() > 0.3 and (patch.min(axis=2) > 230).any()
+        assert (bare[where] == 128).all()
+    assert (labelled[150:, :300] == 128).all()  # the photo itself is untouched below

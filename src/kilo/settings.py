@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     )
     clip_enabled: bool = Field(default=True, description="Set false to never load CLIP.")
     user_email: str = Field(default="local@kilo.localhost", description="The CLI's local user.")
+    photographer: str | None = Field(
+        default=None, description="Your name as contact sheets print it (none: left off)."
+    )
     secret_key: str | None = Field(
         default=None, description="Signing key for API tokens (default: one kept in HOME)."
     )

@@ -71,12 +71,18 @@ class CullApp(App[None]):
     TITLE = "kilo cull"
     CSS = """
     #stacks { width: 38; border-right: solid $primary-background; }
+    #stacks.narrow { width: 26; }
+    .compare #stacks { display: none; }
     #centre { width: 1fr; }
     #header { height: 2; padding: 0 1; }
     #viewer { height: 1fr; }
-    #viewer > .frame { width: 1fr; height: 1fr; }
-    #viewer > #frame-b { display: none; }
-    #viewer.compare > #frame-b { display: block; }
+    #viewer > .pane { width: 1fr; height: 1fr; }
+    #viewer .label { height: 1; padding: 0 1; display: none; text-wrap: nowrap;
+                     text-overflow: ellipsis; }
+    #viewer.compare .label { display: block; }
+    #viewer .frame { width: 1fr; height: 1fr; }
+    #viewer > #pane-b { display: none; }
+    #viewer.compare > #pane-b { display: block; }
     #chips { height: 1; padding: 0 1; color: $success; }
     #info { height: 1; padding: 0 1; }
     #filmstrip { height: 3; padding: 0 1; border-top: solid $primary-background; }
@@ -84,8 +90,11 @@ class CullApp(App[None]):
             border: round $accent; background: $panel; padding: 1 2; }
     #help.shown { display: block; }
     """
+    #: the footer shows these in order and cuts what does not fit: help and quit come first
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f", "pick", "pick winner"),
+        Binding("question_mark", "help", "keys", key_display="?"),
+        Binding("q", "quit", "quit"),
+        Binding("f", "pick", "pick"),
         Binding("d", "reject", "reject"),
         Binding("D", "reject_stack", "reject stack", key_display="⇧D"),
         *[Binding(str(n), f"rate({n})", f"rate {n}", show=False) for n in range(1, 6)],
@@ -97,8 +106,6 @@ class CullApp(App[None]):
         Binding("down", "stack(1)", "next stack", show=False),
         Binding("z", "undo", "undo"),
         Binding("Z", "redo", "redo", key_display="⇧Z"),
-        Binding("question_mark", "help", "keys", key_display="?"),
-        Binding("q", "quit", "quit"),
     ]
 
     def __init__(
@@ -164,12 +171,13 @@ class CullApp(App[None]):
             with Vertical(id="centre"):
                 yield Static(id="header")
                 with Horizontal(id="viewer"):
-                    if self.image_widget is not None:
-                        yield self.image_widget(None, id="frame-a", classes="frame")  # type: ignore[arg-type]
-                        yield self.image_widget(None, id="frame-b", classes="frame")  # type: ignore[arg-type]
-                    else:
-                        yield Static(id="frame-a", classes="frame")
-                        yield Static(id="frame-b", classes="frame")
+                    for side in ("a", "b"):  # b: the frame compare (C) puts beside it
+                        with Vertical(id=f"pane-{side}", classes="pane"):
+                            yield Static(id=f"label-{side}", classes="label")
+                            if self.image_widget is not None:
+                                yield self.image_widget(None, id=f"frame-{side}", classes="frame")  # type: ignore[arg-type]
+                            else:
+                                yield Static(id=f"frame-{side}", classes="frame")
                 yield Static(id="chips")
                 yield Static(id="info")
                 yield Static(id="filmstrip")
@@ -225,9 +233,11 @@ class CullApp(App[None]):
             chips.update("")
         self.query_one("#info", Static).update(self._info(frame, stack))
         self.query_one("#filmstrip", Static).update(self._filmstrip(stack))
+        self.set_class(self.compare, "compare")
         viewer = self.query_one("#viewer")
         viewer.set_class(self.compare, "compare")
         other = self._compare_with(stack, frame)
+        self._label_compare(stack, frame, other)
         if self.images:
             self.query_one("#frame-a").image = self._pixels_of(frame.asset_id)  # type: ignore[attr-defined]
             if self.compare:
@@ -237,6 +247,31 @@ class CullApp(App[None]):
             self.query_one("#frame-b", Static).update(
                 self._name_of(stack, other) if self.compare else ""
             )
+
+    def _label_compare(self, stack: CullStack, frame: CullFrame, other: str | None) -> None:
+        """What each side of compare shows: this frame, and the winner or the next frame."""
+        if not self.compare:
+            return
+
+        def marks(f: CullFrame | None) -> str:
+            if f is None:
+                return ""
+            return (" [green b]PICK[/]" if f.picked else "") + (
+                " [red b]REJECT[/]" if f.rejected else ""
+            )
+
+        b = next((f for f in stack.frames if f.asset_id == other), None)
+        role = "suggested winner" if other == stack.winner_asset_id else "next frame"
+        self.query_one("#label-a", Static).update(f"[b]A[/b]{marks(frame)} {frame.filename}")
+        self.query_one("#label-b", Static).update(
+            f"[b]B[/b]{marks(b)} {b.filename} [dim]({role})[/]"
+            if b
+            else "[dim]B: no other frame[/]"
+        )
+
+    def on_resize(self, event: Any) -> None:
+        """A small terminal (80 columns) gives the photo more room than the stack list."""
+        self.query_one("#stacks").set_class(event.size.width < 110, "narrow")
 
     def _compare_with(self, stack: CullStack, frame: CullFrame) -> str | None:
         if stack.winner_asset_id and stack.winner_asset_id != frame.asset_id:
@@ -251,13 +286,17 @@ class CullApp(App[None]):
     def _stack_list(self) -> Text:
         text = Text()
         moment = None
+        room = 12 if self.query_one("#stacks").has_class("narrow") else 20
         for i, s in enumerate(self.queue.stacks):
             if s.moment_title and s.moment_title != moment:
                 moment = s.moment_title
                 text.append(f"{moment}\n", style="bold dim")
-            mark = "✓" if s.decided else "●"
+            rejected = s.decided and all(f.rejected for f in s.frames)
+            mark = ("✗" if rejected else "✓") if s.decided else "●"  # Shift+D is not a pick
             conf = f" {s.confidence:.0%}" if s.confidence is not None else ""
-            line = f" {mark} {_KIND_ICON.get(s.kind, '?')} {s.title[:20]} ·{len(s.frames)}{conf}\n"
+            line = (
+                f" {mark} {_KIND_ICON.get(s.kind, '?')} {s.title[:room]} ·{len(s.frames)}{conf}\n"
+            )
             style = "reverse" if i == self.stack_index else ("dim" if s.decided else "")
             text.append(line, style=style)
         return text

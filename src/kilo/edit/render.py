@@ -411,8 +411,10 @@ def compose_before_after(
     *,
     gap: int = 8,
     background: tuple[int, int, int] = (24, 24, 24),
+    labels: tuple[str, str] | None = ("Before", "After"),
 ) -> Image.Image:
-    """Side by side (before left, after right) on one canvas, each scaled to the same height."""
+    """Side by side (before left, after right) on one canvas, each scaled to the same height,
+    each labelled in its top-left corner (``labels=None`` for none)."""
     height = max(before.height, after.height)
 
     def fit(im: Image.Image) -> Image.Image:
@@ -425,4 +427,23 @@ def compose_before_after(
     canvas = Image.new("RGB", (b.width + gap + a.width, height), background)
     canvas.paste(b, (0, 0))
     canvas.paste(a, (b.width + gap, 0))
+    if labels is not None:
+        _label(canvas, labels[0], 0)
+        _label(canvas, labels[1], b.width + gap)
     return canvas
+
+
+def _label(canvas: Image.Image, text: str, x0: int) -> None:
+    """``text`` in white on a dark box at the top-left of the half starting at ``x0``."""
+    from PIL import ImageDraw
+
+    from kilo.export.watermark import load_font
+
+    size = max(12, canvas.height // 28)
+    font = load_font(size)
+    draw = ImageDraw.Draw(canvas)
+    pad = max(4, size // 3)
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    box = (x0 + pad, pad, x0 + pad * 3 + right - left, pad * 3 + bottom - top)
+    draw.rectangle(box, fill=(0, 0, 0))
+    draw.text((x0 + pad * 2 - left, pad * 2 - top), text, font=font, fill=(255, 255, 255))

@@ -91,6 +91,37 @@ def _time_label(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S") if when else ""
 
 
+def _fold_single_shots(groups: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Runs of two or more one-photo groups as one "Single shots" section (headed by the
+    span of their capture times), so a shoot of many lone frames is not a header and a
+    mostly empty row per photo."""
+    out: list[dict[str, object]] = []
+    run: list[dict[str, object]] = []
+
+    def flush() -> None:
+        if len(run) == 1:
+            out.append(run[0])
+        elif run:
+            photos = [p for g in run for p in g["photos"]]  # type: ignore[attr-defined]
+            times = [p["captured_at"] for p in photos if p["captured_at"]]
+            span = ""
+            if times:
+                lo, hi = min(times), max(times)
+                span = f"{lo:%d %b %Y}" + (f" – {hi:%d %b %Y}" if hi.date() != lo.date() else "")
+            title = "Single shots" + (f", {span}" if span else "")
+            out.append({"key": ("singles", len(out)), "title": title, "photos": photos})
+        run.clear()
+
+    for g in groups:
+        if len(g["photos"]) == 1 and g["key"] is not None:  # type: ignore[arg-type]
+            run.append(g)
+            continue
+        flush()
+        out.append(g)
+    flush()
+    return out
+
+
 def build_html(items: Sequence[SheetItem], spec: SheetSpec) -> str:
     """The contact sheet as HTML (what :func:`render_contact_sheet` prints)."""
     import jinja2
@@ -111,6 +142,7 @@ def build_html(items: Sequence[SheetItem], spec: SheetSpec) -> str:
         if hero is None and src and (it.picked or number == len(items)):
             hero = src
         entry = {
+            "captured_at": it.captured_at,
             "number": number,
             "filename": it.filename,
             "src": src,
@@ -126,6 +158,7 @@ def build_html(items: Sequence[SheetItem], spec: SheetSpec) -> str:
         group_items.append(entry)
     if hero is None and items:
         hero = thumbnail_src(items[0].thumbnail)
+    groups = _fold_single_shots(groups)
     times = [it.captured_at for it in items if it.captured_at]
     sheet_date = spec.sheet_date or date.today()
     facts = [("Photos", str(len(items)))]

@@ -7,6 +7,7 @@ pooled (it runs in the process that owns the catalog and reports per-photo progr
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -50,18 +51,24 @@ def _edit_params(catalog: Catalog, asset_id: str, user_id: str) -> dict[str, Any
     return dict(params)
 
 
+_COUNT_SUFFIX = re.compile(r" · \d+ photos?$")
+
+
 def _moment_groups(catalog: Catalog, project_id: str) -> dict[str, tuple[int, str]]:
     """asset id -> (moment order, moment header) for the project's moment clusters."""
     rows = catalog.fetchall(
-        "SELECT m.asset_id, c.id, c.title, c.start_time, c.end_time FROM cluster_members m "
-        "JOIN clusters c ON c.id = m.cluster_id WHERE c.project_id = ? AND c.kind = 'moment' "
-        "ORDER BY c.start_time NULLS LAST, c.id",
+        "SELECT m.asset_id, c.id, c.title, c.start_time, c.end_time, c.manual_overrides "
+        "FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id "
+        "WHERE c.project_id = ? AND c.kind = 'moment' ORDER BY c.start_time NULLS LAST, c.id",
         [project_id],
     )
     order: dict[str, int] = {}
     out: dict[str, tuple[int, str]] = {}
-    for asset_id, cluster_id, title, start, end in rows:
+    for asset_id, cluster_id, title, start, end, overrides in rows:
         n = order.setdefault(cluster_id, len(order) + 1)
+        if title and not json_object(overrides).get("title"):
+            # a title kilo gave counts the whole moment; the sheet counts what it shows
+            title = _COUNT_SUFFIX.sub("", title)
         header = title or f"Moment {n}"
         if start is not None and not title:
             header += f" · {start:%Y-%m-%d %H:%M}"
@@ -217,9 +224,12 @@ def _plan_sheet(
         entries.append(((group[0] if group else 1 << 30, pos), entry))
     entries.sort(key=lambda e: e[0])
     plan.sheet = [e for _, e in entries]
-    user = catalog.fetchone("SELECT display_name FROM users WHERE id = ?", [user_id])
-    if user and user[0]:
-        plan.sheet_facts.append(("Photographer", str(user[0])))
+    name = catalog.settings.photographer
+    user = catalog.fetchone("SELECT display_name, email FROM users WHERE id = ?", [user_id])
+    if not name and user and user[0] and not str(user[1]).endswith("@kilo.localhost"):
+        name = str(user[0])  # an account's name; the CLI's built-in user has none worth printing
+    if name:
+        plan.sheet_facts.append(("Photographer", name))
 
 
 def _photo_tasks(
