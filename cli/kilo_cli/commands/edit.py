@@ -196,7 +196,14 @@ def show(
     emit(v, as_json, lambda: _show_version(v))
 
 
-def _targets(cat: Any, to: list[str] | None, cluster: str | None, picked: str | None) -> list[str]:
+def _targets(
+    cat: Any,
+    to: list[str] | None,
+    cluster: str | None,
+    picked: str | None,
+    *,
+    allow_empty: bool = False,
+) -> list[str]:
     from kilo.assets import select_assets
     from kilo.cluster import get_cluster
     from kilo.errors import InvalidInput
@@ -207,7 +214,7 @@ def _targets(cat: Any, to: list[str] | None, cluster: str | None, picked: str | 
         ids += [m.asset_id for m in get_cluster(cat, cluster).assets]
     if picked:
         ids += select_assets(cat, resolve_project(cat, picked).id, "picked")
-    if not ids:
+    if not ids and not allow_empty:
         raise InvalidInput("no target photos: give --to ASSET..., --cluster ID or --picked PROJECT")
     return ids
 
@@ -256,10 +263,19 @@ def apply(
 
 @edit_app.command("sync")
 def sync(
-    hero: Annotated[str, typer.Argument(help="Asset whose latest version is copied.")],
+    hero: Annotated[
+        str | None, typer.Argument(help="Asset whose latest version is copied (or --from).")
+    ] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="The hero frame (instead of the argument).")
+    ] = None,
     to: Annotated[list[str] | None, typer.Option(help="Target asset id (repeat).")] = None,
     cluster: Annotated[str | None, typer.Option(help="Every photo of a cluster.")] = None,
     picked: Annotated[str | None, typer.Option(help="Every picked photo of a project.")] = None,
+    fix_only: Annotated[
+        str | None,
+        typer.Option("--fix-only", help="Every photo of a project style apply left at Fix only."),
+    ] = None,
     include_crop: Annotated[bool, typer.Option(help="Also copy crop and straighten.")] = False,
     mode: Annotated[
         ApplyMode, typer.Option(help="New versions, or overwrite each photo's latest.")
@@ -270,11 +286,21 @@ def sync(
     from kilo.edit import latest_version
     from kilo.errors import InvalidInput
 
+    if (hero is None) == (from_ is None):
+        raise InvalidInput("give the hero frame once: kilo edit sync HERO ... or --from HERO")
     cat = STATE.catalog()
-    v = latest_version(cat, hero)
+    v = latest_version(cat, str(hero or from_))
     if v is None:
         raise InvalidInput("the hero photo has no edit yet: kilo edit set HERO ...")
-    ids = [i for i in _targets(cat, to, cluster, picked) if i != v.asset_id]
+    ids = _targets(cat, to, cluster, picked, allow_empty=fix_only is not None)
+    if fix_only is not None:
+        from kilo.projects import resolve_project
+        from kilo.style import fix_only_assets
+
+        ids += fix_only_assets(cat, resolve_project(cat, fix_only).id)
+    ids = [i for i in dict.fromkeys(ids) if i != v.asset_id]
+    if not ids:
+        raise InvalidInput("no photo to sync to (none is at Fix only)")
     _run_apply(v.id, ids, mode, v.name or "synced", not include_crop, as_json)
 
 

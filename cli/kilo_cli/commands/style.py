@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message, print_table, progress_bar
+from kilo_cli.output import JsonOpt, emit, message, print_table
+from kilo_cli.progress import progress_view
+from kilo_cli.tables import Col
 
 style_app = typer.Typer(
     help="Style DNA: your editing style learned from your own edits.", no_args_is_help=True
@@ -50,23 +53,35 @@ def apply(
 ) -> None:
     """Create a version per photo: Fix + your style where confident, Fix alone otherwise;
     photos you edited by hand are left as they are unless --overwrite-edited."""
+    from kilo.assets import asset_filenames
     from kilo.errors import PartialFailure
     from kilo.projects import resolve_project
     from kilo.style import apply_style
 
     cat = STATE.catalog()
     p = resolve_project(cat, project)
-    with progress_bar("style", enabled=not as_json) as bar:
+    with progress_view("style", enabled=not as_json) as bar:
         report = apply_style(cat, p.id, assets, min_confidence=min_confidence, progress=bar,
                              overwrite_edited=overwrite_edited)  # fmt: skip
 
     def human() -> None:
+        names = asset_filenames(cat, [i.asset_id or "" for i in report.items])
         print_table(
             [
-                (i.asset_id, i.extra.get("bucket", ""), i.extra.get("confidence", ""), i.reason)
+                (
+                    names.get(i.asset_id or "", i.item),
+                    i.extra.get("bucket", ""),
+                    i.extra.get("confidence", ""),
+                    i.reason,
+                )
                 for i in report.items
             ],
-            ["asset", "context", "confidence", "result"],
+            [
+                Col("file", "name"),
+                Col("context", drop=1),
+                Col("confidence", "num", drop=2),
+                Col("result"),
+            ],
             empty="no photos in this project",
         )
         kept = f", {report.kept_edited} edited by hand kept" if report.kept_edited else ""
@@ -74,10 +89,50 @@ def apply(
             f"style applied to {report.applied}, Fix only on {report.fix_only}{kept}, "
             f"failed {report.failed}"
         )
+        if report.hero_asset_id:
+            hero = names.get(report.hero_asset_id, report.hero_asset_id[:8])
+            message(
+                f"low confidence: {report.hero_reason}. Edit one hero frame by hand and sync "
+                f"it to them:\n  kilo edit set {_quote(hero)} --exposure ...\n"
+                f"  kilo edit sync --from {_quote(hero)} --fix-only {_quote(p.title)}"
+            )
 
     emit(report, as_json, human)
     if report.failed:
         raise PartialFailure(f"{report.failed} photos failed", result=report)
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+@style_app.command("export-aggregate")
+def export_aggregate(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the JSON here (default: stdout).")
+    ] = None,
+    noise: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Standard deviation of the added noise.")
+    ] = 0.02,
+) -> None:
+    """Opt in to sharing: the noised per-context weights of contexts with 100 or more edits,
+    nothing else (no photos, ids, features or single edits). Nothing is sent: look at it,
+    then pass it on yourself."""
+    from kilo.style.aggregate import export_style_aggregate, save_style_aggregate
+    from kilo_cli.output import print_json
+
+    agg = export_style_aggregate(STATE.catalog(), noise_std=noise)
+    if out is None:
+        print_json(agg)
+    else:
+        save_style_aggregate(agg, out)
+    message(
+        f"{len(agg.buckets)} context{'s' if len(agg.buckets) != 1 else ''} with "
+        f"{agg.min_edits}+ edits, weights noised (sd {agg.noise_std}); {agg.left_out} with "
+        "fewer edits left out" + (f"; written to {out}" if out else "")
+    )
 
 
 @style_app.command("reset")

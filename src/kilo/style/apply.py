@@ -59,6 +59,10 @@ class StyleApplyReport(BaseModel):
     kept_edited: int = 0  # photos edited by hand, left as they are
     failed: int = 0
     items: list[ItemResult] = Field(default_factory=list)
+    #: when some photos got Fix only (low confidence): a frame to edit by hand and sync to
+    #: them (the design's hero-frame path), and why that one
+    hero_asset_id: str | None = None
+    hero_reason: str | None = None
 
 
 def _words(delta: dict[str, float]) -> str:
@@ -161,56 +165,102 @@ def apply_style(
     out = StyleApplyReport()
     for i, aid in enumerate(ids):
         try:
-            if asset_row(catalog, aid)["project_id"] != pid:
-                raise InvalidInput("asset belongs to another project")
-            parent = latest_version(catalog, aid, user)
-            if parent is not None and not overwrite_edited and _by_hand(catalog, parent.id):
-                out.kept_edited += 1
-                out.items.append(ItemResult(
-                    item=aid, asset_id=aid, status="skipped",
-                    reason="edited by hand: kept (--overwrite-edited puts Style DNA on top)",
-                    extra={"editId": parent.id}))  # fmt: skip
-                report(progress, Progress("style", i + 1, len(ids), item=aid, status="skipped"))
-                continue
-            pred = predict_for_asset(catalog, aid, user_id=user, min_confidence=min_confidence)
-            version = create_version(
-                catalog,
-                aid,
-                CreateEditVersionRequest(
-                    params=pred.params.dump(),
-                    name="Style DNA" if pred.applied else "Fix",
-                    parent_id=parent.id if parent else None,
-                ),
-                user,
-                source="style" if pred.applied else "fix",
-                learn=False,
-            )
-            item = ItemResult(
-                item=aid,
-                asset_id=aid,
-                status="ok",
-                reason=pred.reason,
-                extra={
-                    "editId": version.id,
-                    "applied": pred.applied,
-                    "confidence": round(pred.prediction.confidence, 3),
-                    "bucket": pred.prediction.bucket,
-                    "samples": pred.prediction.samples,
-                },
-            )
-            if pred.applied:
-                out.applied += 1
-            else:
-                out.fix_only += 1
+            item = _style_one(catalog, aid, pid, user, min_confidence, overwrite_edited)
         except KiloError as exc:
             item = ItemResult(item=aid, asset_id=aid, status="failed", reason=exc.message)
-            out.failed += 1
         out.items.append(item)
+        if item.status == "failed":
+            out.failed += 1
+        elif item.status == "skipped":
+            out.kept_edited += 1
+        elif item.extra.get("applied"):
+            out.applied += 1
+        else:
+            out.fix_only += 1
         report(
             progress,
             Progress("style", i + 1, len(ids), item=aid, status=item.status, message=item.reason),
         )
+    _suggest_hero(catalog, out, user)
     return out
+
+
+def _style_one(
+    catalog: Catalog, aid: str, pid: str, user: str, min_confidence: float, overwrite: bool
+) -> ItemResult:
+    """One photo's new version (Fix + Style DNA, or Fix alone), or skipped: a hand edit."""
+    if asset_row(catalog, aid)["project_id"] != pid:
+        raise InvalidInput("asset belongs to another project")
+    parent = latest_version(catalog, aid, user)
+    if parent is not None and not overwrite and _by_hand(catalog, parent.id):
+        return ItemResult(
+            item=aid, asset_id=aid, status="skipped",
+            reason="edited by hand: kept (--overwrite-edited puts Style DNA on top)",
+            extra={"editId": parent.id})  # fmt: skip
+    pred = predict_for_asset(catalog, aid, user_id=user, min_confidence=min_confidence)
+    version = create_version(
+        catalog,
+        aid,
+        CreateEditVersionRequest(
+            params=pred.params.dump(),
+            name="Style DNA" if pred.applied else "Fix",
+            parent_id=parent.id if parent else None,
+        ),
+        user,
+        source="style" if pred.applied else "fix",
+        learn=False,
+    )
+    return ItemResult(
+        item=aid,
+        asset_id=aid,
+        status="ok",
+        reason=pred.reason,
+        extra={
+            "editId": version.id,
+            "applied": pred.applied,
+            "confidence": round(pred.prediction.confidence, 3),
+            "bucket": pred.prediction.bucket,
+            "samples": pred.prediction.samples,
+        },
+    )
+
+
+def _suggest_hero(catalog: Catalog, rep: StyleApplyReport, user_id: str) -> None:
+    """The hero frame for the photos Style DNA was not confident on: in the context (bucket)
+    most of them share, the first the photographer picked, else the first of them."""
+    low: dict[str, list[str]] = {}
+    for it in rep.items:
+        if it.status == "ok" and not it.extra.get("applied") and it.asset_id:
+            low.setdefault(str(it.extra.get("bucket", "")), []).append(it.asset_id)
+    if not low:
+        return
+    bucket, ids = max(low.items(), key=lambda kv: len(kv[1]))
+    picked = {str(r["asset_id"]) for r in catalog.table("ratings").rows_where(
+        "user_id = ? AND picked AND asset_id IN (SELECT unnest(?::VARCHAR[]))", [user_id, ids],
+        select=("asset_id",))}  # fmt: skip
+    hero = next((a for a in ids if a in picked), ids[0])
+    rep.hero_asset_id = hero
+    words = BUCKET_WORDS.get(bucket, bucket)
+    rep.hero_reason = (
+        f"{rep.fix_only} photo{'s' if rep.fix_only != 1 else ''} got Fix only (not enough "
+        f"confidence); {len(ids)} of them are {words}"
+        + (" and this one is a pick" if hero in picked else "")
+    )
+
+
+def fix_only_assets(catalog: Catalog, project_id: str, user_id: str | None = None) -> list[str]:
+    """Photos of a project whose latest version is Fix alone (Style DNA was not confident):
+    the selection a hero frame's settings are synced to."""
+    pid = parse_uuid(project_id, "project id")
+    rows = catalog.fetchall(
+        "SELECT asset_id FROM (SELECT v.asset_id, v.source, a.captured_at, a.filename, "
+        "row_number() OVER (PARTITION BY v.asset_id ORDER BY v.created_at DESC, v.id DESC) AS rn "
+        "FROM edit_versions v JOIN assets a ON a.id = v.asset_id "
+        "WHERE a.project_id = ? AND v.user_id = ?) WHERE rn = 1 AND source = 'fix' "
+        "ORDER BY captured_at NULLS LAST, filename",
+        [pid, user_id or catalog.local_user_id],
+    )
+    return [str(r[0]) for r in rows]
 
 
 def _by_hand(catalog: Catalog, edit_id: str) -> bool:

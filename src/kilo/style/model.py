@@ -236,6 +236,12 @@ class BucketStats:
             ratio = max(ratio, float(zb @ prec @ zb) / threshold)
         return delta, ratio, float(math.sqrt(float(np.mean(fit["sigma2"]))))
 
+    def weights(self) -> tuple[F64, F64]:
+        """(ridge weights over standardised inputs, inputs x targets; intercept per target),
+        in normalised target units: what an aggregate may share."""
+        fit = self._fit()
+        return np.array(fit["wz"], dtype=np.float64), np.array(fit["intercept"], dtype=np.float64)
+
     # -- persistence ----------------------------------------------------------------------
     def to_state(self) -> dict[str, Any]:
         return {
