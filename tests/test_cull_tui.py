@@ -173,6 +173,14 @@ def test_at_80_by_24_compare_is_labelled_rejects_differ_from_picks_and_hints_fit
             screen = app.export_screenshot()
             footer = screen.replace("&#160;", " ")
             assert "keys" in footer and "quit" in footer  # cut last would be cut first
+            stack = app.stack
+            assert stack is not None and stack.winner_asset_id
+            while app.frame is not None and app.frame.asset_id == stack.winner_asset_id:
+                await pilot.press("right")
+                await pilot.pause()
+            chips = str(app.query_one("#chips").render())
+            winner = next(f for f in stack.frames if f.asset_id == stack.winner_asset_id)
+            assert f"suggested winner: {winner.filename}" in chips, chips
             await pilot.press("c")
             await pilot.pause()
             stack, frame = app.stack, app.frame

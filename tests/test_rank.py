@@ -69,8 +69,29 @@ def test_noise_does_not_buy_a_win_and_eyes_open_is_a_reason() -> None:
     )
     assert r.winner == "clean"
     assert any(w.startswith("Least noise") for w in r.why_winner)
-    assert "Eyes open" in r.why_winner
+    assert "Eyes open (closed in the other frame)" in r.why_winner
     assert "Sharpest frame" not in " ".join(r.why_winner)  # it is not the sharpest
+
+
+def test_a_group_says_how_many_faces_have_eyes_open_and_how_many_blink() -> None:
+    six = {"faces": 0.3, "faces_judged": 0.3}
+    r = rank_members(
+        [
+            RankInput("all", _sig(0.60, eyes_open=1.0, **six)),
+            RankInput("one", _sig(0.61, eyes_open=5 / 6, **six)),
+            RankInput("two", _sig(0.62, eyes_open=4 / 6, **six)),
+        ]
+    )
+    assert r.winner == "all"
+    assert "All 6 faces have eyes open (next: 1 of 6 blinking)" in r.why_winner
+
+
+def test_a_winner_without_a_clear_reason_still_says_a_true_one() -> None:
+    r = rank_members([RankInput("a", _sig(0.601)), RankInput("b", _sig(0.600))])
+    assert r.why_winner, "every winner gets a reason"
+    assert r.why_winner[0].startswith("Close call")
+    same = rank_members([RankInput("a", _sig(0.6)), RankInput("b", _sig(0.6))])
+    assert same.why_winner and "Close call" in same.why_winner[0]
 
 
 def test_close_call_is_said_not_hidden() -> None:
@@ -128,3 +149,7 @@ def test_duplicate_group_prefers_the_least_compressed_copy_of_one_size() -> None
     assert not result.low_confidence
     same = [RankInput("a", sig, px, False, 600_000), RankInput("b", sig, px, False, 610_000)]
     assert not any("compressed" in r for r in rank_members(same, duplicate_group=True).why_winner)
+    edge = rank_members([RankInput("a", _sig(0.61)), RankInput("b", _sig(0.60))],
+                        weights={"sharpness": 50.0})  # fmt: skip
+    assert not edge.low_confidence  # a clear win made of a difference below every threshold
+    assert edge.why_winner == ["Edges out the next frame on sharpness (0.61 vs 0.60)"]

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageEnhance, ImageFilter
 
-from kilo.signals import SIGNAL_NAMES, FaceBox, compute_signals, detect_faces
+from kilo.faces import Face
+from kilo.signals import SIGNAL_NAMES, compute_signals, detect_faces
 
 
 def _load(photos_dir: Path, name: str, px: int = 1024) -> Image.Image:
@@ -62,7 +63,7 @@ def test_real_motion_and_defocus_blur_are_told_apart(photos_dir: Path) -> None:
 def test_detect_faces_finds_people_and_not_flowers(photos_dir: Path) -> None:
     people = np.asarray(Image.open(photos_dir / "people_zidane.jpg").convert("RGB"))
     faces = detect_faces(people)
-    assert faces and all(isinstance(f, FaceBox) for f in faces)
+    assert faces and all(isinstance(f, Face) for f in faces)
     h, w = people.shape[:2]
     for f in faces:
         assert 0 <= f.x < w and 0 <= f.y < h and f.w > 20 and f.x + f.w <= w + 1

@@ -182,6 +182,7 @@ def rank_members(
     reasons = _reasons(members, rows, win, pixels, duplicate_group)
     if low:
         reasons = ["Close call: the top two frames score almost the same", *reasons]
+    reasons = reasons or _fallback_reason(members, rows, w, win, second)
     return RankResult(
         order=ids,
         scores={k: round(v, 6) for k, v in scores.items()},
@@ -249,17 +250,73 @@ def _reasons(
 
     higher("sharpness", "Sharpest frame", 0.02)
     higher("face_sharpness", "Sharpest faces", 0.03)
-    if "eyes_open" in own[win]:
-        closed = [r for m, r in zip(members, rows, strict=True) if m.id != win]
-        if mine["eyes_open"] >= 0.999 and any(
-            r.get("eyes_open", 1.0) < mine["eyes_open"] for r in closed
-        ):
-            found.append((0.5, "Eyes open"))
+    higher("eye_sharpness", "Sharpest eyes", 0.03)
+    eyes = _eyes_reason(own[win], [own[m.id] for m in members if m.id != win])
+    if eyes:
+        found.append((0.9, eyes))
     higher("exposure", "Best exposed", 0.03)
     lower("highlights_clipped", "Fewest clipped highlights", 0.005)
     lower("noise", "Least noise", 0.01)
     found.sort(key=lambda t: -t[0])
     return [text for _, text in found]
+
+
+def _faces_judged(signals: Mapping[str, float]) -> int:
+    return round(signals.get("faces_judged", 0.05 if "eyes_open" in signals else 0.0) * 20)
+
+
+def _eyes_reason(mine: Mapping[str, float], rivals: Sequence[Mapping[str, float]]) -> str | None:
+    """ "All 6 faces have eyes open (next: 1 of 6 blinking)" when the winner has every judged
+    face's eyes open and a rival does not."""
+    if mine.get("eyes_open", 0.0) < 0.999:
+        return None
+    worse = [r for r in rivals if "eyes_open" in r and r["eyes_open"] < 0.999]
+    if not worse:
+        return None
+    n = _faces_judged(mine)
+    best = max(worse, key=lambda r: r["eyes_open"])
+    m = _faces_judged(best)
+    shut = round((1.0 - best["eyes_open"]) * m)
+    who = "Eyes open" if n <= 1 else f"All {n} faces have eyes open"
+    if m <= 1:
+        return f"{who} (closed in the other frame{'s' if len(worse) > 1 else ''})"
+    return f"{who} (next: {shut} of {m} blinking)"
+
+
+#: plain words for the signals a close call can name
+_SIGNAL_WORDS = {
+    "sharpness": "sharpness", "sharpness_global": "overall sharpness",
+    "face_sharpness": "sharp faces", "eye_sharpness": "sharp eyes", "eyes_open": "open eyes",
+    "exposure": "exposure", "highlights_clipped": "clipped highlights",
+    "shadows_crushed": "crushed shadows", "noise": "noise", "motion_blur": "motion blur",
+}  # fmt: skip
+
+
+def _fallback_reason(
+    members: Sequence[RankInput],
+    rows: Sequence[dict[str, float]],
+    weights: Mapping[str, float],
+    win: str,
+    second: str,
+) -> list[str]:
+    """Every winner says something true about why: when no signal clears its threshold."""
+    row = {m.id: r for m, r in zip(members, rows, strict=True)}
+    return [_edge_reason(weights, row[win], row[second])]
+
+
+def _edge_reason(
+    weights: Mapping[str, float], mine: Mapping[str, float], second: Mapping[str, float]
+) -> str:
+    """What a winner with no clear reason does best against the runner-up: the signal with
+    the largest weighted difference, named with both values."""
+    best, gain = None, 0.0
+    for name, wt in weights.items():
+        if name in mine and name in second and wt * (mine[name] - second[name]) > gain:
+            best, gain = name, wt * (mine[name] - second[name])
+    if best is None:
+        return "No measured difference to the next frame: any of the top frames will do"
+    words = _SIGNAL_WORDS.get(best, best.replace("_", " "))
+    return f"Edges out the next frame on {words} ({mine[best]:.2f} vs {second[best]:.2f})"
 
 
 def load_weights(catalog: Catalog, user_id: str | None = None) -> dict[str, float]:

@@ -27,16 +27,23 @@ values are comparable between a 24 MP original and its 2048 px preview). Meaning
 ``contrast``
     RMS contrast: luminance standard deviation / 0.3, capped at 1.
 ``faces``
-    Number of frontal faces found, divided by 20 and capped at 1 (0.05 = one face).
+    Number of faces found, divided by 20 and capped at 1 (0.05 = one face).
 ``face_sharpness``
-    Mean sharpness (same scale as ``sharpness``) inside the detected faces. Absent without faces.
+    Mean sharpness (same scale as ``sharpness``) inside the prominent faces (at least 40 %
+    as wide as the largest one). Absent without faces.
+``eye_sharpness``
+    The same inside the eyes of the prominent faces whose eyes were judged: where focus
+    matters most in a portrait. Absent when no eye was judged.
 ``eyes_open``
-    Share of faces (large enough to judge) where both eyes were found open. Absent when no
-    face could be judged.
+    Share of the prominent faces whose eyes could be judged that have them open (1 = all
+    open; any blink lowers it). Absent when no face could be judged.
+``faces_judged``
+    How many faces ``eyes_open`` is over, divided by 20 (what the reasons count: "all 6
+    faces have eyes open").
 
-Faces use OpenCV's Haar cascades (frontal face + eye) shipped in ``cv2.data``: fast, no
-download, but they miss profiles, small or tilted faces, and closed-eye detection is only
-"the eye cascade found fewer than two eyes".
+Faces come from :mod:`kilo.faces`: MediaPipe's BlazeFace, face mesh and iris models when
+installed, else OpenCV's Haar cascades (frontal only; "fewer than two eyes found" as the
+closed-eye test).
 """
 
 from __future__ import annotations
@@ -44,10 +51,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
+
+if TYPE_CHECKING:
+    from kilo.faces import Face
 
 __all__ = [
     "ANALYSIS_PX",
@@ -56,10 +66,11 @@ __all__ = [
     "FaceBox",
     "compute_signals",
     "detect_faces",
+    "detect_faces_haar",
     "to_rgb_array",
 ]
 
-SIGNALS_VERSION = "signals-1"
+SIGNALS_VERSION = "signals-2"
 ANALYSIS_PX = 1024
 _GRID = 6
 # log10 of a noise-corrected Laplacian variance that counts as "fully sharp" at ANALYSIS_PX
@@ -77,8 +88,12 @@ SIGNAL_NAMES: tuple[str, ...] = (
     "contrast",
     "faces",
     "face_sharpness",
+    "eye_sharpness",
     "eyes_open",
+    "faces_judged",
 )
+#: a face at least this share of the largest one's width is prominent (judged)
+PROMINENT = 0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,8 +248,15 @@ def _eyes_open(gray_face: np.ndarray) -> bool | None:
     return False if len(eyes) == 0 else None
 
 
-def detect_faces(rgb: np.ndarray, *, max_px: int = _DETECT_PX) -> list[FaceBox]:
-    """Frontal faces in an ``HxWx3`` RGB array, in that array's pixel coordinates.
+def detect_faces(rgb: np.ndarray) -> list[Face]:
+    """Faces in an ``HxWx3`` RGB array, in that array's pixel coordinates (:mod:`kilo.faces`)."""
+    from kilo.faces import find_faces
+
+    return find_faces(to_rgb_array(rgb))
+
+
+def detect_faces_haar(rgb: np.ndarray, *, max_px: int = _DETECT_PX) -> list[FaceBox]:
+    """Frontal faces in an ``HxWx3`` RGB array by OpenCV's Haar cascades (the fallback).
 
     Detection runs on a copy scaled to ``max_px`` on its long edge (Haar frontal-face cascade);
     eyes are looked for in the full-resolution face crop (Haar eye cascade).
@@ -255,6 +277,40 @@ def detect_faces(rgb: np.ndarray, *, max_px: int = _DETECT_PX) -> list[FaceBox]:
         if full_gray is None:
             full_gray = cv2.cvtColor(arr, cv2.COLOR_RGB2GRAY)
         out.append(FaceBox(bx, by, bw, bh, _eyes_open(full_gray[by : by + bh, bx : bx + bw])))
+    return out
+
+
+def _region_sharpness(
+    energy: np.ndarray, floor: float, box: tuple[int, int, int, int], k: float
+) -> float:
+    """``sharpness`` inside a box given in full-image pixels (``k``: analysis / full scale)."""
+    x, y, w, h = box
+    y0, x0 = max(0, round(y * k)), max(0, round(x * k))
+    y1, x1 = max(y0 + 1, round((y + h) * k)), max(x0 + 1, round((x + w) * k))
+    region = energy[y0:y1, x0:x1]
+    return _sharp_score(max(0.0, float(region.mean()) - floor)) if region.size else 0.0
+
+
+def _face_signals(
+    found: list[Face], k: float, energy: np.ndarray, floor: float
+) -> dict[str, float]:
+    """faces, face_sharpness, eye_sharpness, eyes_open and faces_judged (module docstring)."""
+    out: dict[str, float] = {"faces": min(1.0, len(found) / 20.0)}
+    if not found:
+        return out
+    largest = max(f.w for f in found)
+    prominent = [f for f in found if f.w >= PROMINENT * largest]
+    boxes = [(f.x, f.y, f.w, f.h) for f in prominent]
+    out["face_sharpness"] = float(np.mean([_region_sharpness(energy, floor, b, k) for b in boxes]))
+    judged = [f for f in prominent if f.eyes != "unknown"]
+    if judged:
+        out["eyes_open"] = sum(1 for f in judged if f.eyes == "open") / len(judged)
+        out["faces_judged"] = min(1.0, len(judged) / 20.0)
+    eyes = [b for f in judged for b in f.eye_boxes]
+    if eyes:
+        out["eye_sharpness"] = float(
+            np.mean([_region_sharpness(energy, floor, b, k) for b in eyes])
+        )
     return out
 
 
@@ -298,19 +354,6 @@ def compute_signals(img: Image.Image | np.ndarray, *, faces: bool = True) -> dic
     }
     if faces:
         full = to_rgb_array(img)
-        found = detect_faces(full)
-        values["faces"] = min(1.0, len(found) / 20.0)
-        if found:
-            k = rgb.shape[1] / full.shape[1]
-            sharp = []
-            for f in found:
-                y0, x0 = round(f.y * k), round(f.x * k)
-                y1 = max(y0 + 1, round((f.y + f.h) * k))
-                x1 = max(x0 + 1, round((f.x + f.w) * k))
-                region = energy[y0:y1, x0:x1]
-                sharp.append(_sharp_score(max(0.0, float(region.mean()) - floor)))
-            values["face_sharpness"] = float(np.mean(sharp))
-            judged = [f.eyes_open for f in found if f.eyes_open is not None]
-            if judged:
-                values["eyes_open"] = sum(1 for e in judged if e) / len(judged)
+        values.update(_face_signals(detect_faces(full), rgb.shape[1] / full.shape[1], energy,
+                                    floor))  # fmt: skip
     return {k: round(min(1.0, max(0.0, float(v))), 4) for k, v in values.items()}

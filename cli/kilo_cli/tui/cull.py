@@ -225,10 +225,14 @@ class CullApp(App[None]):
             f"frame {self.frame_index + 1}/{len(stack.frames)}"
         )
         chips = self.query_one("#chips", Static)
-        if stack.why_winner and frame.asset_id == stack.winner_asset_id:
-            chips.update("  ".join(f"[reverse] {c} [/]" for c in stack.why_winner[:3]))
+        if frame.asset_id == stack.winner_asset_id:
+            chips.update(
+                "  ".join(f"[reverse] {c} [/]" for c in stack.why_winner[:3])
+                or "[dim]suggested winner[/]"
+            )
         elif stack.winner_asset_id:
-            chips.update("[dim]suggested winner: another frame (C to compare)[/]")
+            name = self._name_of(stack, stack.winner_asset_id)
+            chips.update(f"[dim]suggested winner: {name} (C to compare)[/]")
         else:
             chips.update("")
         self.query_one("#info", Static).update(self._info(frame, stack))

@@ -32,6 +32,8 @@ class AnalyzeReport(KiloModel):
     embedded: int = 0
     embed_warning: str | None = None
     embedding_model: str | None = None
+    #: what found faces and judged eyes: "blazeface" (MediaPipe's models) or "haar"
+    face_detector: str = "haar"
     clusters: dict[str, int] = Field(default_factory=dict)
     results: list[ItemResult] = Field(default_factory=list)
 
@@ -115,11 +117,12 @@ def analyze(
     ``embed`` defaults to the ``clip_enabled`` setting. Failed assets are reported per item
     (``results``) and left out of clustering's signal-based ranking; the run goes on.
     """
+    from kilo.faces import face_source
     from kilo.jobs import enqueue, enqueue_many
     from kilo.projects import check_project
 
     pid = check_project(catalog, project_id)
-    rep = AnalyzeReport(project_id=pid)
+    rep = AnalyzeReport(project_id=pid, face_detector=face_source())
     todo = pending_analysis(catalog, pid)
     enqueue_many(
         catalog,
