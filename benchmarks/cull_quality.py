@@ -45,6 +45,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kilo.cluster import ClusterItem, cluster_items
+from kilo.cluster.compare import grey_thumbnail, with_burst_signals
 from kilo.hashing import compute_hashes
 from kilo.rank import RankInput, rank_members
 from kilo.signals import compute_signals
@@ -78,7 +79,8 @@ def _analyse(path: str) -> Row:
         blazeface._network.cache_clear()
         landmarks._networks.cache_clear()
     h = compute_hashes(im)
-    return {"sig": sig, "off": sig_off, "naive": naive, "phash": h.phash, "dhash": h.dhash}
+    return {"sig": sig, "off": sig_off, "naive": naive, "phash": h.phash, "dhash": h.dhash,
+            "grey": grey_thumbnail(np.asarray(im))}  # fmt: skip
 
 
 def ari(labels_true: list[int], labels_pred: list[int]) -> float:
@@ -128,6 +130,14 @@ def _clusters(shoot: Shoot, data: list[Row], emb: np.ndarray | None) -> Row:
     }  # fmt: skip
 
 
+def _rank(members: list[int], data: list[Row], key: str, frames: list[Any]) -> Any:
+    """kilo's ranking of a burst: the members' stored signals plus the burst-relative ones,
+    as the project.cluster job does."""
+    merged = with_burst_signals([data[i][key] for i in members], [data[i]["grey"] for i in members])
+    return rank_members([RankInput(str(i), s, frames[i].pixels) for i, s in
+                         zip(members, merged, strict=True)])  # fmt: skip
+
+
 def evaluate(shoot: Shoot, data: list[Row], emb: np.ndarray | None = None) -> Row:
     frames = shoot.frames
     out = _clusters(shoot, data, emb)
@@ -138,7 +148,7 @@ def evaluate(shoot: Shoot, data: list[Row], emb: np.ndarray | None = None) -> Ro
         members = [i for i, f in enumerate(frames) if f.burst == b]
         rand += 1 / len(members)
         for name, key in (("kilo", "sig"), ("ai_off", "off")):
-            r = rank_members([RankInput(str(i), data[i][key], frames[i].pixels) for i in members])
+            r = _rank(members, data, key, frames)
             hits[f"{name}_top1"] += r.order[0] == str(wi)
             hits[f"{name}_top3"] += str(wi) in r.order[:3]
             if name == "kilo" and r.order[0] != str(wi):
@@ -151,8 +161,7 @@ def evaluate(shoot: Shoot, data: list[Row], emb: np.ndarray | None = None) -> Ro
     for wi in shoot.winners.values():
         k = pred_burst.get(wi)
         if k is not None:
-            g = out["bursts"][k]
-            r = rank_members([RankInput(str(i), data[i]["sig"], frames[i].pixels) for i in g])
+            r = _rank(list(out["bursts"][k]), data, "sig", frames)
             hits["e2e_top1"] += r.order[0] == str(wi)
     nb = len(shoot.winners)
     out.update({k: v / nb for k, v in hits.items()})

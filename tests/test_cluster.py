@@ -157,3 +157,44 @@ def test_clustering_invariants(items: list[ClusterItem]) -> None:
     again = cluster_items(items)
     assert again.moments == res.moments and again.bursts == res.bursts
     assert again.duplicates == res.duplicates
+
+
+def test_a_burst_survives_a_walk_in_or_a_reframed_frame_and_gaps_up_to_1_5_s() -> None:
+    rng = random.Random(7)
+    a = _scene(rng)
+    hashes = [
+        _flip(a, 3, rng),
+        _flip(a, 4, rng),
+        _scene(rng),
+        _flip(a, 2, rng),
+        _scene(rng),
+        _flip(a, 5, rng),
+    ]  # fmt: skip  (frames 2 and 4: look like nothing else)
+    t, items = 50.0, []
+    for k, h in enumerate(hashes):
+        items.append(ClusterItem(f"f{k}", t, CAM, h, h))
+        t += 1.45
+    bursts, _ = find_bursts(items)
+    assert [sorted(items[i].id for i in g) for g in bursts] == [[f"f{k}" for k in range(6)]]
+
+
+def test_the_moments_of_a_day_do_not_merge_when_older_photos_join() -> None:
+    rng = random.Random(5)
+    day: list[ClusterItem] = []
+    truth: list[int] = []
+    t = 10 * 365 * 86400.0
+    for moment in range(4):  # bursts 30 - 90 s apart, moments 12 - 20 minutes apart
+        for _ in range(rng.randint(3, 5)):
+            day.append(ClusterItem(f"d{moment}-{len(day)}", t, CAM, _scene(rng), None))
+            truth.append(moment)
+            t += rng.uniform(30, 90)
+        t += rng.uniform(12 * 60, 20 * 60)
+    old = [ClusterItem(f"old{k}", k * 200 * 86400.0, CAM, _scene(rng), None) for k in range(12)]
+    moments = find_moments(day + old)
+    of = {i: k for k, g in enumerate(moments) for i in g}
+    got = [of[i] for i in range(len(day))]
+    assert len(set(got)) == 4 and all(
+        (got[i] == got[j]) == (truth[i] == truth[j])
+        for i in range(len(day))
+        for j in range(len(day))
+    )

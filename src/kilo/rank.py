@@ -47,15 +47,21 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "sharpness_global": 0.4,
     "face_sharpness": 0.6,
     "eyes_open": 0.5,
-    "exposure": 0.5,
+    "exposure": 0.25,
     "highlights_clipped": -0.5,
     "shadows_crushed": -0.3,
-    "noise": -1.0,
+    "noise": -2.5,
     "motion_blur": -0.2,
+    "blockiness": -1.0,
+    # burst-relative (kilo.cluster.compare): only bursts have them
+    "intrusion": -1.5,
+    "reframe": -0.8,
+    "local_softness": -1.5,
+    "exposure_offset": -0.5,
 }
 #: weight of |brightness - cluster median brightness| (a weights dict may override it under
 #: the key :data:`CONSENSUS_KEY`, as learned preference models do)
-EXPOSURE_CONSENSUS_WEIGHT = 1.2
+EXPOSURE_CONSENSUS_WEIGHT = 2.5
 CONSENSUS_KEY = "exposure_consensus"
 MIN_PREFERENCE_PAIRS = 20
 MAX_REASONS = 3
@@ -254,11 +260,35 @@ def _reasons(
     eyes = _eyes_reason(own[win], [own[m.id] for m in members if m.id != win])
     if eyes:
         found.append((0.9, eyes))
+    found += _burst_reasons(mine, others)
+    lower("blockiness", "Fewest compression artefacts", 0.05)
     higher("exposure", "Best exposed", 0.03)
     lower("highlights_clipped", "Fewest clipped highlights", 0.005)
     lower("noise", "Least noise", 0.01)
     found.sort(key=lambda t: -t[0])
     return [text for _, text in found]
+
+
+def _burst_reasons(
+    mine: Mapping[str, float], others: Sequence[Mapping[str, float]]
+) -> list[tuple[float, str]]:
+    """Reasons from the burst-relative signals: clear of a walk-in, framed like the rest, sharp
+    where the others lose detail."""
+    out: list[tuple[float, str]] = []
+
+    def worse(name: str, at: float) -> list[float]:
+        return [r[name] for r in others if r.get(name, 0.0) >= at]
+
+    if mine.get("intrusion", 1.0) <= 0.02 and (hit := worse("intrusion", 0.05)):
+        out.append((1.0, f"Nothing walks into the frame ({len(hit)} of the others: up to "
+                         f"{max(hit):.0%} of it)"))  # fmt: skip
+    if mine.get("reframe", 1.0) <= 0.25 and (hit := worse("reframe", 0.6)):
+        out.append((0.6, f"Framed like the rest of the burst ({len(hit)} other frame"
+                         f"{'s' if len(hit) > 1 else ''} cut tighter or shifted)"))  # fmt: skip
+    if mine.get("local_softness", 1.0) <= 0.15 and (hit := worse("local_softness", 0.3)):
+        out.append((0.8, f"Sharp where others go soft (up to {max(hit):.0%} of the detail lost "
+                         "in places)"))  # fmt: skip
+    return out
 
 
 def _faces_judged(signals: Mapping[str, float]) -> int:
@@ -289,6 +319,8 @@ _SIGNAL_WORDS = {
     "face_sharpness": "sharp faces", "eye_sharpness": "sharp eyes", "eyes_open": "open eyes",
     "exposure": "exposure", "highlights_clipped": "clipped highlights",
     "shadows_crushed": "crushed shadows", "noise": "noise", "motion_blur": "motion blur",
+    "blockiness": "compression artefacts", "intrusion": "a walk-in", "reframe": "framing",
+    "local_softness": "local softness", "exposure_offset": "exposure like the rest of the burst",
 }  # fmt: skip
 
 

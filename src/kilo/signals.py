@@ -26,6 +26,12 @@ values are comparable between a 24 MP original and its 2048 px preview). Meaning
     Estimated noise standard deviation (Immerkaer's method on flat areas), 1 = sigma >= 20/255.
 ``contrast``
     RMS contrast: luminance standard deviation / 0.3, capped at 1.
+``blockiness``
+    JPEG block artefacts: how much stronger the steps are on the 8x8 block grid of the image
+    given than between other pixels, on a log scale (0 = none, 1 = four times stronger). A
+    frame compressed hard has more "detail" at block edges; this signal lets the ranker see
+    it for what it is. Measured at the image's own resolution: the blocks of an original
+    that was downscaled into the preview are no longer on its 8-pixel grid.
 ``faces``
     Number of faces found, divided by 20 and capped at 1 (0.05 = one face).
 ``face_sharpness``
@@ -86,6 +92,7 @@ SIGNAL_NAMES: tuple[str, ...] = (
     "exposure",
     "noise",
     "contrast",
+    "blockiness",
     "faces",
     "face_sharpness",
     "eye_sharpness",
@@ -314,11 +321,25 @@ def _face_signals(
     return out
 
 
+def _blockiness(luma: np.ndarray) -> float:
+    """Mean step on the 8-pixel block grid over the mean step elsewhere, both directions."""
+    if min(luma.shape) < 32:
+        return 0.0
+    ratios = []
+    for a in (luma, luma.T):
+        steps = np.abs(np.diff(a, axis=1)).mean(axis=0)
+        on = np.arange(len(steps)) % 8 == 7
+        ratios.append((float(steps[on].mean()) + 0.5) / (float(steps[~on].mean()) + 0.5))
+    return max(0.0, math.log(float(np.mean(ratios))) / math.log(4.0))
+
+
 def compute_signals(img: Image.Image | np.ndarray, *, faces: bool = True) -> dict[str, float]:
     """All signals of one image (see the module docstring), rounded to 4 decimals."""
     import cv2
 
-    rgb = _resize_long_edge(to_rgb_array(img), ANALYSIS_PX)
+    full_rgb = to_rgb_array(img)
+    blockiness = _blockiness(_luma(full_rgb))
+    rgb = _resize_long_edge(full_rgb, ANALYSIS_PX)
     luma = _luma(rgb)
     noise_sigma = _noise_sigma(luma)
     energy, floor = _detail_map(luma)
@@ -351,9 +372,9 @@ def compute_signals(img: Image.Image | np.ndarray, *, faces: bool = True) -> dic
         "exposure": exposure,
         "noise": min(1.0, noise_sigma / 20.0),
         "contrast": contrast,
+        "blockiness": blockiness,
     }
     if faces:
-        full = to_rgb_array(img)
-        values.update(_face_signals(detect_faces(full), rgb.shape[1] / full.shape[1], energy,
-                                    floor))  # fmt: skip
+        found = detect_faces(full_rgb)
+        values.update(_face_signals(found, rgb.shape[1] / full_rgb.shape[1], energy, floor))
     return {k: round(min(1.0, max(0.0, float(v))), 4) for k, v in values.items()}

@@ -25,7 +25,7 @@ Output groups are lists of item indices.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -70,6 +70,9 @@ class ClusterItem:
 @dataclass(frozen=True, slots=True)
 class ClusterParams:
     burst_max_gap_s: float = 2.0
+    #: frames of one camera this close in time are one burst whatever they look like (a
+    #: walk-in or a reframing changes the hashes, not the fact that the shutter was held)
+    burst_time_only_s: float = 1.6
     bracket_max_gap_s: float = 4.0
     burst_lookback: int = 4
     #: pHash distance for "same subject" in a burst (out of 64; unrelated photos sit near 32)
@@ -250,6 +253,9 @@ def find_bursts(
             if run is not None:
                 prev = run[-1]
                 gap = float(items[i].time or 0.0) - float(items[prev].time or 0.0)
+                if 0 <= gap <= p.burst_time_only_s and items[i].time is not None:
+                    run.append(i)
+                    continue
                 if gap <= p.burst_max_gap_s and any(
                     _similar(i, j, ph, ph_ok, embeddings, has, p.burst_phash_max, p.burst_cos_min)
                     for j in run[-p.burst_lookback :]
@@ -260,7 +266,11 @@ def find_bursts(
                     run.append(i)
                     continue
             runs.append([i])
-        for run in runs:
+
+        def alike(i: int, j: int) -> bool:
+            return _similar(i, j, ph, ph_ok, embeddings, has, p.burst_phash_max, p.burst_cos_min)
+
+        for run in (part for r in runs for part in _split_subject_changes(r, alike)):
             if len(run) < 2:
                 continue
             bursts.append(run)
@@ -277,6 +287,18 @@ def find_bursts(
             kinds.append("burst")
     order = sorted(range(len(bursts)), key=lambda k: (items[bursts[k][0]].time or float("inf"), k))
     return [bursts[k] for k in order], [kinds[k] for k in order]
+
+
+def _split_subject_changes(run: list[int], alike: Callable[[int, int], bool]) -> list[list[int]]:
+    """A run joined by time alone, cut where the subject changed: at a point with at least two
+    frames on each side and no frame before it alike any after it. A single walk-in or
+    reframed frame (alike nothing) is not a change of subject: the frames around it still
+    match each other across it."""
+    for k in range(2, len(run) - 1):
+        left, right = run[:k], run[k:]
+        if not any(alike(i, j) for i in left for j in right):
+            return _split_subject_changes(left, alike) + _split_subject_changes(right, alike)
+    return [run]
 
 
 def _continues_series(items: Sequence[ClusterItem], run: list[int], i: int) -> bool:
@@ -318,6 +340,25 @@ def _otsu_log_threshold(gaps: list[float], p: ClusterParams) -> float:
     return float(min(p.moment_max_gap_s, max(p.moment_min_gap_s, best_t)))
 
 
+def _session_thresholds(gaps: list[float], p: ClusterParams) -> list[float]:
+    """Per gap, the moment threshold of its session: the timeline is cut into sessions at gaps
+    longer than ``moment_max_gap_s`` (another day, another shoot), and each session learns its
+    own rhythm, so photos from years before joining a project do not teach today's wedding
+    that twenty minutes is "the same moment"."""
+    out = [p.moment_default_gap_s] * len(gaps)
+    start = 0
+    for k in range(len(gaps) + 1):
+        if k == len(gaps) or gaps[k] > p.moment_max_gap_s:
+            # gaps under 2 s (a copy beside its original, frames of a burst the hashes cut)
+            # are a rhythm of their own and would pull the split down between them and the rest
+            inner = [g for g in gaps[start:k] if g >= 2.0]
+            t = _otsu_log_threshold(inner, p) if inner else p.moment_default_gap_s
+            for j in range(start, k):
+                out[j] = t
+            start = k + 1
+    return out
+
+
 def find_moments(
     items: Sequence[ClusterItem],
     embeddings: np.ndarray | None = None,
@@ -349,13 +390,14 @@ def find_moments(
         float(items[events[k + 1][0]].time or 0.0) - float(items[events[k][-1]].time or 0.0)
         for k in range(len(events) - 1)
     ]
-    threshold = _otsu_log_threshold(gaps, p) if gaps else p.moment_default_gap_s
+    thresholds = _session_thresholds(gaps, p)
     moments: list[list[int]] = []
     for k, ev in enumerate(events):
         if k == 0:
             moments.append(list(ev))
             continue
         gap = gaps[k - 1]
+        threshold = thresholds[k - 1]
         split = gap > p.moment_max_gap_s or (gap >= p.moment_min_gap_s and gap > threshold)
         if split and gap <= p.moment_max_gap_s:
             a, b = events[k - 1][-1], ev[0]

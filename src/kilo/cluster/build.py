@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +41,8 @@ class ClusterInput:
     weights: dict[str, float] | None = None
     #: clusters whose membership a person fixed: [{id, kind, members}]
     locked: list[dict[str, Any]] = field(default_factory=list)
+    #: asset id -> its grey thumbnail (for the burst-relative signals), None when unreadable
+    load_grey: Callable[[str], np.ndarray | None] | None = None
 
 
 def _epoch(value: datetime | None) -> float | None:
@@ -99,6 +101,13 @@ def _ranked(
             parent_index=parent_index,
             cluster_id=cluster_id,
         )
+    signals = {r.id: r.signals for r in rows}
+    if kind == "burst" and data.load_grey is not None:
+        from kilo.cluster.compare import with_burst_signals
+
+        merged = with_burst_signals([r.signals for r in rows], [data.load_grey(r.id) for r in rows])
+        signals = {r.id: s for r, s in zip(rows, merged, strict=True)}
+        inputs = [RankInput(r.id, signals[r.id], r.pixels, r.lossless, r.byte_size) for r in rows]
     result = rank_members(inputs, weights=data.weights, duplicate_group=kind == "duplicate_group")
     return ComputedCluster(
         kind=kind,
@@ -111,7 +120,7 @@ def _ranked(
         winner=result.winner,
         why_winner=result.why_winner,
         member_scores=result.scores,
-        member_signals={r.id: r.signals for r in rows},
+        member_signals=signals,
         parent_index=parent_index,
         cluster_id=cluster_id,
     )

@@ -5,13 +5,14 @@ signals, hashes and, when present, the embeddings of the current model; cluster 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from kilo.catalog import Catalog
-from kilo.catalog.tables import CAPTURE_ORDER
+from kilo.catalog.tables import CAPTURE_ORDER, latest_file
 from kilo.cluster.build import AssetRow, ClusterInput, build_clusters
 from kilo.cluster.store import ComputedCluster, locked_clusters, store_clusters
 from kilo.hashing import to_unsigned64
@@ -19,6 +20,9 @@ from kilo.jobs import JobRow
 from kilo.records import json_object
 
 CLUSTER_JOB = "project.cluster"
+
+
+log = logging.getLogger(__name__)
 
 
 def _camera(make: Any, model: Any, serial: Any) -> str | None:
@@ -66,7 +70,7 @@ def load_cluster_input(catalog: Catalog, project_id: str) -> ClusterInput:
         "SELECT a.id, a.captured_at, a.camera_make, a.camera_model, a.camera_serial, a.filename, "
         "coalesce(a.width_px, 0) * coalesce(a.height_px, 0), a.exposure_bias_ev, a.exif, "
         "s.values, h.phash, h.dhash, a.captured_at_source, a.source_uri, a.frame_count, a.format, "
-        "a.content_type, a.byte_size, a.frame_count FROM assets a "
+        f"a.content_type, a.byte_size, a.frame_count, {latest_file('thumbnail')} FROM assets a "
         "LEFT JOIN signals s ON s.asset_id = a.id "
         "LEFT JOIN perceptual_hashes h ON h.asset_id = a.id "
         "WHERE a.project_id = ? AND a.state <> 'quarantined' "
@@ -74,9 +78,12 @@ def load_cluster_input(catalog: Catalog, project_id: str) -> ClusterInput:
         [project_id],
     )
     assets: list[AssetRow] = []
+    thumbs: dict[str, str] = {}
     for row in rows:
         aid, cap, make, model, serial, fname, px, bias, exif, sig, ph, dh, src = row[:13]
-        source_uri, frame_count, fmt, ctype, byte_size, frames = row[13:]
+        source_uri, frame_count, fmt, ctype, byte_size, frames, thumb = row[13:]
+        if thumb:
+            thumbs[str(aid)] = str(thumb)
         if src and str(src).startswith("file"):
             cap = None  # a file's mtime says when it was copied, not when it was shot
         values = json_object(sig)
@@ -121,7 +128,34 @@ def load_cluster_input(catalog: Catalog, project_id: str) -> ClusterInput:
         model_id=model_id if emb is not None else None,
         weights=load_weights(catalog),
         locked=locked_clusters(catalog, project_id),
+        load_grey=_grey_loader(catalog, thumbs),
     )
+
+
+def _grey_loader(catalog: Catalog, thumbs: dict[str, str]) -> Any:
+    """asset id -> its thumbnail as a grey array (None when it cannot be read: that member
+    is then ranked on its own signals only)."""
+    settings = catalog.settings
+
+    def load(asset_id: str) -> np.ndarray | None:
+        import io
+
+        from PIL import Image
+
+        from kilo.cluster.compare import grey_thumbnail
+        from kilo.imaging.decode import read_source
+
+        uri = thumbs.get(asset_id)
+        if uri is None:
+            return None
+        try:
+            with Image.open(io.BytesIO(read_source(uri, settings))) as im:
+                return grey_thumbnail(np.asarray(im.convert("RGB")))
+        except Exception:  # a missing or damaged rendition: rank without it
+            log.debug("no thumbnail for %s", asset_id, exc_info=True)
+            return None
+
+    return load
 
 
 @dataclass
