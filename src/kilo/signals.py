@@ -73,6 +73,7 @@ __all__ = [
     "compute_signals",
     "detect_faces",
     "detect_faces_haar",
+    "measure_image",
     "to_rgb_array",
 ]
 
@@ -327,7 +328,7 @@ def _blockiness(luma: np.ndarray) -> float:
         return 0.0
     ratios = []
     for a in (luma, luma.T):
-        steps = np.abs(np.diff(a, axis=1)).mean(axis=0)
+        steps = np.abs(np.diff(a, axis=1)).mean(axis=0, dtype=np.float64)
         on = np.arange(len(steps)) % 8 == 7
         ratios.append((float(steps[on].mean()) + 0.5) / (float(steps[~on].mean()) + 0.5))
     return max(0.0, math.log(float(np.mean(ratios))) / math.log(4.0))
@@ -335,10 +336,17 @@ def _blockiness(luma: np.ndarray) -> float:
 
 def compute_signals(img: Image.Image | np.ndarray, *, faces: bool = True) -> dict[str, float]:
     """All signals of one image (see the module docstring), rounded to 4 decimals."""
+    return measure_image(img, faces=faces)[0]
+
+
+def measure_image(
+    img: Image.Image | np.ndarray, *, faces: bool = True
+) -> tuple[dict[str, float], list[Face]]:
+    """The signals of one image and the faces found in it (in its pixel coordinates)."""
     import cv2
 
     full_rgb = to_rgb_array(img)
-    blockiness = _blockiness(_luma(full_rgb))
+    blockiness = _blockiness(cv2.cvtColor(full_rgb, cv2.COLOR_RGB2GRAY).astype(np.int16))
     rgb = _resize_long_edge(full_rgb, ANALYSIS_PX)
     luma = _luma(rgb)
     noise_sigma = _noise_sigma(luma)
@@ -374,7 +382,7 @@ def compute_signals(img: Image.Image | np.ndarray, *, faces: bool = True) -> dic
         "contrast": contrast,
         "blockiness": blockiness,
     }
+    found = detect_faces(full_rgb) if faces else []
     if faces:
-        found = detect_faces(full_rgb)
         values.update(_face_signals(found, rgb.shape[1] / full_rgb.shape[1], energy, floor))
-    return {k: round(min(1.0, max(0.0, float(v))), 4) for k, v in values.items()}
+    return {k: round(min(1.0, max(0.0, float(v))), 4) for k, v in values.items()}, found

@@ -36,6 +36,7 @@ KEY_HELP = """\
   [b]1[/b]-[b]5[/b]      rating
   [b]S[/b]        star
   [b]C[/b]        compare 2-up with the suggested winner
+  [b]E[/b]        the face strip: every person's face in each frame, eyes marked
   [b]← →[/b]      previous / next frame     [b]↑ ↓[/b]  previous / next stack
   [b]Z[/b]        undo      [b]Shift+Z[/b]  redo
   [b]?[/b]        show / hide this help     [b]Q[/b]  quit"""
@@ -83,6 +84,10 @@ class CullApp(App[None]):
     #viewer .frame { width: 1fr; height: 1fr; }
     #viewer > #pane-b { display: none; }
     #viewer.compare > #pane-b { display: block; }
+    #face-strip, #face-info { display: none; }
+    .faces #viewer { display: none; }
+    .faces #face-strip { display: block; height: 1fr; }
+    .faces #face-info { display: block; height: auto; padding: 0 1; }
     #chips { height: 1; padding: 0 1; color: $success; }
     #info { height: 1; padding: 0 1; }
     #filmstrip { height: 3; padding: 0 1; border-top: solid $primary-background; }
@@ -100,6 +105,7 @@ class CullApp(App[None]):
         *[Binding(str(n), f"rate({n})", f"rate {n}", show=False) for n in range(1, 6)],
         Binding("s", "star", "star"),
         Binding("c", "compare", "compare"),
+        Binding("e", "faces", "faces"),
         Binding("left", "frame(-1)", "prev", show=False),
         Binding("right", "frame(1)", "next", show=False),
         Binding("up", "stack(-1)", "prev stack", show=False),
@@ -126,6 +132,7 @@ class CullApp(App[None]):
         self.stack_index = 0
         self.frame_index = 0
         self.compare = False
+        self.faces = False  # the face strip in place of the photo (E)
         self.queue: CullQueue = self._load()
         self._pixels: dict[str, PILImage | None] = {}
         first = self.queue.next_open(-1)
@@ -178,6 +185,11 @@ class CullApp(App[None]):
                                 yield self.image_widget(None, id=f"frame-{side}", classes="frame")  # type: ignore[arg-type]
                             else:
                                 yield Static(id=f"frame-{side}", classes="frame")
+                if self.image_widget is not None:
+                    yield self.image_widget(None, id="face-strip")  # type: ignore[arg-type]
+                else:
+                    yield Static(id="face-strip")
+                yield Static(id="face-info")
                 yield Static(id="chips")
                 yield Static(id="info")
                 yield Static(id="filmstrip")
@@ -238,6 +250,9 @@ class CullApp(App[None]):
         self.query_one("#info", Static).update(self._info(frame, stack))
         self.query_one("#filmstrip", Static).update(self._filmstrip(stack))
         self.set_class(self.compare, "compare")
+        self.set_class(self.faces, "faces")
+        if self.faces:
+            self._show_faces(stack)
         viewer = self.query_one("#viewer")
         viewer.set_class(self.compare, "compare")
         other = self._compare_with(stack, frame)
@@ -251,6 +266,21 @@ class CullApp(App[None]):
             self.query_one("#frame-b", Static).update(
                 self._name_of(stack, other) if self.compare else ""
             )
+
+    def _show_faces(self, stack: CullStack) -> None:
+        """Every person of the stack, a face per frame, eyes marked (the face strip)."""
+        from kilo.cull.faces import face_strip, render_face_strip
+
+        strip = face_strip(self.catalog, [f.asset_id for f in stack.frames])
+        info = self.query_one("#face-info", Static)
+        if not strip.people:
+            info.update("[dim]No faces found in this stack (E to go back).[/]")
+            return
+        lines = [f"person {p + 1}: {strip.eyes_line(p)}" for p in range(len(strip.people))]
+        info.update("\n".join(lines[:6]) + "  [dim](green open, red closed, grey can't tell)[/]")
+        widget = self.query_one("#face-strip")
+        if self.images:
+            widget.image = render_face_strip(self.catalog, strip)  # type: ignore[attr-defined]
 
     def _label_compare(self, stack: CullStack, frame: CullFrame, other: str | None) -> None:
         """What each side of compare shows: this frame, and the winner or the next frame."""
@@ -394,6 +424,10 @@ class CullApp(App[None]):
 
     def action_compare(self) -> None:
         self.compare = not self.compare
+        self.redraw()
+
+    def action_faces(self) -> None:
+        self.faces = not self.faces
         self.redraw()
 
     def action_frame(self, step: int) -> None:

@@ -18,7 +18,7 @@ from kilo.errors import DecodeError, NotFound
 from kilo.hashing import compute_hashes, to_signed64
 from kilo.jobs import JobRow
 from kilo.settings import Settings
-from kilo.signals import SIGNALS_VERSION, compute_signals
+from kilo.signals import SIGNALS_VERSION, measure_image
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +81,16 @@ class AnalyzeHandler:
     def compute(self, payload: AnalyzePayload) -> dict[str, Any]:
         img = _decode(payload)
         hashes = compute_hashes(img)
+        signals, faces = measure_image(img)
+        w, h = img.size
         return {
             "assetId": payload.asset_id,
             "version": SIGNALS_VERSION,
-            "signals": compute_signals(img),
+            "signals": signals,
+            "faces": [
+                [f.x / w, f.y / h, f.w / w, f.h / h, f.score, f.eyes, f.openness, f.source]
+                for f in faces
+            ],
             "phash": to_signed64(hashes.phash),
             "dhash": to_signed64(hashes.dhash),
             "ahash": to_signed64(hashes.ahash),
@@ -103,6 +109,14 @@ class AnalyzeHandler:
             "VALUES (?, ?, ?, ?, ?)",
             [aid, result["phash"], result["dhash"], result["ahash"], now],
         )
+        catalog.execute("DELETE FROM faces WHERE asset_id = ?", [aid])
+        faces = result.get("faces") or []
+        if faces:
+            catalog.executemany(
+                "INSERT INTO faces (asset_id, idx, x, y, w, h, score, eyes, openness, source) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[aid, k, *f] for k, f in enumerate(faces)],
+            )
 
 
 ANALYZE_HANDLER = AnalyzeHandler()
