@@ -29,8 +29,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageFilter
 
-from kilo.faces import Face, face_source, find_faces
-from kilo.signals import detect_faces_haar
+from kilo.faces import Face, face_source, find_faces, haar_faces
 
 PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "photos"
 PREVIEW = 2048
@@ -60,12 +59,6 @@ def load(path: Path, long_edge: int | None = PREVIEW) -> Image.Image:
     if long_edge is not None:
         im.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)
     return im
-
-
-def haar(rgb: np.ndarray) -> list[Face]:
-    return [Face(b.x, b.y, b.w, b.h, 0.0, "unknown" if b.eyes_open is None else
-                 ("open" if b.eyes_open else "closed"), source="haar")
-            for b in detect_faces_haar(rgb)]  # fmt: skip
 
 
 def match(faces: list[Face], labels: list[tuple[tuple[int, int, int, int], str]],
@@ -121,7 +114,7 @@ def main() -> int:
     print(f"detector: {face_source()} (the Haar cascades beside it)")
     people = set(LABELS)
     files = sorted(p for p in PHOTOS.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
-    for name, fn in (("kilo", find_faces), ("haar", haar)):
+    for name, fn in (("kilo", find_faces), ("haar", haar_faces)):
         false_faces, false_files, times = 0, [], []
         for p in files:
             rgb = np.asarray(load(p))

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from kilo.errors import ModelUnavailable
 
-__all__ = ["FACES_VERSION", "EyeState", "Face", "face_source", "find_faces"]
+__all__ = ["FACES_VERSION", "EyeState", "Face", "face_source", "find_faces", "haar_faces"]
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,9 @@ def _blazeface(rgb: NDArray[np.uint8]) -> list[Face]:
     return out
 
 
-def _haar(rgb: NDArray[np.uint8]) -> list[Face]:
+def haar_faces(rgb: NDArray[np.uint8]) -> list[Face]:
+    """Faces by OpenCV's Haar cascades: what :func:`find_faces` falls back to without the
+    face models (frontal faces only; eyes judged by "two eyes found")."""
     from kilo.signals import detect_faces_haar
 
     return [
@@ -113,5 +115,5 @@ def find_faces(rgb: NDArray[np.uint8]) -> list[Face]:
         if not _warned:
             log.info("%s", exc.message)
             _warned = True
-        faces = _haar(arr)
+        faces = haar_faces(arr)
     return sorted(faces, key=lambda f: -f.w * f.h)

@@ -4,7 +4,6 @@ picks (one undoable cull action) and, when asked, into the XMP sidecars Lightroo
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -12,6 +11,7 @@ from kilo.catalog import Catalog
 from kilo.clock import from_catalog
 from kilo.gallery.manage import get_gallery
 from kilo.models import GalleryActivity, GallerySelection
+from kilo.records import json_object
 
 Who = Literal["submitted", "all"]
 
@@ -39,7 +39,7 @@ def list_activity(catalog: Catalog, gallery_id: str) -> list[GalleryActivity]:
     )
     out = []
     for at, kind, visitor, aid, filename, detail, text in rows:
-        extra = json.loads(detail) if isinstance(detail, str) else (detail or {})
+        extra = json_object(detail)
         if kind == "submit" and extra.get("name"):
             text = f"{extra.get('count', 0)} photos, as {extra['name']}"
         elif kind == "submit":
