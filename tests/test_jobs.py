@@ -271,21 +271,3 @@ def test_ctrl_c_in_an_in_process_job_leaves_nothing_running(
     assert {j.status for j in states.values()} <= {"done", "queued"}
     assert all(j.attempts == 0 for j in states.values() if j.status == "queued")
     assert states[ids[0]].status == "done" and states[ids[2]].status == "queued"
-
-
-def test_an_interrupted_command_hands_back_every_job_it_still_holds(
-    catalog: Catalog, project: Project
-) -> None:
-    from kilo.jobs.queue import claim_jobs
-    from kilo.jobs.reservations import release_own_jobs
-
-    ids = [jobs.enqueue(catalog, "test.square", project_id=project.id, payload={"n": n},
-                        dedupe_key=f"sq:{n}") for n in range(3)]  # fmt: skip
-    claimed = claim_jobs(catalog, limit=3, project_id=project.id)
-    assert sorted(j.id for j in claimed) == sorted(ids)
-    other = "elsewhere:1:1"  # another process's claim is not this one's to hand back
-    catalog.execute("UPDATE jobs SET claimed_by = ? WHERE id = ?", [other, ids[0]])
-    assert release_own_jobs(catalog) == 2
-    status = dict(catalog.fetchall("SELECT id, status FROM jobs"))
-    assert status[ids[0]] == "running" and status[ids[1]] == status[ids[2]] == "queued"
-    assert catalog.scalar("SELECT max(attempts) FROM jobs WHERE id <> ?", [ids[0]]) == 0

@@ -43,19 +43,6 @@ class State:
         self._settings = None
         self.extra.clear()
 
-    def release_interrupted(self) -> None:
-        """After Ctrl-C: hand back any job this process still holds (best effort: the next
-        run reclaims whatever this misses)."""
-        if self._catalog is None:
-            return
-        import contextlib
-
-        from kilo.jobs.reservations import release_own_jobs, release_reservations
-
-        with contextlib.suppress(Exception):
-            release_own_jobs(self._catalog)
-            release_reservations(self._catalog)
-
     def close(self) -> None:
         if self._catalog is not None:
             self._catalog.close()

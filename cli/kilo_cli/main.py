@@ -204,7 +204,6 @@ def main(argv: list[str] | None = None) -> int:
         result = app(args=argv, prog_name="kilo", standalone_mode=False)
         code = result if isinstance(result, int) else EXIT_OK
         if code == EXIT_INTERRUPTED:  # Typer returns Ctrl-C as 130; no command does
-            STATE.release_interrupted()
             _say_interrupted()
     except KiloError as exc:
         from kilo_cli.output import err, safe
@@ -216,7 +215,6 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         code = exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        STATE.release_interrupted()
         _say_interrupted()
         code = EXIT_INTERRUPTED
     except BrokenPipeError:
@@ -228,7 +226,6 @@ def main(argv: list[str] | None = None) -> int:
         show = getattr(exc, "show", None)
         if _interrupts:  # Ctrl-C landed inside a lock's wait and surfaced as another error
             log.debug("interrupted", exc_info=exc)
-            STATE.release_interrupted()
             _say_interrupted()
             code = EXIT_INTERRUPTED
         elif show is None or not hasattr(exc, "exit_code"):

@@ -226,28 +226,31 @@ class Catalog:
                 yield from self._outermost()
 
     def _outermost(self) -> Iterator[Catalog]:
-        self.execute("BEGIN TRANSACTION")
+        """BEGIN, the block, COMMIT; anything short of a COMMIT that went through is rolled
+        back, wherever it stops: a Ctrl-C landing between BEGIN and the block, or after the
+        block, must not leave the connection inside a transaction that every later statement
+        would join and the close would throw away."""
         self._tx_depth = 1
         self._tx_thread = threading.get_ident()
+        committed = False
         try:
+            self.execute("BEGIN TRANSACTION")
             yield self
-        except BaseException:
+            try:
+                self._con.execute("COMMIT")
+                committed = True
+            except (duckdb.Error, RuntimeError) as exc:
+                error = translate_error(exc)
+                if error is None:
+                    raise
+                if isinstance(error, KiloError):
+                    error = type(error)(f"the change was not saved: {error.reason}")
+                raise error from exc
+        finally:
             self._tx_depth = 0
-            with contextlib.suppress(duckdb.Error, RuntimeError):
-                self._con.execute("ROLLBACK")
-            raise
-        self._tx_depth = 0
-        try:
-            self._con.execute("COMMIT")
-        except (duckdb.Error, RuntimeError) as exc:
-            with contextlib.suppress(duckdb.Error, RuntimeError):
-                self._con.execute("ROLLBACK")
-            error = translate_error(exc)
-            if error is None:
-                raise
-            if isinstance(error, KiloError):
-                error = type(error)(f"the change was not saved: {error.reason}")
-            raise error from exc
+            if not committed:
+                with contextlib.suppress(duckdb.Error, RuntimeError):
+                    self._con.execute("ROLLBACK")
 
     # -- events ---------------------------------------------------------------------------
     def emit_event(

@@ -11,7 +11,6 @@ gone, and what they left is anybody's again.
 from __future__ import annotations
 
 from kilo.catalog import Catalog
-from kilo.clock import utcnow
 from kilo.jobs.claims import claimer_alive, worker_id
 
 
@@ -70,16 +69,3 @@ def projects_busy_elsewhere(catalog: Catalog) -> set[str]:
         if alive[who]:
             busy.add(str(project_id))
     return busy
-
-
-def release_own_jobs(catalog: Catalog) -> int:
-    """Put back in the queue every job this process still holds ``running``: the last step
-    of an interrupted command, once no work is in flight (a run cut short inside a catalog
-    statement may not have handed its claims back itself)."""
-    rows = catalog.fetchall(
-        "UPDATE jobs SET status = 'queued', attempts = greatest(attempts - 1, 0), "
-        "claimed_by = NULL, claimed_at = NULL, updated_at = ? "
-        "WHERE status = 'running' AND claimed_by = ? RETURNING id",
-        [utcnow(), worker_id()],
-    )
-    return len(rows)
