@@ -30,8 +30,9 @@ def _card(photos_dir: Path, dest: Path, count: int) -> Path:
     return dest
 
 
-def _start_ingest(src: Path, home: Path) -> subprocess.Popen[str]:
-    env = dict(os.environ, KILO_HOME=str(home), KILO_WORKERS="2", KILO_CLIP_ENABLED="false")
+def _start_ingest(src: Path, home: Path, executor: str = "local") -> subprocess.Popen[str]:
+    env = dict(os.environ, KILO_HOME=str(home), KILO_WORKERS="2", KILO_CLIP_ENABLED="false",
+               KILO_EXECUTOR=executor)  # fmt: skip
     return subprocess.Popen(
         [*CLI, "ingest", str(src), "-p", "drill", "--create"], env=env, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
@@ -59,11 +60,14 @@ def _running_jobs(home: Path) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("executor", ["local", "dask:local"])
 def test_ctrl_c_in_the_analysis_stage_says_how_far_it_got_and_resumes(
-    photos_dir: Path, tmp_path: Path
+    photos_dir: Path, tmp_path: Path, executor: str
 ) -> None:
+    """Also on a Dask cluster of this process: its workers print no traceback of their own,
+    and the cluster is shut down within the same time."""
     src, home = _card(photos_dir, tmp_path / "card", 40), tmp_path / "home"
-    proc = _start_ingest(src, home)
+    proc = _start_ingest(src, home, executor)
     before = _wait_for_line(proc, "ingest: analyze")
     assert any("ingest: process" in line for line in before), before  # progress when piped
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the whole foreground process group
@@ -75,7 +79,7 @@ def test_ctrl_c_in_the_analysis_stage_says_how_far_it_got_and_resumes(
     assert said is not None and "Traceback" not in err and "Error" not in err, err[-2000:]
     assert stopped < 2.5, f"took {stopped:.1f} s to stop"
     assert _running_jobs(home) == 0
-    again = _start_ingest(src, home)
+    again = _start_ingest(src, home, executor)
     out, err = again.communicate(timeout=120)
     assert again.returncode == 0, err[-2000:]
     analysed = re.search(r"analysed\s*│\s*(\d+)", out)

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kilo.errors import InvalidInput, KiloError
 
 CATALOG_FILENAME = "catalog.duckdb"
 
@@ -38,6 +40,10 @@ class Settings(BaseSettings):
     )
     s3_region: str | None = None
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1, le=64)
+    executor: str = Field(
+        default="local",
+        description="Where pooled work runs: local, dask:local or dask://host:8786.",
+    )
     thumbnail_px: int = Field(default=512, ge=64, le=2048)
     preview_px: int = Field(default=2048, ge=256, le=8192)
     job_max_attempts: int = Field(default=3, ge=1, le=20)
@@ -102,6 +108,16 @@ class Settings(BaseSettings):
             return Path(value).expanduser()
         return value
 
+    @field_validator("executor")
+    @classmethod
+    def _check_executor(cls, value: str) -> str:
+        from kilo.executors import parse_executor
+
+        try:
+            return str(parse_executor(value))
+        except KiloError as exc:
+            raise ValueError(exc.reason) from None
+
     @cached_property
     def catalog_path(self) -> Path:
         return self.home / CATALOG_FILENAME
@@ -146,5 +162,13 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment, with explicit overrides (``None`` values are ignored)."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """Settings from the environment, with explicit overrides (``None`` values are ignored).
+    A bad value is one :class:`~kilo.errors.InvalidInput` naming its variable."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first.get("loc") else "?"
+        where = field if field in overrides else f"KILO_{field.upper()}"
+        message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        raise InvalidInput(f"{where}: {message} (got {first.get('input')!r})") from None

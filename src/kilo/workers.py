@@ -99,7 +99,7 @@ def exit_with(pid: int) -> None:
 
 
 @contextmanager
-def _main_hidden() -> Iterator[None]:
+def main_hidden() -> Iterator[None]:
     main = sys.modules.get("__main__")
     script = getattr(main, "__file__", None)
     hide = main is not None and script is not None and getattr(main, "__spec__", None) is None
@@ -115,7 +115,7 @@ def _main_hidden() -> Iterator[None]:
 
 def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
     """Start every worker now (a non-fork pool starts them all on its first submits)."""
-    with _main_hidden():
+    with main_hidden():
         try:
             futures = [pool.submit(init_worker, None) for _ in range(workers)]
             for future in futures:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kilo_cli.context import STATE
+from kilo_cli.context import STATE, ExecutorOpt
 from kilo_cli.output import JsonOpt, emit, message, print_table, safe
 from kilo_cli.progress import progress_view
 
@@ -27,6 +27,7 @@ def analyze_cmd(
     no_embed: Annotated[
         bool, typer.Option("--no-embed", help="Skip CLIP embeddings (hashes + signals only).")
     ] = False,
+    executor: ExecutorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run the culling engine: signals and hashes for new photos, embeddings (when CLIP is
@@ -35,7 +36,7 @@ def analyze_cmd(
     from kilo.errors import PartialFailure
     from kilo.projects import resolve_project
 
-    cat = STATE.catalog()
+    cat = STATE.catalog(executor=executor)
     proj = resolve_project(cat, project)
     with progress_view("analyze", enabled=not as_json) as update:
         rep = analyze(cat, proj.id, progress=update, embed=False if no_embed else None)

@@ -16,7 +16,7 @@ import typer
 from kilo.export.presets import Paper
 from kilo.models import ExportPreset, ExportStatus
 from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
-from kilo_cli.context import STATE
+from kilo_cli.context import STATE, ExecutorOpt
 from kilo_cli.output import JsonOpt, emit, message, print_record, safe
 from kilo_cli.parsing import json_object_option
 from kilo_cli.progress import progress_view
@@ -124,6 +124,7 @@ def export(
     idempotency_key: Annotated[
         str | None, typer.Option("--idempotency-key", help="Re-running with it returns the same.")
     ] = None,
+    executor: ExecutorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Export photos of a project with a preset, to a folder or s3://, as a job."""
@@ -131,7 +132,7 @@ def export(
     from kilo.export import create_export, select_assets
     from kilo.projects import resolve_project
 
-    cat = STATE.catalog()
+    cat = STATE.catalog(executor=executor)
     proj = resolve_project(cat, project)
     chosen = [flag for flag in (bool(assets), picked, cluster_winners, all_photos) if flag]
     if len(chosen) > 1:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from typing import Annotated, Any
 
 import typer
 
-from kilo_cli.context import STATE
+from kilo_cli.context import STATE, ExecutorOpt
 from kilo_cli.output import JsonOpt, emit, message, print_table, safe
 from kilo_cli.progress import progress_view
 
@@ -16,7 +17,17 @@ def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest_cmd)
 
 
-def _run_analyze(cat: Any, project_id: str, as_json: bool, no_process: bool) -> Any:
+def _cluster(settings: Any) -> Any:
+    """The Dask pool ingest and analysis share (starting a cluster takes seconds); with the
+    local executor none: each step makes the pool it needs, when it needs one."""
+    if settings.executor == "local":
+        return nullcontext(None)
+    from kilo.executors import open_pool
+
+    return open_pool(settings.executor, settings.workers)
+
+
+def _run_analyze(cat: Any, project_id: str, as_json: bool, no_process: bool, pool: Any) -> Any:
     """THE place where `kilo ingest` runs analysis (signals, hashes, clusters) after
     processing; its report, None with --no-process."""
     if no_process:
@@ -24,7 +35,7 @@ def _run_analyze(cat: Any, project_id: str, as_json: bool, no_process: bool) -> 
     from kilo.analyze import analyze
 
     with progress_view("ingest", enabled=not as_json) as update:
-        return analyze(cat, project_id, progress=update)
+        return analyze(cat, project_id, progress=update, pool=pool)
 
 
 def _summary(rep: Any, analysis: Any, ingest_s: float, total_s: float) -> list[tuple[str, Any]]:
@@ -85,6 +96,7 @@ def ingest_cmd(
             help="Follow links to files outside the source folders (default: skip them).",
         ),
     ] = False,
+    executor: ExecutorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest photos: register every file at once, then make metadata and previews."""
@@ -92,7 +104,7 @@ def ingest_cmd(
     from kilo.ingest import ingest
     from kilo.projects import create_project, resolve_project
 
-    cat = STATE.catalog()
+    cat = STATE.catalog(executor=executor)
     try:
         proj = resolve_project(cat, project)
     except NotFound:
@@ -102,13 +114,15 @@ def ingest_cmd(
         if not as_json:
             message(f"created project [bold]{safe(proj.title)}[/bold] ({proj.id})")
     started = time.perf_counter()
-    with progress_view("ingest", enabled=not as_json) as update:
-        rep = ingest(cat, proj.id, sources, copy=copy, progress=update,
-                     process=not no_process, follow_symlinks=follow_symlinks)  # fmt: skip
-    ingest_s = time.perf_counter() - started
+    with _cluster(cat.settings) as pool:  # one Dask cluster for both steps (local: none)
+        with progress_view("ingest", enabled=not as_json) as update:
+            rep = ingest(cat, proj.id, sources, copy=copy, progress=update,
+                         process=not no_process, follow_symlinks=follow_symlinks,
+                         pool=pool)  # fmt: skip
+        ingest_s = time.perf_counter() - started
 
-    # analysis (kilo.analyze) follows processing: the one place ingest calls it
-    analysis = _run_analyze(cat, proj.id, as_json, no_process)
+        # analysis (kilo.analyze) follows processing: the one place ingest calls it
+        analysis = _run_analyze(cat, proj.id, as_json, no_process, pool)
     total_s = time.perf_counter() - started
 
     def human() -> None:

@@ -8,6 +8,7 @@ hashes and signals), then ``project.cluster``, and runs them in that order.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any
 
 from pydantic import Field
@@ -82,6 +83,7 @@ def _run(
     n: int,
     progress: ProgressCallback | None,
     should_stop: Callable[[], bool] | None = None,
+    pool: Executor | None = None,
 ) -> Any:
     from kilo.jobs import run_jobs
     from kilo.jobs.reservations import release_reservations, reserve_jobs
@@ -90,15 +92,22 @@ def _run(
         report(progress, Progress(job_type, p.done, n or p.total, item=p.item, status=p.status,
                                   message=p.message))  # fmt: skip
 
+    settings = catalog.settings
     reserve_jobs(catalog, project_id, job_type)  # a server beside leaves them to this run
     try:
-        if job_type != "asset.analyze" or n <= INLINE_MAX_JOBS or catalog.settings.workers < 2:
+        if job_type != "asset.analyze":
             return run_jobs(catalog, project_id, types=[job_type], progress=relay, workers=1,
                             should_stop=should_stop)  # fmt: skip
-        from kilo.ingest import make_pool
-
-        with make_pool(catalog.settings.workers) as pool:
+        if pool is not None:
             return run_jobs(catalog, project_id, types=[job_type], progress=relay, pool=pool,
+                            should_stop=should_stop)  # fmt: skip
+        if n <= INLINE_MAX_JOBS or (settings.workers < 2 and settings.executor == "local"):
+            return run_jobs(catalog, project_id, types=[job_type], progress=relay, workers=1,
+                            should_stop=should_stop)  # fmt: skip
+        from kilo.executors import open_pool
+
+        with open_pool(settings.executor, settings.workers, background=True) as own:
+            return run_jobs(catalog, project_id, types=[job_type], progress=relay, pool=own,
                             should_stop=should_stop)  # fmt: skip
     finally:
         release_reservations(catalog)
@@ -111,11 +120,14 @@ def analyze(
     progress: ProgressCallback | None = None,
     embed: bool | None = None,
     should_stop: Callable[[], bool] | None = None,
+    pool: Executor | None = None,
 ) -> AnalyzeReport:
     """Compute missing signals and hashes, embed (when enabled), then cluster and rank.
 
     ``embed`` defaults to the ``clip_enabled`` setting. Failed assets are reported per item
     (``results``) and left out of clustering's signal-based ranking; the run goes on.
+    Signals are computed on ``pool`` when given (the caller ends it), else on a pool of the
+    ``executor`` setting made for the run.
     """
     from kilo.faces import face_source
     from kilo.jobs import enqueue, enqueue_many
@@ -137,7 +149,7 @@ def analyze(
             for aid in todo
         ],
     )
-    run = _run(catalog, pid, "asset.analyze", len(todo), progress, should_stop)
+    run = _run(catalog, pid, "asset.analyze", len(todo), progress, should_stop, pool)
     if should_stop is not None and should_stop():
         return rep  # stopped (a server shutting down): the rest stays queued
     rep.analyzed = run.done

@@ -96,6 +96,30 @@ def _render_one(task: PhotoTask) -> tuple[int, list[RenderedFile] | None, str | 
         return task.index, None, describe_exception(exc)
 
 
+def _render_elsewhere(
+    task: PhotoTask,
+) -> tuple[int, list[tuple[RenderedFile, bytes]] | None, str | None]:
+    """:func:`_render_one` on a Dask worker, which may be another machine: it renders into a
+    temporary folder of its own and sends the files' bytes back to be staged here."""
+    with tempfile.TemporaryDirectory(prefix="kilo-render-") as tmp:
+        task.staging_dir = tmp
+        index, files, error = _render_one(task)
+        if files is None:
+            return index, None, error
+        return index, [(f, Path(f.path).read_bytes()) for f in files], None
+
+
+def _stage(staging: Path, sent: list[tuple[RenderedFile, bytes]]) -> list[RenderedFile]:
+    """Write files rendered on another machine into the staging folder."""
+    out = []
+    for file, data in sent:
+        path = staging / Path(file.path).name
+        path.write_bytes(data)
+        file.path = str(path)
+        out.append(file)
+    return out
+
+
 def _existing_names(dest: str, settings: Settings) -> list[str]:
     if is_local(dest):
         path = local_path(dest)
@@ -222,12 +246,17 @@ def _render_photos(
             ),
         )
 
-    if plan.workers > 1 and len(tasks) > 1:
-        from kilo.workers import process_pool
+    executor = getattr(plan.store_settings, "executor", "local")
+    if (plan.workers > 1 or executor != "local") and len(tasks) > 1:
+        from kilo.executors import is_distributed, open_pool
 
-        with process_pool(min(plan.workers, len(tasks)), preload=_PRELOAD) as pool:
-            for index, files, error in pool.map(_render_one, tasks, chunksize=1):
-                record(index, files, error)
+        with open_pool(executor, min(plan.workers, len(tasks)), preload=_PRELOAD) as pool:
+            if not is_distributed(pool):
+                for index, files, error in pool.map(_render_one, tasks, chunksize=1):
+                    record(index, files, error)
+            else:
+                for index, sent, error in pool.map(_render_elsewhere, tasks):
+                    record(index, None if sent is None else _stage(staging, sent), error)
     else:
         for task in tasks:
             record(*_render_one(task))

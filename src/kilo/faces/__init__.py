@@ -117,3 +117,15 @@ def find_faces(rgb: NDArray[np.uint8]) -> list[Face]:
             _warned = True
         faces = haar_faces(arr)
     return sorted(faces, key=lambda f: -f.w * f.h)
+
+
+def load_face_models() -> Literal["blazeface", "haar"]:
+    """Load the face models now (a Dask worker does it once as it joins, so no task waits
+    for it); returns what :func:`find_faces` will use."""
+    if face_source() == "haar":
+        return "haar"
+    from kilo.faces import blazeface, landmarks
+
+    blazeface.load_networks()
+    landmarks.load_networks()
+    return "blazeface"

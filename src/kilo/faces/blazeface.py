@@ -75,6 +75,12 @@ def _network(kind: str) -> tuple[Any, int, F32]:
     return net, size, _anchors(size, strides, pairs)
 
 
+def load_networks() -> None:
+    """Read both detectors now (they are kept for the life of the process)."""
+    for kind in _MODELS:
+        _network(kind)
+
+
 def _square(rgb: NDArray[np.uint8], x0: int, y0: int, side: int) -> NDArray[np.uint8]:
     """The ``side`` x ``side`` square of ``rgb`` at (x0, y0), padded with black past the edge."""
     out = np.zeros((side, side, 3), dtype=np.uint8)

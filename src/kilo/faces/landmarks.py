@@ -60,6 +60,11 @@ def _networks() -> tuple[Any, Any]:
     return mesh, iris
 
 
+def load_networks() -> None:
+    """Read the face mesh and iris models now (kept for the life of the process)."""
+    _networks()
+
+
 def _forward(net: Any, img: NDArray[np.uint8]) -> list[Any]:
     net.setInput((img.astype(np.float32) / 255.0).transpose(2, 0, 1)[None])
     return list(net.forward(net.getUnconnectedOutLayersNames()))

@@ -18,9 +18,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kilo.ingest.run import IngestFailure, IngestReport, ingest, make_pool, mark_ingested
+    from kilo.ingest.run import IngestFailure, IngestReport, ingest, mark_ingested
 
-__all__ = ["IngestFailure", "IngestReport", "ingest", "make_pool", "mark_ingested"]
+__all__ = ["IngestFailure", "IngestReport", "ingest", "mark_ingested"]
 
 
 def __getattr__(name: str) -> Any:

@@ -100,3 +100,8 @@ def identify(found: Found, settings: Settings, *, copy: bool = False) -> Identif
             log.debug("%s: cannot copy into the store", found.uri, exc_info=True)
             result.error = f"cannot copy into the store: {exc}"
     return result
+
+
+def identify_many(files: list[Found], settings: Settings, copy: bool) -> list[Identified]:
+    """:func:`identify` of each file, in order (one task of a Dask worker)."""
+    return [identify(f, settings, copy=copy) for f in files]

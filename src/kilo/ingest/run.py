@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
@@ -15,13 +15,14 @@ from pydantic import Field
 
 from kilo.catalog import Catalog
 from kilo.clock import utcnow
+from kilo.executors import is_distributed, open_pool
 from kilo.ingest.discover import Found, discover
-from kilo.ingest.identify import identify
+from kilo.ingest.identify import Identified, identify, identify_many
 from kilo.ingest.register import PROCESS_JOB, Registrar, requeue_unprocessed
 from kilo.jobs.reservations import release_reservations, reserve_jobs
 from kilo.models import KiloModel
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
-from kilo.workers import WorkerPool, process_pool
+from kilo.settings import Settings
 
 __all__ = ["IngestFailure", "IngestReport", "ingest"]
 
@@ -80,6 +81,7 @@ def ingest(
     progress: ProgressCallback | None = None,
     process: bool = True,
     follow_symlinks: bool = False,
+    pool: Executor | None = None,
 ) -> IngestReport:
     """Ingest ``sources`` (local paths or fsspec URLs) into the project.
 
@@ -88,6 +90,10 @@ def ingest(
     ``follow_symlinks``. With ``process=False`` the assets are only registered and their
     ``asset.process`` jobs left queued (``kilo.jobs.run_jobs`` runs them later).
     Raises NotFound for an unknown project or a source that does not exist.
+
+    Decoding runs on ``pool`` when one is given (:func:`kilo.executors.open_pool`; the
+    caller ends it), else on a pool of the ``executor`` setting made for the run. On a Dask
+    pool the files are also read and hashed by its workers, so this process reads none.
     """
     from kilo.projects import get_project
 
@@ -107,33 +113,28 @@ def ingest(
 
     reg = Registrar(catalog, project_id, reserve=process)
     reg.load()
-    todo = []
-    for f in found.files:
-        if f.skip is not None:
-            reg.results.append(ItemResult(item=f.uri, status="skipped", reason=f.skip))
-            counts["skipped"] += 1
-        elif reg.unchanged(f) is None:
-            todo.append(f)
-        else:
-            counts["skipped"] += 1
-    # largest first: the last tasks of the run are small, so no worker finishes long after
-    # the other (stable: among same-size files, and so for duplicates, the first found wins)
-    todo.sort(key=lambda f: -f.size)
+    todo = _to_identify(found.files, reg, counts)
     done, bytes_done = counts["skipped"], total_bytes - sum(f.size for f in todo)
     report(progress, Progress("register", done, rep.discovered, bytes_done=bytes_done,
                               counts=dict(counts)))  # fmt: skip
-    pool = None
-    if process and settings.workers >= 2 and len(todo) > INLINE_MAX_JOBS:
-        pool = make_pool(settings.workers)  # its workers boot while the files are registered
+    own = (
+        pool is None
+        and process
+        and len(todo) > INLINE_MAX_JOBS
+        and (settings.workers >= 2 or settings.executor != "local")
+    )
+    if own:  # its workers boot while the files are registered
+        pool = open_pool(settings.executor, settings.workers, background=True)
 
     def register(stop: threading.Event | None = None) -> None:
-        _register(reg, todo, rep, counts, done, bytes_done, copy, progress, stop)
+        _register(reg, todo, rep, counts, done, bytes_done, copy, progress, stop,
+                  pool if is_distributed(pool) else None)  # fmt: skip
 
     def process_jobs(more_coming: Callable[[], bool] | None = None) -> None:
         _process(catalog, project_id, progress, counts, total_bytes, pool, reg, more_coming)
 
     try:
-        with pool if pool is not None else nullcontext():
+        with pool if own and pool is not None else nullcontext():
             if pool is None:
                 register()
                 if process:
@@ -149,6 +150,28 @@ def ingest(
     _in_discovery_order(rep, reg, found.files)
     rep.elapsed_s = round(time.perf_counter() - started, 3)
     return rep
+
+
+def _to_identify(files: list[Found], reg: Registrar, counts: dict[str, int]) -> list[Found]:
+    """The files to identify (not skipped, changed since an earlier run), largest first: the
+    last tasks of the run are small, so no worker finishes long after the other (stable:
+    among same-size files, and so for duplicates, the first found wins)."""
+    todo = []
+    for f in files:
+        if f.skip is not None:
+            reg.results.append(ItemResult(item=f.uri, status="skipped", reason=f.skip))
+            counts["skipped"] += 1
+        elif reg.unchanged(f) is None:
+            todo.append(f)
+        else:
+            counts["skipped"] += 1
+    todo.sort(key=lambda f: -f.size)
+    return todo
+
+
+def _wants_pool(settings: Settings, todo: int) -> bool:
+    """A pool for more than a few files, when there is more than one core or a cluster."""
+    return todo > INLINE_MAX_JOBS and (settings.workers >= 2 or settings.executor != "local")
 
 
 def _register_while_processing(
@@ -194,15 +217,16 @@ def _register(
     copy: bool,
     progress: ProgressCallback | None,
     stop: threading.Event | None = None,
+    cluster: Executor | None = None,
 ) -> None:
-    """Identify ``todo`` in threads and record it in batches. With ``stop`` set, or on an
-    exception (Ctrl-C), the files not yet identified are dropped at once (not hashed first);
-    after ``stop`` what was identified is still recorded."""
-    catalog, project_id, settings = reg.catalog, reg.project_id, reg.catalog.settings
+    """Identify ``todo`` in threads (or on a Dask ``cluster``) and record it in batches. With
+    ``stop`` set, or on an exception (Ctrl-C), the files not yet identified are dropped at
+    once (not hashed first); after ``stop`` what was identified is still recorded."""
+    catalog, project_id = reg.catalog, reg.project_id
     batch = FIRST_BATCH_SIZE  # a small first batch: the workers get going at once
     pool = ThreadPoolExecutor(max_workers=IO_THREADS)
     try:
-        for ident in pool.map(lambda f: identify(f, settings, copy=copy), todo):
+        for ident in _identified(todo, catalog.settings, copy, cluster or pool):
             if stop is not None and stop.is_set():
                 break
             result = reg.add(ident, utcnow())
@@ -232,7 +256,7 @@ def _process(
     progress: ProgressCallback | None,
     counts: dict[str, int],
     total_bytes: int,
-    pool: ProcessPoolExecutor | None,
+    pool: Executor | None,
     reg: Registrar,
     more_coming: Callable[[], bool] | None = None,
 ) -> None:
@@ -272,9 +296,22 @@ def mark_ingested(catalog: Catalog, project_id: str) -> None:
     )
 
 
-def make_pool(workers: int) -> WorkerPool:
-    """A decoding pool whose workers boot on a thread while the caller registers files."""
-    return process_pool(workers, background=True)
+def _identified(
+    todo: list[Found], settings: Settings, copy: bool, pool: Executor
+) -> Iterator[Identified]:
+    """``identify`` of every file, in order: one file a task on threads, chunks of files on a
+    Dask cluster (its workers read the sources; a small first chunk starts it at once)."""
+    if not is_distributed(pool):
+        yield from pool.map(lambda f: identify(f, settings, copy=copy), todo)
+        return
+    chunks = [todo[:4]] + [todo[i : i + 32] for i in range(4, len(todo), 32)]
+    futures = [pool.submit(identify_many, c, settings, copy) for c in chunks if c]
+    try:
+        for future in futures:
+            yield from future.result()
+    finally:
+        for future in futures:
+            future.cancel()
 
 
 def _in_discovery_order(rep: IngestReport, reg: Registrar, files: list[Found]) -> None:

@@ -7,13 +7,14 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
 from kilo.catalog import Catalog
 from kilo.clock import from_catalog, utcnow
 from kilo.errors import describe_exception
+from kilo.executors import is_distributed
 from kilo.jobs.listing import job_counts
 from kilo.jobs.queue import (
     JobHandler,
@@ -84,13 +85,13 @@ class _Runner:
         scope: _Scope,
         progress: ProgressCallback | None,
         workers: int,
-        pool: ProcessPoolExecutor | None,
+        pool: Executor | None,
     ) -> None:
         self.catalog, self.scope, self.progress = catalog, scope, progress
         self.n_workers = workers
         self.window = 64 if workers < 2 else 512 * workers  # ~1 s of small jobs
         self.pool = pool
-        self.own_pool: ProcessPoolExecutor | None = None
+        self.own_pool: Executor | None = None
         self.report = RunReport()
         self.todo: deque[_Prepared] = deque()  # prepared, not yet sent
         self.inflight: dict[Future[Any], list[_Prepared]] = {}
@@ -186,13 +187,14 @@ class _Runner:
         self.write()
 
     # -- computing ----------------------------------------------------------------------
-    def executor(self) -> ProcessPoolExecutor:
+    def executor(self) -> Executor:
         if self.pool is not None:
             return self.pool
         if self.own_pool is None:
-            from kilo.workers import process_pool
+            from kilo.executors import open_pool
 
-            self.own_pool = process_pool(self.n_workers, background=True)
+            self.own_pool = open_pool(self.catalog.settings.executor, self.n_workers,
+                                      background=True)  # fmt: skip
         return self.own_pool
 
     def compute_inline(self, job: JobRow, handler: JobHandler, payload: Any) -> None:
@@ -221,16 +223,22 @@ class _Runner:
 
     def submit(self) -> None:
         """Send every prepared job to the workers, in chunks that shrink as ``todo`` does (so
-        the last tasks are single jobs and no worker idles while another finishes a chunk)."""
-        while self.todo:
-            size = max(1, min(CHUNK_MAX, len(self.todo) // (4 * self.n_workers)))
+        the last tasks are single jobs and no worker idles while another finishes a chunk).
+        A pool may ask for bigger chunks (``chunk_max``) and cap the tasks out at once
+        (``max_inflight``): a Dask cluster does both."""
+        if not self.todo:
+            return
+        pool = self.executor()
+        most = getattr(pool, "chunk_max", CHUNK_MAX)
+        limit = getattr(pool, "max_inflight", None)
+        while self.todo and (limit is None or len(self.inflight) < limit):
+            size = max(1, min(most, len(self.todo) // (4 * self.n_workers)))
             chunk = [self.todo.popleft()]
             while self.todo and len(chunk) < size and self.todo[0][1] is chunk[0][1]:
                 chunk.append(self.todo.popleft())
             handler = chunk[0][1]
             target = getattr(handler, "compute_target", None) or type(handler).__module__
-            fut = self.executor().submit(compute_many, handler.type, target,
-                                         [p for _, _, p in chunk])  # fmt: skip
+            fut = pool.submit(compute_many, handler.type, target, [p for _, _, p in chunk])
             self.inflight[fut] = chunk
 
     def collect(self) -> None:
@@ -276,7 +284,7 @@ class _Runner:
         for job, handler_or_exc, payload in _prepare_all(self.catalog, claimed):
             if isinstance(handler_or_exc, BaseException):
                 self.ready.append((job, _NULL_HANDLER, None, handler_or_exc))
-            elif handler_or_exc.pooled and self.n_workers > 1:
+            elif handler_or_exc.pooled and (self.n_workers > 1 or is_distributed(self.pool)):
                 self.todo.append((job, handler_or_exc, payload))
             else:
                 self.compute_inline(job, handler_or_exc, payload)
@@ -321,7 +329,7 @@ def run_jobs(
     job_ids: Iterable[str] | None = None,
     progress: ProgressCallback | None = None,
     workers: int | None = None,
-    pool: ProcessPoolExecutor | None = None,
+    pool: Executor | None = None,
     should_stop: Callable[[], bool] | None = None,
     more_coming: Callable[[], bool] | None = None,
 ) -> RunReport:
@@ -342,7 +350,8 @@ def run_jobs(
     reclaim_jobs(catalog)
     scope = _Scope(project_id, list(types) if types is not None else None,
                    list(job_ids) if job_ids is not None else None)  # fmt: skip
-    run = _Runner(catalog, scope, progress, workers or catalog.settings.workers, pool)
+    n = workers or getattr(pool, "workers", None) or catalog.settings.workers
+    run = _Runner(catalog, scope, progress, n, pool)
     interrupted = False
     try:
         while should_stop is None or not should_stop():
