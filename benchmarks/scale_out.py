@@ -73,6 +73,25 @@ class WriteTimer:
         runner._Runner.write = timed  # type: ignore[method-assign]
 
 
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of each thread of this process, by thread name (Linux /proc)."""
+    import threading
+
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = names.get(int(task.name), "other")
+        if name.startswith(("ThreadPoolExecutor", "Dask-Offload")):
+            name = name.split("-")[0] if name.startswith("Thread") else "Dask-Offload"
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def rss_mb(pids: list[int]) -> list[float]:
     import psutil
 
@@ -100,10 +119,14 @@ def run_stage(label: str, executor: str, workers: int, src: str, settings_kw: di
         with open_catalog(settings) as cat:
             project = create_project(cat, label)
             timer.busy, timer.batches = 0.0, 0
-            t, cpu = time.perf_counter(), time.process_time()
+            t, cpu, threads = time.perf_counter(), time.process_time(), thread_cpu()
             rep = ingest(cat, project.id, [src], pool=pool)
             out["ingest_s"] = time.perf_counter() - t
             out["driver_ms"] = (time.process_time() - cpu) * 1000 / max(1, rep.ready)
+            after = thread_cpu()
+            per_img = {k: (v - threads.get(k, 0.0)) * 1000 / max(1, rep.ready)
+                       for k, v in after.items()}  # fmt: skip
+            out["threads"] = {k: round(v, 1) for k, v in per_img.items() if v >= 0.05}
             out["writer_share"] = timer.busy / out["ingest_s"]
             out["n"] = rep.ready
             t = time.perf_counter()
@@ -242,7 +265,7 @@ def main() -> None:
     base = rows[0]
     print(
         "executor        ingest img/s  analyze img/s  vs local  start s  stop s  "
-        "writer busy  RSS/worker MB"
+        "writer busy  driver CPU ms/img  RSS/worker MB"
     )
     for r in rows:
         ing, ana = r["n"] / r["ingest_s"], r["analyzed"] / r["analyze_s"]
@@ -250,6 +273,8 @@ def main() -> None:
         print(f"{r['label']:<15} {ing:12.1f}  {ana:13.1f}  {ratio:7.2f}x  {r['start_s']:7.2f}  "
               f"{r['stop_s']:6.2f}  {r['writer_share']:10.1%}  {r['driver_ms']:16.1f}  "
               f"{r['rss_mb']}")  # fmt: skip
+    for r in rows:
+        print(f"  driver CPU ms/img by thread, {r['label']}: {r['threads']}")
     print("catalog writer alone (asset.process results: asset row, 2 file rows, job, events)")
     ceilings = {}
     for batch in (1, 10, 100, 1000, 10_000):
