@@ -138,11 +138,18 @@ class DaskPool(Executor):
         self.shutdown(wait=exc_type is None, cancel_futures=exc_type is not None)
 
 
-def _quiet_dask() -> None:
-    """Dask logs every worker start and stop at INFO; kilo shows them with ``-v`` only."""
-    if not logging.getLogger().isEnabledFor(logging.DEBUG):
-        for name in ("distributed", "dask"):
-            logging.getLogger(name).setLevel(logging.ERROR)
+def _quiet_dask() -> int:
+    """Dask logs every worker start and stop at INFO, and the workers of a cluster shutting
+    down under load log lost heartbeats with a traceback: kilo shows them with ``-v`` only.
+    Returns the level for a local cluster's worker processes."""
+    from kilo.logs import level_from_env
+
+    level = level_from_env()
+    if level is not None and level <= logging.DEBUG:  # kilo -v
+        return logging.INFO
+    for name in ("distributed", "dask"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    return logging.CRITICAL
 
 
 @contextmanager
@@ -164,7 +171,7 @@ def _sigint_ignored() -> Iterator[None]:
 def dask_pool(spec: ExecutorSpec, workers: int, *, preload: Iterable[str]) -> DaskPool:
     """A :class:`DaskPool` for ``spec``: a new ``LocalCluster`` of ``workers`` processes, or
     a client of the scheduler at ``spec.address``."""
-    _quiet_dask()
+    quiet = _quiet_dask()
     cluster = None
     try:
         if spec.address is None:
@@ -173,7 +180,7 @@ def dask_pool(spec: ExecutorSpec, workers: int, *, preload: Iterable[str]) -> Da
             with main_hidden(), _sigint_ignored():
                 cluster = LocalCluster(
                     n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                    host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR,
+                    host="127.0.0.1", dashboard_address=None, silence_logs=quiet,
                 )  # fmt: skip
             client = Client(cluster, timeout=CONNECT_TIMEOUT_S)
         else:
