@@ -19,8 +19,9 @@ its grey thumbnail, and then:
     elsewhere show here even when a sharp background keeps the frame's own ``sharpness`` high.
 
 ``exposure_offset``
-    How far the frame's exposure is from the burst's (the median level of the region every
-    frame shares, so framing and walk-ins do not move it), in stops, capped at 1: the keeper
+    How far the frame's exposure is from the burst's, in stops, capped at 1: the median, over
+    the mid-tone pixels the burst shares, of the ratio of the frame to the per-pixel median
+    of the burst (the content cancels, so framing and walk-ins do not move it). The keeper
     of a burst is usually exposed like the rest of it.
 
 Frames that cannot be aligned (too few matches: a burst of a blank wall) get no values; a
@@ -221,6 +222,8 @@ def compare_burst(greys: Sequence[U8]) -> list[dict[str, float]]:
         consensus = np.nanmedian(np.stack([np.where(valid[i], matched[i], np.nan) for i in ok]),
                                  axis=0)  # fmt: skip
         energy = {i: _detail(_tile_energy(warped_energy[i], valid[i] & shared)) for i in ok}
+    offsets = _exposure_offsets(aligned, valid, shared, ok)
+    mid_offset = float(np.median(list(offsets.values()))) if offsets else 0.0
     scales = {i: float(np.hypot(*to_ref[i][0, :2])) for i in ok}
     shifts = {i: to_ref[i][:, 2] / np.array([w, h]) for i in ok}
     mid_scale = float(np.median([np.log(s) for s in scales.values()]))
@@ -246,7 +249,7 @@ def compare_burst(greys: Sequence[U8]) -> list[dict[str, float]]:
         has_detail = np.isfinite(ratio) & (best > max(floor, 0.05 * float(np.nanmax(best))))
         lost = np.sort(np.clip(ratio[has_detail], 0.0, 1.0))
         worst = lost[: max(1, len(lost) // 4)] if len(lost) else np.array([1.0])
-        stops = 2.2 * abs(float(np.log2(max(level[i], 1e-3) / max(target, 1e-3))))  # gamma 2.2
+        stops = abs(offsets.get(i, 0.0) - mid_offset)
         out[i] = {
             "exposure_offset": round(min(1.0, stops), 4),
             "reframe": round(_reframe(scales[i], shifts[i], mid_scale, mid_shift), 4),
@@ -255,6 +258,35 @@ def compare_burst(greys: Sequence[U8]) -> list[dict[str, float]]:
         if len(ok) >= 3:  # with two frames, either could be the one something walked into
             area = _largest_blob(blob) / max(float(seen.mean()), 1e-6)
             out[i]["intrusion"] = round(min(1.0, area), 4)
+    return out
+
+
+def _exposure_offsets(
+    aligned: dict[int, NDArray[np.float32]],
+    valid: dict[int, NDArray[np.bool_]],
+    shared: NDArray[np.bool_],
+    ok: list[int],
+) -> dict[int, float]:
+    """Each frame's exposure against the burst's, in stops: the median over the mid-tone
+    pixels the burst shares of log2(frame / per-pixel median of the burst), so the scene's
+    content cancels out (a walk-in or a cut frame moves a frame's own median level, not the
+    ratio of the pixels it shares with the others). gamma 2.2 turns grey-level ratios into
+    stops."""
+    cv2 = _cv()
+
+    soft = {i: cv2.GaussianBlur(aligned[i], (0, 0), 2.0) for i in ok}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a pixel no frame covers: all NaN
+        middle = np.nanmedian(np.stack([np.where(valid[i], soft[i], np.nan) for i in ok]),
+                              axis=0)  # fmt: skip
+    tones = shared & (middle > 25.0) & (middle < 230.0)
+    out: dict[int, float] = {}
+    for i in ok:
+        mask = tones & valid[i]
+        if mask.sum() < 200:
+            continue
+        ratio = np.log2((soft[i][mask] + 1.0) / (middle[mask] + 1.0))
+        out[i] = 2.2 * float(np.median(ratio))
     return out
 
 
