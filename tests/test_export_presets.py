@@ -135,6 +135,48 @@ def test_web_output_sharpening_adds_detail(photos_dir: Path, tmp_path: Path) -> 
     assert energy(sharp.path) > 1.1 * energy(soft.path)
 
 
+def test_the_fast_sharpening_is_pillows_unsharp_mask(photos_dir: Path) -> None:
+    """kilo's OpenCV unsharp mask does what Pillow's UnsharpMask does (a true Gaussian where
+    Pillow approximates it with box blurs: a fraction of one grey level apart on average)."""
+    from PIL import ImageFilter
+
+    from kilo.export.presets import unsharp_mask
+
+    with Image.open(photos_dir / "Kleiber_by_Lukas_Baubkus.jpg") as im:
+        im.draft("RGB", (2048, 2048))
+        img = im.convert("RGB")
+    ours = np.asarray(unsharp_mask(img, 0.8, 70), dtype=np.int16)
+    pillow = np.asarray(img.filter(ImageFilter.UnsharpMask(radius=0.8, percent=70, threshold=2)),
+                        dtype=np.int16)  # fmt: skip
+    orig = np.asarray(img, dtype=np.int16)
+    assert np.abs(ours - pillow).mean() < 0.6 * np.abs(pillow - orig).mean()
+    assert np.percentile(np.abs(ours - pillow), 99) <= 3
+
+
+def test_a_plain_jpeg_takes_the_fast_decode_with_orientation_and_profile(
+    photos_dir: Path, tmp_path: Path
+) -> None:
+    """The web preset decodes a plain JPEG straight to the size it needs (OpenCV at the DCT
+    scale), upright and in sRGB, like the general decoder."""
+    from kilo.export.render import render_source
+    from kilo.imaging import decode_image
+
+    src = Image.open(photos_dir / "Kleiber_by_Lukas_Baubkus.jpg").convert("RGB")
+    src.thumbnail((3000, 3000))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 CW to show
+    p3 = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    buf = io.BytesIO()
+    src.save(buf, "JPEG", quality=92, exif=exif.tobytes(), icc_profile=p3)
+    data = buf.getvalue()
+    fast, full = render_source(data, "x.jpg", None, max_px=1024)
+    general = decode_image(data, name="x.jpg", max_px=1024).image
+    assert full == (src.height, src.width) and fast.size == general.size
+    assert fast.height > fast.width  # turned upright
+    diff = np.abs(np.asarray(fast, dtype=np.int16) - np.asarray(general, dtype=np.int16))
+    assert diff.mean() < 3.0
+
+
 # -- carousel and story -------------------------------------------------------------------
 def test_carousel_is_4x5_and_keeps_the_faces(photos_dir: Path, tmp_path: Path) -> None:
     from kilo.signals import detect_faces

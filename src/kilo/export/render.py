@@ -56,6 +56,14 @@ def render_source(
     original's full size."""
     from kilo.imaging import decode_image
 
+    if max_px and not edit_params and frame == 0:  # a plain JPEG: straight to the size needed
+        from kilo.imaging.renditions import decode_jpeg_fitted
+
+        fitted = decode_jpeg_fitted(data, max_px)
+        if fitted is not None:
+            import cv2
+
+            return Image.fromarray(cv2.cvtColor(fitted[0], cv2.COLOR_BGR2RGB)), fitted[1]
     decode_px = max_px
     if max_px and edit_params:
         decode_px = math.ceil(max_px / crop_fraction(edit_params)) + 2

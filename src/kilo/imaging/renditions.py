@@ -244,13 +244,14 @@ def _jpeg_header(im: Image.Image) -> tuple[tuple[int, int], Any, int] | None:
     return im.size, im.info.get("icc_profile"), orientation
 
 
-def _jpeg_renditions(
-    data: bytes, sizes: dict[str, int], opened: Image.Image | None = None
-) -> Rendered | None:
-    """The fast path for a complete, plain RGB/L JPEG; None when it does not apply.
-    ``opened``: the same bytes already parsed by Pillow (headers only), to parse them once."""
+def _plain_header(
+    data: bytes, opened: Image.Image | None = None
+) -> tuple[tuple[int, int], bytes | None, int] | None:
+    """(size, ICC profile or None, EXIF orientation) of a complete, plain RGB/L JPEG; None
+    for anything else (truncated or with trailing data: Pillow decides, with the reason).
+    ``opened``: the same bytes already parsed by Pillow (headers only)."""
     if not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
-        return None  # truncated (or trailing data): Pillow decides, with the reason
+        return None
     im = opened if opened is not None else open_jpeg(data)
     if im is None:
         return None
@@ -265,7 +266,52 @@ def _jpeg_renditions(
     if header is None:
         return None
     full, icc, orientation = header
-    icc = icc if isinstance(icc, bytes) and icc else None
+    return full, icc if isinstance(icc, bytes) and icc else None, orientation
+
+
+def _decode_fitted(
+    data: bytes, full: tuple[int, int], icc: bytes | None, orientation: int, max_px: int
+) -> tuple[Any, int] | None:
+    """A JPEG decoded at the DCT scale ``max_px`` needs, resized to fit it, in sRGB (from
+    ``icc``) and upright: (BGR array, DCT scale); None when OpenCV cannot decode it."""
+    scale = _dct_scale(full, max_px)
+    from kilo.imaging.budget import check_budget
+
+    check_budget(full, (full[0] // scale) * (full[1] // scale) * 3 * 2)  # decoded + resized
+    arr = _decode_scaled(data, scale)
+    if arr is None or arr.ndim != 3:
+        return None
+    arr = resize_array(arr, max_px)
+    if icc:
+        arr = _to_srgb_array(arr, icc)
+    return _orient(arr, orientation), scale
+
+
+def decode_jpeg_fitted(data: bytes, max_px: int) -> tuple[Any, tuple[int, int]] | None:
+    """A complete, plain RGB/L JPEG straight to at most ``max_px`` on its long edge, in sRGB
+    and upright, as a BGR uint8 array, with the photo's full upright size: the fast path
+    renditions take, for exports too. None when it does not apply (the general decoder then
+    decides, with the reason)."""
+    header = _plain_header(data)
+    if header is None:
+        return None
+    full, icc, orientation = header
+    decoded = _decode_fitted(data, full, icc, orientation, max_px)
+    if decoded is None:
+        return None
+    upright = (full[1], full[0]) if orientation in (5, 6, 7, 8) else full
+    return decoded[0], upright
+
+
+def _jpeg_renditions(
+    data: bytes, sizes: dict[str, int], opened: Image.Image | None = None
+) -> Rendered | None:
+    """The fast path for a complete, plain RGB/L JPEG; None when it does not apply.
+    ``opened``: the same bytes already parsed by Pillow (headers only), to parse them once."""
+    header = _plain_header(data, opened)
+    if header is None:
+        return None
+    full, icc, orientation = header
     upright = orientation in (5, 6, 7, 8)
     oriented = (full[1], full[0]) if upright else full
     order = sorted(sizes.items(), key=lambda kv: -kv[1])
@@ -281,17 +327,11 @@ def _jpeg_renditions(
     if not order:
         return Rendered(oriented[0], oriented[1], "JPEG", 1, orientation, "lossless preview",
                         out)  # fmt: skip
-    scale = _dct_scale(full, order[0][1])
-    from kilo.imaging.budget import check_budget
-
-    check_budget(full, (full[0] // scale) * (full[1] // scale) * 3 * 2)  # decoded + resized
-    arr = _decode_scaled(data, scale)
-    if arr is None or arr.ndim != 3:
+    decoded = _decode_fitted(data, full, icc if stripped is None else None, orientation,
+                             order[0][1])  # fmt: skip
+    if decoded is None:
         return None
-    arr = resize_array(arr, order[0][1])
-    if icc and stripped is None:
-        arr = _to_srgb_array(arr, icc)
-    arr = _orient(arr, orientation)
+    arr, scale = decoded
     out += _renditions_of_array(arr, dict(order))
     how = f"DCT 1/{scale}" if scale > 1 else "full decode"
     method = f"lossless preview, thumbnail {how}" if stripped is not None else how
