@@ -14,7 +14,7 @@ heavy JPEG, small exposure misses, mild noise), grouped into moments, with copie
 * end-to-end Top-1 (the predicted burst that holds the keeper ranks it first);
 * which defects the frames kilo wrongly chose carried (per-defect misses).
 
-Seeds 0 - 9 are the tuning seeds (looked at while changing kilo, and the default weights are
+Seeds 0 - 19 are the tuning seeds (looked at while changing kilo, and the default weights are
 fitted on them); seeds 100 - 104 are
 untouched and reported apart. There is no "with CLIP" column: no CLIP weights are installed
 here; with ``KILO_CLIP_CHECKPOINT`` set, bursts and duplicates are also clustered with real
@@ -53,7 +53,7 @@ from kilo.signals import compute_signals
 from real_defects import make_real_shoot
 from synth import Shoot
 
-TUNING = list(range(10))
+TUNING = list(range(20))
 UNTOUCHED = [100, 101, 102, 103, 104]
 Row = dict[str, Any]
 

@@ -43,7 +43,7 @@ __all__ = [
 
 #: signal name -> weight; a negative weight means "less is better". Fitted, not chosen by
 #: hand: a pairwise logistic regression (Bradley-Terry) of "the keeper beats each other frame"
-#: on the signal differences of the 390 bursts of the culling benchmark's tuning seeds 0-9
+#: on the signal differences of the 780 bursts of the culling benchmark's tuning seeds 0-19
 #: (``benchmarks/cull_quality.py``), each weight held to the sign a photographer would give it
 #: (more sharpness, less noise...; ``exposure`` held at 0 or more: the fit wanted it negative,
 #: an artefact of the generator), then scaled to the earlier weights' sum of magnitudes.
@@ -53,26 +53,26 @@ __all__ = [
 #: Chosen by leave-one-seed-out cross-validation over the tuning seeds only; the untouched
 #: seeds were scored once, after (docs/models/winner_ranker.md).
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "sharpness": 0.174,
-    "sharpness_global": 2.569,
-    "face_sharpness": 2.551,
+    "sharpness": 0.125,
+    "sharpness_global": 2.786,
+    "face_sharpness": 1.178,
     "eyes_open": 0.5,
     "exposure": 0.0,
-    "highlights_clipped": -0.223,
-    "shadows_crushed": -0.097,
-    "noise": -2.735,
+    "highlights_clipped": -0.018,
+    "shadows_crushed": 0.0,
+    "noise": -2.789,
     "motion_blur": 0.0,
-    "blockiness": -0.698,
-    "contrast": 0.988,
+    "blockiness": -0.761,
+    "contrast": 1.166,
     # burst-relative (kilo.cluster.compare), computed when the cluster job ranks a burst
-    "intrusion": -1.022,
-    "reframe": -0.121,
-    "local_softness": -0.196,
-    "exposure_offset": -0.124,
+    "intrusion": -1.513,
+    "reframe": -0.17,
+    "local_softness": -0.16,
+    "exposure_offset": -0.654,
 }
 #: weight of |brightness - cluster median brightness| (a weights dict may override it under
 #: the key :data:`CONSENSUS_KEY`, as learned preference models do)
-EXPOSURE_CONSENSUS_WEIGHT = 1.773
+EXPOSURE_CONSENSUS_WEIGHT = 1.018
 CONSENSUS_KEY = "exposure_consensus"
 MIN_PREFERENCE_PAIRS = 20
 MAX_REASONS = 3
