@@ -238,9 +238,27 @@ def main(argv: list[str] | None = None) -> int:
         if argv is None:  # the work is over: closing the catalog and exiting are not to be
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupted
         STATE.close()
+    if code == EXIT_INTERRUPTED and argv is None:
+        _leave_now(code)
     if code and argv is None:
         sys.exit(code)
     return code
+
+
+def _leave_now(code: int) -> None:
+    """After Ctrl-C, once the catalog is closed (what was done is saved, claimed jobs are
+    back in the queue): exit without the interpreter's shutdown, which joins every thread a
+    worker pool left, and a pool interrupted while its workers were starting can keep that
+    join waiting (seen once in CI: a Ctrl-C'd ``kilo ingest`` still there after 60 s).
+    Workers left behind follow their owner out (``kilo.workers.exit_with``)."""
+    import logging
+    from contextlib import suppress
+
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):
+            stream.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 def _unexpected(exc: BaseException) -> int:
