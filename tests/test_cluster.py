@@ -198,3 +198,21 @@ def test_the_moments_of_a_day_do_not_merge_when_older_photos_join() -> None:
         for i in range(len(day))
         for j in range(len(day))
     )
+
+
+def test_near_pairs_by_multi_index_hashing_match_every_pair() -> None:
+    """The fast duplicate candidate search finds exactly what comparing every pair finds."""
+    import numpy as np
+
+    from kilo.cluster.hamming import _all_near_pairs, near_pairs
+
+    rng = np.random.default_rng(3)
+    base = rng.integers(0, 2**63, size=3000, dtype=np.int64).astype(np.uint64)
+    flips = [sum(1 << int(b) for b in rng.choice(64, size=int(rng.integers(0, 9)),
+                                                  replace=False)) for _ in range(1500)]  # fmt: skip
+    ph = np.concatenate([base, base[:1500] ^ np.array(flips, dtype=np.uint64)])
+    idx = np.arange(len(ph))[::-1].copy()  # positions need not be in order
+    for t in (0, 3, 6, 7):
+        fast = set(zip(*(x.tolist() for x in near_pairs(ph, idx, t)), strict=True))
+        every = set(zip(*(x.tolist() for x in _all_near_pairs(ph[idx], idx, t)), strict=True))
+        assert fast == every and len(fast) > 0

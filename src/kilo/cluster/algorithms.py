@@ -31,6 +31,7 @@ from typing import Literal
 
 import numpy as np
 
+from kilo.cluster.hamming import near_pairs
 from kilo.errors import InvalidInput
 from kilo.hashing import to_unsigned64
 
@@ -177,27 +178,20 @@ def find_duplicates(
     idx = np.nonzero(ph_ok)[0]
     loose = max(p.dup_phash_max, p.dup_cos_phash_max if embeddings is not None else 0)
     candidates: list[tuple[float, int, int]] = []
-    block = 1024
-    for start in range(0, len(idx), block):
-        rows = idx[start : start + block]
-        d = np.bitwise_count(ph[rows][:, None] ^ ph[idx][None, :])
-        ri, ci = np.nonzero(d <= loose)
-        for a_pos, b_pos in zip(ri.tolist(), ci.tolist(), strict=True):
-            a, b = int(rows[a_pos]), int(idx[b_pos])
-            if a >= b or not _may_be_copies(items[a], items[b]):
-                continue
-            dp = int(d[a_pos, b_pos])
-            dd = int(np.bitwise_count(dh[a] ^ dh[b])) if dh_ok[a] and dh_ok[b] else 64
-            if dp <= p.dup_phash_max and dd <= p.dup_dhash_max:
-                candidates.append((dp + dd, a, b))
-            elif (
-                embeddings is not None
-                and has is not None
-                and has[a]
-                and has[b]
-                and float(embeddings[a] @ embeddings[b]) >= p.dup_cos_min
-            ):
-                candidates.append((64.0 + dp, a, b))
+    for a, b, dp in zip(*(x.tolist() for x in near_pairs(ph, idx, loose)), strict=True):
+        if not _may_be_copies(items[a], items[b]):
+            continue
+        dd = int(np.bitwise_count(dh[a] ^ dh[b])) if dh_ok[a] and dh_ok[b] else 64
+        if dp <= p.dup_phash_max and dd <= p.dup_dhash_max:
+            candidates.append((dp + dd, a, b))
+        elif (
+            embeddings is not None
+            and has is not None
+            and has[a]
+            and has[b]
+            and float(embeddings[a] @ embeddings[b]) >= p.dup_cos_min
+        ):
+            candidates.append((64.0 + dp, a, b))
     # closest pairs first; never join two components holding distinct exposures of one camera
     candidates.sort()
     uf = _UnionFind(n)
