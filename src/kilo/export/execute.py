@@ -246,7 +246,7 @@ def _render_photos(
             ),
         )
 
-    executor = getattr(plan.store_settings, "executor", "local")
+    executor = plan.store_settings.executor
     if (plan.workers > 1 or executor != "local") and len(tasks) > 1:
         from kilo.executors import is_distributed, open_pool
 

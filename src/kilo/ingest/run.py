@@ -117,12 +117,7 @@ def ingest(
     done, bytes_done = counts["skipped"], total_bytes - sum(f.size for f in todo)
     report(progress, Progress("register", done, rep.discovered, bytes_done=bytes_done,
                               counts=dict(counts)))  # fmt: skip
-    own = (
-        pool is None
-        and process
-        and len(todo) > INLINE_MAX_JOBS
-        and (settings.workers >= 2 or settings.executor != "local")
-    )
+    own = pool is None and process and _wants_pool(settings, len(todo))
     if own:  # its workers boot while the files are registered
         pool = open_pool(settings.executor, settings.workers, background=True)
 
