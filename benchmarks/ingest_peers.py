@@ -17,6 +17,10 @@ Per set of files (COUNT generated 24 MP camera-like JPEGs, ``camera_like.py``; t
 Twice: on a quiet machine and with one core kept busy by another program. Prints files/s,
 kilo / libvips (target >= 1.4 in both conditions) and kilo / floor (target >= 0.65).
 
+Then, quiet only, where the time goes: each stage of kilo's per-file work in one process
+(read, sha256, metadata, the decode at the needed DCT scale, the rest of the renditions, the
+renditions' hashes and writes), against the core-ms per file the whole ingest took.
+
 What it does not show: kilo does more per file than libvips (sha256, EXIF, catalog rows);
 its first preview of a JPEG that already fits is the file itself, so on small photos it
 skips an encode libvips pays for; a busy core here is a busy loop, not another ingest.
@@ -92,6 +96,65 @@ def kilo_ingest(folder: Path) -> float:
         shutil.rmtree(home, ignore_errors=True)
 
 
+def stages(files: list[Path], out: Path) -> dict[str, float]:
+    """Milliseconds per file of each stage of kilo's per-file work, run in sequence in this
+    process (one core), the best of two passes: what a worker spends where."""
+    import hashlib
+
+    from kilo.imaging.decode import read_source
+    from kilo.imaging.metadata import extract_metadata
+    from kilo.imaging.renditions import (
+        _dct_scale,
+        _decode_scaled,
+        _plain_header,
+        open_jpeg,
+        render_renditions,
+    )
+    from kilo.settings import load_settings
+
+    settings = load_settings(home=out / "stage-home")
+    sizes = {"preview": settings.preview_px, "thumbnail": settings.thumbnail_px}
+    best: dict[str, float] = {}
+    for _ in range(2):
+        took = dict.fromkeys(
+            ("read", "sha256", "metadata", "decode at the needed scale", "renditions rest",
+             "rendition hashes + store writes"), 0.0)  # fmt: skip
+        for f in files:
+            t = time.perf_counter()
+            data = read_source(str(f), settings)
+            t1 = time.perf_counter()
+            hashlib.sha256(data).hexdigest()
+            t2 = time.perf_counter()
+            with open_jpeg(data) as opened:
+                extract_metadata(data, name=f.name, content_type="image/jpeg", opened=opened)
+                t3 = time.perf_counter()
+                made = render_renditions(data, sizes, name=f.name, opened=opened)
+                t4 = time.perf_counter()
+            header = _plain_header(data)
+            assert header is not None
+            if not made.method.startswith("lossless preview") or "thumbnail" in made.method:
+                want = (
+                    min(sizes.values())
+                    if made.method.startswith("lossless")
+                    else max(sizes.values())
+                )
+                _decode_scaled(data, _dct_scale(header[0], want))
+            t5 = time.perf_counter()
+            for r in made.renditions:
+                hashlib.sha256(r.data).hexdigest()
+                (out / f"{f.stem}-{r.kind}.jpg").write_bytes(r.data)
+            t6 = time.perf_counter()
+            took["read"] += t1 - t
+            took["sha256"] += t2 - t1
+            took["metadata"] += t3 - t2
+            took["decode at the needed scale"] += t5 - t4
+            took["renditions rest"] += (t4 - t3) - (t5 - t4)
+            took["rendition hashes + store writes"] += t6 - t5
+        for k, v in took.items():
+            best[k] = min(best.get(k, v), v)
+    return {k: v / len(files) * 1000 for k, v in best.items()}
+
+
 def compare(label: str, files: list[Path], rounds: int, out: Path) -> None:
     folder = files[0].parent
     jobs = [(str(f), str(out / f.stem)) for f in files]
@@ -112,6 +175,17 @@ def compare(label: str, files: list[Path], rounds: int, out: Path) -> None:
         print(f"   {name:<26} {n / took:7.2f} files/s")
     print(f"   kilo / libvips: {best['libvips'] / best['kilo']:.2f}x (target >= 1.4); "
           f"kilo / floor: {best['floor'] / best['kilo']:.2f} (target >= 0.65)")  # fmt: skip
+    if rounds and os.environ.get("KILO_BENCH_BUSY") != "1":
+        per = stages(files, out)
+        cores = 2
+        budget = best["kilo"] * cores / n * 1000
+        floor = best["floor"] * cores / n * 1000
+        print(f"   where the time goes, ms per file on one core (kilo's ingest: {budget:.1f} "
+              f"core-ms per file on {cores} cores; the floor: {floor:.1f}):")  # fmt: skip
+        for k, v in per.items():
+            print(f"     {k:<34} {v:6.1f}")
+        rest = budget - sum(per.values())
+        print(f"     {'the rest (pool, pipe, driver, catalog)':<34} {rest:6.1f}")
 
 
 def main() -> None:
@@ -133,6 +207,7 @@ def main() -> None:
         (tmp / "out").mkdir()
         for condition in ("quiet", "one core busy"):
             busy = None
+            os.environ["KILO_BENCH_BUSY"] = "0" if condition == "quiet" else "1"
             if condition != "quiet":
                 busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
             try:

@@ -20,7 +20,7 @@ from kilo.embed.jobs import embed_project
 from kilo.embed.vectors import write_vectors
 from kilo.errors import InvalidInput, NotFound
 from kilo.projects import create_project
-from kilo.search import engine, search
+from kilo.search import candidates, search
 from kilo.search.index import VectorIndex, forget_indexes, index_dir, open_index
 from kilo.settings import Settings, load_settings
 from support import clip as support_clip
@@ -246,7 +246,7 @@ def test_filtered_ann_matches_exact(library: Library, monkeypatch: pytest.Monkey
     exact = search(
         library.catalog, library.project_id, "beach", filters=f, limit=20, min_score=None
     )
-    monkeypatch.setattr(engine, "EXACT_MAX_CANDIDATES", 0)  # force the filtered-ANN path
+    monkeypatch.setattr(candidates, "EXACT_MAX_CANDIDATES", 0)  # force the filtered-ANN path
     ann = search(library.catalog, library.project_id, "beach", filters=f, limit=20, min_score=None)
     assert [r.asset_id for r in ann.results] == [r.asset_id for r in exact.results]
     np.testing.assert_allclose(
@@ -434,3 +434,49 @@ def test_more_like_this_without_vectors_ranks_by_perceptual_hashes(
     assert len(close.results) < len(resp.results)
     with pytest.raises(ModelUnavailable):  # words and an image together need vectors
         search(catalog, project.id, "plant", like=ids["cv_aloeL.jpg"])
+
+
+def test_a_filter_sees_each_change_at_once(
+    fresh_library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Filter matches are kept between searches while the catalog stays the same; a rating,
+    a new vector or a deleted one is seen by the very next search."""
+    cat, pid = fresh_library.catalog, fresh_library.project_id
+    f = {"picked": True}
+
+    def found() -> set[str]:
+        resp = search(cat, pid, "beach", filters=f, limit=200, min_score=None)
+        return {r.asset_id for r in resp.results}
+
+    before = found()
+    assert found() == before  # the second one from the kept matches
+    pickable = [a for a in fresh_library.rows if a not in before]
+    set_rating(cat, pickable[0], picked=True)
+    after = found()
+    assert after == before | {pickable[0]}
+    cat.execute("DELETE FROM embeddings WHERE asset_id = ?", [pickable[0]])
+    assert found() == before
+    for path in ("exact", "ann"):  # both paths of a filtered search
+        if path == "ann":
+            monkeypatch.setattr(candidates, "EXACT_MAX_CANDIDATES", 0)
+        set_rating(cat, next(iter(before)), picked=False)
+        assert next(iter(before)) not in found()
+        set_rating(cat, next(iter(before)), picked=True)
+        assert next(iter(before)) in found()
+
+
+def test_both_filtered_paths_count_the_assets_without_vectors(
+    fresh_library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cat, pid = fresh_library.catalog, fresh_library.project_id
+    no_vector = next(iter(fresh_library.rows))
+    cat.execute("DELETE FROM embeddings WHERE asset_id = ?", [no_vector])
+    f = {"picked": False}
+    exact = search(cat, pid, "beach", filters=f, limit=20, min_score=None)
+    monkeypatch.setattr(candidates, "EXACT_MAX_CANDIDATES", 0)  # the broad-filter path
+    broad = search(cat, pid, "beach", filters=f, limit=20, min_score=None)
+    assert exact.notice is not None and exact.notice.split(" have no vector")[0].endswith(
+        "matching assets"
+    )
+    assert broad.notice == exact.notice
+    assert [r.asset_id for r in broad.results] == [r.asset_id for r in exact.results]

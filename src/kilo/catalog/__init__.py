@@ -150,16 +150,32 @@ class Catalog:
         self.close()
 
     # -- queries --------------------------------------------------------------------------
+    def data_version(self) -> tuple[int, int, int]:
+        """Changes whenever the catalog's data may have changed: a write by this process, or
+        the file handed to another process and back. Equal versions: the same data (a cache
+        of query results can be kept while it stays the same)."""
+        return id(self._lease), self._lease.generation, self._lease.writes
+
+    @contextmanager
+    def _writing(self, write: bool = True) -> Iterator[None]:
+        if write:
+            self._lease.touch()
+        try:
+            yield
+        finally:
+            if write:
+                self._lease.touch()
+
     @_guarded
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> None:
-        with self._lock, self._lease.held():
+        with self._lock, self._lease.held(), self._writing(not _is_read(sql)):
             self._con.execute(sql, _adapt(params))
 
     @_guarded
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
-        with self._lock, self._lease.held():
+        with self._lock, self._lease.held(), self._writing():
             self._con.executemany(sql, [_adapt(r) for r in rows])
 
     def _rows(
@@ -167,7 +183,10 @@ class Catalog:
     ) -> list[Any]:
         with self._lease.held():
             reader = self._reader(sql)
-            with contextlib.nullcontext() if reader is not None else self._lock:
+            with (
+                contextlib.nullcontext() if reader is not None else self._lock,
+                self._writing(not _is_read(sql)),
+            ):
                 cur = (reader or self._con).execute(sql, _adapt(params))
                 rows = cur.fetchall()
                 names = [d[0] for d in cur.description or []] if dicts else []
@@ -208,7 +227,7 @@ class Catalog:
     @contextmanager
     def locked(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The raw connection for bulk work (Arrow/numpy), held for the block."""
-        with self._lock, self._lease.held(), _translated():
+        with self._lock, self._lease.held(), _translated(), self._writing():  # it may write
             yield self._con
 
     @contextmanager
@@ -222,7 +241,7 @@ class Catalog:
                 finally:
                     self._tx_depth -= 1
                 return
-            with self._lease.held():  # the file stays this process's until COMMIT
+            with self._lease.held(), self._writing():  # the file is ours until COMMIT
                 yield from self._outermost()
 
     def _outermost(self) -> Iterator[Catalog]:

@@ -84,6 +84,8 @@ class Lease:
         self._request = request_file(link.path)
         self.wait_s = wait_s
         self.generation = 0  # bumped on each close: per-thread cursors are made again
+        self.writes = 0  # bumped around each statement that may write (see touch)
+        self._writes_lock = threading.Lock()
         self.on_release: list[Callable[[], None]] = []  # each catalog drops its cursors
         self.refs = 1  # the catalogs of this process that share it (one per open_catalog)
         self._cv = threading.Condition()
@@ -95,6 +97,12 @@ class Lease:
         if self._request is not None:
             self._watcher = threading.Thread(target=self._watch, name="kilo-lease", daemon=True)
             self._watcher.start()
+
+    def touch(self) -> None:
+        """Count a write (before and after it): a reader that saw the count before the
+        write's end never sees it again after."""
+        with self._writes_lock:
+            self.writes += 1
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:

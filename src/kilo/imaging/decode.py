@@ -243,9 +243,9 @@ def _decode_raw(data: bytes, max_px: int | None) -> Decoded:
         orientation = _RAW_FLIP_TO_EXIF.get(flip, 1)
         full = _oriented((int(raw.sizes.width), int(raw.sizes.height)), orientation)
         if max_px is not None:
-            thumb = _embedded_preview(raw)
-            if thumb is not None and max(thumb.size) >= min(max_px, max(full)):
-                image = _finish(thumb, max_px, orientation)
+            thumb = _embedded_preview(raw, min(max_px, max(full)))
+            if thumb is not None:
+                image = _finish(_shrunk(thumb, max_px), max_px, orientation)
                 return Decoded(image, full[0], full[1], "RAW", 1, orientation, "embedded preview")
         half = max_px is not None and max(full) // 2 >= max_px
         rgb = raw.postprocess(
@@ -257,23 +257,47 @@ def _decode_raw(data: bytes, max_px: int | None) -> Decoded:
     return Decoded(image, full[0], full[1], "RAW", 1, orientation, method)
 
 
-def _embedded_preview(raw: Any) -> Image.Image | None:
+def embedded_jpeg(data: bytes) -> tuple[bytes, tuple[int, int], int] | None:
+    """A RAW file's embedded JPEG preview: (its bytes, the photo's full upright size, the
+    orientation to apply to it), or None (no JPEG preview, or not a file LibRaw opens: the
+    general decoder then says why)."""
+    import rawpy
+
+    try:
+        with rawpy.imread(io.BytesIO(data)) as raw:
+            orientation = _RAW_FLIP_TO_EXIF.get(int(raw.sizes.flip), 1)
+            full = _oriented((int(raw.sizes.width), int(raw.sizes.height)), orientation)
+            thumb = raw.extract_thumb()
+    except Exception:
+        log.debug("no embedded preview", exc_info=True)
+        return None
+    if thumb.format != rawpy.ThumbFormat.JPEG:
+        return None
+    return bytes(thumb.data), full, orientation
+
+
+def _embedded_preview(raw: Any, need_px: int) -> Image.Image | None:
+    """The camera's embedded preview when its long edge is at least ``need_px``, decoded no
+    larger than that needs (a JPEG preview through libjpeg's DCT scaling); else None."""
     import rawpy
 
     try:
         thumb = raw.extract_thumb()
-    except (rawpy.LibRawNoThumbnailError, rawpy.LibRawUnsupportedThumbnailError):
-        return None
-    except rawpy.LibRawError:
+    except rawpy.LibRawError:  # no thumbnail, an unsupported one, or a broken one
         return None
     try:
         if thumb.format == rawpy.ThumbFormat.JPEG:
-            im = Image.open(io.BytesIO(thumb.data))
+            im = Image.open(io.BytesIO(thumb.data), formats=["JPEG"])
+            if max(im.size) < need_px:
+                return None
+            im.draft("RGB", fit_size(im.size, need_px))
+            check_budget(im.size, pillow_peak_bytes(im.mode, im.size))
             im.load()
             return im
-        if thumb.format == rawpy.ThumbFormat.BITMAP:
+        if thumb.format == rawpy.ThumbFormat.BITMAP and max(thumb.data.shape[:2]) >= need_px:
             return Image.fromarray(thumb.data)
     except Exception:
+        log.debug("embedded preview unreadable; developing the raw data", exc_info=True)
         return None
     return None
 

@@ -29,6 +29,8 @@ from typing import Any
 
 from PIL import Image
 
+from kilo.imaging.sniff import RAW_CONTENT_TYPE, SNIFF_BYTES, sniff_content_type
+
 log = logging.getLogger(__name__)
 
 JPEG_QUALITY = 85
@@ -338,6 +340,32 @@ def _jpeg_renditions(
     return Rendered(oriented[0], oriented[1], "JPEG", 1, orientation, method, out)
 
 
+def _raw_renditions(
+    data: bytes, sizes: dict[str, int], name: str, content_type: str | None
+) -> Rendered | None:
+    """A RAW file's renditions from its embedded JPEG preview, through the fast JPEG path,
+    when the preview is as large as the largest rendition needs; else None (develop it)."""
+    if content_type is None and sniff_content_type(data[:SNIFF_BYTES], name) != RAW_CONTENT_TYPE:
+        return None
+    from kilo.imaging.decode import embedded_jpeg
+
+    found = embedded_jpeg(data)
+    if found is None:
+        return None
+    jpeg, full, orientation = found
+    header = _plain_header(jpeg)
+    big = max(sizes.values())
+    if header is None or max(header[0]) < min(big, max(full)):
+        return None
+    size, icc, _ = header  # the preview's own EXIF orientation is ignored: the raw's counts
+    decoded = _decode_fitted(jpeg, size, icc, orientation, big)
+    if decoded is None:
+        return None
+    arr, scale = decoded
+    how = f"embedded preview, DCT 1/{scale}" if scale > 1 else "embedded preview"
+    return Rendered(full[0], full[1], "RAW", 1, orientation, how, _renditions_of_array(arr, sizes))
+
+
 def open_jpeg(data: bytes) -> Image.Image | None:
     """A JPEG's bytes parsed by Pillow, headers only (no pixels decoded), or None (the
     readers then report why). Renditions and metadata can share it; the caller closes it."""
@@ -361,6 +389,10 @@ def render_renditions(
     ``opened``: a JPEG's bytes already parsed by Pillow (see :func:`open_jpeg`)."""
     if content_type in (None, "image/jpeg") and frame == 0 and data.startswith(b"\xff\xd8"):
         fast = _jpeg_renditions(data, sizes, opened)
+        if fast is not None:
+            return fast
+    if frame == 0 and content_type in (None, RAW_CONTENT_TYPE):
+        fast = _raw_renditions(data, sizes, name, content_type)
         if fast is not None:
             return fast
     from kilo.imaging.decode import decode_image

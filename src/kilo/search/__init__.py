@@ -10,6 +10,7 @@ call answers from metadata and keywords and says how to get semantic search.
 
 from __future__ import annotations
 
+from kilo.search.candidates import EXACT_MAX_CANDIDATES
 from kilo.search.collections import (
     SmartCollection,
     delete_collection,
@@ -18,7 +19,7 @@ from kilo.search.collections import (
     run_collection,
     save_collection,
 )
-from kilo.search.engine import EXACT_MAX_CANDIDATES, search
+from kilo.search.engine import search
 from kilo.search.filters import SearchFilters, parse_filters
 from kilo.search.index import VectorIndex, build_index, open_index
 

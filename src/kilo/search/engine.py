@@ -37,6 +37,7 @@ from kilo.clock import parse_uuid
 from kilo.errors import InvalidInput, ModelUnavailable, NotFound
 from kilo.models import SearchResponse, SearchResult
 from kilo.paging import check_limit, decode_cursor, encode_cursor
+from kilo.search.candidates import filtered_neighbours, library_size
 from kilo.search.filters import (
     LOCAL_TIME,
     SearchFilters,
@@ -48,8 +49,6 @@ from kilo.search.filters import (
 from kilo.search.index import VectorIndex, open_index
 from kilo.search.metadata import highlights_of, query_words, word_score_sql
 
-#: Up to this many filtered candidates, exact scoring beats filtered ANN (benchmarks/search.py).
-EXACT_MAX_CANDIDATES = 15_000
 TIME_SORT_POOL = 1000
 Z_IMAGE = 3.0
 CALIBRATION_SAMPLE = 1000
@@ -69,7 +68,6 @@ MinScore = float | Literal["auto"] | None
 
 _NEUTRALS: dict[str, np.ndarray] = {}
 _SAMPLES: dict[tuple[int, int], np.ndarray] = {}
-_MISSING: dict[tuple[str, ...] | tuple[Any, ...], int] = {}
 
 
 @dataclasses.dataclass
@@ -262,11 +260,13 @@ def _semantic_search(catalog: Catalog, query: _Query, emb: Any, idx: VectorIndex
     if query.sort == "time":
         pool = max(pool, TIME_SORT_POOL)
     if f.is_empty() and f.project_id is None:
-        total = catalog.table("assets").count_where("state <> 'quarantined'")
+        total = library_size(catalog)
         missing = max(0, total - len(idx))
         ids, scores = idx.query(qvec, pool)
     else:
-        ids, scores, total, missing = _filtered_neighbours(catalog, query, emb, idx, qvec, pool)
+        ids, scores, total, missing = filtered_neighbours(
+            catalog, query.filters, query.user_id, emb.model_id, idx, qvec, pool
+        )
     if missing:
         notice = (
             f"{missing} of {total} matching assets have no vector for {emb.model_id} yet and "
@@ -288,62 +288,6 @@ def _semantic_search(catalog: Catalog, query: _Query, emb: Any, idx: VectorIndex
         mode="semantic",
         notice=notice,
     )
-
-
-def _filtered_neighbours(
-    catalog: Catalog, query: _Query, emb: Any, idx: VectorIndex, qvec: np.ndarray, pool: int
-) -> tuple[list[str], np.ndarray, int, int]:
-    """Top ``pool`` among the assets passing the filters: (ids, scores, matching, missing).
-
-    Few matches: exact scores over their vectors. Many (a broad filter such as the project of
-    a one-project library): plain ANN over-fetched by the inverse match rate, then checked
-    against the filters in DuckDB; ANN with a label predicate when that comes up short.
-    """
-    where, params, ratings = filter_sql(query.filters, query.user_id)
-    src = f"FROM {from_clause(ratings)} WHERE {where}"
-    matching = int(catalog.scalar(f"SELECT count(*) {src}", params))
-    # How many of them lack a vector: an anti-join over all vectors (tens of ms at 100k), so
-    # it is remembered while neither the matching count nor the index changes.
-    key = (src, json.dumps(params, default=str), matching, len(idx), str(idx.synced_until))
-    missing = _MISSING.get(key)
-    if missing is None:
-        missing = int(
-            catalog.scalar(
-                f"SELECT count(*) {src} AND NOT EXISTS (SELECT 1 FROM embeddings e "
-                "WHERE e.asset_id = a.id AND e.model_id = ?)",
-                [*params, emb.model_id],
-            )
-        )
-        if len(_MISSING) > 256:
-            _MISSING.clear()
-        _MISSING[key] = missing
-    with_vectors = matching - missing
-    if with_vectors <= 0:
-        return [], np.zeros(0, dtype=np.float32), matching, missing
-    if with_vectors > EXACT_MAX_CANDIDATES:
-        rate = with_vectors / max(1, len(idx))
-        k = min(len(idx), int(pool / rate * 1.5) + 16)
-        ids, scores = idx.query(qvec, k)
-        ok = {
-            str(r[0])
-            for r in catalog.fetchall(
-                f"SELECT a.id {src} AND a.id IN (SELECT unnest(?::VARCHAR[]))", [*params, ids]
-            )
-        }
-        keep = [i for i, a in enumerate(ids) if a in ok]
-        if len(keep) >= min(pool, with_vectors) or k >= len(idx):
-            keep = keep[:pool]
-            return [ids[i] for i in keep], scores[keep], matching, missing
-    cand = [str(r[0]) for r in catalog.fetchall(f"SELECT a.id {src}", params)]
-    found = [idx.labels.get(a) for a in cand]
-    labels = np.array(
-        sorted(x for x in found if x is not None and x not in idx.deleted), dtype=np.int64
-    )
-    if len(labels) <= EXACT_MAX_CANDIDATES:
-        ids, scores = idx.exact(qvec, labels, pool)
-    else:
-        ids, scores = idx.query(qvec, pool, allowed=set(labels.tolist()))
-    return ids, scores, matching, missing
 
 
 def _by_time(catalog: Catalog, ranked: list[tuple[str, float, list[str]]]) -> list[Any]:
