@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -216,3 +217,36 @@ def test_near_pairs_by_multi_index_hashing_match_every_pair() -> None:
         fast = set(zip(*(x.tolist() for x in near_pairs(ph, idx, t)), strict=True))
         every = set(zip(*(x.tolist() for x in _all_near_pairs(ph[idx], idx, t)), strict=True))
         assert fast == every and len(fast) > 0
+
+
+def test_duplicates_by_vectors_in_a_large_project_match_every_pair(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above VECTOR_PAIRS_FROM items the vector rule's candidates come from a neighbour
+    search; the groups are those of comparing every pair."""
+    from kilo.cluster import algorithms
+    from kilo.cluster.neighbours import close_pairs
+
+    rng = np.random.default_rng(5)
+    n, groups = 5000, 300
+    vecs = rng.normal(size=(n, 64)).astype(np.float32)
+    ph = rng.integers(0, 2**63, size=n, dtype=np.int64)
+    for _ in range(groups):  # edited copies: nearly the same vector, pHash 8-18 bits away
+        members = rng.choice(n, size=int(rng.integers(2, 5)), replace=False)
+        for m in members[1:]:
+            vecs[m] = vecs[members[0]] + rng.normal(scale=0.08, size=64).astype(np.float32)
+            flips = rng.choice(64, size=int(rng.integers(8, 19)), replace=False)
+            ph[m] = ph[members[0]] ^ sum(1 << int(b) for b in flips if b < 63)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    items = [ClusterItem(id=f"a{i}", time=None, camera=None, phash=int(ph[i]), dhash=None,
+                         order=i) for i in range(n)]  # fmt: skip
+    a, b, s = close_pairs(vecs, np.arange(n), 0.96)
+    exact = np.triu(vecs @ vecs.T, 1) >= 0.96
+    assert set(zip(a.tolist(), b.tolist(), strict=True)) == set(
+        zip(*(x.tolist() for x in np.nonzero(exact)), strict=True)
+    )
+    np.testing.assert_allclose(s, (vecs[a] * vecs[b]).sum(axis=1), atol=1e-5)
+    fast = find_duplicates(items, vecs)
+    monkeypatch.setattr(algorithms, "VECTOR_PAIRS_FROM", 10**9)  # every pair of hashes
+    every = find_duplicates(items, vecs)
+    assert fast == every and len(every) >= 200

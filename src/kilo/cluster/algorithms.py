@@ -32,6 +32,7 @@ from typing import Literal
 import numpy as np
 
 from kilo.cluster.hamming import near_pairs
+from kilo.cluster.neighbours import close_pairs
 from kilo.errors import InvalidInput
 from kilo.hashing import to_unsigned64
 
@@ -47,6 +48,9 @@ __all__ = [
 ]
 
 BurstKind = Literal["burst", "bracket", "focus_stack"]
+#: From this many hashed items with vectors on, duplicate candidates by vectors come from a
+#: neighbour search (below it every pair of hashes is compared: 4,096 items take ~50 ms).
+VECTOR_PAIRS_FROM = 4096
 
 
 @dataclass(slots=True)
@@ -176,9 +180,8 @@ def find_duplicates(
     dh, dh_ok = _hash_array([it.dhash for it in items])
     has = _has_vec(embeddings)
     idx = np.nonzero(ph_ok)[0]
-    loose = max(p.dup_phash_max, p.dup_cos_phash_max if embeddings is not None else 0)
     candidates: list[tuple[float, int, int]] = []
-    for a, b, dp in zip(*(x.tolist() for x in near_pairs(ph, idx, loose)), strict=True):
+    for a, b, dp in zip(*(x.tolist() for x in _pairs(ph, idx, embeddings, has, p)), strict=True):
         if not _may_be_copies(items[a], items[b]):
             continue
         dd = int(np.bitwise_count(dh[a] ^ dh[b])) if dh_ok[a] and dh_ok[b] else 64
@@ -206,6 +209,27 @@ def find_duplicates(
             merged = members.pop(ra) + members.pop(rb)
             members[root] = merged
     return [sorted(g) for g in uf.groups() if len(g) > 1]
+
+
+def _pairs(
+    ph: np.ndarray, idx: np.ndarray, emb: np.ndarray | None, has: np.ndarray | None,
+    p: ClusterParams,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """The pairs (a, b, pHash bits apart) that may be duplicates by either rule: hashes
+    within ``dup_phash_max``, or vectors within ``dup_cos_min`` and hashes within
+    ``dup_cos_phash_max``. In a large project with vectors, the second rule's pairs come from
+    a neighbour search over the vectors instead of every pair of hashes."""
+    if emb is None or has is None:
+        return near_pairs(ph, idx, p.dup_phash_max)
+    if len(idx) < VECTOR_PAIRS_FROM:
+        return near_pairs(ph, idx, max(p.dup_phash_max, p.dup_cos_phash_max))
+    by_hash = near_pairs(ph, idx, p.dup_phash_max)
+    va, vb, _ = close_pairs(emb, idx[has[idx]], p.dup_cos_min)
+    vd = np.bitwise_count(ph[va] ^ ph[vb]).astype(np.int64)
+    near = vd <= p.dup_cos_phash_max
+    a, b, d = (np.concatenate([x, y[near]]) for x, y in zip(by_hash, (va, vb, vd), strict=True))
+    _, first = np.unique(a * len(ph) + b, return_index=True)
+    return a[first], b[first], d[first]
 
 
 def _may_be_copies(a: ClusterItem, b: ClusterItem) -> bool:
