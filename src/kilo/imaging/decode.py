@@ -239,9 +239,7 @@ def _decode_raw(data: bytes, max_px: int | None) -> Decoded:
     import rawpy
 
     with rawpy.imread(io.BytesIO(data)) as raw:
-        flip = int(raw.sizes.flip)
-        orientation = _RAW_FLIP_TO_EXIF.get(flip, 1)
-        full = _oriented((int(raw.sizes.width), int(raw.sizes.height)), orientation)
+        orientation, full = _raw_geometry(raw)
         if max_px is not None:
             thumb = _embedded_preview(raw, min(max_px, max(full)))
             if thumb is not None:
@@ -265,15 +263,30 @@ def embedded_jpeg(data: bytes) -> tuple[bytes, tuple[int, int], int] | None:
 
     try:
         with rawpy.imread(io.BytesIO(data)) as raw:
-            orientation = _RAW_FLIP_TO_EXIF.get(int(raw.sizes.flip), 1)
-            full = _oriented((int(raw.sizes.width), int(raw.sizes.height)), orientation)
-            thumb = raw.extract_thumb()
-    except Exception:
+            orientation, full = _raw_geometry(raw)
+            thumb = _extract_thumb(raw)
+    except Exception:  # not a file LibRaw opens
         log.debug("no embedded preview", exc_info=True)
         return None
-    if thumb.format != rawpy.ThumbFormat.JPEG:
+    if thumb is None or thumb.format != rawpy.ThumbFormat.JPEG:
         return None
     return bytes(thumb.data), full, orientation
+
+
+def _raw_geometry(raw: Any) -> tuple[int, tuple[int, int]]:
+    """(EXIF orientation, full upright size) of an opened raw file."""
+    orientation = _RAW_FLIP_TO_EXIF.get(int(raw.sizes.flip), 1)
+    return orientation, _oriented((int(raw.sizes.width), int(raw.sizes.height)), orientation)
+
+
+def _extract_thumb(raw: Any) -> Any:
+    """The raw file's embedded thumbnail (rawpy's), or None: none, unsupported or broken."""
+    import rawpy
+
+    try:
+        return raw.extract_thumb()
+    except rawpy.LibRawError:
+        return None
 
 
 def _embedded_preview(raw: Any, need_px: int) -> Image.Image | None:
@@ -281,9 +294,8 @@ def _embedded_preview(raw: Any, need_px: int) -> Image.Image | None:
     larger than that needs (a JPEG preview through libjpeg's DCT scaling); else None."""
     import rawpy
 
-    try:
-        thumb = raw.extract_thumb()
-    except rawpy.LibRawError:  # no thumbnail, an unsupported one, or a broken one
+    thumb = _extract_thumb(raw)
+    if thumb is None:
         return None
     try:
         if thumb.format == rawpy.ThumbFormat.JPEG:

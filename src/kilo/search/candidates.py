@@ -11,6 +11,7 @@ DuckDB nothing again.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,8 +23,7 @@ from kilo.search.index import VectorIndex
 #: Up to this many filtered candidates, exact scoring beats filtered ANN (benchmarks/search.py).
 EXACT_MAX_CANDIDATES = 15_000
 _MATCHES: dict[tuple[Any, ...], tuple[int, int, np.ndarray | None]] = {}
-_UNEMBEDDED: dict[tuple[Any, ...], int] = {}
-_SIZES: dict[tuple[int, int, int], int] = {}
+_COUNTS: dict[tuple[Any, ...], int] = {}
 
 
 def filtered_neighbours(
@@ -67,12 +67,19 @@ def filtered_neighbours(
 
 def library_size(catalog: Catalog) -> int:
     """Assets not quarantined (kept while the catalog's data version stays the same)."""
-    version = catalog.data_version()
-    size = _SIZES.get(version)
-    if size is None:
-        _SIZES.clear()
-        size = _SIZES[version] = catalog.table("assets").count_where("state <> 'quarantined'")
-    return size
+    return _per_version(
+        catalog, ("size",), lambda: catalog.table("assets").count_where("state <> 'quarantined'")
+    )
+
+
+def _per_version(catalog: Catalog, what: tuple[Any, ...], count: Callable[[], int]) -> int:
+    """``count()``, asked again only when the catalog's data version has changed."""
+    key = (*what, catalog.data_version())
+    if key not in _COUNTS:
+        if len(_COUNTS) >= 16:
+            _COUNTS.clear()
+        _COUNTS[key] = int(count())
+    return _COUNTS[key]
 
 
 def _matches(
@@ -111,18 +118,15 @@ def _matches(
 def _unembedded(catalog: Catalog, model_id: str) -> int:
     """Assets of the library (not quarantined) without a vector of ``model_id``; 0 in an
     analysed library, which lets a broad filter skip counting its own (per data version)."""
-    key = (catalog.data_version(), model_id)
-    count = _UNEMBEDDED.get(key)
-    if count is None:
-        _UNEMBEDDED.clear()
-        count = _UNEMBEDDED[key] = int(
-            catalog.scalar(
-                "SELECT count(*) FROM assets a WHERE a.state <> 'quarantined' AND NOT EXISTS "
-                "(SELECT 1 FROM embeddings e WHERE e.asset_id = a.id AND e.model_id = ?)",
-                [model_id],
-            )
-        )
-    return count
+    return _per_version(
+        catalog,
+        ("unembedded", model_id),
+        lambda: catalog.scalar(
+            "SELECT count(*) FROM assets a WHERE a.state <> 'quarantined' AND NOT EXISTS "
+            "(SELECT 1 FROM embeddings e WHERE e.asset_id = a.id AND e.model_id = ?)",
+            [model_id],
+        ),
+    )
 
 
 def _labels_of(rows: list[tuple[Any, ...]], idx: VectorIndex) -> np.ndarray:

@@ -6,8 +6,8 @@ vectors themselves while the index is small, and from ``PROJECT_FROM`` vectors o
 ``GRAPH_DIM`` leading principal components (fitted on the store when the index first grows
 that large). A projected query fetches ``RERANK_MIN`` or more candidates from the graph and
 ranks them by their exact scores from the store, so results and scores are those of the full
-vectors. At a million 512-d vectors that is 1.0 GiB of graph and 0.95 GiB of store, where a
-graph of full vectors plus a float32 matrix took 3.9 GiB (``benchmarks/search.py``).
+vectors. A million 512-d vectors take 2.26 GiB resident (``benchmarks/search.py``); a graph
+of full vectors plus a float32 matrix would take about 4 GiB by the same count.
 
 Files per model (``HOME/index/<model slug>/``): ``hnsw-<gen>.bin`` (the graph),
 ``vecs-<gen>.npy`` (the store by label, memory-mapped), ``ids-<gen>.npy`` (label -> asset id),
@@ -89,7 +89,7 @@ class VectorIndex:
         self._vecs = np.zeros((0, dim), dtype=np.float16)
         # (mean, basis dim x GRAPH_DIM) once the graph holds principal components.
         self._proj: tuple[np.ndarray, np.ndarray] | None = None
-        self._index = _new_graph(dim, 1024) if init else _new_graph(dim, None)
+        self._index = _new_graph(dim, 1024 if init else None)
         self.lock = threading.RLock()
 
     # -- size -----------------------------------------------------------------------------
@@ -165,7 +165,7 @@ class VectorIndex:
         log.info("index of %s: graph refit on %d principal components", self.model_id, GRAPH_DIM)
         self._index = _new_graph(GRAPH_DIM, count)
         labels = np.arange(count, dtype=np.int64)
-        self._add_to_graph(labels, np.asarray(self._vecs[:count], dtype=np.float32))
+        self._add_to_graph(labels, self._vecs[:count])  # projected 10,000 rows at a time
         for label in self.deleted:
             self._index.mark_deleted(label)
 
