@@ -82,7 +82,10 @@ def test_ctrl_c_in_the_analysis_stage_says_how_far_it_got_and_resumes(
     assert proc.returncode == 130, err[-2000:]
     said = re.search(r"interrupted: analyze (\d+) of 40 done; run the same command to resume", err)
     assert said is not None and "Traceback" not in err and "Error" not in err, err[-2000:]
-    assert stopped < 2.5, f"took {stopped:.1f} s to stop"
+    # it stopped mid-run, not after the analysis; the time bound is loose on purpose (a
+    # loaded CI machine took 2.7 s) and only tells a prompt stop from a hang
+    assert int(said[1]) < 40, said[0]
+    assert stopped < 8, f"took {stopped:.1f} s to stop"
     assert _running_jobs(home) == 0
     again = _start_ingest(src, home, executor)
     out, err = again.communicate(timeout=120)

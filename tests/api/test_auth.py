@@ -107,8 +107,9 @@ def test_unknown_addresses_get_the_same_answer_when_signup_is_closed(
         catalog.execute("INSERT INTO users (id, email, display_name, created_at) VALUES "
                         "('00000000-0000-4000-8000-000000000001', 'known@example.com', 'k', ?)",
                         [utcnow()])  # fmt: skip
+        box.delay = 0.6  # a slow relay: a request that waited for it would show it
         answers, times = [], {}
-        for email in ("known@example.com", "stranger@example.com") * 3:
+        for email in ("known@example.com", "stranger@example.com") * 5:
             t = time.perf_counter()
             r = c.post("/auth/login", json={"email": email})
             times.setdefault(email, []).append(time.perf_counter() - t)
@@ -116,9 +117,10 @@ def test_unknown_addresses_get_the_same_answer_when_signup_is_closed(
         assert len(set(answers)) == 1
         box.code_for("known@example.com")
         assert all(to != "stranger@example.com" for to, _, _ in box.messages)
-        # the same path for both: medians within a few milliseconds (no SMTP wait in either)
-        med = {e: sorted(v)[1] for e, v in times.items()}
-        assert abs(med["known@example.com"] - med["stranger@example.com"]) < 0.05
+        # the same path for both: no SMTP wait in either (the bound is half the relay's delay,
+        # loose enough for a loaded machine, which a 50 ms bound was not)
+        med = {e: sorted(v)[2] for e, v in times.items()}
+        assert abs(med["known@example.com"] - med["stranger@example.com"]) < 0.3, med
 
 
 def test_refresh_rotates_and_a_reused_token_logs_the_user_out(

@@ -4,6 +4,7 @@ worker) with helpers to log in through the mail a person would read."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import time
@@ -26,8 +27,11 @@ class Mailbox:
     """Messages the SMTP server received: (to, subject, body)."""
 
     messages: list[tuple[str, str, str]] = field(default_factory=list)
+    delay: float = 0.0  # seconds the server takes to accept a message (a slow relay)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         msg = message_from_bytes(envelope.content)
         body = msg.get_payload(decode=True) or b""
         self.messages.append((str(msg["To"]), str(msg["Subject"]), body.decode()))
