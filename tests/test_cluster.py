@@ -219,8 +219,9 @@ def test_near_pairs_by_multi_index_hashing_match_every_pair() -> None:
         assert fast == every and len(fast) > 0
 
 
+@pytest.mark.parametrize("dim", [64, 512])  # 512: searched on principal components
 def test_duplicates_by_vectors_in_a_large_project_match_every_pair(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, dim: int
 ) -> None:
     """Above VECTOR_PAIRS_FROM items the vector rule's candidates come from a neighbour
     search; the groups are those of comparing every pair."""
@@ -229,12 +230,12 @@ def test_duplicates_by_vectors_in_a_large_project_match_every_pair(
 
     rng = np.random.default_rng(5)
     n, groups = 5000, 300
-    vecs = rng.normal(size=(n, 64)).astype(np.float32)
+    vecs = rng.normal(size=(n, dim)).astype(np.float32)
     ph = rng.integers(0, 2**63, size=n, dtype=np.int64)
     for _ in range(groups):  # edited copies: nearly the same vector, pHash 8-18 bits away
         members = rng.choice(n, size=int(rng.integers(2, 5)), replace=False)
         for m in members[1:]:
-            vecs[m] = vecs[members[0]] + rng.normal(scale=0.08, size=64).astype(np.float32)
+            vecs[m] = vecs[members[0]] + rng.normal(scale=0.08, size=dim).astype(np.float32)
             flips = rng.choice(64, size=int(rng.integers(8, 19)), replace=False)
             ph[m] = ph[members[0]] ^ sum(1 << int(b) for b in flips if b < 63)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
@@ -250,3 +251,26 @@ def test_duplicates_by_vectors_in_a_large_project_match_every_pair(
     monkeypatch.setattr(algorithms, "VECTOR_PAIRS_FROM", 10**9)  # every pair of hashes
     every = find_duplicates(items, vecs)
     assert fast == every and len(every) >= 200
+
+
+def test_pairs_at_the_threshold_are_found_as_often_as_promised() -> None:
+    """2,000 pairs at exactly the threshold among 4,000 random vectors: close_pairs returns a
+    pair with probability >= RECALL (0.995; 0.98 is nine standard deviations below), and
+    nothing below the threshold."""
+    from kilo.cluster.neighbours import RECALL, close_pairs
+
+    rng = np.random.default_rng(11)
+    pairs, dim, cos_min = 2000, 512, 0.96
+    x = rng.normal(size=(pairs, dim))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    z = rng.normal(size=(pairs, dim))
+    z -= (z * x).sum(axis=1, keepdims=True) * x  # orthogonal to x
+    z /= np.linalg.norm(z, axis=1, keepdims=True)
+    cos = cos_min + 1e-4  # just above, so that float32 rounding keeps it above
+    y = cos * x + np.sqrt(1 - cos**2) * z
+    vecs = np.concatenate([x, y]).astype(np.float32)
+    a, b, s = close_pairs(vecs, np.arange(2 * pairs), cos_min)
+    found = {(int(i), int(j)) for i, j in zip(a, b, strict=True)}
+    hits = sum((i, i + pairs) in found for i in range(pairs))
+    assert RECALL >= 0.995 and hits / pairs >= 0.98, hits
+    assert (s >= cos_min).all() and len(found) == len(a)
