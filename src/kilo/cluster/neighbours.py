@@ -11,7 +11,7 @@ signs estimates the angle: pairs far beyond the threshold are dropped without to
 vectors) and last on the vectors themselves.
 
 So a pair exactly at the threshold is returned with probability >= ``RECALL`` (0.995), a
-closer one with more (an edited copy at cosine 0.97: 0.9999), on any data: the guarantee
+closer one with more (an edited copy at cosine 0.97: 0.9995), on any data: the guarantee
 comes from the random hyperplanes, not from how the vectors are spread, which is where a
 neighbour graph (hnswlib, M=8) lost a third of the pairs of ``benchmarks/cluster_speed.py``,
 whose scenes are spread evenly over the sphere. The hyperplanes come from a fixed seed, so
