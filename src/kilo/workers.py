@@ -28,7 +28,7 @@ import traceback
 import weakref
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from typing import Any
 
 _MAIN_LOCK = threading.Lock()
@@ -117,7 +117,8 @@ def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
     """Start every worker now (a non-fork pool starts them all on its first submits)."""
     with main_hidden():
         try:
-            futures = [pool.submit(init_worker, None) for _ in range(workers)]
+            with _start_lock(pool):  # stop_pool(now=True) waits: it must see every worker
+                futures = [pool.submit(init_worker, None) for _ in range(workers)]
             for future in futures:
                 future.result()
         except RuntimeError:  # the pool was shut down meanwhile
@@ -136,10 +137,18 @@ def pool_ready(pool: Executor) -> bool:
     return started is None or started.is_set()
 
 
+def _start_lock(pool: Executor) -> Any:
+    return getattr(pool, "start_lock", None) or nullcontext()
+
+
 class WorkerPool(ProcessPoolExecutor):
     """A process pool whose ``with`` block ends by :func:`stop_pool`: waiting for running
     tasks normally, killing the workers at once when the block is left by Ctrl-C or an
     error (nobody is left to collect what they would finish)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.start_lock = threading.Lock()  # held while the workers are being started
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         stop_pool(self, now=exc_type is not None)
@@ -172,10 +181,14 @@ def stop_pool(pool: Executor, *, now: bool = False) -> None:
     workers at once: their half-done work is not wanted, and waiting for a chunk of photos
     to finish would make an interrupt take many seconds."""
     if now:
-        processes = getattr(pool, "_processes", None) or {}
-        for proc in list(processes.values()):
-            with suppress(Exception):
-                proc.kill()
+        # after the workers still starting are all there: one started after the kill would
+        # wait forever for the queue lock a killed worker held, and so would the pool's
+        # shutdown, and with it the interpreter's exit (seen once in CI)
+        with _start_lock(pool):
+            processes = getattr(pool, "_processes", None) or {}
+            for proc in list(processes.values()):
+                with suppress(Exception):
+                    proc.kill()
     pool.shutdown(wait=not now, cancel_futures=True)
 
 
