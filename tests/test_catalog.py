@@ -260,7 +260,6 @@ def test_ctrl_c_during_a_statement_is_a_keyboard_interrupt(catalog: Catalog) -> 
         with pytest.raises(KeyboardInterrupt):
             while time.monotonic() - started < 10:
                 catalog.fetchall("SELECT sum(i * i) FROM big")
-        stop.set()
     finally:
         stop.set()
         presser.join()

@@ -219,7 +219,7 @@ def test_near_pairs_by_multi_index_hashing_match_every_pair() -> None:
         assert fast == every and len(fast) > 0
 
 
-@pytest.mark.parametrize("dim", [64, 512])  # 512: searched on principal components
+@pytest.mark.parametrize("dim", [64, 512])  # 512: the width of CLIP ViT-B vectors
 def test_duplicates_by_vectors_in_a_large_project_match_every_pair(
     monkeypatch: pytest.MonkeyPatch, dim: int
 ) -> None:

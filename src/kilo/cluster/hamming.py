@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["near_pairs", "unique_sorted"]
+__all__ = ["concatenated_ranges", "near_pairs", "unique_sorted"]
 
 
 def near_pairs(
@@ -34,8 +34,7 @@ def near_pairs(
             if not total:
                 continue
             src = np.repeat(np.arange(n), counts)
-            offset = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-            dst = order[np.repeat(lo, counts) + offset]
+            dst = order[concatenated_ranges(lo, counts)]
             keep = src < dst
             found.append(src[keep] * n + dst[keep])
     if not found:
@@ -71,3 +70,12 @@ def unique_sorted(keys: np.ndarray) -> np.ndarray:
     (``np.unique`` is hash-based in numpy 2.4, about 90x slower on millions of int64)."""
     keys = np.sort(keys)
     return keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+
+
+def concatenated_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``range(starts[i], starts[i] + counts[i])`` for every i, one after another, without a
+    Python loop."""
+    total = int(counts.sum())
+    offset = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    ranges: np.ndarray = np.repeat(starts, counts) + offset
+    return ranges

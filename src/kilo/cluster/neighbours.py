@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from kilo.cluster.hamming import unique_sorted
+from kilo.cluster.hamming import concatenated_ranges, unique_sorted
 
 __all__ = ["close_pairs"]
 
@@ -46,7 +46,7 @@ def close_pairs(
     if n < 2:
         return empty, empty, np.zeros(0, np.float32)
     data = np.ascontiguousarray(vectors[rows], dtype=np.float32)
-    angle = math.acos(min(1.0, max(-1.0, cos_min))) / math.pi
+    angle = _angle(cos_min)
     tables = table_count(cos_min)
     keys, signs = _signatures(data, tables)
     total_bits = tables * BITS
@@ -68,11 +68,15 @@ def close_pairs(
 def table_count(cos_min: float) -> int:
     """Tables of ``BITS`` signs for a pair at ``cos_min`` to share a key in one of them with
     probability ``RECALL``."""
-    agree = 1.0 - math.acos(min(1.0, max(-1.0, cos_min))) / math.pi
-    share = agree**BITS
+    share = (1.0 - _angle(cos_min)) ** BITS
     if share >= RECALL:
         return 1
     return max(1, math.ceil(math.log(1.0 - RECALL) / math.log1p(-share)))
+
+
+def _angle(cos_min: float) -> float:
+    """The angle of ``cos_min`` as a fraction of pi: the chance one sign differs."""
+    return math.acos(min(1.0, max(-1.0, cos_min))) / math.pi
 
 
 def _signatures(data: np.ndarray, tables: int) -> tuple[np.ndarray, np.ndarray]:
@@ -102,10 +106,8 @@ def _sharing_a_key(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     bounds = np.concatenate(([0], breaks, [n]))
     run_end = np.repeat(bounds[1:], np.diff(bounds))
     after = run_end - np.arange(n) - 1  # rows after this one in its run
-    total = int(after.sum())
-    src = np.repeat(np.arange(n), after)
-    offset = np.arange(total) - np.repeat(np.cumsum(after) - after, after)
-    a, b = order[src], order[src + 1 + offset]
+    a = order[np.repeat(np.arange(n), after)]
+    b = order[concatenated_ranges(np.arange(1, n + 1), after)]
     return np.minimum(a, b), np.maximum(a, b)
 
 
