@@ -3,11 +3,12 @@
 A login is a challenge: a 6-digit code sent to an e-mail address, kept only as an HMAC of
 the server's key (a leaked catalog does not give the codes away, and 10**6 codes cannot be
 tried offline without the key), valid for 10 minutes, used once, burnt after 5 wrong tries,
-compared in constant time. Known and unknown addresses take the same path and get the same
-answer; only whether the code is sent differs (``open_signup`` off: unknown addresses get a
-challenge nobody can answer). Refresh tokens are 256 random bits stored as their SHA-256,
-rotated on every use; presenting one that was already rotated revokes all of that user's
-tokens (it was stolen, or the client is confused: either way, log in again).
+compared in constant time. A try is read, counted and spent in one transaction, so tries
+sent together cannot outrun the count. Known and unknown addresses take the same path and
+get the same answer; only whether the code is sent differs (``open_signup`` off: unknown
+addresses get a challenge nobody can answer). Refresh tokens are 256 random bits stored as
+their SHA-256, rotated on every use; presenting one that was already rotated revokes all of
+that user's tokens (it was stolen, or the client is confused: either way, log in again).
 
 Access tokens (JWT) are minted by the HTTP adapter, which owns PyJWT.
 """
@@ -91,36 +92,52 @@ def start_login(
 
 def verify_login(catalog: Catalog, request: LoginVerifyRequest) -> User:
     """The user a correct code logs in (created on first login when sign-up is open).
-    Anything else raises :class:`Unauthorized` with one message for every cause."""
-    row = catalog.fetchdict(
-        "SELECT id, email, code_hash, attempts, expires_at, consumed_at FROM login_challenges "
-        "WHERE id = ?",
-        [request.challenge_id[:64]],
-    )
-    # hash even when there is no challenge, so a wrong id costs what a wrong code does
-    given = _code_hash(catalog, str(row["id"]) if row else "none", request.code.strip())
-    if row is None:
-        raise Unauthorized(_BAD_CODE)
+    Anything else raises :class:`Unauthorized` with one message for every cause.
+
+    The challenge is read, its try counted and the code used in one transaction (which
+    holds the catalog's lock), so tries sent together are counted one after another: the
+    code gets in only as one of the first :data:`MAX_CODE_ATTEMPTS` tries, once. A try on a
+    challenge that is used, burnt or expired is not counted (``attempts`` never passes the
+    limit)."""
+    challenge_id, code = request.challenge_id[:64], request.code.strip()
     with catalog.transaction():
-        live = (
-            row["consumed_at"] is None
-            and int(row["attempts"]) < MAX_CODE_ATTEMPTS
-            and _expires(row) > utcnow()
+        row = catalog.fetchdict(
+            "SELECT id, email, code_hash, attempts, expires_at, consumed_at "
+            "FROM login_challenges WHERE id = ?",
+            [challenge_id],
         )
-        right = hmac.compare_digest(given, str(row["code_hash"]))  # constant time, always run
-        if not (live and right):
-            catalog.execute(
-                "UPDATE login_challenges SET attempts = attempts + 1 WHERE id = ?", [row["id"]]
-            )
-            user = None
-        else:
-            catalog.execute(
-                "UPDATE login_challenges SET consumed_at = ? WHERE id = ?", [utcnow(), row["id"]]
-            )
-            user = _user_for(catalog, str(row["email"]))
+        # hash even when there is no challenge, so a wrong id costs what a wrong code does
+        given = _code_hash(catalog, str(row["id"]) if row else "none", code)
+        user = _try_code(catalog, row, given) if row is not None else None
     if user is None:
         raise Unauthorized(_BAD_CODE)
     return user
+
+
+def _try_code(catalog: Catalog, row: dict[str, Any], given: str) -> User | None:
+    """One try of the challenge ``row`` (read in the caller's transaction): counted while
+    the challenge lives; the user when ``given`` is its code's hash."""
+    live = (
+        row["consumed_at"] is None
+        and int(row["attempts"]) < MAX_CODE_ATTEMPTS
+        and _expires(row) > utcnow()
+    )
+    right = hmac.compare_digest(given, str(row["code_hash"]))  # constant time, always run
+    if not live:
+        return None
+    # conditional, as a second guard: a challenge that is no longer live stays as it is
+    still = "consumed_at IS NULL AND attempts < ?"
+    if not right:
+        catalog.execute(
+            f"UPDATE login_challenges SET attempts = attempts + 1 WHERE id = ? AND {still}",
+            [row["id"], MAX_CODE_ATTEMPTS],
+        )
+        return None
+    used = catalog.fetchone(
+        f"UPDATE login_challenges SET consumed_at = ? WHERE id = ? AND {still} RETURNING id",
+        [utcnow(), row["id"], MAX_CODE_ATTEMPTS],
+    )
+    return _user_for(catalog, str(row["email"])) if used else None
 
 
 def _expires(row: dict[str, Any]) -> datetime:
@@ -174,7 +191,9 @@ def issue_refresh_token(catalog: Catalog, user_id: str) -> str:
 
 def rotate_refresh_token(catalog: Catalog, token: str) -> tuple[str, str]:
     """(user id, a new refresh token) for a live ``token``, which stops working. A token
-    presented again after its rotation revokes every token of its user."""
+    presented again after its rotation revokes every token of its user. Read and rotated in
+    one transaction: of many requests with one token, one rotates it and the rest are
+    repeats."""
     with catalog.transaction():
         row = catalog.fetchdict(
             "SELECT id, user_id, expires_at, revoked_at FROM refresh_tokens WHERE token_hash = ?",
@@ -192,9 +211,14 @@ def rotate_refresh_token(catalog: Catalog, token: str) -> tuple[str, str]:
             )
             revoked = True
         else:
-            catalog.execute(
-                "UPDATE refresh_tokens SET revoked_at = ? WHERE id = ?", [utcnow(), row["id"]]
+            # one rotation per token, also as a statement: only a live row is revoked here
+            rotated = catalog.fetchone(
+                "UPDATE refresh_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL "
+                "RETURNING id",
+                [utcnow(), row["id"]],
             )
+            if rotated is None:
+                raise Unauthorized("the refresh token is not valid; log in again")
             revoked = False
             new = issue_refresh_token(catalog, str(row["user_id"]))
     if revoked:

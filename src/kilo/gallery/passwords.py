@@ -1,12 +1,22 @@
 """Gallery passwords: argon2id hashes (argon2-cffi, from the ``server`` extra: a password
-only matters where a gallery is served). Never stored or returned in clear."""
+only matters where a gallery is served). Never stored or returned in clear.
+
+A check costs 64 MiB and a few cores' worth of hashing for ~0.1 s, so at most one check per
+core runs at a time (the others wait their turn): many tries at once, even from many
+addresses that each stay within their rate limits, queue instead of taking the server's
+memory. How many tries an address or a link gets is the HTTP adapter's rate limits'
+business (:mod:`kilo.api.routes.share`)."""
 
 from __future__ import annotations
 
+import os
+import threading
 from functools import lru_cache
 from typing import Any
 
 from kilo.errors import InvalidInput
+
+_CHECKS = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +45,9 @@ def check_password(stored: str | None, given: str) -> bool:
     wrong password does."""
     from argon2.exceptions import InvalidHashError, VerificationError
 
-    try:
-        return bool(_hasher().verify(stored or _decoy(), given)) and stored is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    hasher, against = _hasher(), stored or _decoy()
+    with _CHECKS:
+        try:
+            return bool(hasher.verify(against, given)) and stored is not None
+        except (VerificationError, InvalidHashError):
+            return False

@@ -50,11 +50,13 @@ def open_gallery(catalog: Catalog, slug: str, now: datetime | None = None) -> di
     """The gallery of a live link, or NotFound (the same for a missing, expired or revoked
     link, so a link tells nothing about what it was)."""
     row = catalog.fetchdict(
-        "SELECT id, project_id, title, share_slug, password_hash, expires_at, watermark, "
-        "allow_downloads, status, download_size, watermark_text, min_picks, max_picks, "
-        "show_filenames, watermark_logo FROM galleries WHERE share_slug = ?",
+        "SELECT g.id, g.project_id, g.title, g.share_slug, g.password_hash, g.expires_at, "
+        "g.watermark, g.allow_downloads, g.status, g.download_size, g.watermark_text, "
+        "g.min_picks, g.max_picks, g.show_filenames, g.watermark_logo FROM galleries g "
+        "JOIN projects p ON p.id = g.project_id AND p.status <> 'deleted' "
+        "WHERE g.share_slug = ?",
         [str(slug)[:128]],
-    )
+    )  # a deleted project's galleries end with it
     if row is None or status_of(row, now) != "active":
         raise NotFound(NO_GALLERY)
     return row
@@ -102,11 +104,17 @@ def _session(
 def start_visit(
     catalog: Catalog, gallery: dict[str, Any], now: datetime | None = None
 ) -> tuple[str, Visit]:
-    """A new visitor session of ``gallery``: (token, visit). The token is shown once."""
+    """A new visitor session of ``gallery``: (token, visit). The token is shown once.
+
+    The gallery is read again inside the transaction that opens the session: when its
+    password, link or status changed since ``gallery`` was read (a password checked while
+    the photographer set a new one, a view of an open gallery that was just protected),
+    there is no session (Unauthorized), as there would be none a moment later."""
     token = secrets.token_urlsafe(32)
     at = now or utcnow()
     session_id, visitor_id = secrets.token_urlsafe(12), new_id()
     with catalog.transaction():
+        _check_unchanged(catalog, gallery, now)
         catalog.execute(
             "INSERT INTO gallery_sessions (token_hash, gallery_id, expires_at, created_at, "
             "session_id, visitor_id, share_slug) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -117,10 +125,28 @@ def start_visit(
     return token, Visit(gallery, session_id, visitor_id)
 
 
+def _check_unchanged(catalog: Catalog, gallery: dict[str, Any], now: datetime | None) -> None:
+    """Unauthorized unless ``gallery`` still has the link and password it was read with,
+    and is live (call inside the transaction that acts on it)."""
+    row = catalog.fetchdict(
+        "SELECT share_slug, password_hash, status, expires_at FROM galleries WHERE id = ?",
+        [gallery["id"]],
+    )
+    if (
+        row is None
+        or row["share_slug"] != gallery["share_slug"]
+        or row["password_hash"] != gallery["password_hash"]
+        or status_of(row, now) != "active"
+    ):
+        raise Unauthorized(NO_ENTRY)
+
+
 def authenticate(catalog: Catalog, slug: str, password: str, now: datetime | None = None) -> str:
     """A session token for the right password. A wrong password, a gallery without one and
     a link that is missing, expired or revoked all answer the same Unauthorized, after the
-    same argon2 work."""
+    same argon2 work. The check runs outside the catalog's lock (argon2 is slow); the
+    session is opened only if the password checked is still the gallery's
+    (:func:`start_visit`)."""
     try:
         gallery: dict[str, Any] | None = open_gallery(catalog, slug, now)
     except NotFound:

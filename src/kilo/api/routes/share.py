@@ -5,10 +5,24 @@ are charged before anything else, the password check included.
 The visitor's token travels in ``Authorization: Bearer``; image URLs carry a session id and
 an HMAC bound to the link, the session, the photo and one size, valid for 15 to 30 minutes
 and checked against the gallery on every fetch, so a revoked link, a new link or a photo
-taken out stops every URL made before. Limits: 60 requests a minute per (link, address)
-(10 password tries), 600 per link from all addresses, and images 1,200 a minute per (link,
-address); a stranger's wrong passwords slow only their own address, never the right client
-elsewhere. Missing, expired and revoked links answer one 404, wrong passwords one 401.
+taken out stops every URL made before. Missing, expired and revoked links answer one 404,
+wrong passwords one 401.
+
+Rate limits (a minute each; :mod:`kilo.api.limits`). Every budget that refuses a request
+belongs to the address that sent it, so a stranger, or many, can slow only themselves:
+
+- per address, all links: 600 requests, 30 password tries (charged first: made-up links
+  cost the sender, and one address cannot churn the limiter's keys fast);
+- per (link, address): 60 requests, 10 password tries; images 1,200;
+- per link, wrong passwords from all addresses: 60 (:class:`~kilo.api.limits.WrongTries`).
+  Past it, an address that already tried a wrong password on the link is refused before
+  the argon2 check, while an address that has not is still checked: an attack from many
+  addresses gets one try per address a minute, and the right client gets in from an
+  address of its own. A right password is not charged to the link.
+
+There is no cap on a link's requests from all addresses together: any such cap is a switch
+that enough addresses flip for everyone (eleven addresses at 60 a minute locked out the
+600 a minute that once stood here).
 """
 
 from __future__ import annotations
@@ -19,9 +33,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import Response, StreamingResponse
 
-from kilo.api.deps import CatalogDep, client_address
+from kilo.api.deps import CatalogDep
 from kilo.api.files import FILE_URL_TTL_S, Expires, Signature, _signed, check_signature
-from kilo.api.limits import RateLimiter
+from kilo.api.limits import RateLimiter, WrongTries, client_key
 from kilo.api.routes import errors
 from kilo.catalog import Catalog
 from kilo.errors import Conflict, InvalidInput, NotFound, Unauthorized
@@ -54,16 +68,19 @@ Slug = Annotated[str, Path(min_length=8, max_length=128)]
 Bearer = Annotated[str | None, Header(alias="Authorization", include_in_schema=False)]
 Size = Literal["thumb", "preview", "download"]
 router = APIRouter(tags=["Public"])
+WRONG_PER_LINK = 60  # wrong passwords a minute per link, from all addresses
 
 
 class Limits:
     """The public routes' rate limits (one set per app)."""
 
-    def __init__(self) -> None:
+    def __init__(self, wrong_per_link: int = WRONG_PER_LINK) -> None:
+        self.address = RateLimiter(600)
+        self.tries = RateLimiter(30)
         self.visitor = RateLimiter(60)
         self.password = RateLimiter(10)
-        self.gallery = RateLimiter(600)
         self.images = RateLimiter(1200)
+        self.wrong = WrongTries(wrong_per_link)
 
 
 def _limits(request: Request) -> Limits:
@@ -74,11 +91,14 @@ def _limits(request: Request) -> Limits:
 
 
 def charge(request: Request, shareSlug: Slug) -> None:
-    """Dependency: the (link, address) and link limits, before the route does anything."""
-    limits, where = _limits(request), f"{shareSlug}|{client_address(request)}"
+    """Dependency: the address's and the (link, address) limits, before the route does
+    anything."""
+    limits, address = _limits(request), client_key(request)
+    where = f"{shareSlug}|{address}"
+    limits.address.hit(address)
     limits.visitor.hit(where)
-    limits.gallery.hit(shareSlug)
     if request.url.path.endswith("/auth"):
+        limits.tries.hit(address)
         limits.password.hit(where)
 
 
@@ -152,16 +172,23 @@ def share_get(shareSlug: Slug, catalog: CatalogDep, authorization: Bearer = None
         pass
     if gallery["password_hash"] is not None:
         return PublicGalleryResponse(title=gallery["title"], requires_auth=True)
-    token, v = start_visit(catalog, gallery)
+    try:
+        token, v = start_visit(catalog, gallery)
+    except Unauthorized:  # protected, revoked or given a new link while we looked
+        raise NotFound("this gallery changed; open it again") from None
     return _view(catalog, v, token)
 
 
 @router.post("/share/{shareSlug}/auth", response_model=PublicGalleryAuthResponse,
              responses=errors(401, 429), dependencies=[Depends(charge)])  # fmt: skip
-def share_auth(shareSlug: Slug, body: PublicGalleryAuthRequest, catalog: CatalogDep
-               ) -> PublicGalleryAuthResponse:  # fmt: skip
+def share_auth(request: Request, shareSlug: Slug, body: PublicGalleryAuthRequest,
+               catalog: CatalogDep) -> PublicGalleryAuthResponse:  # fmt: skip
     """A visitor token for the gallery's password (in the body, never in the URL)."""
-    return PublicGalleryAuthResponse(token=authenticate(catalog, shareSlug, body.password))
+    wrong, address = _limits(request).wrong, client_key(request)
+    wrong.admit(shareSlug, address)
+    token = authenticate(catalog, shareSlug, body.password)  # a wrong one stays counted
+    wrong.forgive(shareSlug, address)
+    return PublicGalleryAuthResponse(token=token)
 
 
 @router.post("/share/{shareSlug}/favorite", response_model=PublicFavoriteResponse,
@@ -235,7 +262,9 @@ def share_download_all(request: Request, shareSlug: Slug, catalog: CatalogDep, e
     signed URL of the gallery view (when downloads are on)."""
     from kilo.gallery.view import gallery_zip
 
-    _limits(request).visitor.hit(f"{shareSlug}|{client_address(request)}")
+    limits, address = _limits(request), client_key(request)
+    limits.address.hit(address)
+    limits.visitor.hit(f"{shareSlug}|{address}")
     check_signature(catalog, "share", f"{shareSlug}:{s}:all:zip", exp, sig)
     v = session_visit(catalog, shareSlug, s)
     chunks = gallery_zip(catalog, v)
@@ -255,7 +284,7 @@ def share_image(request: Request, shareSlug: Slug, assetId: str, size: Size,
                 catalog: CatalogDep, exp: Expires, sig: Signature, s: str) -> Response:  # fmt: skip
     """Extension: one photo as the gallery serves it (no metadata; watermarked when the
     gallery is), by the signed URL of the gallery view."""
-    _limits(request).images.hit(f"{shareSlug}|{client_address(request)}")
+    _limits(request).images.hit(f"{shareSlug}|{client_key(request)}")
     check_signature(catalog, "share", f"{shareSlug}:{s}:{assetId}:{size}", exp, sig)
     v = session_visit(catalog, shareSlug, s)
     data = gallery_image(catalog, v, assetId, size)
