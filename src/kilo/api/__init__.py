@@ -9,6 +9,11 @@ killed mid-job hands the job back on the next start.
 
 Extensions the contract lacks live under ``/v1/x-kilo/`` (token refresh and logout, signed
 file downloads).
+
+Every ``/v1`` response says ``X-Content-Type-Options: nosniff`` and, unless it sets its own,
+a Content-Security-Policy that gives whatever a browser renders from it no script and an
+opaque origin (:class:`SecureHeaders`); every JSON answer (private data, a visitor's token)
+is ``Cache-Control: no-store``. Images keep their own caching.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kilo.api.deps import KnownUsers, current_user, no_unknown_query
-from kilo.api.errors import RequestId, install_error_handlers
+from kilo.api.errors import RequestId, install_error_handlers, record_routes
+from kilo.api.gallery_page import VisitorCookie
 from kilo.api.limits import BodyLimit, RateLimiter
 from kilo.catalog import open_catalog
 from kilo.settings import Settings, load_settings
@@ -36,6 +43,48 @@ API_PREFIX = "/v1"
 
 
 SHARED_LOOK_S = 2.0
+DOCS_URL = f"{API_PREFIX}/docs"
+#: the policy of every API response that sets none: nothing loads, nothing runs, no origin
+API_CSP = b"default-src 'none'; sandbox; frame-ancestors 'none'"
+
+
+class SecureHeaders:
+    """ASGI middleware for ``/v1`` (plain ASGI: streams untouched): ``nosniff`` on every
+    response, :data:`API_CSP` where the route set no policy, and ``no-store`` (in place of
+    any other caching) on every JSON answer. The interactive docs page keeps its own rules
+    (it runs Swagger's script)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith(API_PREFIX + "/") or path.startswith(DOCS_URL):
+            await self.app(scope, receive, send)
+            return
+
+        async def secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = secure_headers(list(message.get("headers", [])))
+            await send(message)
+
+        await self.app(scope, receive, secured)
+
+
+def secure_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A response's headers with :class:`SecureHeaders`' rules applied."""
+    names = {name.lower() for name, _ in headers}
+    kind = next((v for n, v in headers if n.lower() == b"content-type"), b"").lower()
+    out = list(headers)
+    if b"x-content-type-options" not in names:
+        out.append((b"x-content-type-options", b"nosniff"))
+    if b"content-security-policy" not in names:
+        out.append((b"content-security-policy", API_CSP))
+    media = kind.split(b";")[0].strip()
+    if media == b"application/json" or media.endswith(b"+json"):
+        out = [(n, v) for n, v in out if n.lower() != b"cache-control"]
+        out.append((b"cache-control", b"no-store"))
+    return out
 
 
 def _run_jobs_until(settings: Settings, app: FastAPI, stop: threading.Event) -> None:
@@ -78,8 +127,10 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         import asyncio
 
         from kilo.api.realtime import Broadcaster
+        from kilo.uploads import clean_upload_staging
 
         app.state.catalog = open_catalog(settings)
+        clean_upload_staging(settings)  # what a server killed mid-PUT left (no live PUT's)
         app.state.shutdown = asyncio.Event()
         app.state.broadcaster = Broadcaster(app.state.catalog)
         await app.state.broadcaster.start()
@@ -104,7 +155,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         version="0.1.0",
         lifespan=lifespan,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=DOCS_URL,
         redoc_url=None,
     )
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_min)
@@ -112,9 +163,11 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     install_error_handlers(app)
     _include_routes(app)
     app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(VisitorCookie)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["*"], allow_headers=["*"])  # fmt: skip
+    app.add_middleware(SecureHeaders)
     app.add_middleware(RequestId)
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -137,16 +190,22 @@ def _include_routes(app: FastAPI) -> None:
         uploads,
     )
 
-    app.include_router(auth.router, prefix=API_PREFIX)
-    app.include_router(files.router, prefix=API_PREFIX)  # signed URLs: their own gate
-    app.include_router(uploads.signed, prefix=API_PREFIX)
-    app.include_router(share.router, prefix=API_PREFIX)  # a gallery's own gate and limits
-    app.include_router(gallery_page.router)  # the client's page, /g/{shareSlug}
     gate = [Depends(current_user)]
+
+    def include(router: APIRouter, prefix: str = API_PREFIX, gated: bool = True) -> None:
+        app.include_router(router, prefix=prefix, dependencies=gate if gated else None)
+        record_routes(app, router.routes, prefix)
+
+    include(auth.router, gated=False)
+    include(files.router, gated=False)  # signed URLs: their own gate
+    include(uploads.signed, gated=False)
+    include(share.router, gated=False)  # a gallery's own gate and limits
+    include(gallery_page.router, prefix="", gated=False)  # the client's page, /g/{shareSlug}
     for module in (projects, assets, uploads, clusters, edits, search, exports, galleries, jobs,
                    realtime):  # fmt: skip
-        app.include_router(module.router, prefix=API_PREFIX, dependencies=gate)
-    app.include_router(clusters.culling, prefix=API_PREFIX, dependencies=gate)
+        include(module.router)
+    include(clusters.culling)
+    record_routes(app, app.router.routes)  # the app's own: its description, the docs
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -1,19 +1,23 @@
 """One mapping of failures to the contract's ``Error`` schema: kilo's error tree by its
-``http_status``, request validation (FastAPI's 422) as 400, unknown routes and methods,
-anything unexpected as a 500 that says nothing about the server's insides (logged with its
-traceback under the request id), and the request id itself (:class:`RequestId`)."""
+``http_status``, request validation (FastAPI's 422) as 400, unknown routes and methods (a
+405 lists in ``Allow`` every method the path serves, from the table
+:func:`record_routes` keeps), anything unexpected as a 500 that says nothing about the
+server's insides (logged with its traceback under the request id), and the request id
+itself (:class:`RequestId`)."""
 
 from __future__ import annotations
 
 import logging
+import re
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kilo.errors import KiloError, RateLimited
@@ -47,12 +51,29 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "the request is not valid"
 
 
+RouteTable = list[tuple[re.Pattern[str], frozenset[str]]]
+
+
+def record_routes(app: FastAPI, routes: Iterable[BaseRoute], prefix: str = "") -> None:
+    """Note the paths (under ``prefix``) and methods of ``routes`` in the app's route table:
+    what a 405's ``Allow`` is made from (FastAPI keeps included routers behind its own
+    objects, which say nothing of their paths)."""
+    if not hasattr(app.state, "routes"):
+        app.state.routes = []
+    table: RouteTable = app.state.routes
+    for route in routes:
+        path, methods = getattr(route, "path", None), getattr(route, "methods", None)
+        if path and methods:
+            table.append((compile_path(prefix + path)[0], frozenset(methods)))
+
+
 def _allowed_methods(request: Request) -> list[str]:
+    table: RouteTable = getattr(request.app.state, "routes", [])
+    path = request.scope["path"]
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        if match != Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
+    for pattern, served in table:
+        if pattern.match(path):
+            methods |= served
     methods.discard("HEAD")
     return sorted(methods)
 

@@ -2,7 +2,15 @@
 path names the photographer's disk and user; an s3 URI their bucket). Each file is offered
 as a URL of this server, ``/v1/x-kilo/files/{fileId}?exp=...&sig=...``, signed with the
 server's key for one hour; the route streams the file. Signed URLs are what ``<img>`` tags
-and downloads need (no Authorization header), and they stop working when they expire."""
+and downloads need (no Authorization header), and they stop working when they expire, and
+at once when the file, its photo or its project is gone (a deleted project included).
+
+Whatever a file claims to be (an upload names its own type), it is served by what its first
+bytes are: inline only as an image a browser draws and no script runs in (JPEG, PNG, WebP,
+HEIC/HEIF, AVIF, TIFF); anything else (camera RAW, an HTML or SVG file uploaded as a
+"photo") as ``application/octet-stream`` and an attachment. Every file response also
+carries a sandboxing Content-Security-Policy and ``nosniff``, so even a browser that
+renders it gives it no script and no access to this origin's storage or cookies."""
 
 from __future__ import annotations
 
@@ -24,6 +32,7 @@ from kilo.api.deps import CatalogDep
 from kilo.api.routes import errors
 from kilo.catalog import Catalog
 from kilo.errors import NotFound
+from kilo.imaging.sniff import SNIFF_BYTES, sniff_content_type
 from kilo.models import Asset, AssetFile, AssetFilesResponse, ExportDownloadResponse, PagedAssets
 from kilo.settings import Settings
 from kilo.store import filesystem
@@ -33,6 +42,17 @@ UPLOAD_TTL_S = 6 * 3600
 Expires = Annotated[int, Query(ge=0, description="When the link stops working (Unix time).")]
 Signature = Annotated[str, Query(min_length=1, max_length=64, description="The link's HMAC.")]
 router = APIRouter(tags=["Assets"])
+GONE = "no such file, or the link has expired"
+#: what a file is served inline as (by its first bytes): images a browser only draws
+INLINE_TYPES = frozenset(
+    f"image/{k}" for k in ("jpeg", "png", "webp", "heic", "heif", "avif", "tiff")
+)
+#: the headers of every file response: no script, no plugin, no origin (``sandbox`` gives
+#: the document an opaque origin: no cookies, no storage), no framing, no sniffing
+FILE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; sandbox; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def _signature(catalog: Catalog, what: str, ident: str, expires: int) -> str:
@@ -73,29 +93,53 @@ def signed_export_url(catalog: Catalog, export_id: str) -> ExportDownloadRespons
     return ExportDownloadResponse(url=url, expires_at=datetime.fromtimestamp(expires, UTC))
 
 
-def _chunks(handle: Any) -> Iterator[bytes]:
-    """An open binary file's bytes in 1 MB blocks, closing it at the end."""
+def _chunks(handle: Any, head: bytes = b"") -> Iterator[bytes]:
+    """``head`` (the bytes already read), then an open binary file's bytes in 1 MB blocks,
+    closing it at the end."""
     with handle:
+        if head:
+            yield head
         while block := handle.read(1 << 20):
             yield block
 
 
-def _stream(settings: Settings, uri: str, content_type: str | None, size: int | None,
+def inline_type(head: bytes) -> str | None:
+    """The type a file starting with ``head`` is served inline as: the image type its bytes
+    show when it is one a browser only draws; None (an attachment of bytes) else."""
+    kind = sniff_content_type(head)
+    return kind if kind in INLINE_TYPES else None
+
+
+def attachment(filename: str | None) -> str:
+    """A Content-Disposition that makes the browser save the file, never show it."""
+    safe = "".join(c for c in (filename or "") if c.isascii() and (c.isalnum() or c in "._- "))
+    return f'attachment; filename="{safe.strip()[:100]}"' if safe.strip() else "attachment"
+
+
+def _stream(settings: Settings, uri: str, size: int | None,
             filename: str | None = None) -> StreamingResponse:  # fmt: skip
+    """The file at ``uri``: an image inline by its own bytes, anything else (and anything
+    with a ``filename``: an export) as an attachment of bytes."""
     fs, path = filesystem(uri, settings)
     try:
         if not fs.isfile(path):
-            raise NotFound("no such file, or the link has expired")
+            raise NotFound(GONE)
         handle = fs.open(path, "rb")
     except OSError:
-        raise NotFound("no such file, or the link has expired") from None
+        raise NotFound(GONE) from None
+    try:
+        head = handle.read(SNIFF_BYTES)
+    except OSError:
+        handle.close()
+        raise NotFound(GONE) from None
 
-    headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
+    kind = None if filename else inline_type(head)
+    headers = {**FILE_HEADERS, "Cache-Control": "private, max-age=3600"}
     if size:
         headers["Content-Length"] = str(size)
-    if filename:
-        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return StreamingResponse(_chunks(handle), media_type=content_type or "application/octet-stream",
+    if kind is None:
+        headers["Content-Disposition"] = attachment(filename)
+    return StreamingResponse(_chunks(handle, head), media_type=kind or "application/octet-stream",
                              headers=headers)  # fmt: skip
 
 
@@ -155,13 +199,23 @@ def preview_download(
     return _stream_file(catalog, catalog.table("assets").value(str(assetId), "preview_file_id"))
 
 
+#: the live rows a signed link may still serve: the file of a photo whose project is not
+#: deleted (a link outlives neither, although its signature would)
+_LIVE_FILE = (
+    "SELECT f.uri, f.byte_size FROM asset_files f JOIN assets a ON a.id = f.asset_id "
+    "JOIN projects p ON p.id = a.project_id WHERE f.id = ? AND p.status <> 'deleted'"
+)
+_LIVE_EXPORT = (
+    "SELECT e.artifact_uri FROM exports e JOIN projects p ON p.id = e.project_id "
+    "WHERE e.id = ? AND p.status <> 'deleted'"
+)
+
+
 def _stream_file(catalog: Catalog, file_id: str | None) -> StreamingResponse:
-    row = file_id and catalog.table("asset_files").get(
-        file_id, ("uri", "content_type", "byte_size")
-    )
-    if not row:
-        raise NotFound("no such file, or the link has expired")
-    return _stream(catalog.settings, str(row["uri"]), row["content_type"], row["byte_size"])
+    row = catalog.fetchone(_LIVE_FILE, [file_id]) if file_id else None
+    if row is None:
+        raise NotFound(GONE)
+    return _stream(catalog.settings, str(row[0]), row[1])
 
 
 @router.get(
@@ -176,14 +230,15 @@ def export_file(
     """Extension: a finished export's file (a zip, a PDF, one photo) by a signed URL."""
     export_id = str(exportId)
     check_signature(catalog, "export", export_id, exp, sig)
-    artifact = catalog.table("exports").value(export_id, "artifact_uri")
-    if not artifact:
-        raise NotFound("no such file, or the link has expired")
-    name = str(artifact).rstrip("/").rsplit("/", 1)[-1]
-    fs, path = filesystem(str(artifact), catalog.settings)
+    row = catalog.fetchone(_LIVE_EXPORT, [export_id])
+    if row is None or not row[0]:
+        raise NotFound(GONE)
+    artifact = str(row[0])
+    name = artifact.rstrip("/").rsplit("/", 1)[-1]
+    fs, path = filesystem(artifact, catalog.settings)
     if fs.isdir(path):
         return _zip_folder(fs, path, f"{name}.zip")
-    return _stream(catalog.settings, str(artifact), None, None, filename=name)
+    return _stream(catalog.settings, artifact, None, filename=name)
 
 
 def _zip_folder(fs: Any, root: str, filename: str) -> StreamingResponse:
@@ -198,6 +253,6 @@ def _zip_folder(fs: Any, root: str, filename: str) -> StreamingResponse:
     size = spool.tell()
     spool.seek(0)
 
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"',
+    headers = {**FILE_HEADERS, "Content-Disposition": attachment(filename),
                "Content-Length": str(size), "Cache-Control": "private"}  # fmt: skip
     return StreamingResponse(_chunks(spool), media_type="application/zip", headers=headers)

@@ -5,11 +5,22 @@ DETACHed when it hands the file to another process (:mod:`kilo.catalog.lease`).
 Making a DuckDB instance costs ~12 ms of CPU; attaching a file to a live one ~1 ms, and
 detaching it checkpoints and drops the file lock like a close. So a hand-over costs the
 file, not a database engine, and settings made on the instance survive it.
+
+The catalog holds password and token hashes: it is its owner's only, whatever the umask. A
+new catalog file is made by DuckDB inside a fresh private folder, set to 0600 there and
+linked into place, so it is never readable by others, not even for a moment; each writable
+attach also takes group and other rights off the file, its write-ahead log and the folder
+that holds them (0700: DuckDB makes the log again after each checkpoint, with the umask's
+rights, so only the folder keeps it private).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
+import stat
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -40,7 +51,11 @@ class FileLink:
         fresh = self._instance is None
         instance = self._instance if self._instance is not None else duckdb.connect()
         try:
+            if not self.read_only and not self.path.exists():
+                create_private(self.path)
             self.read_only = _attach(instance, self.path, self.read_only)
+            if not self.read_only:
+                keep_private(self.path)
         except BaseException:
             if fresh:
                 instance.close()
@@ -66,6 +81,38 @@ class FileLink:
         if self.path is not None:
             cursor.execute(f"USE {DB}")
         return cursor
+
+
+def create_private(path: Path) -> None:
+    """An empty DuckDB database at ``path`` that only its owner can read (see the module's
+    text). A file another process made meanwhile is left as it is; where the folder takes
+    no hard links (a FAT card), DuckDB makes the file in place and it is set to 0600 at
+    once."""
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".kilo-new-", dir=path.parent))  # 0700
+    except OSError:
+        return  # no writable folder: the attach says why
+    try:
+        staged = staging / path.name
+        duckdb.connect(str(staged)).close()
+        staged.chmod(0o600)
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            os.link(staged, path)
+    except (OSError, duckdb.Error):
+        pass  # made in place by the attach, then kept private by keep_private
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def keep_private(path: Path) -> None:
+    """Take group and other rights off the catalog file, its write-ahead log and their
+    folder (when this user owns them; a library on a disk without modes is left alone)."""
+    wal = path.with_name(path.name + ".wal")
+    for item, private in ((path, 0o600), (wal, 0o600), (path.parent, 0o700)):
+        with contextlib.suppress(OSError):
+            mode = stat.S_IMODE(item.stat().st_mode)
+            if mode & 0o077:
+                item.chmod(mode & private)
 
 
 def _attach(instance: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> bool:

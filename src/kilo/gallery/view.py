@@ -1,7 +1,13 @@
 """What a visitor sees: the gallery's photos in order with their counts, and the images
 themselves as the gallery serves them: re-encoded from the renditions, without EXIF, GPS or
 any other metadata, the file name only when the photographer shows file names, and the
-watermark burned in when the gallery has one."""
+watermark burned in when the gallery has one.
+
+Metadata is kept out twice: the decoded image's own ``info`` (where Pillow keeps what it
+read: a JPEG comment it would otherwise write back, XMP, EXIF, ICC) is dropped before
+encoding, and the encoded JPEG keeps only the segments kilo writes (JFIF, tables, frame,
+scan); no comment, EXIF, XMP, IPTC, maker notes or ICC profile reaches a visitor, whatever
+the original carried or the size served (thumb, preview, download, the download-all zip)."""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from kilo.catalog import Catalog
-from kilo.errors import NotFound
+from kilo.errors import KiloError, NotFound
 from kilo.gallery.visitors import Visit, gallery_asset, log_activity
 
 ImageSize = Literal["thumb", "preview", "download"]
@@ -68,12 +74,27 @@ def gallery_image(
     img = _source(catalog, aid, size, v.gallery["download_size"] or "web")
     if v.gallery["watermark"]:
         img = _watermarked(img, v.gallery["watermark_text"], v.gallery["watermark_logo"])
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=90 if size == "download" else 85, optimize=True,
-             progressive=size != "thumb")  # fmt: skip  # no exif=, no icc: nothing else
+    data = encode_clean_jpeg(img, quality=90 if size == "download" else 85,
+                             progressive=size != "thumb")  # fmt: skip
     if size == "download" and log:
         log_activity(catalog, v.gallery_id, v.visitor_id, "download", aid)
-    return buf.getvalue()
+    return data
+
+
+def encode_clean_jpeg(img: Any, *, quality: int, progressive: bool) -> bytes:
+    """``img`` as a JPEG with no metadata at all: Pillow writes back a JPEG comment it read
+    (``info["comment"]``) unless told otherwise, so the image goes without its ``info``,
+    and the bytes keep only the segments that draw the picture."""
+    from kilo.imaging.renditions import strip_jpeg_metadata
+
+    img.info = {}
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality, optimize=True, progressive=progressive)
+    data = buf.getvalue()
+    stripped = strip_jpeg_metadata(data)
+    if stripped is None:  # not reached: Pillow writes plain Huffman JPEGs
+        raise KiloError("the served JPEG could not be cleaned of metadata")
+    return stripped
 
 
 class _Sink(io.RawIOBase):

@@ -1,25 +1,25 @@
 // kilo client gallery. Plain JS, no build step. Every text from the server or a visitor is
-// put on the page with textContent, never as HTML.
+// put on the page with textContent, never as HTML. The visitor's token is never kept here:
+// the server sets it as an HttpOnly cookie of this link's API paths (out of every script's
+// reach, see kilo/api/gallery_page.py) when asked by the X-Kilo-Visitor header, and the
+// browser sends it with each call.
 "use strict";
 
 (() => {
   const app = document.getElementById("app");
   const slug = app.dataset.slug;
   const api = app.dataset.api;
-  const key = "kilo-gallery-" + slug;
   const $ = (id) => document.getElementById(id);
-  let token = localStorage.getItem(key);
   let view = null;
   let current = -1;
   let pinned = null;
 
   async function call(method, path, body) {
-    const headers = { "Accept": "application/json" };
-    if (token) headers["Authorization"] = "Bearer " + token;
+    const headers = { "Accept": "application/json", "X-Kilo-Visitor": "cookie" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const res = await fetch(api + path, {
       method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "omit", cache: "no-store",
+      credentials: "same-origin", cache: "no-store",
     });
     let data = null;
     try { data = await res.json(); } catch (e) { data = null; }
@@ -41,13 +41,10 @@
     $("title").textContent = view.title;
     document.title = view.title;
     if (view.requiresAuth) {
-      token = null;
-      localStorage.removeItem(key);
       show("locked");
       $("password").focus();
       return;
     }
-    if (view.token) { token = view.token; localStorage.setItem(key, token); }
     show("grid");
     const all = $("download-all");
     all.hidden = !view.downloadAllUrl;
@@ -196,8 +193,6 @@
     const res = await call("POST", "/share/" + encodeURIComponent(slug) + "/auth",
                            { password: $("password").value });
     if (res.status === 200) {
-      token = res.data.token;
-      localStorage.setItem(key, token);
       $("password").value = "";
       $("password-error").textContent = "";
       await load();
