@@ -3,38 +3,63 @@ finalizeUpload).
 
 ``prepare_upload`` makes one asset per file, in state ``pending_upload`` (invisible to
 listings, culling and exports), and says where its bytes go in the store. The bytes arrive
-through :func:`receive_upload` (streamed to a temporary file, hashed on the way, never held
-in memory, refused past the size the client declared); a file that arrived whole is kept,
-and sending it again is a no-op. ``finalize_upload`` checks each file's SHA-256 against
-the client's, then hands the asset to the ingest path every other photo takes: it becomes
-``registered`` with its original recorded and its ``asset.process`` job queued (metadata,
-thumbnail, preview), exactly as ``kilo ingest`` leaves a photo it found on a card.
+through :func:`receive_upload`: streamed to a staging file of their own (hashed on the way,
+never held in memory, refused past the size the client declared), then moved into place in
+a catalog transaction that checks the asset is still pending; sending the file again
+replaces it until it is finalized, never after. ``finalize_upload`` checks each file's
+SHA-256 against the client's, then hands the file to the path every other photo takes: it
+is identified by ingest's own code and recorded as ``kilo ingest`` records a file it found
+on a card (a HEIC burst becomes one asset per frame), each asset ``registered`` with its
+original and its ``asset.process`` job queued (metadata, thumbnail, preview).
+
+A PUT holds a lock on its staging file while it works; :func:`clean_upload_staging` removes
+the files of PUTs that died with their server (``kill -9``), and no other.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import errno
+import fcntl
 import hashlib
 import logging
 import os
+import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator
-from pathlib import PurePosixPath
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, BinaryIO
 
 from kilo.catalog import Catalog
-from kilo.catalog.idempotency import once
+from kilo.catalog.idempotency import check_idempotency_key, once, request_digest
 from kilo.clock import new_id, utcnow
-from kilo.errors import Conflict, InvalidInput, NotFound
-from kilo.imaging.sniff import SNIFF_BYTES, sniff_content_type
+from kilo.errors import Conflict, InvalidInput, NotFound, StoreError
+from kilo.ingest.discover import Found
 from kilo.models import (
     FinalizeUploadRequest,
     FinalizeUploadResponse,
     PrepareUploadRequest,
     UploadInstruction,
 )
-from kilo.store import filesystem, join
+from kilo.settings import Settings
+from kilo.store import filesystem, is_local, join, local_path
 from kilo.text import printable
 
-__all__ = ["MAX_FILES", "finalize_upload", "prepare_upload", "receive_upload", "upload_target"]
+if TYPE_CHECKING:
+    from kilo.ingest.identify import Identified
+
+__all__ = [
+    "MAX_FILES",
+    "clean_upload_staging",
+    "finalize_upload",
+    "prepare_upload",
+    "receive_upload",
+    "staging_folder",
+    "upload_target",
+]
 
 log = logging.getLogger(__name__)
 MAX_FILES = 1000  # per prepareUpload request
@@ -110,50 +135,99 @@ async def receive_upload(
     catalog: Catalog, asset_id: str, chunks: AsyncIterator[bytes]
 ) -> tuple[str, int]:
     """Store the bytes of an upload as they stream in; (their SHA-256, their size). Refused
-    (nothing kept) when more or fewer bytes arrive than the client declared."""
-    row = _pending(catalog, asset_id)
+    (nothing kept) when more or fewer bytes arrive than the client declared, or when the
+    upload was finalized before they all arrived (Conflict: a finalized original never
+    changes). The bytes go to a staging file of their own, moved into place in the same
+    catalog transaction that checks the asset is still pending (so finalize, which freezes it
+    in a transaction, sees either all of them or none)."""
+    row = await asyncio.to_thread(_pending, catalog, asset_id)
     if row["state"] != "pending_upload":
         raise Conflict(f"asset {asset_id} was finalized already")
     declared = int(row["byte_size"] or 0)  # type: ignore[call-overload]
-    digest, size = hashlib.sha256(), 0
-    staging = catalog.settings.home / "uploads-staging"
-    staging.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=staging, prefix=f"{asset_id}.")
+    settings = catalog.settings
+    await asyncio.to_thread(_sweep_now_and_then, settings)
+    fd, tmp = _open_staging(staging_folder(settings), asset_id)
     try:
-        with os.fdopen(fd, "wb") as out:
-            async for chunk in chunks:
-                size += len(chunk)
-                if size > declared:
-                    raise InvalidInput(f"more than the {declared} bytes declared for this file")
-                digest.update(chunk)
-                out.write(chunk)
-        if size != declared:
-            raise InvalidInput(f"{size} of the {declared} bytes declared arrived; send it again")
-        fs, path = filesystem(str(row["source_uri"]), catalog.settings)
-        fs.makedirs(str(PurePosixPath(path).parent), exist_ok=True)
-        fs.put_file(tmp, path)
+        with os.fdopen(fd, "wb") as out:  # open (its lock held) until it is in place
+            sha, size = await _write(out, chunks, declared)
+            out.flush()
+            await asyncio.to_thread(_commit, catalog, asset_id, tmp, sha)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    sha = digest.hexdigest()
-    catalog.table("assets").update(asset_id, {"sha256": sha})
+        _discard(tmp)
     return sha, size
 
 
-def _hash_stored(catalog: Catalog, asset_id: str, row: dict[str, object]) -> str:
-    """The SHA-256 of an upload that went straight to the store (Conflict when it has not
-    arrived, or not whole)."""
-    fs, path = filesystem(str(row["source_uri"]), catalog.settings)
+async def _write(out: BinaryIO, chunks: AsyncIterator[bytes], declared: int) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > declared:
+            raise InvalidInput(f"more than the {declared} bytes declared for this file")
+        digest.update(chunk)
+        out.write(chunk)
+    if size != declared:
+        raise InvalidInput(f"{size} of the {declared} bytes declared arrived; send it again")
+    return digest.hexdigest(), size
+
+
+def _commit(catalog: Catalog, asset_id: str, tmp: str, sha: str) -> None:
+    """Move a whole upload into place and record its SHA-256, if the asset is still pending
+    (one transaction: finalize cannot run between the check and the move)."""
+    with catalog.transaction():
+        row = _pending(catalog, asset_id)
+        if row["state"] != "pending_upload":
+            raise Conflict(
+                f"asset {asset_id} was finalized while this upload arrived; it was not kept"
+            )
+        _place(tmp, str(row["source_uri"]), catalog.settings)
+        catalog.table("assets").update(asset_id, {"sha256": sha})
+
+
+def _place(tmp: str, uri: str, settings: Settings) -> None:
+    """The staging file ``tmp`` at ``uri``: renamed (atomic) on a local store, copied beside
+    and renamed when the store is on another file system, put to an object store."""
+    try:
+        if not is_local(uri):
+            fs, path = filesystem(uri, settings)
+            fs.put_file(tmp, path)
+            return
+        target = local_path(uri)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            fd, beside = tempfile.mkstemp(
+                dir=target.parent, prefix=f".{target.name}.", suffix=".part"
+            )
+            os.close(fd)
+            try:
+                shutil.copyfile(tmp, beside)
+                os.replace(beside, target)
+            finally:
+                _discard(beside)
+    except OSError as exc:
+        raise StoreError(f"cannot store the upload: {exc.strerror or exc}", path=uri) from None
+
+
+def _discard(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _check_stored(catalog: Catalog, asset_id: str, row: dict[str, object]) -> Found:
+    """The stored upload as ingest's discovery would have found it (Conflict when its bytes
+    have not arrived, or not whole)."""
+    uri = str(row["source_uri"])
+    fs, path = filesystem(uri, catalog.settings)
     try:
         size = int(fs.size(path))
     except (FileNotFoundError, OSError):
         raise Conflict(f"asset {asset_id}: its bytes have not arrived yet") from None
     if size != int(row["byte_size"] or 0):  # type: ignore[call-overload]
         raise Conflict(f"asset {asset_id}: {size} of the {row['byte_size']} bytes arrived")
-    with fs.open(path, "rb") as f:
-        sha = hashlib.file_digest(f, "sha256").hexdigest()
-    catalog.table("assets").update(asset_id, {"sha256": sha})
-    return sha
+    return Found(uri, size)
 
 
 def finalize_upload(
@@ -163,50 +237,172 @@ def finalize_upload(
     *,
     idempotency_key: str | None = None,
 ) -> FinalizeUploadResponse:
-    """Check every file arrived whole with the client's checksum, then register them all
+    """Check every file arrived whole with the client's checksum, then register them all as
+    ``kilo ingest`` registers the files it finds (a HEIC burst becomes one asset per frame)
     and queue their processing, in one transaction (Conflict names the first that did not).
-    A repeated ``idempotency_key`` with the same request answers as the first time."""
+    The files are read and hashed before that transaction, so the catalog is not held while
+    they are. A repeated ``idempotency_key`` with the same request answers as the first
+    time."""
+    scope = f"upload.finalize:{project_id}"
+    kept = check_idempotency_key(catalog, scope, idempotency_key, request_digest(request.dump()))
+    if kept is not None:
+        return FinalizeUploadResponse.model_validate(kept)
+    checked = _identify_uploads(catalog, project_id, request)
     return once(
-        catalog, f"upload.finalize:{project_id}", idempotency_key, request.dump(),
-        lambda: _finalize(catalog, project_id, request),
+        catalog, scope, idempotency_key, request.dump(),
+        lambda: _register(catalog, project_id, checked),
         save=lambda response: response.dump(), replay=FinalizeUploadResponse.model_validate,
     )  # fmt: skip
 
 
-def _finalize(
+#: an upload checked before finalize's transaction: identified, and the SHA-256 of its bytes
+Checked = tuple["Identified", str]
+
+
+def _identify_uploads(
     catalog: Catalog, project_id: str, request: FinalizeUploadRequest
+) -> dict[str, Checked | None]:
+    """Each asset of the request once: its stored file identified by ingest's
+    :func:`~kilo.ingest.identify.identify` (type, SHA-256, frames) and checked against the
+    client's checksum (Conflict); None for an asset that is not pending any more (the
+    transaction says so)."""
+    from kilo.ingest.run import IO_THREADS
+
+    found: dict[str, Found | None] = {}
+    sums: dict[str, str] = {}
+    for item in request.assets:
+        if item.asset_id in found:
+            continue
+        sums[item.asset_id] = item.checksum_sha256.strip().lower()
+        row = _pending(catalog, item.asset_id, project_id)
+        pending = row["state"] == "pending_upload"
+        if pending and row["sha256"] and row["sha256"] != sums[item.asset_id]:  # no need to read
+            raise Conflict(f"asset {item.asset_id}: the bytes that arrived have another SHA-256")
+        found[item.asset_id] = _check_stored(catalog, item.asset_id, row) if pending else None
+    settings = catalog.settings
+    with ThreadPoolExecutor(max_workers=IO_THREADS) as pool:
+        done = list(
+            pool.map(lambda f: None if f is None else _identify(f, settings), found.values())
+        )
+    for aid, checked in zip(found, done, strict=True):
+        if checked is not None and checked[1] != sums[aid]:
+            raise Conflict(f"asset {aid}: the bytes that arrived have another SHA-256")
+    return dict(zip(found, done, strict=True))
+
+
+def _identify(found: Found, settings: Settings) -> Checked:
+    from kilo.ingest.identify import identify
+
+    ident = identify(found, settings)
+    if ident.sha256 is not None:
+        return ident, ident.sha256
+    fs, path = filesystem(found.uri, settings)  # not a photo: identify did not hash it
+    with fs.open(path, "rb") as f:
+        return ident, hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _register(
+    catalog: Catalog, project_id: str, checked: dict[str, Checked | None]
 ) -> FinalizeUploadResponse:
-    from kilo.ingest.register import PROCESS_JOB
+    """In the caller's transaction: each checked upload, still pending with the bytes that
+    were checked, becomes registered assets (:func:`kilo.ingest.register.register_upload`);
+    their processing is queued."""
+    from kilo.ingest.register import process_job, register_upload
     from kilo.jobs import enqueue_many
 
-    ready: list[tuple[str, str, str | None, str]] = []
-    items = {i.asset_id: i for i in request.assets}.values()  # each asset once
-    for item in items:
-        row = _pending(catalog, item.asset_id, project_id)
-        if row["state"] != "pending_upload":
-            raise Conflict(f"asset {item.asset_id} was finalized already")
-        if not row["sha256"]:  # sent straight to the bucket: hash what is there now
-            row["sha256"] = _hash_stored(catalog, item.asset_id, row)
-        if str(row["sha256"]).lower() != item.checksum_sha256.strip().lower():
-            raise Conflict(f"asset {item.asset_id}: the bytes that arrived have another SHA-256")
-        ready.append((item.asset_id, str(row["source_uri"]), item.content_type, str(row["sha256"])))
     now = utcnow()
-    for aid, uri, given_type, sha in ready:
-        fs, path = filesystem(uri, catalog.settings)
-        with fs.open(path, "rb") as f:
-            head = f.read(SNIFF_BYTES)
-        content_type = sniff_content_type(head, uri) or given_type
-        catalog.table("assets").update(aid, {"state": "registered",
-                                             "content_type": content_type})  # fmt: skip
-        catalog.table("asset_files").insert({
-            "id": new_id(), "asset_id": aid, "kind": "original", "uri": uri,
-            "content_type": content_type, "byte_size": fs.size(path),
-            "sha256": sha, "created_at": now})  # fmt: skip
-    jobs = enqueue_many(
-        catalog,
-        [{"job_type": PROCESS_JOB, "project_id": project_id, "asset_id": aid,
-          "payload": {"assetId": aid}, "dedupe_key": f"{PROCESS_JOB}:{aid}"}
-         for aid, _, _, _ in ready],
-    )  # fmt: skip
-    log.info("%d uploads of project %s finalized", len(ready), project_id)
+    ids: list[str] = []
+    for aid, one in checked.items():
+        row = _pending(catalog, aid, project_id)
+        if row["state"] != "pending_upload" or one is None:
+            raise Conflict(f"asset {aid} was finalized already")
+        ident, sha = one
+        if row["sha256"] and row["sha256"] != sha:  # sent again meanwhile
+            raise Conflict(
+                f"asset {aid}: its bytes were sent again while it was finalized; finalize it again"
+            )
+        ids += register_upload(catalog, project_id, aid, ident, now)
+    jobs = enqueue_many(catalog, [process_job(project_id, aid) for aid in ids])
+    log.info("%d uploads of project %s finalized", len(checked), project_id)
     return FinalizeUploadResponse(queued_jobs=list(jobs))
+
+
+# -- staging ------------------------------------------------------------------------------
+#: a server sweeps the staging folder at most this often (and at its start)
+SWEEP_EVERY_S = 600.0
+_SWEPT: dict[Path, float] = {}
+
+
+def staging_folder(settings: Settings) -> Path:
+    """Where PUT bodies are written as they arrive (one file per PUT, in the library)."""
+    return settings.home / "uploads-staging"
+
+
+def clean_upload_staging(settings: Settings) -> int:
+    """Remove the staging files of PUTs that died (a server killed mid-PUT); how many went.
+    A PUT holds an exclusive lock on its file until the file is in place, and the operating
+    system drops the lock with the process, so a file whose lock can be taken is nobody's:
+    safe at any moment, even while another server on the same library receives uploads."""
+    folder = staging_folder(settings)
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return 0
+    removed = sum(1 for e in entries if e.is_file(follow_symlinks=False) and _take(e.path))
+    if removed:
+        log.info("removed %d unfinished uploads from %s", removed, folder)
+    return removed
+
+
+def _take(path: str) -> bool:
+    """Remove ``path`` if no process holds its lock."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if not _is_at(fd, path):
+            return False
+        os.unlink(path)
+        return True
+    except OSError:  # held by a PUT (BlockingIOError), or gone meanwhile
+        return False
+    finally:
+        os.close(fd)
+
+
+def _is_at(fd: int, path: str) -> bool:
+    """Whether the open file ``fd`` is still the file at ``path``."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
+def _open_staging(folder: Path, asset_id: str) -> tuple[int, str]:
+    """A new staging file, locked (a sweep that took it between its making and its lock
+    removed it: then another)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for _ in range(10):
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{asset_id}.", suffix=".part")
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _is_at(fd, tmp):
+                return fd, tmp
+        except OSError:
+            pass
+        os.close(fd)
+    raise StoreError("cannot make a staging file for the upload", path=str(folder))
+
+
+def _sweep_now_and_then(settings: Settings) -> None:
+    """:func:`clean_upload_staging` on the first upload of this process and every
+    ``SWEEP_EVERY_S`` after (another server on the library may have died mid-PUT)."""
+    folder = staging_folder(settings)
+    now = time.monotonic()
+    last = _SWEPT.get(folder)
+    if last is not None and now - last < SWEEP_EVERY_S:
+        return
+    _SWEPT[folder] = now
+    clean_upload_staging(settings)

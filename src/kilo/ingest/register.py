@@ -1,7 +1,8 @@
 """Recording identified files in the catalog, in batches, each batch one transaction:
 asset rows (state ``registered``, one per frame), their ``original`` file row, the
 ``source_files`` row that lets an unchanged re-run skip before hashing, quarantine rows, and
-one ``asset.process`` job per asset.
+one ``asset.process`` job per asset. An uploaded file (:mod:`kilo.uploads`) is recorded by
+:func:`register_upload` into the same rows.
 """
 
 from __future__ import annotations
@@ -109,11 +110,8 @@ class Registrar:
                                       f.sidecar_uri, now, aid])  # fmt: skip
             else:
                 aid = new_id()
-                self._assets.append([aid, self.project_id, f.name, f.uri, frame,
-                                     ident.frame_count, sha, f.size, f.mtime, ident.content_type,
-                                     now, f.sidecar_uri, now])  # fmt: skip
-                self._files.append([new_id(), aid, "original", ident.original_uri or f.uri,
-                                    ident.content_type, f.size, sha, now])  # fmt: skip
+                self._assets.append(_frame_row(self.project_id, ident, frame, aid, now, f.mtime))
+                self._files.append(_original_row(ident, aid, now))
                 self.by_uri.setdefault(f.uri, []).append((aid, frame))
             first_id = first_id or aid
             self.asset_ids.append(aid)
@@ -164,18 +162,7 @@ class Registrar:
                 )
             cat.insert_many("source_files", SOURCE_COLUMNS, self._sources, replace=True)
             enqueue_many(
-                cat,
-                (
-                    {
-                        "job_type": PROCESS_JOB,
-                        "project_id": self.project_id,
-                        "asset_id": aid,
-                        "payload": {"assetId": aid},
-                        "dedupe_key": f"{PROCESS_JOB}:{aid}",
-                        "reserved_for": worker_id() if self.reserve else None,
-                    }
-                    for aid, _ in self._jobs
-                ),
+                cat, (process_job(self.project_id, aid, self.reserve) for aid, _ in self._jobs)
             )
             if self._assets:
                 cat.emit_event(
@@ -186,6 +173,103 @@ class Registrar:
         for buf in (self._assets, self._updates, self._files, self._sources, self._quarantine):
             buf.clear()
         self._jobs.clear()
+
+
+def process_job(project_id: str, asset_id: str, reserve: bool = False) -> dict[str, Any]:
+    """The ``asset.process`` job of one asset (``reserve``: for this process to run)."""
+    return {
+        "job_type": PROCESS_JOB,
+        "project_id": project_id,
+        "asset_id": asset_id,
+        "payload": {"assetId": asset_id},
+        "dedupe_key": f"{PROCESS_JOB}:{asset_id}",
+        "reserved_for": worker_id() if reserve else None,
+    }
+
+
+def _frame_row(
+    project_id: str, ident: Identified, frame: int, aid: str, now: datetime, mtime: float | None
+) -> list[Any]:
+    """The asset row (ASSET_COLUMNS but its state) of one frame of an identified file."""
+    f = ident.found
+    return [
+        aid,
+        project_id,
+        f.name,
+        f.uri,
+        frame,
+        ident.frame_count,
+        ident.sha256,
+        f.size,
+        mtime,
+        ident.content_type,
+        now,
+        f.sidecar_uri,
+        now,
+    ]
+
+
+def _original_row(ident: Identified, aid: str, now: datetime) -> list[Any]:
+    """The ``original`` asset_files row (ORIGINAL_FILE_COLUMNS) of one frame."""
+    f = ident.found
+    return [
+        new_id(),
+        aid,
+        "original",
+        ident.original_uri or f.uri,
+        ident.content_type,
+        f.size,
+        ident.sha256,
+        now,
+    ]
+
+
+#: the quarantine reason of an uploaded file that is not a photo at all (ingest leaves such
+#: a file out; an upload has an asset to account for)
+NOT_A_PHOTO = "not a supported image: its content does not match any format"
+
+
+def register_upload(
+    catalog: Catalog, project_id: str, asset_id: str, ident: Identified, now: datetime
+) -> list[str]:
+    """Record an uploaded file (its pending asset ``asset_id``) as ingest records a file it
+    found, from the same :func:`kilo.ingest.identify.identify`: the asset becomes frame 0,
+    state ``registered``, with its original; a file of several frames (a HEIC burst) gets one
+    more asset per further frame. A file identify refuses is quarantined with the reason and
+    its asset removed. Returns the ids of the assets to process. Call inside the caller's
+    transaction."""
+    f = ident.found
+    if ident.ignored or ident.error or ident.sha256 is None:
+        reason = ident.error or NOT_A_PHOTO
+        catalog.execute("DELETE FROM assets WHERE id = ?", [asset_id])
+        catalog.execute(
+            "INSERT INTO quarantine (id, project_id, source_uri, reason, byte_size, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [new_id(), project_id, f.uri, reason, f.size, now],
+        )
+        catalog.emit_event(
+            "asset.quarantined",
+            project_id=project_id,
+            asset_id=asset_id,
+            data={"assetId": asset_id, "reason": reason},
+        )
+        return []
+    catalog.execute(
+        "UPDATE assets SET state = 'registered', sha256 = ?, byte_size = ?, content_type = ?, "
+        "frame_count = ?, updated_at = ? WHERE id = ?",
+        [ident.sha256, f.size, ident.content_type, ident.frame_count, now, asset_id],
+    )
+    ids = [asset_id, *(new_id() for _ in range(1, ident.frame_count))]
+    frames = [
+        [*_frame_row(project_id, ident, frame, aid, now, None), "registered"]
+        for frame, aid in enumerate(ids)
+        if frame
+    ]
+    catalog.insert_many("assets", ASSET_COLUMNS, frames)
+    catalog.insert_many(
+        "asset_files", ORIGINAL_FILE_COLUMNS, [_original_row(ident, aid, now) for aid in ids]
+    )
+    return ids
 
 
 def _columns(spec: str) -> tuple[tuple[str, str], ...]:
@@ -220,18 +304,5 @@ def requeue_unprocessed(catalog: Catalog, project_id: str, *, reserve: bool = Fa
         [project_id, PROCESS_JOB],
     )
     if rows:
-        enqueue_many(
-            catalog,
-            (
-                {
-                    "job_type": PROCESS_JOB,
-                    "project_id": project_id,
-                    "asset_id": aid,
-                    "payload": {"assetId": aid},
-                    "dedupe_key": f"{PROCESS_JOB}:{aid}",
-                    "reserved_for": worker_id() if reserve else None,
-                }
-                for aid in rows
-            ),
-        )
+        enqueue_many(catalog, (process_job(project_id, aid, reserve) for aid in rows))
     return len(rows)

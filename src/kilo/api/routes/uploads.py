@@ -3,10 +3,12 @@ PUT route the bytes go to (an extension: ``/v1/x-kilo/uploads/{assetId}``)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from uuid import UUID
 
 from fastapi import APIRouter, Request
+from starlette.requests import ClientDisconnect
 
 from kilo.api.deps import CallerDep, CatalogDep
 from kilo.api.files import (
@@ -17,6 +19,7 @@ from kilo.api.files import (
     signed_upload_url,
 )
 from kilo.api.routes import IdempotencyKey, errors
+from kilo.errors import InvalidInput
 from kilo.models import (
     FinalizeUploadRequest,
     FinalizeUploadResponse,
@@ -27,6 +30,7 @@ from kilo.models import (
 from kilo.store import presign_put
 from kilo.uploads import finalize_upload, prepare_upload, receive_upload, upload_target
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["Assets"])
 signed = APIRouter(tags=["Assets"])
 
@@ -96,5 +100,13 @@ async def uploads_put(
     checked against the declared size; the SHA-256 of what arrived is returned)."""
     aid = str(assetId)
     check_signature(catalog, "upload", aid, exp, sig)
-    sha, size = await receive_upload(catalog, aid, request.stream())
+    try:
+        sha, size = await receive_upload(catalog, aid, request.stream())
+    except ClientDisconnect:  # nothing was kept; the asset waits for its bytes again
+        log.info(
+            "upload of asset %s: the client went away before the whole file arrived; "
+            "nothing was kept",
+            aid,
+        )
+        raise InvalidInput("the connection broke before the whole file arrived") from None
     return UploadReceived(asset_id=aid, byte_size=size, checksum_sha256=sha)
