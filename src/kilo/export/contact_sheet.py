@@ -5,17 +5,25 @@ cluster headers, each with its number, file name, capture time, rating stars and
 reject mark; page numbers come from CSS ``@page`` counters. A4 or Letter. Thumbnails are
 embedded as ``file://`` links when they are local JPEGs (WeasyPrint passes JPEG data through
 unchanged, so a few hundred photos stay fast and small) and as data URIs otherwise.
+
+Titles, file names and group headers come from users: the HTML is autoescaped, the footer
+(inside CSS) is CSS-escaped, and WeasyPrint loads nothing but the sheet's own thumbnails
+(:class:`_ThumbnailsOnly`): no other ``file://`` path, no ``http(s)://``.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import logging
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
 
 from PIL import Image
 
@@ -26,6 +34,7 @@ PAPER_WIDTH_MM = {"A4": 210.0, "Letter": 215.9}
 MARGIN_MM = 12.0
 GAP_MM = 3.0
 THUMB_PX = 480
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -84,7 +93,42 @@ def thumbnail_src(thumb: str | Path | Image.Image | bytes | None) -> str | None:
 
 
 def _css_string(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "").replace("\n", " ")
+    """``text`` inside a double-quoted CSS string: letters, digits and spaces as they are,
+    control characters (a CSS newline ends the string) as spaces, anything else as a CSS
+    escape (so no quote, backslash or ``</style>`` can end the string or the sheet)."""
+    out = []
+    for ch in text:
+        if ch.isalnum() or ch == " ":
+            out.append(ch)
+        elif unicodedata.category(ch)[0] in "CZ":
+            out.append(" ")
+        else:
+            out.append(f"\\{ord(ch):x} ")
+    return "".join(out)
+
+
+def _file_path(url: str) -> Path | None:
+    """The local path of a ``file:`` URL on this machine (None for anything else)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    return Path(url2pathname(unquote(parts.path))).absolute()
+
+
+def _thumbnails_only(allowed: frozenset[Path]) -> Any:
+    """A WeasyPrint URL fetcher that loads ``data:`` URIs and the files in ``allowed`` (the
+    sheet's own thumbnails) and refuses every other URL."""
+    from weasyprint.urls import URLFetcher
+
+    class _ThumbnailsOnly(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            scheme = url.split(":", 1)[0].lower()
+            if scheme == "data" or (scheme == "file" and _file_path(url) in allowed):
+                return super().fetch(url, headers)
+            log.debug("contact sheet: refused to load %.80s", url)
+            raise ValueError("a contact sheet loads only its own thumbnails")
+
+    return _ThumbnailsOnly(allowed_protocols=("data", "file"), allow_redirects=False)
 
 
 def _time_label(when: datetime | None) -> str:
@@ -124,6 +168,11 @@ def _fold_single_shots(groups: list[dict[str, object]]) -> list[dict[str, object
 
 def build_html(items: Sequence[SheetItem], spec: SheetSpec) -> str:
     """The contact sheet as HTML (what :func:`render_contact_sheet` prints)."""
+    return _sheet_html(items, spec)[0]
+
+
+def _sheet_html(items: Sequence[SheetItem], spec: SheetSpec) -> tuple[str, frozenset[Path]]:
+    """The sheet's HTML and the local files it shows (all the PDF may load)."""
     import jinja2
     from markupsafe import Markup
 
@@ -158,6 +207,8 @@ def build_html(items: Sequence[SheetItem], spec: SheetSpec) -> str:
         group_items.append(entry)
     if hero is None and items:
         hero = thumbnail_src(items[0].thumbnail)
+    shown = [hero] + [e["src"] for g in groups for e in g["photos"]]  # type: ignore[attr-defined]
+    files = frozenset(p for p in (_file_path(str(u)) for u in shown if u) if p is not None)
     groups = _fold_single_shots(groups)
     times = [it.captured_at for it in items if it.captured_at]
     sheet_date = spec.sheet_date or date.today()
@@ -181,7 +232,7 @@ def build_html(items: Sequence[SheetItem], spec: SheetSpec) -> str:
     )
     template = env.get_template("contact_sheet.html.j2")
     footer = f"{spec.title} · contact sheet · {sheet_date.isoformat()}"
-    return template.render(
+    html = template.render(
         title=spec.title,
         paper=f"{spec.paper} portrait",
         columns=spec.columns,
@@ -193,6 +244,7 @@ def build_html(items: Sequence[SheetItem], spec: SheetSpec) -> str:
         hero=hero,
         groups=groups,
     )
+    return html, files
 
 
 def render_contact_sheet(items: Sequence[SheetItem], spec: SheetSpec) -> bytes:
@@ -204,6 +256,6 @@ def render_contact_sheet(items: Sequence[SheetItem], spec: SheetSpec) -> bytes:
 
     if not items:
         raise InvalidInput("a contact sheet needs at least one photo")
-    html = build_html(items, spec)
-    pdf: bytes = HTML(string=html, base_url=str(Path.cwd())).write_pdf()
+    html, files = _sheet_html(items, spec)
+    pdf: bytes = HTML(string=html, url_fetcher=_thumbnails_only(files)).write_pdf()
     return pdf

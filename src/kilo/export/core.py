@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -86,6 +87,16 @@ def _selection(
     return ids
 
 
+def _check_logo_asset(catalog: Catalog, opts: ExportSettings, user_id: str) -> None:
+    """A watermark logo given as an asset must be a photo of one of the user's projects
+    (anyone else's is reported exactly as one that does not exist)."""
+    from kilo.access import check_owner
+
+    wm = opts.watermark_spec()
+    if wm is not None and wm.image_asset is not None:
+        check_owner(catalog, user_id, "assets", wm.image_asset)
+
+
 def create_export(
     catalog: Catalog,
     project_id: str,
@@ -96,11 +107,16 @@ def create_export(
     dest: str | Path | None = None,
     idempotency_key: str | None = None,
     user_id: str | None = None,
+    allow_local_paths: bool = True,
 ) -> Export:
     """Record an export and queue its ``export.run`` job (run it with :func:`run_export`).
 
     The same ``idempotency_key`` with the same request returns the first export; with a
     different request it raises :class:`Conflict`.
+
+    ``allow_local_paths=False`` is for requests of people who may not use this machine's
+    files (the HTTP server): no ``dest`` (exports go to the store's export area), and no
+    setting may name a file (a watermark logo is an asset id of the user's).
     """
     from kilo.jobs import enqueue
     from kilo.projects import get_project
@@ -108,7 +124,10 @@ def create_export(
     project = get_project(catalog, parse_uuid(project_id, "project id"))
     if preset not in PRESETS:
         raise InvalidInput(f"unknown preset {preset!r} (one of {', '.join(PRESETS)})")
-    opts = parse_settings(preset, settings)
+    if dest is not None and not allow_local_paths:
+        raise InvalidInput("an export's destination cannot be chosen here")
+    opts = parse_settings(preset, settings, allow_local_paths=allow_local_paths)
+    _check_logo_asset(catalog, opts, user_id or catalog.local_user_id)
     stored_settings = opts.dump()
     scope = f"exports:{project.id}"
     request = {"preset": preset, "assetIds": asset_ids, "settings": stored_settings,
@@ -144,6 +163,15 @@ def create_export(
 
 
 # -- status -------------------------------------------------------------------------------
+_PATHLIKE = re.compile(r"[^\s'\"]*[/\\][^\s'\"]*")
+
+
+def redact_paths(text: str) -> str:
+    """``text`` with every word that holds a path or URL (a ``/`` or ``\\``) replaced by
+    ``<file>``: an export's reason as someone who may not know the server's layout sees it."""
+    return _PATHLIKE.sub("<file>", text)
+
+
 def emit_export_event(
     catalog: Catalog,
     export_id: str,
@@ -154,7 +182,7 @@ def emit_export_event(
 ) -> None:
     data: dict[str, Any] = {"exportId": export_id, "status": status, "progress": progress}
     if error:
-        data["error"] = error
+        data["error"] = redact_paths(error)  # the event log is what the HTTP stream shows
     catalog.emit_event("export.updated", project_id=project_id, data=data)
 
 

@@ -17,7 +17,7 @@ from kilo.clock import new_id, utcnow
 from kilo.errors import NotFound
 from kilo.export.core import JOB_TYPE, set_export_status
 from kilo.export.execute import ExportPlan, SheetEntry, execute_plan, remove_staging
-from kilo.export.presets import PhotoTask, parse_settings
+from kilo.export.presets import ExportSettings, PhotoTask, parse_settings
 from kilo.jobs import JobRow
 from kilo.progress import ProgressCallback
 from kilo.records import json_object
@@ -95,7 +95,7 @@ class ExportHandler:
         settings = row["settings"]
         settings = json_object(settings)
         preset = str(row["preset"])
-        parse_settings(preset, settings)
+        opts = parse_settings(preset, settings)
         project = catalog.fetchdict("SELECT title FROM projects WHERE id = ?", [row["project_id"]])
         title = str(project["title"]) if project else "export"
         ids = [str(a) for a in (row["asset_ids"] or [])]
@@ -116,6 +116,9 @@ class ExportHandler:
             _plan_sheet(catalog, plan, ids, assets, str(row["project_id"]), user_id)
         else:
             plan.photos = _photo_tasks(catalog, ids, assets, preset, settings, user_id)
+            logo = _logo_uri(catalog, opts, user_id)
+            for task in plan.photos:
+                task.watermark_logo = logo
         return plan
 
     def compute(
@@ -178,6 +181,23 @@ class ExportHandler:
         set_export_status(
             catalog, export_id, "done", progress=1.0, error=error, artifact=result["artifact"]
         )
+
+
+def _logo_uri(catalog: Catalog, opts: ExportSettings, user_id: str) -> str | None:
+    """The stored file of the watermark's logo asset (None without one): a photo of one of
+    the user's projects, read from the catalog, never a path from the request."""
+    wm = opts.watermark_spec()
+    if wm is None or wm.image_asset is None:
+        return None
+    row = catalog.fetchone(
+        f"SELECT coalesce({latest_file('original')}, a.source_uri) FROM assets a "
+        "JOIN projects p ON p.id = a.project_id WHERE a.id = ? AND p.owner_user_id = ? "
+        "AND p.status <> 'deleted' AND a.state <> 'pending_upload'",
+        [wm.image_asset, user_id],
+    )
+    if row is None or not row[0]:
+        raise NotFound("the watermark logo is no longer in the library")
+    return str(row[0])
 
 
 def _asset_rows(catalog: Catalog, ids: list[str], user_id: str) -> dict[str, dict[str, Any]]:

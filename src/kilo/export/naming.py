@@ -20,11 +20,15 @@ from kilo.errors import InvalidInput
 
 DEFAULT_TEMPLATE = "{date}_{project}_{seq:04d}"
 NAME_MAX = 150
+#: the widest padding or precision a field may ask for (``{seq:0999999999d}`` would build a
+#: gigabyte string per file)
+SPEC_MAX = 64
 FIELDS = frozenset(
     {"date", "datetime", "time", "project", "seq", "filename", "stem", "asset", "preset", "camera"}
 )
 _UNSAFE = re.compile(r"[^\w.\-+ ]+", re.UNICODE)
 _RUNS = re.compile(r"[_\s]{2,}")
+_NUMBER = re.compile(r"\d+")
 _RESERVED = frozenset(
     {"con", "prn", "aux", "nul"}
     | {f"com{i}" for i in range(1, 10)}
@@ -67,6 +71,12 @@ def check_template(template: str) -> str:
             raise InvalidInput("conversions (!r, !s) are not allowed in the name template")
         if spec and "{" in spec:
             raise InvalidInput("nested fields are not allowed in the name template")
+        if spec and any(int(n) > SPEC_MAX for n in _NUMBER.findall(spec)):
+            raise InvalidInput(f"a field's width in the name template is at most {SPEC_MAX}")
+    try:  # a spec that does not suit its field (``{date:d}``) is refused now, not per file
+        template.format(**_values(NameFields(seq=1, captured_at=datetime(2000, 1, 1))))
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise InvalidInput(f"the file name template cannot be applied: {exc}") from None
     return template
 
 
@@ -87,6 +97,15 @@ class NameFields:
 def format_name(template: str, fields: NameFields) -> str:
     """The sanitised stem (no extension) of one file for ``fields``."""
     check_template(template)
+    try:
+        raw = template.format(**_values(fields))
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise InvalidInput(f"the file name template cannot be applied: {exc}") from None
+    return sanitize_component(raw, fallback=f"photo_{fields.seq:04d}")
+
+
+def _values(fields: NameFields) -> dict[str, object]:
+    """The template's fields for one file, each already one safe name component."""
     when = fields.captured_at
     day = when.date() if when else (fields.export_date or date.today())
     stem = fields.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
@@ -105,11 +124,7 @@ def format_name(template: str, fields: NameFields) -> str:
         if fields.camera
         else "",
     }
-    try:
-        raw = template.format(**values)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
-        raise InvalidInput(f"the file name template cannot be applied: {exc}") from None
-    return sanitize_component(raw, fallback=f"photo_{fields.seq:04d}")
+    return values
 
 
 class NameAllocator:

@@ -27,10 +27,17 @@ from typing import Any, Literal
 
 import numpy as np
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
-from kilo.errors import InvalidInput
+from kilo.errors import InvalidInput, KiloError
 from kilo.export import crop as cropping
 from kilo.export.encode import (
     dump_exif,
@@ -42,7 +49,13 @@ from kilo.export.encode import (
 )
 from kilo.export.naming import DEFAULT_TEMPLATE, check_template
 from kilo.export.render import load_raw16, read_original, render_source
-from kilo.export.watermark import Watermark, apply_watermark, apply_watermark16, parse_watermark
+from kilo.export.watermark import (
+    Watermark,
+    apply_watermark,
+    apply_watermark16,
+    asset_logo,
+    parse_watermark,
+)
 from kilo.settings import Settings
 
 PRESETS: tuple[str, ...] = (
@@ -63,7 +76,11 @@ Paper = Literal["A4", "Letter"]
 
 
 class ExportSettings(BaseModel):
-    """The ``settings`` object of an export (camelCase keys, as in the HTTP contract)."""
+    """The ``settings`` object of an export (camelCase keys, as in the HTTP contract).
+
+    Validated with the context ``{"allow_local_paths": False}`` (see :func:`parse_settings`)
+    no setting names a file on this machine: a watermark logo is then an asset id.
+    """
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
@@ -73,7 +90,7 @@ class ExportSettings(BaseModel):
     strip_gps: bool = False
     watermark: Any = None
     sharpen: bool | None = None
-    name_template: str = DEFAULT_TEMPLATE
+    name_template: str = Field(default=DEFAULT_TEMPLATE, max_length=200)
     zip: bool = False
     #: contact sheet
     paper: Paper = "A4"
@@ -90,8 +107,9 @@ class ExportSettings(BaseModel):
 
     @field_validator("watermark")
     @classmethod
-    def _watermark(cls, value: Any) -> Any:
-        wm = parse_watermark(value)
+    def _watermark(cls, value: Any, info: ValidationInfo) -> Any:
+        local = bool((info.context or {}).get("allow_local_paths", True))
+        wm = parse_watermark(value, allow_local_paths=local)
         return None if wm is None else wm.model_dump(exclude_none=True, by_alias=True)
 
     def quality_for(self, preset: str) -> int:
@@ -104,14 +122,28 @@ class ExportSettings(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
 
 
-def parse_settings(preset: str, settings: dict[str, Any] | ExportSettings | None) -> ExportSettings:
-    """Validated settings; unknown keys and bad values raise :class:`InvalidInput`."""
+def parse_settings(
+    preset: str,
+    settings: dict[str, Any] | ExportSettings | None,
+    *,
+    allow_local_paths: bool = True,
+) -> ExportSettings:
+    """Validated settings; unknown keys and bad values raise :class:`InvalidInput`.
+
+    ``allow_local_paths=False`` for settings from someone who may not read this machine's
+    files (the HTTP server): a watermark's ``image`` must then be an asset id (stored as
+    ``imageAsset``) and a watermark string is always a text.
+    """
     if preset not in PRESETS:
         raise InvalidInput(f"unknown preset {preset!r} (one of {', '.join(PRESETS)})")
     if isinstance(settings, ExportSettings):
-        return settings
+        if allow_local_paths:
+            return settings
+        settings = settings.model_dump(by_alias=True, exclude_defaults=True)
     try:
-        parsed = ExportSettings.model_validate(dict(settings or {}))
+        parsed = ExportSettings.model_validate(
+            dict(settings or {}), context={"allow_local_paths": allow_local_paths}
+        )
     except ValidationError as exc:
         parts = []
         for err in exc.errors():
@@ -142,6 +174,9 @@ class PhotoTask:
     height: int | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     settings_obj: Settings | None = None
+    #: the stored file of the watermark's ``imageAsset`` logo, found in the catalog by the
+    #: export job (never taken from a request)
+    watermark_logo: str | None = None
 
 
 @dataclass(slots=True)
@@ -254,6 +289,18 @@ def _write(path: Path, data: bytes) -> int:
     return len(data)
 
 
+def _asset_logo(wm: Watermark | None, task: PhotoTask, settings: Settings) -> Image.Image | None:
+    """The decoded logo of an ``imageAsset`` watermark (None for any other watermark)."""
+    if wm is None or wm.image_asset is None:
+        return None
+    if not task.watermark_logo:
+        raise InvalidInput("the watermark logo was not found")
+    try:
+        return asset_logo(task.watermark_logo, lambda uri: read_original(uri, settings))
+    except KiloError:  # its reason names the store's file
+        raise InvalidInput("the watermark logo cannot be read") from None
+
+
 def render_photo(task: PhotoTask) -> list[RenderedFile]:
     """Render one photo for its preset into the staging folder; returns the files written."""
     preset = task.preset
@@ -264,6 +311,7 @@ def render_photo(task: PhotoTask) -> list[RenderedFile]:
     size = (task.width, task.height) if task.width and task.height else None
     max_px = decode_size(preset, opts, size)
     wm = opts.watermark_spec()
+    logo = _asset_logo(wm, task, settings)
     staging = Path(task.staging_dir)
     quality = opts.quality_for(preset)
     base = staging / f"{task.index:06d}"
@@ -283,7 +331,7 @@ def render_photo(task: PhotoTask) -> list[RenderedFile]:
                 img8 = Image.fromarray((rgb16 >> 8).astype(np.uint8))
                 img8, _ = _resize_long_edge(img8, opts.long_edge_px)
                 rgb16 = np.asarray(img8, dtype=np.uint16) * 257
-            rgb16 = apply_watermark16(rgb16, wm)
+            rgb16 = apply_watermark16(rgb16, wm, logo)
             h, w = rgb16.shape[:2]
             exif = prepare_exif(exif_src, size=(w, h), strip_gps=opts.strip_gps)
             out = base.with_suffix(".tif")
@@ -310,7 +358,7 @@ def render_photo(task: PhotoTask) -> list[RenderedFile]:
     )
     results: list[RenderedFile] = []
     for part, frame in enumerate(frames):
-        frame = apply_watermark(frame, wm)
+        frame = apply_watermark(frame, wm, logo)
         if exif_dict is None:
             minimal = prepare_exif(
                 _fallback_exif({"captured_at": task.meta.get("captured_at")}),

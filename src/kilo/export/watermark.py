@@ -3,18 +3,28 @@ centre or tiled, at a given opacity.
 
 Sizes are relative to the photo (text height and logo width as a fraction of the long edge), so
 the same settings look the same on a 1080 px story and a 24 MP full-size file.
+
+A logo is either ``image``, a file on this machine (the library and the CLI: a local user
+naming their own file), or ``imageAsset``, the id of a photo in the catalog whose stored file
+the export job reads. Requests from other people (the HTTP server) are parsed with
+``allow_local_paths=False``: there ``image`` must be an asset id and becomes ``imageAsset``,
+and a plain string is always a text, never looked up on disk.
 """
 
 from __future__ import annotations
 
+import io
 import math
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from kilo.errors import InvalidInput
@@ -36,54 +46,106 @@ _FONT_CANDIDATES = (
     "DejaVuSans.ttf",
 )
 _LOGO_SUFFIXES = (".png", ".webp", ".jpg", ".jpeg", ".tif", ".tiff", ".gif", ".bmp")
+#: a logo is shrunk to this long edge when it is read (it covers at most half a photo)
+LOGO_MAX_PX = 2048
+_NOT_AN_ASSET = (
+    "watermark.image must be the id of one of your photos (upload the logo first); "
+    "file paths and URLs are not accepted"
+)
+Channel = Annotated[int, Field(ge=0, le=255)]
 
 
 class Watermark(BaseModel):
-    """A watermark: ``text`` or ``image`` (a local path of a logo, PNG with alpha is best)."""
+    """A watermark: ``text``, ``image`` (a logo file on this machine; library and CLI only) or
+    ``imageAsset`` (the id of a photo in the catalog used as the logo; PNG with alpha is best)."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     text: str | None = Field(default=None, max_length=200)
     image: str | None = None
+    image_asset: str | None = None
     position: Position = "bottom-right"
     opacity: float = Field(default=0.6, ge=0.0, le=1.0)
     #: text height (or logo width) as a fraction of the photo's long edge
     scale: float = Field(default=0.035, gt=0.0, le=0.5)
     #: distance to the edges as a fraction of the long edge
     margin: float = Field(default=0.02, ge=0.0, le=0.25)
-    color: tuple[int, int, int] = (255, 255, 255)
+    color: tuple[Channel, Channel, Channel] = (255, 255, 255)
+
+    @field_validator("image_asset")
+    @classmethod
+    def _asset_id(cls, value: str | None) -> str | None:
+        return None if value is None else asset_id_of(value)
 
     @model_validator(mode="after")
     def _one_source(self) -> Watermark:
-        if bool(self.text) == bool(self.image):
-            raise InvalidInput("a watermark needs exactly one of text or image")
+        if sum(bool(v) for v in (self.text, self.image, self.image_asset)) != 1:
+            raise InvalidInput("a watermark needs exactly one of text, image or imageAsset")
         return self
 
 
-def parse_watermark(value: Any) -> Watermark | None:
-    """A watermark from an export setting: false/None, a text, a logo path, or an object."""
+def asset_id_of(value: Any) -> str:
+    """``value`` as a canonical asset id; the refusal never repeats what was given."""
+    try:
+        return str(uuid.UUID(str(value).strip()))
+    except (ValueError, TypeError, AttributeError):
+        raise InvalidInput(_NOT_AN_ASSET) from None
+
+
+def _remote_dict(data: dict[str, Any]) -> dict[str, Any]:
+    """A watermark object from someone else: ``image`` names an asset, never a file."""
+    image = data.pop("image", None)
+    if image is None or image == "":
+        return data
+    if not isinstance(image, str) or data.get("imageAsset") or data.get("image_asset"):
+        raise InvalidInput(_NOT_AN_ASSET)
+    data["imageAsset"] = asset_id_of(image)
+    return data
+
+
+def parse_watermark(value: Any, *, allow_local_paths: bool = True) -> Watermark | None:
+    """A watermark from an export setting: false/None, a text, a logo path, or an object.
+
+    With ``allow_local_paths=False`` (a request over the network) nothing names a file on
+    this machine: a string is a text and an object's ``image`` must be an asset id.
+    """
     if value is None or value is False or value == "":
         return None
     if isinstance(value, Watermark):
+        if not allow_local_paths:
+            return parse_watermark(value.model_dump(exclude_none=True), allow_local_paths=False)
         return value
     if value is True:
         raise InvalidInput("watermark: true needs a text or a logo (watermark: 'text' or {...})")
     if isinstance(value, str):
-        path = Path(value).expanduser()
-        if path.suffix.lower() in _LOGO_SUFFIXES and path.is_file():
-            return Watermark(image=str(path.absolute()), scale=0.15)
+        if allow_local_paths:
+            path = Path(value).expanduser()
+            if path.suffix.lower() in _LOGO_SUFFIXES and path.is_file():
+                return Watermark(image=str(path.absolute()), scale=0.15)
         return Watermark(text=value)
     if isinstance(value, dict):
+        data = dict(value) if allow_local_paths else _remote_dict(dict(value))
+        if (data.get("image") or data.get("imageAsset") or data.get("image_asset")) and (
+            "scale" not in data
+        ):
+            data["scale"] = 0.15
         try:
-            data = dict(value)
-            if data.get("image") and "scale" not in data:
-                data["scale"] = 0.15
             return Watermark.model_validate(data)
         except InvalidInput:
             raise
         except Exception as exc:
-            raise InvalidInput(f"watermark settings are not valid: {exc}") from None
-    raise InvalidInput("watermark must be false, a text, a logo file path or an object")
+            raise InvalidInput(f"watermark settings are not valid: {_first_error(exc)}") from None
+    raise InvalidInput("watermark must be false, a text, a logo or an object")
+
+
+def _first_error(exc: Exception) -> str:
+    """A validation error's first problem without the input it saw."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        for err in errors():
+            where = ".".join(str(p) for p in err.get("loc", ())) or "watermark"
+            return f"{where}: {err.get('msg', 'invalid')}"
+    return type(exc).__name__
 
 
 @lru_cache(maxsize=32)
@@ -99,11 +161,46 @@ def load_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 @lru_cache(maxsize=8)
 def _load_logo(path: str) -> Image.Image:
+    """A logo file on this machine (a trusted, local caller named it)."""
     try:
         with Image.open(path) as im:
             return im.convert("RGBA")
     except (OSError, ValueError) as exc:
         raise InvalidInput(f"cannot read the watermark logo: {exc}", path=path) from None
+
+
+def decode_logo(data: bytes) -> Image.Image:
+    """A logo from the bytes of an asset's stored file, as RGBA (long edge at most
+    :data:`LOGO_MAX_PX`). The error says nothing about where the file is."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.draft("RGB", (LOGO_MAX_PX, LOGO_MAX_PX))
+            logo = im.convert("RGBA")
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        try:  # HEIC, RAW ...: kilo's decoder (no alpha)
+            from kilo.imaging import decode_image
+
+            logo = decode_image(data, name="logo", max_px=LOGO_MAX_PX).image.convert("RGBA")
+        except Exception:
+            raise InvalidInput("the watermark logo is not an image kilo can read") from None
+    if max(logo.size) > LOGO_MAX_PX:
+        logo.thumbnail((LOGO_MAX_PX, LOGO_MAX_PX), Image.Resampling.LANCZOS)
+    return logo
+
+
+_ASSET_LOGOS: OrderedDict[str, Image.Image] = OrderedDict()
+
+
+def asset_logo(uri: str, read: Callable[[str], bytes]) -> Image.Image:
+    """The logo stored at ``uri`` (read with ``read``), kept for the next photos of the
+    export (a few per process)."""
+    logo = _ASSET_LOGOS.get(uri)
+    if logo is None:
+        logo = decode_logo(read(uri))
+        _ASSET_LOGOS[uri] = logo
+        while len(_ASSET_LOGOS) > 4:
+            _ASSET_LOGOS.popitem(last=False)
+    return logo
 
 
 def _text_layer(wm: Watermark, width: int, height: int) -> Image.Image:
@@ -128,9 +225,13 @@ def _text_layer(wm: Watermark, width: int, height: int) -> Image.Image:
     return Image.alpha_composite(layer, fill)
 
 
-def _logo_layer(wm: Watermark, width: int, height: int) -> Image.Image:
-    assert wm.image is not None
-    logo = _load_logo(wm.image)
+def _logo_layer(
+    wm: Watermark, width: int, height: int, logo: Image.Image | None = None
+) -> Image.Image:
+    if logo is None:
+        if wm.image is None:  # an asset's logo is read by the export job and passed in
+            raise InvalidInput("the watermark logo was not found")
+        logo = _load_logo(wm.image)
     target_w = max(8, round(wm.scale * max(width, height)))
     target_w = min(target_w, width)
     target_h = max(1, round(logo.height * target_w / logo.width))
@@ -140,10 +241,12 @@ def _logo_layer(wm: Watermark, width: int, height: int) -> Image.Image:
     return logo.resize((target_w, target_h), Image.Resampling.LANCZOS)
 
 
-def watermark_box(img_size: tuple[int, int], wm: Watermark) -> tuple[int, int, int, int]:
+def watermark_box(
+    img_size: tuple[int, int], wm: Watermark, logo: Image.Image | None = None
+) -> tuple[int, int, int, int]:
     """Where a non-tiled watermark lands: (left, top, right, bottom) in pixels."""
     width, height = img_size
-    layer = _text_layer(wm, width, height) if wm.text else _logo_layer(wm, width, height)
+    layer = _text_layer(wm, width, height) if wm.text else _logo_layer(wm, width, height, logo)
     return _place(layer.size, img_size, wm)
 
 
@@ -160,18 +263,21 @@ def _place(
     return x, y, x + lw, y + lh
 
 
-def _layer(wm: Watermark, size: tuple[int, int]) -> Image.Image:
+def _layer(wm: Watermark, size: tuple[int, int], logo: Image.Image | None) -> Image.Image:
     width, height = size
-    layer = _text_layer(wm, width, height) if wm.text else _logo_layer(wm, width, height)
+    layer = _text_layer(wm, width, height) if wm.text else _logo_layer(wm, width, height, logo)
     if wm.opacity < 1:
         layer.putalpha(layer.getchannel("A").point(lambda v: round(v * wm.opacity)))
     return layer
 
 
-def watermark_overlay(size: tuple[int, int], wm: Watermark) -> Image.Image:
-    """The watermark on a transparent RGBA canvas of ``size`` (for compositing elsewhere)."""
+def watermark_overlay(
+    size: tuple[int, int], wm: Watermark, logo: Image.Image | None = None
+) -> Image.Image:
+    """The watermark on a transparent RGBA canvas of ``size`` (for compositing elsewhere);
+    ``logo``: the decoded logo of an ``imageAsset`` watermark."""
     width, height = size
-    layer = _layer(wm, size)
+    layer = _layer(wm, size, logo)
     overlay = Image.new("RGBA", size, (0, 0, 0, 0))
     if wm.position != "tiled":
         overlay.alpha_composite(layer, _place(layer.size, size, wm)[:2])
@@ -187,12 +293,14 @@ def watermark_overlay(size: tuple[int, int], wm: Watermark) -> Image.Image:
     return overlay
 
 
-def apply_watermark(img: Image.Image, wm: Watermark | None) -> Image.Image:
+def apply_watermark(
+    img: Image.Image, wm: Watermark | None, logo: Image.Image | None = None
+) -> Image.Image:
     """``img`` (RGB) with the watermark burned in; ``img`` itself is not changed."""
     if wm is None or wm.opacity <= 0:
         return img
     if wm.position != "tiled":
-        layer = _layer(wm, img.size)
+        layer = _layer(wm, img.size, logo)
         box = _place(layer.size, img.size, wm)
         region = img.crop(box).convert("RGBA")
         region.alpha_composite(layer)
@@ -200,15 +308,17 @@ def apply_watermark(img: Image.Image, wm: Watermark | None) -> Image.Image:
         out.paste(region.convert("RGB"), box[:2])
         return out
     base = img.convert("RGBA")
-    return Image.alpha_composite(base, watermark_overlay(img.size, wm)).convert("RGB")
+    return Image.alpha_composite(base, watermark_overlay(img.size, wm, logo)).convert("RGB")
 
 
-def apply_watermark16(rgb16: np.ndarray, wm: Watermark | None) -> np.ndarray:
+def apply_watermark16(
+    rgb16: np.ndarray, wm: Watermark | None, logo: Image.Image | None = None
+) -> np.ndarray:
     """The same watermark composited into a 16-bit ``HxWx3`` array."""
     if wm is None or wm.opacity <= 0:
         return rgb16
     height, width = rgb16.shape[:2]
-    overlay = np.asarray(watermark_overlay((width, height), wm), dtype=np.float32) / 255.0
+    overlay = np.asarray(watermark_overlay((width, height), wm, logo), dtype=np.float32) / 255.0
     alpha = overlay[:, :, 3:4]
     mixed = rgb16.astype(np.float32) * (1 - alpha) + overlay[:, :, :3] * 65535.0 * alpha
     return np.clip(mixed + 0.5, 0, 65535).astype(np.uint16)

@@ -10,8 +10,9 @@ from kilo.api.deps import CallerDep
 from kilo.api.files import signed_export_url
 from kilo.api.routes import IdempotencyKey, errors
 from kilo.errors import Conflict, InvalidInput, NotFound
-from kilo.export.core import create_export, download_export, get_export
+from kilo.export.core import create_export, download_export, get_export, redact_paths
 from kilo.models import CreateExportRequest, Export, ExportDownloadResponse
+from kilo.progress import ItemResult
 
 router = APIRouter(tags=["Exports"])
 
@@ -28,25 +29,45 @@ def exports_create(
     caller: CallerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Export:
-    """Queue an export of the project (its picks unless assetIds are given)."""
+    """Queue an export of the project (its picks unless assetIds are given).
+
+    Nothing in a request names a file or folder of the server: the export goes to the
+    store's export area and a watermark logo is the id of one of the caller's photos
+    (``allow_local_paths=False``)."""
     pid = caller.owns_or_bad_request("projects", projectId)  # the contract has no 404 here
-    try:  # an asset id of someone else's among assetIds: a bad request too
+    try:  # an asset id of someone else's (assetIds, a logo): a bad request too
         export = create_export(caller.catalog, pid, body.preset, asset_ids=body.asset_ids,
                                settings=body.settings, idempotency_key=idempotency_key,
-                               user_id=caller.user_id)  # fmt: skip
+                               user_id=caller.user_id, allow_local_paths=False)  # fmt: skip
     except NotFound as exc:
         raise InvalidInput(exc.reason) from None
     return _public(export)
 
 
 def _public(export: Export) -> Export:
-    """The export without store locations (its file is fetched through /download)."""
+    """The export without store locations (its file is fetched through /download): no
+    paths in its error or its photos' reasons, no logo file of a local export."""
     results = None
     if export.results is not None:
-        results = [r.model_copy(update={"extra": {k: v for k, v in r.extra.items()
-                                                  if k not in ("uri", "path")}})
-                   for r in export.results]  # fmt: skip
-    return export.model_copy(update={"artifact": None, "dest": None, "results": results})
+        results = [_public_result(r) for r in export.results]
+    settings = dict(export.settings)
+    watermark = settings.get("watermark")
+    if isinstance(watermark, dict) and "image" in watermark:
+        settings["watermark"] = {k: v for k, v in watermark.items() if k != "image"}
+    update = {
+        "artifact": None,
+        "dest": None,
+        "results": results,
+        "settings": settings,
+        "error": None if export.error is None else redact_paths(export.error),
+    }
+    return export.model_copy(update=update)
+
+
+def _public_result(result: ItemResult) -> ItemResult:
+    extra = {k: v for k, v in result.extra.items() if k not in ("uri", "path")}
+    reason = None if result.reason is None else redact_paths(result.reason)
+    return result.model_copy(update={"extra": extra, "reason": reason})
 
 
 @router.get("/exports/{exportId}", response_model=Export, responses=errors(401, 404))
