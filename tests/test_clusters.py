@@ -13,10 +13,10 @@ from kilo.cluster import (
     get_cluster,
     list_clusters,
     merge_clusters,
-    set_winner,
     split_cluster,
     update_cluster,
 )
+from kilo.cull import pick_winner
 from kilo.errors import InvalidInput, NotFound
 from kilo.models import Cluster, Project, UpdateClusterRequest
 from support.cull_engine import add_analyzed_asset
@@ -100,7 +100,8 @@ def test_manual_decisions_survive_reclustering(
     kite = _burst_of(catalog, project.id, shoot["kite"][0])
     update_cluster(catalog, kite.id, UpdateClusterRequest(title="Kite run", reviewed=True))
     chosen = shoot["kite"][2]
-    after = set_winner(catalog, kite.id, chosen)
+    pick_winner(catalog, kite.id, chosen)
+    after = get_cluster(catalog, kite.id)
     assert after.winner_asset_id == chosen and after.why_winner == ["Chosen by you"]
     assert after.assets[0].asset_id == chosen and after.assets[0].role == "winner"
     before_ids = sorted(c.id for c in list_clusters(catalog, project.id).items)
@@ -130,6 +131,6 @@ def test_split_and_merge_are_kept(
     with pytest.raises(NotFound):
         get_cluster(catalog, bridge.id)
     with pytest.raises(InvalidInput):
-        set_winner(catalog, new.id, shoot["bridge"][0])
+        pick_winner(catalog, new.id, shoot["bridge"][0])
     with pytest.raises(InvalidInput):
         split_cluster(catalog, new.id, [shoot["kite"][2]])

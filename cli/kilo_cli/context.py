@@ -1,4 +1,12 @@
-"""Per-invocation state: settings from the global options, the catalog opened on first use."""
+"""Per-invocation state: settings from the global options, the catalog opened on first use,
+and whose projects the command sees.
+
+The CLI works as the catalog's local user (``catalog.local_user_id``, the photographer at
+this machine): project titles and id prefixes resolve among that user's projects, listings
+show theirs, and pick counts are theirs. Users who signed in over HTTP have projects of their
+own in the same catalog; ``kilo --all-users`` (or KILO_ALL_USERS=1) is the administrator's
+view of every user's, and listings then show whose each one is.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,7 @@ import typer
 
 if TYPE_CHECKING:
     from kilo.catalog import Catalog
+    from kilo.models import Project
     from kilo.settings import Settings
 
 
@@ -28,6 +37,8 @@ class State:
     home: Path | None = None
     store: str | None = None
     executor: str | None = None
+    #: the administrator's view: every user's projects (``kilo --all-users``)
+    all_users: bool = False
     _settings: Settings | None = None
     _catalog: Catalog | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -56,10 +67,15 @@ class State:
             self._catalog = open_catalog(self.settings)
         return self._catalog
 
-    def reset(self, *, home: Path | None, store: str | None) -> None:
+    def owner(self) -> str | None:
+        """The user whose projects commands see: the local user, None (everyone's) with
+        ``--all-users``."""
+        return None if self.all_users else self.catalog().local_user_id
+
+    def reset(self, *, home: Path | None, store: str | None, all_users: bool = False) -> None:
         """Start an invocation afresh (the CLI can run several times in one process)."""
         self.close()
-        self.home, self.store, self.executor = home, store, None
+        self.home, self.store, self.executor, self.all_users = home, store, None, all_users
         self._settings = None
         self.extra.clear()
 
@@ -70,6 +86,31 @@ class State:
 
 
 STATE = State()
+
+
+def find_project(catalog: Catalog, ref: str) -> Project:
+    """The project ``ref`` (an id, id prefix, title or start of one) names among the projects
+    this invocation sees (:meth:`State.owner`); when only another user's matches, NotFound
+    says so and how to see it."""
+    from kilo.errors import InvalidInput, NotFound
+    from kilo.projects import lookup_owned, resolve_project
+
+    owner = None if STATE.all_users else catalog.local_user_id
+    try:
+        return resolve_project(catalog, ref, owner_user_id=owner)
+    except NotFound as exc:
+        if owner is None:
+            raise
+        try:
+            lookup_owned(catalog, "projects", ref)
+        except NotFound:
+            raise exc from None
+        except InvalidInput:
+            pass  # several other users' match
+        raise NotFound(
+            f"{exc.reason} among your projects; another user's matches "
+            "(kilo --all-users works on every user's)"
+        ) from None
 
 
 def state(ctx: typer.Context | None = None) -> State:

@@ -131,6 +131,15 @@ def root(
             help="Store URL for renditions and copies (folder or s3://bucket/prefix).",
         ),
     ] = None,
+    all_users: Annotated[
+        bool,
+        typer.Option(
+            "--all-users",
+            envvar="KILO_ALL_USERS",
+            help="Every user's projects, not only yours (an administrator's view: listings "
+            "show whose each is).",
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
@@ -151,7 +160,7 @@ def root(
     level = logging.DEBUG if verbose else level_from_env()
     if level is not None:
         log_to_stderr(level, ("kilo", "kilo_cli"))
-    STATE.reset(home=home, store=store)
+    STATE.reset(home=home, store=store, all_users=all_users)
 
 
 def exit_code_for(exc: BaseException) -> int:

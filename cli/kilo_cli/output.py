@@ -1,9 +1,23 @@
-"""Output shared by every command: ``--json`` data on stdout, tables via rich, messages and
-progress on stderr."""
+"""Output shared by every command: ``--json`` data on stdout, tables via rich, CSV, messages
+and progress on stderr.
+
+Text from outside (a client's comment in a gallery, a file name, a title) reaches the
+photographer's terminal and spreadsheet through here, so nothing in it may act there:
+
+* tables, records and messages escape control characters (ESC sequences that would clear
+  the screen, set the clipboard (OSC 52) or forge lines), C1 controls and bidirectional
+  overrides, as ``\\x1b``-style text (:func:`safe`);
+* JSON writes those as ``\\u`` escapes (the same data once parsed, nothing raw on a terminal);
+* CSV cells keep tabs and line breaks (quoted), escape the rest, and a cell a spreadsheet
+  would run as a formula (``=``, ``+``, ``-``, ``@``, tab or CR first) starts with a single
+  quote (OWASP's CSV-injection rule): :func:`csv_cell`.
+"""
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
@@ -59,9 +73,43 @@ def to_jsonable(obj: Any) -> Any:
     return obj
 
 
+#: what a terminal may act on that JSON leaves raw with ensure_ascii=False: DEL, C1 controls,
+#: line/paragraph separators, bidirectional overrides and isolates, lone surrogates
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+#: bidirectional overrides and isolates: they reorder what a terminal shows ("Trojan source")
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+
+
 def print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False, default=str))
+    """``obj`` as JSON on stdout; characters a terminal would act on are ``\\u`` escapes
+    (JSON escapes C0 controls itself)."""
+    text = json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write(_RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
     sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+#: first characters that make a spreadsheet cell a formula (and their full-width forms)
+_FORMULA_START = tuple("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+
+
+def csv_cell(value: Any) -> Any:
+    """One CSV cell made harmless: numbers as they are; text with control characters
+    escaped but for tab and line breaks (CRLF becomes LF), and a single quote before it when
+    it would start a formula, leading spaces aside."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    parts = re.split(r"([\t\n])", str(value).replace("\r\n", "\n"))
+    text = "".join(p if p in ("\t", "\n") else printable_text(p) for p in parts)
+    return f"'{text}" if text.lstrip(" ").startswith(_FORMULA_START) else text
+
+
+def write_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A header and ``rows`` as CSV on stdout, every text cell quoted and made harmless
+    (:func:`csv_cell`)."""
+    writer = csv.writer(sys.stdout, quoting=csv.QUOTE_NONNUMERIC)
+    writer.writerow([csv_cell(c) for c in columns])
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
     sys.stdout.flush()
 
 
@@ -91,15 +139,21 @@ def print_table(
     return hidden
 
 
-def safe(value: Any) -> str:
-    """A value as text to print: control characters and bytes that are not text escaped
-    (a title holding ESC sequences cannot recolour or clear the terminal) and rich markup
-    escaped (a title ``[red]x`` prints as written)."""
-    from rich.markup import escape
-
+def printable_text(text: str) -> str:
+    """``text`` with nothing a terminal acts on: control characters, bytes that are not
+    text and bidirectional overrides as ``\\x1b``/``\\u202e``-style escapes."""
     from kilo.text import printable
 
-    return "" if value is None else escape(printable(str(value)))
+    return _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", printable(text))
+
+
+def safe(value: Any) -> str:
+    """A value as text to print: control characters, bidirectional overrides and bytes that
+    are not text escaped (a title holding ESC sequences cannot recolour or clear the
+    terminal) and rich markup escaped (a title ``[red]x`` prints as written)."""
+    from rich.markup import escape
+
+    return "" if value is None else escape(printable_text(str(value)))
 
 
 def print_record(pairs: Sequence[tuple[str, Any]]) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from kilo.catalog import Catalog
-from kilo.catalog.ids import lookup_id
+from kilo.catalog.ids import MIN_PREFIX
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import InvalidInput, NotFound
 from kilo.models import (
@@ -20,7 +22,7 @@ from kilo.models import (
     parse_request,
 )
 from kilo.paging import Keyset, check_limit
-from kilo.text import check_title
+from kilo.text import check_title, printable
 
 TITLE_MAX = 500
 DESCRIPTION_MAX = 10_000
@@ -78,7 +80,9 @@ def project_stats(catalog: Catalog, project_id: str, user_id: str | None = None)
     }
 
 
-def _to_model(catalog: Catalog, row: dict[str, Any], with_stats: bool = True) -> Project:
+def _to_model(catalog: Catalog, row: dict[str, Any], user_id: str | None = None) -> Project:
+    """The project of ``row``; its pick and reject counts are ``user_id``'s decisions (the
+    local user's by default: the HTTP API passes the signed-in user)."""
     return Project(
         id=row["id"],
         studio_id=row["studio_id"],
@@ -88,7 +92,7 @@ def _to_model(catalog: Catalog, row: dict[str, Any], with_stats: bool = True) ->
         shoot_date=row["shoot_date"],
         timezone=row["timezone"],
         status=row["status"],
-        stats=project_stats(catalog, row["id"]) if with_stats else {},
+        stats=project_stats(catalog, row["id"], user_id),
         created_at=from_catalog(row["created_at"]),
         updated_at=from_catalog(row["updated_at"]),
     )
@@ -133,7 +137,7 @@ def create_project(
             ],
         )
         catalog.emit_event("project.created", project_id=project_id, data={"title": clean_title})
-    return get_project(catalog, project_id)
+    return get_project(catalog, project_id, user_id=owner)
 
 
 def _check_title_free(
@@ -169,14 +173,24 @@ def check_project(catalog: Catalog, project_id: str) -> str:
     return pid
 
 
-def get_project(catalog: Catalog, project_id: str) -> Project:
-    return _to_model(catalog, _row(catalog, project_id))
+def get_project(catalog: Catalog, project_id: str, *, user_id: str | None = None) -> Project:
+    """One project; its pick and reject counts are ``user_id``'s (default: the local user)."""
+    return _to_model(catalog, _row(catalog, project_id), user_id)
 
 
-def resolve_project(catalog: Catalog, id_or_title: str) -> Project:
+def resolve_project(
+    catalog: Catalog,
+    id_or_title: str,
+    *,
+    owner_user_id: str | None = None,
+    user_id: str | None = None,
+) -> Project:
     """A project by id, a unique id prefix, its title (case-insensitive) or a unique start of
-    its title (``Smith`` for "Smith wedding"), deleted projects left out of the titles."""
-    return get_project(catalog, lookup_id(catalog, "projects", id_or_title))
+    its title (``Smith`` for "Smith wedding"), deleted projects left out of the titles.
+    With ``owner_user_id`` only that user's projects are looked at (the CLI passes its local
+    user), else every user's. ``user_id``: whose picks the stats count."""
+    pid = lookup_owned(catalog, "projects", id_or_title, owner_user_id=owner_user_id)
+    return get_project(catalog, pid, user_id=user_id)
 
 
 def list_projects(
@@ -187,8 +201,10 @@ def list_projects(
     status: ProjectStatus | None = None,
     include_archived: bool = True,
     owner_user_id: str | None = None,
+    user_id: str | None = None,
 ) -> PagedProjects:
-    """Projects, newest first, one page at a time (only ``owner_user_id``'s when given)."""
+    """Projects, newest first, one page at a time (only ``owner_user_id``'s when given);
+    their pick and reject counts are ``user_id``'s (default: the local user)."""
     limit = check_limit(limit)
     where = ["status <> 'deleted'"]
     params: list[Any] = []
@@ -206,7 +222,8 @@ def list_projects(
         catalog, "SELECT * FROM projects", where, params, cursor, limit
     )
     return PagedProjects(
-        items=[_to_model(catalog, r) for r in rows], page_info=PageInfo(next_cursor=next_cursor)
+        items=[_to_model(catalog, r, user_id) for r in rows],
+        page_info=PageInfo(next_cursor=next_cursor),
     )
 
 
@@ -217,9 +234,12 @@ def update_project(
     catalog: Catalog,
     project_id: str,
     changes: UpdateProjectRequest | None = None,
+    *,
+    user_id: str | None = None,
     **fields: Any,
 ) -> Project:
-    """Change title, description, shootDate, timezone or status. Only given fields change."""
+    """Change title, description, shootDate, timezone or status. Only given fields change.
+    ``user_id``: whose picks the returned project's stats count (default: the local user)."""
     if changes is None:
         changes = parse_request(UpdateProjectRequest, fields)
     given = changes.model_dump(exclude_unset=True)
@@ -238,7 +258,7 @@ def update_project(
             raise InvalidInput(f"status must be one of {', '.join(_STATUSES)}")
         sets["status"] = given["status"]
     if not sets:
-        return _to_model(catalog, row)
+        return _to_model(catalog, row, user_id)
     sets["updated_at"] = utcnow()
     assignments = ", ".join(f"{col} = ?" for col in sets)
     with catalog.transaction():
@@ -248,11 +268,13 @@ def update_project(
             f"UPDATE projects SET {assignments} WHERE id = ?", [*sets.values(), row["id"]]
         )
         catalog.emit_event("project.updated", project_id=row["id"], data={"fields": sorted(given)})
-    return get_project(catalog, row["id"])
+    return get_project(catalog, row["id"], user_id=user_id)
 
 
-def archive_project(catalog: Catalog, project_id: str) -> Project:
-    return update_project(catalog, project_id, UpdateProjectRequest(status="archived"))
+def archive_project(catalog: Catalog, project_id: str, *, user_id: str | None = None) -> Project:
+    return update_project(
+        catalog, project_id, UpdateProjectRequest(status="archived"), user_id=user_id
+    )
 
 
 def project_titles(catalog: Catalog, project_ids: Sequence[str]) -> dict[str, str]:
@@ -260,3 +282,102 @@ def project_titles(catalog: Catalog, project_ids: Sequence[str]) -> dict[str, st
     ids = [p for p in dict.fromkeys(project_ids) if p]
     rows = catalog.table("projects").rows_for(ids, select=("title",)) if ids else {}
     return {pid: str(row["title"]) for pid, row in rows.items()}
+
+
+def project_owners(catalog: Catalog, project_ids: Sequence[str]) -> dict[str, str]:
+    """Whose each project is (its owner's email) by project id, in one query: what
+    listings show an administrator who sees every user's projects."""
+    ids = sorted({p for p in project_ids if p})
+    if not ids:
+        return {}
+    rows = catalog.fetchall(
+        "SELECT p.id, coalesce(u.email, p.owner_user_id) FROM projects p LEFT JOIN users u "
+        "ON u.id = p.owner_user_id WHERE list_contains(?::VARCHAR[], p.id)",
+        [ids],
+    )
+    return {str(pid): str(email) for pid, email in rows}
+
+
+# -- a person's reference to one of their projects (or galleries) -------------------------
+Owned = Literal["projects", "galleries"]
+#: kind -> (what a person calls one, the rows it is looked up in: ``x`` the thing itself,
+#: ``p`` its project)
+_OWNED: dict[str, tuple[str, str]] = {
+    "projects": ("project", "projects x JOIN projects p ON p.id = x.id"),
+    "galleries": ("gallery", "galleries x JOIN projects p ON p.id = x.project_id"),
+}
+_PREFIX = re.compile(r"^[0-9a-f][0-9a-f-]*$")
+
+
+def lookup_owned(
+    catalog: Catalog,
+    kind: Owned,
+    ref: str,
+    *,
+    owner_user_id: str | None = None,
+    project_id: str | None = None,
+) -> str:
+    """The id of the project (or gallery) ``ref`` names: its id, a unique id prefix, its
+    title in any case, or a unique start of its title; among ``owner_user_id``'s when given
+    (the CLI's local user), else every user's. Deleted projects are left out but for a
+    whole id. Several matches are refused naming each candidate, its project and its owner;
+    none is NotFound."""
+    what, source = _OWNED[kind]
+    text = ref.strip() if isinstance(ref, str) else ""
+    if not text:
+        raise InvalidInput(f"give a {what} id or title")
+    where, params = ["TRUE"], []
+    if owner_user_id is not None:
+        where.append("p.owner_user_id = ?")
+        params.append(owner_user_id)
+    if project_id is not None and kind != "projects":
+        where.append("x.project_id = ?")
+        params.append(parse_uuid(project_id, "project id"))
+    scope = " AND ".join(where)
+    try:
+        whole = str(uuid.UUID(text))
+    except ValueError:
+        whole = None
+    if whole is not None:
+        found = catalog.scalar(
+            f"SELECT x.id FROM {source} WHERE x.id = ? AND {scope}", [whole, *params]
+        )
+        if found is None:
+            raise NotFound(f"no {what} with id {whole}")
+        return whole
+    low = text.lower()
+    steps = [("lower(x.title) = ?", "named")]
+    if len(low) >= MIN_PREFIX and _PREFIX.match(low):
+        steps.append(("starts_with(x.id, ?)", "id"))
+    steps.append(("starts_with(lower(x.title), ?)", "start"))
+    for condition, how in steps:
+        rows = catalog.fetchall(
+            f"SELECT x.id, x.title, p.title, u.email FROM {source} LEFT JOIN users u "
+            f"ON u.id = p.owner_user_id WHERE {condition} AND {scope} "
+            "AND p.status <> 'deleted' ORDER BY x.id LIMIT 4",
+            [low, *params],
+        )
+        if len(rows) == 1:
+            return str(rows[0][0])
+        if rows:
+            raise InvalidInput(_ambiguous(kind, text, how, rows))
+    raise NotFound(f"no {what} with id or title {printable(text)!r}")
+
+
+def _ambiguous(kind: Owned, ref: str, how: str, rows: Sequence[tuple[Any, ...]]) -> str:
+    """Why ``ref`` names nothing for sure, with the candidates: their short id, title,
+    project (galleries) and owner."""
+    what = _OWNED[kind][0]
+    shown = printable(ref)
+    which = "; ".join(
+        f'{str(r[0])[:8]} "{printable(str(r[1]))}"'
+        + (f' in "{printable(str(r[2]))}"' if kind != "projects" else "")
+        + f", owner {printable(str(r[3] or '(none)'))}"
+        for r in rows[:3]
+    ) + ("; ..." if len(rows) > 3 else "")
+    if how == "id":
+        return f"{what} id {shown!r} is ambiguous ({which}): give more characters, or the whole id"
+    plural = "galleries" if kind == "galleries" else "projects"
+    if how == "start":
+        return f"several {plural}' titles start with {shown!r} ({which}); use more of it, or the id"
+    return f"several {plural} are titled {shown!r} ({which}); use the {what} id"

@@ -17,6 +17,12 @@ CursorOpt = Annotated[
     str | None, typer.Option(help="The next cursor printed after a previous page.")
 ]
 AllOpt = Annotated[bool, typer.Option("--all", help="Follow cursors to the end.")]
+AllUsersOpt = Annotated[
+    bool,
+    typer.Option(
+        "--all-users", help="Every user's, with an owner column (an administrator's view)."
+    ),
+]
 RatingMinOpt = Annotated[
     int | None, typer.Option("--rating-min", min=1, max=5, help="Minimum star rating, 1 to 5.")
 ]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kilo_cli.context import STATE, ExecutorOpt
+from kilo_cli.context import STATE, ExecutorOpt, find_project
 from kilo_cli.output import JsonOpt, emit, message, print_table, safe
 from kilo_cli.progress import progress_view
 
@@ -34,10 +34,9 @@ def analyze_cmd(
     enabled), then moments, bursts and duplicate groups with suggested winners."""
     from kilo.analyze import analyze
     from kilo.errors import PartialFailure
-    from kilo.projects import resolve_project
 
     cat = STATE.catalog(executor=executor)
-    proj = resolve_project(cat, project)
+    proj = find_project(cat, project)
     with progress_view("analyze", enabled=not as_json) as update:
         rep = analyze(cat, proj.id, progress=update, embed=False if no_embed else None)
 

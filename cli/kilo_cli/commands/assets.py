@@ -14,7 +14,7 @@ from kilo_cli.commands._listing import (
     collect_pages,
     print_listing,
 )
-from kilo_cli.context import STATE
+from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, print_record, print_table
 from kilo_cli.tables import Col
 
@@ -81,10 +81,9 @@ def list_(
 ) -> None:
     """List a project's photos in capture order."""
     from kilo.assets import list_assets
-    from kilo.projects import resolve_project
 
     cat = STATE.catalog()
-    pid = resolve_project(cat, project).id
+    pid = find_project(cat, project).id
     kw: dict[str, Any] = {
         "picked": True if picked else None,
         "rejected": True if rejected else None,

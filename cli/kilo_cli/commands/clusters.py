@@ -8,8 +8,8 @@ import typer
 
 from kilo.models import ClusterKind
 from kilo_cli.commands._listing import CursorOpt, LimitOpt, collect_pages, print_listing
-from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message, print_record, print_table
+from kilo_cli.context import STATE, find_project
+from kilo_cli.output import JsonOpt, emit, message, print_record, print_table, safe
 from kilo_cli.tables import Col
 
 clusters_app = typer.Typer(
@@ -89,10 +89,9 @@ def list_(
     """List a project's clusters in time order, with members and suggested winners."""
     from kilo.assets import asset_filenames
     from kilo.cluster import list_clusters
-    from kilo.projects import resolve_project
 
     cat = STATE.catalog()
-    pid = resolve_project(cat, project).id
+    pid = find_project(cat, project).id
     items, nxt = collect_pages(
         lambda at: list_clusters(cat, pid, kind=kind, cursor=at, limit=limit), cursor, all_pages
     )
@@ -157,15 +156,26 @@ def update(
 @clusters_app.command("winner")
 def winner(
     cluster_id: Annotated[str, typer.Argument(help="Cluster id or id prefix.")],
-    asset_id: Annotated[str, typer.Argument(help="Asset id of the member that wins.")],
+    asset_id: Annotated[
+        str, typer.Argument(help="The member that wins: asset id, id prefix or file name.")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
-    """Choose a cluster's winner yourself (kept through re-clustering)."""
-    from kilo.cluster import set_winner
+    """Choose a cluster's winner yourself, as the cull screen's F does: the photo is picked
+    and the cluster marked reviewed (kept through re-clustering; kilo cull undo reverts)."""
+    from kilo.assets import asset_filenames
+    from kilo.cluster import get_cluster
+    from kilo.cull import pick_winner
 
-    c = set_winner(STATE.catalog(), cluster_id, asset_id, source="user")
+    cat = STATE.catalog()
+    action = pick_winner(cat, cluster_id, asset_id)
+    c = get_cluster(cat, action.cluster_ids[0])
     if not as_json:
-        message(f"winner of {c.id}: {c.winner_asset_id}")
+        name = _named(c.winner_asset_id, asset_filenames(cat, [c.winner_asset_id or ""]))
+        message(
+            f"winner of {c.id[:8]}: {safe(name)} (picked, cluster reviewed); "
+            "[b]kilo cull undo[/b] reverts"
+        )
     emit(c, as_json, lambda: _show(c))
 
 

@@ -9,7 +9,7 @@ import typer
 
 from kilo.search.engine import Sort
 from kilo_cli.commands._listing import print_listing
-from kilo_cli.context import STATE
+from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, safe
 from kilo_cli.tables import Col
 
@@ -63,11 +63,10 @@ def save(
     as_json: JsonOpt = False,
 ) -> None:
     """Save a query and filters under a name."""
-    from kilo.projects import resolve_project
     from kilo.search import save_collection
 
     cat = STATE.catalog()
-    pid = None if project == "-" else resolve_project(cat, project).id
+    pid = None if project == "-" else find_project(cat, project).id
     coll = save_collection(
         cat, name, pid, query, filters=_parse_filter(filters or []), replace=replace
     )

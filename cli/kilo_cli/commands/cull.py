@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from kilo.xmp import Naming
-from kilo_cli.context import STATE
+from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, out_console, print_table
 from kilo_cli.progress import progress_view
 
@@ -54,10 +54,9 @@ ProjectArg = Annotated[
 
 
 def _project(project: str) -> tuple[Any, str]:
-    from kilo.projects import resolve_project
 
     cat = STATE.catalog()
-    return cat, resolve_project(cat, project).id
+    return cat, find_project(cat, project).id
 
 
 @cull_app.command("open")

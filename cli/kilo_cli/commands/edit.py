@@ -9,7 +9,7 @@ import typer
 
 from kilo.models import ApplyMode
 from kilo_cli.commands._listing import print_listing
-from kilo_cli.context import STATE
+from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, print_record, safe
 from kilo_cli.parsing import json_object_option
 
@@ -207,13 +207,12 @@ def _targets(
     from kilo.assets import select_assets
     from kilo.cluster import get_cluster
     from kilo.errors import InvalidInput
-    from kilo.projects import resolve_project
 
     ids = list(to or [])
     if cluster:
         ids += [m.asset_id for m in get_cluster(cat, cluster).assets]
     if picked:
-        ids += select_assets(cat, resolve_project(cat, picked).id, "picked")
+        ids += select_assets(cat, find_project(cat, picked).id, "picked")
     if not ids and not allow_empty:
         raise InvalidInput("no target photos: give --to ASSET..., --cluster ID or --picked PROJECT")
     return ids
@@ -294,10 +293,9 @@ def sync(
         raise InvalidInput("the hero photo has no edit yet: kilo edit set HERO ...")
     ids = _targets(cat, to, cluster, picked, allow_empty=fix_only is not None)
     if fix_only is not None:
-        from kilo.projects import resolve_project
         from kilo.style import fix_only_assets
 
-        ids += fix_only_assets(cat, resolve_project(cat, fix_only).id)
+        ids += fix_only_assets(cat, find_project(cat, fix_only).id)
     ids = [i for i in dict.fromkeys(ids) if i != v.asset_id]
     if not ids:
         raise InvalidInput("no photo to sync to (none is at Fix only)")

@@ -16,7 +16,7 @@ import typer
 from kilo.export.presets import Paper
 from kilo.models import ExportPreset, ExportStatus
 from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
-from kilo_cli.context import STATE, ExecutorOpt
+from kilo_cli.context import STATE, ExecutorOpt, find_project
 from kilo_cli.output import JsonOpt, emit, message, print_record, safe
 from kilo_cli.parsing import json_object_option
 from kilo_cli.progress import progress_view
@@ -130,10 +130,9 @@ def export(
     """Export photos of a project with a preset, to a folder or s3://, as a job."""
     from kilo.errors import InvalidInput
     from kilo.export import create_export, select_assets
-    from kilo.projects import resolve_project
 
     cat = STATE.catalog(executor=executor)
-    proj = resolve_project(cat, project)
+    proj = find_project(cat, project)
     chosen = [flag for flag in (bool(assets), picked, cluster_winners, all_photos) if flag]
     if len(chosen) > 1:
         raise InvalidInput("use only one of --assets, --picked, --cluster-winners, --all")
@@ -200,11 +199,10 @@ def list_(
     """List exports, newest first (an export whose process was killed shows as queued again;
     'kilo exports run ID' finishes it)."""
     from kilo.export import list_exports, recover_exports
-    from kilo.projects import resolve_project
 
     cat = STATE.catalog()
     recover_exports(cat)
-    pid = resolve_project(cat, project).id if project else None
+    pid = find_project(cat, project).id if project else None
     items, nxt = collect_pages(
         lambda at: list_exports(cat, pid, status=status, cursor=at, limit=limit),
         cursor,

@@ -3,8 +3,6 @@ it, see what clients did, and bring their favourites back as picks."""
 
 from __future__ import annotations
 
-import csv
-import sys
 from datetime import UTC, datetime, time
 from enum import StrEnum
 from pathlib import Path
@@ -12,8 +10,18 @@ from typing import Annotated, Any
 
 import typer
 
-from kilo_cli.context import STATE
-from kilo_cli.output import JsonOpt, emit, message, out_console, print_record, print_table, safe
+from kilo_cli.commands._listing import AllUsersOpt
+from kilo_cli.context import STATE, find_project
+from kilo_cli.output import (
+    JsonOpt,
+    emit,
+    message,
+    out_console,
+    print_record,
+    print_table,
+    safe,
+    write_csv,
+)
 from kilo_cli.tables import Col
 
 gallery_app = typer.Typer(
@@ -150,10 +158,9 @@ def create(
     from kilo.assets import select_assets
     from kilo.errors import InvalidInput
     from kilo.gallery import create_gallery
-    from kilo.projects import resolve_project
 
     cat = STATE.catalog()
-    proj = resolve_project(cat, project or title)
+    proj = find_project(cat, project or title)
     if sum((bool(assets), picked, all_photos)) > 1:
         raise InvalidInput("use only one of --assets, --picked, --all")
     ids = _split(assets) or select_assets(cat, proj.id, "all" if all_photos else "picked")
@@ -174,17 +181,22 @@ def create(
 
 @gallery_app.command("list")
 def list_(
-    project: Annotated[str | None, typer.Argument(help="Project id or title (default: all).")]
-    = None,
+    project: Annotated[
+        str | None, typer.Argument(help="Project id or title (default: all of yours).")
+    ] = None,
+    all_users: AllUsersOpt = False,
     as_json: JsonOpt = False,
-) -> None:  # fmt: skip
-    """Galleries, newest first, with their links."""
+) -> None:
+    """Your galleries, newest first, with their links (--all-users: every user's, with
+    their project's owner)."""
     from kilo.gallery import list_galleries
-    from kilo.projects import resolve_project
+    from kilo.projects import project_owners
 
+    STATE.all_users = STATE.all_users or all_users
     cat = STATE.catalog()
-    pid = resolve_project(cat, project).id if project else None
-    items = list_galleries(cat, pid)
+    pid = find_project(cat, project).id if project else None
+    items = list_galleries(cat, pid, owner_user_id=STATE.owner())
+    owners = project_owners(cat, [g.project_id for g in items]) if STATE.all_users else None
 
     def human() -> None:
         hidden = print_table(
@@ -192,6 +204,7 @@ def list_(
                 (
                     g.id,
                     g.title,
+                    *([owners.get(g.project_id, "")] if owners is not None else []),
                     g.status,
                     g.asset_count,
                     g.expires_at.date().isoformat() if g.expires_at else "never",
@@ -202,6 +215,7 @@ def list_(
             [
                 Col("id", "id"),
                 Col("title", "name"),
+                *([Col("owner", "name", drop=1)] if owners is not None else []),
                 Col("status", drop=2),
                 Col("photos", "num"),
                 Col("expires", "time", drop=3),
@@ -219,10 +233,11 @@ def list_(
 
 
 def _gallery(ref: str) -> Any:
+    """The gallery ``ref`` names among your projects' (every user's with --all-users)."""
     from kilo.gallery import get_gallery, resolve_gallery
 
     cat = STATE.catalog()
-    return get_gallery(cat, resolve_gallery(cat, ref))
+    return get_gallery(cat, resolve_gallery(cat, ref, owner_user_id=STATE.owner()))
 
 
 @gallery_app.command("show")
@@ -337,9 +352,7 @@ def activity(
 def _rows_out(data: Any, rows: list[list[Any]], columns: list[str], as_csv: bool,
               as_json: bool) -> None:  # fmt: skip
     if as_csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
+        write_csv(columns, rows)
         return
     emit(data, as_json, lambda: print_table(rows, columns, empty="no visits yet"))
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from kilo_cli.context import STATE, ExecutorOpt
+from kilo_cli.context import STATE, ExecutorOpt, find_project
 from kilo_cli.output import JsonOpt, emit, message, print_table, safe
 from kilo_cli.progress import progress_view
 
@@ -102,11 +102,11 @@ def ingest_cmd(
     """Ingest photos: register every file at once, then make metadata and previews."""
     from kilo.errors import NotFound, PartialFailure
     from kilo.ingest import ingest
-    from kilo.projects import create_project, resolve_project
+    from kilo.projects import create_project
 
     cat = STATE.catalog(executor=executor)
     try:
-        proj = resolve_project(cat, project)
+        proj = find_project(cat, project)
     except NotFound:
         if not create:
             raise

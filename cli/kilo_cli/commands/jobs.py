@@ -8,7 +8,7 @@ import typer
 
 from kilo.models import JobStatus
 from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
-from kilo_cli.context import STATE
+from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, print_record, print_table, safe
 from kilo_cli.progress import progress_view
 from kilo_cli.tables import Col
@@ -37,10 +37,9 @@ def list_(
     """List a project's jobs, oldest first."""
     from kilo.assets import asset_filenames
     from kilo.jobs import list_jobs
-    from kilo.projects import resolve_project
 
     cat = STATE.catalog()
-    pid = resolve_project(cat, project).id
+    pid = find_project(cat, project).id
     items, nxt = collect_pages(
         lambda at: list_jobs(cat, pid, status=status, job_type=job_type, limit=limit, cursor=at),
         cursor,
@@ -117,10 +116,9 @@ def run(
     compute, write, retry; Ctrl-C keeps what is done."""
     from kilo.errors import PartialFailure
     from kilo.jobs import run_jobs
-    from kilo.projects import resolve_project
 
     cat = STATE.catalog()
-    proj = resolve_project(cat, project)
+    proj = find_project(cat, project)
     with progress_view("jobs", enabled=not as_json) as update:
         rep = run_jobs(cat, proj.id, types=[job_type] if job_type else None, progress=update)
     failures = [r for r in rep.results if r.status == "failed"]

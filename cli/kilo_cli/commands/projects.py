@@ -8,8 +8,15 @@ from typing import Annotated, Any
 import typer
 
 from kilo.models import ProjectStatus
-from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
-from kilo_cli.context import STATE
+from kilo_cli.commands._listing import (
+    AllOpt,
+    AllUsersOpt,
+    CursorOpt,
+    LimitOpt,
+    collect_pages,
+    print_listing,
+)
+from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, print_record, safe
 from kilo_cli.tables import Col
 
@@ -34,11 +41,18 @@ def _parse_date(value: str | None) -> date | None:
 
 
 def _show(project: Any) -> None:
+    """A project as ``key  value`` lines (with --all-users: whose it is, too)."""
     stats = project.stats
+    owner: list[tuple[str, Any]] = []
+    if STATE.all_users:
+        from kilo.projects import project_owners
+
+        owner = [("owner", project_owners(STATE.catalog(), [project.id]).get(project.id))]
     print_record(
         [
             ("id", project.id),
             ("title", project.title),
+            *owner,
             ("status", project.status),
             ("description", project.description),
             ("shoot date", project.shoot_date),
@@ -83,36 +97,44 @@ def list_(
     status: Annotated[
         ProjectStatus | None, typer.Option(help="Only projects in this state.")
     ] = None,
+    all_users: AllUsersOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """List projects, newest first."""
-    from kilo.projects import list_projects
+    """List your projects, newest first (--all-users: every user's, with their owners)."""
+    from kilo.projects import list_projects, project_owners
 
+    STATE.all_users = STATE.all_users or all_users
     cat = STATE.catalog()
+    owner = STATE.owner()
     items, nxt = collect_pages(
-        lambda at: list_projects(cat, cursor=at, limit=limit, status=status),
+        lambda at: list_projects(cat, cursor=at, limit=limit, status=status, owner_user_id=owner),
         cursor,
         all_pages,
     )
+    owners = project_owners(cat, [p.id for p in items]) if owner is None else {}
+    columns = [
+        Col("id", "id"),
+        Col("title", "name"),
+        Col("status", drop=2),
+        Col("assets", "num"),
+        Col("picked", "num"),
+        Col("created", "time", drop=3),
+    ]
+    if owner is None:
+        columns.insert(2, Col("owner", "name", drop=1))
     print_listing(
         items,
         as_json,
         lambda p: (
             p.id,
             p.title,
+            *([owners.get(p.id, p.owner_user_id)] if owner is None else []),
             p.status,
             p.stats.get("assetCount"),
             p.stats.get("pickedCount"),
             p.created_at.strftime("%Y-%m-%d %H:%M"),
         ),
-        [
-            Col("id", "id"),
-            Col("title", "name"),
-            Col("status", drop=2),
-            Col("assets", "num"),
-            Col("picked", "num"),
-            Col("created", "time", drop=3),
-        ],
+        columns,
         empty="no projects yet: kilo project create TITLE",
         next_cursor=nxt,
     )
@@ -126,9 +148,7 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show one project with its stats."""
-    from kilo.projects import resolve_project
-
-    p = resolve_project(STATE.catalog(), project)
+    p = find_project(STATE.catalog(), project)
     emit(p, as_json, lambda: _show(p))
 
 
@@ -145,10 +165,10 @@ def update(
     as_json: JsonOpt = False,
 ) -> None:
     """Change a project's title, description, shoot date, timezone or status."""
-    from kilo.projects import resolve_project, update_project
+    from kilo.projects import update_project
 
     cat = STATE.catalog()
-    p = resolve_project(cat, project)
+    p = find_project(cat, project)
     fields: dict[str, Any] = {}
     if title is not None:
         fields["title"] = title
@@ -172,10 +192,10 @@ def archive(
     as_json: JsonOpt = False,
 ) -> None:
     """Archive a project (it stays in the catalog, listed as archived)."""
-    from kilo.projects import archive_project, resolve_project
+    from kilo.projects import archive_project
 
     cat = STATE.catalog()
-    p = archive_project(cat, resolve_project(cat, project).id)
+    p = archive_project(cat, find_project(cat, project).id)
     if not as_json:
         message(f"archived [bold]{safe(p.title)}[/bold]")
     emit(p, as_json, lambda: _show(p))

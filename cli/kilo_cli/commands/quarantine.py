@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kilo_cli.commands._listing import print_listing
-from kilo_cli.context import STATE
+from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt
 
 quarantine_app = typer.Typer(
@@ -27,11 +27,10 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """List a project's quarantined files, newest first: path, size and reason."""
-    from kilo.projects import resolve_project
     from kilo.quarantine import list_quarantine
 
     cat = STATE.catalog()
-    items = list_quarantine(cat, resolve_project(cat, project).id)
+    items = list_quarantine(cat, find_project(cat, project).id)
     print_listing(
         items,
         as_json,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from kilo_cli.commands._listing import RatingMinOpt
-from kilo_cli.context import STATE
+from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, print_table
 from kilo_cli.tables import Col
 
@@ -53,10 +53,9 @@ def _project_named(cat: Any, word: str) -> str | None:
     """The project ``word`` names exactly (its title in any case, its id or an id prefix);
     None when it is no project's name (then it is the text to search for)."""
     from kilo.errors import KiloError
-    from kilo.projects import resolve_project
 
     try:
-        project = resolve_project(cat, word)
+        project = find_project(cat, word)
     except KiloError:
         return None
     exact = project.title.lower() == word.strip().lower() or project.id.startswith(word.lower())
@@ -211,7 +210,6 @@ def search_cmd(
 ) -> None:
     """Search photos by meaning (CLIP), by example (--like) and by metadata filters."""
     from kilo.errors import InvalidInput
-    from kilo.projects import resolve_project
     from kilo.search import search
 
     words = list(args or [])
@@ -221,7 +219,7 @@ def search_cmd(
                             camera=camera, lens=lens, date_from=date_from, date_to=date_to,
                             keyword=keyword, cluster_kind=cluster_kind)  # fmt: skip
     cat = STATE.catalog()
-    project_id = resolve_project(cat, words[0]).id if len(words) == 2 else None
+    project_id = find_project(cat, words[0]).id if len(words) == 2 else None
     if len(words) == 1 and (filters or like is not None):
         project_id = _project_named(cat, words[0])  # `kilo search "Shoot only" --picked`
         if project_id is not None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kilo_cli.context import STATE
+from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, print_table
 from kilo_cli.progress import progress_view
 from kilo_cli.tables import Col
@@ -55,11 +55,10 @@ def apply(
     photos you edited by hand are left as they are unless --overwrite-edited."""
     from kilo.assets import asset_filenames
     from kilo.errors import PartialFailure
-    from kilo.projects import resolve_project
     from kilo.style import apply_style
 
     cat = STATE.catalog()
-    p = resolve_project(cat, project)
+    p = find_project(cat, project)
     with progress_view("style", enabled=not as_json) as bar:
         report = apply_style(cat, p.id, assets, min_confidence=min_confidence, progress=bar,
                              overwrite_edited=overwrite_edited)  # fmt: skip

@@ -17,7 +17,6 @@ from .store import (
     list_clusters as list_clusters,
     locked_clusters as locked_clusters,
     merge_clusters as merge_clusters,
-    set_winner as set_winner,
     split_cluster as split_cluster,
     store_clusters as store_clusters,
     update_cluster as update_cluster,

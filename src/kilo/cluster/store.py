@@ -1,4 +1,5 @@
-"""Clusters in the catalog: store a clustering, list/get/update them, set winners, split, merge.
+"""Clusters in the catalog: store a clustering, list/get/update them, split, merge, and the
+catalog step of choosing a winner (:func:`kilo.cull.pick_winner` is the action).
 
 Re-clustering is stable. A freshly computed cluster takes over the id of the stored cluster of
 the same kind it overlaps most (Jaccard >= 0.5), and keeps what a person decided there:
@@ -44,9 +45,9 @@ __all__ = [
     "list_clusters",
     "locked_clusters",
     "merge_clusters",
-    "set_winner",
     "split_cluster",
     "store_clusters",
+    "store_winner",
     "update_cluster",
 ]
 
@@ -256,22 +257,22 @@ def _numeric(signals: dict[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in signals.items() if isinstance(v, int | float)}
 
 
-def set_winner(
-    catalog: Catalog, cluster_id: str, asset_id: str, *, source: str = "user"
-) -> Cluster:
-    """Make ``asset_id`` (a member) the winner; a person's choice survives re-clustering."""
+def store_winner(catalog: Catalog, cluster_id: str, asset_id: str) -> None:
+    """Write a person's choice of winner (``asset_id``, a member; whole ids): ranked first,
+    why "Chosen by you", kept through re-clustering.
+
+    This is only the catalog step of :func:`kilo.cull.pick_winner`, the one winner action
+    of every front end (the HTTP API, ``kilo clusters winner``, the cull screen's F), which
+    also picks the frame, marks the cluster reviewed, logs the undoable action and teaches
+    the taste model: call that."""
     row = _row(catalog, cluster_id)
-    aid = lookup_id(catalog, "assets", asset_id, project_id=row["project_id"])
-    if not catalog.table("cluster_members").exists((row["id"], aid)):
-        raise InvalidInput(f"asset {aid} is not a member of cluster {row['id']}")
-    overrides = json_object(row["manual_overrides"])
-    if source == "user":
-        overrides["winner"] = aid
+    if not catalog.table("cluster_members").exists((row["id"], asset_id)):
+        raise InvalidInput(f"asset {asset_id} is not a member of cluster {row['id']}")
+    overrides = json_object(row["manual_overrides"]) | {"winner": asset_id}
     with catalog.transaction():
-        _rerank(catalog, row["id"], row["kind"], aid, source)
+        _rerank(catalog, row["id"], row["kind"], asset_id, "user")
         _touch(catalog, row, manual_overrides=overrides)
         _emit(catalog, row["project_id"], row["id"], "winner")
-    return get_cluster(catalog, row["id"])
 
 
 def split_cluster(catalog: Catalog, cluster_id: str, asset_ids: Sequence[str]) -> list[Cluster]:

@@ -1,5 +1,6 @@
 """Cull decisions on clusters and frames, each one undoable action: pick a cluster's winner
-(marks it reviewed), reject a cluster, toggle reject/star, rate, accept suggested winners.
+(picks the frame, marks the cluster reviewed: what every front end's winner choice does),
+reject a cluster, toggle reject/star, rate, accept suggested winners.
 
 These are what the terminal UI's keys call; the UI itself holds no culling logic.
 """
@@ -68,12 +69,12 @@ def _asset_project(catalog: Catalog, asset_id: str) -> tuple[str, str]:
 
 
 def _set_winner(catalog: Catalog, cluster: dict[str, Any], asset_id: str) -> None:
-    """Make ``asset_id`` the cluster's user-chosen winner (kilo.cluster writes it)."""
-    from kilo.cluster import set_winner
+    """Make ``asset_id`` the cluster's user-chosen winner (kilo.cluster.store writes it)."""
+    from kilo.cluster.store import store_winner
 
     if cluster["winner_asset_id"] == asset_id and cluster["winner_source"] == "user":
         return
-    set_winner(catalog, cluster["id"], asset_id, source="user")
+    store_winner(catalog, cluster["id"], asset_id)
 
 
 def _set_reviewed(catalog: Catalog, cluster_id: str, reviewed: bool) -> None:
@@ -95,8 +96,10 @@ def pick_winner(
     catalog: Catalog, cluster_id: str, asset_id: str | None = None, *, user_id: str | None = None
 ) -> CullAction:
     """Pick ``asset_id`` (default: the suggested winner) as the cluster's winner: the asset is
-    picked, becomes the winner (source ``user``) and the cluster is marked reviewed. The
-    decision feeds the user's taste model."""
+    picked, becomes the winner (source ``user``, kept through re-clustering) and the cluster
+    is marked reviewed, in one undoable action of ``user_id`` (default: the local user). The
+    decision feeds the user's taste model. The one winner action of every front end: the
+    HTTP API's POST /clusters/{id}/winner, ``kilo clusters winner`` and the cull screen's F."""
     cluster = _cluster(catalog, cluster_id)
     chosen = (
         lookup_id(catalog, "assets", asset_id, project_id=cluster["project_id"])

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from kilo.catalog import Catalog
-from kilo.catalog.ids import resolve_id
 from kilo.clock import from_catalog, new_id, parse_uuid, to_utc_naive, utcnow
 from kilo.errors import InvalidInput, NotFound
 from kilo.gallery.passwords import hash_password
@@ -88,16 +87,36 @@ def get_gallery(catalog: Catalog, gallery_id: str) -> Gallery:
     return rows[0]
 
 
-def list_galleries(catalog: Catalog, project_id: str | None = None) -> list[Gallery]:
-    """Galleries, newest first (of one project, or of every project)."""
-    if project_id is None:
-        return _rows(catalog, "TRUE", [])
-    return _rows(catalog, "g.project_id = ?", [parse_uuid(project_id, "project id")])
+def list_galleries(
+    catalog: Catalog, project_id: str | None = None, *, owner_user_id: str | None = None
+) -> list[Gallery]:
+    """Galleries, newest first (of one project, or of every project; only of
+    ``owner_user_id``'s projects when given)."""
+    where, params = ["TRUE"], []
+    if project_id is not None:
+        where.append("g.project_id = ?")
+        params.append(parse_uuid(project_id, "project id"))
+    if owner_user_id is not None:
+        where.append("g.project_id IN (SELECT id FROM projects WHERE owner_user_id = ?)")
+        params.append(owner_user_id)
+    return _rows(catalog, " AND ".join(where), params)
 
 
-def resolve_gallery(catalog: Catalog, ref: str, project_id: str | None = None) -> str:
-    """The gallery ``ref`` names: its id, a unique id prefix or its title."""
-    return resolve_id(catalog, "galleries", ref, project_id=project_id)
+def resolve_gallery(
+    catalog: Catalog,
+    ref: str,
+    project_id: str | None = None,
+    *,
+    owner_user_id: str | None = None,
+) -> str:
+    """The gallery ``ref`` names: its id, a unique id prefix, its title or the start of it;
+    among the galleries of ``owner_user_id``'s projects when given (the CLI's local user).
+    Several matches are refused naming each one's project and owner."""
+    from kilo.projects import lookup_owned
+
+    return lookup_owned(
+        catalog, "galleries", ref, owner_user_id=owner_user_id, project_id=project_id
+    )
 
 
 def update_gallery(

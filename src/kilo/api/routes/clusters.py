@@ -9,7 +9,9 @@ from fastapi import APIRouter, Query
 
 from kilo.api.deps import CallerDep
 from kilo.api.routes import Cursor, IdempotencyKey, Limit, errors
-from kilo.cluster.store import get_cluster, list_clusters, set_winner, update_cluster
+from kilo.clock import parse_uuid
+from kilo.cluster.store import get_cluster, list_clusters, update_cluster
+from kilo.cull.decisions import pick_winner
 from kilo.cull.ratings import apply_bulk
 from kilo.models import (
     BulkCullActionRequest,
@@ -57,8 +59,13 @@ def clusters_update(
     "/clusters/{clusterId}/winner", response_model=Cluster, responses=errors(400, 401, 404)
 )
 def clusters_winner(clusterId: UUID, body: SetWinnerRequest, caller: CallerDep) -> Cluster:
-    """Make a member the winner; the choice survives re-clustering."""
-    return set_winner(caller.catalog, caller.owns("clusters", clusterId), body.winner_asset_id)
+    """Pick a member as the winner, as ``kilo clusters winner`` and the cull screen's F do:
+    the frame is picked, the cluster marked reviewed, the decision undoable and taught to
+    the caller's taste model; the choice survives re-clustering."""
+    cid = caller.owns("clusters", clusterId)
+    winner = parse_uuid(body.winner_asset_id, "winner asset id")
+    pick_winner(caller.catalog, cid, winner, user_id=caller.user_id)
+    return get_cluster(caller.catalog, cid)
 
 
 @culling.post(
