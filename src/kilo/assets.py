@@ -38,7 +38,7 @@ _COLUMNS = ", ".join(f"a.{c}" for c in (
     "ingested_at", "width_px",
     "height_px", "camera_make", "camera_model", "lens_model", "focal_length_mm",
     "shutter_speed", "aperture", "iso", "exif", "iptc", "flags", "filename", "source_uri",
-    "sha256", "byte_size", "keywords", "notes", "state", "preview_uri"))  # fmt: skip
+    "sha256", "byte_size", "keywords", "notes", "state", "preview_uri", "frame_index"))  # fmt: skip
 _SELECT = f"""
 SELECT {_COLUMNS}, r.user_id AS r_user_id, r.rating AS r_rating, r.picked AS r_picked,
        r.rejected AS r_rejected, r.starred AS r_starred, r.notes AS r_notes,
@@ -93,6 +93,7 @@ def _to_model(row: dict[str, Any]) -> Asset:
         my_rating=rating,
         best_preview_url=row.get("preview_uri"),
         filename=row["filename"],
+        frame_index=row["frame_index"],
         source_uri=row["source_uri"],
         sha256=row["sha256"],
         byte_size=row["byte_size"],

@@ -128,6 +128,8 @@ class Asset(KiloModel):
     best_preview_url: str | None = None
     # Additions beyond the contract (allowed: the schema has no additionalProperties: false).
     filename: str | None = None
+    # which frame of a multi-frame file (a HEIC burst, an MPO) this asset is; 0 for the rest
+    frame_index: int = 0
     source_uri: str | None = None
     sha256: str | None = None
     byte_size: int | None = None
