@@ -27,8 +27,10 @@ from kilo.models import (
     RemoveGalleryAssetsRequest,
     UpdateGalleryRequest,
 )
+from kilo.text import check_title
 
 router = APIRouter(tags=["Galleries"])
+TITLE_MAX = 200
 
 
 @router.post(
@@ -45,6 +47,7 @@ def galleries_create(
 ) -> Gallery:
     """A gallery of photos of the project; its link is ``/g/{shareSlug}`` on this server."""
     pid = caller.owns_or_bad_request("projects", projectId)
+    body = body.model_copy(update={"title": _title(body.title)})
     return _once(caller.catalog, f"{caller.user_id}:galleries.create:{pid}", idempotency_key,
                  body, lambda: create_gallery(caller.catalog, pid, body))  # fmt: skip
 
@@ -58,7 +61,10 @@ def galleries_get(galleryId: UUID, caller: CallerDep) -> Gallery:
 def galleries_update(galleryId: UUID, body: UpdateGalleryRequest, caller: CallerDep) -> Gallery:
     """Change what is given; ``password: null`` takes the password off (visitors let in
     with the old one must ask again), ``expiresAt: null`` makes the link never expire."""
-    return update_gallery(caller.catalog, caller.owns_or_bad_request("galleries", galleryId), body)
+    gid = caller.owns_or_bad_request("galleries", galleryId)
+    if body.title is not None:
+        body = body.model_copy(update={"title": _title(body.title)})
+    return update_gallery(caller.catalog, gid, body)
 
 
 @router.post("/galleries/{galleryId}/assets", response_model=Gallery, responses=errors(400, 401))
@@ -73,13 +79,21 @@ def galleries_add_assets(
                  body, lambda: add_gallery_assets(caller.catalog, gid, body.asset_ids))  # fmt: skip
 
 
-@router.delete("/galleries/{galleryId}/assets", response_model=Gallery, responses=errors(401))
+@router.delete("/galleries/{galleryId}/assets", response_model=Gallery, responses=errors(400, 401))
 def galleries_remove_assets(
     galleryId: UUID, body: RemoveGalleryAssetsRequest, caller: CallerDep
 ) -> Gallery:
-    """Take photos out of the gallery; their image links stop working at once."""
-    return remove_gallery_assets(caller.catalog, caller.owns("galleries", galleryId),
-                                 body.asset_ids)  # fmt: skip
+    """Take photos out of the gallery; their image links stop working at once. The contract
+    documents neither 400 nor 404 here: a gallery that is not the caller's is a 400, as on
+    POST and PATCH (docs/api.md, "gallery-remove-400")."""
+    gid = caller.owns_or_bad_request("galleries", galleryId)
+    return remove_gallery_assets(caller.catalog, gid, body.asset_ids)
+
+
+def _title(title: str) -> str:
+    """A gallery's title as a project's: a visible character, no control characters
+    (docs/api.md, "blank-titles"): it heads the page the client sees."""
+    return check_title(title, max_length=TITLE_MAX)
 
 
 def _once(catalog: Catalog, scope: str, key: str | None, body: object, act: Callable[[], Gallery]
