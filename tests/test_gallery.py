@@ -41,7 +41,7 @@ from kilo.gallery.visitors import (
     visit,
 )
 from kilo.ingest import ingest
-from kilo.models import Project
+from kilo.models import Project, UpdateGalleryRequest
 
 PHOTOS = ["cv_leuvenA.jpg", "cv_leuvenB.jpg", "group_t1.jpg", "people_zidane.jpg"]
 
@@ -204,3 +204,18 @@ def test_a_logo_watermark_is_burned_in_and_a_bad_logo_refused(
     (tmp_path / "notes.txt").write_text("not an image")
     with pytest.raises(InvalidInput, match="not an image"):
         update_gallery(catalog, plain.id, watermark_logo=tmp_path / "notes.txt")
+
+
+def test_a_gallery_title_needs_a_visible_character_and_no_control_characters(
+    catalog: Catalog, project: Project, shoot: list[str]
+) -> None:
+    """The library refuses what the HTTP route refuses ("blank-titles"): the CLI and a
+    notebook cannot store a title that heads the client's page blank or rewrites a terminal."""
+    for title in ("", "   ", "Smith\x1b[2J wedding", "x" * 201):
+        with pytest.raises(InvalidInput):
+            create_gallery(catalog, project.id, title=title, asset_ids=shoot[:1])
+    g = create_gallery(catalog, project.id, title="  Smith wedding ", asset_ids=shoot[:1])
+    assert g.title == "Smith wedding"
+    with pytest.raises(InvalidInput):
+        update_gallery(catalog, g.id, UpdateGalleryRequest(title="\t"))
+    assert get_gallery(catalog, g.id).title == "Smith wedding"

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["check_title", "printable"]
+__all__ = ["check_title", "printable", "redact_paths"]
 
+_PATHLIKE = re.compile(r"[^\s'\"]*[/\\][^\s'\"]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -23,6 +24,13 @@ def printable(text: str) -> str:
     except UnicodeEncodeError:  # a lone surrogate that is no escaped byte
         raw = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", raw)
+
+
+def redact_paths(text: str) -> str:
+    """``text`` with every word that holds a path or URL (a ``/`` or ``\\``) replaced by
+    ``<file>``: a reason as someone who may not know the server's layout sees it (over
+    HTTP no answer names a server path, nor tells whether one exists)."""
+    return _PATHLIKE.sub("<file>", text)
 
 
 def check_title(value: str, *, what: str = "title", max_length: int = 200) -> str:

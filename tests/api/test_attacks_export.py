@@ -297,3 +297,31 @@ def test_contact_sheet_loads_only_its_own_thumbnails(
     assert widths and a_width not in widths, widths  # B's own thumbnails, nothing else
     assert not [u for u in fetched if "passwd" in u or original.name in u], fetched
     assert all(u.startswith(("data:", "file:")) for u in fetched), fetched
+
+
+def test_job_reasons_over_http_name_no_server_path(world: World, tmp_path: Path) -> None:
+    """The failed job behind an export, as the jobs list and the realtime stream show it,
+    says why without the server's paths (the catalog keeps the full reason for the CLI)."""
+    from kilo.api.realtime import _sse
+    from kilo.events import read_events
+    from kilo.jobs import run_jobs
+
+    doomed = tmp_path / "gone" / "doomed.jpg"
+    doomed.parent.mkdir()
+    doomed.write_bytes((EXAMPLES / "cv_aloeR.jpg").read_bytes())
+    catalog = world.live.catalog
+    report = ingest(catalog, world.b_project, [doomed])
+    assert report.failed == 0
+    doomed.unlink()
+    resp = world.export({}, assetIds=[report.asset_ids[0]])
+    assert resp.status_code == 201, resp.text
+    run_jobs(catalog, world.b_project)
+    jobs = world.http.get(f"/projects/{world.b_project}/jobs", headers=world.b).json()["items"]
+    failed = [j for j in jobs if j["status"] == "failed"]
+    assert failed and all(j["error"] for j in failed), jobs
+    stored = catalog.fetchall("SELECT error FROM jobs WHERE status = 'failed'")
+    assert any(str(tmp_path) in str(row[0]) for row in stored)  # the CLI still sees the path
+    shown = str(failed) + "".join(
+        _sse(e)["data"] for e in read_events(catalog, project_id=world.b_project)
+    )
+    assert str(tmp_path) not in shown and "/gone/" not in shown, shown

@@ -32,6 +32,7 @@ from kilo.api.routes import errors
 from kilo.catalog import Catalog
 from kilo.errors import NotFound
 from kilo.events import Event, latest_event_id, read_events
+from kilo.text import redact_paths
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["Realtime"])
@@ -143,8 +144,11 @@ class Broadcaster:
 
 
 def _sse(event: Event) -> dict[str, Any]:
-    return {"event": event.type, "id": str(event.id),
-            "data": json.dumps(event.data, separators=(",", ":"), default=str)}  # fmt: skip
+    data = event.data
+    if isinstance(data, dict) and isinstance(data.get("error"), str):
+        data = {**data, "error": redact_paths(data["error"])}  # no server path over HTTP
+    text = json.dumps(data, separators=(",", ":"), default=str)
+    return {"event": event.type, "id": str(event.id), "data": text}
 
 
 def _after(value: str | None) -> int:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +31,7 @@ from kilo.paging import Keyset, check_limit
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
 from kilo.records import json_object
 from kilo.store import filesystem, is_local, local_path
+from kilo.text import redact_paths
 
 JOB_TYPE = "export.run"
 JOB_MAX_ATTEMPTS = 1  # a failed export is reported, not retried behind the user's back
@@ -163,15 +163,6 @@ def create_export(
 
 
 # -- status -------------------------------------------------------------------------------
-_PATHLIKE = re.compile(r"[^\s'\"]*[/\\][^\s'\"]*")
-
-
-def redact_paths(text: str) -> str:
-    """``text`` with every word that holds a path or URL (a ``/`` or ``\\``) replaced by
-    ``<file>``: an export's reason as someone who may not know the server's layout sees it."""
-    return _PATHLIKE.sub("<file>", text)
-
-
 def emit_export_event(
     catalog: Catalog,
     export_id: str,

@@ -25,6 +25,7 @@ from kilo.clock import from_catalog, new_id, parse_uuid, to_utc_naive, utcnow
 from kilo.errors import InvalidInput, NotFound
 from kilo.gallery.passwords import hash_password
 from kilo.models import CreateGalleryRequest, Gallery, UpdateGalleryRequest, parse_request
+from kilo.text import check_title
 
 DEFAULT_EXPIRY = timedelta(days=30)
 SLUG_BYTES = 16  # 128 bits
@@ -68,7 +69,7 @@ def create_gallery(
             "watermark, allow_downloads, status, created_at, updated_at, download_size, "
             "watermark_text, min_picks, max_picks, show_filenames, watermark_logo) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?)",
-            [gid, pid, req.title.strip(), new_slug(),
+            [gid, pid, check_title(req.title, max_length=200), new_slug(),
              hash_password(req.password) if req.password else None,
              to_utc_naive(expires) if expires else None, req.watermark, req.allow_downloads,
              now, now, req.download_size, req.watermark_text, req.min_picks or None,
@@ -140,7 +141,7 @@ def update_gallery(
                  "show_filenames"):  # fmt: skip
         if name in given and getattr(req, name) is not None:
             value = getattr(req, name)
-            changes[name] = value.strip() if name == "title" else value
+            changes[name] = check_title(value, max_length=200) if name == "title" else value
     for name in ("min_picks", "max_picks"):
         if name in given:
             changes[name] = getattr(req, name) or None

@@ -12,6 +12,7 @@ from kilo.api.routes import Cursor, Limit, errors
 from kilo.errors import NotFound
 from kilo.jobs import list_jobs
 from kilo.models import JobStatus, PagedJobs, PageInfo
+from kilo.text import redact_paths
 
 router = APIRouter(tags=["Jobs"])
 
@@ -30,5 +31,7 @@ def jobs_list(
         pid = caller.owns("projects", projectId)
     except NotFound:  # the contract has no 404 here
         return PagedJobs(items=[], page_info=PageInfo(next_cursor=None))
-    return list_jobs(caller.catalog, pid, status=status, job_type=type, cursor=cursor,
-                     limit=limit)  # fmt: skip
+    page = list_jobs(caller.catalog, pid, status=status, job_type=type, cursor=cursor, limit=limit)
+    for job in page.items:  # a reason names no server path over HTTP
+        job.error = None if job.error is None else redact_paths(job.error)
+    return page
