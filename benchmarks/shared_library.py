@@ -148,10 +148,10 @@ def beside_server(home: Path, card: Path) -> tuple[float, dict[str, list[float]]
     lists a page of photos every 0.5 s and follows the project's event stream."""
     import httpx
 
-    from kilo.api.tokens import mint_access_token
     from kilo.catalog import open_catalog
     from kilo.projects import resolve_project
     from kilo.settings import load_settings
+    from kilo_server.tokens import mint_access_token
 
     kilo(home, "project", "create", "Shoot")
     settings = load_settings(home=home)

@@ -18,7 +18,7 @@ from support import api as api_support
 from support.api import Mailbox, login
 from support.cull_data import CullData, build_cull_project
 
-# the HTTP fixtures (tests/api/conftest.py has them for the tests there)
+# the HTTP fixtures (tests/server/conftest.py has them for the tests there)
 api_settings, client, mailbox = api_support.api_settings, api_support.client, api_support.mailbox
 
 

@@ -170,8 +170,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Mailbox, Any]]:
     import uvicorn
     from aiosmtpd.controller import Controller
 
-    from kilo.api import create_app
     from kilo.settings import load_settings
+    from kilo_server import create_app
 
     box, smtp_port = Mailbox(), _free_port()
     smtp = Controller(box, hostname="127.0.0.1", port=smtp_port)

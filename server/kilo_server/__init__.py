@@ -2,7 +2,7 @@
 
 Routes only parse, check who is asking, call the library (the same functions as the CLI)
 and return its models; errors become the contract's ``Error`` in one place
-(:mod:`kilo.api.errors`). The server process is the catalog's one writer: requests run on
+(:mod:`kilo_server.errors`). The server process is the catalog's one writer: requests run on
 FastAPI's thread pool against one open catalog, and a worker thread runs the job queue
 (ingest processing, clustering, exports, edit.apply) so no request waits for it. A server
 killed mid-job hands the job back on the next start.
@@ -29,12 +29,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kilo.api.deps import KnownUsers, current_user, no_unknown_query
-from kilo.api.errors import RequestId, install_error_handlers, record_routes
-from kilo.api.gallery_page import VisitorCookie
-from kilo.api.limits import BodyLimit, RateLimiter
 from kilo.catalog import open_catalog
 from kilo.settings import Settings, load_settings
+from kilo_server.deps import KnownUsers, current_user, no_unknown_query
+from kilo_server.errors import RequestId, install_error_handlers, record_routes
+from kilo_server.gallery_page import VisitorCookie
+from kilo_server.limits import BodyLimit, RateLimiter
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -126,8 +126,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         import asyncio
 
-        from kilo.api.realtime import Broadcaster
-        from kilo.uploads import clean_upload_staging
+        from kilo_server.realtime import Broadcaster
+        from kilo_server.uploads import clean_upload_staging
 
         app.state.catalog = open_catalog(settings)
         clean_upload_staging(settings)  # what a server killed mid-PUT left (no live PUT's)
@@ -175,8 +175,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
 
 
 def _include_routes(app: FastAPI) -> None:
-    from kilo.api import files, gallery_page, realtime
-    from kilo.api.routes import (
+    from kilo_server import files, gallery_page, realtime
+    from kilo_server.routes import (
         assets,
         auth,
         clusters,

@@ -14,11 +14,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from kilo.access import Owned, check_owner
-from kilo.api.tokens import read_access_token
-from kilo.auth import get_user
 from kilo.catalog import Catalog
 from kilo.clock import parse_uuid
 from kilo.errors import InvalidInput, NotFound, Unauthorized
+from kilo_server.auth import get_user
+from kilo_server.tokens import read_access_token
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /auth/verify.")
 

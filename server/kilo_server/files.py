@@ -28,14 +28,14 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from kilo.api.deps import CatalogDep
-from kilo.api.routes import errors
 from kilo.catalog import Catalog
 from kilo.errors import NotFound
 from kilo.imaging.sniff import SNIFF_BYTES, sniff_content_type
 from kilo.models import Asset, AssetFile, AssetFilesResponse, ExportDownloadResponse, PagedAssets
 from kilo.settings import Settings
 from kilo.store import filesystem
+from kilo_server.deps import CatalogDep
+from kilo_server.routes import errors
 
 FILE_URL_TTL_S = 3600
 UPLOAD_TTL_S = 6 * 3600

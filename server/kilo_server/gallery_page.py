@@ -52,7 +52,7 @@ _FILES = {"gallery.js": "text/javascript; charset=utf-8", "gallery.css": "text/c
 def _template() -> Any:
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.PackageLoader("kilo.api", "templates"),
+    env = jinja2.Environment(loader=jinja2.PackageLoader("kilo_server", "templates"),
                              autoescape=True)  # fmt: skip
     return env.get_template("gallery.html")
 
@@ -61,7 +61,7 @@ def _template() -> Any:
 def gallery_static(name: str) -> Response:
     if name not in _FILES:
         raise NotFound("no such file")
-    data = (resources.files("kilo.api") / "static" / name).read_bytes()
+    data = (resources.files("kilo_server") / "static" / name).read_bytes()
     headers = {**POLICY, "Cache-Control": "public, max-age=3600"}
     return Response(data, media_type=_FILES[name], headers=headers)
 

@@ -16,7 +16,7 @@ Keys are client addresses (:func:`client_key`): an IPv6 address counts as its /6
 block one subscriber gets, so a client cannot pick a new address per request. Budgets are
 per address, so an attacker exhausts only their own: the real user elsewhere is never
 refused for someone else's requests (on /auth the one per-address budget; on /share see
-:mod:`kilo.api.routes.share` and :class:`WrongTries`).
+:mod:`kilo_server.routes.share` and :class:`WrongTries`).
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from collections.abc import Callable
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kilo.api.deps import client_address
 from kilo.errors import RateLimited
 from kilo.settings import Settings
+from kilo_server.deps import client_address
 
 CELL_S = 5.0
 CELLS = 13  # the current cell and the 12 before it: a window of 60 to 65 s

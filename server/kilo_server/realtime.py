@@ -27,12 +27,12 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Query, Request
 from sse_starlette.sse import EventSourceResponse
 
-from kilo.api.deps import CallerDep
-from kilo.api.routes import errors
 from kilo.catalog import Catalog
 from kilo.errors import NotFound
-from kilo.events import Event, latest_event_id, read_events
 from kilo.text import redact_paths
+from kilo_server.deps import CallerDep
+from kilo_server.events import Event, latest_event_id, read_events
+from kilo_server.routes import errors
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["Realtime"])

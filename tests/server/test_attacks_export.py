@@ -302,9 +302,9 @@ def test_contact_sheet_loads_only_its_own_thumbnails(
 def test_job_reasons_over_http_name_no_server_path(world: World, tmp_path: Path) -> None:
     """The failed job behind an export, as the jobs list and the realtime stream show it,
     says why without the server's paths (the catalog keeps the full reason for the CLI)."""
-    from kilo.api.realtime import _sse
-    from kilo.events import read_events
     from kilo.jobs import run_jobs
+    from kilo_server.events import read_events
+    from kilo_server.realtime import _sse
 
     doomed = tmp_path / "gone" / "doomed.jpg"
     doomed.parent.mkdir()

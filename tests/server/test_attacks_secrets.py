@@ -19,12 +19,12 @@ from typing import Any
 import httpx
 import pytest
 
-from kilo.api.limits import RateLimiter
-from kilo.auth import MAX_CODE_ATTEMPTS
 from kilo.clock import new_id, utcnow
 from kilo.errors import RateLimited, Unauthorized
 from kilo.gallery import create_gallery, update_gallery
 from kilo.projects import create_project
+from kilo_server.auth import MAX_CODE_ATTEMPTS
+from kilo_server.limits import RateLimiter
 from support.api import LiveServer, Mailbox
 
 Call = Callable[[httpx.Client], httpx.Response]
@@ -248,7 +248,7 @@ def test_once_the_links_wrong_tries_are_spent_each_address_gets_one_try(
     """Past the link's budget of wrong tries, an address that already failed is refused
     before any argon2 work, even with its tries sent at once; a fresh address is still
     checked (one wrong try each, or the right password)."""
-    from kilo.api.routes.share import Limits
+    from kilo_server.routes.share import Limits
 
     live_server.app.state.share_limits = Limits(wrong_per_link=20)
     auth = f"/share/{protected}/auth"

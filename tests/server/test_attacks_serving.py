@@ -19,13 +19,13 @@ from typing import Any
 import httpx
 import pytest
 
-from kilo.api.files import signed_file_url
 from kilo.catalog import open_catalog
 from kilo.export.core import create_export, run_export
 from kilo.gallery import create_gallery
 from kilo.ingest import ingest
 from kilo.projects import create_project
 from kilo.settings import load_settings
+from kilo_server.files import signed_file_url
 from support.api import EXAMPLES, LiveServer, Mailbox, login
 
 PAGE = (

@@ -137,7 +137,7 @@ def test_bytes_sent_again_while_finalize_reads_them_are_not_registered_unchecked
     """Finalize reads and hashes the files before its transaction: a PUT that lands in
     between (other bytes, still allowed: the asset is pending) makes finalize refuse, and
     the asset keeps the bytes that were sent last, with their own SHA-256."""
-    import kilo.uploads
+    import kilo_server.uploads
 
     c, auth, pid = session
     data = (EXAMPLES / "cv_leuvenA.jpg").read_bytes()
@@ -145,7 +145,7 @@ def test_bytes_sent_again_while_finalize_reads_them_are_not_registered_unchecked
     (up,) = _prepare(c, auth, pid, [("leuven.jpg", len(data))])
     url, aid = up["uploadUrl"].removeprefix("/v1"), up["assetId"]
     assert c.put(url, content=data).status_code == 200
-    identify = kilo.uploads._identify
+    identify = kilo_server.uploads._identify
     sent: list[int] = []
 
     def identify_then_put(found: Any, settings: Any) -> Any:
@@ -154,7 +154,7 @@ def test_bytes_sent_again_while_finalize_reads_them_are_not_registered_unchecked
             sent.append(httpx.put(live_server.url + url, content=other, timeout=60).status_code)
         return checked
 
-    monkeypatch.setattr(kilo.uploads, "_identify", identify_then_put)
+    monkeypatch.setattr(kilo_server.uploads, "_identify", identify_then_put)
     sums = [{"assetId": aid, "checksumSha256": hashlib.sha256(data).hexdigest()}]
     refused = _finalize(c, auth, pid, sums)
     assert sent == [200]
@@ -215,7 +215,7 @@ def test_the_staging_sweep_leaves_a_put_in_flight_alone(
 ) -> None:
     """A second server on the same library sweeps at its start: a PUT the first one is still
     receiving keeps its file (the sweep takes only files nobody holds)."""
-    from kilo.uploads import clean_upload_staging
+    from kilo_server.uploads import clean_upload_staging
 
     c, auth, pid = session
     home = live_server.catalog.settings.home
@@ -264,10 +264,10 @@ def _serve(home: Path, port: int) -> subprocess.Popen[str]:
 
 @pytest.mark.slow
 def test_a_server_killed_mid_put_leaves_no_staging_file_after_a_restart(home: Path) -> None:
-    from kilo.api.tokens import mint_access_token
     from kilo.catalog import open_catalog
     from kilo.projects import create_project
     from kilo.settings import Settings
+    from kilo_server.tokens import mint_access_token
 
     settings = Settings(home=home, clip_enabled=False)
     with open_catalog(settings) as cat:

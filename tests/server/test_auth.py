@@ -10,11 +10,11 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 
-from kilo.api import create_app
-from kilo.api.tokens import key_id
-from kilo.auth import MAX_CODE_ATTEMPTS
 from kilo.clock import utcnow
 from kilo.settings import Settings
+from kilo_server import create_app
+from kilo_server.auth import MAX_CODE_ATTEMPTS
+from kilo_server.tokens import key_id
 from support.api import Mailbox, login
 
 

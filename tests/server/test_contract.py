@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from kilo.api import create_app
 from kilo.settings import Settings
+from kilo_server import create_app
 
 CONTRACT = Path(__file__).resolve().parents[2].parent / "shared" / "openapi.yaml"
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -25,8 +25,8 @@ Op = tuple[str, str]
 @dataclass(frozen=True)
 class Deviation:
     """One way the server differs from the contract. docs/api.md ("Where kilo differs from
-    the contract") gives each one's reason, tests/api/test_contract_edges.py shows each one
-    and tests/api/test_fuzz.py runs schemathesis against the contract amended by them."""
+    the contract") gives each one's reason, tests/server/test_contract_edges.py shows each one
+    and tests/server/test_fuzz.py runs schemathesis against the contract amended by them."""
 
     name: str
     operations: frozenset[Op]

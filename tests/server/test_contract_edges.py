@@ -1,5 +1,5 @@
 """Each way the server differs from the contract, shown on a running app: one test per
-deviation of tests/api/test_contract.py (DEVIATIONS), and docs/api.md's table ("Where kilo
+deviation of tests/server/test_contract.py (DEVIATIONS), and docs/api.md's table ("Where kilo
 differs from the contract") names exactly those."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
-from tests.api.test_contract import DEVIATION_NAMES
+from tests.server.test_contract import DEVIATION_NAMES
 
-from kilo.api import create_app
 from kilo.ingest import ingest
 from kilo.settings import Settings
+from kilo_server import create_app
 from support.api import EXAMPLES, Mailbox, _free_port, login
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"

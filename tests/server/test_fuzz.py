@@ -1,18 +1,18 @@
 """schemathesis against a running server (uvicorn on loopback, a real login by mailed code)
 with the contract ../shared/openapi.yaml as kilo serves it: the contract amended by the
-deviations of tests/api/test_contract.py (statuses added where they are answered, request
+deviations of tests/server/test_contract.py (statuses added where they are answered, request
 bodies closed to unknown fields), each one explained in docs/api.md.
 
 Every check schemathesis has (``schemathesis.checks.CHECKS``, what ``--checks all`` runs)
 is run on every response but those of LEFT_OUT, each with its reason; and on the operations
 of a deviation that refuses requests the contract's schemas allow, positive_data_acceptance
-(that deviation is its reason, and tests/api/test_contract_edges.py shows it). Two phases:
+(that deviation is its reason, and tests/server/test_contract_edges.py shows it). Two phases:
 one call at a time (schemathesis' examples, coverage and fuzzing data, valid and invalid),
 and chains of calls along the links schemathesis infers from the schemas (stateful).
 
 ``KILO_FUZZ_EXAMPLES`` (default 25) sets the cases per operation and phase (chains: twice);
 ``KILO_FUZZ_REPORT=path`` writes the run's figures (cases, statuses, failures) as JSON.
-``/realtime`` is left out: a stream does not end (tests/api/test_realtime.py covers it)."""
+``/realtime`` is left out: a stream does not end (tests/server/test_realtime.py covers it)."""
 
 from __future__ import annotations
 
@@ -34,16 +34,16 @@ import schemathesis
 import uvicorn
 from aiosmtpd.controller import Controller
 from schemathesis.checks import CHECKS, load_all_checks
-from tests.api.test_contract import (
+from tests.server.test_contract import (
     DEVIATION_NAMES,
     NOT_YET_SERVED,
     REFUSES_VALID_DATA,
     served_contract,
 )
 
-import kilo.api.tokens
-from kilo.api import create_app
+import kilo_server.tokens
 from kilo.settings import Settings
+from kilo_server import create_app
 from support.api import Mailbox, _free_port
 
 EXAMPLES = int(os.environ.get("KILO_FUZZ_EXAMPLES", "25"))
@@ -155,8 +155,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         return {"Authorization": f"Bearer {token}"}
 
     with pytest.MonkeyPatch.context() as mp:
-        # a long run outlasts a 15-minute token; what expires is tests/api/test_auth.py's
-        mp.setattr(kilo.api.tokens, "ACCESS_TTL", timedelta(hours=12))
+        # a long run outlasts a 15-minute token; what expires is tests/server/test_auth.py's
+        mp.setattr(kilo_server.tokens, "ACCESS_TTL", timedelta(hours=12))
         served = Served(base, sign_in("fuzz@example.com"), sign_in("peer@example.com"))
     _SIGNED_IN.update(served.owner)
     try:

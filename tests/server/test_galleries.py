@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from kilo.api import create_app
 from kilo.ingest import ingest
 from kilo.settings import Settings
+from kilo_server import create_app
 from support.api import EXAMPLES, Mailbox, login
 
 

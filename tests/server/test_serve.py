@@ -14,8 +14,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from kilo.api import create_app
 from kilo.settings import Settings
+from kilo_server import create_app
 from support.api import Mailbox, _free_port, make_shoot
 
 
@@ -94,11 +94,11 @@ def _serve(home: Path, port: int) -> subprocess.Popen[str]:
 def test_a_server_killed_mid_ingest_finishes_the_jobs_after_a_restart(
     home: Path, photos_dir: Path
 ) -> None:
-    from kilo.api.tokens import mint_access_token
     from kilo.catalog import open_catalog
     from kilo.ingest import ingest
     from kilo.projects import create_project
     from kilo.settings import Settings
+    from kilo_server.tokens import mint_access_token
 
     settings = Settings(home=home, clip_enabled=False)
     photos = sorted(p for p in photos_dir.rglob("*.jpg"))[:24]
@@ -139,10 +139,10 @@ def test_a_server_killed_mid_ingest_finishes_the_jobs_after_a_restart(
 def test_the_cli_works_on_the_library_a_running_server_serves(home: Path) -> None:
     """`kilo serve` in one terminal, the CLI in another: the command is handed the library,
     its decision is what the API then answers, and the server goes on serving."""
-    from kilo.api.tokens import mint_access_token
     from kilo.catalog import open_catalog
     from kilo.ingest import ingest
     from kilo.projects import create_project
+    from kilo_server.tokens import mint_access_token
 
     settings = Settings(home=home, clip_enabled=False)
     examples = Path(__file__).parents[2] / "examples" / "photos"

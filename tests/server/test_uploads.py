@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 from fastapi.testclient import TestClient
 
-from kilo.api import create_app
 from kilo.jobs import run_jobs
 from kilo.settings import Settings
+from kilo_server import create_app
 from support.api import EXAMPLES, Mailbox, login
 from support.s3 import S3Server, s3_server  # noqa: F401
 

@@ -18,8 +18,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
-from kilo.api import create_app
 from kilo.settings import Settings, load_settings
+from kilo_server import create_app
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""``kilo serve``: the HTTP API (``kilo.api``) with uvicorn, over this library's catalog."""
+"""``kilo serve``: the HTTP API (``kilo_server``) with uvicorn, over this library's catalog."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def serve(
     try:
         import uvicorn
 
-        from kilo.api import create_app
+        from kilo_server import create_app
     except ImportError:
         from kilo.errors import KiloError
 
@@ -32,7 +32,8 @@ def serve(
     from kilo.logs import log_to_stderr
 
     kilo_log = logging.getLogger("kilo")
-    log_to_stderr(min(kilo_log.level or logging.INFO, logging.INFO))  # a server says what it does
+    # a server says what it does: the library's log and the server's own
+    log_to_stderr(min(kilo_log.level or logging.INFO, logging.INFO), ("kilo", "kilo_server"))
     settings = STATE.settings
     if not settings.smtp_host and not settings.dev_login_codes:
         message("no SMTP server set (KILO_SMTP_HOST): nobody can get a login code; for local "

@@ -7,9 +7,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from kilo.api.deps import CallerDep
-from kilo.api.files import public_asset, public_files, public_page
-from kilo.api.routes import Cursor, Limit, errors
 from kilo.assets import get_asset, list_asset_files, list_assets, update_asset
 from kilo.cull.ratings import upsert_rating
 from kilo.models import (
@@ -20,6 +17,9 @@ from kilo.models import (
     UpdateAssetRequest,
     UpsertRatingRequest,
 )
+from kilo_server.deps import CallerDep
+from kilo_server.files import public_asset, public_files, public_page
+from kilo_server.routes import Cursor, Limit, errors
 
 router = APIRouter(tags=["Assets"])
 

@@ -7,11 +7,15 @@ import threading
 
 from fastapi import APIRouter, Depends
 
-from kilo.api.deps import CatalogDep
-from kilo.api.limits import rate_limit
-from kilo.api.routes import errors
-from kilo.api.tokens import mint_access_token
-from kilo.auth import (
+from kilo.catalog import Catalog
+from kilo.models import (
+    KiloModel,
+    LoginStartRequest,
+    LoginStartResponse,
+    LoginVerifyRequest,
+    LoginVerifyResponse,
+)
+from kilo_server.auth import (
     Deliver,
     get_user,
     issue_refresh_token,
@@ -20,15 +24,11 @@ from kilo.auth import (
     start_login,
     verify_login,
 )
-from kilo.catalog import Catalog
-from kilo.mail import send_mail
-from kilo.models import (
-    KiloModel,
-    LoginStartRequest,
-    LoginStartResponse,
-    LoginVerifyRequest,
-    LoginVerifyResponse,
-)
+from kilo_server.deps import CatalogDep
+from kilo_server.limits import rate_limit
+from kilo_server.mail import send_mail
+from kilo_server.routes import errors
+from kilo_server.tokens import mint_access_token
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["Auth"], dependencies=[Depends(rate_limit)])

@@ -7,8 +7,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from kilo.api.deps import CallerDep
-from kilo.api.routes import Cursor, IdempotencyKey, Limit, errors
 from kilo.clock import parse_uuid
 from kilo.cluster.store import get_cluster, list_clusters, update_cluster
 from kilo.cull.decisions import pick_winner
@@ -22,6 +20,8 @@ from kilo.models import (
     SetWinnerRequest,
     UpdateClusterRequest,
 )
+from kilo_server.deps import CallerDep
+from kilo_server.routes import Cursor, IdempotencyKey, Limit, errors
 
 router = APIRouter(tags=["Clusters"])
 culling = APIRouter(tags=["Culling"])

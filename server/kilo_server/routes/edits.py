@@ -7,8 +7,6 @@ from uuid import UUID
 from fastapi import APIRouter
 
 from kilo.access import check_owner_assets
-from kilo.api.deps import CallerDep
-from kilo.api.routes import IdempotencyKey, errors
 from kilo.edit.versions import apply_version, create_version, get_version, list_versions
 from kilo.errors import InvalidInput, NotFound
 from kilo.models import (
@@ -18,6 +16,8 @@ from kilo.models import (
     EditVersion,
     EditVersionList,
 )
+from kilo_server.deps import CallerDep
+from kilo_server.routes import IdempotencyKey, errors
 
 router = APIRouter(tags=["Edits"])
 

@@ -6,14 +6,14 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from kilo.api.deps import CallerDep
-from kilo.api.files import signed_export_url
-from kilo.api.routes import IdempotencyKey, errors
 from kilo.errors import Conflict, InvalidInput, NotFound
 from kilo.export.core import create_export, download_export, get_export
 from kilo.models import CreateExportRequest, Export, ExportDownloadResponse
 from kilo.progress import ItemResult
 from kilo.text import redact_paths
+from kilo_server.deps import CallerDep
+from kilo_server.files import signed_export_url
+from kilo_server.routes import IdempotencyKey, errors
 
 router = APIRouter(tags=["Exports"])
 

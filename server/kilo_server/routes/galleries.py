@@ -1,5 +1,5 @@
 """Galleries, the photographer's side: create one from photos of a project, read and change
-it, add and remove photos. The client's side is :mod:`kilo.api.routes.share`."""
+it, add and remove photos. The client's side is :mod:`kilo_server.routes.share`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from kilo.api.deps import CallerDep
-from kilo.api.routes import IdempotencyKey, errors
 from kilo.catalog import Catalog
 from kilo.catalog.idempotency import once
 from kilo.errors import InvalidInput, NotFound
@@ -28,6 +26,8 @@ from kilo.models import (
     UpdateGalleryRequest,
 )
 from kilo.text import check_title
+from kilo_server.deps import CallerDep
+from kilo_server.routes import IdempotencyKey, errors
 
 router = APIRouter(tags=["Galleries"])
 TITLE_MAX = 200

@@ -7,12 +7,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from kilo.api.deps import CallerDep
-from kilo.api.routes import Cursor, Limit, errors
 from kilo.errors import NotFound
 from kilo.jobs import list_jobs
 from kilo.models import JobStatus, PagedJobs, PageInfo
 from kilo.text import redact_paths
+from kilo_server.deps import CallerDep
+from kilo_server.routes import Cursor, Limit, errors
 
 router = APIRouter(tags=["Jobs"])
 

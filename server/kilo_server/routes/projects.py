@@ -6,8 +6,6 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from kilo.api.deps import CallerDep
-from kilo.api.routes import Cursor, Limit, errors
 from kilo.models import CreateProjectRequest, PagedProjects, Project, UpdateProjectRequest
 from kilo.projects import (
     archive_project,
@@ -16,6 +14,8 @@ from kilo.projects import (
     list_projects,
     update_project,
 )
+from kilo_server.deps import CallerDep
+from kilo_server.routes import Cursor, Limit, errors
 
 router = APIRouter(tags=["Projects"])
 

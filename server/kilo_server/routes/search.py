@@ -7,10 +7,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from kilo.api.deps import CallerDep
-from kilo.api.routes import Limit, errors
 from kilo.models import AdvancedSearchRequest, SearchResponse
 from kilo.search.engine import search
+from kilo_server.deps import CallerDep
+from kilo_server.routes import Limit, errors
 
 router = APIRouter(tags=["Search"])
 

@@ -8,13 +8,13 @@ and checked against the gallery on every fetch, so a revoked link, a new link or
 taken out stops every URL made before. Missing, expired and revoked links answer one 404,
 wrong passwords one 401.
 
-Rate limits (a minute each; :mod:`kilo.api.limits`). Every budget that refuses a request
+Rate limits (a minute each; :mod:`kilo_server.limits`). Every budget that refuses a request
 belongs to the address that sent it, so a stranger, or many, can slow only themselves:
 
 - per address, all links: 600 requests, 30 password tries (charged first: made-up links
   cost the sender, and one address cannot churn the limiter's keys fast);
 - per (link, address): 60 requests, 10 password tries; images 1,200;
-- per link, wrong passwords from all addresses: 60 (:class:`~kilo.api.limits.WrongTries`).
+- per link, wrong passwords from all addresses: 60 (:class:`~kilo_server.limits.WrongTries`).
   Past it, an address that already tried a wrong password on the link is refused before
   the argon2 check, while an address that has not is still checked: an attack from many
   addresses gets one try per address a minute, and the right client gets in from an
@@ -33,10 +33,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import Response, StreamingResponse
 
-from kilo.api.deps import CatalogDep
-from kilo.api.files import FILE_URL_TTL_S, Expires, Signature, _signed, check_signature
-from kilo.api.limits import RateLimiter, WrongTries, client_key
-from kilo.api.routes import errors
 from kilo.catalog import Catalog
 from kilo.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from kilo.gallery.view import gallery_image, view_items
@@ -62,6 +58,10 @@ from kilo.models import (
     PublicGalleryAuthResponse,
     PublicGalleryResponse,
 )
+from kilo_server.deps import CatalogDep
+from kilo_server.files import FILE_URL_TTL_S, Expires, Signature, _signed, check_signature
+from kilo_server.limits import RateLimiter, WrongTries, client_key
+from kilo_server.routes import errors
 
 IMAGE_TTL_S = 15 * 60
 Slug = Annotated[str, Path(min_length=8, max_length=128)]

@@ -10,15 +10,6 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from starlette.requests import ClientDisconnect
 
-from kilo.api.deps import CallerDep, CatalogDep
-from kilo.api.files import (
-    UPLOAD_TTL_S,
-    Expires,
-    Signature,
-    check_signature,
-    signed_upload_url,
-)
-from kilo.api.routes import IdempotencyKey, errors
 from kilo.errors import InvalidInput
 from kilo.models import (
     FinalizeUploadRequest,
@@ -28,7 +19,16 @@ from kilo.models import (
     PrepareUploadResponse,
 )
 from kilo.store import presign_put
-from kilo.uploads import finalize_upload, prepare_upload, receive_upload, upload_target
+from kilo_server.deps import CallerDep, CatalogDep
+from kilo_server.files import (
+    UPLOAD_TTL_S,
+    Expires,
+    Signature,
+    check_signature,
+    signed_upload_url,
+)
+from kilo_server.routes import IdempotencyKey, errors
+from kilo_server.uploads import finalize_upload, prepare_upload, receive_upload, upload_target
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["Assets"])

@@ -5,7 +5,7 @@ A check costs 64 MiB and a few cores' worth of hashing for ~0.1 s, so at most on
 core runs at a time (the others wait their turn): many tries at once, even from many
 addresses that each stay within their rate limits, queue instead of taking the server's
 memory. How many tries an address or a link gets is the HTTP adapter's rate limits'
-business (:mod:`kilo.api.routes.share`)."""
+business (:mod:`kilo_server.routes.share`)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Recording identified files in the catalog, in batches, each batch one transaction:
 asset rows (state ``registered``, one per frame), their ``original`` file row, the
 ``source_files`` row that lets an unchanged re-run skip before hashing, quarantine rows, and
-one ``asset.process`` job per asset. An uploaded file (:mod:`kilo.uploads`) is recorded by
+one ``asset.process`` job per asset. An uploaded file (:mod:`kilo_server.uploads`) is recorded by
 :func:`register_upload` into the same rows.
 """
 
