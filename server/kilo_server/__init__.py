@@ -136,8 +136,9 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         await app.state.broadcaster.start()
         worker = None
         if run_jobs:
-            worker = threading.Thread(target=_run_jobs_until, args=(settings, app, stop),
-                                      name="kilo-jobs", daemon=True)  # fmt: skip
+            worker = threading.Thread(
+                target=_run_jobs_until, args=(settings, app, stop), name="kilo-jobs", daemon=True
+            )
             worker.start()
         try:
             yield
@@ -165,8 +166,12 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(VisitorCookie)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
-                           allow_methods=["*"], allow_headers=["*"])  # fmt: skip
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
     app.add_middleware(SecureHeaders)
     app.add_middleware(RequestId)
 
@@ -201,8 +206,18 @@ def _include_routes(app: FastAPI) -> None:
     include(uploads.signed, gated=False)
     include(share.router, gated=False)  # a gallery's own gate and limits
     include(gallery_page.router, prefix="", gated=False)  # the client's page, /g/{shareSlug}
-    for module in (projects, assets, uploads, clusters, edits, search, exports, galleries, jobs,
-                   realtime):  # fmt: skip
+    for module in (
+        projects,
+        assets,
+        uploads,
+        clusters,
+        edits,
+        search,
+        exports,
+        galleries,
+        jobs,
+        realtime,
+    ):
         include(module.router)
     include(clusters.culling)
     record_routes(app, app.router.routes)  # the app's own: its description, the docs

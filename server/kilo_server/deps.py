@@ -121,9 +121,15 @@ async def no_unknown_query(request: Request) -> None:
     unknown = sorted(set(request.query_params) - known)
     if unknown:
         raise RequestValidationError(
-            [{"loc": ("query", name), "msg": "unknown query parameter", "type": "extra_forbidden"}
-             for name in unknown[:3]]
-        )  # fmt: skip
+            [
+                {
+                    "loc": ("query", name),
+                    "msg": "unknown query parameter",
+                    "type": "extra_forbidden",
+                }
+                for name in unknown[:3]
+            ]
+        )
 
 
 def _all_query_params(dependant: Any) -> list[Any]:

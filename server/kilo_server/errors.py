@@ -25,9 +25,17 @@ from kilo.models import Error
 
 log = logging.getLogger(__name__)
 
-_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-          415: "unsupported_media_type", 429: "rate_limited"}  # fmt: skip
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
 
 
 def error_response(
@@ -38,8 +46,12 @@ def error_response(
     details: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body = Error(code=code, message=message, details=details,
-                 request_id=getattr(request.state, "request_id", None))  # fmt: skip
+    body = Error(
+        code=code,
+        message=message,
+        details=details,
+        request_id=getattr(request.state, "request_id", None),
+    )
     return JSONResponse(body.dump(), status_code=status, headers=headers)
 
 
@@ -95,8 +107,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if status == 400 and _bad_request_status(request) == 404:  # a made-up cursor
             return error_response(request, 404, "not_found", exc.reason)
         if status >= 500:
-            log.error("request %s failed: %s", getattr(request.state, "request_id", "?"),
-                      exc.reason, exc_info=exc)  # fmt: skip
+            log.error(
+                "request %s failed: %s",
+                getattr(request.state, "request_id", "?"),
+                exc.reason,
+                exc_info=exc,
+            )
         headers = None
         if isinstance(exc, RateLimited):
             headers = {"Retry-After": str(int((exc.details or {}).get("retryAfter", 60)))}
@@ -107,8 +123,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         status = _bad_request_status(request)
         code = "bad_request" if status == 400 else "not_found"
-        return error_response(request, status, code, _validation_message(exc),
-                              {"errors": len(exc.errors())})  # fmt: skip
+        return error_response(
+            request, status, code, _validation_message(exc), {"errors": len(exc.errors())}
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

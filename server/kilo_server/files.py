@@ -116,8 +116,9 @@ def attachment(filename: str | None) -> str:
     return f'attachment; filename="{safe.strip()[:100]}"' if safe.strip() else "attachment"
 
 
-def _stream(settings: Settings, uri: str, size: int | None,
-            filename: str | None = None) -> StreamingResponse:  # fmt: skip
+def _stream(
+    settings: Settings, uri: str, size: int | None, filename: str | None = None
+) -> StreamingResponse:
     """The file at ``uri``: an image inline by its own bytes, anything else (and anything
     with a ``filename``: an export) as an attachment of bytes."""
     fs, path = filesystem(uri, settings)
@@ -139,14 +140,19 @@ def _stream(settings: Settings, uri: str, size: int | None,
         headers["Content-Length"] = str(size)
     if kind is None:
         headers["Content-Disposition"] = attachment(filename)
-    return StreamingResponse(_chunks(handle, head), media_type=kind or "application/octet-stream",
-                             headers=headers)  # fmt: skip
+    return StreamingResponse(
+        _chunks(handle, head), media_type=kind or "application/octet-stream", headers=headers
+    )
 
 
 def public_files(catalog: Catalog, asset_id: str, files: AssetFilesResponse) -> AssetFilesResponse:
     """``files`` with each store URI replaced by a signed URL of this server."""
-    ids = {str(r["uri"]): str(r["id"]) for r in catalog.table("asset_files").rows_where(
-        "asset_id = ?", [asset_id], select=("id", "uri"))}  # fmt: skip
+    ids = {
+        str(r["uri"]): str(r["id"])
+        for r in catalog.table("asset_files").rows_where(
+            "asset_id = ?", [asset_id], select=("id", "uri")
+        )
+    }
     out: list[AssetFile] = []
     for f in files.files:
         file_id = ids.get(f.url)
@@ -186,8 +192,9 @@ def file_download(
     return _stream_file(catalog, str(fileId))
 
 
-@router.get("/x-kilo/assets/{assetId}/preview", responses=errors(404),
-            response_class=StreamingResponse)  # fmt: skip
+@router.get(
+    "/x-kilo/assets/{assetId}/preview", responses=errors(404), response_class=StreamingResponse
+)
 def preview_download(
     assetId: UUID,
     catalog: CatalogDep,
@@ -253,6 +260,10 @@ def _zip_folder(fs: Any, root: str, filename: str) -> StreamingResponse:
     size = spool.tell()
     spool.seek(0)
 
-    headers = {**FILE_HEADERS, "Content-Disposition": attachment(filename),
-               "Content-Length": str(size), "Cache-Control": "private"}  # fmt: skip
+    headers = {
+        **FILE_HEADERS,
+        "Content-Disposition": attachment(filename),
+        "Content-Length": str(size),
+        "Cache-Control": "private",
+    }
     return StreamingResponse(_chunks(spool), media_type="application/zip", headers=headers)

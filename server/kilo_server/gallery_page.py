@@ -52,8 +52,9 @@ _FILES = {"gallery.js": "text/javascript; charset=utf-8", "gallery.css": "text/c
 def _template() -> Any:
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.PackageLoader("kilo_server", "templates"),
-                             autoescape=True)  # fmt: skip
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("kilo_server", "templates"), autoescape=True
+    )
     return env.get_template("gallery.html")
 
 

@@ -129,8 +129,9 @@ class Broadcaster:
                 top = self.last  # the ring holds everything up to here
                 batch = self.since(sent, project_id)
                 if batch is None:  # fallen behind the ring: read on in the log
-                    batch = await asyncio.to_thread(read_events, self.catalog, after=sent,
-                                                    project_id=project_id, limit=1000)  # fmt: skip
+                    batch = await asyncio.to_thread(
+                        read_events, self.catalog, after=sent, project_id=project_id, limit=1000
+                    )
                     for event in batch:
                         yield event
                     sent = batch[-1].id if batch else max(sent, self.floor)

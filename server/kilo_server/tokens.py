@@ -26,8 +26,13 @@ def key_id(key: str) -> str:
 def mint_access_token(settings: Settings, user_id: str) -> str:
     key = settings.signing_key()
     now = utcnow()
-    claims: dict[str, Any] = {"sub": user_id, "aud": _AUDIENCE, "iat": now,
-                              "exp": now + ACCESS_TTL, "jti": new_id()}  # fmt: skip
+    claims: dict[str, Any] = {
+        "sub": user_id,
+        "aud": _AUDIENCE,
+        "iat": now,
+        "exp": now + ACCESS_TTL,
+        "jti": new_id(),
+    }
     return jwt.encode(claims, key, algorithm=_ALGORITHM, headers={"kid": key_id(key)})
 
 
@@ -40,9 +45,12 @@ def read_access_token(settings: Settings, token: str) -> str:
         if key is None:
             raise Unauthorized("the access token was signed with a key this server does not use")
         claims = jwt.decode(
-            token, key, algorithms=[_ALGORITHM], audience=_AUDIENCE,
+            token,
+            key,
+            algorithms=[_ALGORITHM],
+            audience=_AUDIENCE,
             options={"require": ["exp", "sub", "aud"]},
-        )  # fmt: skip
+        )
     except jwt.ExpiredSignatureError:
         raise Unauthorized("the access token has expired; refresh it or log in again") from None
     except jwt.PyJWTError:

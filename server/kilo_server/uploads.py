@@ -92,11 +92,14 @@ def prepare_upload(
     The same ``idempotency_key`` and request again returns the same assets (nothing new is
     made); with another request, Conflict."""
     return once(
-        catalog, f"upload.prepare:{project_id}", idempotency_key, request.dump(),
+        catalog,
+        f"upload.prepare:{project_id}",
+        idempotency_key,
+        request.dump(),
         lambda: _prepare(catalog, project_id, request),
         save=lambda made: {"uploads": [u.dump() for u in made]},
         replay=lambda kept: [UploadInstruction.model_validate(u) for u in kept["uploads"]],
-    )  # fmt: skip
+    )
 
 
 def _prepare(
@@ -113,10 +116,20 @@ def _prepare(
         aid = new_id()
         name = _safe_name(f.filename)
         uri = join(catalog.settings.store_url, "uploads", project_id, aid, name)
-        rows.append({"id": aid, "project_id": project_id, "filename": name, "source_uri": uri,
-                     "byte_size": f.byte_size, "content_type": f.content_type,
-                     "captured_at": f.captured_at, "ingested_at": now, "state": "pending_upload",
-                     "updated_at": now})  # fmt: skip
+        rows.append(
+            {
+                "id": aid,
+                "project_id": project_id,
+                "filename": name,
+                "source_uri": uri,
+                "byte_size": f.byte_size,
+                "content_type": f.content_type,
+                "captured_at": f.captured_at,
+                "ingested_at": now,
+                "state": "pending_upload",
+                "updated_at": now,
+            }
+        )
         out.append(UploadInstruction(client_file_id=f.client_file_id, asset_id=aid, upload_url=""))
     catalog.table("assets").insert_all(rows)
     return out
@@ -249,10 +262,14 @@ def finalize_upload(
         return FinalizeUploadResponse.model_validate(kept)
     checked = _identify_uploads(catalog, project_id, request)
     return once(
-        catalog, scope, idempotency_key, request.dump(),
+        catalog,
+        scope,
+        idempotency_key,
+        request.dump(),
         lambda: _register(catalog, project_id, checked),
-        save=lambda response: response.dump(), replay=FinalizeUploadResponse.model_validate,
-    )  # fmt: skip
+        save=lambda response: response.dump(),
+        replay=FinalizeUploadResponse.model_validate,
+    )
 
 
 #: an upload checked before finalize's transaction: identified, and the SHA-256 of its bytes

@@ -104,9 +104,11 @@ def test_unknown_addresses_get_the_same_answer_when_signup_is_closed(
     closed = api_settings.model_copy(update={"open_signup": False})
     with TestClient(create_app(closed, run_jobs=False), base_url="http://testserver/v1") as c:
         catalog = c.app.state.catalog  # type: ignore[attr-defined]
-        catalog.execute("INSERT INTO users (id, email, display_name, created_at) VALUES "
-                        "('00000000-0000-4000-8000-000000000001', 'known@example.com', 'k', ?)",
-                        [utcnow()])  # fmt: skip
+        catalog.execute(
+            "INSERT INTO users (id, email, display_name, created_at) VALUES "
+            "('00000000-0000-4000-8000-000000000001', 'known@example.com', 'k', ?)",
+            [utcnow()],
+        )
         box.delay = 0.6  # a slow relay: a request that waited for it would show it
         answers, times = [], {}
         for email in ("known@example.com", "stranger@example.com") * 5:
@@ -166,8 +168,9 @@ def test_forged_expired_and_rotated_keys(
     assert call(unsigned) == 401
     assert client.get("/projects", headers={"Authorization": f"Basic {token}"}).status_code == 401
     # rotation: the old key still verifies, new tokens use the new key
-    rotated = api_settings.model_copy(update={"secret_key": "a-new-key-" + "x" * 40,
-                                              "previous_secret_keys": [key]})  # fmt: skip
+    rotated = api_settings.model_copy(
+        update={"secret_key": "a-new-key-" + "x" * 40, "previous_secret_keys": [key]}
+    )
     with TestClient(create_app(rotated, run_jobs=False), base_url="http://testserver/v1") as c2:
         assert c2.get("/projects", headers=auth).status_code == 200
     retired = api_settings.model_copy(update={"secret_key": "a-new-key-" + "x" * 40})
@@ -178,15 +181,19 @@ def test_forged_expired_and_rotated_keys(
 def test_login_is_rate_limited_per_client(api_settings: Settings) -> None:
     strict = api_settings.model_copy(update={"rate_limit_per_min": 3})
     with TestClient(create_app(strict, run_jobs=False), base_url="http://testserver/v1") as c:
-        codes = [c.post("/auth/login", json={"email": "h@example.com"}).status_code
-                 for _ in range(5)]  # fmt: skip
+        codes = [
+            c.post("/auth/login", json={"email": "h@example.com"}).status_code for _ in range(5)
+        ]
         assert codes == [200, 200, 200, 429, 429]
         r = c.post("/auth/verify", json={"challengeId": "x", "code": "123456"})
         assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
         assert r.json()["code"] == "rate_limited"
         # X-Forwarded-For from an untrusted peer does not buy a new budget
-        forged = c.post("/auth/login", json={"email": "h@example.com"},
-                        headers={"X-Forwarded-For": "203.0.113.9"})  # fmt: skip
+        forged = c.post(
+            "/auth/login",
+            json={"email": "h@example.com"},
+            headers={"X-Forwarded-For": "203.0.113.9"},
+        )
         assert forged.status_code == 429
 
 
@@ -200,6 +207,9 @@ def test_bodies_over_the_limit_are_refused(client: TestClient, size_mb: int) -> 
         for _ in range(size_mb):
             yield b"a" * (1024 * 1024)
 
-    r = client.post("/auth/login", content=stream(),  # type: ignore[arg-type]
-                    headers={"Content-Type": "application/json"})  # fmt: skip
+    r = client.post(
+        "/auth/login",
+        content=stream(),  # type: ignore[arg-type]
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == 413

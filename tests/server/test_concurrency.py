@@ -29,9 +29,19 @@ def test_fifty_clients_cull_at_once(live_server: LiveServer, mailbox: tuple[Mail
     now = utcnow()
     ids = [new_id() for _ in range(CLIENTS * PER_CLIENT)]
     live_server.catalog.table("assets").insert_all(
-        [{"id": a, "project_id": pid, "filename": f"{i}.jpg", "source_uri": f"/x/{i}.jpg",
-          "ingested_at": now, "state": "ready", "updated_at": now} for i, a in enumerate(ids)]
-    )  # fmt: skip
+        [
+            {
+                "id": a,
+                "project_id": pid,
+                "filename": f"{i}.jpg",
+                "source_uri": f"/x/{i}.jpg",
+                "ingested_at": now,
+                "state": "ready",
+                "updated_at": now,
+            }
+            for i, a in enumerate(ids)
+        ]
+    )
     statuses: list[int] = []
     last: dict[str, bool] = {}
 
@@ -43,9 +53,10 @@ def test_fifty_clients_cull_at_once(live_server: LiveServer, mailbox: tuple[Mail
             deadline = time.monotonic() + SECONDS
             while time.monotonic() < deadline:
                 value = rng.random() < 0.5
-                r = await http.post(f"/projects/{pid}/cull:applyAction",
-                                    json={"actions": [{"assetId": a, "picked": value}
-                                                      for a in mine]})  # fmt: skip
+                r = await http.post(
+                    f"/projects/{pid}/cull:applyAction",
+                    json={"actions": [{"assetId": a, "picked": value} for a in mine]},
+                )
                 statuses.append(r.status_code)
                 if r.status_code == 200:
                     sent += 1
@@ -60,8 +71,9 @@ def test_fifty_clients_cull_at_once(live_server: LiveServer, mailbox: tuple[Mail
     assert done > CLIENTS and set(statuses) == {200}, sorted(set(statuses))
     print(f"{done} bulk cull actions by {CLIENTS} clients in {SECONDS:.0f} s")
     cat = live_server.catalog
-    rows = cat.table("ratings").rows_where("list_contains(?, asset_id)", [ids],
-                                           select=("asset_id", "picked"))  # fmt: skip
+    rows = cat.table("ratings").rows_where(
+        "list_contains(?, asset_id)", [ids], select=("asset_id", "picked")
+    )
     stored = {r["asset_id"]: bool(r["picked"]) for r in rows}
     assert {a: stored.get(a, False) for a in last} == last  # no lost write
     logged = cat.scalar("SELECT count(*) FROM cull_actions WHERE project_id = ?", [pid])

@@ -216,8 +216,11 @@ def _params(spec: dict[str, Any], op: dict[str, Any]) -> dict[tuple[str, str], A
         p = _deref(spec, p)
         if p["in"] == "header" and p["name"].lower() == "authorization":
             continue
-        schema = _deref(spec, p.get("schema", {})) if "$ref" in p.get("schema", {}) else p.get(
-            "schema", {})  # fmt: skip
+        schema = (
+            _deref(spec, p.get("schema", {}))
+            if "$ref" in p.get("schema", {})
+            else p.get("schema", {})
+        )
         required = bool(p.get("required", False))
         out[(p["in"], p["name"])] = (required, _scalar(schema))
     return out
@@ -231,8 +234,12 @@ def specs(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dic
 
 
 def _operations(spec: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(m, path): op for path, ops in spec["paths"].items()
-            for m, op in ops.items() if m in METHODS}  # fmt: skip
+    return {
+        (m, path): op
+        for path, ops in spec["paths"].items()
+        for m, op in ops.items()
+        if m in METHODS
+    }
 
 
 def test_nothing_is_served_outside_the_contract_but_extensions(specs: Any) -> None:

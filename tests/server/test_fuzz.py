@@ -136,9 +136,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     smtp_port = _free_port()
     smtp = Controller(box, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
-    settings = Settings(home=tmp_path_factory.mktemp("fuzz") / "home", clip_enabled=False,
-                        smtp_host="127.0.0.1", smtp_port=smtp_port,
-                        rate_limit_per_min=100_000, workers=1)  # fmt: skip
+    settings = Settings(
+        home=tmp_path_factory.mktemp("fuzz") / "home",
+        clip_enabled=False,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        rate_limit_per_min=100_000,
+        workers=1,
+    )
     app = create_app(settings, run_jobs=False)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))

@@ -62,14 +62,18 @@ def test_the_photographer_makes_reads_changes_and_fills_a_gallery(studio: Studio
     assert s.client.patch(url, json={"title": "x"}, headers=s.b).status_code == 400
     changed = s.client.patch(url, json={"watermark": True, "password": None}, headers=s.a)
     assert changed.json()["watermark"] and not changed.json()["requiresPassword"]
-    gone = s.client.request("DELETE", f"{url}/assets", json={"assetIds": s.asset_ids[:1]},
-                            headers=s.a)  # fmt: skip
+    gone = s.client.request(
+        "DELETE", f"{url}/assets", json={"assetIds": s.asset_ids[:1]}, headers=s.a
+    )
     assert gone.json()["assetCount"] == 3
     again = s.client.post(f"{url}/assets", json={"assetIds": s.asset_ids[:1]}, headers=s.a)
     assert again.json()["assetCount"] == 4
     other = s.client.post("/projects", json={"title": "Other"}, headers=s.b).json()
-    refused = s.client.post(f"/projects/{other['id']}/galleries",
-                            json={"title": "t", "assetIds": s.asset_ids}, headers=s.b)  # fmt: skip
+    refused = s.client.post(
+        f"/projects/{other['id']}/galleries",
+        json={"title": "t", "assetIds": s.asset_ids},
+        headers=s.b,
+    )
     assert refused.status_code == 400  # photos of another user's project
 
 
@@ -102,12 +106,20 @@ def test_a_protected_link_shows_nothing_until_the_password_and_leaks_nothing_aft
         assert img.status_code == 200 and img.headers["content-type"] == "image/jpeg"
         path = tmp_path / f"served{n}.jpg"
         path.write_bytes(img.content)
-    read = subprocess.run(["exiftool", "-json", "-G", *map(str, tmp_path.glob("served*.jpg"))],
-                          capture_output=True, text=True, check=True)  # fmt: skip
+    read = subprocess.run(
+        ["exiftool", "-json", "-G", *map(str, tmp_path.glob("served*.jpg"))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     for tags in json.loads(read.stdout):
         assert not [k for k in tags if "GPS" in k or k.startswith("EXIF:")], tags
-    originals = subprocess.run(["exiftool", "-json", "-G", *map(str, EXAMPLES.glob("cv_leuven*"))],
-                               capture_output=True, text=True, check=True)  # fmt: skip
+    originals = subprocess.run(
+        ["exiftool", "-json", "-G", *map(str, EXAMPLES.glob("cv_leuven*"))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert all(any("GPS" in k for k in t) for t in json.loads(originals.stdout))
     # another visitor (no token) of the protected link still sees nothing
     assert s.client.get(share).json()["assets"] == []
@@ -138,8 +150,9 @@ def test_image_links_are_bound_to_size_and_session_and_die_with_the_link(studio:
     revoke_gallery(catalog, str(g["id"]))
     assert s.client.get(thumb).status_code == 404
     auth = {"Authorization": f"Bearer {token}"}
-    fav = s.client.post(f"{share}/favorite", json={"assetId": item["assetId"], "favorite": True},
-                        headers=auth)  # fmt: skip
+    fav = s.client.post(
+        f"{share}/favorite", json={"assetId": item["assetId"], "favorite": True}, headers=auth
+    )
     assert fav.status_code == 404 and s.client.get(share).status_code == 404
 
 
@@ -151,8 +164,10 @@ def test_missing_expired_and_revoked_links_answer_alike(studio: Studio) -> None:
     expired = _gallery(s, expiresAt="2020-01-01T00:00:00Z")
     revoked = _gallery(s)
     revoke_gallery(catalog, str(revoked["id"]))
-    answers = [s.client.get(f"/share/{slug}") for slug in
-               ("A" * 22, expired["shareSlug"], revoked["shareSlug"])]  # fmt: skip
+    answers = [
+        s.client.get(f"/share/{slug}")
+        for slug in ("A" * 22, expired["shareSlug"], revoked["shareSlug"])
+    ]
     assert {r.status_code for r in answers} == {404}
     assert len({r.json()["message"] for r in answers}) == 1
     # a wrong password and a missing link cost the same argon2 work, so take as long
@@ -180,8 +195,10 @@ def test_wrong_passwords_are_limited_per_address_not_for_the_right_client(studio
     g = _gallery(s, password="rings")
     auth = f"/share/{g['shareSlug']}/auth"
     stranger = {"X-Forwarded-For": "203.0.113.9"}
-    codes = [s.client.post(auth, json={"password": f"guess{i}"}, headers=stranger).status_code
-             for i in range(20)]  # fmt: skip
+    codes = [
+        s.client.post(auth, json={"password": f"guess{i}"}, headers=stranger).status_code
+        for i in range(20)
+    ]
     assert codes[:10] == [401] * 10 and set(codes[10:]) == {429}
     limited = s.client.post(auth, json={"password": "rings"}, headers=stranger)
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
@@ -198,20 +215,24 @@ def test_favourites_and_comments_through_the_public_routes(studio: Studio) -> No
     aid = view["assets"][0]["assetId"]
     ok = s.client.post(f"{share}/favorite", json={"assetId": aid, "favorite": True}, headers=auth)
     assert ok.json() == {"ok": True}
-    assert s.client.post(f"{share}/favorite", json={"assetId": aid, "favorite": True}
-                         ).status_code == 404  # no session: nothing  # fmt: skip
+    assert (
+        s.client.post(f"{share}/favorite", json={"assetId": aid, "favorite": True}).status_code
+        == 404
+    )  # no session: nothing
     text = "<script>alert('x')</script>"
     made = s.client.post(f"{share}/comment", json={"assetId": aid, "text": text}, headers=auth)
     assert made.status_code == 201 and made.json()["commentId"]
-    long = s.client.post(f"{share}/comment", json={"assetId": aid, "text": "x" * 2001},
-                         headers=auth)  # fmt: skip
+    long = s.client.post(
+        f"{share}/comment", json={"assetId": aid, "text": "x" * 2001}, headers=auth
+    )
     assert long.status_code == 400
     again = s.client.get(share, headers=auth).json()["assets"][0]
     assert again["favorite"] and again["favoriteCount"] == 1 and again["commentsCount"] == 1
     sent = s.client.post(f"/x-kilo{share}/submit", json={"name": "Anna"}, headers=auth)
     assert sent.json() == {"count": 1}
-    late = s.client.post(f"{share}/favorite", json={"assetId": aid, "favorite": False},
-                         headers=auth)  # fmt: skip
+    late = s.client.post(
+        f"{share}/favorite", json={"assetId": aid, "favorite": False}, headers=auth
+    )
     assert late.status_code == 400  # a submitted selection is locked
 
 

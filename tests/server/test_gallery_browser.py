@@ -35,8 +35,14 @@ def browser() -> Iterator[Any]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1280,800", "--lang=en"):  # fmt: skip
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,800",
+        "--lang=en",
+    ):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
@@ -67,6 +73,43 @@ def _artifacts(tmp_path: Path) -> Path:
     return out
 
 
+def _comment_in_the_lightbox(browser: Any, count: int, evil: str, shots: Path) -> None:
+    """The lightbox by keyboard, a comment with a script in it, shown as text."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.find_elements(By.CSS_SELECTOR, "#grid .tile")[2].click()
+    _until(lambda: browser.find_element(By.ID, "lightbox").is_displayed())
+    assert browser.find_element(By.ID, "position").text == f"3 / {count}"
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.ARROW_RIGHT)
+    _until(lambda: browser.find_element(By.ID, "position").text == f"4 / {count}")
+    body.send_keys(Keys.ARROW_LEFT)
+    _until(lambda: browser.find_element(By.ID, "position").text == f"3 / {count}")
+    browser.find_element(By.ID, "comments-open").click()
+    browser.find_element(By.ID, "comment").send_keys(evil)
+    browser.find_element(By.CSS_SELECTOR, "#comment-form button").click()
+    shown = _until(lambda: browser.find_elements(By.CSS_SELECTOR, "#comments li"))
+    assert shown[0].text == evil
+    assert browser.execute_script("return window.pwned === undefined")
+    browser.save_screenshot(str(shots / "gallery-lightbox-1280.png"))
+    body.send_keys(Keys.ESCAPE)  # closes the drawer, then the lightbox
+    body.send_keys(Keys.ESCAPE)
+    _until(lambda: not browser.find_element(By.ID, "lightbox").is_displayed())
+
+
+def _check_the_phone_layout(browser: Any, shots: Path) -> None:
+    """The phone: two columns, nothing wider than the screen."""
+    browser.set_window_size(360, 740)
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 360
+    columns = browser.execute_script(
+        "return getComputedStyle(document.getElementById('grid')).gridTemplateColumns"
+    )
+    assert len(columns.split()) == 2
+    browser.save_screenshot(str(shots / "gallery-grid-360.png"))
+
+
 def test_a_client_opens_favourites_comments_and_submits_in_chromium(
     live_server: LiveServer, browser: Any, tmp_path: Path
 ) -> None:
@@ -78,8 +121,9 @@ def test_a_client_opens_favourites_comments_and_submits_in_chromium(
     files = sorted(EXAMPLES.glob("*.jpg"))[:6]
     assert ingest(cat, project.id, files).failed == 0
     ids = [str(r[0]) for r in cat.fetchall("SELECT id FROM assets ORDER BY filename")]
-    gallery = create_gallery(cat, project.id, title="Smith wedding", asset_ids=ids,
-                             password="rings")  # fmt: skip
+    gallery = create_gallery(
+        cat, project.id, title="Smith wedding", asset_ids=ids, password="rings"
+    )
     page = live_server.url.removesuffix("/v1") + gallery.share_path
     shots = _artifacts(tmp_path)
 
@@ -94,8 +138,12 @@ def test_a_client_opens_favourites_comments_and_submits_in_chromium(
     field.send_keys("rings", Keys.ENTER)
     tiles = _until(lambda: browser.find_elements(By.CSS_SELECTOR, "#grid .tile"))
     assert len(tiles) == len(ids)
-    _until(lambda: all(img.get_attribute("naturalWidth") not in (None, "0")
-                       for img in browser.find_elements(By.CSS_SELECTOR, "#grid img")))  # fmt: skip
+    _until(
+        lambda: all(
+            img.get_attribute("naturalWidth") not in (None, "0")
+            for img in browser.find_elements(By.CSS_SELECTOR, "#grid img")
+        )
+    )
 
     pressed = (
         "return document.querySelectorAll('#grid .tile')[arguments[0]]"
@@ -107,36 +155,9 @@ def test_a_client_opens_favourites_comments_and_submits_in_chromium(
     _until(lambda: "2 favourites" in browser.find_element(By.ID, "summary").text)
     browser.save_screenshot(str(shots / "gallery-grid-1280.png"))
 
-    # the lightbox by keyboard, a comment with a script in it, shown as text
-    browser.find_elements(By.CSS_SELECTOR, "#grid .tile")[2].click()
-    _until(lambda: browser.find_element(By.ID, "lightbox").is_displayed())
-    assert browser.find_element(By.ID, "position").text == f"3 / {len(ids)}"
-    body = browser.find_element(By.TAG_NAME, "body")
-    body.send_keys(Keys.ARROW_RIGHT)
-    _until(lambda: browser.find_element(By.ID, "position").text == f"4 / {len(ids)}")
-    body.send_keys(Keys.ARROW_LEFT)
-    _until(lambda: browser.find_element(By.ID, "position").text == f"3 / {len(ids)}")
-    browser.find_element(By.ID, "comments-open").click()
     evil = "<img src=x onerror=window.pwned=1><script>window.pwned=2</script> lovely"
-    browser.find_element(By.ID, "comment").send_keys(evil)
-    browser.find_element(By.CSS_SELECTOR, "#comment-form button").click()
-    shown = _until(lambda: browser.find_elements(By.CSS_SELECTOR, "#comments li"))
-    assert shown[0].text == evil
-    assert browser.execute_script("return window.pwned === undefined")
-    browser.save_screenshot(str(shots / "gallery-lightbox-1280.png"))
-    body.send_keys(Keys.ESCAPE)  # closes the drawer, then the lightbox
-    body.send_keys(Keys.ESCAPE)
-    _until(lambda: not browser.find_element(By.ID, "lightbox").is_displayed())
-
-    # the phone: two columns, nothing wider than the screen
-    browser.set_window_size(360, 740)
-    width = browser.execute_script("return document.documentElement.scrollWidth")
-    assert width <= 360
-    columns = browser.execute_script(
-        "return getComputedStyle(document.getElementById('grid')).gridTemplateColumns"
-    )
-    assert len(columns.split()) == 2
-    browser.save_screenshot(str(shots / "gallery-grid-360.png"))
+    _comment_in_the_lightbox(browser, len(ids), evil, shots)
+    _check_the_phone_layout(browser, shots)
 
     browser.execute_script("window.confirm = () => true")
     browser.find_element(By.ID, "submit").click()

@@ -41,9 +41,18 @@ def _events(response: httpx.Response) -> Iterator[dict[str, Any]]:
 
 
 def _progress(server: LiveServer, pid: str, n: int) -> None:
-    server.catalog.emit_event("job.progress", project_id=pid, job_id=None,
-                              data={"jobId": "j", "progress": n / 10, "status": "running",
-                                    "type": "asset.process", "n": n})  # fmt: skip
+    server.catalog.emit_event(
+        "job.progress",
+        project_id=pid,
+        job_id=None,
+        data={
+            "jobId": "j",
+            "progress": n / 10,
+            "status": "running",
+            "type": "asset.process",
+            "n": n,
+        },
+    )
 
 
 def test_events_replay_and_isolation(live_server: LiveServer, mailbox: tuple[Mailbox, int]) -> None:
@@ -67,8 +76,10 @@ def test_events_replay_and_isolation(live_server: LiveServer, mailbox: tuple[Mai
     assert json.loads(first["data"])["n"] == 1 and int(second["id"]) > int(first["id"])
     assert {"jobId", "progress", "status", "type"} <= set(json.loads(first["data"]))
     # reconnect after the first: the second is replayed (header or query)
-    for how in ({"headers": {**a, "Last-Event-ID": first["id"]}},
-                {"headers": a, "params": {"lastEventId": first["id"]}}):  # fmt: skip
+    for how in (
+        {"headers": {**a, "Last-Event-ID": first["id"]}},
+        {"headers": a, "params": {"lastEventId": first["id"]}},
+    ):
         params = {"projectId": pid, **how.get("params", {})}  # type: ignore[dict-item]
         with httpx.stream("GET", url, params=params, headers=how["headers"], timeout=10) as r:
             replayed = next(e for e in _events(r) if e["event"] == "job.progress")
@@ -78,8 +89,9 @@ def test_events_replay_and_isolation(live_server: LiveServer, mailbox: tuple[Mai
 
     def follow() -> None:
         try:
-            with httpx.stream("GET", url, params={"projectId": pid, "lastEventId": "0"},
-                              headers=b, timeout=3) as r:  # fmt: skip
+            with httpx.stream(
+                "GET", url, params={"projectId": pid, "lastEventId": "0"}, headers=b, timeout=3
+            ) as r:
                 for event in _events(r):
                     seen.append(event)
         except httpx.ReadTimeout:
@@ -105,8 +117,9 @@ def test_a_slow_client_does_not_hold_back_the_others(
         time.sleep(0.3)
         last: dict[str, Any] = {}
         with httpx.stream("GET", url, params={"projectId": pid}, headers=a, timeout=10) as r:
-            threading.Timer(0.3, lambda: [_progress(live_server, pid, n)
-                                          for n in range(400)]).start()  # fmt: skip
+            threading.Timer(
+                0.3, lambda: [_progress(live_server, pid, n) for n in range(400)]
+            ).start()
             started = time.monotonic()
             for event in _events(r):
                 if event["event"] == "job.progress" and json.loads(event["data"])["n"] == 399:

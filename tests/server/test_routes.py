@@ -33,8 +33,10 @@ def test_user_b_gets_404_on_everything_of_user_a(client: TestClient, shoot: Shoo
     ]
     for path in reads:
         assert client.get(path, headers=s.a).status_code == 200, path
-        mine, theirs = client.get(path, headers=s.b), client.get(
-            path.replace(path.split("/")[2], str(uuid.uuid4())), headers=s.b)  # fmt: skip
+        mine, theirs = (
+            client.get(path, headers=s.b),
+            client.get(path.replace(path.split("/")[2], str(uuid.uuid4())), headers=s.b),
+        )
         assert mine.status_code == theirs.status_code == 404, path
         # the same words as for an id that does not exist (only the id differs)
         assert (
@@ -48,9 +50,12 @@ def test_user_b_gets_404_on_everything_of_user_a(client: TestClient, shoot: Shoo
         ("post", f"/assets/{s.asset_ids[0]}/edits", {"params": {"exposure": 1}}),
         ("patch", f"/clusters/{s.cluster_id}", {"reviewed": True}),
         ("post", f"/clusters/{s.cluster_id}/winner", {"winnerAssetId": s.asset_ids[0]}),
-        ("post", f"/projects/{s.project_id}/cull:applyAction",
-         {"actions": [{"assetId": s.asset_ids[0], "picked": True}]}),
-    ]  # fmt: skip
+        (
+            "post",
+            f"/projects/{s.project_id}/cull:applyAction",
+            {"actions": [{"assetId": s.asset_ids[0], "picked": True}]},
+        ),
+    ]
     for method, path, body in writes:
         r = client.request(method, path, json=body, headers=s.b)
         assert r.status_code == 404, (method, path, r.text)
@@ -96,8 +101,10 @@ def test_a_shoot_over_http(client: TestClient, shoot: Shoot) -> None:
     # decisions
     rated = client.post(f"/assets/{s.asset_ids[0]}/ratings", json={"rating": 4}, headers=a)
     assert rated.status_code == 200 and rated.json()["rating"] == 4
-    assert client.post(f"/assets/{s.asset_ids[0]}/ratings", json={"rating": 9},
-                       headers=a).status_code == 400  # fmt: skip
+    assert (
+        client.post(f"/assets/{s.asset_ids[0]}/ratings", json={"rating": 9}, headers=a).status_code
+        == 400
+    )
     body = {"actions": [{"assetId": x, "picked": True} for x in s.asset_ids[:2]]}
     key = {"Idempotency-Key": "cull-0001-abc", **a}
     first = client.post(f"/projects/{s.project_id}/cull:applyAction", json=body, headers=key)
@@ -106,8 +113,9 @@ def test_a_shoot_over_http(client: TestClient, shoot: Shoot) -> None:
     other = {"actions": [{"assetId": s.asset_ids[3], "rejected": True}]}
     clash = client.post(f"/projects/{s.project_id}/cull:applyAction", json=other, headers=key)
     assert clash.status_code == 409 and clash.json()["code"] == "conflict"
-    picked = client.get(f"/projects/{s.project_id}/assets", params={"picked": "true"},
-                        headers=a).json()["items"]  # fmt: skip
+    picked = client.get(
+        f"/projects/{s.project_id}/assets", params={"picked": "true"}, headers=a
+    ).json()["items"]
     assert {x["id"] for x in picked} == set(s.asset_ids[:2])
     # clusters
     clusters = client.get(f"/projects/{s.project_id}/clusters", headers=a).json()["items"]
@@ -115,14 +123,17 @@ def test_a_shoot_over_http(client: TestClient, shoot: Shoot) -> None:
     reviewed = client.patch(f"/clusters/{s.cluster_id}", json={"reviewed": True}, headers=a)
     assert reviewed.status_code == 200 and reviewed.json()["reviewed"] is True
     # edits and applying one to the others: a queued job, followed in the jobs list
-    made = client.post(f"/assets/{s.asset_ids[1]}/edits", json={"params": {"exposure": 0.5}},
-                       headers=a)  # fmt: skip
+    made = client.post(
+        f"/assets/{s.asset_ids[1]}/edits", json={"params": {"exposure": 0.5}}, headers=a
+    )
     assert made.status_code == 201
-    applied = client.post(f"/edits/{made.json()['id']}/applyTo",
-                          json={"assetIds": s.asset_ids[2:]}, headers=a)  # fmt: skip
+    applied = client.post(
+        f"/edits/{made.json()['id']}/applyTo", json={"assetIds": s.asset_ids[2:]}, headers=a
+    )
     assert applied.status_code == 200 and applied.json()["status"] == "queued"
-    jobs = client.get(f"/projects/{s.project_id}/jobs", params={"status": "queued"},
-                      headers=a).json()["items"]  # fmt: skip
+    jobs = client.get(
+        f"/projects/{s.project_id}/jobs", params={"status": "queued"}, headers=a
+    ).json()["items"]
     assert applied.json()["jobId"] in {j["id"] for j in jobs}
     # search (metadata without CLIP here)
     found = client.get(f"/projects/{s.project_id}/search", params={"q": "leuven"}, headers=a)
@@ -135,8 +146,7 @@ def test_a_shoot_over_http(client: TestClient, shoot: Shoot) -> None:
     zipped = client.get(link["url"].removeprefix("/v1"))
     assert zipped.status_code == 200 and len(zipped.content) > 1000
     # the project itself
-    patched = client.patch(f"/projects/{s.project_id}", json={"title": "Leuven, day 2"},
-                           headers=a)  # fmt: skip
+    patched = client.patch(f"/projects/{s.project_id}", json={"title": "Leuven, day 2"}, headers=a)
     assert patched.json()["title"] == "Leuven, day 2"
     assert (
         client.post(f"/projects/{s.project_id}/archive", headers=a).json()["status"] == "archived"

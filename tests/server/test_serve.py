@@ -26,10 +26,12 @@ def test_the_worker_runs_jobs_queued_before_a_restart(
     with TestClient(create_app(api_settings, run_jobs=False), base_url=base) as client:
         shoot = make_shoot(client, mailbox[0])
         a, ids = shoot.a, shoot.asset_ids
-        made = client.post(f"/assets/{ids[0]}/edits", json={"params": {"exposure": 0.7}},
-                           headers=a).json()  # fmt: skip
-        queued = client.post(f"/edits/{made['id']}/applyTo", json={"assetIds": ids[1:]},
-                             headers=a).json()  # fmt: skip
+        made = client.post(
+            f"/assets/{ids[0]}/edits", json={"params": {"exposure": 0.7}}, headers=a
+        ).json()
+        queued = client.post(
+            f"/edits/{made['id']}/applyTo", json={"assetIds": ids[1:]}, headers=a
+        ).json()
         assert queued["status"] == "queued"
     # the server stopped with the job queued; started again, its worker runs it
     with TestClient(create_app(api_settings), base_url=base) as client:
@@ -50,8 +52,13 @@ def test_kilo_serve_starts_answers_and_stops_on_ctrl_c(home: Path) -> None:
     port = _free_port()
     env = {**os.environ, "KILO_HOME": str(home), "KILO_DEV_LOGIN_CODES": "true"}
     kilo = Path(sys.executable).parent / "kilo"
-    proc = subprocess.Popen([str(kilo), "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [str(kilo), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -62,8 +69,9 @@ def test_kilo_serve_starts_answers_and_stops_on_ctrl_c(home: Path) -> None:
                 assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
                 time.sleep(0.2)
         assert r.status_code == 200 and "/projects" in r.json()["paths"]
-        login = httpx.post(f"http://127.0.0.1:{port}/v1/auth/login",
-                           json={"email": "me@example.com"}, timeout=5)  # fmt: skip
+        login = httpx.post(
+            f"http://127.0.0.1:{port}/v1/auth/login", json={"email": "me@example.com"}, timeout=5
+        )
         assert login.status_code == 200
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
@@ -75,11 +83,21 @@ def test_kilo_serve_starts_answers_and_stops_on_ctrl_c(home: Path) -> None:
 
 
 def _serve(home: Path, port: int) -> subprocess.Popen[str]:
-    env = {**os.environ, "KILO_HOME": str(home), "KILO_DEV_LOGIN_CODES": "true",
-           "KILO_CLIP_ENABLED": "false", "KILO_WORKERS": "2"}  # fmt: skip
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "kilo"), "serve", "--port",
-                             str(port)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+    env = {
+        **os.environ,
+        "KILO_HOME": str(home),
+        "KILO_DEV_LOGIN_CODES": "true",
+        "KILO_CLIP_ENABLED": "false",
+        "KILO_WORKERS": "2",
+    }
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "kilo"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -155,11 +173,20 @@ def test_the_cli_works_on_the_library_a_running_server_serves(home: Path) -> Non
     port = _free_port()
     proc = _serve(home, port)
     try:
-        env = {**os.environ, "KILO_HOME": str(home), "KILO_CLIP_ENABLED": "false",
-               "KILO_LOCK_WAIT_S": "20"}  # fmt: skip
+        env = {
+            **os.environ,
+            "KILO_HOME": str(home),
+            "KILO_CLIP_ENABLED": "false",
+            "KILO_LOCK_WAIT_S": "20",
+        }
         kilo = str(Path(sys.executable).parent / "kilo")
-        out = subprocess.run([kilo, "cull", "apply", "Served", "--pick", first], env=env,
-                             capture_output=True, text=True, timeout=60)  # fmt: skip
+        out = subprocess.run(
+            [kilo, "cull", "apply", "Served", "--pick", first],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert out.returncode == 0, out.stderr
         got = httpx.get(f"http://127.0.0.1:{port}/v1/assets/{first}", headers=auth, timeout=30)
         assert got.status_code == 200 and got.json()["myRating"]["picked"] is True

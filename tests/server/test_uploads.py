@@ -24,21 +24,29 @@ def test_upload_three_photos_and_they_are_processed(
     b = login(client, mailbox[0], "b@example.com")
     pid = client.post("/projects", json={"title": "Upload"}, headers=a).json()["id"]
     photos = sorted(EXAMPLES.glob("cv_*.jpg"))[:3]
-    files = [{"clientFileId": f"row-{i}", "filename": p.name, "byteSize": p.stat().st_size}
-             for i, p in enumerate(photos)]  # fmt: skip
+    files = [
+        {"clientFileId": f"row-{i}", "filename": p.name, "byteSize": p.stat().st_size}
+        for i, p in enumerate(photos)
+    ]
     key = {"Idempotency-Key": "prepare-0001", **a}
-    prepared = client.post(f"/projects/{pid}/assets:prepareUpload", json={"files": files},
-                           headers=key)  # fmt: skip
+    prepared = client.post(
+        f"/projects/{pid}/assets:prepareUpload", json={"files": files}, headers=key
+    )
     assert prepared.status_code == 200, prepared.text
     uploads = prepared.json()["uploads"]
-    again = client.post(f"/projects/{pid}/assets:prepareUpload", json={"files": files},
-                        headers=key).json()["uploads"]  # fmt: skip
+    again = client.post(
+        f"/projects/{pid}/assets:prepareUpload", json={"files": files}, headers=key
+    ).json()["uploads"]
     assert [u["assetId"] for u in again] == [u["assetId"] for u in uploads]
     assert [u["clientFileId"] for u in uploads] == ["row-0", "row-1", "row-2"]
     # pending uploads are not photos of the project yet
     assert client.get(f"/projects/{pid}/assets", headers=a).json()["items"] == []
-    assert client.post(f"/projects/{pid}/assets:prepareUpload", json={"files": files},
-                       headers=b).status_code == 400  # fmt: skip
+    assert (
+        client.post(
+            f"/projects/{pid}/assets:prepareUpload", json={"files": files}, headers=b
+        ).status_code
+        == 400
+    )
     for u, path in zip(uploads, photos, strict=True):
         url = u["uploadUrl"].removeprefix("/v1")
         data = path.read_bytes()
@@ -49,14 +57,14 @@ def test_upload_three_photos_and_they_are_processed(
         whole = client.put(url, content=data)
         assert whole.status_code == 200
         assert whole.json()["checksumSha256"] == hashlib.sha256(data).hexdigest()
-    items = [{"assetId": u["assetId"], "checksumSha256": hashlib.sha256(p.read_bytes()).hexdigest()}
-             for u, p in zip(uploads, photos, strict=True)]  # fmt: skip
+    items = [
+        {"assetId": u["assetId"], "checksumSha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+        for u, p in zip(uploads, photos, strict=True)
+    ]
     wrong = [{**items[0], "checksumSha256": "0" * 64}]
-    clash = client.post(f"/projects/{pid}/assets:finalizeUpload", json={"assets": wrong},
-                        headers=a)  # fmt: skip
+    clash = client.post(f"/projects/{pid}/assets:finalizeUpload", json={"assets": wrong}, headers=a)
     assert clash.status_code == 409
-    done = client.post(f"/projects/{pid}/assets:finalizeUpload", json={"assets": items},
-                       headers=a)  # fmt: skip
+    done = client.post(f"/projects/{pid}/assets:finalizeUpload", json={"assets": items}, headers=a)
     assert done.status_code == 200 and len(done.json()["queuedJobs"]) == 3
     late = client.put(uploads[0]["uploadUrl"].removeprefix("/v1"), content=b"x")
     assert late.status_code == 409
@@ -79,8 +87,9 @@ def test_uploads_are_processed_and_clustered_by_the_server(
         pid = client.post("/projects", json={"title": "Leuven"}, headers=a).json()["id"]
         photos = sorted(EXAMPLES.glob("cv_leuven*.jpg")) + sorted(EXAMPLES.glob("cv_aloeL.jpg"))
         files = [{"filename": p.name, "byteSize": p.stat().st_size} for p in photos]
-        uploads = client.post(f"/projects/{pid}/assets:prepareUpload", json={"files": files},
-                              headers=a).json()["uploads"]  # fmt: skip
+        uploads = client.post(
+            f"/projects/{pid}/assets:prepareUpload", json={"files": files}, headers=a
+        ).json()["uploads"]
         sums = []
         for u, p in zip(uploads, photos, strict=True):
             data = p.read_bytes()
@@ -88,8 +97,12 @@ def test_uploads_are_processed_and_clustered_by_the_server(
             sums.append(
                 {"assetId": u["assetId"], "checksumSha256": hashlib.sha256(data).hexdigest()}
             )
-        assert client.post(f"/projects/{pid}/assets:finalizeUpload", json={"assets": sums},
-                           headers=a).status_code == 200  # fmt: skip
+        assert (
+            client.post(
+                f"/projects/{pid}/assets:finalizeUpload", json={"assets": sums}, headers=a
+            ).status_code
+            == 200
+        )
         deadline, clusters = time.monotonic() + 90, []
         while not clusters and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -107,25 +120,37 @@ def test_uploads_to_an_s3_store_go_straight_to_the_bucket(
     mailbox: tuple[Mailbox, int],
 ) -> None:
     s3_server.client().create_bucket(Bucket="uploads-bucket")  # type: ignore[attr-defined]
-    settings = Settings(home=home, clip_enabled=False, store="s3://uploads-bucket/kilo",
-                        s3_endpoint_url=s3_server.endpoint_url, smtp_host="127.0.0.1",
-                        smtp_port=mailbox[1], rate_limit_per_min=1000, workers=1)  # fmt: skip
+    settings = Settings(
+        home=home,
+        clip_enabled=False,
+        store="s3://uploads-bucket/kilo",
+        s3_endpoint_url=s3_server.endpoint_url,
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox[1],
+        rate_limit_per_min=1000,
+        workers=1,
+    )
     with TestClient(create_app(settings, run_jobs=False), base_url="http://testserver/v1") as c:
         a = login(c, mailbox[0], "s3@example.com")
         pid = c.post("/projects", json={"title": "Bucket"}, headers=a).json()["id"]
         photo = sorted(EXAMPLES.glob("cv_*.jpg"))[0]
         data = photo.read_bytes()
         files = [{"filename": photo.name, "byteSize": len(data)}]
-        (u,) = c.post(f"/projects/{pid}/assets:prepareUpload", json={"files": files},
-                      headers=a).json()["uploads"]  # fmt: skip
+        (u,) = c.post(
+            f"/projects/{pid}/assets:prepareUpload", json={"files": files}, headers=a
+        ).json()["uploads"]
         assert u["uploadUrl"].startswith(s3_server.endpoint_url)  # presigned, to the bucket
         item = {"assetId": u["assetId"], "checksumSha256": hashlib.sha256(data).hexdigest()}
         early = c.post(f"/projects/{pid}/assets:finalizeUpload", json={"assets": [item]}, headers=a)
         assert early.status_code == 409  # nothing arrived yet
         assert httpx.put(u["uploadUrl"], content=data).status_code == 200
         wrong = {**item, "checksumSha256": "f" * 64}
-        assert c.post(f"/projects/{pid}/assets:finalizeUpload", json={"assets": [wrong]},
-                      headers=a).status_code == 409  # fmt: skip
+        assert (
+            c.post(
+                f"/projects/{pid}/assets:finalizeUpload", json={"assets": [wrong]}, headers=a
+            ).status_code
+            == 409
+        )
         done = c.post(f"/projects/{pid}/assets:finalizeUpload", json={"assets": [item]}, headers=a)
         assert done.status_code == 200, done.text
         assert run_jobs(c.app.state.catalog, pid).failed == 0  # type: ignore[attr-defined]

@@ -35,9 +35,16 @@ def assets_list(
     rating_min: Annotated[int | None, Query(alias="ratingMin", ge=1, le=5)] = None,
 ) -> PagedAssets:
     """A project's photos in capture order, filtered by the caller's decisions."""
-    page = list_assets(caller.catalog, caller.owns("projects", projectId), cursor=cursor,
-                       limit=limit, picked=picked, rejected=rejected, rating_min=rating_min,
-                       user_id=caller.user_id)  # fmt: skip
+    page = list_assets(
+        caller.catalog,
+        caller.owns("projects", projectId),
+        cursor=cursor,
+        limit=limit,
+        picked=picked,
+        rejected=rejected,
+        rating_min=rating_min,
+        user_id=caller.user_id,
+    )
     return public_page(caller.catalog, page)
 
 
@@ -66,5 +73,6 @@ def assets_files(assetId: UUID, caller: CallerDep) -> AssetFilesResponse:
 @router.post("/assets/{assetId}/ratings", response_model=Rating, responses=errors(400, 401, 404))
 def assets_rate(assetId: UUID, body: UpsertRatingRequest, caller: CallerDep) -> Rating:
     """Set the caller's rating, pick, reject, star or notes of a photo."""
-    return upsert_rating(caller.catalog, caller.owns("assets", assetId), body,
-                         user_id=caller.user_id)  # fmt: skip
+    return upsert_rating(
+        caller.catalog, caller.owns("assets", assetId), body, user_id=caller.user_id
+    )

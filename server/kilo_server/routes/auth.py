@@ -47,9 +47,13 @@ def _deliver(catalog: Catalog) -> Deliver:
 
         def run() -> None:
             try:
-                send_mail(settings, email, f"Your kilo code: {code}",
-                          f"Your kilo sign-in code is {code}.\n\nIt works once, for 10 minutes."
-                          "\nIf you did not ask for it, ignore this message.\n")  # fmt: skip
+                send_mail(
+                    settings,
+                    email,
+                    f"Your kilo code: {code}",
+                    f"Your kilo sign-in code is {code}.\n\nIt works once, for 10 minutes."
+                    "\nIf you did not ask for it, ignore this message.\n",
+                )
             except Exception:
                 log.exception("sending the login code to %s failed", email)
 
@@ -69,8 +73,9 @@ def login(body: LoginStartRequest, catalog: CatalogDep) -> LoginStartResponse:
 def _tokens(catalog: Catalog, user_id: str, refresh: str) -> LoginVerifyResponse:
     user = get_user(catalog, user_id)
     assert user is not None
-    return LoginVerifyResponse(access_token=mint_access_token(catalog.settings, user_id),
-                               refresh_token=refresh, user=user)  # fmt: skip
+    return LoginVerifyResponse(
+        access_token=mint_access_token(catalog.settings, user_id), refresh_token=refresh, user=user
+    )
 
 
 @router.post("/auth/verify", response_model=LoginVerifyResponse, responses=errors(400, 401, 429))

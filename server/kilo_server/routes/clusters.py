@@ -37,8 +37,9 @@ def clusters_list(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> PagedClusters:
-    return list_clusters(caller.catalog, caller.owns("projects", projectId), kind=kind,
-                         cursor=cursor, limit=limit)  # fmt: skip
+    return list_clusters(
+        caller.catalog, caller.owns("projects", projectId), kind=kind, cursor=cursor, limit=limit
+    )
 
 
 @router.get("/clusters/{clusterId}", response_model=Cluster, responses=errors(401, 404))
@@ -80,5 +81,10 @@ def cull_apply(
     idempotency_key: IdempotencyKey = None,
 ) -> BulkCullActionResponse:
     """Many pick/reject/rate/star changes in one transaction, one undoable action."""
-    return apply_bulk(caller.catalog, caller.owns("projects", projectId), body,
-                      user_id=caller.user_id, idempotency_key=idempotency_key)  # fmt: skip
+    return apply_bulk(
+        caller.catalog,
+        caller.owns("projects", projectId),
+        body,
+        user_id=caller.user_id,
+        idempotency_key=idempotency_key,
+    )

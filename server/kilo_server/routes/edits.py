@@ -62,5 +62,12 @@ def edits_apply(
         targets = check_owner_assets(caller.catalog, caller.user_id, body.asset_ids)
     except NotFound as exc:
         raise InvalidInput(exc.reason) from None
-    return apply_version(caller.catalog, eid, targets, body.mode, body.name,
-                         user_id=caller.user_id, idempotency_key=idempotency_key)  # fmt: skip
+    return apply_version(
+        caller.catalog,
+        eid,
+        targets,
+        body.mode,
+        body.name,
+        user_id=caller.user_id,
+        idempotency_key=idempotency_key,
+    )

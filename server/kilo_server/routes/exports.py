@@ -37,9 +37,16 @@ def exports_create(
     (``allow_local_paths=False``)."""
     pid = caller.owns_or_bad_request("projects", projectId)  # the contract has no 404 here
     try:  # an asset id of someone else's (assetIds, a logo): a bad request too
-        export = create_export(caller.catalog, pid, body.preset, asset_ids=body.asset_ids,
-                               settings=body.settings, idempotency_key=idempotency_key,
-                               user_id=caller.user_id, allow_local_paths=False)  # fmt: skip
+        export = create_export(
+            caller.catalog,
+            pid,
+            body.preset,
+            asset_ids=body.asset_ids,
+            settings=body.settings,
+            idempotency_key=idempotency_key,
+            user_id=caller.user_id,
+            allow_local_paths=False,
+        )
     except NotFound as exc:
         raise InvalidInput(exc.reason) from None
     return _public(export)

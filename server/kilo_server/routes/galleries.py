@@ -48,8 +48,13 @@ def galleries_create(
     """A gallery of photos of the project; its link is ``/g/{shareSlug}`` on this server."""
     pid = caller.owns_or_bad_request("projects", projectId)
     body = body.model_copy(update={"title": _title(body.title)})
-    return _once(caller.catalog, f"{caller.user_id}:galleries.create:{pid}", idempotency_key,
-                 body, lambda: create_gallery(caller.catalog, pid, body))  # fmt: skip
+    return _once(
+        caller.catalog,
+        f"{caller.user_id}:galleries.create:{pid}",
+        idempotency_key,
+        body,
+        lambda: create_gallery(caller.catalog, pid, body),
+    )
 
 
 @router.get("/galleries/{galleryId}", response_model=Gallery, responses=errors(401, 404))
@@ -75,8 +80,13 @@ def galleries_add_assets(
     idempotency_key: IdempotencyKey = None,
 ) -> Gallery:
     gid = caller.owns_or_bad_request("galleries", galleryId)
-    return _once(caller.catalog, f"{caller.user_id}:galleries.addAssets:{gid}", idempotency_key,
-                 body, lambda: add_gallery_assets(caller.catalog, gid, body.asset_ids))  # fmt: skip
+    return _once(
+        caller.catalog,
+        f"{caller.user_id}:galleries.addAssets:{gid}",
+        idempotency_key,
+        body,
+        lambda: add_gallery_assets(caller.catalog, gid, body.asset_ids),
+    )
 
 
 @router.delete("/galleries/{galleryId}/assets", response_model=Gallery, responses=errors(400, 401))
@@ -96,8 +106,9 @@ def _title(title: str) -> str:
     return check_title(title, max_length=TITLE_MAX)
 
 
-def _once(catalog: Catalog, scope: str, key: str | None, body: object, act: Callable[[], Gallery]
-          ) -> Gallery:  # fmt: skip
+def _once(
+    catalog: Catalog, scope: str, key: str | None, body: object, act: Callable[[], Gallery]
+) -> Gallery:
     """``act`` once per Idempotency-Key: a retried request gets the first answer again. A
     photo of another project (or of someone else) among assetIds is a bad request (these
     operations document no 404)."""
@@ -110,6 +121,11 @@ def _once(catalog: Catalog, scope: str, key: str | None, body: object, act: Call
             raise InvalidInput(exc.reason) from None
 
     return once(
-        catalog, scope, key, request, act_or_400,
-        save=lambda g: g.model_dump(mode="json"), replay=Gallery.model_validate,
-    )  # fmt: skip
+        catalog,
+        scope,
+        key,
+        request,
+        act_or_400,
+        save=lambda g: g.model_dump(mode="json"),
+        replay=Gallery.model_validate,
+    )

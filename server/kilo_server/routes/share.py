@@ -134,33 +134,49 @@ def _view(catalog: Catalog, v: Visit, token: str | None) -> PublicGalleryRespons
     g = v.gallery
     assets = [
         PublicGalleryAsset(
-            asset_id=i.asset_id, preview_url=image_url(catalog, v, i.asset_id, "preview"),
-            thumb_url=image_url(catalog, v, i.asset_id, "thumb"), width=i.width,
-            height=i.height, filename=i.filename, favorite_count=i.favorites,
-            comments_count=i.comments, favorite=i.mine,
-            download_url=(image_url(catalog, v, i.asset_id, "download")
-                          if g["allow_downloads"] else None),
+            asset_id=i.asset_id,
+            preview_url=image_url(catalog, v, i.asset_id, "preview"),
+            thumb_url=image_url(catalog, v, i.asset_id, "thumb"),
+            width=i.width,
+            height=i.height,
+            filename=i.filename,
+            favorite_count=i.favorites,
+            comments_count=i.comments,
+            favorite=i.mine,
+            download_url=(
+                image_url(catalog, v, i.asset_id, "download") if g["allow_downloads"] else None
+            ),
         )
         for i in view_items(catalog, v)
-    ]  # fmt: skip
+    ]
     from kilo.clock import from_catalog
 
     everything = None
     if g["allow_downloads"]:
         everything = _share_url(catalog, v, "all:zip", "download-all")
     return PublicGalleryResponse(
-        title=g["title"], requires_auth=False, token=token, assets=assets,
+        title=g["title"],
+        requires_auth=False,
+        token=token,
+        assets=assets,
         download_all_url=everything,
-        expires_at=from_catalog(g["expires_at"]), min_picks=g["min_picks"],
-        max_picks=g["max_picks"], submitted=submitted(catalog, v),
+        expires_at=from_catalog(g["expires_at"]),
+        min_picks=g["min_picks"],
+        max_picks=g["max_picks"],
+        submitted=submitted(catalog, v),
         allow_downloads=bool(g["allow_downloads"]),
-    )  # fmt: skip
+    )
 
 
-@router.get("/share/{shareSlug}", response_model=PublicGalleryResponse,
-            responses=errors(404, 429), dependencies=[Depends(charge)])  # fmt: skip
-def share_get(shareSlug: Slug, catalog: CatalogDep, authorization: Bearer = None
-              ) -> PublicGalleryResponse:  # fmt: skip
+@router.get(
+    "/share/{shareSlug}",
+    response_model=PublicGalleryResponse,
+    responses=errors(404, 429),
+    dependencies=[Depends(charge)],
+)
+def share_get(
+    shareSlug: Slug, catalog: CatalogDep, authorization: Bearer = None
+) -> PublicGalleryResponse:
     """The gallery and its photos for a client. A password-protected gallery answers
     ``requiresAuth: true`` and no photos until ``/auth``; an open one gives each new visitor
     their own ``token``."""
@@ -179,10 +195,15 @@ def share_get(shareSlug: Slug, catalog: CatalogDep, authorization: Bearer = None
     return _view(catalog, v, token)
 
 
-@router.post("/share/{shareSlug}/auth", response_model=PublicGalleryAuthResponse,
-             responses=errors(401, 429), dependencies=[Depends(charge)])  # fmt: skip
-def share_auth(request: Request, shareSlug: Slug, body: PublicGalleryAuthRequest,
-               catalog: CatalogDep) -> PublicGalleryAuthResponse:  # fmt: skip
+@router.post(
+    "/share/{shareSlug}/auth",
+    response_model=PublicGalleryAuthResponse,
+    responses=errors(401, 429),
+    dependencies=[Depends(charge)],
+)
+def share_auth(
+    request: Request, shareSlug: Slug, body: PublicGalleryAuthRequest, catalog: CatalogDep
+) -> PublicGalleryAuthResponse:
     """A visitor token for the gallery's password (in the body, never in the URL)."""
     wrong, address = _limits(request).wrong, client_key(request)
     wrong.admit(shareSlug, address)
@@ -191,10 +212,15 @@ def share_auth(request: Request, shareSlug: Slug, body: PublicGalleryAuthRequest
     return PublicGalleryAuthResponse(token=token)
 
 
-@router.post("/share/{shareSlug}/favorite", response_model=PublicFavoriteResponse,
-             responses=errors(400, 404, 429), dependencies=[Depends(charge)])  # fmt: skip
-def share_favorite(shareSlug: Slug, body: PublicFavoriteRequest, catalog: CatalogDep,
-                   authorization: Bearer = None) -> PublicFavoriteResponse:  # fmt: skip
+@router.post(
+    "/share/{shareSlug}/favorite",
+    response_model=PublicFavoriteResponse,
+    responses=errors(400, 404, 429),
+    dependencies=[Depends(charge)],
+)
+def share_favorite(
+    shareSlug: Slug, body: PublicFavoriteRequest, catalog: CatalogDep, authorization: Bearer = None
+) -> PublicFavoriteResponse:
     v = _visitor(catalog, shareSlug, authorization)
     try:
         set_favorite(catalog, v, body.asset_id, body.favorite)
@@ -203,11 +229,16 @@ def share_favorite(shareSlug: Slug, body: PublicFavoriteRequest, catalog: Catalo
     return PublicFavoriteResponse(ok=True)
 
 
-@router.post("/share/{shareSlug}/comment", response_model=PublicCommentResponse,
-             status_code=201, responses=errors(400, 404, 429),
-             dependencies=[Depends(charge)])  # fmt: skip
-def share_comment(shareSlug: Slug, body: PublicCommentRequest, catalog: CatalogDep,
-                  authorization: Bearer = None) -> PublicCommentResponse:  # fmt: skip
+@router.post(
+    "/share/{shareSlug}/comment",
+    response_model=PublicCommentResponse,
+    status_code=201,
+    responses=errors(400, 404, 429),
+    dependencies=[Depends(charge)],
+)
+def share_comment(
+    shareSlug: Slug, body: PublicCommentRequest, catalog: CatalogDep, authorization: Bearer = None
+) -> PublicCommentResponse:
     """A comment on one photo, kept as plain text (shown escaped, always)."""
     v = _visitor(catalog, shareSlug, authorization)
     return PublicCommentResponse(comment_id=add_comment(catalog, v, body.asset_id, body.text))
@@ -221,10 +252,15 @@ class SubmitSelectionResponse(KiloModel):
     count: int
 
 
-@router.post("/x-kilo/share/{shareSlug}/submit", response_model=SubmitSelectionResponse,
-             responses=errors(400, 404, 409, 429), dependencies=[Depends(charge)])  # fmt: skip
-def share_submit(shareSlug: Slug, body: SubmitSelectionRequest, catalog: CatalogDep,
-                 authorization: Bearer = None) -> SubmitSelectionResponse:  # fmt: skip
+@router.post(
+    "/x-kilo/share/{shareSlug}/submit",
+    response_model=SubmitSelectionResponse,
+    responses=errors(400, 404, 409, 429),
+    dependencies=[Depends(charge)],
+)
+def share_submit(
+    shareSlug: Slug, body: SubmitSelectionRequest, catalog: CatalogDep, authorization: Bearer = None
+) -> SubmitSelectionResponse:
     """Extension: lock the visitor's favourites as their selection; the photographer is
     told (an event on the project's stream, a line in the activity log)."""
     from kilo.gallery.visitors import submit_selection
@@ -242,22 +278,32 @@ class VisitorComments(KiloModel):
     items: list[VisitorComment]
 
 
-@router.get("/x-kilo/share/{shareSlug}/comments", response_model=VisitorComments,
-            responses=errors(404, 429), dependencies=[Depends(charge)])  # fmt: skip
-def share_comments(shareSlug: Slug, assetId: str, catalog: CatalogDep,
-                   authorization: Bearer = None) -> VisitorComments:  # fmt: skip
+@router.get(
+    "/x-kilo/share/{shareSlug}/comments",
+    response_model=VisitorComments,
+    responses=errors(404, 429),
+    dependencies=[Depends(charge)],
+)
+def share_comments(
+    shareSlug: Slug, assetId: str, catalog: CatalogDep, authorization: Bearer = None
+) -> VisitorComments:
     """Extension: the visitor's own comments on one photo."""
     from kilo.gallery.visitors import own_comments
 
     v = _visitor(catalog, shareSlug, authorization)
-    return VisitorComments(items=[VisitorComment(text=t, at=at)
-                                  for t, at in own_comments(catalog, v, assetId)])  # fmt: skip
+    return VisitorComments(
+        items=[VisitorComment(text=t, at=at) for t, at in own_comments(catalog, v, assetId)]
+    )
 
 
-@router.get("/x-kilo/share/{shareSlug}/download-all", response_class=StreamingResponse,
-            responses=errors(404, 429))  # fmt: skip
-def share_download_all(request: Request, shareSlug: Slug, catalog: CatalogDep, exp: Expires,
-                       sig: Signature, s: str) -> StreamingResponse:  # fmt: skip
+@router.get(
+    "/x-kilo/share/{shareSlug}/download-all",
+    response_class=StreamingResponse,
+    responses=errors(404, 429),
+)
+def share_download_all(
+    request: Request, shareSlug: Slug, catalog: CatalogDep, exp: Expires, sig: Signature, s: str
+) -> StreamingResponse:
     """Extension: every photo at the gallery's download size as one zip, streamed; by the
     signed URL of the gallery view (when downloads are on)."""
     from kilo.gallery.view import gallery_zip
@@ -278,10 +324,21 @@ def share_download_all(request: Request, shareSlug: Slug, catalog: CatalogDep, e
     return StreamingResponse(chunks, media_type="application/zip", headers=headers)
 
 
-@router.get("/x-kilo/share/{shareSlug}/images/{assetId}/{size}", response_class=Response,
-            responses=errors(404, 429))  # fmt: skip
-def share_image(request: Request, shareSlug: Slug, assetId: str, size: Size,
-                catalog: CatalogDep, exp: Expires, sig: Signature, s: str) -> Response:  # fmt: skip
+@router.get(
+    "/x-kilo/share/{shareSlug}/images/{assetId}/{size}",
+    response_class=Response,
+    responses=errors(404, 429),
+)
+def share_image(
+    request: Request,
+    shareSlug: Slug,
+    assetId: str,
+    size: Size,
+    catalog: CatalogDep,
+    exp: Expires,
+    sig: Signature,
+    s: str,
+) -> Response:
     """Extension: one photo as the gallery serves it (no metadata; watermarked when the
     gallery is), by the signed URL of the gallery view."""
     _limits(request).images.hit(f"{shareSlug}|{client_key(request)}")

@@ -56,9 +56,15 @@ def uploads_prepare(
         url, expires = signed_upload_url(caller.catalog, u.asset_id)
         # an s3 store: straight to the bucket with a presigned PUT (same lifetime)
         direct = presign_put(upload_target(caller.catalog, u.asset_id), settings, UPLOAD_TTL_S)
-        uploads.append(u.model_copy(update={
-            "upload_url": direct or url, "headers": {"Content-Type": "application/octet-stream"},
-            "expires_at": datetime.fromtimestamp(expires, UTC)}))  # fmt: skip
+        uploads.append(
+            u.model_copy(
+                update={
+                    "upload_url": direct or url,
+                    "headers": {"Content-Type": "application/octet-stream"},
+                    "expires_at": datetime.fromtimestamp(expires, UTC),
+                }
+            )
+        )
     return PrepareUploadResponse(uploads=uploads)
 
 
