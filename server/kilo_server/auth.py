@@ -10,7 +10,7 @@ addresses get a challenge nobody can answer). Refresh tokens are 256 random bits
 their SHA-256, rotated on every use; presenting one that was already rotated revokes all of
 that user's tokens (it was stolen, or the client is confused: either way, log in again).
 
-Access tokens (JWT) are minted by the HTTP adapter, which owns PyJWT.
+Access tokens (JWT) are minted by :mod:`kilo_server.tokens`, which owns PyJWT.
 """
 
 from __future__ import annotations
