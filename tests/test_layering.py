@@ -106,15 +106,33 @@ def test_listing_commands_do_not_load_the_pixel_stack(home: Path, args: list[str
         "print(code, sorted(m for m in ('numpy', 'PIL', 'cv2') if m in sys.modules))\n"
     )
     env = {**os.environ, "KILO_HOME": str(home)}
-    subprocess.run([sys.executable, "-c", code, "project", "create", "Shoot"], env=env,
-                   check=True, capture_output=True, timeout=120)  # fmt: skip
-    out = subprocess.run([sys.executable, "-c", code, *args, "--json"], env=env,
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-c", code, "project", "create", "Shoot"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.stdout.strip().splitlines()[-1] == "0 []", out.stdout + out.stderr
 
 
-CATALOG_SQL = {"execute", "executemany", "fetchall", "fetchone", "fetchdicts", "fetchdict",
-               "scalar", "insert_many"}  # fmt: skip
+CATALOG_SQL = {
+    "execute",
+    "executemany",
+    "fetchall",
+    "fetchone",
+    "fetchdicts",
+    "fetchdict",
+    "scalar",
+    "insert_many",
+}
 
 
 @pytest.mark.parametrize(

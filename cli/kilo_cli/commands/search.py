@@ -140,10 +140,16 @@ def print_results(resp: Any, as_json: bool, paths: bool, preview: bool = False) 
             )
         print_table(
             table,
-            [Col("#", "num"), Col("score", "num", drop=3), Col("file", "name"),
-             Col("captured", "time", drop=2), Col("why"), Col("asset", "id", drop=4)],
+            [
+                Col("#", "num"),
+                Col("score", "num", drop=3),
+                Col("file", "name"),
+                Col("captured", "time", drop=2),
+                Col("why"),
+                Col("asset", "id", drop=4),
+            ],
             empty="no match",
-        )  # fmt: skip
+        )
         if preview and ids:
             print_previews(ids, {a: str(x.filename or a) for a, x in assets.items()})
         message(f"{resp.mode} search, {len(resp.results)} results in {resp.took_ms} ms")
@@ -215,9 +221,17 @@ def search_cmd(
     words = list(args or [])
     if len(words) > 2:
         raise InvalidInput('expected [PROJECT] "text" (quote the text)')
-    filters = build_filters(picked=picked, rejected=rejected, rating_min=rating_min,
-                            camera=camera, lens=lens, date_from=date_from, date_to=date_to,
-                            keyword=keyword, cluster_kind=cluster_kind)  # fmt: skip
+    filters = build_filters(
+        picked=picked,
+        rejected=rejected,
+        rating_min=rating_min,
+        camera=camera,
+        lens=lens,
+        date_from=date_from,
+        date_to=date_to,
+        keyword=keyword,
+        cluster_kind=cluster_kind,
+    )
     cat = STATE.catalog()
     project_id = find_project(cat, words[0]).id if len(words) == 2 else None
     if len(words) == 1 and (filters or like is not None):

@@ -329,10 +329,11 @@ class Catalog:
             return
         names = ", ".join(name for name, _ in columns)
         select = ", ".join(
-            "CAST(unnest(?::VARCHAR[]) AS JSON)" if kind.upper() == "JSON"
+            "CAST(unnest(?::VARCHAR[]) AS JSON)"
+            if kind.upper() == "JSON"
             else f"unnest(?::{kind}[])"
             for _, kind in columns
-        )  # fmt: skip
+        )
         params = [[_adapt_value(row[i]) for row in rows] for i in range(len(columns))]
         verb = "INSERT OR REPLACE" if replace else "INSERT"
         self.execute(f"{verb} INTO {table} ({names}) SELECT {select}", params)

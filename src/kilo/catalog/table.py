@@ -42,11 +42,23 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "style_profiles": ("id",),
     "galleries": ("id",),
 }
-_ALIASES = {"projects": "p", "assets": "a", "asset_files": "f", "ratings": "r", "clusters": "c",
-            "cluster_members": "m", "edit_versions": "v", "exports": "e", "jobs": "j",
-            "quarantine": "q", "style_profiles": "s", "galleries": "g"}  # fmt: skip
-_STAMPED = frozenset({"projects", "assets", "ratings", "clusters", "exports", "jobs",
-                      "style_profiles", "galleries"})  # fmt: skip
+_ALIASES = {
+    "projects": "p",
+    "assets": "a",
+    "asset_files": "f",
+    "ratings": "r",
+    "clusters": "c",
+    "cluster_members": "m",
+    "edit_versions": "v",
+    "exports": "e",
+    "jobs": "j",
+    "quarantine": "q",
+    "style_profiles": "s",
+    "galleries": "g",
+}
+_STAMPED = frozenset(
+    {"projects", "assets", "ratings", "clusters", "exports", "jobs", "style_profiles", "galleries"}
+)
 _COLUMN = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 

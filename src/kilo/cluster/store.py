@@ -378,16 +378,31 @@ def locked_clusters(catalog: Catalog, project_id: str) -> list[dict[str, Any]]:
 
 
 _CLUSTER_COLUMNS = (
-    ("id", "VARCHAR"), ("project_id", "VARCHAR"), ("kind", "VARCHAR"), ("parent_id", "VARCHAR"),
-    ("title", "VARCHAR"), ("start_time", "TIMESTAMP"), ("end_time", "TIMESTAMP"),
-    ("score", "DOUBLE"), ("confidence", "DOUBLE"), ("reviewed", "BOOLEAN"),
-    ("winner_asset_id", "VARCHAR"), ("winner_source", "VARCHAR"), ("why_winner", "VARCHAR[]"),
-    ("manual_overrides", "JSON"), ("created_at", "TIMESTAMP"), ("updated_at", "TIMESTAMP"),
-)  # fmt: skip
+    ("id", "VARCHAR"),
+    ("project_id", "VARCHAR"),
+    ("kind", "VARCHAR"),
+    ("parent_id", "VARCHAR"),
+    ("title", "VARCHAR"),
+    ("start_time", "TIMESTAMP"),
+    ("end_time", "TIMESTAMP"),
+    ("score", "DOUBLE"),
+    ("confidence", "DOUBLE"),
+    ("reviewed", "BOOLEAN"),
+    ("winner_asset_id", "VARCHAR"),
+    ("winner_source", "VARCHAR"),
+    ("why_winner", "VARCHAR[]"),
+    ("manual_overrides", "JSON"),
+    ("created_at", "TIMESTAMP"),
+    ("updated_at", "TIMESTAMP"),
+)
 _MEMBER_COLUMNS = (
-    ("cluster_id", "VARCHAR"), ("asset_id", "VARCHAR"), ("rank", "INTEGER"), ("role", "VARCHAR"),
-    ("score", "DOUBLE"), ("signals", "JSON"),
-)  # fmt: skip
+    ("cluster_id", "VARCHAR"),
+    ("asset_id", "VARCHAR"),
+    ("rank", "INTEGER"),
+    ("role", "VARCHAR"),
+    ("score", "DOUBLE"),
+    ("signals", "JSON"),
+)
 
 
 def _keep_ids(
@@ -450,14 +465,35 @@ def _cluster_rows(
         if winner != c.winner:
             why = ["Chosen by you"]
     parent = ids[c.parent_index] if c.parent_index is not None else None
-    row = [ids[k], project_id, c.kind, parent, title, c.start_time, c.end_time, c.score,
-           c.confidence, reviewed, winner, source, why, json.dumps(overrides),
-           old["created_at"] if old is not None else now, now]  # fmt: skip
+    row = [
+        ids[k],
+        project_id,
+        c.kind,
+        parent,
+        title,
+        c.start_time,
+        c.end_time,
+        c.score,
+        c.confidence,
+        reviewed,
+        winner,
+        source,
+        why,
+        json.dumps(overrides),
+        old["created_at"] if old is not None else now,
+        now,
+    ]
     member_rows = [
-        [ids[k], aid, rank, role_for(rank, winner is not None), c.member_scores.get(aid),
-         json.dumps(c.member_signals.get(aid, {}))]
+        [
+            ids[k],
+            aid,
+            rank,
+            role_for(rank, winner is not None),
+            c.member_scores.get(aid),
+            json.dumps(c.member_signals.get(aid, {})),
+        ]
         for rank, aid in enumerate(members, start=1)
-    ]  # fmt: skip
+    ]
     return row, member_rows
 
 

@@ -58,9 +58,21 @@ def _to_model(row: dict[str, Any]) -> EditVersion:
     )
 
 
-_ASSET_COLUMNS = ("id", "project_id", "filename", "source_uri", "frame_index", "width_px",
-                  "height_px", "format", "content_type", "iso", "captured_at",
-                  "captured_offset_min", "exposure_time_s")  # fmt: skip
+_ASSET_COLUMNS = (
+    "id",
+    "project_id",
+    "filename",
+    "source_uri",
+    "frame_index",
+    "width_px",
+    "height_px",
+    "format",
+    "content_type",
+    "iso",
+    "captured_at",
+    "captured_offset_min",
+    "exposure_time_s",
+)
 
 
 def asset_row(catalog: Catalog, asset_id: str) -> dict[str, Any]:
@@ -328,10 +340,14 @@ def apply_version(
         "excludeGeometry": exclude_geometry,
     }
     job_id = once(
-        catalog, f"edit.apply:{payload['userId']}", idempotency_key, payload,
+        catalog,
+        f"edit.apply:{payload['userId']}",
+        idempotency_key,
+        payload,
         lambda: enqueue(catalog, APPLY_JOB, project_id=project_id, payload=payload),
-        save=lambda job: {"jobId": job}, replay=lambda kept: str(kept["jobId"]),
-    )  # fmt: skip
+        save=lambda job: {"jobId": job},
+        replay=lambda kept: str(kept["jobId"]),
+    )
     if wait:
         run_jobs(catalog, job_ids=[job_id])
     return get_apply_status(catalog, job_id)  # a repeated key: where the first job is now

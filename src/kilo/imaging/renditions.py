@@ -38,8 +38,9 @@ JPEG_QUALITY = 85
 MAX_LOSSLESS_BYTES_PER_PX = 0.4
 #: JPEG segments a lossless preview keeps: SOF0-2, DHT, DQT, DRI, APP0 (JFIF), APP14 (Adobe)
 _KEEP_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC4, 0xDB, 0xDD, 0xE0, 0xEE})
-_SOF_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD,
-                          0xCE, 0xCF})  # fmt: skip
+_SOF_MARKERS = frozenset(
+    {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,8 +203,12 @@ def _decode_scaled(data: bytes, scale: int) -> Any:
     import cv2
     import numpy as np
 
-    flag = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
-            8: cv2.IMREAD_REDUCED_COLOR_8}[scale]  # fmt: skip
+    flag = {
+        1: cv2.IMREAD_COLOR,
+        2: cv2.IMREAD_REDUCED_COLOR_2,
+        4: cv2.IMREAD_REDUCED_COLOR_4,
+        8: cv2.IMREAD_REDUCED_COLOR_8,
+    }[scale]
     return cv2.imdecode(np.frombuffer(data, np.uint8), flag | cv2.IMREAD_IGNORE_ORIENTATION)
 
 
@@ -327,10 +332,10 @@ def _jpeg_renditions(
         out.append(Rendition(big_kind, stripped, full[0], full[1]))
         order = order[1:]
     if not order:
-        return Rendered(oriented[0], oriented[1], "JPEG", 1, orientation, "lossless preview",
-                        out)  # fmt: skip
-    decoded = _decode_fitted(data, full, icc if stripped is None else None, orientation,
-                             order[0][1])  # fmt: skip
+        return Rendered(oriented[0], oriented[1], "JPEG", 1, orientation, "lossless preview", out)
+    decoded = _decode_fitted(
+        data, full, icc if stripped is None else None, orientation, order[0][1]
+    )
     if decoded is None:
         return None
     arr, scale = decoded

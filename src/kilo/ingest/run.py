@@ -115,15 +115,27 @@ def ingest(
     reg.load()
     todo = _to_identify(found.files, reg, counts)
     done, bytes_done = counts["skipped"], total_bytes - sum(f.size for f in todo)
-    report(progress, Progress("register", done, rep.discovered, bytes_done=bytes_done,
-                              counts=dict(counts)))  # fmt: skip
+    report(
+        progress,
+        Progress("register", done, rep.discovered, bytes_done=bytes_done, counts=dict(counts)),
+    )
     own = pool is None and process and _wants_pool(settings, len(todo))
     if own:  # its workers boot while the files are registered
         pool = open_pool(settings.executor, settings.workers, background=True)
 
     def register(stop: threading.Event | None = None) -> None:
-        _register(reg, todo, rep, counts, done, bytes_done, copy, progress, stop,
-                  pool if is_distributed(pool) else None)  # fmt: skip
+        _register(
+            reg,
+            todo,
+            rep,
+            counts,
+            done,
+            bytes_done,
+            copy,
+            progress,
+            stop,
+            pool if is_distributed(pool) else None,
+        )
 
     def process_jobs(more_coming: Callable[[], bool] | None = None) -> None:
         _process(catalog, project_id, progress, counts, total_bytes, pool, reg, more_coming)
@@ -235,8 +247,17 @@ def _register(
             if reg.pending >= batch:
                 reg.flush()
                 batch = BATCH_SIZE
-            report(progress, Progress("register", done, rep.discovered, item=ident.found.uri,
-                                      bytes_done=bytes_done, counts=dict(counts)))  # fmt: skip
+            report(
+                progress,
+                Progress(
+                    "register",
+                    done,
+                    rep.discovered,
+                    item=ident.found.uri,
+                    bytes_done=bytes_done,
+                    counts=dict(counts),
+                ),
+            )
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     reg.flush()
@@ -270,15 +291,32 @@ def _process(
     def relay(p: Progress) -> None:
         total = max(p.done, earlier + len(reg.asset_ids))
         done = min(p.done, total)
-        report(progress, Progress("process", done, total, item=p.item, status=p.status,
-                                  message=p.message, bytes_done=int(total_bytes * done / total),
-                                  counts=dict(counts, processed=done)))  # fmt: skip
+        report(
+            progress,
+            Progress(
+                "process",
+                done,
+                total,
+                item=p.item,
+                status=p.status,
+                message=p.message,
+                bytes_done=int(total_bytes * done / total),
+                counts=dict(counts, processed=done),
+            ),
+        )
 
     # no pool for a few jobs; without one given (jobs queued by an earlier run), run_jobs
     # starts its own
     inline = pool is None and queued <= INLINE_MAX_JOBS
-    run_jobs(catalog, project_id, types=[PROCESS_JOB], progress=relay, pool=pool,
-             workers=1 if inline else None, more_coming=more_coming)  # fmt: skip
+    run_jobs(
+        catalog,
+        project_id,
+        types=[PROCESS_JOB],
+        progress=relay,
+        pool=pool,
+        workers=1 if inline else None,
+        more_coming=more_coming,
+    )
 
 
 def mark_ingested(catalog: Catalog, project_id: str) -> None:
@@ -314,8 +352,11 @@ def _in_discovery_order(rep: IngestReport, reg: Registrar, files: list[Found]) -
     largest first)."""
     order = {f.uri: i for i, f in enumerate(files)}
     rep.results.sort(key=lambda r: order.get(r.item, len(order)))
-    place = {aid: (order.get(uri, len(order)), frame)
-             for uri, ids in reg.by_uri.items() for aid, frame in ids}  # fmt: skip
+    place = {
+        aid: (order.get(uri, len(order)), frame)
+        for uri, ids in reg.by_uri.items()
+        for aid, frame in ids
+    }
     rep.asset_ids.sort(key=lambda aid: place.get(aid, (len(order), 0)))
 
 
@@ -342,8 +383,9 @@ def _summarise(
     states: dict[str, str] = {}
     if rep.asset_ids:
         rows = catalog.table("assets").rows_for(rep.asset_ids, ["project_id", "state"])
-        states = {aid: str(r["state"]) for aid, r in rows.items()
-                  if r["project_id"] == rep.project_id}  # fmt: skip
+        states = {
+            aid: str(r["state"]) for aid, r in rows.items() if r["project_id"] == rep.project_id
+        }
     for r in results:
         if r.status == "ok" and r.item in quarantined:
             r.status, r.reason, r.asset_id = "failed", quarantined[r.item], None

@@ -248,8 +248,15 @@ def _metadata_search(catalog: Catalog, query: _Query) -> SearchResponse:
     return SearchResponse(results=results, next_cursor=_next_cursor(query, total), mode="metadata")
 
 
-_HIGHLIGHT_COLUMNS = ("filename", "keywords", "iptc", "camera_make", "camera_model",
-                      "lens_model", "notes")  # fmt: skip
+_HIGHLIGHT_COLUMNS = (
+    "filename",
+    "keywords",
+    "iptc",
+    "camera_make",
+    "camera_model",
+    "lens_model",
+    "notes",
+)
 
 
 def _semantic_search(catalog: Catalog, query: _Query, emb: Any, idx: VectorIndex) -> SearchResponse:

@@ -52,14 +52,18 @@ def similar_by_hashes(catalog: Catalog, query: _Query) -> SearchResponse:
     kept = [i for i in order if scores[i] >= floor]
     page = kept[query.offset : query.offset + query.limit]
     results = [
-        SearchResult(asset_id=str(rows[i][0]), score=round(float(scores[i]), 4),
-                     highlights=[f"{round(bits[i].mean())} of 64 hash bits apart"])
+        SearchResult(
+            asset_id=str(rows[i][0]),
+            score=round(float(scores[i]), 4),
+            highlights=[f"{round(bits[i].mean())} of 64 hash bits apart"],
+        )
         for i in page
-    ]  # fmt: skip
+    ]
     from kilo.search.engine import _next_cursor
 
-    return SearchResponse(results=results, next_cursor=_next_cursor(query, len(kept)),
-                          mode="hashes", notice=NOTICE)  # fmt: skip
+    return SearchResponse(
+        results=results, next_cursor=_next_cursor(query, len(kept)), mode="hashes", notice=NOTICE
+    )
 
 
 def _probe(catalog: Catalog, like: str | Path | bytes | None) -> tuple[list[int], str | None]:
