@@ -274,11 +274,11 @@ def test_the_preview_pointer_is_filled_in_when_an_older_catalog_is_opened(
 ) -> None:
     """Schema 4 names each photo's best preview file (the newest preview, else the newest
     thumbnail); a catalog made before it gets the pointers from the files it has."""
-    import kilo.catalog as catalog_module
+    from kilo.catalog import schema
     from kilo.clock import utcnow
 
-    bundled = catalog_module._migrations()
-    monkeypatch.setattr(catalog_module, "_migrations", lambda: [m for m in bundled if m[0] <= 3])
+    bundled = schema.bundled_migrations()
+    monkeypatch.setattr(schema, "bundled_migrations", lambda: [m for m in bundled if m[0] <= 3])
     files = {
         "a1": [("t1", "thumbnail", 1), ("p1", "preview", 2), ("p2", "preview", 3)],
         "a2": [("t2", "thumbnail", 1), ("t3", "thumbnail", 2)],
@@ -310,7 +310,7 @@ def test_the_preview_pointer_is_filled_in_when_an_older_catalog_is_opened(
                         now.replace(minute=minute),
                     ],
                 )
-    monkeypatch.setattr(catalog_module, "_migrations", lambda: bundled)
+    monkeypatch.setattr(schema, "bundled_migrations", lambda: bundled)
     with open_catalog(settings) as cat:
         assert cat.schema_version() == SCHEMA_VERSION
         got = {

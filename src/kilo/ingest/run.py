@@ -16,7 +16,7 @@ from pydantic import Field
 from kilo.catalog import Catalog
 from kilo.clock import utcnow
 from kilo.executors import is_distributed, open_pool
-from kilo.ingest.discover import Found, discover
+from kilo.ingest.discover import Discovery, Found, discover
 from kilo.ingest.identify import Identified, identify, identify_many
 from kilo.ingest.register import PROCESS_JOB, Registrar, requeue_unprocessed
 from kilo.jobs.reservations import release_reservations, reserve_jobs
@@ -103,18 +103,11 @@ def ingest(
     settings = catalog.settings
     rep = IngestReport(project_id=project_id)
 
-    found = discover(sources, settings, follow_symlinks=follow_symlinks)
-    rep.ignored = found.ignored
-    rep.discovered = len(found.files)
-    total_bytes = sum(f.size for f in found.files)
-    rep.bytes_total = total_bytes
-    counts = {"discovered": rep.discovered, "registered": 0, "skipped": 0, "failed": 0}
-    report(progress, Progress("discover", rep.discovered, rep.discovered, counts=dict(counts)))
-
+    found, counts = _discover(sources, settings, follow_symlinks, rep, progress)
     reg = Registrar(catalog, project_id, reserve=process)
     reg.load()
     todo = _to_identify(found.files, reg, counts)
-    done, bytes_done = counts["skipped"], total_bytes - sum(f.size for f in todo)
+    done, bytes_done = counts["skipped"], rep.bytes_total - sum(f.size for f in todo)
     report(
         progress,
         Progress("register", done, rep.discovered, bytes_done=bytes_done, counts=dict(counts)),
@@ -138,7 +131,7 @@ def ingest(
         )
 
     def process_jobs(more_coming: Callable[[], bool] | None = None) -> None:
-        _process(catalog, project_id, progress, counts, total_bytes, pool, reg, more_coming)
+        _process(catalog, project_id, progress, counts, rep.bytes_total, pool, reg, more_coming)
 
     try:
         with pool if own and pool is not None else nullcontext():
@@ -157,6 +150,23 @@ def ingest(
     _in_discovery_order(rep, reg, found.files)
     rep.elapsed_s = round(time.perf_counter() - started, 3)
     return rep
+
+
+def _discover(
+    sources: Sequence[str | Path],
+    settings: Settings,
+    follow_symlinks: bool,
+    rep: IngestReport,
+    progress: ProgressCallback | None,
+) -> tuple[Discovery, dict[str, int]]:
+    """The candidate files, counted into ``rep`` and reported; the run's first counts."""
+    found = discover(sources, settings, follow_symlinks=follow_symlinks)
+    rep.ignored = found.ignored
+    rep.discovered = len(found.files)
+    rep.bytes_total = sum(f.size for f in found.files)
+    counts = {"discovered": rep.discovered, "registered": 0, "skipped": 0, "failed": 0}
+    report(progress, Progress("discover", rep.discovered, rep.discovered, counts=dict(counts)))
+    return found, counts
 
 
 def _to_identify(files: list[Found], reg: Registrar, counts: dict[str, int]) -> list[Found]:
