@@ -103,7 +103,7 @@ def _blazeface(rgb: NDArray[np.uint8]) -> list[Face]:
 def haar_faces(rgb: NDArray[np.uint8]) -> list[Face]:
     """Faces by OpenCV's Haar cascades: what :func:`find_faces` falls back to without the
     face models (frontal faces only; eyes judged by "two eyes found")."""
-    from kilo.signals import detect_faces_haar
+    from kilo.faces.haar import detect_faces_haar
 
     return [
         Face(

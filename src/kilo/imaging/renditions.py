@@ -29,6 +29,8 @@ from typing import Any
 
 from PIL import Image
 
+from kilo.imaging.decode import _icc_transform, to_srgb
+from kilo.imaging.resize import fit_size, resize_array
 from kilo.imaging.sniff import RAW_CONTENT_TYPE, SNIFF_BYTES, sniff_content_type
 
 log = logging.getLogger(__name__)
@@ -63,42 +65,6 @@ class Rendered:
     orientation: int | None
     method: str
     renditions: list[Rendition] = field(default_factory=list)
-
-
-def fit_size(size: tuple[int, int], max_px: int | None) -> tuple[int, int]:
-    """``size`` scaled so that its long edge is at most ``max_px`` (never enlarged)."""
-    w, h = size
-    if max_px is None or max(w, h) <= max_px:
-        return w, h
-    scale = max_px / max(w, h)
-    return max(1, round(w * scale)), max(1, round(h * scale))
-
-
-def resize_array(arr: Any, max_px: int | None) -> Any:
-    """A numpy image (H x W [x C], uint8) with its long edge at most ``max_px``: exact 2x2
-    box halvings while at least 2x too large, then one bilinear step."""
-    import cv2
-
-    h, w = arr.shape[:2]
-    target = fit_size((w, h), max_px)
-    while w >= 2 * target[0] and h >= 2 * target[1] and (w, h) != target:
-        w, h = w // 2, h // 2
-        arr = cv2.resize(arr, (w, h), interpolation=cv2.INTER_LINEAR)
-    if (w, h) != target:
-        arr = cv2.resize(arr, target, interpolation=cv2.INTER_LINEAR)
-    return arr
-
-
-def resize_long_edge(image: Image.Image, max_px: int | None) -> Image.Image:
-    """``image`` with its long edge at most ``max_px`` (good quality, fast)."""
-    target = fit_size(image.size, max_px)
-    if target == image.size:
-        return image
-    if image.mode in ("RGB", "L"):
-        import numpy as np
-
-        return Image.fromarray(resize_array(np.asarray(image), max_px), mode=image.mode)
-    return image.resize(target, Image.Resampling.BICUBIC, reducing_gap=2.0)
 
 
 def encode_jpeg(image: Image.Image, quality: int = JPEG_QUALITY) -> bytes:
@@ -219,8 +185,6 @@ def _to_srgb_array(bgr: Any, icc: bytes | None) -> Any:
     import cv2
     import numpy as np
 
-    from kilo.imaging.decode import to_srgb
-
     rgb = Image.fromarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
     out = to_srgb(rgb, icc)
     return bgr if out is rgb else cv2.cvtColor(np.asarray(out), cv2.COLOR_RGB2BGR)
@@ -230,8 +194,6 @@ def _is_srgb(icc: bytes | None) -> bool:
     if not icc:
         return True
     import hashlib
-
-    from kilo.imaging.decode import _icc_transform
 
     try:
         return _icc_transform(hashlib.sha1(icc).hexdigest(), icc, "RGB") is None
