@@ -90,7 +90,7 @@ def build_table(
     out for lack of room."""
     from rich.table import Table
 
-    from kilo_cli.output import safe
+    from kilo_cli.escaping import safe
 
     cols = [c if isinstance(c, Col) else Col(c) for c in columns]
     cells = [

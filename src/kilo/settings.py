@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     @field_validator("executor")
     @classmethod
     def _check_executor(cls, value: str) -> str:
-        from kilo.executors import parse_executor
+        from kilo.executors.spec import parse_executor
 
         try:
             return str(parse_executor(value))

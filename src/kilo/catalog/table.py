@@ -205,3 +205,10 @@ class Table:
 
     def delete_where(self, where: str, params: Sequence[Any] = ()) -> None:
         self.catalog.execute(f"DELETE FROM {self.name} WHERE {where}", list(params))
+
+    def delete_in(self, column: str, values: Sequence[Any]) -> None:
+        """``DELETE ... WHERE column IN (values)``, in statements of at most 1000 values."""
+        (name,) = _columns([column])
+        for part in chunks(values, 1000):
+            marks = ", ".join("?" for _ in part)
+            self.catalog.execute(f"DELETE FROM {self.name} WHERE {name} IN ({marks})", part)

@@ -25,7 +25,7 @@ from kilo.catalog import Catalog
 from kilo.clock import new_id, utcnow
 from kilo.cluster.store import role_for
 from kilo.models import ClusterKind
-from kilo.records import delete_where_in, json_object
+from kilo.records import json_object
 
 __all__ = ["MATCH_MIN_JACCARD", "ComputedCluster", "store_clusters"]
 
@@ -199,8 +199,8 @@ def store_clusters(
         cluster_rows.append(row)
         member_rows += members
     with catalog.transaction():  # every cluster of the project rewritten in bulk
-        delete_where_in(catalog, "cluster_members", "cluster_id", list(by_id))
-        delete_where_in(catalog, "clusters", "id", list(by_id))
+        catalog.table("cluster_members").delete_in("cluster_id", list(by_id))
+        catalog.table("clusters").delete_in("id", list(by_id))
         catalog.insert_many("clusters", _CLUSTER_COLUMNS, cluster_rows)
         catalog.insert_many("cluster_members", _MEMBER_COLUMNS, member_rows)
         catalog.emit_event(

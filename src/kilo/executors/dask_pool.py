@@ -32,7 +32,7 @@ from typing import Any
 from distributed import Client, LocalCluster, WorkerPlugin
 
 from kilo.errors import KiloError
-from kilo.executors import ExecutorSpec
+from kilo.executors.spec import ExecutorSpec
 
 log = logging.getLogger(__name__)
 

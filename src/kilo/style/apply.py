@@ -11,7 +11,8 @@ from pydantic.alias_generators import to_camel
 from kilo.catalog import Catalog
 from kilo.catalog.tables import CAPTURE_ORDER
 from kilo.clock import parse_uuid
-from kilo.edit.versions import asset_row, create_version, latest_version
+from kilo.edit.photo import asset_row
+from kilo.edit.versions import create_version, latest_version
 from kilo.errors import InvalidInput, KiloError
 from kilo.models import CreateEditVersionRequest
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
