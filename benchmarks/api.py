@@ -41,13 +41,19 @@ def pct(values: list[float], q: float) -> float:
 
 
 def start_server(home: Path, port: int) -> subprocess.Popen[str]:
-    env = {**os.environ, "KILO_HOME": str(home), "KILO_DEV_LOGIN_CODES": "true",
-           "KILO_CLIP_ENABLED": "false", "KILO_RATE_LIMIT_PER_MIN": "100000",
-           # the rows are not real photos: the server must not try to analyse them
-           "KILO_AUTO_ANALYZE": "false"}  # fmt: skip
+    env = {
+        **os.environ,
+        "KILO_HOME": str(home),
+        "KILO_DEV_LOGIN_CODES": "true",
+        "KILO_CLIP_ENABLED": "false",
+        "KILO_RATE_LIMIT_PER_MIN": "100000",
+        # the rows are not real photos: the server must not try to analyse them
+        "KILO_AUTO_ANALYZE": "false",
+    }
     cmd = [str(KILO), "serve", "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -86,12 +92,34 @@ def fill(home: Path, project_id: str, n: int) -> list[str]:
     with open_catalog(Settings(home=home, clip_enabled=False)) as cat:
         now = utcnow()
         ids = [str(uuid.UUID(int=i + 1, version=4)) for i in range(n)]
-        cat.insert_many("assets", [("id", "VARCHAR"), ("project_id", "VARCHAR"),
-            ("filename", "VARCHAR"), ("source_uri", "VARCHAR"), ("ingested_at", "TIMESTAMP"),
-            ("width_px", "INTEGER"), ("height_px", "INTEGER"), ("state", "VARCHAR"),
-            ("updated_at", "TIMESTAMP")],
-            [[a, project_id, f"IMG_{i:05d}.jpg", f"/card/IMG_{i:05d}.jpg", now, 6000, 4000,
-              "ready", now] for i, a in enumerate(ids)])  # fmt: skip
+        cat.insert_many(
+            "assets",
+            [
+                ("id", "VARCHAR"),
+                ("project_id", "VARCHAR"),
+                ("filename", "VARCHAR"),
+                ("source_uri", "VARCHAR"),
+                ("ingested_at", "TIMESTAMP"),
+                ("width_px", "INTEGER"),
+                ("height_px", "INTEGER"),
+                ("state", "VARCHAR"),
+                ("updated_at", "TIMESTAMP"),
+            ],
+            [
+                [
+                    a,
+                    project_id,
+                    f"IMG_{i:05d}.jpg",
+                    f"/card/IMG_{i:05d}.jpg",
+                    now,
+                    6000,
+                    4000,
+                    "ready",
+                    now,
+                ]
+                for i, a in enumerate(ids)
+            ],
+        )
         # the three files each ingested photo has, and its preview pointer
         cat.execute(
             "INSERT INTO asset_files (id, asset_id, kind, uri, content_type, created_at) "
@@ -132,8 +160,9 @@ def baseline(home: Path, project_id: str, ids: list[str], requests: int) -> dict
     return out
 
 
-async def over_http(base: str, auth: dict[str, str], pid: str, ids: list[str], requests: int,
-                    concurrency: int) -> dict[str, list[float]]:  # fmt: skip
+async def over_http(
+    base: str, auth: dict[str, str], pid: str, ids: list[str], requests: int, concurrency: int
+) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {"assets": [], "cull": []}
     async with httpx.AsyncClient(base_url=base, headers=auth, timeout=60) as http:
 
@@ -160,8 +189,9 @@ async def over_http(base: str, auth: dict[str, str], pid: str, ids: list[str], r
     return out
 
 
-async def sse_latency(base: str, auth: dict[str, str], pid: str, ids: list[str],
-                      samples: int) -> list[float]:  # fmt: skip
+async def sse_latency(
+    base: str, auth: dict[str, str], pid: str, ids: list[str], samples: int
+) -> list[float]:
     lat: list[float] = []
     async with (
         httpx.AsyncClient(base_url=base, headers=auth, timeout=60) as http,
@@ -198,8 +228,10 @@ def main() -> None:
         base_times = baseline(home, pid, ids, args.requests)
         proc = start_server(home, port)
         try:
-            results = {c: asyncio.run(over_http(base, auth, pid, ids, args.requests, c))
-                       for c in args.concurrency}  # fmt: skip
+            results = {
+                c: asyncio.run(over_http(base, auth, pid, ids, args.requests, c))
+                for c in args.concurrency
+            }
             sse = asyncio.run(sse_latency(base, auth, pid, ids, 100))
         finally:
             stop(proc)
@@ -211,8 +243,10 @@ def main() -> None:
             p50, p95 = pct(res[key], 50), pct(res[key], 95)
             name = f"{label}, {c} client{'s' if c > 1 else ''}"
             print(f"{name:<40} {p50:8.1f} {p95:8.1f} {b50:15.1f} {p50 / b50:6.2f}")
-    print(f"{'SSE delivery after commit':<40} {pct(sse, 50):8.1f} {pct(sse, 95):8.1f}"
-          f" {'':>15} {'':>6}")  # fmt: skip
+    print(
+        f"{'SSE delivery after commit':<40} {pct(sse, 50):8.1f} {pct(sse, 95):8.1f}"
+        f" {'':>15} {'':>6}"
+    )
     print(json.dumps({"sse_samples": len(sse), "sse_mean_ms": statistics.mean(sse) * 1000}))
 
 

@@ -56,8 +56,12 @@ def make_items(
             )
             v = centre + nrng.normal(scale=0.3, size=512)
             vecs.append(v / np.linalg.norm(v))
-            sigs.append({k: rng.random() for k in ("sharpness", "sharpness_global", "exposure",
-                                                   "noise", "brightness")})  # fmt: skip
+            sigs.append(
+                {
+                    k: rng.random()
+                    for k in ("sharpness", "sharpness_global", "exposure", "noise", "brightness")
+                }
+            )
             t += rng.uniform(0.1, 0.5)
         t += rng.uniform(10, 90) if rng.random() < 0.8 else rng.uniform(600, 2400)
     return items, np.asarray(vecs, dtype=np.float32), sigs
@@ -96,8 +100,13 @@ def signal_cpu() -> None:
     from kilo.hashing import compute_hashes
     from kilo.signals import compute_signals
 
-    names = ["Kleiber_by_Lukas_Baubkus.jpg", "group_t1.jpg", "sony_a6000_night.jpg",
-             "Dragonfly_by_Bolly.jpg", "people_zidane.jpg"]  # fmt: skip
+    names = [
+        "Kleiber_by_Lukas_Baubkus.jpg",
+        "group_t1.jpg",
+        "sony_a6000_night.jpg",
+        "Dragonfly_by_Bolly.jpg",
+        "people_zidane.jpg",
+    ]
     previews = []
     for name in names:
         im = Image.open(PHOTOS / name)
@@ -131,12 +140,20 @@ def catalog_write(n: int) -> None:
 
     items, _, sigs = make_items(n)
     rows = [
-        AssetRow(id=f"{i:08d}-0000-4000-8000-000000000000",
-                 captured_at=datetime.fromtimestamp(it.time) if it.time else None,
-                 camera=it.camera, filename=f"f{i}.jpg", pixels=24_000_000, exposure_bias=None,
-                 focus_distance=None, signals=sigs[i], phash=it.phash, dhash=it.dhash)
+        AssetRow(
+            id=f"{i:08d}-0000-4000-8000-000000000000",
+            captured_at=datetime.fromtimestamp(it.time) if it.time else None,
+            camera=it.camera,
+            filename=f"f{i}.jpg",
+            pixels=24_000_000,
+            exposure_bias=None,
+            focus_distance=None,
+            signals=sigs[i],
+            phash=it.phash,
+            dhash=it.dhash,
+        )
         for i, it in enumerate(items)
-    ]  # fmt: skip
+    ]
     with tempfile.TemporaryDirectory() as home:
         cat = open_catalog(load_settings(home=home))
         project = create_project(cat, "speed")
@@ -170,8 +187,12 @@ def vector_pair_recall(n: int, copies: int = 2000, sample: int = 2000) -> None:
     edited = emb[rng.choice(n, copies, replace=False)]
     edited = edited + rng.normal(scale=0.25 / np.sqrt(dim), size=edited.shape).astype(np.float32)
     vecs = np.concatenate([emb, edited / np.linalg.norm(edited, axis=1, keepdims=True)])
-    rows = np.concatenate([rng.choice(n, sample // 2, replace=False),
-                           n + rng.choice(copies, sample // 2, replace=False)])  # fmt: skip
+    rows = np.concatenate(
+        [
+            rng.choice(n, sample // 2, replace=False),
+            n + rng.choice(copies, sample // 2, replace=False),
+        ]
+    )
     sims = vecs[rows] @ vecs.T
     sims[np.arange(len(rows)), rows] = -1.0
     qi, j = np.nonzero(sims >= cos_min)

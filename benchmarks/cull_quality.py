@@ -80,8 +80,14 @@ def _analyse(path: str) -> Row:
         blazeface._network.cache_clear()
         landmarks._networks.cache_clear()
     h = compute_hashes(im)
-    return {"sig": sig, "off": sig_off, "naive": naive, "phash": h.phash, "dhash": h.dhash,
-            "grey": grey_thumbnail(np.asarray(im))}  # fmt: skip
+    return {
+        "sig": sig,
+        "off": sig_off,
+        "naive": naive,
+        "phash": h.phash,
+        "dhash": h.dhash,
+        "grey": grey_thumbnail(np.asarray(im)),
+    }
 
 
 def ari(labels_true: list[int], labels_pred: list[int]) -> float:
@@ -109,16 +115,28 @@ def _labels(groups: list[list[int]], n: int) -> list[int]:
 def _clusters(shoot: Shoot, data: list[Row], emb: np.ndarray | None) -> Row:
     frames = shoot.frames
     n = len(frames)
-    items = [ClusterItem(id=str(i), time=f.time, camera=f.camera, phash=data[i]["phash"],
-                         dhash=data[i]["dhash"], exposure_bias=f.exposure_bias, order=i)
-             for i, f in enumerate(frames)]  # fmt: skip
+    items = [
+        ClusterItem(
+            id=str(i),
+            time=f.time,
+            camera=f.camera,
+            phash=data[i]["phash"],
+            dhash=data[i]["dhash"],
+            exposure_bias=f.exposure_bias,
+            order=i,
+        )
+        for i, f in enumerate(frames)
+    ]
     res = cluster_items(items, emb)
     true_b = [f.burst if f.burst is not None else n + i for i, f in enumerate(frames)]
     dated = [i for i, f in enumerate(frames) if f.moment is not None]
     pred_m = _labels(res.moments, n)
     group = [f.dup_group for f in frames]
-    true_pairs = {(i, j) for i, j in combinations(range(n), 2)
-                  if group[i] is not None and group[i] == group[j]}  # fmt: skip
+    true_pairs = {
+        (i, j)
+        for i, j in combinations(range(n), 2)
+        if group[i] is not None and group[i] == group[j]
+    }
     pred_pairs = {(min(i, j), max(i, j)) for g in res.duplicates for i, j in combinations(g, 2)}
     tp = len(true_pairs & pred_pairs)
     prec = tp / len(pred_pairs) if pred_pairs else 1.0
@@ -126,17 +144,20 @@ def _clusters(shoot: Shoot, data: list[Row], emb: np.ndarray | None) -> Row:
     return {
         "burst_ari": ari(true_b, _labels(res.bursts, n)),
         "moment_ari": ari([frames[i].moment or 0 for i in dated], [pred_m[i] for i in dated]),
-        "dup_p": prec, "dup_r": rec, "dup_f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
+        "dup_p": prec,
+        "dup_r": rec,
+        "dup_f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
         "bursts": res.bursts,
-    }  # fmt: skip
+    }
 
 
 def _rank(members: list[int], data: list[Row], key: str, frames: list[Any]) -> Any:
     """kilo's ranking of a burst: the members' stored signals plus the burst-relative ones,
     as the project.cluster job does."""
     merged = with_burst_signals([data[i][key] for i in members], [data[i]["grey"] for i in members])
-    return rank_members([RankInput(str(i), s, frames[i].pixels) for i, s in
-                         zip(members, merged, strict=True)])  # fmt: skip
+    return rank_members(
+        [RankInput(str(i), s, frames[i].pixels) for i, s in zip(members, merged, strict=True)]
+    )
 
 
 def evaluate(shoot: Shoot, data: list[Row], emb: np.ndarray | None = None) -> Row:
@@ -178,13 +199,17 @@ def _mean(rows: list[Row], key: str) -> str:
 
 def report(label: str, rows: list[Row]) -> None:
     print(f"== {label}")
-    print(f"bursts ARI {_mean(rows, 'burst_ari')} | moments ARI {_mean(rows, 'moment_ari')} | "
-          f"duplicates P {_mean(rows, 'dup_p')} R {_mean(rows, 'dup_r')} "
-          f"F1 {_mean(rows, 'dup_f1')}")  # fmt: skip
-    print(f"winner top1: kilo {_mean(rows, 'kilo_top1')} (top3 {_mean(rows, 'kilo_top3')}) | "
-          f"AI off {_mean(rows, 'ai_off_top1')} | naive Laplacian variance "
-          f"{_mean(rows, 'naive_top1')} | random {_mean(rows, 'random_top1')} | end-to-end "
-          f"{_mean(rows, 'e2e_top1')}")  # fmt: skip
+    print(
+        f"bursts ARI {_mean(rows, 'burst_ari')} | moments ARI {_mean(rows, 'moment_ari')} | "
+        f"duplicates P {_mean(rows, 'dup_p')} R {_mean(rows, 'dup_r')} "
+        f"F1 {_mean(rows, 'dup_f1')}"
+    )
+    print(
+        f"winner top1: kilo {_mean(rows, 'kilo_top1')} (top3 {_mean(rows, 'kilo_top3')}) | "
+        f"AI off {_mean(rows, 'ai_off_top1')} | naive Laplacian variance "
+        f"{_mean(rows, 'naive_top1')} | random {_mean(rows, 'random_top1')} | end-to-end "
+        f"{_mean(rows, 'e2e_top1')}"
+    )
     k = statistics.mean(float(r["kilo_top1"]) for r in rows)
     nv = statistics.mean(float(r["naive_top1"]) for r in rows)
     print(f"kilo / naive top1: {k / nv:.2f}x" if nv else "kilo / naive top1: naive scored 0")
@@ -192,11 +217,15 @@ def report(label: str, rows: list[Row]) -> None:
     for r in rows:
         misses.update(r["misses"])
     kinds = sorted((k, v) for k, v in misses.items() if ":" not in k)
-    print("wrong winners carried: " + (", ".join(f"{k} {v}" for k, v in sorted(
-        kinds, key=lambda kv: -kv[1])) or "none"))  # fmt: skip
+    print(
+        "wrong winners carried: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(kinds, key=lambda kv: -kv[1])) or "none")
+    )
     if "clip_burst_ari" in rows[0]:
-        print(f"with CLIP: bursts ARI {_mean(rows, 'clip_burst_ari')} | duplicates F1 "
-              f"{_mean(rows, 'clip_dup_f1')}")  # fmt: skip
+        print(
+            f"with CLIP: bursts ARI {_mean(rows, 'clip_burst_ari')} | duplicates F1 "
+            f"{_mean(rows, 'clip_dup_f1')}"
+        )
 
 
 def _clip(paths: list[str]) -> np.ndarray | None:
@@ -221,10 +250,13 @@ def run(seeds: list[int], sources: int | None, pool: ProcessPoolExecutor, tmp: s
             clip = _clusters(shoot, data, vectors)
             row.update(clip_burst_ari=clip["burst_ari"], clip_dup_f1=clip["dup_f1"])
         rows.append(row)
-        print(f"seed {seed}: {len(shoot.frames)} files, {len(shoot.winners)} bursts | kilo top1 "
-              f"{row['kilo_top1']:.3f} AI off {row['ai_off_top1']:.3f} naive "
-              f"{row['naive_top1']:.3f} | bursts ARI {row['burst_ari']:.3f} dup F1 "
-              f"{row['dup_f1']:.3f}", flush=True)  # fmt: skip
+        print(
+            f"seed {seed}: {len(shoot.frames)} files, {len(shoot.winners)} bursts | kilo top1 "
+            f"{row['kilo_top1']:.3f} AI off {row['ai_off_top1']:.3f} naive "
+            f"{row['naive_top1']:.3f} | bursts ARI {row['burst_ari']:.3f} dup F1 "
+            f"{row['dup_f1']:.3f}",
+            flush=True,
+        )
     return rows
 
 
@@ -234,14 +266,21 @@ def main() -> None:
     ap.add_argument("--untouched", type=int, nargs="*", default=UNTOUCHED)
     ap.add_argument("--sources", type=int, default=None, help="source photos per seed")
     args = ap.parse_args()
-    print("with CLIP: " + ("KILO_CLIP_CHECKPOINT" if os.environ.get("KILO_CLIP_CHECKPOINT")
-                           else "not run (no CLIP weights installed)"))  # fmt: skip
+    print(
+        "with CLIP: "
+        + (
+            "KILO_CLIP_CHECKPOINT"
+            if os.environ.get("KILO_CLIP_CHECKPOINT")
+            else "not run (no CLIP weights installed)"
+        )
+    )
     with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(2) as pool:
         if args.seeds:
             report(f"tuning seeds {args.seeds}", run(args.seeds, args.sources, pool, tmp))
         if args.untouched:
-            report(f"untouched seeds {args.untouched}", run(args.untouched, args.sources, pool,
-                                                            tmp))  # fmt: skip
+            report(
+                f"untouched seeds {args.untouched}", run(args.untouched, args.sources, pool, tmp)
+            )
 
 
 if __name__ == "__main__":

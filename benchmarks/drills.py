@@ -35,8 +35,14 @@ sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "cli"))
 
 CLI = "import sys; from kilo_cli.main import main; sys.exit(main())"
-BIG = ["Kleiber_by_Lukas_Baubkus.jpg", "sony_a6000_night.jpg", "Dragonfly_by_Bolly.jpg",
-       "seeding_by_Clements_Engelhardt.jpg", "mate_Blinds.jpg", "plasma_Kite.jpg"]  # fmt: skip
+BIG = [
+    "Kleiber_by_Lukas_Baubkus.jpg",
+    "sony_a6000_night.jpg",
+    "Dragonfly_by_Bolly.jpg",
+    "seeding_by_Clements_Engelhardt.jpg",
+    "mate_Blinds.jpg",
+    "plasma_Kite.jpg",
+]
 
 
 @dataclass
@@ -67,22 +73,31 @@ class Drill:
         return path
 
     def env(self, home: Path, **extra: str) -> dict[str, str]:
-        return dict(os.environ, KILO_HOME=str(home), KILO_WORKERS="2",
-                    KILO_CLIP_ENABLED="false", **extra)  # fmt: skip
+        return dict(
+            os.environ, KILO_HOME=str(home), KILO_WORKERS="2", KILO_CLIP_ENABLED="false", **extra
+        )
 
     def kilo(
         self, home: Path, *args: str, timeout: float = 600, **env: str
     ) -> tuple[int, str, str]:
         p = subprocess.run(
-            [sys.executable, "-c", CLI, *args], env=self.env(home, **env),
-            capture_output=True, text=True, timeout=timeout, errors="replace",
-        )  # fmt: skip
+            [sys.executable, "-c", CLI, *args],
+            env=self.env(home, **env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            errors="replace",
+        )
         return p.returncode, p.stdout, p.stderr
 
     def start(self, home: Path, *args: str) -> subprocess.Popen[bytes]:
-        return subprocess.Popen([sys.executable, "-c", CLI, *args], env=self.env(home),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                start_new_session=True)  # fmt: skip
+        return subprocess.Popen(
+            [sys.executable, "-c", CLI, *args],
+            env=self.env(home),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
 
     def ingesting(self, name: str, count: int = 30) -> tuple[Path, Path, subprocess.Popen[bytes]]:
         """A new card of ``count`` photos and a `kilo ingest` of it, started: (card, home,
@@ -178,8 +193,11 @@ def count_files(folder: Path, pattern: str) -> int:
 
 
 def digest(folder: Path) -> dict[str, str]:
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}  # fmt: skip
+    return {
+        str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
 
 
 # -- the drills -------------------------------------------------------------------------------
@@ -248,8 +266,11 @@ def drill_threads(d: Drill) -> Row:
         for t in threads:
             t.join()
         sys.setswitchinterval(interval)
-        stale = cat.scalar("SELECT count(*) FROM cull_actions WHERE project_id = ? "
-                           "AND before_state::VARCHAR = after_state::VARCHAR", [pid])  # fmt: skip
+        stale = cat.scalar(
+            "SELECT count(*) FROM cull_actions WHERE project_id = ? "
+            "AND before_state::VARCHAR = after_state::VARCHAR",
+            [pid],
+        )
         get_rating(cat, aid)
     row.add(not errors and not stale, int(stale or 0), errors[0] if errors else "")
     row.note = row.note or f"{toggles[0]} toggles"
@@ -276,8 +297,11 @@ def drill_killed_export(d: Drill, tries: int) -> Row:
             d.kilo(home, "exports", "run", export_id)
         files = count_files(dest, "*.jpg")
         hidden = [p for p in dest.iterdir() if p.name.startswith(".")] if dest.exists() else []
-        row.add(files == 24 and not hidden and running_jobs(home) == 0, 24 - files,
-                f"{files} files, {len(hidden)} hidden")  # fmt: skip
+        row.add(
+            files == 24 and not hidden and running_jobs(home) == 0,
+            24 - files,
+            f"{files} files, {len(hidden)} hidden",
+        )
     return row
 
 
@@ -304,8 +328,12 @@ def drill_bombs(d: Drill) -> Row:
         time.sleep(0.05)
     took = time.monotonic() - started
     with catalog_of(base / "home") as cat:
-        ready = int(cat.scalar("SELECT count(*) FROM assets WHERE state = 'ready' "
-                               "AND filename LIKE 'frame_%'") or 0)  # fmt: skip
+        ready = int(
+            cat.scalar(
+                "SELECT count(*) FROM assets WHERE state = 'ready' AND filename LIKE 'frame_%'"
+            )
+            or 0
+        )
     ok = ready == 10 and peak_one < 400
     row.add(ok, 10 - ready, "")
     row.note = f"peak {peak:.0f} MB all, {peak_one:.0f} MB one process, {took:.1f} s"
@@ -333,8 +361,11 @@ def drill_ctrl_c(d: Drill, tries: int) -> Row:
         left = running_jobs(home)
         rc, _, _ = d.kilo(home, "ingest", str(card), "-p", "ctrl_c")
         ready = states(home).get("ready", 0)
-        row.add(clean and stop < 5 and left == 0 and rc == 0 and ready == 30, 30 - ready,
-                f"rc {proc.returncode}, {stop:.1f} s, {left} running")  # fmt: skip
+        row.add(
+            clean and stop < 5 and left == 0 and rc == 0 and ready == 30,
+            30 - ready,
+            f"rc {proc.returncode}, {stop:.1f} s, {left} running",
+        )
     row.note = row.note or f"slowest stop {worst:.2f} s"
     return row
 
@@ -344,8 +375,14 @@ def drill_truncated(d: Drill) -> Row:
     base = d.fresh("truncated")
     card = base / "card"
     card.mkdir()
-    sources = ["cv_leuvenA.jpg", "flower.png", "pug.heic", "bird_burst.heic", "fujifilm.mpo",
-               "raw/plasma_Kite.dng"]  # fmt: skip
+    sources = [
+        "cv_leuvenA.jpg",
+        "flower.png",
+        "pug.heic",
+        "bird_burst.heic",
+        "fujifilm.mpo",
+        "raw/plasma_Kite.dng",
+    ]
     for name in sources:
         data = (d.photos / name).read_bytes()
         (card / f"cut_{Path(name).name}").write_bytes(data[: len(data) // 2])
@@ -380,8 +417,12 @@ def drill_catalogs(d: Drill) -> Row:
             create_project(cat, f"Shoot {i}")
     good = (home / "catalog.duckdb").read_bytes()
     flipped = good[:8192] + bytes(x ^ 0xFF for x in good[8192:16384]) + good[16384:]
-    damaged = {"half": good[: len(good) // 2], "tenth": good[: len(good) // 10],
-               "garbage": os.urandom(len(good)), "flipped": flipped}  # fmt: skip
+    damaged = {
+        "half": good[: len(good) // 2],
+        "tenth": good[: len(good) // 10],
+        "garbage": os.urandom(len(good)),
+        "flipped": flipped,
+    }
     for label, data in damaged.items():
         (home / "catalog.duckdb").write_bytes(data)
         rc, _, err = d.kilo(home, "project", "list")
@@ -411,12 +452,17 @@ def drill_edit_input(d: Drill) -> Row:
     d.kilo(home, "ingest", str(card), "-p", "e", "--create")
     with catalog_of(home) as cat:
         aid = str(cat.scalar("SELECT id FROM assets"))
-    cases = [["set", aid, "--params", "not json"], ["set", aid, "--params", "[1,2]"],
-             ["render", aid, "--out", "x.exe"], ["render", aid, "--out", "/missing/dir/r.jpg"],
-             ["render", aid, "--out", str(base)], ["render", aid, "--out", "noext"],
-             ["render", aid, "--out", str(base / "r.jpg"), "--max-px", "0"],
-             ["render", aid, "--out", str(base / "r.jpg"), "--max-px", "-5"],
-             ["write-xmp", aid, "--out", "/nonexistent/x.xmp"]]  # fmt: skip
+    cases = [
+        ["set", aid, "--params", "not json"],
+        ["set", aid, "--params", "[1,2]"],
+        ["render", aid, "--out", "x.exe"],
+        ["render", aid, "--out", "/missing/dir/r.jpg"],
+        ["render", aid, "--out", str(base)],
+        ["render", aid, "--out", "noext"],
+        ["render", aid, "--out", str(base / "r.jpg"), "--max-px", "0"],
+        ["render", aid, "--out", str(base / "r.jpg"), "--max-px", "-5"],
+        ["write-xmp", aid, "--out", "/nonexistent/x.xmp"],
+    ]
     d.kilo(home, "edit", "set", aid, "--exposure", "0.3")
     for args in cases:
         rc, _, err = d.kilo(home, "edit", *args)
@@ -435,8 +481,11 @@ def drill_titles(d: Drill) -> Row:
     with catalog_of(home) as cat:  # a title stored by an older kilo: escaped when shown
         cat.execute("UPDATE projects SET title = ?", ["old\x1b[2Jtitle"])
     rc, out, _ = d.kilo(home, "project", "list")
-    row.add(rc == 0 and "\x1b" not in out and "old\\x1b[2Jtitle" in out.replace("\n", ""), 0,
-            "stored title printed raw")  # fmt: skip
+    row.add(
+        rc == 0 and "\x1b" not in out and "old\\x1b[2Jtitle" in out.replace("\n", ""),
+        0,
+        "stored title printed raw",
+    )
     return row
 
 
@@ -451,8 +500,18 @@ def drill_tiff(d: Drill) -> Row:
             shutil.copy2(p, card / p.name)
     d.kilo(home, "ingest", str(card), "-p", "t", "--create")
     ready = states(home).get("ready", 0)
-    rc, _, err = d.kilo(home, "export", "t", "--preset", "full_res", "--tiff", "--all",
-                          "--dest", str(base / "out"), "--json")  # fmt: skip
+    rc, _, err = d.kilo(
+        home,
+        "export",
+        "t",
+        "--preset",
+        "full_res",
+        "--tiff",
+        "--all",
+        "--dest",
+        str(base / "out"),
+        "--json",
+    )
     made = count_files(base / "out", "*.tif")
     row.add(rc == 0 and made == ready, ready - made, err.strip()[-90:])
     row.note = row.note or f"{made} TIFFs of {ready} photos"
@@ -483,8 +542,10 @@ def drill_links_and_store(d: Drill) -> Row:
     rc, out, _ = d.kilo(home, "quarantine", "list", "l", "--json")
     row.add(rc == 0 and any(q["name"] == "broken.jpg" for q in json.loads(out)), 0, "quarantine")
     with catalog_of(home) as cat:
-        rows = int(cat.scalar("SELECT count(*) FROM asset_files "
-                              "WHERE kind IN ('thumbnail', 'preview')") or 0)  # fmt: skip
+        rows = int(
+            cat.scalar("SELECT count(*) FROM asset_files WHERE kind IN ('thumbnail', 'preview')")
+            or 0
+        )
     files = count_files(home / "store" / "renditions", "*.jpg")
     row.add(rows == files, 0, f"{files} files for {rows} rows")
     return row
@@ -504,8 +565,11 @@ def drill_kill_ingest(d: Drill, tries: int) -> Row:
             uris = cat.scalar("SELECT count(DISTINCT source_uri) FROM assets")
             left = cat.scalar("SELECT count(*) FROM jobs WHERE status <> 'done'")
             analyzed = cat.scalar("SELECT count(*) FROM signals")
-        row.add(rc == 0 and n == 30 and uris == 30 and left == 0 and analyzed == 30,
-                30 - int(n or 0), err.strip()[-80:])  # fmt: skip
+        row.add(
+            rc == 0 and n == 30 and uris == 30 and left == 0 and analyzed == 30,
+            30 - int(n or 0),
+            err.strip()[-80:],
+        )
     return row
 
 
@@ -525,8 +589,11 @@ def drill_kill_analyze(d: Drill, tries: int) -> Row:
             analyzed = int(cat.scalar("SELECT count(*) FROM signals") or 0)
             clusters = int(cat.scalar("SELECT count(*) FROM clusters") or 0)
             running = int(cat.scalar("SELECT count(*) FROM jobs WHERE status = 'running'") or 0)
-        row.add(rc == 0 and analyzed == 30 and clusters > 0 and running == 0, 30 - analyzed,
-                err.strip()[-80:])  # fmt: skip
+        row.add(
+            rc == 0 and analyzed == 30 and clusters > 0 and running == 0,
+            30 - analyzed,
+            err.strip()[-80:],
+        )
     return row
 
 
@@ -556,14 +623,22 @@ def main() -> int:
     d = Drill(args.photos, work, random.Random(args.seed))
     before = digest(args.photos)
     drills: list[Callable[[], Row]] = [
-        lambda: drill_odd_name(d), lambda: drill_orphans(d, args.tries), lambda: drill_threads(d),
-        lambda: drill_killed_export(d, args.tries), lambda: drill_bombs(d),
-        lambda: drill_ctrl_c(d, args.tries), lambda: drill_truncated(d), lambda: drill_catalogs(d),
-        lambda: drill_edit_input(d), lambda: drill_titles(d), lambda: drill_tiff(d),
-        lambda: drill_links_and_store(d), lambda: drill_kill_ingest(d, args.tries + 2),
+        lambda: drill_odd_name(d),
+        lambda: drill_orphans(d, args.tries),
+        lambda: drill_threads(d),
+        lambda: drill_killed_export(d, args.tries),
+        lambda: drill_bombs(d),
+        lambda: drill_ctrl_c(d, args.tries),
+        lambda: drill_truncated(d),
+        lambda: drill_catalogs(d),
+        lambda: drill_edit_input(d),
+        lambda: drill_titles(d),
+        lambda: drill_tiff(d),
+        lambda: drill_links_and_store(d),
+        lambda: drill_kill_ingest(d, args.tries + 2),
         lambda: drill_kill_analyze(d, args.tries),
         lambda: drill_sql_text(d),
-    ]  # fmt: skip
+    ]
     rows: list[Row] = []
     try:
         for run in drills:
@@ -575,8 +650,11 @@ def main() -> int:
                     getattr(run, "__name__", "drill"), 0, 1, 0, f"{type(exc).__name__}: {exc}"
                 )
             rows.append(row)
-            print(f"  {row.case}: {row.passed}/{row.tried} ({time.monotonic() - started:.0f} s)",
-                  file=sys.stderr, flush=True)  # fmt: skip
+            print(
+                f"  {row.case}: {row.passed}/{row.tried} ({time.monotonic() - started:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
         originals = Row("originals never modified (sha256 of ../shared/photos)")
         originals.add(digest(args.photos) == before)
         rows.append(originals)

@@ -77,8 +77,17 @@ def bench_kilo(files: list[Path], workers: int, out_dir: Path) -> float:
 
 def magick_command(convert: str, src: str, out: str) -> list[str]:
     """ImageMagick at its best for this job: decode at the scale needed, never enlarge."""
-    return [convert, "-define", "jpeg:size=4096x4096", src, "-resize", "2048x2048>",
-            "-quality", "85", out]  # fmt: skip
+    return [
+        convert,
+        "-define",
+        "jpeg:size=4096x4096",
+        src,
+        "-resize",
+        "2048x2048>",
+        "-quality",
+        "85",
+        out,
+    ]
 
 
 #: Debian's ImageMagick policy caps the pixel cache at 256 MiB, so resizing a 24 MP photo
@@ -101,8 +110,12 @@ def bench_convert(convert: str, files: list[Path], workers: int, out_dir: Path) 
 
     def one(i_f: tuple[int, Path]) -> None:
         i, f = i_f
-        subprocess.run(magick_command(convert, str(f), str(out_dir / f"{i}.jpg")), check=True,
-                       capture_output=True, env=env)  # fmt: skip
+        subprocess.run(
+            magick_command(convert, str(f), str(out_dir / f"{i}.jpg")),
+            check=True,
+            capture_output=True,
+            env=env,
+        )
 
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -48,8 +48,12 @@ LABELS: dict[str, list[tuple[tuple[int, int, int, int], str]]] = {
         ((519, 296, 658, 434), "profile"),  # turned away, shouting: eyes cannot be judged
     ],
 }
-AGREES = {"open": {"open"}, "closed": {"closed"}, "down": {"closed", "unknown"},
-          "profile": {"unknown"}}  # fmt: skip
+AGREES = {
+    "open": {"open"},
+    "closed": {"closed"},
+    "down": {"closed", "unknown"},
+    "profile": {"unknown"},
+}
 
 
 def load(path: Path, long_edge: int | None = PREVIEW) -> Image.Image:
@@ -61,9 +65,12 @@ def load(path: Path, long_edge: int | None = PREVIEW) -> Image.Image:
     return im
 
 
-def match(faces: list[Face], labels: list[tuple[tuple[int, int, int, int], str]],
-          scale: float, transform: Callable[[float, float], tuple[float, float]] | None = None
-          ) -> tuple[int, int, int]:  # fmt: skip
+def match(
+    faces: list[Face],
+    labels: list[tuple[tuple[int, int, int, int], str]],
+    scale: float,
+    transform: Callable[[float, float], tuple[float, float]] | None = None,
+) -> tuple[int, int, int]:
     """(labelled faces found, their eye states agreeing, faces matching no label)."""
     found = agree = 0
     used: set[int] = set()
@@ -85,8 +92,14 @@ def changes(im: Image.Image) -> list[tuple[str, Image.Image, float, float]]:
     w, h = im.size
     out = [("as is", im, 1.0, 0.0)]
     for s in (0.75, 0.5):
-        out.append((f"{s:.0%} size", im.resize((round(w * s), round(h * s)),
-                                                Image.Resampling.LANCZOS), s, 0.0))  # fmt: skip
+        out.append(
+            (
+                f"{s:.0%} size",
+                im.resize((round(w * s), round(h * s)), Image.Resampling.LANCZOS),
+                s,
+                0.0,
+            )
+        )
     buf_path = Path("/tmp/kilo-faces-q30.jpg")
     im.save(buf_path, quality=30)
     out.append(("JPEG q30", Image.open(buf_path).convert("RGB"), 1.0, 0.0))
@@ -129,12 +142,18 @@ def main() -> int:
             im = load(PHOTOS / file, None)
             f, a, e = match(fn(np.asarray(im)), labels, 1.0)
             found, agree, extra, total = found + f, agree + a, extra + e, total + len(labels)
-        print(f"{name}: false faces on {len(files) - len(people)} photos without people: "
-              f"{false_faces} {false_files}")  # fmt: skip
-        print(f"{name}: labelled faces found {found}/{total}, eye state agreeing {agree}/{total}, "
-              f"unlabelled boxes on the people photos {extra}")  # fmt: skip
-        print(f"{name}: ms per {PREVIEW} px preview, one core: median "
-              f"{np.median(times) * 1000:.0f}, max {max(times) * 1000:.0f}")  # fmt: skip
+        print(
+            f"{name}: false faces on {len(files) - len(people)} photos without people: "
+            f"{false_faces} {false_files}"
+        )
+        print(
+            f"{name}: labelled faces found {found}/{total}, eye state agreeing {agree}/{total}, "
+            f"unlabelled boxes on the people photos {extra}"
+        )
+        print(
+            f"{name}: ms per {PREVIEW} px preview, one core: median "
+            f"{np.median(times) * 1000:.0f}, max {max(times) * 1000:.0f}"
+        )
         rows = []
         for file, labels in LABELS.items():
             base = load(PHOTOS / file, None)
@@ -147,8 +166,10 @@ def main() -> int:
             acc = by.setdefault(what, [0, 0, 0, 0])
             for i, v in enumerate((f, a, e, n)):
                 acc[i] += v
-        print(f"{name}: under changes (found / eye state kept / extra, of 8): " + "; ".join(
-            f"{w} {f}/{a}/{e}" for w, (f, a, e, _n) in by.items()))  # fmt: skip
+        print(
+            f"{name}: under changes (found / eye state kept / extra, of 8): "
+            + "; ".join(f"{w} {f}/{a}/{e}" for w, (f, a, e, _n) in by.items())
+        )
     return 0
 
 

@@ -68,12 +68,19 @@ def _render_chunk(args: tuple[str, list[str]]) -> None:
 
     store, paths = args
     for path in paths:
-        process_asset({
-            "asset_id": uuid.uuid4().hex, "project_id": "bench",
-            "source_uri": path, "uri": path, "frame_index": 0, "sha256": "-",
-            "content_type": "image/jpeg", "replaces": False,
-            "settings": {"store_url": store, "preview_px": 2048, "thumbnail_px": 512},
-        })  # fmt: skip
+        process_asset(
+            {
+                "asset_id": uuid.uuid4().hex,
+                "project_id": "bench",
+                "source_uri": path,
+                "uri": path,
+                "frame_index": 0,
+                "sha256": "-",
+                "content_type": "image/jpeg",
+                "replaces": False,
+                "settings": {"store_url": store, "preview_px": 2048, "thumbnail_px": 512},
+            }
+        )
 
 
 def rendition_work_time(paths: list[str], store: Path, workers: int = 2) -> float:
@@ -103,8 +110,9 @@ def resize_choice(paths: list[str]) -> None:
             im = src.convert("RGB")
         prev = im.resize(_fit(im.size, 2048), Image.Resampling.BICUBIC, reducing_gap=2.0)
         rend.encode_jpeg(prev)
-        rend.encode_jpeg(prev.resize(_fit(prev.size, 512), Image.Resampling.BICUBIC,
-                                     reducing_gap=2.0))  # fmt: skip
+        rend.encode_jpeg(
+            prev.resize(_fit(prev.size, 512), Image.Resampling.BICUBIC, reducing_gap=2.0)
+        )
 
     def kilo(d: bytes) -> None:
         rend.render_renditions(d, sizes, content_type="image/jpeg")
@@ -185,8 +193,12 @@ class RssSampler:
         out = []
         for q in range(4):
             part = [s for s in self.samples if q * span / 4 <= s[0] <= (q + 1) * span / 4]
-            out.append((max((s[1] for s in part), default=0) / 2**20,
-                        max((s[2] for s in part), default=0) / 2**20))  # fmt: skip
+            out.append(
+                (
+                    max((s[1] for s in part), default=0) / 2**20,
+                    max((s[2] for s in part), default=0) / 2**20,
+                )
+            )
         return out
 
 

@@ -106,8 +106,9 @@ def kilo_ingest(folder: Path, warm: bool = False) -> float:
         + ("pool.__exit__(None, None, None)" if warm else "")
     )
     try:
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True).stdout.split()  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()
         return float(out[0])
     finally:
         shutil.rmtree(home, ignore_errors=True)
@@ -134,8 +135,16 @@ def stages(files: list[Path], out: Path) -> dict[str, float]:
     best: dict[str, float] = {}
     for _ in range(2):
         took = dict.fromkeys(
-            ("read", "sha256", "metadata", "decode at the needed scale", "renditions rest",
-             "rendition hashes + store writes"), 0.0)  # fmt: skip
+            (
+                "read",
+                "sha256",
+                "metadata",
+                "decode at the needed scale",
+                "renditions rest",
+                "rendition hashes + store writes",
+            ),
+            0.0,
+        )
         for f in files:
             t = time.perf_counter()
             data = read_source(str(f), settings)
@@ -175,16 +184,19 @@ def stages(files: list[Path], out: Path) -> dict[str, float]:
 
 def compare(label: str, files: list[Path], rounds: int, out: Path) -> None:
     folder = files[0].parent
-    jobs = [(str(f), str(out / f.stem)) for f in files]
+    jobs: list[object] = [(str(f), str(out / f.stem)) for f in files]
     best: dict[str, float] = {}
     for r in range(rounds):
-        runs = [("kilo", lambda: kilo_ingest(folder)),
-                ("kilo (pool warm)", lambda: kilo_ingest(folder, warm=True)),
-                ("libvips", lambda: pooled(_vips_one, jobs, _vips_init, ("1",))),  # type: ignore[arg-type]
-                ("floor", lambda: pooled(_floor_one, [str(f) for f in files]))]  # fmt: skip
+        runs = [
+            ("kilo", lambda: kilo_ingest(folder)),
+            ("kilo (pool warm)", lambda: kilo_ingest(folder, warm=True)),
+            ("libvips", lambda: pooled(_vips_one, jobs, _vips_init, ("1",))),
+            ("floor", lambda: pooled(_floor_one, [str(f) for f in files])),
+        ]
         if r == 0:
-            runs.append(("libvips (default threads)",
-                         lambda: pooled(_vips_one, jobs, _vips_init, (None,))))  # type: ignore[arg-type]  # fmt: skip
+            runs.append(
+                ("libvips (default threads)", lambda: pooled(_vips_one, jobs, _vips_init, (None,)))
+            )
         for name, run in runs:
             took = run()
             best[name] = min(best.get(name, took), took)
@@ -192,18 +204,24 @@ def compare(label: str, files: list[Path], rounds: int, out: Path) -> None:
     print(f"-- {label}: {n} files")
     for name, took in best.items():
         print(f"   {name:<26} {n / took:7.2f} files/s")
-    print(f"   kilo / libvips: {best['libvips'] / best['kilo']:.2f}x (target >= 1.4); "
-          f"kilo / floor: {best['floor'] / best['kilo']:.2f} (target >= 0.65)")  # fmt: skip
-    print(f"   with kilo's pool warm too, as the peers' are: kilo / libvips "
-          f"{best['libvips'] / best['kilo (pool warm)']:.2f}x, kilo / floor "
-          f"{best['floor'] / best['kilo (pool warm)']:.2f}")  # fmt: skip
+    print(
+        f"   kilo / libvips: {best['libvips'] / best['kilo']:.2f}x (target >= 1.4); "
+        f"kilo / floor: {best['floor'] / best['kilo']:.2f} (target >= 0.65)"
+    )
+    print(
+        f"   with kilo's pool warm too, as the peers' are: kilo / libvips "
+        f"{best['libvips'] / best['kilo (pool warm)']:.2f}x, kilo / floor "
+        f"{best['floor'] / best['kilo (pool warm)']:.2f}"
+    )
     if rounds and os.environ.get("KILO_BENCH_BUSY") != "1":
         per = stages(files, out)
         cores = 2
         budget = best["kilo"] * cores / n * 1000
         floor = best["floor"] * cores / n * 1000
-        print(f"   where the time goes, ms per file on one core (kilo's ingest: {budget:.1f} "
-              f"core-ms per file on {cores} cores; the floor: {floor:.1f}):")  # fmt: skip
+        print(
+            f"   where the time goes, ms per file on one core (kilo's ingest: {budget:.1f} "
+            f"core-ms per file on {cores} cores; the floor: {floor:.1f}):"
+        )
         for k, v in per.items():
             print(f"     {k:<34} {v:6.1f}")
         rest = budget - sum(per.values())
@@ -224,8 +242,10 @@ def main() -> None:
         shared.mkdir()
         for p in sorted(PHOTOS.glob("*.jpg")):
             shutil.copy(p, shared / p.name)
-        sets = [("24 MP camera-like JPEGs", cam),
-                ("../shared/photos JPEGs", sorted(shared.iterdir()))]  # fmt: skip
+        sets = [
+            ("24 MP camera-like JPEGs", cam),
+            ("../shared/photos JPEGs", sorted(shared.iterdir())),
+        ]
         (tmp / "out").mkdir()
         for condition in ("quiet", "one core busy"):
             busy = None

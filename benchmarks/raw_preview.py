@@ -109,8 +109,11 @@ def main() -> None:
         f"{'file':<32} {'MP':>5} {'embedded ms':>12} {'no preview ms':>14} "
         f"{'half demosaic ms':>17} {'vs half':>8} {'vs fallback':>12} {'MAD':>5}  method without"
     )
-    ratios: dict[str, list[float]] = {"camera, uncompressed": [], "camera, lossless JPEG": [],
-                                      "shared": []}  # fmt: skip
+    ratios: dict[str, list[float]] = {
+        "camera, uncompressed": [],
+        "camera, lossless JPEG": [],
+        "shared": [],
+    }
     for name, with_preview, plain in _files(args.camera):
         emb = _best(lambda d=with_preview, n=name: render_renditions(d, sizes, name=n), args.rounds)
         fall = _best(lambda d=plain, n=name: render_renditions(d, sizes, name=n), args.rounds)

@@ -65,8 +65,16 @@ def _mask(size: tuple[int, int], box: Box, feather: float) -> np.ndarray:
     w, h = size
     m = np.zeros((h, w), np.float32)
     x0, y0, x1, y1 = box
-    cv2.ellipse(m, ((x0 + x1) // 2, (y0 + y1) // 2), (max(1, (x1 - x0) // 2),
-                max(1, (y1 - y0) // 2)), 0, 0, 360, 1.0, -1)  # fmt: skip
+    cv2.ellipse(
+        m,
+        ((x0 + x1) // 2, (y0 + y1) // 2),
+        (max(1, (x1 - x0) // 2), max(1, (y1 - y0) // 2)),
+        0,
+        0,
+        360,
+        1.0,
+        -1,
+    )
     k = max(3, int(feather) | 1)
     return cv2.GaussianBlur(m, (k, k), 0)[:, :, None]
 
@@ -84,9 +92,14 @@ def _motion_kernel(length: int, angle: float) -> np.ndarray:
 
 
 def _apply(
-    kind: str, sev: int, im: Image.Image, subject: Box, other: Image.Image,
-    rng: random.Random, nrng: np.random.Generator,
-) -> Image.Image:  # fmt: skip
+    kind: str,
+    sev: int,
+    im: Image.Image,
+    subject: Box,
+    other: Image.Image,
+    rng: random.Random,
+    nrng: np.random.Generator,
+) -> Image.Image:
     arr = np.asarray(im).astype(np.float32)
     size = im.size
     short = min(size)
@@ -116,8 +129,16 @@ def _apply(
         near = cv2.filter2D(near, -1, _motion_kernel(9 * short // 700 + 3, rng.uniform(-20, 20)))
         m = np.zeros((h, w), np.float32)
         cx = 0 if rng.random() < 0.5 else w
-        cv2.ellipse(m, (cx, int(h * rng.uniform(0.35, 0.65))), (int(w * share * 1.25),
-                    int(h * 0.7)), 0, 0, 360, 1.0, -1)  # fmt: skip
+        cv2.ellipse(
+            m,
+            (cx, int(h * rng.uniform(0.35, 0.65))),
+            (int(w * share * 1.25), int(h * 0.7)),
+            0,
+            0,
+            360,
+            1.0,
+            -1,
+        )
         m = cv2.GaussianBlur(m, (0, 0), short * 0.02)[:, :, None]
         return Image.fromarray(_blend(arr, near, m))
     if kind == "jpeg":
@@ -134,8 +155,9 @@ def _apply(
     return Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
 
 
-def _cut_frame(base: Image.Image, subject: Box, sev: int, rng: random.Random, long_edge: int
-               ) -> Image.Image:  # fmt: skip
+def _cut_frame(
+    base: Image.Image, subject: Box, sev: int, rng: random.Random, long_edge: int
+) -> Image.Image:
     """A reframing that cuts the subject (given in ``base``'s pixels) at the nearer side edge:
     a tighter crop of the full-resolution base, so no edge is invented and nothing upscaled."""
     w, h = base.size
@@ -217,8 +239,19 @@ def make_real_shoot(
                 what = "+".join(done)
             path = out_dir / f"r{seed}_b{b:03d}_f{f}.jpg"
             frame.save(path, quality=92)
-            shoot.frames.append(Frame(path, t, cameras[moment % 2], None, b, moment, None, what,
-                                      frame.width * frame.height))  # fmt: skip
+            shoot.frames.append(
+                Frame(
+                    path,
+                    t,
+                    cameras[moment % 2],
+                    None,
+                    b,
+                    moment,
+                    None,
+                    what,
+                    frame.width * frame.height,
+                )
+            )
             if f == win:
                 shoot.winners[b] = len(shoot.frames) - 1
             t += rng.uniform(0.1, 1.5)
@@ -226,15 +259,27 @@ def make_real_shoot(
             wi = shoot.winners[b]
             shoot.frames[wi].dup_group = dup_group
             for kind in rng.sample(["reencode", "half", "edit"], k=rng.randint(1, 2)):
-                copy = {"reencode": keeper, "half": keeper.resize((keeper.width // 2,
-                        keeper.height // 2)), "edit": _exposure(keeper, 0.3)}[kind]  # fmt: skip
+                copy = {
+                    "reencode": keeper,
+                    "half": keeper.resize((keeper.width // 2, keeper.height // 2)),
+                    "edit": _exposure(keeper, 0.3),
+                }[kind]
                 path = out_dir / f"r{seed}_b{b:03d}_copy_{kind}.jpg"
                 copy.save(path, quality={"reencode": 70, "half": 88, "edit": 90}[kind])
                 dated = rng.random() < 0.5  # an export keeps the capture time, a screenshot not
-                shoot.frames.append(Frame(
-                    path, shoot.frames[wi].time if dated else None, None, None, None,
-                    shoot.frames[wi].moment if dated else None, dup_group, kind,
-                    copy.width * copy.height))  # fmt: skip
+                shoot.frames.append(
+                    Frame(
+                        path,
+                        shoot.frames[wi].time if dated else None,
+                        None,
+                        None,
+                        None,
+                        shoot.frames[wi].moment if dated else None,
+                        dup_group,
+                        kind,
+                        copy.width * copy.height,
+                    )
+                )
             dup_group += 1
         moment, left_in_moment, t = next_burst(rng, moment, left_in_moment, t, (5, 180))
     return shoot

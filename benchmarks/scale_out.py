@@ -98,8 +98,14 @@ def rss_mb(pids: list[int]) -> list[float]:
     return [round(psutil.Process(p).memory_info().rss / 2**20) for p in pids]
 
 
-def run_stage(label: str, executor: str, workers: int, src: str, settings_kw: dict[str, Any],
-              timer: WriteTimer) -> dict[str, Any]:  # fmt: skip
+def run_stage(
+    label: str,
+    executor: str,
+    workers: int,
+    src: str,
+    settings_kw: dict[str, Any],
+    timer: WriteTimer,
+) -> dict[str, Any]:
     from kilo.analyze import analyze
     from kilo.catalog import open_catalog
     from kilo.executors import open_pool
@@ -109,8 +115,14 @@ def run_stage(label: str, executor: str, workers: int, src: str, settings_kw: di
 
     home = Path(tempfile.mkdtemp(prefix="kilo-scale-"))
     store = settings_kw.pop("store", None) or str(home / "store")
-    settings = load_settings(home=home, store=store, workers=workers, executor=executor,
-                             clip_enabled=False, **settings_kw)  # fmt: skip
+    settings = load_settings(
+        home=home,
+        store=store,
+        workers=workers,
+        executor=executor,
+        clip_enabled=False,
+        **settings_kw,
+    )
     t0 = time.perf_counter()
     pool = open_pool(executor, workers)
     start_s = time.perf_counter() - t0
@@ -124,8 +136,9 @@ def run_stage(label: str, executor: str, workers: int, src: str, settings_kw: di
             out["ingest_s"] = time.perf_counter() - t
             out["driver_ms"] = (time.process_time() - cpu) * 1000 / max(1, rep.ready)
             after = thread_cpu()
-            per_img = {k: (v - threads.get(k, 0.0)) * 1000 / max(1, rep.ready)
-                       for k, v in after.items()}  # fmt: skip
+            per_img = {
+                k: (v - threads.get(k, 0.0)) * 1000 / max(1, rep.ready) for k, v in after.items()
+            }
             out["threads"] = {k: round(v, 1) for k, v in per_img.items() if v >= 0.05}
             out["writer_share"] = timer.busy / out["ingest_s"]
             out["n"] = rep.ready
@@ -133,8 +146,11 @@ def run_stage(label: str, executor: str, workers: int, src: str, settings_kw: di
             arep = analyze(cat, project.id, pool=pool, embed=False)
             out["analyze_s"] = time.perf_counter() - t
             out["analyzed"] = arep.analyzed
-        pids = (pool.worker_pids() if hasattr(pool, "worker_pids")  # type: ignore[attr-defined]
-                else [p.pid for p in getattr(pool, "_processes", {}).values()])  # fmt: skip
+        pids = (
+            pool.worker_pids()
+            if hasattr(pool, "worker_pids")  # type: ignore[attr-defined]
+            else [p.pid for p in getattr(pool, "_processes", {}).values()]
+        )
         out["rss_mb"] = rss_mb(pids)
     finally:
         t = time.perf_counter()
@@ -171,11 +187,14 @@ def write_ceiling(batch: int, total: int) -> tuple[float, float]:
                 ("updated_at", "TIMESTAMP"),
                 ("state", "VARCHAR"),
             ]
-            cat.insert_many("assets", cols,
-                            [[a, pid, f"{a}.jpg", f"/card/{a}.jpg", now, now, "registered"]
-                             for a in ids])  # fmt: skip
-            enqueue_many(cat, [{"job_type": "asset.process", "project_id": pid, "asset_id": a}
-                               for a in ids])  # fmt: skip
+            cat.insert_many(
+                "assets",
+                cols,
+                [[a, pid, f"{a}.jpg", f"/card/{a}.jpg", now, now, "registered"] for a in ids],
+            )
+            enqueue_many(
+                cat, [{"job_type": "asset.process", "project_id": pid, "asset_id": a} for a in ids]
+            )
             jobs = claim_jobs(cat, limit=total, project_id=pid)
             handler = ProcessHandler()
 
@@ -192,11 +211,18 @@ def write_ceiling(batch: int, total: int) -> tuple[float, float]:
                     )
                     for kind in ("preview", "thumbnail")
                 ]
-                return ProcessResult(asset_id=aid, source_uri=f"/card/{aid}.jpg",
-                                     replaces=False, sha256="1" * 64, byte_size=6_000_000,
-                                     format="JPEG", width=6000, height=4000,
-                                     metadata={"camera_make": "Canon", "iso": 400},
-                                     files=files)  # fmt: skip
+                return ProcessResult(
+                    asset_id=aid,
+                    source_uri=f"/card/{aid}.jpg",
+                    replaces=False,
+                    sha256="1" * 64,
+                    byte_size=6_000_000,
+                    format="JPEG",
+                    width=6000,
+                    height=4000,
+                    metadata={"camera_make": "Canon", "iso": 400},
+                    files=files,
+                )
 
             items = [(j, result(str(j.asset_id))) for j in jobs]
             t = time.perf_counter()
@@ -220,8 +246,9 @@ def s3_sources(folder: Path) -> tuple[Any, dict[str, Any], str]:
     import boto3
     from moto.server import ThreadedMotoServer
 
-    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                      AWS_DEFAULT_REGION="us-east-1")  # fmt: skip
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1"
+    )
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -252,8 +279,11 @@ def main() -> None:
             f"{n} files ({args.copies} copies of ../shared/photos), sources "
             f"{'on moto S3' if args.s3 else 'in a local folder'}, {os.cpu_count()} cores"
         )
-        configs = [("local pool x2", "local", 2), ("dask x1", "dask:local", 1),
-                   ("dask x2", "dask:local", 2)]  # fmt: skip
+        configs = [
+            ("local pool x2", "local", 2),
+            ("dask x1", "dask:local", 1),
+            ("dask x2", "dask:local", 2),
+        ]
         rows = []
         for label, executor, workers in configs:
             kw = dict(extra)
@@ -270,9 +300,11 @@ def main() -> None:
     for r in rows:
         ing, ana = r["n"] / r["ingest_s"], r["analyzed"] / r["analyze_s"]
         ratio = (r["n"] / r["ingest_s"]) / (base["n"] / base["ingest_s"])
-        print(f"{r['label']:<15} {ing:12.1f}  {ana:13.1f}  {ratio:7.2f}x  {r['start_s']:7.2f}  "
-              f"{r['stop_s']:6.2f}  {r['writer_share']:10.1%}  {r['driver_ms']:16.1f}  "
-              f"{r['rss_mb']}")  # fmt: skip
+        print(
+            f"{r['label']:<15} {ing:12.1f}  {ana:13.1f}  {ratio:7.2f}x  {r['start_s']:7.2f}  "
+            f"{r['stop_s']:6.2f}  {r['writer_share']:10.1%}  {r['driver_ms']:16.1f}  "
+            f"{r['rss_mb']}"
+        )
     for r in rows:
         print(f"  driver CPU ms/img by thread, {r['label']}: {r['threads']}")
     print("catalog writer alone (asset.process results: asset row, 2 file rows, job, events)")
@@ -287,10 +319,12 @@ def main() -> None:
     per_worker = rows[2]["n"] / rows[2]["ingest_s"] / 2
     ceiling = ceilings[1000]
     driver = 1000 / rows[2]["driver_ms"]
-    print(f"one worker here ingests {per_worker:.1f} img/s; the writer alone at batch 1,000 "
-          f"takes {ceiling:.0f} results/s (the bottleneck at ~{ceiling / per_worker:.0f} "
-          f"workers); the whole driver (claims, payloads, writes, the scheduler) "
-          f"{driver:.0f} img/s on one core (~{driver / per_worker:.0f} workers)")  # fmt: skip
+    print(
+        f"one worker here ingests {per_worker:.1f} img/s; the writer alone at batch 1,000 "
+        f"takes {ceiling:.0f} results/s (the bottleneck at ~{ceiling / per_worker:.0f} "
+        f"workers); the whole driver (claims, payloads, writes, the scheduler) "
+        f"{driver:.0f} img/s on one core (~{driver / per_worker:.0f} workers)"
+    )
 
 
 if __name__ == "__main__":

@@ -53,16 +53,25 @@ def env(home: Path) -> dict[str, str]:
 
 def kilo(home: Path, *args: str) -> float:
     t = time.perf_counter()
-    subprocess.run([str(KILO), *args], env=env(home), check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [str(KILO), *args],
+        env=env(home),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - t
 
 
 def ingest(home: Path, card: Path, *, create: bool = True) -> subprocess.Popen[bytes]:
     if create:
         kilo(home, "project", "create", "Shoot")
-    return subprocess.Popen([str(KILO), "ingest", "-p", "Shoot", str(card)], env=env(home),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    return subprocess.Popen(
+        [str(KILO), "ingest", "-p", "Shoot", str(card)],
+        env=env(home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 CULLER = """
@@ -112,8 +121,13 @@ def with_company(home: Path, card: Path, pace: float) -> tuple[float, dict[str, 
     out: dict[str, list[float]] = {"assets": [], "clusters": [], "cull": [], "open": []}
     proc = ingest(home, card)
     t0 = time.perf_counter()
-    culler = subprocess.Popen([sys.executable, "-c", CULLER], env=env(home), text=True,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # fmt: skip
+    culler = subprocess.Popen(
+        [sys.executable, "-c", CULLER],
+        env=env(home),
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
 
     def read_culls() -> None:
         assert culler.stdout is not None
@@ -161,9 +175,12 @@ def beside_server(home: Path, card: Path) -> tuple[float, dict[str, list[float]]
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         base = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
-    server = subprocess.Popen([str(KILO), "serve", "--port", base.split(":")[2].split("/")[0]],
-                              env=env(home), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)  # fmt: skip
+    server = subprocess.Popen(
+        [str(KILO), "serve", "--port", base.split(":")[2].split("/")[0]],
+        env=env(home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     while True:
         try:
             httpx.get(f"{base}/openapi.json", timeout=1)
@@ -214,22 +231,28 @@ def main() -> None:
         t_served, served = beside_server(Path(tmp) / "served", card)
     print(f"{args.n} files, this machine ({os.cpu_count()} cores), one run")
     print(f"{'during the ingest':<48} {'n':>5} {'p50 ms':>8} {'p95 ms':>8}")
-    rows = (("cull decision, cull screen alone", screen["cull"]),
-            ("cull decision, with the commands", both["cull"]),
-            (f"kilo assets list (a new process, every {args.pace:g} s)", both["assets"]),
-            ("kilo clusters list (a new process)", both["clusters"]),
-            ("cull screen opens (process + queue)", both["open"]),
-            ("GET /projects/{id}/assets from kilo serve", served["api"]))  # fmt: skip
+    rows = (
+        ("cull decision, cull screen alone", screen["cull"]),
+        ("cull decision, with the commands", both["cull"]),
+        (f"kilo assets list (a new process, every {args.pace:g} s)", both["assets"]),
+        ("kilo clusters list (a new process)", both["clusters"]),
+        ("cull screen opens (process + queue)", both["open"]),
+        ("GET /projects/{id}/assets from kilo serve", served["api"]),
+    )
     for label, vals in rows:
         got = vals or [float("nan")]
         print(f"{label:<48} {len(vals):>5} {pct(got, 50):8.1f} {pct(got, 95):8.1f}")
-    print(f"ingest alone {t_alone:.1f} s; beside a cull screen {t_screen:.1f} s "
-          f"(x{t_screen / t_alone:.2f}); beside the screen and the commands {t_both:.1f} s "
-          f"(x{t_both / t_alone:.2f})")  # fmt: skip
+    print(
+        f"ingest alone {t_alone:.1f} s; beside a cull screen {t_screen:.1f} s "
+        f"(x{t_screen / t_alone:.2f}); beside the screen and the commands {t_both:.1f} s "
+        f"(x{t_both / t_alone:.2f})"
+    )
     cpu = both["commands_cpu_s"][0]
-    print(f"the commands' processes used {cpu:.1f} CPU-seconds; the machine used "
-          f"{cpu_alone:.1f} CPU-s for the ingest alone, so giving the commands their CPU alone "
-          f"makes it x{(cpu_alone + cpu) / cpu_alone:.2f}")  # fmt: skip
+    print(
+        f"the commands' processes used {cpu:.1f} CPU-seconds; the machine used "
+        f"{cpu_alone:.1f} CPU-s for the ingest alone, so giving the commands their CPU alone "
+        f"makes it x{(cpu_alone + cpu) / cpu_alone:.2f}"
+    )
     print(
         f"ingest beside kilo serve and its client {t_served:.1f} s (x{t_served / t_alone:.2f});"
         f" the event stream brought {len(served['events'])} asset.updated events"

@@ -77,8 +77,9 @@ def render_readme(root_help: str) -> str:
 
     readme = (ROOT / "README.md").read_text()
     block = "<!-- root-help -->\n```text\n" + root_help.rstrip() + "\n```"
-    return re.sub(r"<!-- root-help -->\n```text\n.*?\n```", lambda _: block, readme,
-                  count=1, flags=re.S)  # fmt: skip
+    return re.sub(
+        r"<!-- root-help -->\n```text\n.*?\n```", lambda _: block, readme, count=1, flags=re.S
+    )
 
 
 def main() -> int:

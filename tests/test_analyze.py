@@ -44,10 +44,12 @@ def test_ingest_then_analyze_groups_real_duplicates_bursts_and_moments(
     assert pending_analysis(catalog, project.id) == []
     names = _names(catalog)
     groups = {
-        kind: [sorted(names[m.asset_id] for m in c.assets) for c in
-               list_clusters(catalog, project.id, kind=kind, limit=200).items]
+        kind: [
+            sorted(names[m.asset_id] for m in c.assets)
+            for c in list_clusters(catalog, project.id, kind=kind, limit=200).items
+        ]
         for kind in ("moment", "burst", "duplicate_group")
-    }  # fmt: skip
+    }
     assert sorted(FILES[:3]) in groups["duplicate_group"]
     assert ["plasma_Kite.jpg", "plasma_Kite_screenshot.jpg"] in groups["duplicate_group"]
     assert [f"bird_burst.heic#{k}" for k in range(4)] in groups["burst"]

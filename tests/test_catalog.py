@@ -114,8 +114,7 @@ def _other_process(settings: Settings, body: str, wait_s: float = 30) -> list[st
         """
         )
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     return out.stdout.strip().splitlines()
 
@@ -127,11 +126,14 @@ def test_a_second_process_is_handed_the_catalog_and_both_keep_working(
     then takes it back, and each sees what the other wrote."""
     with open_catalog(settings) as holder:
         create_project(holder, "Mine")
-        lines = _other_process(settings, """
+        lines = _other_process(
+            settings,
+            """
             from kilo.projects import create_project, list_projects
             print(sorted(p.title for p in list_projects(cat).items))
             create_project(cat, "Theirs")
-        """)  # fmt: skip
+        """,
+        )
         assert lines == ["['Mine']"]
         assert sorted(p.title for p in list_projects(holder).items) == ["Mine", "Theirs"]
         create_project(holder, "Mine again")  # the file came back
@@ -272,15 +274,20 @@ def test_the_preview_pointer_is_filled_in_when_an_older_catalog_is_opened(
 ) -> None:
     """Schema 4 names each photo's best preview file (the newest preview, else the newest
     thumbnail); a catalog made before it gets the pointers from the files it has."""
-    import kilo.catalog as catalog_module
+    from kilo.catalog import schema
     from kilo.clock import utcnow
 
-    bundled = catalog_module._migrations()
-    monkeypatch.setattr(catalog_module, "_migrations", lambda: [m for m in bundled if m[0] <= 3])
-    files = {"a1": [("t1", "thumbnail", 1), ("p1", "preview", 2), ("p2", "preview", 3)],
-             "a2": [("t2", "thumbnail", 1), ("t3", "thumbnail", 2)], "a3": []}  # fmt: skip
-    ids = {name: str(uuid.UUID(int=n + 1)) for n, name in enumerate([*files, "t1", "p1", "p2",
-                                                                     "t2", "t3"])}  # fmt: skip
+    bundled = schema.bundled_migrations()
+    monkeypatch.setattr(schema, "bundled_migrations", lambda: [m for m in bundled if m[0] <= 3])
+    files = {
+        "a1": [("t1", "thumbnail", 1), ("p1", "preview", 2), ("p2", "preview", 3)],
+        "a2": [("t2", "thumbnail", 1), ("t3", "thumbnail", 2)],
+        "a3": [],
+    }
+    ids = {
+        name: str(uuid.UUID(int=n + 1))
+        for n, name in enumerate([*files, "t1", "p1", "p2", "t2", "t3"])
+    }
     with open_catalog(settings) as cat:
         assert cat.schema_version() == 3
         project = create_project(cat, "Old")
@@ -295,16 +302,26 @@ def test_the_preview_pointer_is_filled_in_when_an_older_catalog_is_opened(
                 cat.execute(
                     "INSERT INTO asset_files (id, asset_id, kind, uri, created_at) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    [ids[file_id], ids[asset], kind, f"/lib/{file_id}.jpg",
-                     now.replace(minute=minute)],
-                )  # fmt: skip
-    monkeypatch.setattr(catalog_module, "_migrations", lambda: bundled)
+                    [
+                        ids[file_id],
+                        ids[asset],
+                        kind,
+                        f"/lib/{file_id}.jpg",
+                        now.replace(minute=minute),
+                    ],
+                )
+    monkeypatch.setattr(schema, "bundled_migrations", lambda: bundled)
     with open_catalog(settings) as cat:
         assert cat.schema_version() == SCHEMA_VERSION
-        got = {f: (i, u) for f, i, u in cat.fetchall(
-            "SELECT filename, preview_file_id, preview_uri FROM assets")}  # fmt: skip
-    assert got == {"a1.jpg": (ids["p2"], "/lib/p2.jpg"), "a2.jpg": (ids["t3"], "/lib/t3.jpg"),
-                   "a3.jpg": (None, None)}  # fmt: skip
+        got = {
+            f: (i, u)
+            for f, i, u in cat.fetchall("SELECT filename, preview_file_id, preview_uri FROM assets")
+        }
+    assert got == {
+        "a1.jpg": (ids["p2"], "/lib/p2.jpg"),
+        "a2.jpg": (ids["t3"], "/lib/t3.jpg"),
+        "a3.jpg": (None, None),
+    }
 
 
 def test_lent_says_when_another_process_has_the_library(settings: Settings) -> None:

@@ -19,12 +19,18 @@ from kilo.models import Project
 def _add_assets(catalog: Catalog, project: Project, n: int) -> list[str]:
     t0 = datetime(2026, 5, 1, 14, 0)
     rows = [
-        {"id": new_id(), "project_id": project.id, "filename": f"IMG_{i:03d}.jpg",
-         "source_uri": f"file:///card/IMG_{i:03d}.jpg", "ingested_at": utcnow(),
-         "captured_at": t0 + timedelta(seconds=(n - i)), "state": "ready",
-         "updated_at": utcnow()}
+        {
+            "id": new_id(),
+            "project_id": project.id,
+            "filename": f"IMG_{i:03d}.jpg",
+            "source_uri": f"file:///card/IMG_{i:03d}.jpg",
+            "ingested_at": utcnow(),
+            "captured_at": t0 + timedelta(seconds=(n - i)),
+            "state": "ready",
+            "updated_at": utcnow(),
+        }
         for i in range(n)
-    ]  # fmt: skip
+    ]
     catalog.table("assets").insert_all(rows, chunk=3)
     return [r["id"] for r in rows]
 
@@ -96,8 +102,9 @@ def test_names_that_are_not_columns_are_refused(catalog: Catalog, project: Proje
 def test_project_frames_leave_out_pending_uploads(catalog: Catalog, project: Project) -> None:
     ids = _add_assets(catalog, project, 3)
     catalog.table("assets").update(ids[1], {"state": "pending_upload"})
-    catalog.table("ratings").insert({"asset_id": ids[2], "user_id": catalog.local_user_id,
-                                     "picked": True})  # fmt: skip
+    catalog.table("ratings").insert(
+        {"asset_id": ids[2], "user_id": catalog.local_user_id, "picked": True}
+    )
     rows = project_frames(catalog, project.id, catalog.local_user_id, "a.id, r.picked")
     assert [r["id"] for r in rows] == [ids[2], ids[0]]
     assert [r["picked"] for r in rows] == [True, None]
@@ -111,8 +118,16 @@ def test_project_frames_leave_out_pending_uploads(catalog: Catalog, project: Pro
 @given(n=st.integers(min_value=0, max_value=40), chunk=st.integers(min_value=1, max_value=9))
 def test_insert_all_writes_every_row_once(catalog: Catalog, n: int, chunk: int) -> None:
     catalog.execute("DELETE FROM quarantine")
-    rows = [{"id": new_id(), "project_id": "p", "source_uri": f"file:///{i}", "reason": str(i),
-             "created_at": utcnow()} for i in range(n)]  # fmt: skip
+    rows = [
+        {
+            "id": new_id(),
+            "project_id": "p",
+            "source_uri": f"file:///{i}",
+            "reason": str(i),
+            "created_at": utcnow(),
+        }
+        for i in range(n)
+    ]
     catalog.table("quarantine").insert_all(rows, chunk=chunk)
     stored = catalog.table("quarantine").rows_where(select=("reason",), order_by="id")
     assert sorted(r["reason"] for r in stored) == sorted(str(i) for i in range(n))

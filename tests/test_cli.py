@@ -179,8 +179,11 @@ def test_command_registry_matches_the_commands() -> None:
     """`kilo --help` lists COMMANDS without importing the modules; they must agree."""
     from kilo_cli.main import COMMANDS
 
-    modules = {p.stem for p in (Path(__file__).parents[1] / "cli" / "kilo_cli" / "commands")
-               .glob("*.py") if not p.stem.startswith("_")}  # fmt: skip
+    modules = {
+        p.stem
+        for p in (Path(__file__).parents[1] / "cli" / "kilo_cli" / "commands").glob("*.py")
+        if not p.stem.startswith("_")
+    }
     assert {module for module, _ in COMMANDS.values()} == modules
     root = typer.main.get_command(app)
     ctx = typer.Context(root)
@@ -196,8 +199,7 @@ def test_help_imports_no_command_module() -> None:
         "import sys\nfrom kilo_cli.main import main\nmain(['--help'])\n"
         "print(sorted(m for m in sys.modules if m.startswith('kilo_cli.commands.')))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60)  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip().endswith("[]"), out.stdout[-300:]
 
 
@@ -211,10 +213,11 @@ def test_fast_root_help_is_the_apps_own_help(
     assert main(["--help"]) == 0
     assert capsys.readouterr().out == ROOT_HELP.read_text(encoding="utf-8")
     exe = Path(sys.executable).with_name("kilo")
-    code = "import sys, runpy; sys.argv = ['kilo', '--help']; " \
-        "from kilo_cli.entry import main; main(); print('typer' in sys.modules)"  # fmt: skip
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60)  # fmt: skip
+    code = (
+        "import sys, runpy; sys.argv = ['kilo', '--help']; "
+        "from kilo_cli.entry import main; main(); print('typer' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.endswith("False\n") and out.stdout.startswith("Usage: kilo")
     assert exe.exists()
 
@@ -238,8 +241,10 @@ def test_jobs_run_runs_what_ingest_no_process_left_and_retry_requeues(
     from kilo.settings import load_settings
 
     with open_catalog(load_settings(home=home)) as cat:
-        cat.execute("UPDATE jobs SET status = 'failed', attempts = 3, error = 'disk full' "
-                    "WHERE id = ?", [queued[0]["id"]])  # fmt: skip
+        cat.execute(
+            "UPDATE jobs SET status = 'failed', attempts = 3, error = 'disk full' WHERE id = ?",
+            [queued[0]["id"]],
+        )
     code, _, err = run(capsys, "jobs", "retry", queued[0]["id"][:8])
     assert code == 0 and "kilo jobs run" in err
     code, _, err = run(capsys, "jobs", "retry", queued[1]["id"][:8])

@@ -35,10 +35,29 @@ def test_create_prints_a_link_and_selections_come_back_as_picks(
     assert code == 0, err
     code, _, err = run(capsys, "gallery", "create", "Smith wedding", "--password", "rings")
     assert code == 2 and "no photos to share" in err  # nothing picked yet: said in one line
-    run(capsys, "cull", "apply", "Smith wedding", "--pick", "cv_leuvenA.jpg", "--pick",
-        "cv_leuvenB.jpg", "--pick", "group_t1.jpg")  # fmt: skip
-    code, out, err = run(capsys, "gallery", "create", "Smith wedding", "--picked",
-                         "--password", "rings", "--expires", "2027-01-31")  # fmt: skip
+    run(
+        capsys,
+        "cull",
+        "apply",
+        "Smith wedding",
+        "--pick",
+        "cv_leuvenA.jpg",
+        "--pick",
+        "cv_leuvenB.jpg",
+        "--pick",
+        "group_t1.jpg",
+    )
+    code, out, err = run(
+        capsys,
+        "gallery",
+        "create",
+        "Smith wedding",
+        "--picked",
+        "--password",
+        "rings",
+        "--expires",
+        "2027-01-31",
+    )
     assert code == 0, err
     link = out.strip()
     assert link.startswith("http://127.0.0.1:8080/g/") and len(link.rsplit("/", 1)[1]) >= 22
@@ -53,9 +72,13 @@ def test_create_prints_a_link_and_selections_come_back_as_picks(
     # a client favourites two photos and comments; another favourites one and does not submit
     with open_catalog(load_settings(home=home)) as cat:
         gallery = open_gallery(cat, link.rsplit("/", 1)[1])
-        ids = [str(r[0]) for r in cat.fetchall(
-            "SELECT asset_id FROM gallery_assets WHERE gallery_id = ? ORDER BY position",
-            [gallery["id"]])]  # fmt: skip
+        ids = [
+            str(r[0])
+            for r in cat.fetchall(
+                "SELECT asset_id FROM gallery_assets WHERE gallery_id = ? ORDER BY position",
+                [gallery["id"]],
+            )
+        ]
         _, anna = start_visit(cat, gallery)
         _, ben = start_visit(cat, gallery)
         set_favorite(cat, anna, ids[0], True)
@@ -72,16 +95,36 @@ def test_create_prints_a_link_and_selections_come_back_as_picks(
     assert [r["kind"] for r in rows].count("favorite") == 3
     assert any(r["text"] == "this one, in black and white?" for r in rows)
     code, out, _ = run(capsys, "gallery", "activity", "smith", "--by", "visitor", "--json")
-    assert [(r["visitor"], r["views"], r["favorites"], r["comments"]) for r in json.loads(out)
-            ] == [("v1", 1, 2, 1), ("v2", 1, 1, 0)]  # fmt: skip
+    assert [(r["visitor"], r["views"], r["favorites"], r["comments"]) for r in json.loads(out)] == [
+        ("v1", 1, 2, 1),
+        ("v2", 1, 1, 0),
+    ]
     code, out, _ = run(capsys, "gallery", "activity", "smith", "--by", "asset", "--csv")
     per_photo = list(csv.DictReader(io.StringIO(out)))
     assert per_photo[0]["favorites"] == "1" and per_photo[0]["comments"] == "1"
 
-    run(capsys, "cull", "apply", "Smith wedding", "--clear", "cv_leuvenA.jpg", "--clear",
-        "cv_leuvenB.jpg", "--clear", "group_t1.jpg")  # fmt: skip
-    code, out, err = run(capsys, "gallery", "selections", "smith", "--apply", "--submitted-only",
-                         "--write-xmp", "--json")  # fmt: skip
+    run(
+        capsys,
+        "cull",
+        "apply",
+        "Smith wedding",
+        "--clear",
+        "cv_leuvenA.jpg",
+        "--clear",
+        "cv_leuvenB.jpg",
+        "--clear",
+        "group_t1.jpg",
+    )
+    code, out, err = run(
+        capsys,
+        "gallery",
+        "selections",
+        "smith",
+        "--apply",
+        "--submitted-only",
+        "--write-xmp",
+        "--json",
+    )
     assert code == 0, err
     applied = json.loads(out)
     assert sorted(applied["picked"]) == sorted(ids[:2]) and applied["xmpWritten"] >= 2

@@ -31,12 +31,21 @@ def _card(photos_dir: Path, dest: Path, count: int) -> Path:
 
 
 def _start_ingest(src: Path, home: Path, executor: str = "local") -> subprocess.Popen[str]:
-    env = dict(os.environ, KILO_HOME=str(home), KILO_WORKERS="2", KILO_CLIP_ENABLED="false",
-               KILO_EXECUTOR=executor)  # fmt: skip
+    env = dict(
+        os.environ,
+        KILO_HOME=str(home),
+        KILO_WORKERS="2",
+        KILO_CLIP_ENABLED="false",
+        KILO_EXECUTOR=executor,
+    )
     return subprocess.Popen(
-        [*CLI, "ingest", str(src), "-p", "drill", "--create"], env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-    )  # fmt: skip
+        [*CLI, "ingest", str(src), "-p", "drill", "--create"],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
 
 
 def _wait_for_line(proc: subprocess.Popen[str], needle: str) -> list[str]:

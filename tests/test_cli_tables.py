@@ -36,8 +36,11 @@ def _normalise(text: str) -> str:
 
     now = datetime.now(UTC)
     for day in (now, now - timedelta(days=1)):  # made today (or just before midnight)
-        text = re.sub(rf"{day:%Y-%m-%d}( \d\d:\d\d)?",
-                      lambda m: "YYYY-MM-DD" + (" hh:mm" if m[1] else ""), text)  # fmt: skip
+        text = re.sub(
+            rf"{day:%Y-%m-%d}( \d\d:\d\d)?",
+            lambda m: "YYYY-MM-DD" + (" hh:mm" if m[1] else ""),
+            text,
+        )
     return _HEX8.sub(ident, _UUID.sub("<uuid>", text))
 
 
@@ -64,8 +67,22 @@ def test_main_tables_fit_the_width_with_short_ids_and_file_names(
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     assert main(["ingest", *map(str, PHOTOS), "-p", "examples", "--create"]) == 0
-    assert main(["collections", "save", "sharp ones", "examples", "", "--filter",
-                 "ratingMin=3", "--filter", "cameraModel=iPhone"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "collections",
+                "save",
+                "sharp ones",
+                "examples",
+                "",
+                "--filter",
+                "ratingMin=3",
+                "--filter",
+                "cameraModel=iPhone",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     args = ("clusters", "list", "examples", "--kind", "moment", "--json")
     moments = json.loads(_run(capsys, 200, *args)[0])
@@ -77,8 +94,9 @@ def test_main_tables_fit_the_width_with_short_ids_and_file_names(
         lines = out.splitlines()
         assert all(len(line) <= width for line in lines), (name, out)
         assert name == "cluster_show" or not _UUID.search(out), out  # shown by 8 characters
-        text = _normalise(out + "".join(f"stderr: {e}\n" for e in err.splitlines()
-                                        if e.startswith("left out")))  # fmt: skip
+        text = _normalise(
+            out + "".join(f"stderr: {e}\n" for e in err.splitlines() if e.startswith("left out"))
+        )
         path = GOLDEN / f"{name}_{width}.txt"
         if update:
             path.parent.mkdir(parents=True, exist_ok=True)

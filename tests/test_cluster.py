@@ -104,8 +104,10 @@ def test_moments_follow_the_shoots_rhythm() -> None:
 def test_multi_frame_file_is_one_burst_and_undated_items_get_moments() -> None:
     rng = random.Random(5)
     h = _scene(rng)
-    items = [ClusterItem(f"f{k}", None, None, _flip(h, 1, rng), h, sequence="bird.heic", order=k)
-             for k in range(4)]  # fmt: skip
+    items = [
+        ClusterItem(f"f{k}", None, None, _flip(h, 1, rng), h, sequence="bird.heic", order=k)
+        for k in range(4)
+    ]
     res = cluster_items(items)
     assert res.bursts == [[0, 1, 2, 3]] and res.duplicates == []
     assert sorted(i for g in res.moments for i in g) == [0, 1, 2, 3]
@@ -170,7 +172,7 @@ def test_a_burst_survives_a_walk_in_or_a_reframed_frame_and_gaps_up_to_1_5_s() -
         _flip(a, 2, rng),
         _scene(rng),
         _flip(a, 5, rng),
-    ]  # fmt: skip  (frames 2 and 4: look like nothing else)
+    ]  # frames 2 and 4: look like nothing else
     t, items = 50.0, []
     for k, h in enumerate(hashes):
         items.append(ClusterItem(f"f{k}", t, CAM, h, h))
@@ -209,8 +211,10 @@ def test_near_pairs_by_multi_index_hashing_match_every_pair() -> None:
 
     rng = np.random.default_rng(3)
     base = rng.integers(0, 2**63, size=3000, dtype=np.int64).astype(np.uint64)
-    flips = [sum(1 << int(b) for b in rng.choice(64, size=int(rng.integers(0, 9)),
-                                                  replace=False)) for _ in range(1500)]  # fmt: skip
+    flips = [
+        sum(1 << int(b) for b in rng.choice(64, size=int(rng.integers(0, 9)), replace=False))
+        for _ in range(1500)
+    ]
     ph = np.concatenate([base, base[:1500] ^ np.array(flips, dtype=np.uint64)])
     idx = np.arange(len(ph))[::-1].copy()  # positions need not be in order
     for t in (0, 3, 6, 7):
@@ -239,8 +243,10 @@ def test_duplicates_by_vectors_in_a_large_project_match_every_pair(
             flips = rng.choice(64, size=int(rng.integers(8, 19)), replace=False)
             ph[m] = ph[members[0]] ^ sum(1 << int(b) for b in flips if b < 63)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    items = [ClusterItem(id=f"a{i}", time=None, camera=None, phash=int(ph[i]), dhash=None,
-                         order=i) for i in range(n)]  # fmt: skip
+    items = [
+        ClusterItem(id=f"a{i}", time=None, camera=None, phash=int(ph[i]), dhash=None, order=i)
+        for i in range(n)
+    ]
     a, b, s = close_pairs(vecs, np.arange(n), 0.96)
     exact = np.triu(vecs @ vecs.T, 1) >= 0.96
     assert set(zip(a.tolist(), b.tolist(), strict=True)) == set(

@@ -34,8 +34,9 @@ def _frames(photos_dir: Path) -> dict[str, np.ndarray]:
 
     out = {f"plain{k}": frame(*rng.integers(-6, 7, 2)) for k in range(4)}
     walk = frame(2, 1).copy()
-    other = np.asarray(Image.open(photos_dir / "Dragonfly_by_Bolly.jpg").convert("RGB")
-                       .resize((1000, 680)))  # fmt: skip
+    other = np.asarray(
+        Image.open(photos_dir / "Dragonfly_by_Bolly.jpg").convert("RGB").resize((1000, 680))
+    )
     walk[:, :260] = (other[:, :260] * 0.5).astype(np.uint8)
     out["walk_in"] = walk
     tight = base[60 + 113 : 60 + 113 + 453, 100 + 167 : 100 + 167 + 667]
@@ -49,8 +50,7 @@ def _frames(photos_dir: Path) -> dict[str, np.ndarray]:
 def test_each_defect_shows_in_its_own_signal(photos_dir: Path) -> None:
     frames = _frames(photos_dir)
     names = list(frames)
-    got = dict(zip(names, compare_burst([grey_thumbnail(f) for f in frames.values()]),
-                   strict=True))  # fmt: skip
+    got = dict(zip(names, compare_burst([grey_thumbnail(f) for f in frames.values()]), strict=True))
     assert all(set(v) == set(BURST_SIGNALS) for v in got.values()), got
     plain = [got[n] for n in names if n.startswith("plain")]
     assert got["walk_in"]["intrusion"] >= 0.1 > max(p["intrusion"] for p in plain)
@@ -63,9 +63,10 @@ def _write_burst(photos_dir: Path, folder: Path) -> list[str]:
     folder.mkdir()
     names = []
     for k, (name, rgb) in enumerate(_frames(photos_dir).items()):
-        exif = {"0th": {piexif.ImageIFD.Make: b"Canon", piexif.ImageIFD.Model: b"EOS R6"},
-                "Exif": {piexif.ExifIFD.DateTimeOriginal: f"2024:06:01 12:00:{10 + k:02d}"
-                         .encode()}}  # fmt: skip
+        exif = {
+            "0th": {piexif.ImageIFD.Make: b"Canon", piexif.ImageIFD.Model: b"EOS R6"},
+            "Exif": {piexif.ExifIFD.DateTimeOriginal: f"2024:06:01 12:00:{10 + k:02d}".encode()},
+        }
         path = folder / f"{k}_{name}.jpg"
         Image.fromarray(rgb).save(path, quality=92, exif=piexif.dump(exif))
         names.append(path.name)

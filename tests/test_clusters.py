@@ -30,19 +30,31 @@ def shoot(catalog: Catalog, project: Project, photos_dir: Path) -> dict[str, lis
     ids: dict[str, list[str]] = {"kite": [], "bridge": [], "copy": []}
     for k, blur in enumerate([2.0, 0.0, 3.0]):
         ids["kite"].append(
-            add_analyzed_asset(catalog, project.id, photos_dir / "plasma_Kite.jpg",
-                               T0 + timedelta(seconds=0.4 * k), blur=blur, filename=f"kite{k}.jpg")
-        )  # fmt: skip
+            add_analyzed_asset(
+                catalog,
+                project.id,
+                photos_dir / "plasma_Kite.jpg",
+                T0 + timedelta(seconds=0.4 * k),
+                blur=blur,
+                filename=f"kite{k}.jpg",
+            )
+        )
     for k, blur in enumerate([0.0, 2.5]):
         ids["bridge"].append(
-            add_analyzed_asset(catalog, project.id, photos_dir / "Bridge_by_Sander_Klootwijk.jpg",
-                               T0 + timedelta(minutes=20, seconds=0.5 * k), blur=blur,
-                               filename=f"bridge{k}.jpg")
-        )  # fmt: skip
+            add_analyzed_asset(
+                catalog,
+                project.id,
+                photos_dir / "Bridge_by_Sander_Klootwijk.jpg",
+                T0 + timedelta(minutes=20, seconds=0.5 * k),
+                blur=blur,
+                filename=f"bridge{k}.jpg",
+            )
+        )
     ids["copy"].append(
-        add_analyzed_asset(catalog, project.id, photos_dir / "plasma_Kite_screenshot.jpg", None,
-                           camera=None)
-    )  # fmt: skip
+        add_analyzed_asset(
+            catalog, project.id, photos_dir / "plasma_Kite_screenshot.jpg", None, camera=None
+        )
+    )
     analyze(catalog, project.id, embed=False)
     return ids
 
@@ -52,8 +64,11 @@ def _by_kind(catalog: Catalog, project_id: str, kind: str) -> list[Cluster]:
 
 
 def _burst_of(catalog: Catalog, project_id: str, asset_id: str) -> Cluster:
-    found = [c for c in _by_kind(catalog, project_id, "burst")
-             if asset_id in [m.asset_id for m in c.assets]]  # fmt: skip
+    found = [
+        c
+        for c in _by_kind(catalog, project_id, "burst")
+        if asset_id in [m.asset_id for m in c.assets]
+    ]
     assert len(found) == 1
     return found[0]
 

@@ -89,9 +89,18 @@ def test_cli_collections_round_trip(
         set_rating(cat, a, rating=5, picked=True)
         insert_asset(cat, pid, filename="flower_b.jpg", captured_at=datetime(2024, 6, 2))
     code, out, err = _run(
-        capsys, "collections", "save", "Picked flowers", "demo", "flower",
-        "--filter", "picked=true", "--filter", "ratingMin=4", "--json",
-    )  # fmt: skip
+        capsys,
+        "collections",
+        "save",
+        "Picked flowers",
+        "demo",
+        "flower",
+        "--filter",
+        "picked=true",
+        "--filter",
+        "ratingMin=4",
+        "--json",
+    )
     assert code == 0, err
     assert json.loads(out)["filters"] == {"picked": True, "ratingMin": 4}
     code, out, err = _run(capsys, "collections", "run", "Picked flowers", "--json")

@@ -27,8 +27,10 @@ def _group_burst(photos_dir: Path, folder: Path) -> None:
     for k, (dx, dy) in enumerate([(0, 0), (6, 3), (3, 7)]):
         frame = np.ascontiguousarray(base[10 + dy : 10 + dy + 860, 12 + dx : 12 + dx + 1250])
         when = f"2024:06:01 18:00:0{k}".encode()
-        exif = {"0th": {piexif.ImageIFD.Make: b"Sony", piexif.ImageIFD.Model: b"A7 IV"},
-                "Exif": {piexif.ExifIFD.DateTimeOriginal: when}}  # fmt: skip
+        exif = {
+            "0th": {piexif.ImageIFD.Make: b"Sony", piexif.ImageIFD.Model: b"A7 IV"},
+            "Exif": {piexif.ExifIFD.DateTimeOriginal: when},
+        }
         Image.fromarray(frame).save(folder / f"g{k}.jpg", quality=92, exif=piexif.dump(exif))
 
 

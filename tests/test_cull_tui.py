@@ -143,10 +143,15 @@ def test_frames_made_ready_while_the_screen_is_open_appear_in_place(
         looking_at = app.frame.asset_id if app.frame else None
         assert len(app.stack.frames) == len(names) if app.stack else False
         with catalog.transaction():  # what an ingest in another process commits
-            catalog.execute("CREATE TEMP TABLE late AS SELECT * FROM assets WHERE id = ?",
-                            [data.assets[names[-1]]])  # fmt: skip
-            catalog.execute("UPDATE late SET id = ?, filename = 'late.jpg', "
-                            "captured_at = captured_at + INTERVAL 1 HOUR", [late])  # fmt: skip
+            catalog.execute(
+                "CREATE TEMP TABLE late AS SELECT * FROM assets WHERE id = ?",
+                [data.assets[names[-1]]],
+            )
+            catalog.execute(
+                "UPDATE late SET id = ?, filename = 'late.jpg', "
+                "captured_at = captured_at + INTERVAL 1 HOUR",
+                [late],
+            )
             catalog.execute("INSERT INTO assets SELECT * FROM late")
             catalog.execute("DROP TABLE late")
         app.refresh_queue()  # what the screen's timer does every REFRESH_S

@@ -79,8 +79,9 @@ def test_readme_python_quick_start_runs(tmp_path: Path) -> None:
     script = tmp_path / "quickstart.py"
     script.write_text(code)
     env = {**os.environ, "KILO_HOME": str(tmp_path / "home"), "KILO_CLIP_ENABLED": "false"}
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                         env=env, timeout=600)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=600
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "'ready': 9" in out.stdout
     assert "duplicate_group" in out.stdout and "Least compressed copy" in out.stdout

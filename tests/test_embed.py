@@ -202,11 +202,20 @@ def test_no_weights_is_known_without_importing_torch(tmp_path: Path) -> None:
         "load_embedder, embedder_status\ns = load_settings(home=sys.argv[1])\n"
         "print(load_embedder(s) is None, 'torch' in sys.modules)\nprint(embedder_status(s))\n"
     )
-    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1",
-           "KILO_CLIP_ENABLED": "true"}  # fmt: skip
+    env = {
+        **os.environ,
+        "HF_HOME": str(tmp_path / "hf"),
+        "HF_HUB_OFFLINE": "1",
+        "KILO_CLIP_ENABLED": "true",
+    }
     env.pop("KILO_CLIP_CHECKPOINT", None)
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "home")],
-                         capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "home")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     first, status = out.stdout.splitlines()[:2]
     assert first == "True False"

@@ -49,8 +49,10 @@ def test_exports_are_listed_newest_first_one_page_at_a_time(
     catalog: Catalog, shoot: tuple[Project, list[str]], tmp_path: Path
 ) -> None:
     project, _ = shoot
-    made = [create_export(catalog, project.id, "web", dest=str(tmp_path / f"out{i}")).id
-            for i in range(3)]  # fmt: skip
+    made = [
+        create_export(catalog, project.id, "web", dest=str(tmp_path / f"out{i}")).id
+        for i in range(3)
+    ]
     first = list_exports(catalog, project.id, limit=2)
     assert [e.id for e in first.items] == made[::-1][:2]
     cursor = first.page_info.next_cursor
@@ -138,8 +140,9 @@ def test_one_idempotency_key_from_many_threads_makes_one_export(
     def send() -> None:
         start.wait()
         try:
-            exp = create_export(catalog, project.id, "web", dest=str(tmp_path / "o"),
-                                idempotency_key="same")  # fmt: skip
+            exp = create_export(
+                catalog, project.id, "web", dest=str(tmp_path / "o"), idempotency_key="same"
+            )
             ids.append(exp.id)
         except BaseException as exc:
             errors.append(exc)
@@ -364,7 +367,12 @@ def test_a_file_time_is_not_shown_as_the_capture_time() -> None:
     from kilo.export.jobs import _shot_time
 
     when = datetime(2026, 6, 20, 12, 0)
-    assert _shot_time({"captured_at": when, "captured_offset_min": 120,
-                       "captured_at_source": "exif"}) == datetime(2026, 6, 20, 14, 0)  # fmt: skip
-    assert _shot_time({"captured_at": when, "captured_offset_min": None,
-                       "captured_at_source": "file_mtime"}) is None  # fmt: skip
+    assert _shot_time(
+        {"captured_at": when, "captured_offset_min": 120, "captured_at_source": "exif"}
+    ) == datetime(2026, 6, 20, 14, 0)
+    assert (
+        _shot_time(
+            {"captured_at": when, "captured_offset_min": None, "captured_at_source": "file_mtime"}
+        )
+        is None
+    )

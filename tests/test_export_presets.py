@@ -146,8 +146,9 @@ def test_the_fast_sharpening_is_pillows_unsharp_mask(photos_dir: Path) -> None:
         im.draft("RGB", (2048, 2048))
         img = im.convert("RGB")
     ours = np.asarray(unsharp_mask(img, 0.8, 70), dtype=np.int16)
-    pillow = np.asarray(img.filter(ImageFilter.UnsharpMask(radius=0.8, percent=70, threshold=2)),
-                        dtype=np.int16)  # fmt: skip
+    pillow = np.asarray(
+        img.filter(ImageFilter.UnsharpMask(radius=0.8, percent=70, threshold=2)), dtype=np.int16
+    )
     orig = np.asarray(img, dtype=np.int16)
     assert np.abs(ours - pillow).mean() < 0.6 * np.abs(pillow - orig).mean()
     assert np.percentile(np.abs(ours - pillow), 99) <= 3
@@ -307,6 +308,10 @@ def test_a_short_tiled_text_covers_the_photo_without_failing(size: tuple[int, in
     out = np.asarray(apply_watermark(img, Watermark(text="PROOF", position="tiled")))
     marked = np.any(out != 40, axis=2)
     h, w = marked.shape
-    quarters = [marked[: h // 2, : w // 2], marked[: h // 2, w // 2 :],
-                marked[h // 2 :, : w // 2], marked[h // 2 :, w // 2 :]]  # fmt: skip
+    quarters = [
+        marked[: h // 2, : w // 2],
+        marked[: h // 2, w // 2 :],
+        marked[h // 2 :, : w // 2],
+        marked[h // 2 :, w // 2 :],
+    ]
     assert all(q.any() for q in quarters)

@@ -60,8 +60,9 @@ def shoot(catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path) 
 def test_a_gallery_has_a_long_random_link_a_hashed_password_and_a_default_expiry(
     catalog: Catalog, project: Project, shoot: list[str]
 ) -> None:
-    g = create_gallery(catalog, project.id, title="Smith wedding", asset_ids=shoot[:3],
-                       password="rings")  # fmt: skip
+    g = create_gallery(
+        catalog, project.id, title="Smith wedding", asset_ids=shoot[:3], password="rings"
+    )
     assert len(g.share_slug) >= 22 and g.share_path == f"/g/{g.share_slug}"
     assert g.requires_password and g.asset_count == 3 and g.status == "active"
     assert g.expires_at is not None
@@ -72,8 +73,9 @@ def test_a_gallery_has_a_long_random_link_a_hashed_password_and_a_default_expiry
     other = create_gallery(catalog, project.id, title="Family", asset_ids=shoot[:1])
     assert other.share_slug != g.share_slug
     assert resolve_gallery(catalog, "smith") == g.id  # a title, in any case, or its start
-    never = create_gallery(catalog, project.id, title="Forever", asset_ids=shoot[:1],
-                           expires_at=None)  # fmt: skip
+    never = create_gallery(
+        catalog, project.id, title="Forever", asset_ids=shoot[:1], expires_at=None
+    )
     assert never.expires_at is None
 
 
@@ -109,15 +111,15 @@ def test_the_gate_refuses_missing_expired_revoked_and_wrong_passwords_alike(
     with pytest.raises(NotFound) as revoked:
         visit(catalog, rotated.share_slug, new_token)
     assert str(expired.value) == str(old_link.value) == str(revoked.value)
-    assert catalog.scalar("SELECT count(*) FROM gallery_sessions WHERE gallery_id = ?",
-                          [g.id]) == 0  # fmt: skip
+    assert catalog.scalar("SELECT count(*) FROM gallery_sessions WHERE gallery_id = ?", [g.id]) == 0
 
 
 def test_favourites_comments_and_a_submitted_selection_come_back_as_picks(
     catalog: Catalog, project: Project, shoot: list[str]
 ) -> None:
-    g = create_gallery(catalog, project.id, title="Picks", asset_ids=shoot, min_picks=2,
-                       max_picks=3)  # fmt: skip
+    g = create_gallery(
+        catalog, project.id, title="Picks", asset_ids=shoot, min_picks=2, max_picks=3
+    )
     gallery = open_gallery(catalog, g.share_slug)
     _, anna = start_visit(catalog, gallery)
     _, ben = start_visit(catalog, gallery)
@@ -162,8 +164,11 @@ def test_served_images_carry_no_metadata_and_downloads_only_when_allowed(
 ) -> None:
     g = create_gallery(catalog, project.id, title="Proofs", asset_ids=shoot, watermark=True)
     _, v = start_visit(catalog, open_gallery(catalog, g.share_slug))
-    leuven = next(a for a in shoot if catalog.scalar(
-        "SELECT filename FROM assets WHERE id = ?", [a]) == "cv_leuvenA.jpg")  # fmt: skip
+    leuven = next(
+        a
+        for a in shoot
+        if catalog.scalar("SELECT filename FROM assets WHERE id = ?", [a]) == "cv_leuvenA.jpg"
+    )
     data = gallery_image(catalog, v, leuven, "preview")
     with Image.open(io.BytesIO(data)) as img:
         assert img.format == "JPEG" and max(img.size) <= 2048
@@ -178,8 +183,7 @@ def test_served_images_carry_no_metadata_and_downloads_only_when_allowed(
     # a photo taken out of the gallery stops being served, to the same session
     remove_gallery_assets(catalog, g.id, [leuven])
     with pytest.raises(NotFound):
-        gallery_image(catalog, session_visit(catalog, g.share_slug, v.session_id), leuven,
-                      "thumb")  # fmt: skip
+        gallery_image(catalog, session_visit(catalog, g.share_slug, v.session_id), leuven, "thumb")
     assert get_gallery(catalog, g.id).asset_count == len(shoot) - 1
     assert add_gallery_assets(catalog, g.id, [leuven]).asset_count == len(shoot)
 
@@ -190,8 +194,9 @@ def test_a_logo_watermark_is_burned_in_and_a_bad_logo_refused(
     logo = tmp_path / "studio.png"
     Image.new("RGBA", (200, 80), (255, 0, 0, 255)).save(logo)
     plain = create_gallery(catalog, project.id, title="Plain", asset_ids=shoot[:1])
-    marked = create_gallery(catalog, project.id, title="Logo", asset_ids=shoot[:1],
-                            watermark=True, watermark_logo=logo)  # fmt: skip
+    marked = create_gallery(
+        catalog, project.id, title="Logo", asset_ids=shoot[:1], watermark=True, watermark_logo=logo
+    )
     assert marked.watermark_logo and str(logo) not in marked.model_dump_json()
 
     def redness(g: object) -> float:  # mean of red minus green over the served preview

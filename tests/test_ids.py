@@ -42,8 +42,10 @@ def test_an_asset_by_id_prefix_or_file_name(
     assert get_asset(catalog, "people_zidane.jpg").id == zidane
     with pytest.raises(InvalidInput, match=r"several assets are named 'cv_aloeL\.jpg'") as why:
         resolve_id(catalog, "assets", "cv_aloeL.jpg")
-    aloes = [r[0][:8] for r in catalog.fetchall("SELECT id FROM assets WHERE filename = ?",
-                                                ["cv_aloeL.jpg"])]  # fmt: skip
+    aloes = [
+        r[0][:8]
+        for r in catalog.fetchall("SELECT id FROM assets WHERE filename = ?", ["cv_aloeL.jpg"])
+    ]
     assert all(short in why.value.message for short in aloes)  # the candidates, to pick from
     with pytest.raises(NotFound, match=r"no asset with id or file name 'nope\.jpg'"):
         resolve_id(catalog, "assets", "nope.jpg")
@@ -58,8 +60,11 @@ def test_many_refs_of_every_form_resolve_in_order(
     leuven = catalog.scalar("SELECT id FROM assets WHERE filename = 'cv_leuvenA.jpg'")
     refs = [shoot[0], "cv_leuvenA.jpg", leuven[:6], shoot[0]]
     assert resolve_ids(catalog, "assets", refs, project_id=project.id) == [
-        shoot[0], leuven, leuven, shoot[0]
-    ]  # fmt: skip
+        shoot[0],
+        leuven,
+        leuven,
+        shoot[0],
+    ]
     resp = apply_bulk(
         catalog,
         project.id,

@@ -193,8 +193,9 @@ def test_broken_files_are_quarantined_and_the_run_goes_on(
     for name, fragment in expected.items():
         assert fragment in failures[name], (name, failures[name])
         assert "\n" not in failures[name]
-    rows = catalog.fetchall("SELECT source_uri, reason FROM quarantine WHERE project_id = ?",
-                            [project.id])  # fmt: skip
+    rows = catalog.fetchall(
+        "SELECT source_uri, reason FROM quarantine WHERE project_id = ?", [project.id]
+    )
     assert {Path(u).name for u, _ in rows} == set(expected)
     assert catalog.scalar("SELECT count(*) FROM assets WHERE project_id = ?", [project.id]) == 1
     # a second run retries them (they may have been fixed) without piling up rows
@@ -249,8 +250,7 @@ def test_cli_ingest_json_and_partial_exit(
 
     src = _copy(photos_dir, tmp_path / "in", ["cv_text_motion.jpg"])
     (src / "bad.jpg").write_bytes(b"\xff\xd8\xff\xe0 broken")
-    code = main(["--home", str(home), "ingest", str(src), "--project", "CLI", "--create",
-                 "--json"])  # fmt: skip
+    code = main(["--home", str(home), "ingest", str(src), "--project", "CLI", "--create", "--json"])
     out = capsys.readouterr().out
     assert code == 3
     data = json.loads(out)

@@ -18,8 +18,14 @@ from kilo.ingest import ingest
 from kilo.models import Project
 from kilo.settings import load_settings
 
-SOURCES = ["sony_a6000_night.jpg", "Kleiber_by_Lukas_Baubkus.jpg", "Dragonfly_by_Bolly.jpg",
-           "seeding_by_Clements_Engelhardt.jpg", "mate_Blinds.jpg", "plasma_Kite.jpg"]  # fmt: skip
+SOURCES = [
+    "sony_a6000_night.jpg",
+    "Kleiber_by_Lukas_Baubkus.jpg",
+    "Dragonfly_by_Bolly.jpg",
+    "seeding_by_Clements_Engelhardt.jpg",
+    "mate_Blinds.jpg",
+    "plasma_Kite.jpg",
+]
 COUNT = 36
 
 
@@ -39,10 +45,22 @@ def _kilo(home: Path, src: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ, KILO_HOME=str(home), KILO_WORKERS="2", KILO_CLIP_ENABLED="false")
     code = "import sys; from kilo_cli.main import main; sys.exit(main())"
     return subprocess.Popen(
-        [sys.executable, "-c", code, "ingest", str(src), "--project", "resume", "--create",
-         "--json"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            code,
+            "ingest",
+            str(src),
+            "--project",
+            "resume",
+            "--create",
+            "--json",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
 
 
 @pytest.mark.slow

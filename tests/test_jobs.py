@@ -223,11 +223,15 @@ def test_batch_hooks_prepare_and_apply_many_jobs_at_once(
     jobs.enqueue_many(
         catalog,
         (
-            {"job_type": "test.batched", "project_id": project.id, "payload": {"n": n},
-             "max_attempts": 1}
+            {
+                "job_type": "test.batched",
+                "project_id": project.id,
+                "payload": {"n": n},
+                "max_attempts": 1,
+            }
             for n in range(40)
         ),
-    )  # fmt: skip
+    )
     report = jobs.run_jobs(catalog, project.id, workers=1)
     assert (report.done, report.failed) == (39, 1)
     rows = dict(catalog.fetchall("SELECT key, value FROM meta WHERE key LIKE 'double:%'"))
@@ -262,8 +266,10 @@ def test_ctrl_c_in_an_in_process_job_leaves_nothing_running(
     """Every claimed job is handed back on Ctrl-C, also one being computed in this process:
     computed ones are done, the rest queued with their attempt not counted."""
     jobs.register_handler(_Interrupting())
-    ids = [jobs.enqueue(catalog, "test.interrupting", project_id=project.id, payload={"n": n})
-           for n in range(1, 7)]  # fmt: skip
+    ids = [
+        jobs.enqueue(catalog, "test.interrupting", project_id=project.id, payload={"n": n})
+        for n in range(1, 7)
+    ]
     with pytest.raises(KeyboardInterrupt):
         jobs.run_jobs(catalog, project.id, types=["test.interrupting"], workers=1)
     states = {j: jobs.get_job(catalog, j) for j in ids}

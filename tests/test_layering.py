@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -105,15 +107,33 @@ def test_listing_commands_do_not_load_the_pixel_stack(home: Path, args: list[str
         "print(code, sorted(m for m in ('numpy', 'PIL', 'cv2') if m in sys.modules))\n"
     )
     env = {**os.environ, "KILO_HOME": str(home)}
-    subprocess.run([sys.executable, "-c", code, "project", "create", "Shoot"], env=env,
-                   check=True, capture_output=True, timeout=120)  # fmt: skip
-    out = subprocess.run([sys.executable, "-c", code, *args, "--json"], env=env,
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-c", code, "project", "create", "Shoot"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.stdout.strip().splitlines()[-1] == "0 []", out.stdout + out.stderr
 
 
-CATALOG_SQL = {"execute", "executemany", "fetchall", "fetchone", "fetchdicts", "fetchdict",
-               "scalar", "insert_many"}  # fmt: skip
+CATALOG_SQL = {
+    "execute",
+    "executemany",
+    "fetchall",
+    "fetchone",
+    "fetchdicts",
+    "fetchdict",
+    "scalar",
+    "insert_many",
+}
 
 
 @pytest.mark.parametrize(
@@ -150,3 +170,48 @@ def test_modules_and_functions_stay_small(path: Path) -> None:
         and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
     ]
     assert not long, f"{path.name}: {', '.join(long)}"
+
+
+REPO = SRC.parents[1]
+#: where the formatter's pragmas are looked for: every folder of Python the repo formats
+FORMATTED = ("src", "cli", "server", "tests", "benchmarks", "scripts")
+_PRAGMA = re.compile(r"#\s*fmt:\s*(skip|off)\b")
+#: files that still pack lines past the formatter. This list must only shrink: the other
+#: branches of issue 30 rewrite these paths (the HTTP server leaves the library, the job
+#: contract is declared) and take their pragmas out; an entry that no longer matches a
+#: packed file fails the test, so the list stays true.
+PACKED_FOR_NOW = (
+    "src/kilo/api/",
+    "src/kilo/access.py",
+    "src/kilo/uploads.py",
+    "src/kilo/jobs/",
+    "tests/api/",
+)
+
+
+def _packed_files() -> dict[str, list[int]]:
+    """{path from the repo: lines whose comment tells the formatter to skip them}."""
+    found: dict[str, list[int]] = {}
+    for folder in FORMATTED:
+        for path in sorted((REPO / folder).rglob("*.py")):
+            with path.open("rb") as f:
+                lines = [
+                    tok.start[0]
+                    for tok in tokenize.tokenize(f.readline)
+                    if tok.type == tokenize.COMMENT and _PRAGMA.search(tok.string)
+                ]
+            if lines:
+                found[path.relative_to(REPO).as_posix()] = lines
+    return found
+
+
+def test_no_line_is_packed_past_the_formatter() -> None:
+    """The size caps hold on the formatter's layout: a long module or function is split by
+    what it does, not packed onto fewer lines behind a formatter pragma."""
+    packed = _packed_files()
+    bad = [
+        f"{p}:{n}" for p, lines in packed.items() if not p.startswith(PACKED_FOR_NOW) for n in lines
+    ]
+    assert not bad, f"lines the formatter may not lay out (split the code instead): {bad}"
+    stale = [e for e in PACKED_FOR_NOW if not any(p.startswith(e) for p in packed)]
+    assert not stale, f"nothing is packed here any more: remove {stale} from PACKED_FOR_NOW"

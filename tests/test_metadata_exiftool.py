@@ -33,11 +33,28 @@ pytestmark = pytest.mark.skipif(
 
 def _exiftool(path: Path) -> dict[str, Any]:
     out = subprocess.run(
-        ["exiftool", "-j", "-n", "-DateTimeOriginal", "-SubSecTimeOriginal",
-         "-OffsetTimeOriginal", "-Make", "-Model", "-FNumber", "-ISO", "-FocalLength",
-         "-ExposureTime", "-GPSLatitude", "-GPSLongitude", str(path)],
-        capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
+        [
+            "exiftool",
+            "-j",
+            "-n",
+            "-DateTimeOriginal",
+            "-SubSecTimeOriginal",
+            "-OffsetTimeOriginal",
+            "-Make",
+            "-Model",
+            "-FNumber",
+            "-ISO",
+            "-FocalLength",
+            "-ExposureTime",
+            "-GPSLatitude",
+            "-GPSLongitude",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     data: dict[str, Any] = json.loads(out.stdout)[0]
     return data
 

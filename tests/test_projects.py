@@ -124,8 +124,11 @@ def test_a_users_titles_are_unique_in_any_case(catalog: Catalog) -> None:
     from kilo.clock import new_id, utcnow
 
     them = new_id()
-    catalog.execute("INSERT INTO users (id, email, display_name, created_at) "
-                    "VALUES (?, 'b@example.com', 'b', ?)", [them, utcnow()])  # fmt: skip
+    catalog.execute(
+        "INSERT INTO users (id, email, display_name, created_at) "
+        "VALUES (?, 'b@example.com', 'b', ?)",
+        [them, utcnow()],
+    )
     assert create_project(catalog, "Smith wedding", owner_user_id=them).title == "Smith wedding"
 
 

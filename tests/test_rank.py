@@ -41,8 +41,13 @@ def test_rank_is_a_permutation_with_at_most_three_reasons(
 
 
 def _sig(sharp: float, **kw: float) -> dict[str, float]:
-    base = {"sharpness": sharp, "sharpness_global": sharp * 0.8, "exposure": 0.8,
-            "noise": 0.02, "brightness": 0.45}  # fmt: skip
+    base = {
+        "sharpness": sharp,
+        "sharpness_global": sharp * 0.8,
+        "exposure": 0.8,
+        "noise": 0.02,
+        "brightness": 0.45,
+    }
     return base | kw
 
 
@@ -149,7 +154,8 @@ def test_duplicate_group_prefers_the_least_compressed_copy_of_one_size() -> None
     assert not result.low_confidence
     same = [RankInput("a", sig, px, False, 600_000), RankInput("b", sig, px, False, 610_000)]
     assert not any("compressed" in r for r in rank_members(same, duplicate_group=True).why_winner)
-    edge = rank_members([RankInput("a", _sig(0.61)), RankInput("b", _sig(0.60))],
-                        weights={"sharpness": 50.0})  # fmt: skip
+    edge = rank_members(
+        [RankInput("a", _sig(0.61)), RankInput("b", _sig(0.60))], weights={"sharpness": 50.0}
+    )
     assert not edge.low_confidence  # a clear win made of a difference below every threshold
     assert edge.why_winner == ["Edges out the next frame on sharpness (0.61 vs 0.60)"]

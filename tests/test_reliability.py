@@ -227,9 +227,12 @@ def test_printable_escapes_what_a_terminal_would_obey() -> None:
 
 # -- 9. edit input on the command line ---------------------------------------------------------
 def test_edit_bad_input_is_one_line_and_exit_2(
-    catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path,
+    catalog: Catalog,
+    project: Project,
+    photos_dir: Path,
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+) -> None:
     card = _card(photos_dir, tmp_path / "card", ["cv_aloeL.jpg"])
     aid = ingest(catalog, project.id, [card]).asset_ids[0]
     catalog.close()
@@ -291,8 +294,10 @@ def _alive(pid: int) -> bool:
 def test_workers_exit_when_their_owner_is_killed() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-c", _children_of_pool_script()],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     pids = [int(p) for p in proc.stdout.readline().split()]
     assert len(pids) == 2 and all(_alive(p) for p in pids)
@@ -321,10 +326,21 @@ def test_ctrl_c_stops_at_once_says_so_and_leaves_nothing_running(
     src, home = _set(photos_dir, tmp_path / "card", 30), tmp_path / "home"
     env = dict(os.environ, KILO_HOME=str(home), KILO_WORKERS="2", KILO_CLIP_ENABLED="false")
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from kilo_cli.main import main; sys.exit(main())",
-         "ingest", str(src), "-p", "drill", "--create"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys; from kilo_cli.main import main; sys.exit(main())",
+            "ingest",
+            str(src),
+            "-p",
+            "drill",
+            "--create",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     store = home / "store" / "renditions"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
@@ -355,10 +371,23 @@ def test_a_killed_export_is_cleaned_up_and_resumed(photos_dir: Path, tmp_path: P
         ingest(cat, create_project(cat, "drill").id, [src])
     env = dict(os.environ, KILO_HOME=str(home), KILO_WORKERS="2", KILO_CLIP_ENABLED="false")
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from kilo_cli.main import main; sys.exit(main())",
-         "export", "drill", "--preset", "full_res", "--all", "--dest", str(dest)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys; from kilo_cli.main import main; sys.exit(main())",
+            "export",
+            "drill",
+            "--preset",
+            "full_res",
+            "--all",
+            "--dest",
+            str(dest),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         if len(list(dest.glob(".kilo-export-*/*"))) >= 3:

@@ -30,8 +30,11 @@ def bucket(s3_server: S3Server, photos_dir: Path) -> str:
         client.put_object(Bucket=name, Key=f"card/DCIM/{n}", Body=(photos_dir / n).read_bytes())
     client.put_object(Bucket=name, Key="card/DCIM/.hidden.jpg", Body=b"junk")
     client.put_object(Bucket=name, Key="card/DCIM/broken.jpg", Body=b"\xff\xd8\xff broken")
-    client.put_object(Bucket=name, Key="card/other/cv_leuvenA_copy.jpg",
-                      Body=(photos_dir / "cv_leuvenA.jpg").read_bytes())  # fmt: skip
+    client.put_object(
+        Bucket=name,
+        Key="card/other/cv_leuvenA_copy.jpg",
+        Body=(photos_dir / "cv_leuvenA.jpg").read_bytes(),
+    )
     return name
 
 
@@ -69,8 +72,14 @@ def test_an_object_store_without_credentials_says_so_in_one_line(
 ) -> None:
     from kilo.errors import StoreError
 
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                 "AWS_PROFILE", "AWS_ENDPOINT_URL", "KILO_S3_ENDPOINT_URL"):  # fmt: skip
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "KILO_S3_ENDPOINT_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))

@@ -45,8 +45,9 @@ def card(s3_server: S3Server, photos_dir: Path) -> list[str]:
     """A card on S3: the photos and one broken file."""
     client: Any = s3_server.client()
     client.create_bucket(Bucket=BUCKET)
-    photos = sorted((p for p in photos_dir.glob("*.jpg") if p.stat().st_size < 600_000),
-                    key=lambda p: p.name)[:N_PHOTOS]  # fmt: skip
+    photos = sorted(
+        (p for p in photos_dir.glob("*.jpg") if p.stat().st_size < 600_000), key=lambda p: p.name
+    )[:N_PHOTOS]
     for p in photos:
         client.put_object(Bucket=BUCKET, Key=f"card/{p.name}", Body=p.read_bytes())
     client.put_object(Bucket=BUCKET, Key="card/broken.jpg", Body=b"\xff\xd8\xff broken")
@@ -54,9 +55,14 @@ def card(s3_server: S3Server, photos_dir: Path) -> list[str]:
 
 
 def _settings(tmp: Path, s3: S3Server, name: str, executor: str) -> Any:
-    return load_settings(home=tmp / name, store=f"s3://{BUCKET}/{name}", workers=2,
-                         s3_endpoint_url=s3.endpoint_url, executor=executor,
-                         clip_enabled=False)  # fmt: skip
+    return load_settings(
+        home=tmp / name,
+        store=f"s3://{BUCKET}/{name}",
+        workers=2,
+        s3_endpoint_url=s3.endpoint_url,
+        executor=executor,
+        clip_enabled=False,
+    )
 
 
 def _catalog_view(settings: Any, s3: S3Server) -> dict[str, Any]:
@@ -135,8 +141,11 @@ def test_a_worker_killed_mid_run_loses_nothing(
         assert statuses == {"done": len(card) + 1}  # the broken file's job quarantined it
         assert victim not in pool.worker_pids()  # type: ignore[attr-defined]
     view = _catalog_view(settings, s3_server)
-    assert all(v[1] == "ready" and set(v[2]) == {"thumbnail", "preview"}
-               for k, v in view.items() if k != "_jobs")  # fmt: skip
+    assert all(
+        v[1] == "ready" and set(v[2]) == {"thumbnail", "preview"}
+        for k, v in view.items()
+        if k != "_jobs"
+    )
 
 
 @pytest.mark.slow
@@ -154,12 +163,15 @@ def test_analysis_and_export_on_the_cluster(
         assert rep.analyzed == len(card) and rep.failed == 0
         assert cat.fetchone("SELECT count(*) FROM signals")[0] == len(card)  # type: ignore[index]
         ids = select_assets(cat, project.id, "all")[:6]
-        exp = create_export(cat, project.id, "web", asset_ids=ids,
-                            dest=f"s3://{BUCKET}/delivery")  # fmt: skip
+        exp = create_export(cat, project.id, "web", asset_ids=ids, dest=f"s3://{BUCKET}/delivery")
         done = run_export(cat, exp.id)
         assert done.status == "done" and not done.error
-    keys = [o["Key"] for o in s3_server.client().list_objects_v2(  # type: ignore[attr-defined]
-        Bucket=BUCKET, Prefix="delivery/")["Contents"]]  # fmt: skip
+    keys = [
+        o["Key"]
+        for o in s3_server.client().list_objects_v2(  # type: ignore[attr-defined]
+            Bucket=BUCKET, Prefix="delivery/"
+        )["Contents"]
+    ]
     assert len(keys) == 6 and all(k.endswith(".jpg") for k in keys)
 
 
@@ -168,14 +180,23 @@ def test_the_cli_ingests_from_s3_on_a_dask_local_cluster(
     s3_server: S3Server, card: list[str], tmp_path: Path
 ) -> None:
     """The issue's command, as a user runs it: KILO_EXECUTOR=dask:local kilo ingest s3://..."""
-    env = dict(os.environ, KILO_HOME=str(tmp_path / "cli"), KILO_EXECUTOR="dask:local",
-               KILO_STORE=f"s3://{BUCKET}/cli", KILO_S3_ENDPOINT_URL=s3_server.endpoint_url,
-               KILO_WORKERS="2", KILO_CLIP_ENABLED="false")  # fmt: skip
+    env = dict(
+        os.environ,
+        KILO_HOME=str(tmp_path / "cli"),
+        KILO_EXECUTOR="dask:local",
+        KILO_STORE=f"s3://{BUCKET}/cli",
+        KILO_S3_ENDPOINT_URL=s3_server.endpoint_url,
+        KILO_WORKERS="2",
+        KILO_CLIP_ENABLED="false",
+    )
     kilo = Path(sys.executable).with_name("kilo")
     proc = subprocess.run(
         [str(kilo), "ingest", f"s3://{BUCKET}/card", "--project", "Studio", "--create", "--json"],
-        env=env, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert proc.returncode == 3, proc.stderr  # partial success: the broken file
     report = json.loads(proc.stdout)
     assert report["ready"] == len(card) and report["failed"] == 1

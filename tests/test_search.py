@@ -420,8 +420,9 @@ def test_more_like_this_without_vectors_ranks_by_perceptual_hashes(
     project = create_project(catalog, "Hashes")
     ingest(catalog, project.id, [examples])
     analyze(catalog, project.id, embed=False)
-    ids = dict(catalog.fetchall("SELECT filename, id FROM assets WHERE project_id = ?",
-                                [project.id]))  # fmt: skip
+    ids = dict(
+        catalog.fetchall("SELECT filename, id FROM assets WHERE project_id = ?", [project.id])
+    )
     resp = search(catalog, project.id, "", like=ids["cv_aloeL.jpg"], min_score=None)
     assert resp.mode == "hashes" and "perceptual hashes" in (resp.notice or "")
     ranked = [r.asset_id for r in resp.results]

@@ -30,8 +30,7 @@ for _ in range(int(sys.argv[3])):
 def test_concurrent_saves_never_mix_two_processes_files(tmp_path: Path) -> None:
     path = tmp_path / "index"
     # two processes save indexes of the same size and model but different photos, over and over
-    savers = [subprocess.Popen([sys.executable, "-c", SAVER, tag, str(path), "60"])
-              for tag in "ab"]  # fmt: skip
+    savers = [subprocess.Popen([sys.executable, "-c", SAVER, tag, str(path), "60"]) for tag in "ab"]
     loads = 0
     while any(p.poll() is None for p in savers):
         idx = VectorIndex.load(path, "m")

@@ -32,8 +32,7 @@ def _card(photos_dir: Path, dest: Path, n: int) -> Path:
 
 def _kilo(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KILO_HOME": str(home), "KILO_CLIP_ENABLED": "false"}
-    out = subprocess.run([str(KILO), *args], env=env, capture_output=True, text=True,
-                         timeout=300)  # fmt: skip
+    out = subprocess.run([str(KILO), *args], env=env, capture_output=True, text=True, timeout=300)
     if check:
         assert out.returncode == 0, out.stderr
     return out
@@ -42,8 +41,9 @@ def _kilo(home: Path, *args: str, check: bool = True) -> subprocess.CompletedPro
 def _start_ingest(home: Path, card: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "KILO_HOME": str(home), "KILO_CLIP_ENABLED": "false", "KILO_WORKERS": "1"}
     cmd = [str(KILO), "ingest", "-p", "Shoot", str(card)]
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)  # fmt: skip
+    return subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
 
 
 def _ready(home: Path) -> list[str]:
@@ -105,9 +105,12 @@ def test_kill_9_of_either_process_loses_no_decision_and_no_photo(
                 continue
             if rng.random() < 0.3 and not killed_culler:  # a culler killed mid-command
                 env = {**os.environ, "KILO_HOME": str(home), "KILO_CLIP_ENABLED": "false"}
-                culler = subprocess.Popen([str(KILO), "cull", "apply", "Shoot", "--reject", asset],
-                                          env=env, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL)  # fmt: skip
+                culler = subprocess.Popen(
+                    [str(KILO), "cull", "apply", "Shoot", "--reject", asset],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
                 time.sleep(rng.uniform(0.0, 0.5))
                 culler.send_signal(signal.SIGKILL)
                 culler.wait()

@@ -174,8 +174,9 @@ def test_apply_style_falls_back_to_fix_and_says_why(
     assert kept.kept_edited == 1 and kept.applied == 0 and kept.items[0].status == "skipped"
     assert "edited by hand" in (kept.items[0].reason or "")
     assert latest_version(catalog, assets[0]) == hand
-    applied = apply_style(catalog, project.id, assets[:1], min_confidence=0.0,
-                          overwrite_edited=True)  # fmt: skip
+    applied = apply_style(
+        catalog, project.id, assets[:1], min_confidence=0.0, overwrite_edited=True
+    )
     assert applied.applied == 1 and applied.items[0].extra["applied"] is True
     # what style show says about trust is what apply does: a confidence ceiling and the
     # threshold apply uses, no "trusted" count of its own

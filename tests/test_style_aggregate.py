@@ -52,9 +52,20 @@ def test_only_buckets_of_100_edits_leave_noised_and_nothing_else(catalog: Catalo
     text = json.dumps(agg.model_dump(mode="json", by_alias=True))
     assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}", text)  # no ids, hashed or not
     assert set(agg.model_dump(by_alias=True)) == {
-        "modelVersion", "noiseStd", "minEdits", "targets", "buckets", "leftOut"}  # fmt: skip
-    assert set(bucket.model_dump(by_alias=True)) == {"kind", "bucket", "edits", "weights",
-                                                     "intercept"}  # fmt: skip
+        "modelVersion",
+        "noiseStd",
+        "minEdits",
+        "targets",
+        "buckets",
+        "leftOut",
+    }
+    assert set(bucket.model_dump(by_alias=True)) == {
+        "kind",
+        "bucket",
+        "edits",
+        "weights",
+        "intercept",
+    }
     with pytest.raises(InvalidInput):
         export_style_aggregate(catalog, min_edits=50)
     with pytest.raises(InvalidInput):

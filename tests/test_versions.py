@@ -162,8 +162,22 @@ def test_cli_set_and_list_json(
     assert listed[0]["params"]["exposure"] == 0.3 and listed[0]["params"]["straighten"] == 2
     # the table: 8-character ids (which kilo edit show takes) and whole settings, never a
     # word cut in two; what does not fit is counted
-    many = ["--contrast", "12", "--highlights", "-30", "--shadows", "25", "--whites", "5",
-            "--blacks", "-8", "--vibrance", "10", "--saturation", "-5"]  # fmt: skip
+    many = [
+        "--contrast",
+        "12",
+        "--highlights",
+        "-30",
+        "--shadows",
+        "25",
+        "--whites",
+        "5",
+        "--blacks",
+        "-8",
+        "--vibrance",
+        "10",
+        "--saturation",
+        "-5",
+    ]
     assert main(["--home", str(home), "edit", "set", a, "--exposure", "0.4", *many]) == 0
     capsys.readouterr()
     assert main(["--home", str(home), "edit", "list", a]) == 0

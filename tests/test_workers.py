@@ -26,18 +26,20 @@ def test_an_unguarded_script_runs_once(tmp_path: Path) -> None:
             """
         )
     )
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                         timeout=120)  # fmt: skip
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[1] == "False"  # the work ran in other processes
     assert len(marker.read_text().split()) == 1  # the script ran once, not once per worker
 
 
 def test_a_script_on_stdin_can_use_a_pool() -> None:
-    code = "import os\nfrom kilo.workers import process_pool\n" \
-        "p = process_pool(1)\nprint(p.submit(os.getpid).result() != os.getpid())\n"  # fmt: skip
-    out = subprocess.run([sys.executable, "-"], input=code, capture_output=True, text=True,
-                         timeout=120)  # fmt: skip
+    code = (
+        "import os\nfrom kilo.workers import process_pool\n"
+        "p = process_pool(1)\nprint(p.submit(os.getpid).result() != os.getpid())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-"], input=code, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
 

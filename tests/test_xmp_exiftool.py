@@ -23,8 +23,11 @@ pytestmark = pytest.mark.skipif(
 def _read(path: Path) -> dict[str, Any]:
     out = subprocess.run(
         ["exiftool", "-j", "-n", "-XMP:all", str(path)],
-        capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     data: dict[str, Any] = json.loads(out.stdout)[0]
     return data
 
@@ -32,9 +35,17 @@ def _read(path: Path) -> dict[str, Any]:
 def test_exiftool_reads_develop_settings_and_culling(tmp_path: Path) -> None:
     sidecar = tmp_path / "IMG_0001.xmp"
     params = EditParams.parse(
-        {"exposure": 0.35, "contrast": 12, "highlights": -40, "shadows": 25,
-         "temperature": 5600, "tint": 8, "vibrance": 15, "saturation": -5}
-    )  # fmt: skip
+        {
+            "exposure": 0.35,
+            "contrast": 12,
+            "highlights": -40,
+            "shadows": 25,
+            "temperature": 5600,
+            "tint": 8,
+            "vibrance": 15,
+            "saturation": -5,
+        }
+    )
     write_xmp_sidecar(params, sidecar, raw=True)
     sidecar.write_text(
         merge_xmp(sidecar.read_text(), SidecarState(rating=4, pick=1, keywords=["bride"]))
@@ -83,8 +94,10 @@ def test_picks_are_something_lightroom_shows(tmp_path: Path) -> None:
     again = merge_xmp(other, SidecarState(rating=2, pick=0))
     assert _read_text(tmp_path, again)["Label"] == "Red"
     # a reject, and the rating floor instead of a label
-    assert float(_read_text(tmp_path, merge_xmp(None, SidecarState(rating=-1, pick=-1)))
-                 ["Rating"]) == -1  # fmt: skip
+    assert (
+        float(_read_text(tmp_path, merge_xmp(None, SidecarState(rating=-1, pick=-1)))["Rating"])
+        == -1
+    )
     floor = _read_text(tmp_path, merge_xmp(None, SidecarState(pick=1), PickMapping("rating")))
     assert float(floor["Rating"]) == 1 and "Label" not in floor
     starred = merge_xmp(None, SidecarState(rating=4, pick=1), PickMapping("rating"))

@@ -48,8 +48,7 @@ class State:
         if self._settings is None:
             from kilo.settings import load_settings
 
-            self._settings = load_settings(home=self.home, store=self.store,
-                                           executor=self.executor)  # fmt: skip
+            self._settings = load_settings(home=self.home, store=self.store, executor=self.executor)
         return self._settings
 
     def use_executor(self, executor: str | None) -> None:

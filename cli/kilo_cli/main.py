@@ -30,31 +30,46 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 
 #: none of them (tests/test_cli.py checks these lines against the commands' own help).
 COMMANDS: dict[str, tuple[str, str]] = {
     "project": ("projects", "Create, list, show, update and archive projects."),
-    "ingest": ("ingest", "Ingest photos: register every file at once, then make metadata and "
-               "previews."),
-    "analyze": ("analyze", "Run the culling engine: signals and hashes for new photos, "
-                "embeddings (when CLIP is enabled), then moments, bursts and duplicate groups "
-                "with suggested winners."),
+    "ingest": (
+        "ingest",
+        "Ingest photos: register every file at once, then make metadata and previews.",
+    ),
+    "analyze": (
+        "analyze",
+        "Run the culling engine: signals and hashes for new photos, "
+        "embeddings (when CLIP is enabled), then moments, bursts and duplicate groups "
+        "with suggested winners.",
+    ),
     "assets": ("assets", "List and show assets (photos) and their files."),
-    "clusters": ("clusters", "Moments, bursts and duplicate groups with their suggested "
-                 "winners."),
-    "cull": ("cull", "Cull: 'kilo cull PROJECT' opens the keyboard culling screen; the "
-             "subcommands pick, reject, rate, undo and export decisions from scripts."),
+    "clusters": ("clusters", "Moments, bursts and duplicate groups with their suggested winners."),
+    "cull": (
+        "cull",
+        "Cull: 'kilo cull PROJECT' opens the keyboard culling screen; the "
+        "subcommands pick, reject, rate, undo and export decisions from scripts.",
+    ),
     "edit": ("edit", "Edit photos non-destructively: versions, sync, before/after, XMP."),
     "style": ("style", "Style DNA: your editing style learned from your own edits."),
-    "search": ("search", "Search photos by meaning (CLIP), by example (--like) and by "
-               "metadata filters."),
+    "search": (
+        "search",
+        "Search photos by meaning (CLIP), by example (--like) and by metadata filters.",
+    ),
     "collections": ("collections", "Smart collections: saved searches that stay live."),
-    "export": ("export", "Export photos of a project with a preset, to a folder or s3://, as "
-               "a job."),
+    "export": (
+        "export",
+        "Export photos of a project with a preset, to a folder or s3://, as a job.",
+    ),
     "exports": ("export", "List, show and download exports."),
-    "gallery": ("gallery", "Client galleries: a link to send, favourites and comments that "
-                "come back."),
+    "gallery": (
+        "gallery",
+        "Client galleries: a link to send, favourites and comments that come back.",
+    ),
     "jobs": ("jobs", "Inspect the job queue."),
     "quarantine": ("quarantine", "Files an ingest could not take, with the reason for each."),
-    "serve": ("serve", "Serve the HTTP API (openapi.yaml under /v1) and run its jobs; Ctrl-C "
-              "stops it."),
-}  # fmt: skip
+    "serve": (
+        "serve",
+        "Serve the HTTP API (openapi.yaml under /v1) and run its jobs; Ctrl-C stops it.",
+    ),
+}
 
 
 class LazyRoot(TyperGroup):

@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from kilo_cli.escaping import printable_text as printable_text
+from kilo_cli.escaping import safe as safe
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -76,8 +79,6 @@ def to_jsonable(obj: Any) -> Any:
 #: what a terminal may act on that JSON leaves raw with ensure_ascii=False: DEL, C1 controls,
 #: line/paragraph separators, bidirectional overrides and isolates, lone surrogates
 _RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-#: bidirectional overrides and isolates: they reorder what a terminal shows ("Trojan source")
-_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 
 
 def print_json(obj: Any) -> None:
@@ -137,23 +138,6 @@ def print_table(
             highlight=False,
         )
     return hidden
-
-
-def printable_text(text: str) -> str:
-    """``text`` with nothing a terminal acts on: control characters, bytes that are not
-    text and bidirectional overrides as ``\\x1b``/``\\u202e``-style escapes."""
-    from kilo.text import printable
-
-    return _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", printable(text))
-
-
-def safe(value: Any) -> str:
-    """A value as text to print: control characters, bidirectional overrides and bytes that
-    are not text escaped (a title holding ESC sequences cannot recolour or clear the
-    terminal) and rich markup escaped (a title ``[red]x`` prints as written)."""
-    from rich.markup import escape
-
-    return "" if value is None else escape(printable_text(str(value)))
 
 
 def print_record(pairs: Sequence[tuple[str, Any]]) -> None:

@@ -97,8 +97,13 @@ def progress_view(description: str, *, enabled: bool = True) -> Iterator[Callabl
         if name not in tasks:
             tasks[name] = bar.add_task(name, total=None, rate="", counts="")
         rate, counts = _describe(name, stage, p.counts, time.perf_counter())
-        bar.update(tasks[name], completed=p.done, total=p.total, rate=rate,
-                   counts=counts or str(p.message or "")[:40])  # fmt: skip
+        bar.update(
+            tasks[name],
+            completed=p.done,
+            total=p.total,
+            rate=rate,
+            counts=counts or str(p.message or "")[:40],
+        )
 
     with bar:
         yield update
@@ -120,8 +125,9 @@ def _lines(description: str) -> Callable[[Any], None]:
         of = f"/{stage.total}" if stage.total is not None else ""
         rate, counts = _describe(name, stage, p.counts, now)
         text = f"{description}: {name} {stage.done}{of}" + (f" ({rate})" if rate else "")
-        err.print(text + (f" {counts}" if counts else ""), highlight=False, markup=False,
-                  soft_wrap=True)  # fmt: skip
+        err.print(
+            text + (f" {counts}" if counts else ""), highlight=False, markup=False, soft_wrap=True
+        )
 
     return update
 

@@ -90,14 +90,16 @@ def build_table(
     out for lack of room."""
     from rich.table import Table
 
-    from kilo_cli.output import safe
+    from kilo_cli.escaping import safe
 
     cols = [c if isinstance(c, Col) else Col(c) for c in columns]
     cells = [
-        [short_id(v) if cols[i].kind == "id" else ("" if v is None else str(v)) for i, v in
-         enumerate(row)]
+        [
+            short_id(v) if cols[i].kind == "id" else ("" if v is None else str(v))
+            for i, v in enumerate(row)
+        ]
         for row in rows
-    ]  # fmt: skip
+    ]
     keep = _fit(cols, cells, console.width)
     table = Table(title=title, header_style="bold", show_lines=False)
     for i in keep:

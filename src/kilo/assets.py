@@ -33,12 +33,38 @@ Selection = Literal["picked", "cluster_winners", "all"]
 _KEYSET = Keyset("assets", "coalesce(a.captured_at, a.ingested_at), a.id", time_key="sort_time")
 _FILE_KINDS = ("original", "thumbnail", "preview", "export")
 _RATINGS = "LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = $user"
-_COLUMNS = ", ".join(f"a.{c}" for c in (
-    "id", "project_id", "captured_at", "captured_offset_min", "captured_at_source",
-    "ingested_at", "width_px",
-    "height_px", "camera_make", "camera_model", "lens_model", "focal_length_mm",
-    "shutter_speed", "aperture", "iso", "exif", "iptc", "flags", "filename", "source_uri",
-    "sha256", "byte_size", "keywords", "notes", "state", "preview_uri", "frame_index"))  # fmt: skip
+_COLUMNS = ", ".join(
+    f"a.{c}"
+    for c in (
+        "id",
+        "project_id",
+        "captured_at",
+        "captured_offset_min",
+        "captured_at_source",
+        "ingested_at",
+        "width_px",
+        "height_px",
+        "camera_make",
+        "camera_model",
+        "lens_model",
+        "focal_length_mm",
+        "shutter_speed",
+        "aperture",
+        "iso",
+        "exif",
+        "iptc",
+        "flags",
+        "filename",
+        "source_uri",
+        "sha256",
+        "byte_size",
+        "keywords",
+        "notes",
+        "state",
+        "preview_uri",
+        "frame_index",
+    )
+)
 _SELECT = f"""
 SELECT {_COLUMNS}, r.user_id AS r_user_id, r.rating AS r_rating, r.picked AS r_picked,
        r.rejected AS r_rejected, r.starred AS r_starred, r.notes AS r_notes,
@@ -256,8 +282,12 @@ def update_asset(catalog: Catalog, asset_id: str, request: UpdateAssetRequest) -
         assets = catalog.table("assets")
         with catalog.transaction():
             assets.update(aid, changes)
-            catalog.emit_event("asset.updated", project_id=assets.value(aid, "project_id"),
-                               asset_id=aid, data={"assetId": aid})  # fmt: skip
+            catalog.emit_event(
+                "asset.updated",
+                project_id=assets.value(aid, "project_id"),
+                asset_id=aid,
+                data={"assetId": aid},
+            )
     return get_asset(catalog, aid)
 
 

@@ -8,9 +8,23 @@ concerns) and ``reason`` (one line a person can act on). Front ends map these to
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
-from kilo.text import printable
+#: what a terminal would obey rather than show: C0 and C1 controls, DEL, line separators
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to show: bytes that are not UTF-8 (surrogate escapes) as ``\\xff`` and
+    control characters as ``\\x1b``-style escapes. Every error's message goes through it
+    (the error tree is the bottom of kilo, so it lives here); :mod:`kilo.text` exports it
+    with the other rules for outside text."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte
+        raw = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return CONTROL_CHARACTERS.sub(lambda m: f"\\x{ord(m.group()):02x}", raw)
 
 
 class KiloError(Exception):

@@ -291,14 +291,25 @@ def _burst_reasons(
         return [r[name] for r in others if r.get(name, 0.0) >= at]
 
     if mine.get("intrusion", 1.0) <= 0.02 and (hit := worse("intrusion", 0.05)):
-        out.append((1.0, f"Nothing walks into the frame ({len(hit)} of the others: up to "
-                         f"{max(hit):.0%} of it)"))  # fmt: skip
+        out.append(
+            (
+                1.0,
+                f"Nothing walks into the frame ({len(hit)} of the others: up to "
+                f"{max(hit):.0%} of it)",
+            )
+        )
     if mine.get("reframe", 1.0) <= 0.25 and (hit := worse("reframe", 0.6)):
-        out.append((0.6, f"Framed like the rest of the burst ({len(hit)} other frame"
-                         f"{'s' if len(hit) > 1 else ''} cut tighter or shifted)"))  # fmt: skip
+        out.append(
+            (
+                0.6,
+                f"Framed like the rest of the burst ({len(hit)} other frame"
+                f"{'s' if len(hit) > 1 else ''} cut tighter or shifted)",
+            )
+        )
     if mine.get("local_softness", 1.0) <= 0.15 and (hit := worse("local_softness", 0.3)):
-        out.append((0.8, f"Sharp where others go soft (up to {max(hit):.0%} of the detail lost "
-                         "in places)"))  # fmt: skip
+        out.append(
+            (0.8, f"Sharp where others go soft (up to {max(hit):.0%} of the detail lost in places)")
+        )
     return out
 
 
@@ -326,14 +337,23 @@ def _eyes_reason(mine: Mapping[str, float], rivals: Sequence[Mapping[str, float]
 
 #: plain words for the signals a close call can name
 _SIGNAL_WORDS = {
-    "sharpness": "sharpness", "sharpness_global": "overall sharpness",
-    "face_sharpness": "sharp faces", "eye_sharpness": "sharp eyes", "eyes_open": "open eyes",
-    "exposure": "exposure", "highlights_clipped": "clipped highlights",
-    "shadows_crushed": "crushed shadows", "noise": "noise", "motion_blur": "motion blur",
-    "blockiness": "compression artefacts", "intrusion": "a walk-in", "reframe": "framing",
-    "local_softness": "local softness", "exposure_offset": "exposure like the rest of the burst",
+    "sharpness": "sharpness",
+    "sharpness_global": "overall sharpness",
+    "face_sharpness": "sharp faces",
+    "eye_sharpness": "sharp eyes",
+    "eyes_open": "open eyes",
+    "exposure": "exposure",
+    "highlights_clipped": "clipped highlights",
+    "shadows_crushed": "crushed shadows",
+    "noise": "noise",
+    "motion_blur": "motion blur",
+    "blockiness": "compression artefacts",
+    "intrusion": "a walk-in",
+    "reframe": "framing",
+    "local_softness": "local softness",
+    "exposure_offset": "exposure like the rest of the burst",
     "contrast": "contrast",
-}  # fmt: skip
+}
 
 
 def _fallback_reason(

@@ -1,16 +1,14 @@
-"""Catalog rows: decoding JSON columns, deleting many rows at once, splitting many rows into
-statement-sized chunks (inserting many rows at once is ``Catalog.insert_many``)."""
+"""Catalog rows: decoding JSON columns, splitting many rows into statement-sized chunks
+(inserting many rows at once is ``Catalog.insert_many``, deleting them
+``Catalog.table(name).delete_in``). Plain values only: the catalog builds on this module."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-if TYPE_CHECKING:
-    from kilo.catalog import Catalog
-
-__all__ = ["chunks", "delete_where_in", "json_object"]
+__all__ = ["chunks", "json_object"]
 
 _T = TypeVar("_T")
 
@@ -30,10 +28,3 @@ def json_object(value: Any) -> dict[str, Any]:
         loaded = json.loads(value)
         return loaded if isinstance(loaded, dict) else {}
     return dict(value)
-
-
-def delete_where_in(catalog: Catalog, table: str, column: str, values: Sequence[Any]) -> None:
-    """``DELETE FROM table WHERE column IN (values)``, in chunks."""
-    for part in chunks(values, 1000):
-        marks = ", ".join("?" for _ in part)
-        catalog.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", part)

@@ -48,9 +48,11 @@ class Settings(BaseSettings):
     preview_px: int = Field(default=2048, ge=256, le=8192)
     job_max_attempts: int = Field(default=3, ge=1, le=20)
     lock_wait_s: float = Field(
-        default=30.0, ge=0, le=3600,
+        default=30.0,
+        ge=0,
+        le=3600,
         description="How long to wait for another kilo process to hand the catalog over.",
-    )  # fmt: skip
+    )
     clip_model: str = Field(default="ViT-B-32", description="open_clip architecture name.")
     clip_pretrained: str | None = Field(
         default="laion2b_s34b_b79k",
@@ -111,7 +113,7 @@ class Settings(BaseSettings):
     @field_validator("executor")
     @classmethod
     def _check_executor(cls, value: str) -> str:
-        from kilo.executors import parse_executor
+        from kilo.executors.spec import parse_executor
 
         try:
             return str(parse_executor(value))

@@ -55,12 +55,14 @@ closed-eye test).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
+
+from kilo.faces import haar
+from kilo.faces.haar import DETECT_PX, FaceBox
+from kilo.imaging.resize import shrink_array
 
 if TYPE_CHECKING:
     from kilo.faces import Face
@@ -104,19 +106,6 @@ SIGNAL_NAMES: tuple[str, ...] = (
 PROMINENT = 0.4
 
 
-@dataclass(frozen=True, slots=True)
-class FaceBox:
-    """A detected face in pixel coordinates of the image given to :func:`detect_faces`."""
-
-    x: int
-    y: int
-    w: int
-    h: int
-    #: True when two open eyes were found, False when the face was big enough to judge and
-    #: fewer were found, None when too small to tell
-    eyes_open: bool | None = None
-
-
 def to_rgb_array(img: Image.Image | np.ndarray) -> np.ndarray:
     """An ``HxWx3`` uint8 RGB array from a PIL image or an array (gray, RGB or RGBA)."""
     if isinstance(img, Image.Image):
@@ -129,17 +118,6 @@ def to_rgb_array(img: Image.Image | np.ndarray) -> np.ndarray:
     if arr.dtype != np.uint8:
         arr = np.clip(arr, 0, 255).astype(np.uint8)
     return arr
-
-
-def _resize_long_edge(rgb: np.ndarray, max_px: int) -> np.ndarray:
-    import cv2
-
-    h, w = rgb.shape[:2]
-    scale = max_px / max(h, w)
-    if scale >= 1.0:
-        return rgb
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.asarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA))
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
@@ -223,39 +201,6 @@ def _anisotropy(gray: np.ndarray) -> float:
     return float(disc / tr)
 
 
-@lru_cache(maxsize=1)
-def _cascades() -> tuple[Any, Any]:
-    import cv2
-
-    base = cv2.data.haarcascades  # type: ignore[attr-defined,unused-ignore]
-    face = cv2.CascadeClassifier(base + "haarcascade_frontalface_default.xml")
-    eye = cv2.CascadeClassifier(base + "haarcascade_eye.xml")
-    if face.empty() or eye.empty():  # pragma: no cover - broken OpenCV install
-        from kilo.errors import ModelUnavailable
-
-        raise ModelUnavailable("OpenCV Haar cascades are missing from cv2.data")
-    return face, eye
-
-
-_DETECT_PX = 640
-_EYE_ROI_PX = 200
-
-
-def _eyes_open(gray_face: np.ndarray) -> bool | None:
-    """Two eyes found in the upper part of a face crop: True; none: False; one: unsure."""
-    import cv2
-
-    _, eye_cc = _cascades()
-    if min(gray_face.shape) < 40:
-        return None
-    roi = cv2.resize(gray_face, (_EYE_ROI_PX, _EYE_ROI_PX), interpolation=cv2.INTER_AREA)
-    upper = cv2.equalizeHist(roi[: _EYE_ROI_PX * 3 // 5])
-    eyes = eye_cc.detectMultiScale(upper, 1.05, 2, minSize=(20, 20), maxSize=(80, 80))
-    if len(eyes) >= 2:
-        return True
-    return False if len(eyes) == 0 else None
-
-
 def detect_faces(rgb: np.ndarray) -> list[Face]:
     """Faces in an ``HxWx3`` RGB array, in that array's pixel coordinates (:mod:`kilo.faces`)."""
     from kilo.faces import find_faces
@@ -263,29 +208,10 @@ def detect_faces(rgb: np.ndarray) -> list[Face]:
     return find_faces(to_rgb_array(rgb))
 
 
-def detect_faces_haar(rgb: np.ndarray, *, max_px: int = _DETECT_PX) -> list[FaceBox]:
-    """Frontal faces in an ``HxWx3`` RGB array by OpenCV's Haar cascades (the fallback).
-
-    Detection runs on a copy scaled to ``max_px`` on its long edge (Haar frontal-face cascade);
-    eyes are looked for in the full-resolution face crop (Haar eye cascade).
-    """
-    import cv2
-
-    face_cc, _ = _cascades()
-    arr = to_rgb_array(rgb)
-    small = _resize_long_edge(arr, max_px)
-    scale = arr.shape[1] / small.shape[1]
-    gray = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
-    min_side = max(20, int(min(gray.shape) * 0.03))
-    found = face_cc.detectMultiScale(gray, 1.2, 6, minSize=(min_side, min_side))
-    full_gray: np.ndarray | None = None
-    out: list[FaceBox] = []
-    for x, y, w, h in found if len(found) else []:
-        bx, by, bw, bh = (round(float(v) * scale) for v in (x, y, w, h))
-        if full_gray is None:
-            full_gray = cv2.cvtColor(arr, cv2.COLOR_RGB2GRAY)
-        out.append(FaceBox(bx, by, bw, bh, _eyes_open(full_gray[by : by + bh, bx : bx + bw])))
-    return out
+def detect_faces_haar(rgb: np.ndarray, *, max_px: int = DETECT_PX) -> list[FaceBox]:
+    """Frontal faces in an RGB (or gray, or RGBA) array by OpenCV's Haar cascades, the
+    fallback detector (:func:`kilo.faces.haar.detect_faces_haar`)."""
+    return haar.detect_faces_haar(to_rgb_array(rgb), max_px=max_px)
 
 
 def _region_sharpness(
@@ -347,7 +273,7 @@ def measure_image(
 
     full_rgb = to_rgb_array(img)
     blockiness = _blockiness(cv2.cvtColor(full_rgb, cv2.COLOR_RGB2GRAY).astype(np.int16))
-    rgb = _resize_long_edge(full_rgb, ANALYSIS_PX)
+    rgb = shrink_array(full_rgb, ANALYSIS_PX)
     luma = _luma(rgb)
     noise_sigma = _noise_sigma(luma)
     energy, floor = _detail_map(luma)

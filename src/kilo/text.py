@@ -3,27 +3,19 @@
 File names may hold bytes that are not UTF-8 (Python keeps them as surrogate escapes) and any
 text may hold control characters: an ESC sequence in a title would recolour or clear the
 photographer's terminal, a newline would forge an extra line of output. Titles refuse them
-(:func:`check_title`); everything shown escapes them (:func:`printable`).
+(:func:`check_title`); everything shown escapes them (:func:`printable`, written with the
+error tree, which shows every message through it).
 """
 
 from __future__ import annotations
 
 import re
 
+from kilo.errors import CONTROL_CHARACTERS, InvalidInput, printable
+
 __all__ = ["check_title", "printable", "redact_paths"]
 
 _PATHLIKE = re.compile(r"[^\s'\"]*[/\\][^\s'\"]*")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def printable(text: str) -> str:
-    """``text`` safe to show: bytes that are not UTF-8 (surrogate escapes) as ``\\xff`` and
-    control characters as ``\\x1b``-style escapes."""
-    try:
-        raw = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte
-        raw = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", raw)
 
 
 def redact_paths(text: str) -> str:
@@ -35,14 +27,12 @@ def redact_paths(text: str) -> str:
 
 def check_title(value: str, *, what: str = "title", max_length: int = 200) -> str:
     """A title or name as given, trimmed; refuses empty, over-long and control characters."""
-    from kilo.errors import InvalidInput
-
     text = value.strip()
     if not text:
         raise InvalidInput(f"the {what} is empty")
     if len(text) > max_length:
         raise InvalidInput(f"the {what} is longer than {max_length} characters")
-    bad = _CONTROL.search(text)
+    bad = CONTROL_CHARACTERS.search(text)
     if bad is not None:
         raise InvalidInput(
             f"the {what} holds a control character ({printable(bad.group())}); "

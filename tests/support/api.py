@@ -70,8 +70,14 @@ def mailbox() -> Iterator[tuple[Mailbox, int]]:
 
 @pytest.fixture
 def api_settings(home: Path, mailbox: tuple[Mailbox, int]) -> Settings:
-    return load_settings(home=home, workers=1, clip_enabled=False, smtp_host="127.0.0.1",
-                         smtp_port=mailbox[1], rate_limit_per_min=1000)  # fmt: skip
+    return load_settings(
+        home=home,
+        workers=1,
+        clip_enabled=False,
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox[1],
+        rate_limit_per_min=1000,
+    )
 
 
 @pytest.fixture
@@ -125,8 +131,9 @@ def make_shoot(client: TestClient, box: Mailbox) -> Shoot:
     assert report.failed == 0
     analyze(catalog, project["id"])
     ids = report.asset_ids
-    cluster = catalog.scalar("SELECT id FROM clusters WHERE project_id = ? LIMIT 1",
-                             [project["id"]])  # fmt: skip
+    cluster = catalog.scalar(
+        "SELECT id FROM clusters WHERE project_id = ? LIMIT 1", [project["id"]]
+    )
     owner = catalog.scalar("SELECT owner_user_id FROM projects WHERE id = ?", [project["id"]])
     edit = create_version(catalog, ids[0], {"params": {"exposure": 0.3}}, owner, learn=False)
     export = create_export(catalog, project["id"], "web", asset_ids=ids[:2], user_id=owner)

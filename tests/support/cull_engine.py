@@ -49,9 +49,20 @@ def add_analyzed_asset(
         "captured_at_source, camera_make, camera_model, width_px, height_px, ingested_at, "
         "updated_at, state, exposure_bias_ev) "
         "VALUES (?, ?, ?, ?, ?, 'exif', ?, 'Model', ?, ?, ?, ?, 'ready', ?)",
-        [aid, project_id, cols.get("filename", path.name), str(path), captured_at, camera,
-         w, h, now, now, cols.get("exposure_bias")],
-    )  # fmt: skip
+        [
+            aid,
+            project_id,
+            cols.get("filename", path.name),
+            str(path),
+            captured_at,
+            camera,
+            w,
+            h,
+            now,
+            now,
+            cols.get("exposure_bias"),
+        ],
+    )
     catalog.execute(
         'INSERT INTO signals (asset_id, version, "values", computed_at) VALUES (?, ?, ?, ?)',
         [aid, SIGNALS_VERSION, json.dumps(values), now],

@@ -24,9 +24,14 @@ def dask_cluster() -> Iterator[Any]:
     from distributed import LocalCluster
 
     cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None, silence_logs=logging.ERROR, env=dict(TEST_AWS_ENV),
-    )  # fmt: skip
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+        env=dict(TEST_AWS_ENV),
+    )
     try:
         yield cluster
     finally:

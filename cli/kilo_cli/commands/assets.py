@@ -48,22 +48,33 @@ def _show(a: Any) -> None:
             ("file", a.filename),
             ("source", a.source_uri),
             ("state", a.state),
-            ("captured", a.captured_at.isoformat() if a.captured_at and not _file_time(a)
-             else None),
-            ("file time", a.captured_at.isoformat() if a.captured_at and _file_time(a)
-             else None),
+            (
+                "captured",
+                a.captured_at.isoformat() if a.captured_at and not _file_time(a) else None,
+            ),
+            ("file time", a.captured_at.isoformat() if a.captured_at and _file_time(a) else None),
             ("size", f"{a.width_px} x {a.height_px}" if a.width_px else None),
             ("camera", " ".join(x for x in (a.camera_make, a.camera_model) if x) or None),
             ("lens", a.lens_model),
-            ("exposure", " ".join(x for x in (
-                a.shutter_speed, f"f/{a.aperture:g}" if a.aperture else None,
-                f"ISO {a.iso}" if a.iso else None,
-                f"{a.focal_length_mm:g} mm" if a.focal_length_mm else None) if x) or None),
+            (
+                "exposure",
+                " ".join(
+                    x
+                    for x in (
+                        a.shutter_speed,
+                        f"f/{a.aperture:g}" if a.aperture else None,
+                        f"ISO {a.iso}" if a.iso else None,
+                        f"{a.focal_length_mm:g} mm" if a.focal_length_mm else None,
+                    )
+                    if x
+                )
+                or None,
+            ),
             ("keywords", ", ".join(a.keywords) or None),
             ("sha256", a.sha256),
             ("preview", a.best_preview_url),
         ]
-    )  # fmt: skip
+    )
 
 
 @assets_app.command("list")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from kilo.search.engine import Sort
+from kilo.search.query import Sort
 from kilo_cli.commands._listing import print_listing
 from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, safe

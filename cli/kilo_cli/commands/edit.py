@@ -115,7 +115,8 @@ def set_(
     """Save a new version: the latest version (or as shot) with these changes."""
     from kilo.edit import EditParams, create_version, latest_version
     from kilo.edit.fix import fix_image
-    from kilo.edit.versions import load_preview, version_params
+    from kilo.edit.photo import load_preview
+    from kilo.edit.versions import version_params
     from kilo.models import CreateEditVersionRequest
 
     cat = STATE.catalog()

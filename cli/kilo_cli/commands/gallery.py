@@ -50,16 +50,26 @@ def _link(g: Any) -> str:
 
 
 def _show(g: Any) -> None:
-    print_record([
-        ("id", g.id), ("title", g.title), ("link", _link(g)), ("status", g.status),
-        ("photos", g.asset_count), ("password", "yes" if g.requires_password else "no"),
-        ("expires", g.expires_at.date().isoformat() if g.expires_at else "never"),
-        ("watermark", ("logo" if g.watermark_logo else g.watermark_text or "PROOF")
-                      if g.watermark else "no"),
-        ("downloads", g.download_size if g.allow_downloads else "no"),
-        ("picks", _bounds(g.min_picks, g.max_picks)),
-        ("created", g.created_at.isoformat(timespec="seconds")),
-    ])  # fmt: skip
+    print_record(
+        [
+            ("id", g.id),
+            ("title", g.title),
+            ("link", _link(g)),
+            ("status", g.status),
+            ("photos", g.asset_count),
+            ("password", "yes" if g.requires_password else "no"),
+            ("expires", g.expires_at.date().isoformat() if g.expires_at else "never"),
+            (
+                "watermark",
+                ("logo" if g.watermark_logo else g.watermark_text or "PROOF")
+                if g.watermark
+                else "no",
+            ),
+            ("downloads", g.download_size if g.allow_downloads else "no"),
+            ("picks", _bounds(g.min_picks, g.max_picks)),
+            ("created", g.created_at.isoformat(timespec="seconds")),
+        ]
+    )
 
 
 def _bounds(low: int | None, high: int | None) -> str:
@@ -91,9 +101,16 @@ def _split(items: list[str] | None) -> list[str]:
     return [a.strip() for item in items or [] for a in item.split(",") if a.strip()]
 
 
-def _options(password: str | None, ask: bool, expires: str | None, watermark: str | None,
-             downloads: Downloads | None, min_picks: int | None, max_picks: int | None,
-             show_filenames: bool | None) -> dict[str, Any]:  # fmt: skip
+def _options(
+    password: str | None,
+    ask: bool,
+    expires: str | None,
+    watermark: str | None,
+    downloads: Downloads | None,
+    min_picks: int | None,
+    max_picks: int | None,
+    show_filenames: bool | None,
+) -> dict[str, Any]:
     fields: dict[str, Any] = _expiry(expires)
     if ask:
         password = typer.prompt("gallery password", hide_input=True, confirmation_prompt=True)
@@ -107,8 +124,11 @@ def _options(password: str | None, ask: bool, expires: str | None, watermark: st
         fields["allow_downloads"] = downloads is not Downloads.none
         if downloads is not Downloads.none:
             fields["download_size"] = downloads.value
-    for name, value in (("min_picks", min_picks), ("max_picks", max_picks),
-                        ("show_filenames", show_filenames)):  # fmt: skip
+    for name, value in (
+        ("min_picks", min_picks),
+        ("max_picks", max_picks),
+        ("show_filenames", show_filenames),
+    ):
         if value is not None:
             fields[name] = value
     return fields
@@ -166,12 +186,14 @@ def create(
     ids = _split(assets) or select_assets(cat, proj.id, "all" if all_photos else "picked")
     if not ids:
         raise InvalidInput("no photos to share: pick some first, or give --assets or --all")
-    fields = _options(password, ask_password, expires, watermark, downloads, min_picks,
-                      max_picks, show_filenames)  # fmt: skip
+    fields = _options(
+        password, ask_password, expires, watermark, downloads, min_picks, max_picks, show_filenames
+    )
     if watermark_logo is not None:
         fields["watermark"] = True
-    g = create_gallery(cat, proj.id, title=title, asset_ids=ids, watermark_logo=watermark_logo,
-                       **fields)  # fmt: skip
+    g = create_gallery(
+        cat, proj.id, title=title, asset_ids=ids, watermark_logo=watermark_logo, **fields
+    )
     if not as_json:
         message(f"made gallery [bold]{safe(g.title)}[/bold] of {g.asset_count} photos")
         typer.echo(_link(g))  # the link on stdout, for a script or the clipboard
@@ -229,7 +251,7 @@ def list_(
                     f"{g.id[:8]}  {safe(_link(g))}", highlight=False, soft_wrap=True
                 )
 
-    emit(items, as_json, human)  # fmt: skip
+    emit(items, as_json, human)
 
 
 def _gallery(ref: str) -> Any:
@@ -266,20 +288,25 @@ def update(
     the password page."""
     from kilo.gallery import update_gallery
 
-    fields = _options(password, ask_password, expires, watermark, downloads, min_picks,
-                      max_picks, show_filenames)  # fmt: skip
+    fields = _options(
+        password, ask_password, expires, watermark, downloads, min_picks, max_picks, show_filenames
+    )
     if title is not None:
         fields["title"] = title
     if watermark_logo is not None:
         fields["watermark"] = True
-    g = update_gallery(STATE.catalog(), _gallery(gallery).id, watermark_logo=watermark_logo,
-                       **fields)  # fmt: skip
+    g = update_gallery(
+        STATE.catalog(), _gallery(gallery).id, watermark_logo=watermark_logo, **fields
+    )
     emit(g, as_json, lambda: _show(g))
 
 
 @gallery_app.command("add")
-def add(gallery: GalleryArg, assets: Annotated[list[str], typer.Argument(help="Photos.")],
-        as_json: JsonOpt = False) -> None:  # fmt: skip
+def add(
+    gallery: GalleryArg,
+    assets: Annotated[list[str], typer.Argument(help="Photos.")],
+    as_json: JsonOpt = False,
+) -> None:
     """Add photos (of the gallery's project) at the end."""
     from kilo.gallery import add_gallery_assets
 
@@ -288,8 +315,11 @@ def add(gallery: GalleryArg, assets: Annotated[list[str], typer.Argument(help="P
 
 
 @gallery_app.command("remove")
-def remove(gallery: GalleryArg, assets: Annotated[list[str], typer.Argument(help="Photos.")],
-           as_json: JsonOpt = False) -> None:  # fmt: skip
+def remove(
+    gallery: GalleryArg,
+    assets: Annotated[list[str], typer.Argument(help="Photos.")],
+    as_json: JsonOpt = False,
+) -> None:
     """Take photos out; their links stop working at once."""
     from kilo.catalog.ids import resolve_ids
     from kilo.gallery import remove_gallery_assets
@@ -326,11 +356,10 @@ class By(StrEnum):
 @gallery_app.command("activity")
 def activity(
     gallery: GalleryArg,
-    by: Annotated[By | None, typer.Option(help="Counts per photo or per visitor instead.")]
-    = None,
+    by: Annotated[By | None, typer.Option(help="Counts per photo or per visitor instead.")] = None,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False,
     as_json: JsonOpt = False,
-) -> None:  # fmt: skip
+) -> None:
     """Views, favourites, comments, downloads and submitted selections, oldest first; or,
     with --by, their counts per photo or per visitor."""
     from kilo.gallery import list_activity
@@ -344,13 +373,16 @@ def activity(
         _rows_out(sums, table, columns, as_csv, as_json)
         return
     items = list_activity(STATE.catalog(), gid)
-    rows = [[a.at.isoformat(timespec="seconds"), a.visitor, a.kind, a.filename or "",
-             a.text or ""] for a in items]  # fmt: skip
+    rows = [
+        [a.at.isoformat(timespec="seconds"), a.visitor, a.kind, a.filename or "", a.text or ""]
+        for a in items
+    ]
     _rows_out(items, rows, ["at", "visitor", "kind", "photo", "text"], as_csv, as_json)
 
 
-def _rows_out(data: Any, rows: list[list[Any]], columns: list[str], as_csv: bool,
-              as_json: bool) -> None:  # fmt: skip
+def _rows_out(
+    data: Any, rows: list[list[Any]], columns: list[str], as_csv: bool, as_json: bool
+) -> None:
     if as_csv:
         write_csv(columns, rows)
         return
@@ -360,8 +392,7 @@ def _rows_out(data: Any, rows: list[list[Any]], columns: list[str], as_csv: bool
 @gallery_app.command("selections")
 def selections(
     gallery: GalleryArg,
-    apply: Annotated[bool, typer.Option("--apply", help="Pick the favourites in culling.")]
-    = False,
+    apply: Annotated[bool, typer.Option("--apply", help="Pick the favourites in culling.")] = False,
     submitted_only: Annotated[
         bool, typer.Option("--submitted-only", help="Only selections clients submitted.")
     ] = False,
@@ -369,7 +400,7 @@ def selections(
         bool, typer.Option("--write-xmp", help="With --apply: write their XMP sidecars.")
     ] = False,
     as_json: JsonOpt = False,
-) -> None:  # fmt: skip
+) -> None:
     """Each client's favourites; --apply turns them into picks (one action: kilo cull undo
     takes it back), --write-xmp into the sidecars Lightroom reads."""
     from kilo.errors import InvalidInput
@@ -379,18 +410,35 @@ def selections(
     if write_xmp and not apply:
         raise InvalidInput("--write-xmp goes with --apply")
     if apply:
-        done = apply_selections(cat, g.id, who="submitted" if submitted_only else "all",
-                                write_xmp=write_xmp)  # fmt: skip
-        emit({"picked": done.picked, "alreadyPicked": done.already, "xmpWritten": done.xmp_written},
-             as_json, lambda: message(
-                 f"picked {len(done.picked)} photos ({done.already} were already picks)"
-                 + (f"; wrote {done.xmp_written} XMP sidecars" if write_xmp else "")))  # fmt: skip
+        done = apply_selections(
+            cat, g.id, who="submitted" if submitted_only else "all", write_xmp=write_xmp
+        )
+        emit(
+            {"picked": done.picked, "alreadyPicked": done.already, "xmpWritten": done.xmp_written},
+            as_json,
+            lambda: message(
+                f"picked {len(done.picked)} photos ({done.already} were already picks)"
+                + (f"; wrote {done.xmp_written} XMP sidecars" if write_xmp else "")
+            ),
+        )
         return
     sels = list_selections(cat, g.id)
-    emit(sels, as_json, lambda: print_table(
-        [(s.visitor, s.name or "", len(s.asset_ids),
-          s.submitted_at.isoformat(timespec="seconds") if s.submitted_at else "not yet",
-          ", ".join(n or "?" for n in s.filenames[:6]) + (" ..." if len(s.filenames) > 6 else ""))
-         for s in sels],
-        ["visitor", "name", "favourites", "submitted", "photos"],
-        empty="no favourites yet"))  # fmt: skip
+    emit(
+        sels,
+        as_json,
+        lambda: print_table(
+            [
+                (
+                    s.visitor,
+                    s.name or "",
+                    len(s.asset_ids),
+                    s.submitted_at.isoformat(timespec="seconds") if s.submitted_at else "not yet",
+                    ", ".join(n or "?" for n in s.filenames[:6])
+                    + (" ..." if len(s.filenames) > 6 else ""),
+                )
+                for s in sels
+            ],
+            ["visitor", "name", "favourites", "submitted", "photos"],
+            empty="no favourites yet",
+        ),
+    )

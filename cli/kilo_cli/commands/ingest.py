@@ -44,24 +44,29 @@ def _summary(rep: Any, analysis: Any, ingest_s: float, total_s: float) -> list[t
     frames = rep.registered > rep.discovered  # an MPO or a multi-page file: a photo per frame
     rows: list[tuple[str, Any]] = [
         ("files found", rep.discovered),
-        ("new photos" + (" (a photo per frame of multi-frame files)" if frames else ""),
-         rep.registered),
+        (
+            "new photos" + (" (a photo per frame of multi-frame files)" if frames else ""),
+            rep.registered,
+        ),
         ("processed", rep.ready),
         ("resumed (left by an earlier run)", rep.resumed),
         ("skipped", rep.skipped),
         ("failed", rep.failed),
         ("ignored (not photos)", rep.ignored),
         ("size", f"{mb:.1f} MB"),
-    ]  # fmt: skip
+    ]
     if analysis is not None:
         c = analysis.clusters
         rows += [
-            ("analysed", f"{analysis.analyzed}" + (f" ({analysis.failed} failed)" if analysis.failed
-                                                   else "")),
+            (
+                "analysed",
+                f"{analysis.analyzed}"
+                + (f" ({analysis.failed} failed)" if analysis.failed else ""),
+            ),
             ("moments", c.get("moment", 0)),
             ("bursts", c.get("burst", 0)),
             ("duplicate groups", c.get("duplicate_group", 0)),
-        ]  # fmt: skip
+        ]
     split = f"ingest {ingest_s:.1f} s" + (
         f", analysis {total_s - ingest_s:.1f} s" if analysis is not None else ""
     )
@@ -116,9 +121,16 @@ def ingest_cmd(
     started = time.perf_counter()
     with _cluster(cat.settings) as pool:  # one Dask cluster for both steps (local: none)
         with progress_view("ingest", enabled=not as_json) as update:
-            rep = ingest(cat, proj.id, sources, copy=copy, progress=update,
-                         process=not no_process, follow_symlinks=follow_symlinks,
-                         pool=pool)  # fmt: skip
+            rep = ingest(
+                cat,
+                proj.id,
+                sources,
+                copy=copy,
+                progress=update,
+                process=not no_process,
+                follow_symlinks=follow_symlinks,
+                pool=pool,
+            )
         ingest_s = time.perf_counter() - started
 
         # analysis (kilo.analyze) follows processing: the one place ingest calls it

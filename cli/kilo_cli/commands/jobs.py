@@ -122,12 +122,12 @@ def run(
     with progress_view("jobs", enabled=not as_json) as update:
         rep = run_jobs(cat, proj.id, types=[job_type] if job_type else None, progress=update)
     failures = [r for r in rep.results if r.status == "failed"]
-    summary = {"done": rep.done, "failed": rep.failed, "retried": rep.retried,
-               "results": failures}  # fmt: skip
+    summary = {"done": rep.done, "failed": rep.failed, "retried": rep.retried, "results": failures}
 
     def human() -> None:
-        print_table([("done", rep.done), ("failed", rep.failed), ("retried", rep.retried)],
-                    ["", proj.title])  # fmt: skip
+        print_table(
+            [("done", rep.done), ("failed", rep.failed), ("retried", rep.retried)], ["", proj.title]
+        )
         for r in failures:
             message(f"[red]failed[/red] {safe(r.item)}: {safe(r.reason)}")
         if not rep.done and not rep.failed:
@@ -148,6 +148,11 @@ def retry(
 
     cat = STATE.catalog()
     job = get_job(cat, retry_job(cat, job_id))
-    emit(job, as_json, lambda: message(
-        f"queued {safe(job.id[:8])} ({safe(job.type)}) again; run it with: kilo jobs run "
-        f"{safe(job.project_id or 'PROJECT')}"))  # fmt: skip
+    emit(
+        job,
+        as_json,
+        lambda: message(
+            f"queued {safe(job.id[:8])} ({safe(job.type)}) again; run it with: kilo jobs run "
+            f"{safe(job.project_id or 'PROJECT')}"
+        ),
+    )

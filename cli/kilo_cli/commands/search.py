@@ -62,6 +62,25 @@ def _project_named(cat: Any, word: str) -> str | None:
     return project.id if exact else None
 
 
+def _project_and_text(args: list[str] | None, filtered: bool) -> tuple[str | None, str]:
+    """The project (None: the whole library) and the text of ``[PROJECT] "text"``. With a
+    filter or --like, a lone word that names a project exactly is the project, not a text."""
+    from kilo.errors import InvalidInput
+
+    words = list(args or [])
+    if len(words) > 2:
+        raise InvalidInput('expected [PROJECT] "text" (quote the text)')
+    cat = STATE.catalog()
+    project_id = find_project(cat, words[0]).id if len(words) == 2 else None
+    if len(words) == 1 and filtered:
+        project_id = _project_named(cat, words[0])  # `kilo search "Shoot only" --picked`
+        if project_id is not None:
+            words = []
+    if not words and not filtered:
+        raise InvalidInput('give a text, --like or a filter: kilo search [PROJECT] "text"')
+    return project_id, words[-1] if words else ""
+
+
 def print_previews(asset_ids: list[str], names: dict[str, str], width: int = 32) -> None:
     """Thumbnails in the terminal: Kitty or Sixel graphics where the terminal supports them,
     half-block characters elsewhere (textual-image picks)."""
@@ -140,10 +159,16 @@ def print_results(resp: Any, as_json: bool, paths: bool, preview: bool = False) 
             )
         print_table(
             table,
-            [Col("#", "num"), Col("score", "num", drop=3), Col("file", "name"),
-             Col("captured", "time", drop=2), Col("why"), Col("asset", "id", drop=4)],
+            [
+                Col("#", "num"),
+                Col("score", "num", drop=3),
+                Col("file", "name"),
+                Col("captured", "time", drop=2),
+                Col("why"),
+                Col("asset", "id", drop=4),
+            ],
             empty="no match",
-        )  # fmt: skip
+        )
         if preview and ids:
             print_previews(ids, {a: str(x.filename or a) for a, x in assets.items()})
         message(f"{resp.mode} search, {len(resp.results)} results in {resp.took_ms} ms")
@@ -209,24 +234,21 @@ def search_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Search photos by meaning (CLIP), by example (--like) and by metadata filters."""
-    from kilo.errors import InvalidInput
     from kilo.search import search
 
-    words = list(args or [])
-    if len(words) > 2:
-        raise InvalidInput('expected [PROJECT] "text" (quote the text)')
-    filters = build_filters(picked=picked, rejected=rejected, rating_min=rating_min,
-                            camera=camera, lens=lens, date_from=date_from, date_to=date_to,
-                            keyword=keyword, cluster_kind=cluster_kind)  # fmt: skip
+    filters = build_filters(
+        picked=picked,
+        rejected=rejected,
+        rating_min=rating_min,
+        camera=camera,
+        lens=lens,
+        date_from=date_from,
+        date_to=date_to,
+        keyword=keyword,
+        cluster_kind=cluster_kind,
+    )
+    project_id, text = _project_and_text(args, bool(filters) or like is not None)
     cat = STATE.catalog()
-    project_id = find_project(cat, words[0]).id if len(words) == 2 else None
-    if len(words) == 1 and (filters or like is not None):
-        project_id = _project_named(cat, words[0])  # `kilo search "Shoot only" --picked`
-        if project_id is not None:
-            words = []
-    if not words and like is None and not filters:
-        raise InvalidInput('give a text, --like or a filter: kilo search [PROJECT] "text"')
-    text = words[-1] if words else ""
     if embed and project_id:
         from kilo.embed.jobs import embed_project
 

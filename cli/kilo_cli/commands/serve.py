@@ -36,8 +36,9 @@ def serve(
     log_to_stderr(min(kilo_log.level or logging.INFO, logging.INFO), ("kilo", "kilo_server"))
     settings = STATE.settings
     if not settings.smtp_host and not settings.dev_login_codes:
-        message("no SMTP server set (KILO_SMTP_HOST): nobody can get a login code; for local "
-             "testing set KILO_DEV_LOGIN_CODES=true to see codes in this log")  # fmt: skip
+        message(
+            "no SMTP server set (KILO_SMTP_HOST): nobody can get a login code; for local "
+            "testing set KILO_DEV_LOGIN_CODES=true to see codes in this log"
+        )
     message(f"kilo API on http://{host}:{port}/v1 (contract: /v1/openapi.json)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
-                server_header=False)  # fmt: skip
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", server_header=False)

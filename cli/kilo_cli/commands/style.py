@@ -60,8 +60,14 @@ def apply(
     cat = STATE.catalog()
     p = find_project(cat, project)
     with progress_view("style", enabled=not as_json) as bar:
-        report = apply_style(cat, p.id, assets, min_confidence=min_confidence, progress=bar,
-                             overwrite_edited=overwrite_edited)  # fmt: skip
+        report = apply_style(
+            cat,
+            p.id,
+            assets,
+            min_confidence=min_confidence,
+            progress=bar,
+            overwrite_edited=overwrite_edited,
+        )
 
     def human() -> None:
         names = asset_filenames(cat, [i.asset_id or "" for i in report.items])

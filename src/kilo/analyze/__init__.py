@@ -89,26 +89,54 @@ def _run(
     from kilo.jobs.reservations import release_reservations, reserve_jobs
 
     def relay(p: Progress) -> None:
-        report(progress, Progress(job_type, p.done, n or p.total, item=p.item, status=p.status,
-                                  message=p.message))  # fmt: skip
+        report(
+            progress,
+            Progress(
+                job_type, p.done, n or p.total, item=p.item, status=p.status, message=p.message
+            ),
+        )
 
     settings = catalog.settings
     reserve_jobs(catalog, project_id, job_type)  # a server beside leaves them to this run
     try:
         if job_type != "asset.analyze":
-            return run_jobs(catalog, project_id, types=[job_type], progress=relay, workers=1,
-                            should_stop=should_stop)  # fmt: skip
+            return run_jobs(
+                catalog,
+                project_id,
+                types=[job_type],
+                progress=relay,
+                workers=1,
+                should_stop=should_stop,
+            )
         if pool is not None:
-            return run_jobs(catalog, project_id, types=[job_type], progress=relay, pool=pool,
-                            should_stop=should_stop)  # fmt: skip
+            return run_jobs(
+                catalog,
+                project_id,
+                types=[job_type],
+                progress=relay,
+                pool=pool,
+                should_stop=should_stop,
+            )
         if n <= INLINE_MAX_JOBS or (settings.workers < 2 and settings.executor == "local"):
-            return run_jobs(catalog, project_id, types=[job_type], progress=relay, workers=1,
-                            should_stop=should_stop)  # fmt: skip
+            return run_jobs(
+                catalog,
+                project_id,
+                types=[job_type],
+                progress=relay,
+                workers=1,
+                should_stop=should_stop,
+            )
         from kilo.executors import open_pool
 
         with open_pool(settings.executor, settings.workers, background=True) as own:
-            return run_jobs(catalog, project_id, types=[job_type], progress=relay, pool=own,
-                            should_stop=should_stop)  # fmt: skip
+            return run_jobs(
+                catalog,
+                project_id,
+                types=[job_type],
+                progress=relay,
+                pool=own,
+                should_stop=should_stop,
+            )
     finally:
         release_reservations(catalog)
 
@@ -174,8 +202,9 @@ def analyze(
             rep.embedded += int(data.get("embedded", 0) or 0)
             rep.embed_warning = rep.embed_warning or data.get("warning")
 
-    enqueue(catalog, "project.cluster", project_id=pid, priority=90,
-            dedupe_key=f"project.cluster:{pid}")  # fmt: skip
+    enqueue(
+        catalog, "project.cluster", project_id=pid, priority=90, dedupe_key=f"project.cluster:{pid}"
+    )
     cl_run = _run(catalog, pid, "project.cluster", 1, progress, should_stop)
     rep.results += [r for r in cl_run.results if r.status == "failed"]
     from kilo.cluster.jobs import current_model_id

@@ -13,7 +13,6 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ import duckdb
 from kilo.catalog.failures import _guarded, _translated, translate_error
 from kilo.catalog.lease import Lease, connect_waiting, drop_lease, request_file, shared_lease
 from kilo.catalog.link import FileLink
+from kilo.catalog.schema import SCHEMA_VERSION, check_schema, migrate
 from kilo.clock import new_id, to_utc_naive, utcnow
 from kilo.errors import CatalogError, KiloError
 from kilo.settings import Settings
@@ -31,25 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_VERSION", "Catalog", "open_catalog"]
 
-_MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 LOCAL_USER_KEY = "local_user_id"
-
-
-def _migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) of every bundled migration, in order."""
-    found = []
-    for entry in resources.files("kilo.catalog.migrations").iterdir():
-        match = _MIGRATION_RE.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    versions = [v for v, _, _ in found]
-    if len(set(versions)) != len(versions):
-        raise CatalogError("two bundled migrations share a number")
-    return found
-
-
-SCHEMA_VERSION = max((v for v, _, _ in _migrations()), default=0)
 
 
 _READ_SQL = re.compile(r"^\s*(SELECT|WITH)\b", re.IGNORECASE)
@@ -329,10 +311,11 @@ class Catalog:
             return
         names = ", ".join(name for name, _ in columns)
         select = ", ".join(
-            "CAST(unnest(?::VARCHAR[]) AS JSON)" if kind.upper() == "JSON"
+            "CAST(unnest(?::VARCHAR[]) AS JSON)"
+            if kind.upper() == "JSON"
             else f"unnest(?::{kind}[])"
             for _, kind in columns
-        )  # fmt: skip
+        )
         params = [[_adapt_value(row[i]) for row in rows] for i in range(len(columns))]
         verb = "INSERT OR REPLACE" if replace else "INSERT"
         self.execute(f"{verb} INTO {table} ({names}) SELECT {select}", params)
@@ -376,35 +359,6 @@ def _adapt(params: Sequence[Any] | dict[str, Any] | None) -> Any:
     if isinstance(params, dict):
         return {k: _adapt_value(v) for k, v in params.items()}
     return [_adapt_value(v) for v in params]
-
-
-def _migrate(con: duckdb.DuckDBPyConnection, path: str) -> None:
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_version ("
-        "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-    )
-    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
-    current = int(row[0]) if row else 0
-    if current > SCHEMA_VERSION:
-        raise CatalogError(
-            f"the catalog has schema version {current}, newer than this kilo "
-            f"understands ({SCHEMA_VERSION}); upgrade kilo",
-            path=path,
-        )
-    for version, name, sql in _migrations():
-        if version <= current:
-            continue
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(sql)
-            con.execute(
-                "INSERT INTO schema_version VALUES (?, ?, ?)",
-                [version, name, to_utc_naive(utcnow())],
-            )
-            con.execute("COMMIT")
-        except Exception as exc:
-            con.execute("ROLLBACK")
-            raise CatalogError(f"migration {name} failed: {exc}", path=path) from exc
 
 
 def _ensure_local_user(cat: Catalog) -> None:
@@ -478,18 +432,9 @@ def _new_lease(target: Path | None, read_only: bool, wait_s: float) -> Lease:
     con = connect_waiting(link.attach, request_file(target), wait_s)
     try:
         if not link.read_only:
-            _migrate(con, str(target or ":memory:"))
+            migrate(con, str(target or ":memory:"))
         else:
-            row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
-            version = int(row[0]) if row else 0
-            if version > SCHEMA_VERSION:
-                raise CatalogError("the catalog has a newer schema; upgrade kilo", path=str(target))
-            if version < SCHEMA_VERSION:
-                raise CatalogError(
-                    "the catalog was made by an older kilo and needs an upgrade, which a "
-                    "read-only library cannot take; open it once where it is writable",
-                    path=str(target),
-                )
+            check_schema(con, str(target))
         return Lease(link, con, wait_s)
     except (KiloError, duckdb.Error) as exc:
         link.close()

@@ -127,8 +127,9 @@ def _attach(instance: duckdb.DuckDBPyConnection, path: Path, read_only: bool) ->
         text = str(exc)
         first = text.splitlines()[0] if text else type(exc).__name__
         if "lock" in text.lower():
-            raise CatalogLocked(_lock_message(exc, path), path=str(path),
-                                details={"pid": lock_holder(exc)}) from None  # fmt: skip
+            raise CatalogLocked(
+                _lock_message(exc, path), path=str(path), details={"pid": lock_holder(exc)}
+            ) from None
         if not read_only and path.exists():
             if any(s in text.lower() for s in _NOT_WRITABLE):
                 return _attach(instance, path, True)

@@ -42,11 +42,23 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "style_profiles": ("id",),
     "galleries": ("id",),
 }
-_ALIASES = {"projects": "p", "assets": "a", "asset_files": "f", "ratings": "r", "clusters": "c",
-            "cluster_members": "m", "edit_versions": "v", "exports": "e", "jobs": "j",
-            "quarantine": "q", "style_profiles": "s", "galleries": "g"}  # fmt: skip
-_STAMPED = frozenset({"projects", "assets", "ratings", "clusters", "exports", "jobs",
-                      "style_profiles", "galleries"})  # fmt: skip
+_ALIASES = {
+    "projects": "p",
+    "assets": "a",
+    "asset_files": "f",
+    "ratings": "r",
+    "clusters": "c",
+    "cluster_members": "m",
+    "edit_versions": "v",
+    "exports": "e",
+    "jobs": "j",
+    "quarantine": "q",
+    "style_profiles": "s",
+    "galleries": "g",
+}
+_STAMPED = frozenset(
+    {"projects", "assets", "ratings", "clusters", "exports", "jobs", "style_profiles", "galleries"}
+)
 _COLUMN = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -193,3 +205,10 @@ class Table:
 
     def delete_where(self, where: str, params: Sequence[Any] = ()) -> None:
         self.catalog.execute(f"DELETE FROM {self.name} WHERE {where}", list(params))
+
+    def delete_in(self, column: str, values: Sequence[Any]) -> None:
+        """``DELETE ... WHERE column IN (values)``, in statements of at most 1000 values."""
+        (name,) = _columns([column])
+        for part in chunks(values, 1000):
+            marks = ", ".join("?" for _ in part)
+            self.catalog.execute(f"DELETE FROM {self.name} WHERE {name} IN ({marks})", part)

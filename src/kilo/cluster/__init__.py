@@ -4,8 +4,10 @@
   no catalog;
 * :mod:`kilo.cluster.build`: clusters and ranked winners with their reasons, from a
   project's rows;
-* :mod:`kilo.cluster.store`: the clusters in the catalog, stable across re-runs: list, get,
-  update, split, merge (a winner is chosen with :func:`kilo.cull.pick_winner`);
+* :mod:`kilo.cluster.store`: the clusters in the catalog: list, get, update, split, merge
+  (a winner is chosen with :func:`kilo.cull.pick_winner`);
+* :mod:`kilo.cluster.recluster`: a fresh clustering stored stably across re-runs (ids and
+  a person's decisions kept);
 * :mod:`kilo.cluster.jobs`: the ``project.cluster`` job that reads, builds and stores.
 
 >>> from kilo.cluster import list_clusters

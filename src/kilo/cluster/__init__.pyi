@@ -10,14 +10,16 @@ from .algorithms import (
     find_duplicates as find_duplicates,
     find_moments as find_moments,
 )
+from .recluster import (
+    ComputedCluster as ComputedCluster,
+    store_clusters as store_clusters,
+)
 from .store import (
     CLUSTER_KINDS as CLUSTER_KINDS,
-    ComputedCluster as ComputedCluster,
     get_cluster as get_cluster,
     list_clusters as list_clusters,
     locked_clusters as locked_clusters,
     merge_clusters as merge_clusters,
     split_cluster as split_cluster,
-    store_clusters as store_clusters,
     update_cluster as update_cluster,
 )

@@ -212,9 +212,12 @@ def find_duplicates(
 
 
 def _pairs(
-    ph: np.ndarray, idx: np.ndarray, emb: np.ndarray | None, has: np.ndarray | None,
+    ph: np.ndarray,
+    idx: np.ndarray,
+    emb: np.ndarray | None,
+    has: np.ndarray | None,
     p: ClusterParams,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pairs (a, b, pHash bits apart) that may be duplicates by either rule: hashes
     within ``dup_phash_max``, or vectors within ``dup_cos_min`` and hashes within
     ``dup_cos_phash_max``. In a large project with vectors, the second rule's pairs come from

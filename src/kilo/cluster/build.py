@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from kilo.cluster.algorithms import ClusterItem, ClusterParams, cluster_items
-from kilo.cluster.store import ComputedCluster
+from kilo.cluster.recluster import ComputedCluster
 from kilo.models import ClusterKind
 from kilo.rank import RankInput, rank_members
 

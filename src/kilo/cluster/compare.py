@@ -67,8 +67,9 @@ def grey_thumbnail(rgb: NDArray[np.uint8], long_edge: int = _WORK_PX) -> U8:
     h, w = grey.shape
     scale = long_edge / max(h, w)
     if scale < 1.0:
-        grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))),
-                          interpolation=cv2.INTER_AREA)  # fmt: skip
+        grey = cv2.resize(
+            grey, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
+        )
     return np.asarray(grey, dtype=np.uint8)
 
 
@@ -95,8 +96,7 @@ def _transform(a: Features, b: Features) -> tuple[NDArray[np.float64] | None, in
         return None, 0
     src = np.array([ka[m.queryIdx].pt for m in matches], dtype=np.float32)
     dst = np.array([kb[m.trainIdx].pt for m in matches], dtype=np.float32)
-    m, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
-                                             ransacReprojThreshold=3.0)  # fmt: skip
+    m, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0)
     count = int(inliers.sum()) if inliers is not None else 0
     return (
         (np.asarray(m, dtype=np.float64), count)
@@ -139,8 +139,9 @@ def _detail(tiles: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(np.clip(tiles - floor, 0.0, None), dtype=np.float64)
 
 
-def _reframe(scale: float, shift: NDArray[np.float64], mid_scale: float,
-             mid_shift: NDArray[np.float64]) -> float:  # fmt: skip
+def _reframe(
+    scale: float, shift: NDArray[np.float64], mid_scale: float, mid_shift: NDArray[np.float64]
+) -> float:
     """1 for a frame a quarter tighter or looser, or moved a quarter of the frame, than the
     burst's usual framing; 0 for the same."""
     zoom = abs(float(np.log(scale)) - mid_scale) / float(np.log(1.25))
@@ -192,8 +193,10 @@ def compare_burst(greys: Sequence[U8]) -> list[dict[str, float]]:
     if n < 2:
         return [{} for _ in greys]
     size = greys[0].shape[::-1]
-    frames = [g if g.shape[::-1] == size else cv2.resize(g, size, interpolation=cv2.INTER_AREA)
-              for g in greys]  # fmt: skip
+    frames = [
+        g if g.shape[::-1] == size else cv2.resize(g, size, interpolation=cv2.INTER_AREA)
+        for g in greys
+    ]
     to_ref = _align(frames)
     ok = sorted(to_ref)
     if len(ok) < 2:
@@ -208,8 +211,9 @@ def compare_burst(greys: Sequence[U8]) -> list[dict[str, float]]:
         m = to_ref[i]
         aligned[i] = cv2.warpAffine(frames[i].astype(np.float32), m, size, flags=cv2.INTER_LINEAR)
         valid[i] = cv2.warpAffine(np.ones((h, w), np.uint8), m, size) > 0
-        warped_energy[i] = cv2.warpAffine(_energy_map(frames[i], mid / own[i]), m, size,
-                                          flags=cv2.INTER_LINEAR)  # fmt: skip
+        warped_energy[i] = cv2.warpAffine(
+            _energy_map(frames[i], mid / own[i]), m, size, flags=cv2.INTER_LINEAR
+        )
     covered = np.sum([valid[i] for i in ok], axis=0)
     shared = covered >= max(2, (len(ok) + 1) // 2)  # seen by at least half of the burst
     if shared.mean() < 0.3:
@@ -219,8 +223,9 @@ def compare_burst(greys: Sequence[U8]) -> list[dict[str, float]]:
     matched = {i: cv2.GaussianBlur(aligned[i] * (target / level[i]), (0, 0), 1.5) for i in ok}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a pixel no frame covers: all NaN
-        consensus = np.nanmedian(np.stack([np.where(valid[i], matched[i], np.nan) for i in ok]),
-                                 axis=0)  # fmt: skip
+        consensus = np.nanmedian(
+            np.stack([np.where(valid[i], matched[i], np.nan) for i in ok]), axis=0
+        )
         energy = {i: _detail(_tile_energy(warped_energy[i], valid[i] & shared)) for i in ok}
     offsets = _exposure_offsets(aligned, valid, shared, ok)
     mid_offset = float(np.median(list(offsets.values()))) if offsets else 0.0
@@ -277,8 +282,7 @@ def _exposure_offsets(
     soft = {i: cv2.GaussianBlur(aligned[i], (0, 0), 2.0) for i in ok}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a pixel no frame covers: all NaN
-        middle = np.nanmedian(np.stack([np.where(valid[i], soft[i], np.nan) for i in ok]),
-                              axis=0)  # fmt: skip
+        middle = np.nanmedian(np.stack([np.where(valid[i], soft[i], np.nan) for i in ok]), axis=0)
     tones = shared & (middle > 25.0) & (middle < 230.0)
     out: dict[int, float] = {}
     for i in ok:

@@ -1,6 +1,6 @@
 """The ``project.cluster`` job (in-process, one project): read every asset's time, camera,
 signals, hashes and, when present, the embeddings of the current model; cluster and rank
-(:mod:`kilo.cluster.build`); ``apply`` stores the clusters stably (:mod:`kilo.cluster.store`).
+(:mod:`kilo.cluster.build`); ``apply`` stores them stably (:mod:`kilo.cluster.recluster`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import numpy as np
 from kilo.catalog import Catalog
 from kilo.catalog.tables import CAPTURE_ORDER, latest_file
 from kilo.cluster.build import AssetRow, ClusterInput, build_clusters
-from kilo.cluster.store import ComputedCluster, locked_clusters, store_clusters
+from kilo.cluster.recluster import ComputedCluster, store_clusters
+from kilo.cluster.store import locked_clusters
 from kilo.hashing import to_unsigned64
 from kilo.jobs import JobRow
 from kilo.records import json_object

@@ -56,9 +56,16 @@ def read_ratings(catalog: Catalog, user_id: str, asset_ids: Iterable[str]) -> di
     return found
 
 
-_RATING_COLUMNS = (("asset_id", "VARCHAR"), ("user_id", "VARCHAR"), ("rating", "INTEGER"),
-                   ("picked", "BOOLEAN"), ("rejected", "BOOLEAN"), ("starred", "BOOLEAN"),
-                   ("notes", "VARCHAR"), ("updated_at", "TIMESTAMP"))  # fmt: skip
+_RATING_COLUMNS = (
+    ("asset_id", "VARCHAR"),
+    ("user_id", "VARCHAR"),
+    ("rating", "INTEGER"),
+    ("picked", "BOOLEAN"),
+    ("rejected", "BOOLEAN"),
+    ("starred", "BOOLEAN"),
+    ("notes", "VARCHAR"),
+    ("updated_at", "TIMESTAMP"),
+)
 
 
 def write_ratings(catalog: Catalog, user_id: str, rows: dict[str, RatingRow | None]) -> None:
@@ -66,8 +73,9 @@ def write_ratings(catalog: Catalog, user_id: str, rows: dict[str, RatingRow | No
     it): one DELETE and one bulk INSERT however many there are. Call inside a transaction."""
     if not rows:
         return
-    catalog.table("ratings").delete_where("user_id = ? AND list_contains(?, asset_id)",
-                                          [user_id, list(rows)])  # fmt: skip
+    catalog.table("ratings").delete_where(
+        "user_id = ? AND list_contains(?, asset_id)", [user_id, list(rows)]
+    )
     keep = [
         [aid, user_id, *(row[c] for c, _ in _RATING_COLUMNS[2:7]), _dt(row["updated_at"])]
         for aid, row in rows.items()
@@ -76,8 +84,16 @@ def write_ratings(catalog: Catalog, user_id: str, rows: dict[str, RatingRow | No
     catalog.insert_many("ratings", _RATING_COLUMNS, keep)
 
 
-_DECISION_COLUMNS = ("id", "reviewed", "winner_asset_id", "winner_source", "why_winner",
-                     "manual_overrides", "confidence", "updated_at")  # fmt: skip
+_DECISION_COLUMNS = (
+    "id",
+    "reviewed",
+    "winner_asset_id",
+    "winner_source",
+    "why_winner",
+    "manual_overrides",
+    "confidence",
+    "updated_at",
+)
 
 
 def read_clusters(catalog: Catalog, cluster_ids: Iterable[str]) -> dict[str, Any]:

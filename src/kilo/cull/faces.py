@@ -45,8 +45,10 @@ class FaceStrip:
 
     def eyes_line(self, person: int) -> str:
         """``open open CLOSED -`` across the frames."""
-        return " ".join("-" if f is None else (f.eyes.upper() if f.eyes == "closed" else f.eyes)
-                        for f in self.people[person])  # fmt: skip
+        return " ".join(
+            "-" if f is None else (f.eyes.upper() if f.eyes == "closed" else f.eyes)
+            for f in self.people[person]
+        )
 
 
 def face_strip(catalog: Catalog, asset_ids: Sequence[str]) -> FaceStrip:
@@ -63,8 +65,16 @@ def face_strip(catalog: Catalog, asset_ids: Sequence[str]) -> FaceStrip:
     by_frame: dict[str, list[StripFace]] = {}
     for aid, x, y, w, h, eyes, openness in rows:
         by_frame.setdefault(str(aid), []).append(
-            StripFace(str(aid), float(x), float(y), float(w), float(h), str(eyes),
-                      None if openness is None else float(openness)))  # fmt: skip
+            StripFace(
+                str(aid),
+                float(x),
+                float(y),
+                float(w),
+                float(h),
+                str(eyes),
+                None if openness is None else float(openness),
+            )
+        )
     last: list[StripFace] = []  # each person's latest face
     for k, aid in enumerate(ids):
         taken: set[int] = set()
@@ -73,8 +83,10 @@ def face_strip(catalog: Catalog, asset_ids: Sequence[str]) -> FaceStrip:
             for p, prev in enumerate(last):
                 if p in taken or not 1 / 1.6 <= face.w / max(prev.w, 1e-6) <= 1.6:
                     continue
-                d = math.hypot(face.x + face.w / 2 - prev.x - prev.w / 2,
-                               face.y + face.h / 2 - prev.y - prev.h / 2)  # fmt: skip
+                d = math.hypot(
+                    face.x + face.w / 2 - prev.x - prev.w / 2,
+                    face.y + face.h / 2 - prev.y - prev.h / 2,
+                )
                 if d < dist:
                     best, dist = p, d
             if best is None:
@@ -100,8 +112,14 @@ def render_face_strip(
 
     people = strip.people[:max_people]
     pad = 4
-    out = Image.new("RGB", (max(1, len(strip.asset_ids)) * (cell + pad) + pad,
-                            max(1, len(people)) * (cell + pad) + pad), (24, 24, 24))  # fmt: skip
+    out = Image.new(
+        "RGB",
+        (
+            max(1, len(strip.asset_ids)) * (cell + pad) + pad,
+            max(1, len(people)) * (cell + pad) + pad,
+        ),
+        (24, 24, 24),
+    )
     draw = ImageDraw.Draw(out)
     previews: dict[str, Image.Image | None] = {}
     for k, aid in enumerate(strip.asset_ids):
@@ -120,8 +138,12 @@ def render_face_strip(
             W, H = im.size
             m = 0.15 * face.w  # a little room around the face
             x1, y1 = face.x + face.w + m, face.y + face.h + m
-            box = (max(0, round((face.x - m) * W)), max(0, round((face.y - m) * H)),
-                   min(W, round(x1 * W)), min(H, round(y1 * H)))  # fmt: skip
+            box = (
+                max(0, round((face.x - m) * W)),
+                max(0, round((face.y - m) * H)),
+                min(W, round(x1 * W)),
+                min(H, round(y1 * H)),
+            )
             crop = im.crop(box).resize((cell, cell))
             x0, y0 = pad + k * (cell + pad), pad + p * (cell + pad)
             out.paste(crop, (x0, y0))

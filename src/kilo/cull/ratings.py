@@ -209,8 +209,9 @@ def apply_bulk(
     pid = _check_project(catalog, project_id)
     user = user_id or catalog.local_user_id
     scope = f"cull.apply:{pid}:{user}"
-    digest = request_digest([{"assetId": a.asset_id, **_action_changes(a)}
-                             for a in request.actions])  # fmt: skip
+    digest = request_digest(
+        [{"assetId": a.asset_id, **_action_changes(a)} for a in request.actions]
+    )
     with catalog.transaction():  # the key's check and its use are one step
         stored = check_idempotency_key(catalog, scope, idempotency_key, digest)
         if stored is not None:

@@ -20,10 +20,10 @@ from PIL import Image
 from kilo.catalog import Catalog
 from kilo.catalog.idempotency import once
 from kilo.catalog.ids import lookup_id, resolve_ids
-from kilo.catalog.tables import latest_file_uri, original_source
 from kilo.clock import from_catalog, new_id, utcnow
 from kilo.edit.geometry import crop_box
 from kilo.edit.params import EditParams
+from kilo.edit.photo import asset_row, original_uri
 from kilo.edit.render import compose_before_after, render_image
 from kilo.errors import InvalidInput, NotFound
 from kilo.models import (
@@ -56,19 +56,6 @@ def _to_model(row: dict[str, Any]) -> EditVersion:
         params=params,
         created_at=created,
     )
-
-
-_ASSET_COLUMNS = ("id", "project_id", "filename", "source_uri", "frame_index", "width_px",
-                  "height_px", "format", "content_type", "iso", "captured_at",
-                  "captured_offset_min", "exposure_time_s")  # fmt: skip
-
-
-def asset_row(catalog: Catalog, asset_id: str) -> dict[str, Any]:
-    aid = lookup_id(catalog, "assets", asset_id)
-    row = catalog.table("assets").get(aid, _ASSET_COLUMNS)
-    if row is None:
-        raise NotFound(f"no asset with id {aid}")
-    return row
 
 
 def get_version(catalog: Catalog, edit_id: str) -> EditVersion:
@@ -198,29 +185,6 @@ def overwrite_latest(
 
 
 # -- pixels -----------------------------------------------------------------------------------
-def original_uri(catalog: Catalog, asset_id: str) -> tuple[str, int]:
-    """(URI of the original, frame index) of an asset."""
-    original = original_source(catalog, lookup_id(catalog, "assets", asset_id))
-    if original is None:
-        raise NotFound(f"no asset with id {asset_id}")
-    return original.uri, original.frame_index
-
-
-def preview_uri(catalog: Catalog, asset_id: str) -> str | None:
-    return latest_file_uri(catalog, lookup_id(catalog, "assets", asset_id), "preview")
-
-
-def load_preview(catalog: Catalog, asset_id: str, max_px: int = 2048) -> Image.Image:
-    """The asset's preview rendition, else the original decoded at ``max_px``."""
-    from kilo.imaging import load_image
-
-    uri = preview_uri(catalog, asset_id)
-    if uri is not None:
-        return load_image(uri, max_px=max_px, settings=catalog.settings)
-    src, frame = original_uri(catalog, asset_id)
-    return load_image(src, max_px=max_px, settings=catalog.settings, frame=frame)
-
-
 def decode_size(params: EditParams, size: tuple[int, int] | None, max_px: int | None) -> int | None:
     """Long edge to decode at so that the cropped render still reaches ``max_px``."""
     if max_px is None:
@@ -328,10 +292,14 @@ def apply_version(
         "excludeGeometry": exclude_geometry,
     }
     job_id = once(
-        catalog, f"edit.apply:{payload['userId']}", idempotency_key, payload,
+        catalog,
+        f"edit.apply:{payload['userId']}",
+        idempotency_key,
+        payload,
         lambda: enqueue(catalog, APPLY_JOB, project_id=project_id, payload=payload),
-        save=lambda job: {"jobId": job}, replay=lambda kept: str(kept["jobId"]),
-    )  # fmt: skip
+        save=lambda job: {"jobId": job},
+        replay=lambda kept: str(kept["jobId"]),
+    )
     if wait:
         run_jobs(catalog, job_ids=[job_id])
     return get_apply_status(catalog, job_id)  # a repeated key: where the first job is now

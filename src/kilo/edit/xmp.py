@@ -227,13 +227,8 @@ def write_version_sidecar(
     """Write an edit version (default: the latest) of an asset as a Lightroom-compatible
     sidecar: at ``out``, or where :func:`kilo.xmp.sidecar_location` puts it (next to a local
     original). Returns the sidecar's path."""
-    from kilo.edit.versions import (
-        asset_row,
-        get_version,
-        latest_version,
-        original_uri,
-        version_params,
-    )
+    from kilo.edit.photo import asset_row, original_uri
+    from kilo.edit.versions import get_version, latest_version, version_params
     from kilo.imaging.sniff import is_raw_name
     from kilo.store import is_local, local_path
 

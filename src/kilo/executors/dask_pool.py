@@ -32,7 +32,7 @@ from typing import Any
 from distributed import Client, LocalCluster, WorkerPlugin
 
 from kilo.errors import KiloError
-from kilo.executors import ExecutorSpec
+from kilo.executors.spec import ExecutorSpec
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +94,10 @@ def keep_heap() -> bool:
 
     try:
         libc = ctypes.CDLL("libc.so.6")
-        return bool(libc.mallopt(_M_TRIM_THRESHOLD, 256 * 2**20)
-                    and libc.mallopt(_M_MMAP_THRESHOLD, 32 * 2**20))  # fmt: skip
+        return bool(
+            libc.mallopt(_M_TRIM_THRESHOLD, 256 * 2**20)
+            and libc.mallopt(_M_MMAP_THRESHOLD, 32 * 2**20)
+        )
     except (OSError, AttributeError):
         return False
 
@@ -184,9 +186,13 @@ def dask_pool(spec: ExecutorSpec, workers: int, *, preload: Iterable[str]) -> Da
 
             with main_hidden(), _sigint_ignored():
                 cluster = LocalCluster(
-                    n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                    host="127.0.0.1", dashboard_address=None, silence_logs=quiet,
-                )  # fmt: skip
+                    n_workers=max(1, workers),
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    silence_logs=quiet,
+                )
             client = Client(cluster, timeout=CONNECT_TIMEOUT_S)
         else:
             client = Client(spec.address, timeout=CONNECT_TIMEOUT_S)

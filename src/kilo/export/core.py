@@ -130,9 +130,13 @@ def create_export(
     _check_logo_asset(catalog, opts, user_id or catalog.local_user_id)
     stored_settings = opts.dump()
     scope = f"exports:{project.id}"
-    request = {"preset": preset, "assetIds": asset_ids, "settings": stored_settings,
-               "dest": None if dest is None else str(dest),
-               "user": user_id or catalog.local_user_id}  # fmt: skip
+    request = {
+        "preset": preset,
+        "assetIds": asset_ids,
+        "settings": stored_settings,
+        "dest": None if dest is None else str(dest),
+        "user": user_id or catalog.local_user_id,
+    }
     digest = request_digest(request)
     with catalog.transaction():  # the key's check and its use are one step
         stored = check_idempotency_key(catalog, scope, idempotency_key, digest)
@@ -144,10 +148,20 @@ def create_export(
         dest_uri = _normalise_dest(dest, default_dest)
         now = utcnow()
         exports = catalog.table("exports")
-        exports.insert({"id": export_id, "project_id": project.id, "preset": preset,
-                        "settings": stored_settings, "asset_ids": ids, "dest_uri": dest_uri,
-                        "status": "queued", "progress": 0.0, "created_at": now,
-                        "updated_at": now})  # fmt: skip
+        exports.insert(
+            {
+                "id": export_id,
+                "project_id": project.id,
+                "preset": preset,
+                "settings": stored_settings,
+                "asset_ids": ids,
+                "dest_uri": dest_uri,
+                "status": "queued",
+                "progress": 0.0,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
         job_id = enqueue(
             catalog,
             JOB_TYPE,

@@ -170,11 +170,17 @@ class ExportHandler:
         now = utcnow()
         catalog.table("asset_files").insert_all(
             [
-                {"id": new_id(), "asset_id": asset_id, "kind": "export", "uri": uri,
-                 "content_type": _content_type(uri), "created_at": now}
+                {
+                    "id": new_id(),
+                    "asset_id": asset_id,
+                    "kind": "export",
+                    "uri": uri,
+                    "content_type": _content_type(uri),
+                    "created_at": now,
+                }
                 for asset_id, uri in result.get("assetFiles") or []
             ]
-        )  # fmt: skip
+        )
         catalog.table("exports").update(
             export_id, {"results": json.dumps(result.get("results") or [])}, stamp=False
         )

@@ -84,25 +84,39 @@ def _blazeface(rgb: NDArray[np.uint8]) -> list[Face]:
         width = max(1, round(x1 - x0))
         seen = [o for o in marks.openness if o is not None]
         openness = round(sum(seen) / len(seen), 4) if seen else None
-        out.append(Face(
-            x=max(0, round(x0)), y=max(0, round(y0)), w=width, h=max(1, round(y1 - y0)),
-            score=round(det.score, 3), eyes=_state(openness, width), openness=openness,
-            eye_boxes=tuple(b for b in marks.eye_boxes if b is not None),
-            yaw=round(marks.yaw, 3),
-        ))  # fmt: skip
+        out.append(
+            Face(
+                x=max(0, round(x0)),
+                y=max(0, round(y0)),
+                w=width,
+                h=max(1, round(y1 - y0)),
+                score=round(det.score, 3),
+                eyes=_state(openness, width),
+                openness=openness,
+                eye_boxes=tuple(b for b in marks.eye_boxes if b is not None),
+                yaw=round(marks.yaw, 3),
+            )
+        )
     return out
 
 
 def haar_faces(rgb: NDArray[np.uint8]) -> list[Face]:
     """Faces by OpenCV's Haar cascades: what :func:`find_faces` falls back to without the
     face models (frontal faces only; eyes judged by "two eyes found")."""
-    from kilo.signals import detect_faces_haar
+    from kilo.faces.haar import detect_faces_haar
 
     return [
-        Face(b.x, b.y, b.w, b.h, 0.0, "unknown" if b.eyes_open is None else
-             ("open" if b.eyes_open else "closed"), source="haar")
+        Face(
+            b.x,
+            b.y,
+            b.w,
+            b.h,
+            0.0,
+            "unknown" if b.eyes_open is None else ("open" if b.eyes_open else "closed"),
+            source="haar",
+        )
         for b in detect_faces_haar(rgb)
-    ]  # fmt: skip
+    ]
 
 
 def find_faces(rgb: NDArray[np.uint8]) -> list[Face]:

@@ -98,10 +98,13 @@ def _eye(
     centre = (c0 + c1) / 2
     width = float(np.linalg.norm(c1 - c0)) * 2.3
     scale = _IRIS / max(width, 1e-3)
-    m = np.array([[scale, 0, _IRIS / 2 - scale * centre[0]],
-                  [0, scale, _IRIS / 2 - scale * centre[1]]], dtype=np.float32)  # fmt: skip
-    eye = cv2.warpAffine(face, m, (_IRIS, _IRIS), flags=cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    m = np.array(
+        [[scale, 0, _IRIS / 2 - scale * centre[0]], [0, scale, _IRIS / 2 - scale * centre[1]]],
+        dtype=np.float32,
+    )
+    eye = cv2.warpAffine(
+        face, m, (_IRIS, _IRIS), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     if flip:  # the model knows one eye; the other is its mirror image
         eye = np.ascontiguousarray(eye[:, ::-1])
     contour = _forward(iris, np.asarray(eye))[0].reshape(71, 3)[:15, :2]
@@ -135,8 +138,10 @@ def measure_face(rgb: NDArray[np.uint8], det: Detection) -> Landmarks:
     yaw = 2.0 * share - 1.0
     opens: list[float | None] = []
     boxes: list[tuple[int, int, int, int] | None] = []
-    for corners, flip, hidden in ((_RIGHT_EYE, False, share < _PROFILE),
-                                  (_LEFT_EYE, True, share > 1 - _PROFILE)):  # fmt: skip
+    for corners, flip, hidden in (
+        (_RIGHT_EYE, False, share < _PROFILE),
+        (_LEFT_EYE, True, share > 1 - _PROFILE),
+    ):
         if hidden or presence < MIN_PRESENCE:
             opens.append(None)
             boxes.append(None)
@@ -145,6 +150,7 @@ def measure_face(rgb: NDArray[np.uint8], det: Detection) -> Landmarks:
         (ax, ay), (bx, by) = _to_frame(m, corner_box)
         lo_x, lo_y, hi_x, hi_y = min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)
         opens.append(round(value, 4))
-        boxes.append((round(lo_x), round(lo_y), max(1, round(hi_x - lo_x)),
-                      max(1, round(hi_y - lo_y))))  # fmt: skip
+        boxes.append(
+            (round(lo_x), round(lo_y), max(1, round(hi_x - lo_x)), max(1, round(hi_y - lo_y)))
+        )
     return Landmarks(presence, (opens[0], opens[1]), (boxes[0], boxes[1]), yaw)

@@ -69,12 +69,25 @@ def create_gallery(
             "watermark, allow_downloads, status, created_at, updated_at, download_size, "
             "watermark_text, min_picks, max_picks, show_filenames, watermark_logo) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?)",
-            [gid, pid, check_title(req.title, max_length=200), new_slug(),
-             hash_password(req.password) if req.password else None,
-             to_utc_naive(expires) if expires else None, req.watermark, req.allow_downloads,
-             now, now, req.download_size, req.watermark_text, req.min_picks or None,
-             req.max_picks or None, req.show_filenames, logo],
-        )  # fmt: skip
+            [
+                gid,
+                pid,
+                check_title(req.title, max_length=200),
+                new_slug(),
+                hash_password(req.password) if req.password else None,
+                to_utc_naive(expires) if expires else None,
+                req.watermark,
+                req.allow_downloads,
+                now,
+                now,
+                req.download_size,
+                req.watermark_text,
+                req.min_picks or None,
+                req.max_picks or None,
+                req.show_filenames,
+                logo,
+            ],
+        )
         _append_assets(catalog, gid, asset_ids, now)
         catalog.emit_event("gallery.created", project_id=pid, data={"galleryId": gid})
     return get_gallery(catalog, gid)
@@ -137,16 +150,23 @@ def update_gallery(
     changes: dict[str, Any] = {}
     if watermark_logo is not None:
         changes["watermark_logo"] = _check_logo(watermark_logo) if str(watermark_logo) else None
-    for name in ("title", "watermark", "allow_downloads", "download_size", "watermark_text",
-                 "show_filenames"):  # fmt: skip
+    for name in (
+        "title",
+        "watermark",
+        "allow_downloads",
+        "download_size",
+        "watermark_text",
+        "show_filenames",
+    ):
         if name in given and getattr(req, name) is not None:
             value = getattr(req, name)
             changes[name] = check_title(value, max_length=200) if name == "title" else value
     for name in ("min_picks", "max_picks"):
         if name in given:
             changes[name] = getattr(req, name) or None
-    _check_bounds(changes.get("min_picks", current.min_picks),
-                  changes.get("max_picks", current.max_picks))  # fmt: skip
+    _check_bounds(
+        changes.get("min_picks", current.min_picks), changes.get("max_picks", current.max_picks)
+    )
     if "password" in given:
         changes["password_hash"] = hash_password(req.password) if req.password else None
     if "expires_at" in given:
@@ -186,8 +206,9 @@ def revoke_gallery(catalog: Catalog, gallery_id: str) -> Gallery:
     g = get_gallery(catalog, gallery_id)
     now = utcnow()
     with catalog.transaction():
-        catalog.table("galleries").update(g.id, {"status": "revoked", "revoked_at": now,
-                                                 "updated_at": now})  # fmt: skip
+        catalog.table("galleries").update(
+            g.id, {"status": "revoked", "revoked_at": now, "updated_at": now}
+        )
         _end_sessions(catalog, g.id)
     return get_gallery(catalog, g.id)
 
@@ -198,8 +219,12 @@ def rotate_link(catalog: Catalog, gallery_id: str) -> Gallery:
     g = get_gallery(catalog, gallery_id)
     now = utcnow()
     with catalog.transaction():
-        changes = {"share_slug": new_slug(), "status": "active", "revoked_at": None,
-                   "updated_at": now}  # fmt: skip
+        changes = {
+            "share_slug": new_slug(),
+            "status": "active",
+            "revoked_at": None,
+            "updated_at": now,
+        }
         catalog.table("galleries").update(g.id, changes)
         _end_sessions(catalog, g.id)
     return get_gallery(catalog, g.id)
@@ -236,18 +261,29 @@ def _project_assets(catalog: Catalog, project_id: str, refs: list[str]) -> list[
 
 
 def _append_assets(catalog: Catalog, gallery_id: str, ids: list[str], now: datetime) -> None:
-    start = int(catalog.scalar(
-        "SELECT coalesce(max(position), -1) + 1 FROM gallery_assets WHERE gallery_id = ?",
-        [gallery_id]))  # fmt: skip
-    have = {str(r[0]) for r in catalog.fetchall(
-        "SELECT asset_id FROM gallery_assets WHERE gallery_id = ?", [gallery_id])}  # fmt: skip
+    start = int(
+        catalog.scalar(
+            "SELECT coalesce(max(position), -1) + 1 FROM gallery_assets WHERE gallery_id = ?",
+            [gallery_id],
+        )
+    )
+    have = {
+        str(r[0])
+        for r in catalog.fetchall(
+            "SELECT asset_id FROM gallery_assets WHERE gallery_id = ?", [gallery_id]
+        )
+    }
     new = [a for a in ids if a not in have]
     catalog.insert_many(
         "gallery_assets",
-        [("gallery_id", "VARCHAR"), ("asset_id", "VARCHAR"), ("position", "INTEGER"),
-         ("added_at", "TIMESTAMP")],
+        [
+            ("gallery_id", "VARCHAR"),
+            ("asset_id", "VARCHAR"),
+            ("position", "INTEGER"),
+            ("added_at", "TIMESTAMP"),
+        ],
         [[gallery_id, a, start + i, now] for i, a in enumerate(new)],
-    )  # fmt: skip
+    )
 
 
 def _end_sessions(catalog: Catalog, gallery_id: str) -> None:
@@ -276,16 +312,25 @@ def _rows(catalog: Catalog, where: str, params: list[Any]) -> list[Gallery]:
     )
     return [
         Gallery(
-            id=r["id"], project_id=r["project_id"], title=r["title"], share_slug=r["share_slug"],
+            id=r["id"],
+            project_id=r["project_id"],
+            title=r["title"],
+            share_slug=r["share_slug"],
             expires_at=from_catalog(r["expires_at"]) if r["expires_at"] else None,
-            watermark=bool(r["watermark"]), allow_downloads=bool(r["allow_downloads"]),
-            requires_password=r["password_hash"] is not None, asset_count=int(r["asset_count"]),
-            created_at=from_catalog(r["created_at"]), status=status_of(r),
-            share_path=f"/g/{r['share_slug']}", download_size=r["download_size"] or "web",
-            watermark_text=r["watermark_text"], watermark_logo=r["watermark_logo"] is not None,
+            watermark=bool(r["watermark"]),
+            allow_downloads=bool(r["allow_downloads"]),
+            requires_password=r["password_hash"] is not None,
+            asset_count=int(r["asset_count"]),
+            created_at=from_catalog(r["created_at"]),
+            status=status_of(r),
+            share_path=f"/g/{r['share_slug']}",
+            download_size=r["download_size"] or "web",
+            watermark_text=r["watermark_text"],
+            watermark_logo=r["watermark_logo"] is not None,
             min_picks=r["min_picks"],
-            max_picks=r["max_picks"], show_filenames=bool(r["show_filenames"]),
+            max_picks=r["max_picks"],
+            show_filenames=bool(r["show_filenames"]),
             updated_at=from_catalog(r["updated_at"]) if r["updated_at"] else None,
         )
         for r in rows
-    ]  # fmt: skip
+    ]

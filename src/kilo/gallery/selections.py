@@ -44,9 +44,16 @@ def list_activity(catalog: Catalog, gallery_id: str) -> list[GalleryActivity]:
             text = f"{extra.get('count', 0)} photos, as {extra['name']}"
         elif kind == "submit":
             text = f"{extra.get('count', 0)} photos"
-        out.append(GalleryActivity(at=from_catalog(at), kind=kind,
-                                   visitor=labels.get(str(visitor), "?"), asset_id=aid,
-                                   filename=filename, text=text))  # fmt: skip
+        out.append(
+            GalleryActivity(
+                at=from_catalog(at),
+                kind=kind,
+                visitor=labels.get(str(visitor), "?"),
+                asset_id=aid,
+                filename=filename,
+                text=text,
+            )
+        )
     return out
 
 
@@ -60,20 +67,28 @@ def list_selections(catalog: Catalog, gallery_id: str) -> list[GallerySelection]
         "LEFT JOIN assets a ON a.id = f.asset_id WHERE f.gallery_id = ? ORDER BY ga.position",
         [g.id],
     )
-    sent = {str(v): (n, from_catalog(t)) for v, n, t in catalog.fetchall(
-        "SELECT visitor_id, name, submitted_at FROM gallery_selections WHERE gallery_id = ?",
-        [g.id])}  # fmt: skip
+    sent = {
+        str(v): (n, from_catalog(t))
+        for v, n, t in catalog.fetchall(
+            "SELECT visitor_id, name, submitted_at FROM gallery_selections WHERE gallery_id = ?",
+            [g.id],
+        )
+    }
     by: dict[str, list[tuple[str, str | None]]] = {}
     for visitor, aid, filename in rows:
         by.setdefault(str(visitor), []).append((str(aid), filename))
     for visitor in sent:
         by.setdefault(visitor, [])
     return [
-        GallerySelection(visitor=labels.get(v, "?"), name=sent.get(v, (None, None))[0],
-                         asset_ids=[a for a, _ in picks], filenames=[n for _, n in picks],
-                         submitted_at=sent.get(v, (None, None))[1])
+        GallerySelection(
+            visitor=labels.get(v, "?"),
+            name=sent.get(v, (None, None))[0],
+            asset_ids=[a for a, _ in picks],
+            filenames=[n for _, n in picks],
+            submitted_at=sent.get(v, (None, None))[1],
+        )
         for v, picks in sorted(by.items(), key=lambda kv: labels.get(kv[0], "~"))
-    ]  # fmt: skip
+    ]
 
 
 @dataclass
@@ -133,11 +148,19 @@ def summarise_activity(
         key = (a.filename or a.asset_id or "(all photos)") if by == "asset" else a.visitor
         if by == "asset" and a.kind in ("view", "submit"):
             continue
-        row = rows.setdefault(key, {by: key, "views": 0, "favorites": 0, "comments": 0,
-                                    "downloads": 0})  # fmt: skip
-        field_name = {"view": "views", "favorite": "favorites", "unfavorite": "favorites",
-                      "comment": "comments", "download": "downloads"}.get(a.kind)  # fmt: skip
+        row = rows.setdefault(
+            key, {by: key, "views": 0, "favorites": 0, "comments": 0, "downloads": 0}
+        )
+        field_name = {
+            "view": "views",
+            "favorite": "favorites",
+            "unfavorite": "favorites",
+            "comment": "comments",
+            "download": "downloads",
+        }.get(a.kind)
         if field_name:
             row[field_name] += -1 if a.kind == "unfavorite" else 1
-    return sorted(rows.values(), key=lambda r: (-(r["favorites"] + r["comments"]
-                                                  + r["downloads"]), str(r[by])))  # fmt: skip
+    return sorted(
+        rows.values(),
+        key=lambda r: (-(r["favorites"] + r["comments"] + r["downloads"]), str(r[by])),
+    )

@@ -56,8 +56,9 @@ def view_items(catalog: Catalog, v: Visit) -> list[ViewItem]:
     for aid, w, h, orient, name, favs, comments, mine in rows:
         if orient in (5, 6, 7, 8) and w and h:  # stored as shot; shown upright
             w, h = h, w
-        out.append(ViewItem(str(aid), w, h, name if show else None, int(favs), int(comments),
-                            bool(mine)))  # fmt: skip
+        out.append(
+            ViewItem(str(aid), w, h, name if show else None, int(favs), int(comments), bool(mine))
+        )
     return out
 
 
@@ -74,8 +75,9 @@ def gallery_image(
     img = _source(catalog, aid, size, v.gallery["download_size"] or "web")
     if v.gallery["watermark"]:
         img = _watermarked(img, v.gallery["watermark_text"], v.gallery["watermark_logo"])
-    data = encode_clean_jpeg(img, quality=90 if size == "download" else 85,
-                             progressive=size != "thumb")  # fmt: skip
+    data = encode_clean_jpeg(
+        img, quality=90 if size == "download" else 85, progressive=size != "thumb"
+    )
     if size == "download" and log:
         log_activity(catalog, v.gallery_id, v.visitor_id, "download", aid)
     return data
@@ -122,8 +124,9 @@ def gallery_zip(catalog: Catalog, v: Visit) -> Iterator[bytes]:
     if not v.gallery["allow_downloads"]:
         raise NotFound("no such image, or its link has ended")
     items = view_items(catalog, v)
-    log_activity(catalog, v.gallery_id, v.visitor_id, "download", None,
-                 {"all": True, "count": len(items)})  # fmt: skip
+    log_activity(
+        catalog, v.gallery_id, v.visitor_id, "download", None, {"all": True, "count": len(items)}
+    )
     return _zip_stream(catalog, v, items)
 
 

@@ -118,9 +118,16 @@ def start_visit(
         catalog.execute(
             "INSERT INTO gallery_sessions (token_hash, gallery_id, expires_at, created_at, "
             "session_id, visitor_id, share_slug) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [_hash(token), gallery["id"], at + SESSION_TTL, at, session_id, visitor_id,
-             gallery["share_slug"]],
-        )  # fmt: skip
+            [
+                _hash(token),
+                gallery["id"],
+                at + SESSION_TTL,
+                at,
+                session_id,
+                visitor_id,
+                gallery["share_slug"],
+            ],
+        )
         log_activity(catalog, gallery["id"], visitor_id, "view", at=at)
     return token, Visit(gallery, session_id, visitor_id)
 
@@ -182,15 +189,18 @@ def set_favorite(catalog: Catalog, v: Visit, asset_id: str, favorite: bool) -> N
                 return
             if high and count >= high:
                 raise InvalidInput(f"this gallery takes at most {high} favourites")
-            catalog.execute("INSERT INTO favorites VALUES (?, ?, ?, ?)",
-                            [v.gallery_id, aid, v.visitor_id, utcnow()])  # fmt: skip
+            catalog.execute(
+                "INSERT INTO favorites VALUES (?, ?, ?, ?)",
+                [v.gallery_id, aid, v.visitor_id, utcnow()],
+            )
         else:
             catalog.execute(
                 "DELETE FROM favorites WHERE gallery_id = ? AND asset_id = ? AND client_id = ?",
                 [v.gallery_id, aid, v.visitor_id],
             )
-        log_activity(catalog, v.gallery_id, v.visitor_id,
-                     "favorite" if favorite else "unfavorite", aid)  # fmt: skip
+        log_activity(
+            catalog, v.gallery_id, v.visitor_id, "favorite" if favorite else "unfavorite", aid
+        )
 
 
 def add_comment(catalog: Catalog, v: Visit, asset_id: str, text: str) -> str:
@@ -222,12 +232,18 @@ def submit_selection(catalog: Catalog, v: Visit, name: str | None = None) -> int
         raise InvalidInput(f"pick at most {high} favourites (you have {count})")
     label = (name or "").strip()[:100] or None
     with catalog.transaction():
-        catalog.execute("INSERT INTO gallery_selections VALUES (?, ?, ?, ?)",
-                        [v.gallery_id, v.visitor_id, label, utcnow()])  # fmt: skip
-        log_activity(catalog, v.gallery_id, v.visitor_id, "submit", None,
-                     {"count": count, "name": label})  # fmt: skip
-        catalog.emit_event("gallery.selection", project_id=v.gallery["project_id"],
-                           data={"galleryId": v.gallery_id, "count": count})  # fmt: skip
+        catalog.execute(
+            "INSERT INTO gallery_selections VALUES (?, ?, ?, ?)",
+            [v.gallery_id, v.visitor_id, label, utcnow()],
+        )
+        log_activity(
+            catalog, v.gallery_id, v.visitor_id, "submit", None, {"count": count, "name": label}
+        )
+        catalog.emit_event(
+            "gallery.selection",
+            project_id=v.gallery["project_id"],
+            data={"galleryId": v.gallery_id, "count": count},
+        )
     return count
 
 
@@ -247,14 +263,23 @@ def _check_open(catalog: Catalog, v: Visit) -> None:
 
 
 def _favorite_count(catalog: Catalog, v: Visit) -> int:
-    return int(catalog.scalar(
-        "SELECT count(*) FROM favorites WHERE gallery_id = ? AND client_id = ?",
-        [v.gallery_id, v.visitor_id]))  # fmt: skip
+    return int(
+        catalog.scalar(
+            "SELECT count(*) FROM favorites WHERE gallery_id = ? AND client_id = ?",
+            [v.gallery_id, v.visitor_id],
+        )
+    )
 
 
-def log_activity(catalog: Catalog, gallery_id: str, visitor_id: str | None, kind: str,
-                 asset_id: str | None = None, detail: dict[str, Any] | None = None,
-                 at: datetime | None = None) -> None:  # fmt: skip
+def log_activity(
+    catalog: Catalog,
+    gallery_id: str,
+    visitor_id: str | None,
+    kind: str,
+    asset_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
     catalog.execute(
         "INSERT INTO gallery_activity VALUES (?, ?, ?, ?, ?, ?, ?)",
         [new_id(), gallery_id, visitor_id, kind, asset_id, detail or {}, at or utcnow()],

@@ -6,7 +6,8 @@
 
 from kilo.imaging.decode import Decoded, count_frames, decode_image, load_image, read_source
 from kilo.imaging.metadata import Metadata, extract_metadata, read_metadata
-from kilo.imaging.renditions import Rendition, fit_size, make_renditions, resize_long_edge
+from kilo.imaging.renditions import Rendition, make_renditions
+from kilo.imaging.resize import fit_size, resize_long_edge
 from kilo.imaging.sniff import looks_like_photo_name, sniff_content_type
 
 __all__ = [

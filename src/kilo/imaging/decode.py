@@ -26,7 +26,7 @@ from PIL import Image, ImageFile
 
 from kilo.errors import DecodeError, KiloError
 from kilo.imaging.budget import CONVERTED_FIRST, check_budget, pillow_peak_bytes
-from kilo.imaging.renditions import fit_size, resize_long_edge
+from kilo.imaging.resize import fit_size, resize_long_edge
 from kilo.imaging.sniff import RAW_CONTENT_TYPE, SNIFF_BYTES, sniff_content_type
 
 log = logging.getLogger(__name__)

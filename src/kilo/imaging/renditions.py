@@ -29,6 +29,8 @@ from typing import Any
 
 from PIL import Image
 
+from kilo.imaging.decode import _icc_transform, to_srgb
+from kilo.imaging.resize import fit_size, resize_array
 from kilo.imaging.sniff import RAW_CONTENT_TYPE, SNIFF_BYTES, sniff_content_type
 
 log = logging.getLogger(__name__)
@@ -38,8 +40,9 @@ JPEG_QUALITY = 85
 MAX_LOSSLESS_BYTES_PER_PX = 0.4
 #: JPEG segments a lossless preview keeps: SOF0-2, DHT, DQT, DRI, APP0 (JFIF), APP14 (Adobe)
 _KEEP_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC4, 0xDB, 0xDD, 0xE0, 0xEE})
-_SOF_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD,
-                          0xCE, 0xCF})  # fmt: skip
+_SOF_MARKERS = frozenset(
+    {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,42 +65,6 @@ class Rendered:
     orientation: int | None
     method: str
     renditions: list[Rendition] = field(default_factory=list)
-
-
-def fit_size(size: tuple[int, int], max_px: int | None) -> tuple[int, int]:
-    """``size`` scaled so that its long edge is at most ``max_px`` (never enlarged)."""
-    w, h = size
-    if max_px is None or max(w, h) <= max_px:
-        return w, h
-    scale = max_px / max(w, h)
-    return max(1, round(w * scale)), max(1, round(h * scale))
-
-
-def resize_array(arr: Any, max_px: int | None) -> Any:
-    """A numpy image (H x W [x C], uint8) with its long edge at most ``max_px``: exact 2x2
-    box halvings while at least 2x too large, then one bilinear step."""
-    import cv2
-
-    h, w = arr.shape[:2]
-    target = fit_size((w, h), max_px)
-    while w >= 2 * target[0] and h >= 2 * target[1] and (w, h) != target:
-        w, h = w // 2, h // 2
-        arr = cv2.resize(arr, (w, h), interpolation=cv2.INTER_LINEAR)
-    if (w, h) != target:
-        arr = cv2.resize(arr, target, interpolation=cv2.INTER_LINEAR)
-    return arr
-
-
-def resize_long_edge(image: Image.Image, max_px: int | None) -> Image.Image:
-    """``image`` with its long edge at most ``max_px`` (good quality, fast)."""
-    target = fit_size(image.size, max_px)
-    if target == image.size:
-        return image
-    if image.mode in ("RGB", "L"):
-        import numpy as np
-
-        return Image.fromarray(resize_array(np.asarray(image), max_px), mode=image.mode)
-    return image.resize(target, Image.Resampling.BICUBIC, reducing_gap=2.0)
 
 
 def encode_jpeg(image: Image.Image, quality: int = JPEG_QUALITY) -> bytes:
@@ -202,8 +169,12 @@ def _decode_scaled(data: bytes, scale: int) -> Any:
     import cv2
     import numpy as np
 
-    flag = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
-            8: cv2.IMREAD_REDUCED_COLOR_8}[scale]  # fmt: skip
+    flag = {
+        1: cv2.IMREAD_COLOR,
+        2: cv2.IMREAD_REDUCED_COLOR_2,
+        4: cv2.IMREAD_REDUCED_COLOR_4,
+        8: cv2.IMREAD_REDUCED_COLOR_8,
+    }[scale]
     return cv2.imdecode(np.frombuffer(data, np.uint8), flag | cv2.IMREAD_IGNORE_ORIENTATION)
 
 
@@ -214,8 +185,6 @@ def _to_srgb_array(bgr: Any, icc: bytes | None) -> Any:
     import cv2
     import numpy as np
 
-    from kilo.imaging.decode import to_srgb
-
     rgb = Image.fromarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
     out = to_srgb(rgb, icc)
     return bgr if out is rgb else cv2.cvtColor(np.asarray(out), cv2.COLOR_RGB2BGR)
@@ -225,8 +194,6 @@ def _is_srgb(icc: bytes | None) -> bool:
     if not icc:
         return True
     import hashlib
-
-    from kilo.imaging.decode import _icc_transform
 
     try:
         return _icc_transform(hashlib.sha1(icc).hexdigest(), icc, "RGB") is None
@@ -327,10 +294,10 @@ def _jpeg_renditions(
         out.append(Rendition(big_kind, stripped, full[0], full[1]))
         order = order[1:]
     if not order:
-        return Rendered(oriented[0], oriented[1], "JPEG", 1, orientation, "lossless preview",
-                        out)  # fmt: skip
-    decoded = _decode_fitted(data, full, icc if stripped is None else None, orientation,
-                             order[0][1])  # fmt: skip
+        return Rendered(oriented[0], oriented[1], "JPEG", 1, orientation, "lossless preview", out)
+    decoded = _decode_fitted(
+        data, full, icc if stripped is None else None, orientation, order[0][1]
+    )
     if decoded is None:
         return None
     arr, scale = decoded

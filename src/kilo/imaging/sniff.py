@@ -13,17 +13,56 @@ SNIFF_BYTES = 64
 
 RAW_EXTENSIONS = frozenset(
     {
-        ".3fr", ".ari", ".arw", ".bay", ".cr2", ".cr3", ".crw", ".dcr", ".dng", ".erf",
-        ".fff", ".iiq", ".k25", ".kdc", ".mef", ".mos", ".mrw", ".nef", ".nrw", ".orf",
-        ".pef", ".raf", ".raw", ".rw2", ".rwl", ".sr2", ".srf", ".srw", ".x3f",
+        ".3fr",
+        ".ari",
+        ".arw",
+        ".bay",
+        ".cr2",
+        ".cr3",
+        ".crw",
+        ".dcr",
+        ".dng",
+        ".erf",
+        ".fff",
+        ".iiq",
+        ".k25",
+        ".kdc",
+        ".mef",
+        ".mos",
+        ".mrw",
+        ".nef",
+        ".nrw",
+        ".orf",
+        ".pef",
+        ".raf",
+        ".raw",
+        ".rw2",
+        ".rwl",
+        ".sr2",
+        ".srf",
+        ".srw",
+        ".x3f",
     }
-)  # fmt: skip
+)
 IMAGE_EXTENSIONS = frozenset(
     {
-        ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".tif", ".tiff", ".webp", ".heic",
-        ".heif", ".hif", ".avif", ".mpo", ".gif", ".bmp",
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".jfif",
+        ".png",
+        ".tif",
+        ".tiff",
+        ".webp",
+        ".heic",
+        ".heif",
+        ".hif",
+        ".avif",
+        ".mpo",
+        ".gif",
+        ".bmp",
     }
-)  # fmt: skip
+)
 SIDECAR_EXTENSIONS = frozenset({".xmp"})
 
 _HEIF_BRANDS = {

@@ -23,10 +23,18 @@ from kilo.store import display_name, local_path, uri_for_path
 
 JUNK_NAMES = frozenset(
     {
-        "thumbs.db", "desktop.ini", "ehthumbs.db", "__macosx", "system volume information",
-        "$recycle.bin", "@eadir", "#recycle", "lost+found", "icon\r",
+        "thumbs.db",
+        "desktop.ini",
+        "ehthumbs.db",
+        "__macosx",
+        "system volume information",
+        "$recycle.bin",
+        "@eadir",
+        "#recycle",
+        "lost+found",
+        "icon\r",
     }
-)  # fmt: skip
+)
 
 
 @dataclass(slots=True)
@@ -155,8 +163,10 @@ def _list_error(exc: Exception, url: str) -> StoreError:
     """A store that cannot be listed, said as a person can act on it."""
     text = str(exc) or type(exc).__name__
     if "credentials" in text.lower():
-        text = ("no credentials for the object store (set AWS_ACCESS_KEY_ID and "
-                "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)")  # fmt: skip
+        text = (
+            "no credentials for the object store (set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)"
+        )
     return StoreError(f"cannot list: {text}", path=url)
 
 

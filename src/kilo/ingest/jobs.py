@@ -119,19 +119,35 @@ class ProcessHandler:
                     [[r.asset_id for r in part if r.replaces], kinds],
                 )
             rows = [
-                [new_id(), r.asset_id, f.kind, f.uri, f.content_type, f.byte_size, f.sha256,
-                 f.width, f.height, now]
+                [
+                    new_id(),
+                    r.asset_id,
+                    f.kind,
+                    f.uri,
+                    f.content_type,
+                    f.byte_size,
+                    f.sha256,
+                    f.width,
+                    f.height,
+                    now,
+                ]
                 for r in part
                 for f in r.files
-            ]  # fmt: skip
+            ]
             catalog.insert_many("asset_files", _FILE_COLUMNS, rows)
             refresh_previews(catalog, [r.asset_id for r in part if r.files])
             # a cull screen or a client page shows the photo the moment its preview exists
-            catalog.emit_events([
-                {"type": "asset.updated", "project_id": job_project.get(r.asset_id),
-                 "asset_id": r.asset_id, "data": {"assetId": r.asset_id, "state": "ready"}}
-                for r in part
-            ])  # fmt: skip
+            catalog.emit_events(
+                [
+                    {
+                        "type": "asset.updated",
+                        "project_id": job_project.get(r.asset_id),
+                        "asset_id": r.asset_id,
+                        "data": {"assetId": r.asset_id, "state": "ready"},
+                    }
+                    for r in part
+                ]
+            )
         # source_files are marked 'ingested' in bulk by ingest(); run_jobs emits job.done
 
     @staticmethod
@@ -162,8 +178,12 @@ class ProcessHandler:
             "WHERE project_id = ? AND source_uri = ?",
             [now, project_id, result.source_uri],
         )
-        catalog.emit_event("asset.quarantined", project_id=project_id, asset_id=result.asset_id,
-                           data={"assetId": result.asset_id, "reason": reason})  # fmt: skip
+        catalog.emit_event(
+            "asset.quarantined",
+            project_id=project_id,
+            asset_id=result.asset_id,
+            data={"assetId": result.asset_id, "reason": reason},
+        )
 
 
 _ASSET_COLUMNS = (
@@ -187,15 +207,33 @@ def _asset_values(result: ProcessResult) -> list[Any]:
         captured, offset, source = _mtime_utc(result.source_mtime), None, "file_mtime"
     flags = {"metadataErrors": meta["errors"]} if meta.get("errors") else None
     return [
-        result.byte_size, result.format, captured, offset, source, result.width, result.height,
-        meta.get("orientation"), meta.get("camera_make"), meta.get("camera_model"),
-        meta.get("camera_serial"), meta.get("lens_model"), meta.get("focal_length_mm"),
-        meta.get("shutter_speed"), meta.get("exposure_time_s"), meta.get("aperture"),
-        meta.get("iso"), meta.get("exposure_bias_ev"), meta.get("gps_lat"), meta.get("gps_lon"),
-        meta.get("gps_alt_m"), _json_text(meta.get("exif") or {}),
-        _json_text(meta.get("iptc") or {}), _json_text(list(meta.get("keywords") or [])),
-        None if flags is None else _json_text(flags), result.frame_count,
-    ]  # fmt: skip
+        result.byte_size,
+        result.format,
+        captured,
+        offset,
+        source,
+        result.width,
+        result.height,
+        meta.get("orientation"),
+        meta.get("camera_make"),
+        meta.get("camera_model"),
+        meta.get("camera_serial"),
+        meta.get("lens_model"),
+        meta.get("focal_length_mm"),
+        meta.get("shutter_speed"),
+        meta.get("exposure_time_s"),
+        meta.get("aperture"),
+        meta.get("iso"),
+        meta.get("exposure_bias_ev"),
+        meta.get("gps_lat"),
+        meta.get("gps_lon"),
+        meta.get("gps_alt_m"),
+        _json_text(meta.get("exif") or {}),
+        _json_text(meta.get("iptc") or {}),
+        _json_text(list(meta.get("keywords") or [])),
+        None if flags is None else _json_text(flags),
+        result.frame_count,
+    ]
 
 
 def _json_text(value: Any) -> str:

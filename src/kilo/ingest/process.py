@@ -103,8 +103,12 @@ def process_asset(payload: dict[str, Any]) -> ProcessResult:
         options["store_url"], options.get("s3_endpoint_url"), options.get("s3_region")
     )
     aid, uri, name = payload["asset_id"], payload["uri"], payload["source_uri"]
-    result = ProcessResult(asset_id=aid, source_uri=name, source_mtime=payload.get("source_mtime"),
-                           replaces=payload.get("replaces", True))  # fmt: skip
+    result = ProcessResult(
+        asset_id=aid,
+        source_uri=name,
+        source_mtime=payload.get("source_mtime"),
+        replaces=payload.get("replaces", True),
+    )
     frame = int(payload.get("frame_index") or 0)
     sizes = {"preview": int(options["preview_px"]), "thumbnail": int(options["thumbnail_px"])}
     try:
@@ -135,8 +139,14 @@ def _fill_result(
 
     aid, name = result.asset_id, result.source_uri
     try:
-        rendered = render_renditions(data, sizes, name=name, frame=frame, opened=opened,
-                                     content_type=payload.get("content_type"))  # fmt: skip
+        rendered = render_renditions(
+            data,
+            sizes,
+            name=name,
+            frame=frame,
+            opened=opened,
+            content_type=payload.get("content_type"),
+        )
     except DecodeError as exc:
         result.quarantine = exc.reason
         _drop_renditions(payload, settings, sizes)

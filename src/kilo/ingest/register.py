@@ -85,8 +85,9 @@ class Registrar:
         if ident.error or ident.sha256 is None:
             reason = ident.error or "unreadable"
             self._quarantine.append([new_id(), self.project_id, f.uri, reason, f.size, now])
-            self._sources.append([self.project_id, f.uri, f.size, f.mtime, None, None,
-                                  "quarantined", now])  # fmt: skip
+            self._sources.append(
+                [self.project_id, f.uri, f.size, f.mtime, None, None, "quarantined", now]
+            )
             return self._result(f.uri, "failed", reason)
         sha = ident.sha256
         existing = self.by_sha.get(sha)
@@ -98,16 +99,27 @@ class Registrar:
                 else f"duplicate: the same content is already asset {existing}"
             )
             outcome = "registered" if same_place else "duplicate"
-            self._sources.append([self.project_id, f.uri, f.size, f.mtime, sha, existing,
-                                  outcome, now])  # fmt: skip
+            self._sources.append(
+                [self.project_id, f.uri, f.size, f.mtime, sha, existing, outcome, now]
+            )
             return self._result(f.uri, "skipped", reason, existing)
         old = dict((frame, aid) for aid, frame in self.by_uri.get(f.uri, []))
         first_id = ""
         for frame in range(ident.frame_count):
             aid = old.get(frame)
             if aid is not None:  # the file at this location changed: re-process in place
-                self._updates.append([sha, f.size, f.mtime, ident.content_type, ident.frame_count,
-                                      f.sidecar_uri, now, aid])  # fmt: skip
+                self._updates.append(
+                    [
+                        sha,
+                        f.size,
+                        f.mtime,
+                        ident.content_type,
+                        ident.frame_count,
+                        f.sidecar_uri,
+                        now,
+                        aid,
+                    ]
+                )
             else:
                 aid = new_id()
                 self._assets.append(_frame_row(self.project_id, ident, frame, aid, now, f.mtime))
@@ -117,8 +129,9 @@ class Registrar:
             self.asset_ids.append(aid)
             self._jobs.append((aid, f.uri))
         self.by_sha[sha] = first_id
-        self._sources.append([self.project_id, f.uri, f.size, f.mtime, sha, first_id,
-                              "registered", now])  # fmt: skip
+        self._sources.append(
+            [self.project_id, f.uri, f.size, f.mtime, sha, first_id, "registered", now]
+        )
         frames = f" ({ident.frame_count} frames)" if ident.frame_count > 1 else ""
         return self._result(f.uri, "ok", f"registered{frames}", first_id)
 

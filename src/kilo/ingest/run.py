@@ -16,7 +16,7 @@ from pydantic import Field
 from kilo.catalog import Catalog
 from kilo.clock import utcnow
 from kilo.executors import is_distributed, open_pool
-from kilo.ingest.discover import Found, discover
+from kilo.ingest.discover import Discovery, Found, discover
 from kilo.ingest.identify import Identified, identify, identify_many
 from kilo.ingest.register import PROCESS_JOB, Registrar, requeue_unprocessed
 from kilo.jobs.reservations import release_reservations, reserve_jobs
@@ -103,30 +103,35 @@ def ingest(
     settings = catalog.settings
     rep = IngestReport(project_id=project_id)
 
-    found = discover(sources, settings, follow_symlinks=follow_symlinks)
-    rep.ignored = found.ignored
-    rep.discovered = len(found.files)
-    total_bytes = sum(f.size for f in found.files)
-    rep.bytes_total = total_bytes
-    counts = {"discovered": rep.discovered, "registered": 0, "skipped": 0, "failed": 0}
-    report(progress, Progress("discover", rep.discovered, rep.discovered, counts=dict(counts)))
-
+    found, counts = _discover(sources, settings, follow_symlinks, rep, progress)
     reg = Registrar(catalog, project_id, reserve=process)
     reg.load()
     todo = _to_identify(found.files, reg, counts)
-    done, bytes_done = counts["skipped"], total_bytes - sum(f.size for f in todo)
-    report(progress, Progress("register", done, rep.discovered, bytes_done=bytes_done,
-                              counts=dict(counts)))  # fmt: skip
+    done, bytes_done = counts["skipped"], rep.bytes_total - sum(f.size for f in todo)
+    report(
+        progress,
+        Progress("register", done, rep.discovered, bytes_done=bytes_done, counts=dict(counts)),
+    )
     own = pool is None and process and _wants_pool(settings, len(todo))
     if own:  # its workers boot while the files are registered
         pool = open_pool(settings.executor, settings.workers, background=True)
 
     def register(stop: threading.Event | None = None) -> None:
-        _register(reg, todo, rep, counts, done, bytes_done, copy, progress, stop,
-                  pool if is_distributed(pool) else None)  # fmt: skip
+        _register(
+            reg,
+            todo,
+            rep,
+            counts,
+            done,
+            bytes_done,
+            copy,
+            progress,
+            stop,
+            pool if is_distributed(pool) else None,
+        )
 
     def process_jobs(more_coming: Callable[[], bool] | None = None) -> None:
-        _process(catalog, project_id, progress, counts, total_bytes, pool, reg, more_coming)
+        _process(catalog, project_id, progress, counts, rep.bytes_total, pool, reg, more_coming)
 
     try:
         with pool if own and pool is not None else nullcontext():
@@ -145,6 +150,23 @@ def ingest(
     _in_discovery_order(rep, reg, found.files)
     rep.elapsed_s = round(time.perf_counter() - started, 3)
     return rep
+
+
+def _discover(
+    sources: Sequence[str | Path],
+    settings: Settings,
+    follow_symlinks: bool,
+    rep: IngestReport,
+    progress: ProgressCallback | None,
+) -> tuple[Discovery, dict[str, int]]:
+    """The candidate files, counted into ``rep`` and reported; the run's first counts."""
+    found = discover(sources, settings, follow_symlinks=follow_symlinks)
+    rep.ignored = found.ignored
+    rep.discovered = len(found.files)
+    rep.bytes_total = sum(f.size for f in found.files)
+    counts = {"discovered": rep.discovered, "registered": 0, "skipped": 0, "failed": 0}
+    report(progress, Progress("discover", rep.discovered, rep.discovered, counts=dict(counts)))
+    return found, counts
 
 
 def _to_identify(files: list[Found], reg: Registrar, counts: dict[str, int]) -> list[Found]:
@@ -235,8 +257,17 @@ def _register(
             if reg.pending >= batch:
                 reg.flush()
                 batch = BATCH_SIZE
-            report(progress, Progress("register", done, rep.discovered, item=ident.found.uri,
-                                      bytes_done=bytes_done, counts=dict(counts)))  # fmt: skip
+            report(
+                progress,
+                Progress(
+                    "register",
+                    done,
+                    rep.discovered,
+                    item=ident.found.uri,
+                    bytes_done=bytes_done,
+                    counts=dict(counts),
+                ),
+            )
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     reg.flush()
@@ -270,15 +301,32 @@ def _process(
     def relay(p: Progress) -> None:
         total = max(p.done, earlier + len(reg.asset_ids))
         done = min(p.done, total)
-        report(progress, Progress("process", done, total, item=p.item, status=p.status,
-                                  message=p.message, bytes_done=int(total_bytes * done / total),
-                                  counts=dict(counts, processed=done)))  # fmt: skip
+        report(
+            progress,
+            Progress(
+                "process",
+                done,
+                total,
+                item=p.item,
+                status=p.status,
+                message=p.message,
+                bytes_done=int(total_bytes * done / total),
+                counts=dict(counts, processed=done),
+            ),
+        )
 
     # no pool for a few jobs; without one given (jobs queued by an earlier run), run_jobs
     # starts its own
     inline = pool is None and queued <= INLINE_MAX_JOBS
-    run_jobs(catalog, project_id, types=[PROCESS_JOB], progress=relay, pool=pool,
-             workers=1 if inline else None, more_coming=more_coming)  # fmt: skip
+    run_jobs(
+        catalog,
+        project_id,
+        types=[PROCESS_JOB],
+        progress=relay,
+        pool=pool,
+        workers=1 if inline else None,
+        more_coming=more_coming,
+    )
 
 
 def mark_ingested(catalog: Catalog, project_id: str) -> None:
@@ -314,8 +362,11 @@ def _in_discovery_order(rep: IngestReport, reg: Registrar, files: list[Found]) -
     largest first)."""
     order = {f.uri: i for i, f in enumerate(files)}
     rep.results.sort(key=lambda r: order.get(r.item, len(order)))
-    place = {aid: (order.get(uri, len(order)), frame)
-             for uri, ids in reg.by_uri.items() for aid, frame in ids}  # fmt: skip
+    place = {
+        aid: (order.get(uri, len(order)), frame)
+        for uri, ids in reg.by_uri.items()
+        for aid, frame in ids
+    }
     rep.asset_ids.sort(key=lambda aid: place.get(aid, (len(order), 0)))
 
 
@@ -342,8 +393,9 @@ def _summarise(
     states: dict[str, str] = {}
     if rep.asset_ids:
         rows = catalog.table("assets").rows_for(rep.asset_ids, ["project_id", "state"])
-        states = {aid: str(r["state"]) for aid, r in rows.items()
-                  if r["project_id"] == rep.project_id}  # fmt: skip
+        states = {
+            aid: str(r["state"]) for aid, r in rows.items() if r["project_id"] == rep.project_id
+        }
     for r in results:
         if r.status == "ok" and r.item in quarantined:
             r.status, r.reason, r.asset_id = "failed", quarantined[r.item], None

@@ -16,8 +16,9 @@ from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import Conflict, NotFound
 from kilo.models import KiloModel, SearchResponse
 from kilo.records import json_object
-from kilo.search.engine import Sort, search
+from kilo.search.engine import search
 from kilo.search.filters import parse_filters
+from kilo.search.query import Sort
 from kilo.text import check_title
 
 

@@ -27,7 +27,7 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +36,7 @@ from kilo.catalog.tables import latest_file_uri
 from kilo.clock import parse_uuid
 from kilo.errors import InvalidInput, ModelUnavailable, NotFound
 from kilo.models import SearchResponse, SearchResult
-from kilo.paging import check_limit, decode_cursor, encode_cursor
+from kilo.paging import check_limit, decode_cursor
 from kilo.search.candidates import filtered_neighbours, library_size
 from kilo.search.filters import (
     LOCAL_TIME,
@@ -48,6 +48,7 @@ from kilo.search.filters import (
 )
 from kilo.search.index import VectorIndex, open_index
 from kilo.search.metadata import highlights_of, query_words, word_score_sql
+from kilo.search.query import MinScore, Query, Sort, next_cursor
 
 TIME_SORT_POOL = 1000
 Z_IMAGE = 3.0
@@ -63,24 +64,9 @@ NEUTRAL_PROMPTS = (
     "a photo of a person",
     "a photo of a place",
 )
-Sort = Literal["score", "time"]
-MinScore = float | Literal["auto"] | None
 
 _NEUTRALS: dict[str, np.ndarray] = {}
 _SAMPLES: dict[tuple[int, int], np.ndarray] = {}
-
-
-@dataclasses.dataclass
-class _Query:
-    text: str
-    filters: SearchFilters
-    like: str | Path | bytes | None
-    sort: Sort
-    min_score: MinScore
-    user_id: str
-    offset: int
-    limit: int
-    fingerprint: str
 
 
 def search(
@@ -125,7 +111,7 @@ def _prepare(
     sort: str,
     min_score: MinScore,
     user_id: str | None,
-) -> _Query:
+) -> Query:
     f = dataclasses.replace(parse_filters(filters))
     if project_id is not None:
         pid = parse_uuid(project_id, "project id")
@@ -153,7 +139,7 @@ def _prepare(
         if len(key) != 2 or key[1] != fingerprint or not isinstance(key[0], int):
             raise InvalidInput("cursor belongs to another search")
         offset = int(key[0])
-    return _Query(
+    return Query(
         text=text,
         filters=f,
         like=like,
@@ -166,13 +152,8 @@ def _prepare(
     )
 
 
-def _next_cursor(query: _Query, total: int) -> str | None:
-    end = query.offset + query.limit
-    return encode_cursor("search", [end, query.fingerprint]) if total > end else None
-
-
 # -- no words: filters only ---------------------------------------------------------------
-def _filter_listing(catalog: Catalog, query: _Query) -> SearchResponse:
+def _filter_listing(catalog: Catalog, query: Query) -> SearchResponse:
     where, params, ratings = filter_sql(query.filters, query.user_id)
     rows = catalog.fetchall(
         f"SELECT a.id FROM {from_clause(ratings)} WHERE {where} "
@@ -184,11 +165,11 @@ def _filter_listing(catalog: Catalog, query: _Query) -> SearchResponse:
         for r in rows[: query.limit]
     ]
     more = query.offset + len(rows)
-    return SearchResponse(results=results, next_cursor=_next_cursor(query, more), mode="filter")
+    return SearchResponse(results=results, next_cursor=next_cursor(query, more), mode="filter")
 
 
 # -- words or an image ---------------------------------------------------------------------
-def _semantic_or_metadata(catalog: Catalog, query: _Query) -> SearchResponse:
+def _semantic_or_metadata(catalog: Catalog, query: Query) -> SearchResponse:
     from kilo.embed import load_embedder, semantic_search_help
 
     settings = catalog.settings
@@ -222,7 +203,7 @@ def _semantic_or_metadata(catalog: Catalog, query: _Query) -> SearchResponse:
     return _semantic_search(catalog, query, emb, idx)
 
 
-def _metadata_search(catalog: Catalog, query: _Query) -> SearchResponse:
+def _metadata_search(catalog: Catalog, query: Query) -> SearchResponse:
     words = query_words(query.text)
     if not words:
         return _filter_listing(catalog, query)
@@ -245,14 +226,21 @@ def _metadata_search(catalog: Catalog, query: _Query) -> SearchResponse:
         for r in page
     ]
     total = query.offset + len(rows)
-    return SearchResponse(results=results, next_cursor=_next_cursor(query, total), mode="metadata")
+    return SearchResponse(results=results, next_cursor=next_cursor(query, total), mode="metadata")
 
 
-_HIGHLIGHT_COLUMNS = ("filename", "keywords", "iptc", "camera_make", "camera_model",
-                      "lens_model", "notes")  # fmt: skip
+_HIGHLIGHT_COLUMNS = (
+    "filename",
+    "keywords",
+    "iptc",
+    "camera_make",
+    "camera_model",
+    "lens_model",
+    "notes",
+)
 
 
-def _semantic_search(catalog: Catalog, query: _Query, emb: Any, idx: VectorIndex) -> SearchResponse:
+def _semantic_search(catalog: Catalog, query: Query, emb: Any, idx: VectorIndex) -> SearchResponse:
     qvec, kind, exclude = _query_vector(catalog, emb, query.text, query.like)
     f = query.filters
     notice: str | None = None
@@ -284,7 +272,7 @@ def _semantic_search(catalog: Catalog, query: _Query, emb: Any, idx: VectorIndex
     results = [SearchResult(asset_id=a, score=round(s, 4), highlights=h) for a, s, h in page]
     return SearchResponse(
         results=results,
-        next_cursor=_next_cursor(query, len(ranked)),
+        next_cursor=next_cursor(query, len(ranked)),
         mode="semantic",
         notice=notice,
     )

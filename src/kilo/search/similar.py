@@ -9,7 +9,7 @@ answer says so in its notice. Colour is not compared.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -18,9 +18,7 @@ from kilo.catalog.ids import lookup_id
 from kilo.errors import InvalidInput
 from kilo.models import SearchResponse, SearchResult
 from kilo.search.filters import filter_sql, from_clause
-
-if TYPE_CHECKING:
-    from kilo.search.engine import _Query
+from kilo.search.query import Query, next_cursor
 
 #: with min_score "auto": about 20 of 64 bits apart on average (unrelated photos are ~32)
 AUTO_MIN_SCORE = 0.68
@@ -31,7 +29,7 @@ NOTICE = (
 )
 
 
-def similar_by_hashes(catalog: Catalog, query: _Query) -> SearchResponse:
+def similar_by_hashes(catalog: Catalog, query: Query) -> SearchResponse:
     """The photos (within the query's filters) closest to ``query.like`` by hashes."""
     probe, probe_id = _probe(catalog, query.like)
     where, params, ratings = filter_sql(query.filters, query.user_id)
@@ -52,14 +50,16 @@ def similar_by_hashes(catalog: Catalog, query: _Query) -> SearchResponse:
     kept = [i for i in order if scores[i] >= floor]
     page = kept[query.offset : query.offset + query.limit]
     results = [
-        SearchResult(asset_id=str(rows[i][0]), score=round(float(scores[i]), 4),
-                     highlights=[f"{round(bits[i].mean())} of 64 hash bits apart"])
+        SearchResult(
+            asset_id=str(rows[i][0]),
+            score=round(float(scores[i]), 4),
+            highlights=[f"{round(bits[i].mean())} of 64 hash bits apart"],
+        )
         for i in page
-    ]  # fmt: skip
-    from kilo.search.engine import _next_cursor
-
-    return SearchResponse(results=results, next_cursor=_next_cursor(query, len(kept)),
-                          mode="hashes", notice=NOTICE)  # fmt: skip
+    ]
+    return SearchResponse(
+        results=results, next_cursor=next_cursor(query, len(kept)), mode="hashes", notice=NOTICE
+    )
 
 
 def _probe(catalog: Catalog, like: str | Path | bytes | None) -> tuple[list[int], str | None]:

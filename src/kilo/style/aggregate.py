@@ -77,8 +77,9 @@ def export_style_aggregate(
         raise InvalidInput(f"an aggregate only holds buckets of at least {MIN_EDITS} edits")
     rng = np.random.default_rng(seed)
     state = load_state(catalog, user_id or catalog.local_user_id)
-    out = StyleAggregate(model_version=MODEL_VERSION, noise_std=noise_std, min_edits=min_edits,
-                         targets=list(TARGETS))  # fmt: skip
+    out = StyleAggregate(
+        model_version=MODEL_VERSION, noise_std=noise_std, min_edits=min_edits, targets=list(TARGETS)
+    )
     for kind, data in sorted(state["kinds"].items()):
         model = StyleModel.from_state(data)
         for name, stats in sorted(model.buckets.items()):
@@ -88,10 +89,15 @@ def export_style_aggregate(
             weights, intercept = stats.weights()
             weights = weights + rng.normal(0.0, noise_std, weights.shape)
             intercept = intercept + rng.normal(0.0, noise_std, intercept.shape)
-            out.buckets.append(BucketAggregate(
-                kind=kind, bucket=name, edits=stats.n,
-                weights=np.round(weights, 5).tolist(), intercept=np.round(intercept, 5).tolist(),
-            ))  # fmt: skip
+            out.buckets.append(
+                BucketAggregate(
+                    kind=kind,
+                    bucket=name,
+                    edits=stats.n,
+                    weights=np.round(weights, 5).tolist(),
+                    intercept=np.round(intercept, 5).tolist(),
+                )
+            )
     return out
 
 

@@ -11,7 +11,8 @@ from pydantic.alias_generators import to_camel
 from kilo.catalog import Catalog
 from kilo.catalog.tables import CAPTURE_ORDER
 from kilo.clock import parse_uuid
-from kilo.edit.versions import asset_row, create_version, latest_version
+from kilo.edit.photo import asset_row
+from kilo.edit.versions import create_version, latest_version
 from kilo.errors import InvalidInput, KiloError
 from kilo.models import CreateEditVersionRequest
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
@@ -115,8 +116,9 @@ def show_style(catalog: Catalog, user_id: str | None = None) -> StyleSummary:
             f" (with {n} edit{'s' if n != 1 else ''} its confidence is at most {top:.2f}; style "
             "apply uses it from "
             f"{DEFAULT_MIN_CONFIDENCE:.2f}, or the --min-confidence you give)"
-            if top < 0.9 else ""
-        )  # fmt: skip
+            if top < 0.9
+            else ""
+        )
         lines.append(
             f"{BUCKET_WORDS[name].capitalize()}, {n} edit{'s' if n != 1 else ''}: compared with "
             f"Fix you go {words}{need}."
@@ -194,9 +196,12 @@ def _style_one(
     parent = latest_version(catalog, aid, user)
     if parent is not None and not overwrite and _by_hand(catalog, parent.id):
         return ItemResult(
-            item=aid, asset_id=aid, status="skipped",
+            item=aid,
+            asset_id=aid,
+            status="skipped",
             reason="edited by hand: kept (--overwrite-edited puts Style DNA on top)",
-            extra={"editId": parent.id})  # fmt: skip
+            extra={"editId": parent.id},
+        )
     pred = predict_for_asset(catalog, aid, user_id=user, min_confidence=min_confidence)
     version = create_version(
         catalog,
@@ -235,9 +240,14 @@ def _suggest_hero(catalog: Catalog, rep: StyleApplyReport, user_id: str) -> None
     if not low:
         return
     bucket, ids = max(low.items(), key=lambda kv: len(kv[1]))
-    picked = {str(r["asset_id"]) for r in catalog.table("ratings").rows_where(
-        "user_id = ? AND picked AND asset_id IN (SELECT unnest(?::VARCHAR[]))", [user_id, ids],
-        select=("asset_id",))}  # fmt: skip
+    picked = {
+        str(r["asset_id"])
+        for r in catalog.table("ratings").rows_where(
+            "user_id = ? AND picked AND asset_id IN (SELECT unnest(?::VARCHAR[]))",
+            [user_id, ids],
+            select=("asset_id",),
+        )
+    }
     hero = next((a for a in ids if a in picked), ids[0])
     rep.hero_asset_id = hero
     words = BUCKET_WORDS.get(bucket, bucket)

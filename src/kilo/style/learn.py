@@ -19,7 +19,7 @@ from kilo.catalog import Catalog
 from kilo.clock import new_id, utcnow
 from kilo.edit.fix import ImageStats, fix_from_stats, measure_image
 from kilo.edit.params import EditParams
-from kilo.edit.versions import asset_row, load_preview, version_params
+from kilo.edit.photo import asset_row, load_preview
 from kilo.errors import KiloError
 from kilo.models import EditVersion
 from kilo.records import json_object
@@ -149,7 +149,7 @@ def learn_from_version(catalog: Catalog, version: EditVersion, *, weight: float 
     Never raises for a photo it cannot read (no preview, undecodable): learning is a side
     effect of saving and must not break the save.
     """
-    params = version_params(version)
+    params = EditParams.parse(version.params)
     if not _learnable(params):
         return False
     try:
