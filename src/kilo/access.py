@@ -30,9 +30,15 @@ _PROJECT_OF: dict[str, str] = {
     "jobs": "SELECT project_id FROM jobs WHERE id = ?",
     "galleries": "SELECT project_id FROM galleries WHERE id = ?",
 }
-_NOUNS = {"projects": "project", "assets": "asset", "clusters": "cluster",
-          "edit_versions": "edit version", "exports": "export", "jobs": "job",
-          "galleries": "gallery"}  # fmt: skip
+_NOUNS = {
+    "projects": "project",
+    "assets": "asset",
+    "clusters": "cluster",
+    "edit_versions": "edit version",
+    "exports": "export",
+    "jobs": "job",
+    "galleries": "gallery",
+}
 
 
 def check_owner(catalog: Catalog, user_id: str, kind: Owned, value: str) -> str:
