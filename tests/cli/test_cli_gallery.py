@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.test_cli import run
 
 from kilo.catalog import open_catalog
 from kilo.gallery.visitors import (
@@ -22,8 +21,9 @@ from kilo.gallery.visitors import (
     submit_selection,
 )
 from kilo.settings import load_settings
+from support.cli import run
 
-EXAMPLES = Path(__file__).parents[1] / "examples" / "photos"
+EXAMPLES = Path(__file__).parents[2] / "examples" / "photos"
 
 
 def test_create_prints_a_link_and_selections_come_back_as_picks(

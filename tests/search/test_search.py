@@ -416,7 +416,7 @@ def test_more_like_this_without_vectors_ranks_by_perceptual_hashes(
     from kilo.errors import ModelUnavailable
     from kilo.ingest import ingest
 
-    examples = Path(__file__).parents[1] / "examples" / "photos"
+    examples = Path(__file__).parents[2] / "examples" / "photos"
     project = create_project(catalog, "Hashes")
     ingest(catalog, project.id, [examples])
     analyze(catalog, project.id, embed=False)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "kilo"
+SRC = Path(__file__).resolve().parents[2] / "src" / "kilo"
 FRONT_ENDS = {
     "typer",
     "rich",

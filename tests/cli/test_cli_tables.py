@@ -2,7 +2,8 @@
 
 Ids are shown by 8 characters and never wrap; members and winners are named by file; a
 table too wide for the terminal leaves out columns (named on stderr) instead of folding ids.
-Regenerate after a deliberate change with ``KILO_UPDATE_GOLDEN=1 pytest tests/test_cli_tables.py``.
+Regenerate after a deliberate change with
+``KILO_UPDATE_GOLDEN=1 pytest tests/cli/test_cli_tables.py``.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import pytest
 from kilo_cli import output
 from kilo_cli.main import main
 
-GOLDEN = Path(__file__).parent / "golden" / "tables"
-EXAMPLES = Path(__file__).parents[1] / "examples" / "photos"
+GOLDEN = Path(__file__).parents[1] / "golden" / "tables"
+EXAMPLES = Path(__file__).parents[2] / "examples" / "photos"
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 _HEX8 = re.compile(r"\b[0-9a-f]{8}\b")
 #: the example photos with a capture time, and one without (the two copies of the flower,

@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import pytest
-from tests.test_cli import run
 
 from kilo.catalog import Catalog, open_catalog
 from kilo.clock import new_id, utcnow
@@ -22,10 +21,11 @@ from kilo.gallery.visitors import add_comment, open_gallery, start_visit, submit
 from kilo.projects import create_project, lookup_owned, resolve_project
 from kilo.settings import load_settings
 from kilo_cli import output
+from support.cli import run
 from support.cull_data import add_asset
 
-GOLDEN = Path(__file__).parent / "golden" / "tables"
-EXAMPLES = Path(__file__).parents[1] / "examples" / "photos"
+GOLDEN = Path(__file__).parents[1] / "golden" / "tables"
+EXAMPLES = Path(__file__).parents[2] / "examples" / "photos"
 WEB_EMAIL = "web@example.com"
 
 

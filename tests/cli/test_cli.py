@@ -15,14 +15,9 @@ import pytest
 import typer
 
 from kilo_cli.main import app, main
+from support.cli import run
 
-GOLDEN = Path(__file__).parent / "golden"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
+GOLDEN = Path(__file__).parents[1] / "golden"
 
 
 def test_project_create_json_prints_the_project(
@@ -179,7 +174,7 @@ def test_command_registry_matches_the_commands() -> None:
     """`kilo --help` lists COMMANDS without importing the modules; they must agree."""
     from kilo_cli.main import COMMANDS
 
-    modules = {p.stem for p in (Path(__file__).parents[1] / "cli" / "kilo_cli" / "commands")
+    modules = {p.stem for p in (Path(__file__).parents[2] / "cli" / "kilo_cli" / "commands")
                .glob("*.py") if not p.stem.startswith("_")}  # fmt: skip
     assert {module for module, _ in COMMANDS.values()} == modules
     root = typer.main.get_command(app)
@@ -222,7 +217,7 @@ def test_fast_root_help_is_the_apps_own_help(
 def test_jobs_run_runs_what_ingest_no_process_left_and_retry_requeues(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    examples = Path(__file__).parents[1] / "examples" / "photos"
+    examples = Path(__file__).parents[2] / "examples" / "photos"
     code, _, err = run(capsys, "ingest", str(examples), "-p", "Queued", "--create", "--no-process")
     assert code == 0, err
     code, out, _ = run(capsys, "jobs", "list", "Queued", "--status", "queued", "--json")
@@ -264,7 +259,7 @@ def test_the_no_clip_notice_is_said_in_full_once_per_library(
 def test_search_takes_a_lone_project_name_with_filters_and_cameras_by_any_part(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    examples = Path(__file__).parents[1] / "examples" / "photos"
+    examples = Path(__file__).parents[2] / "examples" / "photos"
     code, _, err = run(capsys, "ingest", str(examples), "-p", "Shoot only", "--create")
     assert code == 0, err
     run(capsys, "cull", "apply", "Shoot only", "--pick", "cv_leuvenA.jpg")

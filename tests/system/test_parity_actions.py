@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.test_cli import run
 
 from kilo.catalog import Catalog, open_catalog
 from kilo.cull import pick_winner, undo
@@ -16,6 +15,7 @@ from kilo.projects import create_project, get_project
 from kilo.settings import load_settings
 from support import api as api_support
 from support.api import Mailbox, login
+from support.cli import run
 from support.cull_data import CullData, build_cull_project
 
 # the HTTP fixtures (tests/api/conftest.py has them for the tests there)

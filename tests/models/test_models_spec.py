@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from kilo.models import SCHEMA_MODELS, KiloModel
 
-SPEC_PATH = Path(__file__).resolve().parents[1].parent / "shared" / "openapi.yaml"
+SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "openapi.yaml"
 UUID = "6f1c1f43-6e0c-4a4b-9a8e-2b1d8f0c9a11"
 
 
