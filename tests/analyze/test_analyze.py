@@ -33,11 +33,11 @@ def _names(catalog: Catalog) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_ingest_then_analyze_groups_real_duplicates_bursts_and_moments(
-    catalog: Catalog, project: Project, photos_dir: Path
+    catalog: Catalog, project: Project, shared_photos_dir: Path
 ) -> None:
     from kilo.ingest import ingest
 
-    ingest(catalog, project.id, [str(photos_dir / f) for f in FILES])
+    ingest(catalog, project.id, [str(shared_photos_dir / f) for f in FILES])
     assert len(pending_analysis(catalog, project.id)) == 11  # bird_burst.heic has 4 frames
     rep = analyze(catalog, project.id, embed=False)
     assert rep.ok and rep.analyzed == 11 and rep.embedding_model is None
@@ -63,7 +63,7 @@ def test_ingest_then_analyze_groups_real_duplicates_bursts_and_moments(
 
 @pytest.mark.slow
 def test_cli_analyze_and_clusters(
-    home: Path, photos_dir: Path, capsys: pytest.CaptureFixture[str]
+    home: Path, shared_photos_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from kilo_cli.main import main
 
@@ -71,7 +71,7 @@ def test_cli_analyze_and_clusters(
         code = main(list(args))
         return code, capsys.readouterr().out
 
-    files = [str(photos_dir / f) for f in ("plasma_Kite.jpg", "plasma_Kite_screenshot.jpg")]
+    files = [str(shared_photos_dir / f) for f in ("plasma_Kite.jpg", "plasma_Kite_screenshot.jpg")]
     assert run("ingest", *files, "--project", "demo", "--create", "--no-process")[0] == 0
     code, out = run("analyze", "demo", "--no-embed", "--json")
     assert code == 0

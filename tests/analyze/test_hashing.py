@@ -44,9 +44,9 @@ def test_matrix_and_many_agree_with_pairwise(values: list[int]) -> None:
         assert m[i].tolist() == [hamming(v, w) for w in values]
 
 
-def test_reencodes_hash_alike_and_other_photos_do_not(photos_dir: Path) -> None:
+def test_reencodes_hash_alike_and_other_photos_do_not(shared_photos_dir: Path) -> None:
     def h(name: str) -> tuple[int, int]:
-        r = compute_hashes(Image.open(photos_dir / name).convert("RGB"))
+        r = compute_hashes(Image.open(shared_photos_dir / name).convert("RGB"))
         assert all(0 <= x < (1 << 64) for x in (r.phash, r.dhash, r.ahash))
         return r.phash, r.dhash
 

@@ -25,9 +25,11 @@ NAMES = ["cv_leuvenA.jpg", "cv_leuvenB.jpg", "cv_text_motion.jpg", "plasma_Kite_
 
 
 @pytest.fixture
-def ingested(catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path) -> list[str]:
+def ingested(
+    catalog: Catalog, project: Project, shared_photos_dir: Path, tmp_path: Path
+) -> list[str]:
     for n in NAMES:
-        shutil.copy2(photos_dir / n, tmp_path / n)
+        shutil.copy2(shared_photos_dir / n, tmp_path / n)
     rep = ingest(catalog, project.id, [tmp_path])
     assert rep.ready == len(NAMES)
     return rep.asset_ids
@@ -94,9 +96,9 @@ def test_files_update_and_renditions(
 
 
 def test_rendition_falls_back_to_the_original_before_processing(
-    catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path
+    catalog: Catalog, project: Project, shared_photos_dir: Path, tmp_path: Path
 ) -> None:
-    shutil.copy2(photos_dir / "Bridge_by_Sander_Klootwijk.jpg", tmp_path / "b.jpg")
+    shutil.copy2(shared_photos_dir / "Bridge_by_Sander_Klootwijk.jpg", tmp_path / "b.jpg")
     rep = ingest(catalog, project.id, [tmp_path], process=False)
     aid = rep.asset_ids[0]
     assert get_asset(catalog, aid).state == "registered"  # listed at once

@@ -22,12 +22,12 @@ from kilo_cli.main import main
 
 
 @pytest.fixture
-def shoot(catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path) -> list[str]:
+def shoot(catalog: Catalog, project: Project, shared_photos_dir: Path, tmp_path: Path) -> list[str]:
     card = tmp_path / "card"
     (card / "b").mkdir(parents=True)
     for name in ("cv_aloeL.jpg", "cv_leuvenA.jpg", "people_zidane.jpg"):
-        shutil.copy2(photos_dir / name, card / name)
-    shutil.copy2(photos_dir / "cv_aloeR.jpg", card / "b" / "cv_aloeL.jpg")  # a second aloeL
+        shutil.copy2(shared_photos_dir / name, card / name)
+    shutil.copy2(shared_photos_dir / "cv_aloeR.jpg", card / "b" / "cv_aloeL.jpg")  # a second aloeL
     return ingest(catalog, project.id, [card], process=False).asset_ids
 
 

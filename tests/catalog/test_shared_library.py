@@ -22,10 +22,10 @@ from kilo.settings import Settings
 KILO = Path(sys.executable).parent / "kilo"
 
 
-def _card(photos_dir: Path, dest: Path, n: int) -> Path:
+def _card(shared_photos_dir: Path, dest: Path, n: int) -> Path:
     """A card of ``n`` real JPEGs (copied to a temporary folder, never committed)."""
     dest.mkdir(parents=True)
-    for src in sorted(photos_dir.glob("*.jpg"))[:n]:
+    for src in sorted(shared_photos_dir.glob("*.jpg"))[:n]:
         shutil.copy2(src, dest / src.name)
     return dest
 
@@ -68,8 +68,10 @@ def _cull_during(home: Path, ingest: subprocess.Popen[str], picks: list[str]) ->
 
 
 @pytest.mark.slow
-def test_culling_while_the_ingest_runs_loses_nothing(tmp_path: Path, photos_dir: Path) -> None:
-    home, card = tmp_path / "home", _card(photos_dir, tmp_path / "card", 24)
+def test_culling_while_the_ingest_runs_loses_nothing(
+    tmp_path: Path, shared_photos_dir: Path
+) -> None:
+    home, card = tmp_path / "home", _card(shared_photos_dir, tmp_path / "card", 24)
     _kilo(home, "project", "create", "Shoot")
     ingest = _start_ingest(home, card)
     picks: list[str] = []
@@ -87,13 +89,13 @@ def test_culling_while_the_ingest_runs_loses_nothing(tmp_path: Path, photos_dir:
 @pytest.mark.slow
 @pytest.mark.parametrize("run", range(int(os.environ.get("KILO_KILL_RUNS", "3"))))
 def test_kill_9_of_either_process_loses_no_decision_and_no_photo(
-    tmp_path: Path, photos_dir: Path, run: int
+    tmp_path: Path, shared_photos_dir: Path, run: int
 ) -> None:
     """kill -9 of the ingest or of a culling process at a random moment; the ingest run
     again finishes the card: every decision that was answered is there, every photo once.
     (KILO_KILL_RUNS=10 for the issue's ten runs; CI runs three.)"""
     rng = random.Random(run)
-    home, card = tmp_path / "home", _card(photos_dir, tmp_path / "card", 16)
+    home, card = tmp_path / "home", _card(shared_photos_dir, tmp_path / "card", 16)
     _kilo(home, "project", "create", "Shoot")
     ingest = _start_ingest(home, card)
     picks: list[str] = []

@@ -21,10 +21,10 @@ SOURCES = ["Kleiber_by_Lukas_Baubkus.jpg", "sony_a6000_night.jpg", "Dragonfly_by
 CLI = [sys.executable, "-c", "import sys; from kilo_cli.main import main; sys.exit(main())"]
 
 
-def _card(photos_dir: Path, dest: Path, count: int) -> Path:
+def _card(shared_photos_dir: Path, dest: Path, count: int) -> Path:
     dest.mkdir()
     for i in range(count):
-        with Image.open(photos_dir / SOURCES[i % 3]) as im:
+        with Image.open(shared_photos_dir / SOURCES[i % 3]) as im:
             im.draft("RGB", (im.width // 2, im.height // 2))
             im.convert("RGB").save(dest / f"f{i:03d}.jpg", quality=60 + i % 35)
     return dest
@@ -62,11 +62,11 @@ def _running_jobs(home: Path) -> int:
 @pytest.mark.slow
 @pytest.mark.parametrize("executor", ["local", "dask:local"])
 def test_ctrl_c_in_the_analysis_stage_says_how_far_it_got_and_resumes(
-    photos_dir: Path, tmp_path: Path, executor: str
+    shared_photos_dir: Path, tmp_path: Path, executor: str
 ) -> None:
     """Also on a Dask cluster of this process: its workers print no traceback of their own,
     and the cluster is shut down within the same time."""
-    src, home = _card(photos_dir, tmp_path / "card", 40), tmp_path / "home"
+    src, home = _card(shared_photos_dir, tmp_path / "card", 40), tmp_path / "home"
     proc = _start_ingest(src, home, executor)
     before = _wait_for_line(proc, "ingest: analyze")
     assert any("ingest: process" in line for line in before), before  # progress when piped
@@ -98,8 +98,8 @@ def test_ctrl_c_in_the_analysis_stage_says_how_far_it_got_and_resumes(
 
 
 @pytest.mark.slow
-def test_a_second_ctrl_c_exits_at_once(photos_dir: Path, tmp_path: Path) -> None:
-    src, home = _card(photos_dir, tmp_path / "card", 30), tmp_path / "home"
+def test_a_second_ctrl_c_exits_at_once(shared_photos_dir: Path, tmp_path: Path) -> None:
+    src, home = _card(shared_photos_dir, tmp_path / "card", 30), tmp_path / "home"
     proc = _start_ingest(src, home)
     _wait_for_line(proc, "ingest: process")
     os.killpg(proc.pid, signal.SIGINT)

@@ -35,8 +35,8 @@ def _cluster(catalog: Catalog, cid: str) -> tuple[bool, str | None, str | None]:
 
 
 @pytest.fixture
-def data(catalog: Catalog, project: Project, photos_dir: Path) -> CullData:
-    return build_cull_project(catalog, project.id, photos_dir)
+def data(catalog: Catalog, project: Project, shared_photos_dir: Path) -> CullData:
+    return build_cull_project(catalog, project.id, shared_photos_dir)
 
 
 @pytest.mark.slow  # about 20 keys, each a catalog write plus a redraw
@@ -103,9 +103,9 @@ def test_overlay_compare_and_navigation(catalog: Catalog, data: CullData) -> Non
 
 
 def test_fallback_filmstrip_when_ai_not_ready(
-    catalog: Catalog, project: Project, photos_dir: Path
+    catalog: Catalog, project: Project, shared_photos_dir: Path
 ) -> None:
-    data = build_cull_project(catalog, project.id, photos_dir, clusters=False)
+    data = build_cull_project(catalog, project.id, shared_photos_dir, clusters=False)
     names = list(data.assets)
 
     async def script(app: CullApp, pilot: object) -> None:
@@ -127,13 +127,13 @@ def test_fallback_filmstrip_when_ai_not_ready(
 
 
 def test_frames_made_ready_while_the_screen_is_open_appear_in_place(
-    catalog: Catalog, project: Project, photos_dir: Path
+    catalog: Catalog, project: Project, shared_photos_dir: Path
 ) -> None:
     """An ingest still running: a frame it makes ready shows up without a restart, and the
     screen stays on the frame the photographer is looking at."""
     from kilo.clock import new_id
 
-    data = build_cull_project(catalog, project.id, photos_dir, clusters=False)
+    data = build_cull_project(catalog, project.id, shared_photos_dir, clusters=False)
     names = list(data.assets)
     late = new_id()
 

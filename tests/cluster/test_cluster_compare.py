@@ -19,11 +19,11 @@ from kilo.models import Project
 SOURCE = "Kleiber_by_Lukas_Baubkus.jpg"
 
 
-def _frames(photos_dir: Path) -> dict[str, np.ndarray]:
+def _frames(shared_photos_dir: Path) -> dict[str, np.ndarray]:
     """A burst of one real photo: four plain frames (a few pixels of jitter), one with
     something dark walking in from the left, one framed a third tighter, one whose centre
     went soft (the subject moved)."""
-    im = Image.open(photos_dir / SOURCE)
+    im = Image.open(shared_photos_dir / SOURCE)
     im.draft("RGB", (1600, 1600))
     base = np.asarray(im.convert("RGB").resize((1200, 800)))
     rng = np.random.default_rng(3)
@@ -34,7 +34,7 @@ def _frames(photos_dir: Path) -> dict[str, np.ndarray]:
 
     out = {f"plain{k}": frame(*rng.integers(-6, 7, 2)) for k in range(4)}
     walk = frame(2, 1).copy()
-    other = np.asarray(Image.open(photos_dir / "Dragonfly_by_Bolly.jpg").convert("RGB")
+    other = np.asarray(Image.open(shared_photos_dir / "Dragonfly_by_Bolly.jpg").convert("RGB")
                        .resize((1000, 680)))  # fmt: skip
     walk[:, :260] = (other[:, :260] * 0.5).astype(np.uint8)
     out["walk_in"] = walk
@@ -46,8 +46,8 @@ def _frames(photos_dir: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def test_each_defect_shows_in_its_own_signal(photos_dir: Path) -> None:
-    frames = _frames(photos_dir)
+def test_each_defect_shows_in_its_own_signal(shared_photos_dir: Path) -> None:
+    frames = _frames(shared_photos_dir)
     names = list(frames)
     got = dict(zip(names, compare_burst([grey_thumbnail(f) for f in frames.values()]),
                    strict=True))  # fmt: skip
@@ -59,10 +59,10 @@ def test_each_defect_shows_in_its_own_signal(photos_dir: Path) -> None:
     assert compare_burst([grey_thumbnail(frames["plain0"])]) == [{}]  # nothing to compare
 
 
-def _write_burst(photos_dir: Path, folder: Path) -> list[str]:
+def _write_burst(shared_photos_dir: Path, folder: Path) -> list[str]:
     folder.mkdir()
     names = []
-    for k, (name, rgb) in enumerate(_frames(photos_dir).items()):
+    for k, (name, rgb) in enumerate(_frames(shared_photos_dir).items()):
         exif = {"0th": {piexif.ImageIFD.Make: b"Canon", piexif.ImageIFD.Model: b"EOS R6"},
                 "Exif": {piexif.ExifIFD.DateTimeOriginal: f"2024:06:01 12:00:{10 + k:02d}"
                          .encode()}}  # fmt: skip
@@ -74,13 +74,13 @@ def _write_burst(photos_dir: Path, folder: Path) -> list[str]:
 
 @pytest.mark.slow
 def test_the_cluster_job_ranks_bursts_with_them(
-    catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path
+    catalog: Catalog, project: Project, shared_photos_dir: Path, tmp_path: Path
 ) -> None:
     from kilo.analyze import analyze
     from kilo.assets import asset_filenames
     from kilo.ingest import ingest
 
-    _write_burst(photos_dir, tmp_path / "card")
+    _write_burst(shared_photos_dir, tmp_path / "card")
     ingest(catalog, project.id, [str(tmp_path / "card")])
     analyze(catalog, project.id, embed=False)
     bursts = list_clusters(catalog, project.id, kind="burst").items
@@ -93,8 +93,8 @@ def test_the_cluster_job_ranks_bursts_with_them(
     assert names[burst.winner_asset_id or ""].split("_")[1].startswith("plain")
 
 
-def test_a_frame_exposed_unlike_the_burst_is_told_in_stops(photos_dir: Path) -> None:
-    frames = _frames(photos_dir)
+def test_a_frame_exposed_unlike_the_burst_is_told_in_stops(shared_photos_dir: Path) -> None:
+    frames = _frames(shared_photos_dir)
     plain = [frames[f"plain{k}"] for k in range(4)]
     dark = (plain[0].astype(np.float32) * 2 ** (-0.5 / 2.2)).astype(np.uint8)  # half a stop
     got = compare_burst([grey_thumbnail(f) for f in [*plain, dark]])

@@ -25,8 +25,9 @@ T0 = datetime(2024, 5, 4, 14, 0, 0)
 
 
 @pytest.fixture
-def shoot(catalog: Catalog, project: Project, photos_dir: Path) -> dict[str, list[str]]:
+def shoot(catalog: Catalog, project: Project, shared_photos_dir: Path) -> dict[str, list[str]]:
     """Two bursts (sharp frame + blurred frames) 20 min apart, and an undated copy."""
+    photos_dir = shared_photos_dir
     ids: dict[str, list[str]] = {"kite": [], "bridge": [], "copy": []}
     for k, blur in enumerate([2.0, 0.0, 3.0]):
         ids["kite"].append(

@@ -31,8 +31,8 @@ from support.cull_data import CullData, build_cull_project, snapshot_project
 
 
 @pytest.fixture
-def data(catalog: Catalog, project: Project, photos_dir: Path) -> CullData:
-    return build_cull_project(catalog, project.id, photos_dir)
+def data(catalog: Catalog, project: Project, shared_photos_dir: Path) -> CullData:
+    return build_cull_project(catalog, project.id, shared_photos_dir)
 
 
 def _cluster(catalog: Catalog, cid: str) -> dict[str, Any]:

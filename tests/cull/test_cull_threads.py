@@ -19,8 +19,8 @@ THREADS = 8
 
 
 @pytest.fixture
-def data(catalog: Catalog, project: Project, photos_dir: Path) -> CullData:
-    return build_cull_project(catalog, project.id, photos_dir)
+def data(catalog: Catalog, project: Project, shared_photos_dir: Path) -> CullData:
+    return build_cull_project(catalog, project.id, shared_photos_dir)
 
 
 def _hammer(calls: int, work: Callable[[int], None]) -> list[BaseException]:

@@ -36,11 +36,11 @@ def _lightroom_packet(photos_dir: Path) -> bytes:
 
 
 @pytest.fixture
-def data(catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path) -> CullData:
+def data(catalog: Catalog, project: Project, shared_photos_dir: Path, tmp_path: Path) -> CullData:
     return build_cull_project(
         catalog,
         project.id,
-        photos_dir,
+        shared_photos_dir,
         copy_to=tmp_path / "shoot",
         signals=False,
         clusters=False,

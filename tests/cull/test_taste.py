@@ -122,8 +122,8 @@ def test_constant_signal_keeps_its_default_share() -> None:
 
 # -- in the catalog ----------------------------------------------------------------------------
 @pytest.fixture
-def data(catalog: Catalog, project: Project, photos_dir: Path) -> CullData:
-    return build_cull_project(catalog, project.id, photos_dir)
+def data(catalog: Catalog, project: Project, shared_photos_dir: Path) -> CullData:
+    return build_cull_project(catalog, project.id, shared_photos_dir)
 
 
 def test_picks_train_the_stored_model(catalog: Catalog, data: CullData) -> None:

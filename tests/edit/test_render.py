@@ -258,10 +258,10 @@ def reference_color(arr: np.ndarray, p: EditParams) -> np.ndarray:
     ],
     ids=["typical", "heavy", "hsl", "mono"],
 )
-def test_fast_path_matches_reference(photos_dir: Path, params: EditParams) -> None:
+def test_fast_path_matches_reference(shared_photos_dir: Path, params: EditParams) -> None:
     from kilo.edit.color import delta_e2000, srgb8_to_lab
 
-    im = Image.open(photos_dir / "Kleiber_by_Lukas_Baubkus.jpg")
+    im = Image.open(shared_photos_dir / "Kleiber_by_Lukas_Baubkus.jpg")
     im.draft("RGB", (512, 512))
     im = im.convert("RGB")
     im.thumbnail((512, 512))

@@ -30,8 +30,8 @@ PHOTOS = ("plasma_Kite_screenshot.jpg", "plasma_ColdRipple_screenshot.jpg", "cv_
 
 
 @pytest.fixture
-def assets(catalog: Catalog, project: Project, photos_dir: Path) -> list[str]:
-    return [add_photo_asset(catalog, project.id, photos_dir / name) for name in PHOTOS]
+def assets(catalog: Catalog, project: Project, shared_photos_dir: Path) -> list[str]:
+    return [add_photo_asset(catalog, project.id, shared_photos_dir / name) for name in PHOTOS]
 
 
 def test_create_list_get_latest(catalog: Catalog, assets: list[str]) -> None:
@@ -67,14 +67,14 @@ def test_create_refuses_bad_input(catalog: Catalog, assets: list[str]) -> None:
         get_version(catalog, "7f1d3c5e-0000-4000-8000-000000000000")
 
 
-def test_render_asset(catalog: Catalog, assets: list[str], photos_dir: Path) -> None:
+def test_render_asset(catalog: Catalog, assets: list[str], shared_photos_dir: Path) -> None:
     a = assets[0]
     plain = render_asset(catalog, a, max_px=300)
-    ref = load_image(photos_dir / PHOTOS[0], max_px=300)
+    ref = load_image(shared_photos_dir / PHOTOS[0], max_px=300)
     assert plain.size == ref.size and np.array_equal(np.asarray(plain), np.asarray(ref))
     v = create_version(catalog, a, {"params": {"exposure": 1.0, "aspect": "1:1"}}, learn=False)
     edited = render_asset(catalog, a, max_px=300)
-    side = min(300, *load_image(photos_dir / PHOTOS[0]).size)  # never upscaled
+    side = min(300, *load_image(shared_photos_dir / PHOTOS[0]).size)  # never upscaled
     assert edited.size == (side, side)
     assert np.asarray(edited).mean() > np.asarray(plain).mean()
     same = render_asset(catalog, a, max_px=300, version_id=v.id)

@@ -85,10 +85,10 @@ def test_round_trip(raw: bool) -> None:
 
 
 def test_embedded_in_a_jpeg_and_read_by_pillow_and_xmltodict(
-    tmp_path: Path, photos_dir: Path
+    tmp_path: Path, shared_photos_dir: Path
 ) -> None:
     packet = params_to_xmp(EDIT, raw=False)
-    im = Image.open(photos_dir / "plasma_Kite_screenshot.jpg").convert("RGB")
+    im = Image.open(shared_photos_dir / "plasma_Kite_screenshot.jpg").convert("RGB")
     buf = io.BytesIO()
     im.save(buf, "JPEG", xmp=packet.encode("utf-8"))
     reopened = Image.open(io.BytesIO(buf.getvalue()))

@@ -40,12 +40,14 @@ def test_import_kilo_does_not_import_torch() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_tiny_checkpoint_loads_and_embeds(clip_settings: Settings, photos_dir: Path) -> None:
+def test_tiny_checkpoint_loads_and_embeds(clip_settings: Settings, shared_photos_dir: Path) -> None:
     emb = load_embedder(clip_settings)
     assert emb is not None
     assert emb.model_id.startswith("open_clip:kilo-tiny-64:sha256-")
     assert emb.dim == TINY_CFG["embed_dim"]
-    images = [Image.open(photos_dir / n).convert("RGB") for n in ("flower.png", "mate_Dune.jpg")]
+    images = [
+        Image.open(shared_photos_dir / n).convert("RGB") for n in ("flower.png", "mate_Dune.jpg")
+    ]
     vecs = emb.embed_images(images)
     assert vecs.shape == (2, 64) and vecs.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, rtol=1e-5)
@@ -117,10 +119,10 @@ def test_bad_checkpoint_is_reported(tmp_path: Path, content: bytes | None) -> No
 
 
 def _project_with_previews(
-    catalog: Catalog, photos_dir: Path, tmp_path: Path
+    catalog: Catalog, shared_photos_dir: Path, tmp_path: Path
 ) -> tuple[str, list[str]]:
     project = create_project(catalog, "Embed shoot")
-    previews = make_previews(photos_dir, tmp_path / "previews")
+    previews = make_previews(shared_photos_dir, tmp_path / "previews")
     ids = [
         insert_asset(catalog, project.id, filename=p.name.split(".preview")[0], preview=p)
         for p in previews
@@ -129,10 +131,10 @@ def _project_with_previews(
 
 
 def test_embed_job_embeds_every_asset_once(
-    clip_settings: Settings, photos_dir: Path, tmp_path: Path
+    clip_settings: Settings, shared_photos_dir: Path, tmp_path: Path
 ) -> None:
     with open_catalog(clip_settings) as cat:
-        pid, ids = _project_with_previews(cat, photos_dir, tmp_path)
+        pid, ids = _project_with_previews(cat, shared_photos_dir, tmp_path)
         no_preview = insert_asset(cat, pid, filename="pending.jpg")
         broken = tmp_path / "broken.jpg"
         broken.write_bytes(b"\xff\xd8 truncated")
@@ -164,10 +166,10 @@ def test_embed_job_embeds_every_asset_once(
 
 
 def test_embed_job_without_weights_warns_and_succeeds(
-    settings: Settings, photos_dir: Path, tmp_path: Path
+    settings: Settings, shared_photos_dir: Path, tmp_path: Path
 ) -> None:
     with open_catalog(settings) as cat:
-        pid, _ = _project_with_previews(cat, photos_dir, tmp_path)
+        pid, _ = _project_with_previews(cat, shared_photos_dir, tmp_path)
         summary = embed_project(cat, pid)
         assert summary["embedded"] == 0
         assert "No CLIP model" in (summary["warning"] or "")
@@ -177,13 +179,16 @@ def test_embed_job_without_weights_warns_and_succeeds(
 
 
 def test_embed_job_continues_in_follow_up_jobs(
-    clip_settings: Settings, photos_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    clip_settings: Settings,
+    shared_photos_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import kilo.embed.jobs as jobs_mod
 
     monkeypatch.setattr(jobs_mod, "MAX_PER_JOB", 2)
     with open_catalog(clip_settings) as cat:
-        pid, ids = _project_with_previews(cat, photos_dir, tmp_path)
+        pid, ids = _project_with_previews(cat, shared_photos_dir, tmp_path)
         summary = embed_project(cat, pid)
         assert summary["embedded"] == len(ids)
         n_jobs = cat.scalar("SELECT count(*) FROM jobs WHERE type = 'project.embed'")

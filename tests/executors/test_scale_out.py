@@ -41,11 +41,11 @@ def test_executor_names() -> None:
 
 
 @pytest.fixture(scope="module")
-def card(s3_server: S3Server, photos_dir: Path) -> list[str]:
+def card(s3_server: S3Server, shared_photos_dir: Path) -> list[str]:
     """A card on S3: the photos and one broken file."""
     client: Any = s3_server.client()
     client.create_bucket(Bucket=BUCKET)
-    photos = sorted((p for p in photos_dir.glob("*.jpg") if p.stat().st_size < 600_000),
+    photos = sorted((p for p in shared_photos_dir.glob("*.jpg") if p.stat().st_size < 600_000),
                     key=lambda p: p.name)[:N_PHOTOS]  # fmt: skip
     for p in photos:
         client.put_object(Bucket=BUCKET, Key=f"card/{p.name}", Body=p.read_bytes())

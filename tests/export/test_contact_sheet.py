@@ -31,10 +31,10 @@ NAMES = [
 ]
 
 
-def _thumbs(photos_dir: Path, tmp: Path) -> list[Path]:
+def _thumbs(shared_photos_dir: Path, tmp: Path) -> list[Path]:
     out = []
     for name in NAMES:
-        im = Image.open(photos_dir / name)
+        im = Image.open(shared_photos_dir / name)
         im.draft("RGB", (512, 512))
         im = im.convert("RGB")
         im.thumbnail((512, 512))
@@ -44,8 +44,8 @@ def _thumbs(photos_dir: Path, tmp: Path) -> list[Path]:
     return out
 
 
-def _items(photos_dir: Path, tmp: Path, repeat: int = 1) -> list[SheetItem]:
-    thumbs = _thumbs(photos_dir, tmp)
+def _items(shared_photos_dir: Path, tmp: Path, repeat: int = 1) -> list[SheetItem]:
+    thumbs = _thumbs(shared_photos_dir, tmp)
     start = datetime(2024, 6, 1, 14, 0)
     items = []
     for r in range(repeat):
@@ -65,8 +65,8 @@ def _items(photos_dir: Path, tmp: Path, repeat: int = 1) -> list[SheetItem]:
     return items
 
 
-def test_contact_sheet_pages_text_and_thumbnails(photos_dir: Path, tmp_path: Path) -> None:
-    items = _items(photos_dir, tmp_path)
+def test_contact_sheet_pages_text_and_thumbnails(shared_photos_dir: Path, tmp_path: Path) -> None:
+    items = _items(shared_photos_dir, tmp_path)
     pdf = tmp_path / "sheet.pdf"
     pdf.write_bytes(
         render_contact_sheet(
@@ -95,8 +95,8 @@ def test_contact_sheet_pages_text_and_thumbnails(photos_dir: Path, tmp_path: Pat
     assert np.abs(ink.mean(axis=0) - thumb.reshape(-1, 3).mean(axis=0)).mean() < 40
 
 
-def test_letter_and_a4_sizes(photos_dir: Path, tmp_path: Path) -> None:
-    items = _items(photos_dir, tmp_path)[:3]
+def test_letter_and_a4_sizes(shared_photos_dir: Path, tmp_path: Path) -> None:
+    items = _items(shared_photos_dir, tmp_path)[:3]
     sizes = {}
     for paper in ("A4", "Letter"):
         path = tmp_path / f"{paper}.pdf"
@@ -120,8 +120,8 @@ def test_titles_are_escaped() -> None:
 
 
 @pytest.mark.slow
-def test_a_few_hundred_photos_in_one_pdf(photos_dir: Path, tmp_path: Path) -> None:
-    items = _items(photos_dir, tmp_path, repeat=34)  # 306 photos
+def test_a_few_hundred_photos_in_one_pdf(shared_photos_dir: Path, tmp_path: Path) -> None:
+    items = _items(shared_photos_dir, tmp_path, repeat=34)  # 306 photos
     pdf = tmp_path / "big.pdf"
     pdf.write_bytes(render_contact_sheet(items, SheetSpec(title="Big day", columns=5)))
     pages = pdf_pages(pdf)

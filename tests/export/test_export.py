@@ -36,9 +36,9 @@ from support.export_data import (
 
 @pytest.fixture
 def shoot(
-    catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path
+    catalog: Catalog, project: Project, shared_photos_dir: Path, tmp_path: Path
 ) -> tuple[Project, list[str]]:
-    ids = add_assets(catalog, project.id, photos_dir, tmp_path / "thumbs", PHOTOS[:4])
+    ids = add_assets(catalog, project.id, shared_photos_dir, tmp_path / "thumbs", PHOTOS[:4])
     rate(catalog, ids[0], rating=5, picked=True)
     rate(catalog, ids[2], rating=4, picked=True)
     rate(catalog, ids[3], rejected=True)
@@ -188,12 +188,12 @@ def test_unwritable_destination_fails_and_leaves_nothing(
 
 
 def test_failure_midway_removes_staged_files(
-    catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path
+    catalog: Catalog, project: Project, shared_photos_dir: Path, tmp_path: Path
 ) -> None:
     # a photo whose original vanished after ingest: it fails, the good one is still exported
-    ids = add_assets(catalog, project.id, photos_dir, tmp_path / "t", ["people_zidane.jpg"])
+    ids = add_assets(catalog, project.id, shared_photos_dir, tmp_path / "t", ["people_zidane.jpg"])
     gone = tmp_path / "gone.jpg"
-    Image.open(photos_dir / "mate_Dune.jpg").save(gone)
+    Image.open(shared_photos_dir / "mate_Dune.jpg").save(gone)
     ids += add_assets(catalog, project.id, tmp_path, tmp_path / "t", ["gone.jpg"])
     gone.unlink()
     dest = tmp_path / "out"

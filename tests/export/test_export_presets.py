@@ -70,9 +70,9 @@ def test_full_res_strip_gps(photos_dir: Path, tmp_path: Path) -> None:
     assert exif["0th"][piexif.ImageIFD.Model] == b"MI3"
 
 
-def test_full_res_normalises_orientation(photos_dir: Path, tmp_path: Path) -> None:
+def test_full_res_normalises_orientation(shared_photos_dir: Path, tmp_path: Path) -> None:
     # a real photo stored sideways with Orientation=6, as cameras do
-    src = photos_dir / "people_zidane.jpg"
+    src = shared_photos_dir / "people_zidane.jpg"
     rotated = tmp_path / "sideways.jpg"
     Image.open(src).transpose(Image.Transpose.ROTATE_90).save(rotated, quality=95)
     exif = piexif.dump({"0th": {piexif.ImageIFD.Orientation: 6, piexif.ImageIFD.Make: b"Test"}})
@@ -86,8 +86,10 @@ def test_full_res_normalises_orientation(photos_dir: Path, tmp_path: Path) -> No
     assert np.abs(ref - got).mean() < 6  # the same picture, not rotated the wrong way
 
 
-def test_full_res_tiff16_from_raw(photos_dir: Path, tmp_path: Path) -> None:
-    (out,) = _render(photos_dir / "raw" / "group_t1.dng", "full_res", tmp_path, format="tiff")
+def test_full_res_tiff16_from_raw(shared_photos_dir: Path, tmp_path: Path) -> None:
+    (out,) = _render(
+        shared_photos_dir / "raw" / "group_t1.dng", "full_res", tmp_path, format="tiff"
+    )
     arr = cv2.imread(out.path, cv2.IMREAD_UNCHANGED)
     assert arr.dtype == np.uint16 and arr.ndim == 3 and arr.shape[2] == 3
     assert (arr.shape[1], arr.shape[0]) == (out.width, out.height)
@@ -116,15 +118,17 @@ def test_web_long_edge_quality_minimal_metadata(photos_dir: Path, tmp_path: Path
     assert exif["Exif"][piexif.ExifIFD.PixelXDimension] == 2048
 
 
-def test_web_custom_long_edge_and_no_upscale(photos_dir: Path, tmp_path: Path) -> None:
-    (a,) = _render(photos_dir / "Kleiber_by_Lukas_Baubkus.jpg", "web", tmp_path, longEdgePx=1200)
+def test_web_custom_long_edge_and_no_upscale(shared_photos_dir: Path, tmp_path: Path) -> None:
+    (a,) = _render(
+        shared_photos_dir / "Kleiber_by_Lukas_Baubkus.jpg", "web", tmp_path, longEdgePx=1200
+    )
     assert max(Image.open(a.path).size) == 1200
-    (b,) = _render(photos_dir / "people_zidane.jpg", "web", tmp_path / "b")
+    (b,) = _render(shared_photos_dir / "people_zidane.jpg", "web", tmp_path / "b")
     assert Image.open(b.path).size == (1280, 720)
 
 
-def test_web_output_sharpening_adds_detail(photos_dir: Path, tmp_path: Path) -> None:
-    src = photos_dir / "Kleiber_by_Lukas_Baubkus.jpg"
+def test_web_output_sharpening_adds_detail(shared_photos_dir: Path, tmp_path: Path) -> None:
+    src = shared_photos_dir / "Kleiber_by_Lukas_Baubkus.jpg"
     (sharp,) = _render(src, "web", tmp_path / "s")
     (soft,) = _render(src, "web", tmp_path / "n", sharpen=False)
 
@@ -135,14 +139,14 @@ def test_web_output_sharpening_adds_detail(photos_dir: Path, tmp_path: Path) -> 
     assert energy(sharp.path) > 1.1 * energy(soft.path)
 
 
-def test_the_fast_sharpening_is_pillows_unsharp_mask(photos_dir: Path) -> None:
+def test_the_fast_sharpening_is_pillows_unsharp_mask(shared_photos_dir: Path) -> None:
     """kilo's OpenCV unsharp mask does what Pillow's UnsharpMask does (a true Gaussian where
     Pillow approximates it with box blurs: a fraction of one grey level apart on average)."""
     from PIL import ImageFilter
 
     from kilo.export.presets import unsharp_mask
 
-    with Image.open(photos_dir / "Kleiber_by_Lukas_Baubkus.jpg") as im:
+    with Image.open(shared_photos_dir / "Kleiber_by_Lukas_Baubkus.jpg") as im:
         im.draft("RGB", (2048, 2048))
         img = im.convert("RGB")
     ours = np.asarray(unsharp_mask(img, 0.8, 70), dtype=np.int16)
@@ -154,14 +158,14 @@ def test_the_fast_sharpening_is_pillows_unsharp_mask(photos_dir: Path) -> None:
 
 
 def test_a_plain_jpeg_takes_the_fast_decode_with_orientation_and_profile(
-    photos_dir: Path, tmp_path: Path
+    shared_photos_dir: Path, tmp_path: Path
 ) -> None:
     """The web preset decodes a plain JPEG straight to the size it needs (OpenCV at the DCT
     scale), upright and in sRGB, like the general decoder."""
     from kilo.export.render import render_source
     from kilo.imaging import decode_image
 
-    src = Image.open(photos_dir / "Kleiber_by_Lukas_Baubkus.jpg").convert("RGB")
+    src = Image.open(shared_photos_dir / "Kleiber_by_Lukas_Baubkus.jpg").convert("RGB")
     src.thumbnail((3000, 3000))
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 CW to show
@@ -178,10 +182,10 @@ def test_a_plain_jpeg_takes_the_fast_decode_with_orientation_and_profile(
 
 
 # -- carousel and story -------------------------------------------------------------------
-def test_carousel_is_4x5_and_keeps_the_faces(photos_dir: Path, tmp_path: Path) -> None:
+def test_carousel_is_4x5_and_keeps_the_faces(shared_photos_dir: Path, tmp_path: Path) -> None:
     from kilo.signals import detect_faces
 
-    src = photos_dir / "people_zidane.jpg"
+    src = shared_photos_dir / "people_zidane.jpg"
     (out,) = _render(src, "instagram_carousel", tmp_path)
     assert Image.open(out.path).size == (1080, 1350)
     img = Image.open(src).convert("RGB")
@@ -193,8 +197,8 @@ def test_carousel_is_4x5_and_keeps_the_faces(photos_dir: Path, tmp_path: Path) -
     assert box[0] <= biggest.x and biggest.x + biggest.w <= box[2]
 
 
-def test_saliency_crop_follows_an_off_centre_subject(photos_dir: Path) -> None:
-    img = Image.open(photos_dir / "mate_LadyBird.jpg").convert("RGB")
+def test_saliency_crop_follows_an_off_centre_subject(shared_photos_dir: Path) -> None:
+    img = Image.open(shared_photos_dir / "mate_LadyBird.jpg").convert("RGB")
     subject = find_subject(img, use_faces=False)
     assert subject.source == "saliency"
     box = plan_crop(img.size, 4 / 5, subject)
@@ -203,8 +207,8 @@ def test_saliency_crop_follows_an_off_centre_subject(photos_dir: Path) -> None:
     assert box[0] <= subject.cx <= box[2]
 
 
-def test_panorama_becomes_consecutive_slides(photos_dir: Path, tmp_path: Path) -> None:
-    src = Image.open(photos_dir / "Kleiber_by_Lukas_Baubkus.jpg").convert("RGB")
+def test_panorama_becomes_consecutive_slides(shared_photos_dir: Path, tmp_path: Path) -> None:
+    src = Image.open(shared_photos_dir / "Kleiber_by_Lukas_Baubkus.jpg").convert("RGB")
     pano = src.crop((0, 400, src.width, 400 + src.width // 3))  # a real 3:1 strip
     path = tmp_path / "pano.jpg"
     pano.save(path, quality=95)
@@ -216,11 +220,15 @@ def test_panorama_becomes_consecutive_slides(photos_dir: Path, tmp_path: Path) -
         seam = np.abs(left[:, -1] - right[:, 0]).mean()
         unrelated = np.abs(left[:, -1] - left[:, 0]).mean()
         assert seam < 0.5 * unrelated  # slides continue each other
-    assert panorama_slides(Image.open(photos_dir / "people_zidane.jpg"), (1080, 1350)) is None
+    assert (
+        panorama_slides(Image.open(shared_photos_dir / "people_zidane.jpg"), (1080, 1350)) is None
+    )
 
 
-def test_story_crops_portrait_and_blur_fills_landscape(photos_dir: Path, tmp_path: Path) -> None:
-    land = photos_dir / "sunset_by_Aitzol_Berasategi.jpg"
+def test_story_crops_portrait_and_blur_fills_landscape(
+    shared_photos_dir: Path, tmp_path: Path
+) -> None:
+    land = shared_photos_dir / "sunset_by_Aitzol_Berasategi.jpg"
     assert kept_fraction(Image.open(land).size, 9 / 16) < 0.5
     (a,) = _render(land, "story_9x16", tmp_path / "a")
     img = np.asarray(Image.open(a.path).convert("L"), dtype=np.float32)
@@ -235,8 +243,8 @@ def test_story_crops_portrait_and_blur_fills_landscape(photos_dir: Path, tmp_pat
 
 
 # -- watermark ----------------------------------------------------------------------------
-def test_text_watermark_is_burned_into_its_corner(photos_dir: Path, tmp_path: Path) -> None:
-    src = photos_dir / "Kleiber_by_Lukas_Baubkus.jpg"
+def test_text_watermark_is_burned_into_its_corner(shared_photos_dir: Path, tmp_path: Path) -> None:
+    src = shared_photos_dir / "Kleiber_by_Lukas_Baubkus.jpg"
     (plain,) = _render(src, "web", tmp_path / "p")
     (marked,) = _render(src, "web", tmp_path / "m", watermark="© Kilo Studio")
     a = np.asarray(Image.open(plain.path), dtype=np.int16)
@@ -253,11 +261,15 @@ def test_text_watermark_is_burned_into_its_corner(photos_dir: Path, tmp_path: Pa
     assert outside < 1
 
 
-def test_logo_watermark_opacity_and_position(photos_dir: Path, tmp_path: Path) -> None:
-    logo = Image.open(photos_dir / "plasma_Kite_screenshot.jpg").convert("RGBA").resize((200, 100))
+def test_logo_watermark_opacity_and_position(shared_photos_dir: Path, tmp_path: Path) -> None:
+    logo = (
+        Image.open(shared_photos_dir / "plasma_Kite_screenshot.jpg")
+        .convert("RGBA")
+        .resize((200, 100))
+    )
     logo_path = tmp_path / "logo.png"
     logo.save(logo_path)
-    img = Image.open(photos_dir / "people_zidane.jpg").convert("RGB")
+    img = Image.open(shared_photos_dir / "people_zidane.jpg").convert("RGB")
     diffs = []
     for opacity in (0.3, 0.9):
         wm = Watermark(image=str(logo_path), position="top-left", opacity=opacity, scale=0.2)

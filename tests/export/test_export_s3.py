@@ -37,10 +37,10 @@ def bucket(s3_server: S3Server) -> str:  # noqa: F811
     return name
 
 
-def _project(cat: Catalog, photos_dir: Path, tmp_path: Path) -> str:
+def _project(cat: Catalog, shared_photos_dir: Path, tmp_path: Path) -> str:
     project = create_project(cat, "S3 shoot")
     ids = add_assets(
-        cat, project.id, photos_dir, tmp_path / "t", ["people_zidane.jpg", "mate_Dune.jpg"]
+        cat, project.id, shared_photos_dir, tmp_path / "t", ["people_zidane.jpg", "mate_Dune.jpg"]
     )
     for asset_id in ids:
         rate(cat, asset_id, picked=True)
@@ -56,10 +56,10 @@ def test_export_zip_to_s3_and_presigned_download(
     catalog: Catalog,
     s3_server: S3Server,  # noqa: F811
     bucket: str,
-    photos_dir: Path,
+    shared_photos_dir: Path,
     tmp_path: Path,
 ) -> None:
-    pid = _project(catalog, photos_dir, tmp_path)
+    pid = _project(catalog, shared_photos_dir, tmp_path)
     exp = create_export(
         catalog, pid, "web", settings={"zip": True}, dest=f"s3://{bucket}/deliveries/smith"
     )
@@ -83,10 +83,10 @@ def test_export_files_to_s3(
     catalog: Catalog,
     s3_server: S3Server,  # noqa: F811
     bucket: str,
-    photos_dir: Path,
+    shared_photos_dir: Path,
     tmp_path: Path,
 ) -> None:
-    pid = _project(catalog, photos_dir, tmp_path)
+    pid = _project(catalog, shared_photos_dir, tmp_path)
     exp = run_export(
         catalog,
         create_export(catalog, pid, "instagram_carousel", dest=f"s3://{bucket}/ig").id,
@@ -99,9 +99,9 @@ def test_export_files_to_s3(
 
 
 def test_missing_bucket_fails_without_leftovers(
-    catalog: Catalog, photos_dir: Path, tmp_path: Path
+    catalog: Catalog, shared_photos_dir: Path, tmp_path: Path
 ) -> None:
-    pid = _project(catalog, photos_dir, tmp_path)
+    pid = _project(catalog, shared_photos_dir, tmp_path)
     exp = run_export(
         catalog, create_export(catalog, pid, "web", dest="s3://no-such-bucket-kilo/x").id
     )

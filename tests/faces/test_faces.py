@@ -42,14 +42,14 @@ def test_every_face_of_the_group_shot_with_its_eyes(photos_dir: Path) -> None:
             assert face.eye_boxes and all(x0 - 20 <= b[0] <= x1 for b in face.eye_boxes)
 
 
-def test_no_faces_where_there_are_no_people(photos_dir: Path) -> None:
+def test_no_faces_where_there_are_no_people(shared_photos_dir: Path) -> None:
     for name in (
         "mate_Blinds.jpg",
         "flower.png",
         "Kleiber_by_Lukas_Baubkus.jpg",
         "sony_a6000_night.jpg",
     ):  # fmt: skip  (Haar finds 5 faces in the blinds)
-        im = Image.open(photos_dir / name)
+        im = Image.open(shared_photos_dir / name)
         im.draft("RGB", (2048, 2048))
         assert find_faces(np.asarray(im.convert("RGB"))) == [], name
 
@@ -64,7 +64,7 @@ def test_signals_count_the_judged_faces_and_the_worst_one_shows(photos_dir: Path
 
 
 def test_without_the_models_haar_stands_in(
-    photos_dir: Path, monkeypatch: pytest.MonkeyPatch
+    shared_photos_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from kilo.faces import blazeface, landmarks
 
@@ -72,6 +72,6 @@ def test_without_the_models_haar_stands_in(
     monkeypatch.setattr(faces_mod, "_warned", False)
     blazeface._network.cache_clear()  # the loaded networks would go on working
     landmarks._networks.cache_clear()
-    found = find_faces(_rgb(photos_dir, "people_zidane.jpg"))
+    found = find_faces(_rgb(shared_photos_dir, "people_zidane.jpg"))
     assert found and all(f.source == "haar" for f in found)
     assert face_source() == "haar"

@@ -47,11 +47,11 @@ PHOTOS = ["cv_leuvenA.jpg", "cv_leuvenB.jpg", "group_t1.jpg", "people_zidane.jpg
 
 
 @pytest.fixture
-def shoot(catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path) -> list[str]:
+def shoot(catalog: Catalog, project: Project, shared_photos_dir: Path, tmp_path: Path) -> list[str]:
     card = tmp_path / "card"
     card.mkdir()
     for name in PHOTOS:
-        shutil.copy(next(photos_dir.rglob(name)), card / name)
+        shutil.copy(next(shared_photos_dir.rglob(name)), card / name)
     report = ingest(catalog, project.id, [card])
     assert report.ready == len(PHOTOS)
     return sorted(report.asset_ids)

@@ -25,22 +25,22 @@ def _mad(a: Image.Image, b: Image.Image) -> float:
 
 
 @pytest.fixture(scope="module")
-def kite(photos_dir: Path) -> tuple[bytes, bytes]:
+def kite(shared_photos_dir: Path) -> tuple[bytes, bytes]:
     """(a shared DNG with its camera JPEG embedded, that JPEG)."""
-    dng = (photos_dir / "raw" / "plasma_Kite.dng").read_bytes()
-    jpeg = camera_preview((photos_dir / "plasma_Kite.jpg").read_bytes(), (2400, 1472))
+    dng = (shared_photos_dir / "raw" / "plasma_Kite.dng").read_bytes()
+    jpeg = camera_preview((shared_photos_dir / "plasma_Kite.jpg").read_bytes(), (2400, 1472))
     return with_embedded_preview(dng, jpeg), jpeg
 
 
 def test_the_embedded_preview_is_used_and_matches_the_developed_raw(
-    kite: tuple[bytes, bytes], photos_dir: Path
+    kite: tuple[bytes, bytes], shared_photos_dir: Path
 ) -> None:
     data, jpeg = kite
     got = decode_image(data, name="kite.dng", max_px=2048)
     assert got.method == "embedded preview" and got.format == "RAW"
     assert got.image.size == (2048, 1256) and (got.width, got.height) == (2400, 1472)
     assert _mad(got.image, Image.open(io.BytesIO(jpeg))) < 1.5  # the preview's own pixels
-    plain = (photos_dir / "raw" / "plasma_Kite.dng").read_bytes()
+    plain = (shared_photos_dir / "raw" / "plasma_Kite.dng").read_bytes()
     developed = decode_image(plain, name="kite.dng", max_px=2048)
     assert developed.method == "full demosaic"
     # the same photo in the same colours as kilo's own development of the raw data
@@ -81,9 +81,9 @@ def test_the_preview_is_turned_upright_by_the_raw_orientation(photos_dir: Path) 
     assert _mad(developed.image, got.image.transpose(Image.Transpose.ROTATE_180)) > 25
 
 
-def test_a_preview_smaller_than_asked_for_is_not_enlarged(photos_dir: Path) -> None:
-    dng = (photos_dir / "raw" / "group_t1.dng").read_bytes()
-    small = Image.open(photos_dir / "group_t1.jpg").convert("RGB").resize((640, 432))
+def test_a_preview_smaller_than_asked_for_is_not_enlarged(shared_photos_dir: Path) -> None:
+    dng = (shared_photos_dir / "raw" / "group_t1.dng").read_bytes()
+    small = Image.open(shared_photos_dir / "group_t1.jpg").convert("RGB").resize((640, 432))
     buf = io.BytesIO()
     small.save(buf, "JPEG", quality=85)
     data = with_embedded_preview(dng, buf.getvalue())

@@ -68,9 +68,9 @@ def test_a_file_changed_in_place_is_reprocessed_with_new_renditions(
 
 @pytest.mark.slow
 def test_ingest_registers_processes_and_skips(
-    catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path
+    catalog: Catalog, project: Project, shared_photos_dir: Path, tmp_path: Path
 ) -> None:
-    src = _copy(photos_dir, tmp_path / "card" / "DCIM", SMALL)
+    src = _copy(shared_photos_dir, tmp_path / "card" / "DCIM", SMALL)
     (src / ".DS_Store").write_bytes(b"junk")
     (src / "notes.txt").write_text("not a photo")
     (src / "cv_leuvenA.xmp").write_text(
@@ -183,9 +183,9 @@ def _broken_files(folder: Path, photos_dir: Path) -> dict[str, str]:
 
 
 def test_broken_files_are_quarantined_and_the_run_goes_on(
-    catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path
+    catalog: Catalog, project: Project, shared_photos_dir: Path, tmp_path: Path
 ) -> None:
-    expected = _broken_files(tmp_path / "broken", photos_dir)
+    expected = _broken_files(tmp_path / "broken", shared_photos_dir)
     rep = ingest(catalog, project.id, [tmp_path / "broken"])
     assert rep.ready == 1 and rep.registered == 1  # fine.jpg
     failures = {Path(f.path).name: f.reason for f in rep.failures}
@@ -204,9 +204,9 @@ def test_broken_files_are_quarantined_and_the_run_goes_on(
 
 
 def test_copy_puts_originals_in_the_store(
-    catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path
+    catalog: Catalog, project: Project, shared_photos_dir: Path, tmp_path: Path
 ) -> None:
-    src = _copy(photos_dir, tmp_path / "card", ["plasma_Kite_screenshot.jpg"])
+    src = _copy(shared_photos_dir, tmp_path / "card", ["plasma_Kite_screenshot.jpg"])
     rep = ingest(catalog, project.id, [src], copy=True)
     assert rep.ready == 1
     uri = catalog.scalar("SELECT uri FROM asset_files WHERE kind = 'original'")
@@ -219,13 +219,13 @@ def test_copy_puts_originals_in_the_store(
 
 
 def test_raw_mpo_png_formats(
-    catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path
+    catalog: Catalog, project: Project, shared_photos_dir: Path, tmp_path: Path
 ) -> None:
     src = tmp_path / "mixed"
     src.mkdir()
-    shutil.copy2(photos_dir / "raw" / "group_t1.dng", src)
-    shutil.copy2(photos_dir / "fujifilm.mpo", src)
-    img = Image.open(photos_dir / "cv_text_defocus.jpg")
+    shutil.copy2(shared_photos_dir / "raw" / "group_t1.dng", src)
+    shutil.copy2(shared_photos_dir / "fujifilm.mpo", src)
+    img = Image.open(shared_photos_dir / "cv_text_defocus.jpg")
     img.save(src / "no_extension", "PNG")  # found by content, not by name
     rep = ingest(catalog, project.id, [src])
     assert rep.ready == 3 and rep.failed == 0

@@ -23,11 +23,11 @@ SOURCES = ["sony_a6000_night.jpg", "Kleiber_by_Lukas_Baubkus.jpg", "Dragonfly_by
 COUNT = 36
 
 
-def _make_set(photos_dir: Path, dest: Path) -> None:
+def _make_set(shared_photos_dir: Path, dest: Path) -> None:
     """COUNT distinct JPEGs re-encoded from the shared photos at varied sizes."""
     dest.mkdir()
     for i in range(COUNT):
-        with Image.open(photos_dir / SOURCES[i % len(SOURCES)]) as im:
+        with Image.open(shared_photos_dir / SOURCES[i % len(SOURCES)]) as im:
             im.draft("RGB", (im.width // 2, im.height // 2))
             im = im.convert("RGB")
             scale = 0.5 + 0.5 * (i % 5) / 4
@@ -46,9 +46,9 @@ def _kilo(home: Path, src: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.mark.slow
-def test_kill_9_mid_run_then_resume(photos_dir: Path, tmp_path: Path) -> None:
+def test_kill_9_mid_run_then_resume(shared_photos_dir: Path, tmp_path: Path) -> None:
     src, home = tmp_path / "card", tmp_path / "home"
-    _make_set(photos_dir, src)
+    _make_set(shared_photos_dir, src)
     proc = _kilo(home, src)
     store = home / "store" / "renditions"
     deadline = time.monotonic() + 120

@@ -10,7 +10,6 @@ from __future__ import annotations
 import types
 import typing
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 import pytest
@@ -19,15 +18,16 @@ from openapi_schema_validator import OAS30Validator
 from pydantic import BaseModel
 
 from kilo.models import SCHEMA_MODELS, KiloModel
+from support.shared import CONTRACT as SPEC_PATH
+from support.shared import require_shared
 
-SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "openapi.yaml"
+pytestmark = pytest.mark.contract
 UUID = "6f1c1f43-6e0c-4a4b-9a8e-2b1d8f0c9a11"
 
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    if not SPEC_PATH.exists():
-        pytest.fail(f"contract not found at {SPEC_PATH}")
+    require_shared(SPEC_PATH, "the HTTP contract (../shared/openapi.yaml)")
     loaded: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
     return loaded
 

@@ -107,13 +107,16 @@ def test_cli_collections_round_trip(
 
 
 def test_cli_search_json_paths_and_filters(
-    clip_settings: Settings, photos_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    clip_settings: Settings,
+    shared_photos_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     with open_catalog(clip_settings) as cat:
         from kilo.projects import create_project
 
         pid = create_project(cat, "demo").id
-        previews = make_previews(photos_dir, tmp_path / "prev")
+        previews = make_previews(shared_photos_dir, tmp_path / "prev")
         ids = [insert_asset(cat, pid, filename=p.name, preview=p) for p in previews]
         set_rating(cat, ids[0], picked=True)
     # no vectors yet: --embed embeds first, then the search is semantic with scores

@@ -388,11 +388,11 @@ def test_metadata_search_without_weights(catalog: Catalog, settings: Settings) -
 
 
 def test_text_search_on_real_previews_with_tiny_model(
-    clip_settings: Settings, photos_dir: Path, tmp_path: Path
+    clip_settings: Settings, shared_photos_dir: Path, tmp_path: Path
 ) -> None:
     with open_catalog(clip_settings) as cat:
         pid = create_project(cat, "Tiny").id
-        previews = make_previews(photos_dir, tmp_path / "p")
+        previews = make_previews(shared_photos_dir, tmp_path / "p")
         ids = {insert_asset(cat, pid, filename=p.name, preview=p) for p in previews}
         assert search(cat, pid, "flower").mode == "metadata"  # nothing embedded yet
         embed_project(cat, pid)

@@ -123,8 +123,10 @@ PHOTOS = (
 
 
 @pytest.fixture
-def assets(catalog: Catalog, project: Project, photos_dir: Path) -> list[str]:
-    return [add_photo_asset(catalog, project.id, photos_dir / name, iso=200) for name in PHOTOS]
+def assets(catalog: Catalog, project: Project, shared_photos_dir: Path) -> list[str]:
+    return [
+        add_photo_asset(catalog, project.id, shared_photos_dir / name, iso=200) for name in PHOTOS
+    ]
 
 
 def test_saving_an_edit_teaches_style_without_storing_pixels(

@@ -81,7 +81,7 @@ def test_cli_export_aggregate_writes_a_file_and_checks_the_path(
 def test_low_confidence_offers_a_hero_frame_and_sync_reaches_the_fix_only_photos(
     catalog: Catalog,
     project: Project,
-    photos_dir: Path,
+    shared_photos_dir: Path,
     home: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -90,7 +90,7 @@ def test_low_confidence_offers_a_hero_frame_and_sync_reaches_the_fix_only_photos
         "Dragonfly_by_Bolly.jpg",
         "Bridge_by_Sander_Klootwijk.jpg",
     ]
-    ids = [add_photo_asset(catalog, project.id, photos_dir / n, iso=200) for n in names]
+    ids = [add_photo_asset(catalog, project.id, shared_photos_dir / n, iso=200) for n in names]
     rep = apply_style(catalog, project.id)  # nothing learned: Fix only everywhere
     assert rep.fix_only == 3 and rep.hero_asset_id in ids
     assert rep.hero_reason and "3 photos got Fix only" in rep.hero_reason

@@ -23,20 +23,20 @@ api_settings, client, mailbox = api_support.api_settings, api_support.client, ap
 
 
 def _shoot_over_http(
-    client: TestClient, box: Mailbox, photos_dir: Path
+    client: TestClient, box: Mailbox, shared_photos_dir: Path
 ) -> tuple[dict[str, str], CullData]:
     """A web user's project made over HTTP, filled with the cull fixture's photos and clusters."""
     who = login(client, box, "web@example.com")
     project = client.post("/projects", json={"title": "Parity"}, headers=who).json()
     catalog: Catalog = client.app.state.catalog  # type: ignore[attr-defined]
-    return who, build_cull_project(catalog, project["id"], photos_dir)
+    return who, build_cull_project(catalog, project["id"], shared_photos_dir)
 
 
 # -- (a) pickedCount / rejectedCount are the caller's -------------------------------------
 def test_project_counts_over_http_are_the_callers_decisions(
-    client: TestClient, mailbox: tuple[Mailbox, int], photos_dir: Path
+    client: TestClient, mailbox: tuple[Mailbox, int], shared_photos_dir: Path
 ) -> None:
-    who, data = _shoot_over_http(client, mailbox[0], photos_dir)
+    who, data = _shoot_over_http(client, mailbox[0], shared_photos_dir)
     pid = data.project_id
     a, b, c = list(data.assets.values())[:3]
     body = {
@@ -118,17 +118,17 @@ UNDONE = {
 }
 
 
-def _via_library(catalog: Catalog, photos_dir: Path) -> tuple[Catalog, str, CullData]:
-    data = build_cull_project(catalog, create_project(catalog, "Parity").id, photos_dir)
+def _via_library(catalog: Catalog, shared_photos_dir: Path) -> tuple[Catalog, str, CullData]:
+    data = build_cull_project(catalog, create_project(catalog, "Parity").id, shared_photos_dir)
     pick_winner(catalog, data.clusters[0], data.assets[CHOSEN])
     return catalog, catalog.local_user_id, data
 
 
 def _via_cli(
-    home: Path, photos_dir: Path, capsys: pytest.CaptureFixture[str]
+    home: Path, shared_photos_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> tuple[Catalog, str, CullData]:
     with open_catalog(load_settings(home=home)) as cat:
-        data = build_cull_project(cat, create_project(cat, "Parity").id, photos_dir)
+        data = build_cull_project(cat, create_project(cat, "Parity").id, shared_photos_dir)
     code, _, err = run(capsys, "clusters", "winner", data.clusters[0][:8], CHOSEN)
     assert code == 0, err
     assert "picked" in err and "kilo cull undo" in err
@@ -136,8 +136,10 @@ def _via_cli(
     return catalog, catalog.local_user_id, data
 
 
-def _via_http(client: TestClient, box: Mailbox, photos_dir: Path) -> tuple[Catalog, str, CullData]:
-    who, data = _shoot_over_http(client, box, photos_dir)
+def _via_http(
+    client: TestClient, box: Mailbox, shared_photos_dir: Path
+) -> tuple[Catalog, str, CullData]:
+    who, data = _shoot_over_http(client, box, shared_photos_dir)
     cid = data.clusters[0]
     answer = client.post(
         f"/clusters/{cid}/winner", json={"winnerAssetId": data.assets[CHOSEN]}, headers=who
@@ -153,18 +155,18 @@ def _via_http(client: TestClient, box: Mailbox, photos_dir: Path) -> tuple[Catal
 def test_the_winner_ends_the_same_through_every_front_end(
     front_end: str,
     request: pytest.FixtureRequest,
-    photos_dir: Path,
+    shared_photos_dir: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     if front_end == "library":
-        catalog, user, data = _via_library(request.getfixturevalue("catalog"), photos_dir)
+        catalog, user, data = _via_library(request.getfixturevalue("catalog"), shared_photos_dir)
     elif front_end == "cli":
-        catalog, user, data = _via_cli(request.getfixturevalue("home"), photos_dir, capsys)
+        catalog, user, data = _via_cli(request.getfixturevalue("home"), shared_photos_dir, capsys)
         request.addfinalizer(catalog.close)
     else:
         client = request.getfixturevalue("client")
         box = request.getfixturevalue("mailbox")[0]
-        catalog, user, data = _via_http(client, box, photos_dir)
+        catalog, user, data = _via_http(client, box, shared_photos_dir)
     cid = data.clusters[0]
     assert _outcome(catalog, user, data, cid) == AFTER
     # one undoable step of that user, whichever front end took it
@@ -174,9 +176,9 @@ def test_the_winner_ends_the_same_through_every_front_end(
 
 
 def test_the_winner_over_http_takes_whole_asset_ids_only(
-    client: TestClient, mailbox: tuple[Mailbox, int], photos_dir: Path
+    client: TestClient, mailbox: tuple[Mailbox, int], shared_photos_dir: Path
 ) -> None:
-    who, data = _shoot_over_http(client, mailbox[0], photos_dir)
+    who, data = _shoot_over_http(client, mailbox[0], shared_photos_dir)
     cid = data.clusters[0]
     for ref in (CHOSEN, data.assets[CHOSEN][:8]):  # a file name, an id prefix: a terminal's
         r = client.post(f"/clusters/{cid}/winner", json={"winnerAssetId": ref}, headers=who)

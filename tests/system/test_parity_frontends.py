@@ -21,10 +21,10 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import PHOTOS
 from support.api import Mailbox, _free_port
+from support.shared import SHARED_PHOTOS as PHOTOS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.shared_photos]
 
 #: the decisions every front end makes, by file name (frame 0 of a multi-frame file)
 PICKS = ("plasma_Kite.jpg", "mate_LadyBird.jpg", "people_zidane.jpg")

@@ -169,11 +169,11 @@ def test_the_budget_can_be_raised(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_a_truncated_heic_is_quarantined(
-    catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path
+    catalog: Catalog, project: Project, shared_photos_dir: Path, tmp_path: Path
 ) -> None:
     card = tmp_path / "card"
     card.mkdir()
-    data = (photos_dir / "pug.heic").read_bytes()
+    data = (shared_photos_dir / "pug.heic").read_bytes()
     (card / "cut.heic").write_bytes(data[: len(data) // 2])
     rep = ingest(catalog, project.id, [card])
     assert rep.failed == 1 and rep.ready == 0
@@ -316,9 +316,9 @@ def _set(photos_dir: Path, dest: Path, count: int) -> Path:
 
 @pytest.mark.slow
 def test_ctrl_c_stops_at_once_says_so_and_leaves_nothing_running(
-    photos_dir: Path, tmp_path: Path
+    shared_photos_dir: Path, tmp_path: Path
 ) -> None:
-    src, home = _set(photos_dir, tmp_path / "card", 30), tmp_path / "home"
+    src, home = _set(shared_photos_dir, tmp_path / "card", 30), tmp_path / "home"
     env = dict(os.environ, KILO_HOME=str(home), KILO_WORKERS="2", KILO_CLIP_ENABLED="false")
     proc = subprocess.Popen(
         [sys.executable, "-c", "import sys; from kilo_cli.main import main; sys.exit(main())",
@@ -346,10 +346,14 @@ def test_ctrl_c_stops_at_once_says_so_and_leaves_nothing_running(
 
 # -- 4. a killed export --------------------------------------------------------------------------
 @pytest.mark.slow
-def test_a_killed_export_is_cleaned_up_and_resumed(photos_dir: Path, tmp_path: Path) -> None:
+def test_a_killed_export_is_cleaned_up_and_resumed(shared_photos_dir: Path, tmp_path: Path) -> None:
     from kilo.export import get_export, list_exports, recover_exports, run_export
 
-    src, home, dest = _set(photos_dir, tmp_path / "card", 24), tmp_path / "home", tmp_path / "out"
+    src, home, dest = (
+        _set(shared_photos_dir, tmp_path / "card", 24),
+        tmp_path / "home",
+        tmp_path / "out",
+    )
     settings = Settings(home=home, clip_enabled=False, workers=2)
     with open_catalog(settings) as cat:
         ingest(cat, create_project(cat, "drill").id, [src])
