@@ -32,7 +32,7 @@ def test_create_and_get(catalog: Catalog) -> None:
         shoot_date=date(2026, 6, 20),
         timezone="Europe/Paris",
     )
-    assert uuid.UUID(p.id)
+    assert str(uuid.UUID(p.id)) == p.id and uuid.UUID(p.id).version == 4, p.id  # uuid4 text
     assert p.title == "Smith wedding"
     assert p.status == "active"
     assert p.owner_user_id == catalog.local_user_id

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -42,8 +43,17 @@ def _normalise(text: str) -> str:
     return _HEX8.sub(ident, _UUID.sub("<uuid>", text))
 
 
-def _run(capsys: pytest.CaptureFixture[str], width: int, *args: str) -> tuple[str, str]:
-    os.environ["COLUMNS"] = str(width)
+@pytest.fixture(autouse=True)
+def _fresh_consoles() -> Iterator[None]:
+    """Consoles read COLUMNS when made: none made here at a width outlives the test."""
+    yield
+    output._consoles.clear()
+
+
+def _run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, width: int, *args: str
+) -> tuple[str, str]:
+    monkeypatch.setenv("COLUMNS", str(width))  # undone after the test: later tests see theirs
     output._consoles.clear()  # consoles read the width when made
     code = main(list(args))
     got = capsys.readouterr()
@@ -69,12 +79,12 @@ def test_main_tables_fit_the_width_with_short_ids_and_file_names(
                  "ratingMin=3", "--filter", "cameraModel=iPhone"]) == 0  # fmt: skip
     capsys.readouterr()
     args = ("clusters", "list", "examples", "--kind", "moment", "--json")
-    moments = json.loads(_run(capsys, 200, *args)[0])
+    moments = json.loads(_run(capsys, monkeypatch, 200, *args)[0])
     cluster_id = next(c["id"] for c in moments if len(c["assets"]) > 1)
     tables = {**TABLES, "cluster_show": ("clusters", "show", cluster_id[:8])}
     update = os.environ.get("KILO_UPDATE_GOLDEN") == "1"
     for name, args in tables.items():
-        out, err = _run(capsys, width, *args)
+        out, err = _run(capsys, monkeypatch, width, *args)
         lines = out.splitlines()
         assert all(len(line) <= width for line in lines), (name, out)
         assert name == "cluster_show" or not _UUID.search(out), out  # shown by 8 characters

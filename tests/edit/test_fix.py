@@ -63,7 +63,9 @@ def test_fix_brightens_an_underexposed_photo(photo: Image.Image) -> None:
 
 
 def test_fix_over_real_photos_stays_in_bounds(photos_dir: Path) -> None:
-    for path in sorted(photos_dir.glob("*.jpg"))[:12]:
+    paths = sorted(photos_dir.glob("*.jpg"))[:12]
+    assert len(paths) == 12, f"12 real photos to fix, found {len(paths)} in {photos_dir}"
+    for path in paths:
         fix = fix_image(small(path, 256))
         assert -1.5 <= fix.exposure <= 1.5
         assert abs(mired(fix.temperature) - mired(6500)) <= 50.5
