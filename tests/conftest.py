@@ -55,6 +55,15 @@ def shared_photos_dir() -> Path:
     return require_shared(SHARED_PHOTOS, "the wider photo set (../shared/photos)")
 
 
+@pytest.fixture(autouse=True)
+def _private_default_library(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test reaches the user's library (or another xdist worker's): KILO_HOME is a fresh
+    folder for each test; ``home`` below names one inside the test's tmp_path instead."""
+    monkeypatch.setenv("KILO_HOME", str(tmp_path_factory.mktemp("default-home")))
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh library folder; KILO_HOME points at it for code that reads the environment."""

@@ -30,6 +30,9 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert match, "README lacks the marked test command"
     ci = (ROOT / ".ci" / "run").read_text()
     assert "<!-- test-command -->" in ci and 'bash -c "$test_cmd"' in ci
+    # the README's run leaves the slow tests out, on every core; CI runs them after it
+    assert '-m "not slow"' in match[1] and "-n auto" in match[1], match[1]
+    assert "pytest -n auto -m slow" in ci and 'bash -c "$slow_cmd"' in ci
 
 
 def test_readme_starts_with_the_two_commands() -> None:

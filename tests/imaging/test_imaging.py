@@ -148,12 +148,14 @@ def test_renditions_sizes(shared_photos_dir: Path) -> None:
     assert Image.open(io.BytesIO(thumb.data)).size == (thumb.width, thumb.height)
 
 
-def test_truncated_jpeg_is_refused_even_after_weasyprint_loads(photos_dir: Path) -> None:
+def test_truncated_jpeg_is_refused_even_after_weasyprint_loads(
+    photos_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES on import; kilo must not follow."""
     import weasyprint  # noqa: F401
     from PIL import ImageFile
 
-    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)  # as WeasyPrint does
     data = (photos_dir / "cv_leuvenA.jpg").read_bytes()
     with pytest.raises(DecodeError, match="truncated"):
         decode_image(data[: len(data) // 2], name="half.jpg", max_px=512)

@@ -24,7 +24,8 @@ import pytest
 from support.api import Mailbox, _free_port
 from support.shared import SHARED_PHOTOS as PHOTOS
 
-pytestmark = [pytest.mark.slow, pytest.mark.shared_photos]
+# every shared photo through three front ends: minutes, more than the 300 s of other tests
+pytestmark = [pytest.mark.slow, pytest.mark.shared_photos, pytest.mark.timeout(900)]
 
 #: the decisions every front end makes, by file name (frame 0 of a multi-frame file)
 PICKS = ("plasma_Kite.jpg", "mate_LadyBird.jpg", "people_zidane.jpg")
