@@ -1,7 +1,7 @@
 """Write docs/cli.md (the CLI reference, generated from the commands' own --help),
 cli/kilo_cli/root_help.txt and the README's ``kilo --help`` block.
 
-Run: .venv/bin/python scripts/gen_cli_reference.py   (tests/test_docs.py checks it is current)
+Run: .venv/bin/python scripts/gen_cli_reference.py  (tests/guards/test_docs.py checks it)
 """
 
 from __future__ import annotations

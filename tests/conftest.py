@@ -1,8 +1,14 @@
-"""Shared fixtures: a fresh library home, an open catalog, a project, the test photos."""
+"""Shared fixtures: a fresh library home, an open catalog, a project, the test photos.
+
+Photos: ``photos_dir`` is the set inside the repository (``examples/photos`` and
+``tests/photos``, copied into one folder per session), so a clone runs every test that takes
+it. ``shared_photos_dir`` is the wider set of ``../shared/photos``; a test that takes it is
+marked ``shared_photos`` and skipped when the folder is missing (see support/shared.py).
+"""
 
 from __future__ import annotations
 
-import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,17 +18,50 @@ from kilo.catalog import Catalog, open_catalog
 from kilo.models import Project
 from kilo.projects import create_project
 from kilo.settings import Settings, load_settings
+from support.shared import CONTRACT, EXAMPLES, SHARED_PHOTOS, TEST_PHOTOS, require_shared
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-PHOTOS = Path(os.environ.get("KILO_TEST_PHOTOS", REPO_ROOT.parent / "shared" / "photos"))
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that takes ``shared_photos_dir`` carries the ``shared_photos`` marker, so
+    ``-m "not shared_photos"`` leaves out exactly the tests that need the wider set."""
+    for item in items:
+        if "shared_photos_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.shared_photos)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("shared_photos") is not None:
+        require_shared(SHARED_PHOTOS, "the wider photo set (../shared/photos)")
+    if item.get_closest_marker("contract") is not None:
+        require_shared(CONTRACT, "the HTTP contract (../shared/openapi.yaml)")
 
 
 @pytest.fixture(scope="session")
-def photos_dir() -> Path:
-    """The real test photographs (``../shared/photos``); never copied into the repo."""
-    if not PHOTOS.is_dir():
-        pytest.fail(f"test photos not found at {PHOTOS} (set KILO_TEST_PHOTOS)")
-    return PHOTOS
+def photos_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The photos inside the repository, in one folder of this session (each xdist worker
+    has its own; nothing a test writes beside them reaches the repository)."""
+    folder = tmp_path_factory.mktemp("photos")
+    for source in (EXAMPLES, TEST_PHOTOS):
+        for path in source.iterdir():
+            if path.suffix != ".md":
+                shutil.copy2(path, folder / path.name)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def shared_photos_dir() -> Path:
+    """The wider photo set (``../shared/photos``: large camera files, RAW, MPO, people)."""
+    return require_shared(SHARED_PHOTOS, "the wider photo set (../shared/photos)")
+
+
+@pytest.fixture(autouse=True)
+def _private_default_library(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test reaches the user's library (or another xdist worker's): KILO_HOME is a fresh
+    folder for each test; ``home`` below names one inside the test's tmp_path instead."""
+    monkeypatch.setenv("KILO_HOME", str(tmp_path_factory.mktemp("default-home")))
 
 
 @pytest.fixture

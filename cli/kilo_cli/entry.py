@@ -3,7 +3,7 @@ the CLI framework (importing Typer costs several times Python's own start-up); e
 goes to :func:`kilo_cli.main.main`.
 
 The top-level help is the app's own ``--help`` output, written to ``root_help.txt`` by
-``scripts/gen_cli_reference.py``; ``tests/test_cli.py`` checks the two are identical.
+``scripts/gen_cli_reference.py``; ``tests/cli/test_cli.py`` checks the two are identical.
 """
 
 from __future__ import annotations

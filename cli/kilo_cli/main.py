@@ -27,7 +27,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 
 
 #: Top-level commands: name -> (module of ``kilo_cli.commands`` that registers it, one-line
 #: help). Only the module of the command being run is imported, so ``kilo --help`` imports
-#: none of them (tests/test_cli.py checks these lines against the commands' own help).
+#: none of them (tests/cli/test_cli.py checks these lines against the commands' own help).
 COMMANDS: dict[str, tuple[str, str]] = {
     "project": ("projects", "Create, list, show, update and archive projects."),
     "ingest": (

@@ -318,6 +318,8 @@ def _assets_by_file(catalog: Any, pid: str) -> dict[str, list[tuple[Any, ...]]]:
 
 
 @pytest.mark.slow
+@pytest.mark.shared_photos
+@pytest.mark.timeout(900)  # every shared photo, uploaded and ingested
 def test_every_test_photo_uploaded_makes_the_assets_ingest_makes(
     live_server: LiveServer, session: tuple[httpx.Client, dict[str, str], str]
 ) -> None:

@@ -43,8 +43,8 @@ def _leaks(tags: dict[str, object]) -> list[str]:
 
 
 @pytest.fixture
-def originals(photos_dir: Path) -> list[Path]:
-    paths = [photos_dir / name for name in COMMENTED]
+def originals(shared_photos_dir: Path) -> list[Path]:
+    paths = [shared_photos_dir / name for name in COMMENTED]
     for tags in _exif(paths):  # the attack's material: each carries a comment
         assert "File:Comment" in tags, tags["SourceFile"]
     assert any(k.startswith("GPS:") for k in _exif(paths[:1])[0])

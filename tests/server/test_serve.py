@@ -110,7 +110,7 @@ def _serve(home: Path, port: int) -> subprocess.Popen[str]:
 
 @pytest.mark.slow
 def test_a_server_killed_mid_ingest_finishes_the_jobs_after_a_restart(
-    home: Path, photos_dir: Path
+    home: Path, shared_photos_dir: Path
 ) -> None:
     from kilo.catalog import open_catalog
     from kilo.ingest import ingest
@@ -119,7 +119,7 @@ def test_a_server_killed_mid_ingest_finishes_the_jobs_after_a_restart(
     from kilo_server.tokens import mint_access_token
 
     settings = Settings(home=home, clip_enabled=False)
-    photos = sorted(p for p in photos_dir.rglob("*.jpg"))[:24]
+    photos = sorted(p for p in shared_photos_dir.rglob("*.jpg"))[:24]
     with open_catalog(settings) as cat:
         pid = create_project(cat, "Killed").id
         owner = str(cat.scalar("SELECT owner_user_id FROM projects WHERE id = ?", [pid]))

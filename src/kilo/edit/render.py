@@ -24,7 +24,7 @@ Speed: steps 3 to 6 run on strips of rows (so intermediates stay in cache) with 
 element-wise kernels, and every per-pixel factor of steps 4 and 5 is folded into one
 multiply-add per channel (``lin * A + cross(lin) * B + C``); geometry, noise reduction and
 sharpening are OpenCV filters. The result equals the plain float64 definition up to table
-resolution (``tests/test_render.py::test_fast_path_matches_reference``: mean ΔE2000 < 0.1).
+resolution (``tests/edit/test_render.py::test_fast_path_matches_reference``: mean ΔE2000 < 0.1).
 
 Deterministic (strips are independent). The defaults reproduce the input exactly.
 """
