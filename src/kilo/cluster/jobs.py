@@ -17,10 +17,8 @@ from kilo.cluster.build import AssetRow, ClusterInput, build_clusters
 from kilo.cluster.store import ComputedCluster, locked_clusters, store_clusters
 from kilo.hashing import to_unsigned64
 from kilo.jobs import JobRow
+from kilo.jobspec import JobHandler, JobType
 from kilo.records import json_object
-
-CLUSTER_JOB = "project.cluster"
-
 
 log = logging.getLogger(__name__)
 
@@ -164,8 +162,8 @@ class ClusterOutcome:
     model_id: str | None
 
 
-class ClusterHandler:
-    type = CLUSTER_JOB
+class ClusterHandler(JobHandler):
+    type = JobType.CLUSTER
     pooled = False
 
     def prepare(self, catalog: Catalog, job: JobRow) -> ClusterInput:

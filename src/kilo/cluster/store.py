@@ -26,6 +26,7 @@ from kilo.catalog import Catalog
 from kilo.catalog.ids import lookup_id
 from kilo.clock import from_catalog, new_id, utcnow
 from kilo.errors import InvalidInput, NotFound
+from kilo.jobspec import EventType
 from kilo.models import (
     Cluster,
     ClusterAsset,
@@ -186,7 +187,7 @@ def _touch(catalog: Catalog, row: dict[str, Any], **cols: Any) -> None:
 
 def _emit(catalog: Catalog, project_id: str, cluster_id: str, what: str) -> None:
     catalog.emit_event(
-        "cluster.updated",
+        EventType.CLUSTER_UPDATED,
         project_id=project_id,
         data={"clusterId": cluster_id, "change": what},
     )
@@ -491,6 +492,8 @@ def store_clusters(
         catalog.insert_many("clusters", _CLUSTER_COLUMNS, cluster_rows)
         catalog.insert_many("cluster_members", _MEMBER_COLUMNS, member_rows)
         catalog.emit_event(
-            "cluster.updated", project_id=project_id, data={"change": "reclustered", **stats}
+            EventType.CLUSTER_UPDATED,
+            project_id=project_id,
+            data={"change": "reclustered", **stats},
         )
     return stats

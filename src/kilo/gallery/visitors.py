@@ -22,6 +22,7 @@ from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from kilo.gallery.manage import ended, status_of
 from kilo.gallery.passwords import check_password
+from kilo.jobspec import EventType
 
 SESSION_TTL = timedelta(hours=12)
 MAX_COMMENT = 2000
@@ -226,7 +227,7 @@ def submit_selection(catalog: Catalog, v: Visit, name: str | None = None) -> int
                         [v.gallery_id, v.visitor_id, label, utcnow()])  # fmt: skip
         log_activity(catalog, v.gallery_id, v.visitor_id, "submit", None,
                      {"count": count, "name": label})  # fmt: skip
-        catalog.emit_event("gallery.selection", project_id=v.gallery["project_id"],
+        catalog.emit_event(EventType.GALLERY_SELECTION, project_id=v.gallery["project_id"],
                            data={"galleryId": v.gallery_id, "count": count})  # fmt: skip
     return count
 
