@@ -22,6 +22,7 @@ split so that the catalog is only ever written from the process that owns it:
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -29,13 +30,13 @@ from kilo.errors import InvalidInput
 
 if TYPE_CHECKING:
     from kilo.catalog import Catalog
-    from kilo.jobs.queue import JobRow
     from kilo.progress import ProgressCallback
 
 __all__ = [
     "HANDLER_PATHS",
     "EventType",
     "JobHandler",
+    "JobRow",
     "JobType",
     "get_handler",
     "is_registered",
@@ -82,6 +83,19 @@ class EventType(StrEnum):
     GALLERY_CREATED = "gallery.created"
     GALLERY_SELECTION = "gallery.selection"
     EXPORT_UPDATED = "export.updated"
+
+
+@dataclass(slots=True)
+class JobRow:
+    """A claimed job, as its handler's hooks get it."""
+
+    id: str
+    type: str
+    project_id: str | None
+    asset_id: str | None
+    payload: dict[str, Any]
+    attempts: int
+    max_attempts: int
 
 
 class JobHandler:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -14,24 +13,13 @@ from kilo.catalog.ids import lookup_id
 from kilo.clock import new_id, utcnow
 from kilo.errors import InvalidInput, NotFound
 from kilo.jobs.claims import claimer_alive, worker_id
-from kilo.jobspec import EventType, get_handler
+from kilo.jobspec import EventType, JobRow, get_handler
 from kilo.models import JobStatus
 from kilo.records import json_object
 
 JOB_STATUSES: tuple[JobStatus, ...] = ("queued", "running", "done", "failed", "canceled")
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 60.0
-
-
-@dataclass(slots=True)
-class JobRow:
-    id: str
-    type: str
-    project_id: str | None
-    asset_id: str | None
-    payload: dict[str, Any]
-    attempts: int
-    max_attempts: int
 
 
 # -- queue operations ---------------------------------------------------------------------

@@ -17,7 +17,6 @@ from kilo.errors import describe_exception
 from kilo.executors import LOCAL, is_distributed, open_pool
 from kilo.jobs.listing import job_counts
 from kilo.jobs.queue import (
-    JobRow,
     claim_jobs,
     complete_jobs,
     fail_job,
@@ -25,7 +24,7 @@ from kilo.jobs.queue import (
     reclaim_jobs,
     release_jobs,
 )
-from kilo.jobspec import JobHandler, get_handler, prepare_each
+from kilo.jobspec import JobHandler, JobRow, get_handler, prepare_each
 from kilo.progress import ItemResult, ItemStatus, Progress, ProgressCallback, report
 from kilo.workers import compute_many, pool_ready, stop_pool
 
