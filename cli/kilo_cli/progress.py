@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from kilo.jobspec import JobType
 from kilo_cli.output import err_console
 
 __all__ = ["LINE_EVERY_S", "interrupted_summary", "progress_view", "reset_progress"]
@@ -21,7 +22,11 @@ __all__ = ["LINE_EVERY_S", "interrupted_summary", "progress_view", "reset_progre
 #: seconds between two progress lines when stderr is not a terminal
 LINE_EVERY_S = 5.0
 #: how a job type reads as a stage of work
-_STAGE_NAMES = {"asset.analyze": "analyze", "project.embed": "embed", "project.cluster": "cluster"}
+_STAGE_NAMES: dict[str, str] = {
+    JobType.ANALYZE: "analyze",
+    JobType.EMBED: "embed",
+    JobType.CLUSTER: "cluster",
+}
 
 
 @dataclass(slots=True)

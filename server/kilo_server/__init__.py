@@ -94,7 +94,8 @@ def _run_jobs_until(settings: Settings, app: FastAPI, stop: threading.Event) -> 
     takes the file from it). A project whose analysis left photos failing is tried again
     only when its set of waiting photos changes; one that another kilo process works on (a
     `kilo ingest` in a terminal) is left to it."""
-    from kilo.analyze import analyze, projects_to_analyze
+    from kilo.analyze import projects_to_analyze
+    from kilo.ingest import process_project
     from kilo.jobs import run_jobs
     from kilo.jobs.reservations import projects_busy_elsewhere
 
@@ -110,7 +111,7 @@ def _run_jobs_until(settings: Settings, app: FastAPI, stop: threading.Event) -> 
                     if stop.is_set() or tried.get(pid) == waiting or pid in busy:
                         continue
                     tried[pid] = waiting
-                    analyze(catalog, pid, should_stop=stop.is_set)
+                    process_project(catalog, pid, should_stop=stop.is_set)
         except Exception:
             log.exception("the job worker failed; it starts again")
         stop.wait(0.5 if alone else SHARED_LOOK_S)

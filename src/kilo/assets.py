@@ -16,6 +16,7 @@ from kilo.catalog.ids import lookup_id
 from kilo.catalog.tables import latest_file_uri, original_source, project_frame_ids
 from kilo.clock import from_catalog, parse_uuid
 from kilo.errors import InvalidInput, NotFound
+from kilo.jobspec import EventType
 from kilo.models import (
     Asset,
     AssetFile,
@@ -283,7 +284,7 @@ def update_asset(catalog: Catalog, asset_id: str, request: UpdateAssetRequest) -
         with catalog.transaction():
             assets.update(aid, changes)
             catalog.emit_event(
-                "asset.updated",
+                EventType.ASSET_UPDATED,
                 project_id=assets.value(aid, "project_id"),
                 asset_id=aid,
                 data={"assetId": aid},

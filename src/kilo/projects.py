@@ -12,6 +12,7 @@ from kilo.catalog import Catalog
 from kilo.catalog.ids import MIN_PREFIX
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import InvalidInput, NotFound
+from kilo.jobspec import EventType
 from kilo.models import (
     CreateProjectRequest,
     PagedProjects,
@@ -136,7 +137,9 @@ def create_project(
                 now,
             ],
         )
-        catalog.emit_event("project.created", project_id=project_id, data={"title": clean_title})
+        catalog.emit_event(
+            EventType.PROJECT_CREATED, project_id=project_id, data={"title": clean_title}
+        )
     return get_project(catalog, project_id, user_id=owner)
 
 
@@ -267,7 +270,9 @@ def update_project(
         catalog.execute(
             f"UPDATE projects SET {assignments} WHERE id = ?", [*sets.values(), row["id"]]
         )
-        catalog.emit_event("project.updated", project_id=row["id"], data={"fields": sorted(given)})
+        catalog.emit_event(
+            EventType.PROJECT_UPDATED, project_id=row["id"], data={"fields": sorted(given)}
+        )
     return get_project(catalog, row["id"], user_id=user_id)
 
 

@@ -31,6 +31,8 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager, nullcontext, suppress
 from typing import Any
 
+from kilo.jobspec import get_handler, is_registered
+
 _MAIN_LOCK = threading.Lock()
 #: pools whose workers are still starting (see ``pool_ready``)
 _STARTING: weakref.WeakKeyDictionary[Executor, threading.Event] = weakref.WeakKeyDictionary()
@@ -198,7 +200,7 @@ def compute_many(handler_type: str, target: str, payloads: list[Any]) -> list[tu
 
     ``target`` is either ``"module:function"``, a handler's compute function (called directly,
     so the worker imports that module only; a None payload computes to None), or the module
-    of a handler, whose import registers it with the job queue.
+    of a handler, whose import registers it (:mod:`kilo.jobspec`).
     """
     import importlib
 
@@ -212,9 +214,7 @@ def compute_many(handler_type: str, target: str, payloads: list[Any]) -> list[tu
         def compute(payload: Any) -> Any:
             return None if payload is None else function(payload)
     else:
-        from kilo.jobs.queue import _HANDLERS, HANDLER_PATHS, get_handler
-
-        if handler_type not in _HANDLERS and handler_type not in HANDLER_PATHS:
+        if not is_registered(handler_type):
             importlib.import_module(module)
         compute = get_handler(handler_type).compute
     out: list[tuple[bool, Any]] = []

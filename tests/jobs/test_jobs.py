@@ -56,7 +56,10 @@ def test_flaky_job_is_retried_then_succeeds(catalog: Catalog, project: Project) 
     assert job.status == "done" and job.attempts == 3 and job.error is None
 
 
-def test_failing_job_ends_failed_with_the_reason(catalog: Catalog, project: Project) -> None:
+def test_failing_job_ends_failed_with_the_reason(
+    catalog: Catalog, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs.runner, "INLINE_MAX_JOBS", 0)  # a pool even for two jobs
     bad = jobs.enqueue(
         catalog,
         "test.square",
@@ -181,7 +184,7 @@ def test_unknown_job_type_fails_the_job_not_the_run(catalog: Catalog, project: P
     assert "unknown job type" in (jobs.get_job(catalog, jid).error or "")
 
 
-class _Batched:
+class _Batched(jobs.JobHandler):
     """Not pooled; prepares and applies through the optional batch hooks only."""
 
     type = "test.batched"
@@ -242,7 +245,7 @@ def test_batch_hooks_prepare_and_apply_many_jobs_at_once(
     assert [j.error for j in failed] == ["ValueError: cannot store 26"]
 
 
-class _Interrupting:
+class _Interrupting(jobs.JobHandler):
     """In-process: the third job is where the user presses Ctrl-C."""
 
     type = "test.interrupting"

@@ -7,10 +7,10 @@ import time
 from typing import Any
 
 from kilo.catalog import Catalog
-from kilo.jobs import HANDLER_PATHS, JobRow, register_handler
+from kilo.jobs import HANDLER_PATHS, JobHandler, JobRow, register_handler
 
 
-class Square:
+class Square(JobHandler):
     """Pooled: squares ``payload.n`` in a worker; fails while ``payload.fail_until`` > attempt."""
 
     type = "test.square"

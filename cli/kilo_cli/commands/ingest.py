@@ -29,13 +29,14 @@ def _cluster(settings: Any) -> Any:
 
 def _run_analyze(cat: Any, project_id: str, as_json: bool, no_process: bool, pool: Any) -> Any:
     """THE place where `kilo ingest` runs analysis (signals, hashes, clusters) after
-    processing; its report, None with --no-process."""
+    processing, through the library's one "process, then analyze"; its report, None with
+    --no-process."""
     if no_process:
         return None
-    from kilo.analyze import analyze
+    from kilo.ingest import process_project
 
     with progress_view("ingest", enabled=not as_json) as update:
-        return analyze(cat, project_id, progress=update, pool=pool)
+        return process_project(cat, project_id, progress=update, pool=pool).analysis
 
 
 def _summary(rep: Any, analysis: Any, ingest_s: float, total_s: float) -> list[tuple[str, Any]]:
@@ -133,7 +134,7 @@ def ingest_cmd(
             )
         ingest_s = time.perf_counter() - started
 
-        # analysis (kilo.analyze) follows processing: the one place ingest calls it
+        # analysis follows processing (kilo.ingest.process_project): the one place ingest calls it
         analysis = _run_analyze(cat, proj.id, as_json, no_process, pool)
     total_s = time.perf_counter() - started
 

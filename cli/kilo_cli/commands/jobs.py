@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from kilo.jobspec import JobType
 from kilo.models import JobStatus
 from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE, find_project
@@ -27,7 +28,7 @@ def list_(
     ],
     status: Annotated[JobStatus | None, typer.Option(help="Only jobs in this state.")] = None,
     job_type: Annotated[
-        str | None, typer.Option("--type", help="Job type, e.g. asset.process.")
+        str | None, typer.Option("--type", help=f"Job type, e.g. {JobType.PROCESS}.")
     ] = None,
     limit: LimitOpt = 200,
     cursor: CursorOpt = None,
@@ -108,7 +109,7 @@ def run(
         str, typer.Argument(help="Project id, id prefix, title or start of the title.")
     ],
     job_type: Annotated[
-        str | None, typer.Option("--type", help="Only jobs of this type, e.g. asset.process.")
+        str | None, typer.Option("--type", help=f"Only jobs of this type, e.g. {JobType.PROCESS}.")
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:

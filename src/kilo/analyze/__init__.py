@@ -14,14 +14,12 @@ from typing import Any
 from pydantic import Field
 
 from kilo.catalog import Catalog
+from kilo.jobspec import JobType
 from kilo.models import KiloModel
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
 from kilo.records import json_object
 
 __all__ = ["AnalyzeReport", "analyze", "pending_analysis"]
-
-#: at most this many analyze jobs run in this process; more start a worker pool
-INLINE_MAX_JOBS = 6
 
 
 class AnalyzeReport(KiloModel):
@@ -67,8 +65,8 @@ def projects_to_analyze(catalog: Catalog) -> dict[str, frozenset[str]]:
         "NOT EXISTS (SELECT 1 FROM signals s WHERE s.asset_id = a.id AND s.version = ?) OR "
         "NOT EXISTS (SELECT 1 FROM perceptual_hashes h WHERE h.asset_id = a.id)) "
         "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.project_id = a.project_id "
-        "AND j.type = 'asset.process' AND j.status IN ('queued', 'running'))",
-        [SIGNALS_VERSION],
+        "AND j.type = ? AND j.status IN ('queued', 'running'))",
+        [SIGNALS_VERSION, JobType.PROCESS],
     )
     out: dict[str, set[str]] = {}
     for pid, aid in rows:
@@ -96,47 +94,16 @@ def _run(
             ),
         )
 
-    settings = catalog.settings
     reserve_jobs(catalog, project_id, job_type)  # a server beside leaves them to this run
-    try:
-        if job_type != "asset.analyze":
-            return run_jobs(
-                catalog,
-                project_id,
-                types=[job_type],
-                progress=relay,
-                workers=1,
-                should_stop=should_stop,
-            )
-        if pool is not None:
-            return run_jobs(
-                catalog,
-                project_id,
-                types=[job_type],
-                progress=relay,
-                pool=pool,
-                should_stop=should_stop,
-            )
-        if n <= INLINE_MAX_JOBS or (settings.workers < 2 and settings.executor == "local"):
-            return run_jobs(
-                catalog,
-                project_id,
-                types=[job_type],
-                progress=relay,
-                workers=1,
-                should_stop=should_stop,
-            )
-        from kilo.executors import open_pool
-
-        with open_pool(settings.executor, settings.workers, background=True) as own:
-            return run_jobs(
-                catalog,
-                project_id,
-                types=[job_type],
-                progress=relay,
-                pool=own,
-                should_stop=should_stop,
-            )
+    try:  # signals on ``pool``, else on a pool the run opens if the pool policy says so
+        return run_jobs(
+            catalog,
+            project_id,
+            types=[job_type],
+            progress=relay,
+            pool=pool,
+            should_stop=should_stop,
+        )
     finally:
         release_reservations(catalog)
 
@@ -168,16 +135,16 @@ def analyze(
         catalog,
         [
             {
-                "job_type": "asset.analyze",
+                "job_type": JobType.ANALYZE,
                 "project_id": pid,
                 "asset_id": aid,
                 "priority": 50,
-                "dedupe_key": f"asset.analyze:{aid}",
+                "dedupe_key": f"{JobType.ANALYZE}:{aid}",
             }
             for aid in todo
         ],
     )
-    run = _run(catalog, pid, "asset.analyze", len(todo), progress, should_stop, pool)
+    run = _run(catalog, pid, JobType.ANALYZE, len(todo), progress, should_stop, pool)
     if should_stop is not None and should_stop():
         return rep  # stopped (a server shutting down): the rest stays queued
     rep.analyzed = run.done
@@ -189,11 +156,11 @@ def analyze(
         from kilo.embed.jobs import enqueue_embed
 
         enqueue_embed(catalog, pid)
-        emb_run = _run(catalog, pid, "project.embed", 0, progress, should_stop)
+        emb_run = _run(catalog, pid, JobType.EMBED, 0, progress, should_stop)
         rep.results += [r for r in emb_run.results if r.status == "failed"]
         for job in catalog.table("jobs").rows_where(
-            "project_id = ? AND type = 'project.embed' AND status = 'done'",
-            [pid],
+            "project_id = ? AND type = ? AND status = 'done'",
+            [pid, JobType.EMBED],
             select=("result",),
             order_by="updated_at DESC",
             limit=max(1, emb_run.done),
@@ -203,9 +170,9 @@ def analyze(
             rep.embed_warning = rep.embed_warning or data.get("warning")
 
     enqueue(
-        catalog, "project.cluster", project_id=pid, priority=90, dedupe_key=f"project.cluster:{pid}"
+        catalog, JobType.CLUSTER, project_id=pid, priority=90, dedupe_key=f"{JobType.CLUSTER}:{pid}"
     )
-    cl_run = _run(catalog, pid, "project.cluster", 1, progress, should_stop)
+    cl_run = _run(catalog, pid, JobType.CLUSTER, 1, progress, should_stop)
     rep.results += [r for r in cl_run.results if r.status == "failed"]
     from kilo.cluster.jobs import current_model_id
 

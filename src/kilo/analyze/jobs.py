@@ -17,12 +17,11 @@ from kilo.clock import utcnow
 from kilo.errors import DecodeError, NotFound
 from kilo.hashing import compute_hashes, to_signed64
 from kilo.jobs import JobRow
+from kilo.jobspec import JobHandler, JobType
 from kilo.settings import Settings
 from kilo.signals import SIGNALS_VERSION, measure_image
 
 log = logging.getLogger(__name__)
-
-ANALYZE_JOB = "asset.analyze"
 
 
 @dataclass
@@ -58,8 +57,8 @@ def _decode(payload: AnalyzePayload) -> Any:
     )
 
 
-class AnalyzeHandler:
-    type = ANALYZE_JOB
+class AnalyzeHandler(JobHandler):
+    type = JobType.ANALYZE
     pooled = True
 
     def prepare(self, catalog: Catalog, job: JobRow) -> AnalyzePayload:

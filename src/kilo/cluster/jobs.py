@@ -18,10 +18,8 @@ from kilo.cluster.recluster import ComputedCluster, store_clusters
 from kilo.cluster.store import locked_clusters
 from kilo.hashing import to_unsigned64
 from kilo.jobs import JobRow
+from kilo.jobspec import JobHandler, JobType
 from kilo.records import json_object
-
-CLUSTER_JOB = "project.cluster"
-
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +163,8 @@ class ClusterOutcome:
     model_id: str | None
 
 
-class ClusterHandler:
-    type = CLUSTER_JOB
+class ClusterHandler(JobHandler):
+    type = JobType.CLUSTER
     pooled = False
 
     def prepare(self, catalog: Catalog, job: JobRow) -> ClusterInput:

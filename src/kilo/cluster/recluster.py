@@ -24,6 +24,7 @@ from typing import Any
 from kilo.catalog import Catalog
 from kilo.clock import new_id, utcnow
 from kilo.cluster.store import role_for
+from kilo.jobspec import EventType
 from kilo.models import ClusterKind
 from kilo.records import json_object
 
@@ -204,6 +205,8 @@ def store_clusters(
         catalog.insert_many("clusters", _CLUSTER_COLUMNS, cluster_rows)
         catalog.insert_many("cluster_members", _MEMBER_COLUMNS, member_rows)
         catalog.emit_event(
-            "cluster.updated", project_id=project_id, data={"change": "reclustered", **stats}
+            EventType.CLUSTER_UPDATED,
+            project_id=project_id,
+            data={"change": "reclustered", **stats},
         )
     return stats

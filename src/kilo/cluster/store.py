@@ -13,6 +13,7 @@ from kilo.catalog import Catalog
 from kilo.catalog.ids import lookup_id
 from kilo.clock import from_catalog, new_id, utcnow
 from kilo.errors import InvalidInput, NotFound
+from kilo.jobspec import EventType
 from kilo.models import (
     Cluster,
     ClusterAsset,
@@ -148,7 +149,7 @@ def _touch(catalog: Catalog, row: dict[str, Any], **cols: Any) -> None:
 
 def _emit(catalog: Catalog, project_id: str, cluster_id: str, what: str) -> None:
     catalog.emit_event(
-        "cluster.updated",
+        EventType.CLUSTER_UPDATED,
         project_id=project_id,
         data={"clusterId": cluster_id, "change": what},
     )

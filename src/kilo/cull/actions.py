@@ -26,6 +26,7 @@ from kilo.catalog import Catalog
 from kilo.clock import from_catalog, utcnow
 from kilo.cull._state import State, capture, restore
 from kilo.errors import NotFound
+from kilo.jobspec import EventType
 from kilo.records import json_object
 
 __all__ = [
@@ -158,7 +159,7 @@ def _step(
         catalog.execute("UPDATE cull_actions SET undone = ? WHERE id = ?", [not redo, row["id"]])
         row["undone"] = not redo
         catalog.emit_event(
-            "cull.redone" if redo else "cull.undone",
+            EventType.CULL_REDONE if redo else EventType.CULL_UNDONE,
             project_id=project_id,
             data={"actionId": int(row["id"]), "kind": row["kind"]},
         )

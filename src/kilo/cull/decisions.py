@@ -19,6 +19,7 @@ from kilo.clock import parse_uuid
 from kilo.cull.actions import ActionHandle, CullAction, tracked
 from kilo.cull.ratings import apply_changes, check_assets
 from kilo.errors import InvalidInput, NotFound
+from kilo.jobspec import EventType
 
 __all__ = [
     "AcceptWinnersReport",
@@ -123,7 +124,7 @@ def pick_winner(
         _set_winner(catalog, cluster, chosen)
         _set_reviewed(catalog, cluster["id"], True)
         catalog.emit_event(
-            "cluster.reviewed",
+            EventType.CLUSTER_REVIEWED,
             project_id=cluster["project_id"],
             asset_id=chosen,
             data={"clusterId": cluster["id"], "winnerAssetId": chosen},
@@ -238,7 +239,9 @@ def accept_winners(
         apply_changes(catalog, user, [(a, {"picked": True}) for a in winners])
         for cid, _ in chosen:
             _set_reviewed(catalog, cid, True)
-        catalog.emit_event("cull.accepted_winners", project_id=pid, data={"count": len(chosen)})
+        catalog.emit_event(
+            EventType.CULL_ACCEPTED_WINNERS, project_id=pid, data={"count": len(chosen)}
+        )
     report.accepted = [{"clusterId": cid, "assetId": aid} for cid, aid in chosen]
     report.action_id = handle.id
     return report

@@ -19,6 +19,7 @@ from kilo.clock import from_catalog, parse_uuid, to_utc_naive, utcnow
 from kilo.cull._state import RatingRow, read_ratings, write_ratings
 from kilo.cull.actions import tracked
 from kilo.errors import InvalidInput, NotFound
+from kilo.jobspec import EventType
 from kilo.models import (
     BulkCullAction,
     BulkCullActionRequest,
@@ -181,7 +182,7 @@ def upsert_rating(
     with tracked(catalog, project_id, user, kind, asset_ids=[aid]):
         apply_changes(catalog, user, [(aid, changes)])
         catalog.emit_event(
-            "ratings.updated", project_id=project_id, asset_id=aid, data={"assetIds": [aid]}
+            EventType.RATINGS_UPDATED, project_id=project_id, asset_id=aid, data={"assetIds": [aid]}
         )
         return get_rating(catalog, aid, user)  # as this call left it
 
@@ -224,5 +225,7 @@ def apply_bulk(
             updated = apply_changes(catalog, user, changes)
             response = BulkCullActionResponse(ok=True, updated_asset_ids=updated)
             remember_response(catalog, scope, idempotency_key, digest, response.dump())
-            catalog.emit_event("ratings.updated", project_id=pid, data={"assetIds": updated})
+            catalog.emit_event(
+                EventType.RATINGS_UPDATED, project_id=pid, data={"assetIds": updated}
+            )
     return response

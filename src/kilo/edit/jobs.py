@@ -13,20 +13,21 @@ from typing import Any
 
 from kilo.catalog import Catalog
 from kilo.edit.params import EditParams
-from kilo.edit.versions import APPLY_JOB, apply_params_to_assets, get_version, version_params
+from kilo.edit.versions import apply_params_to_assets, get_version, version_params
 from kilo.errors import InvalidInput
 from kilo.jobs import JobRow
+from kilo.jobspec import JobHandler, JobType
 from kilo.progress import ItemResult
 
 
-class ApplyHandler:
-    type = APPLY_JOB
+class ApplyHandler(JobHandler):
+    type = JobType.EDIT_APPLY
     pooled = False
 
     def prepare(self, catalog: Catalog, job: JobRow) -> dict[str, Any]:
         payload = dict(job.payload)
         if not payload.get("editId") or not payload.get("assetIds"):
-            raise InvalidInput("edit.apply needs editId and assetIds")
+            raise InvalidInput(f"{JobType.EDIT_APPLY} needs editId and assetIds")
         params = version_params(get_version(catalog, str(payload["editId"])))
         payload["params"] = params.dump()
         return payload

@@ -26,6 +26,7 @@ from kilo.edit.params import EditParams
 from kilo.edit.photo import asset_row, original_uri
 from kilo.edit.render import compose_before_after, render_image
 from kilo.errors import InvalidInput, NotFound
+from kilo.jobspec import EventType, JobType
 from kilo.models import (
     ApplyEditBatchResponse,
     CreateEditVersionRequest,
@@ -38,7 +39,6 @@ from kilo.text import check_title
 
 VersionSource = Literal["user", "batch", "style", "fix", "xmp"]
 ApplyMode = Literal["create_versions", "overwrite_latest"]
-APPLY_JOB = "edit.apply"
 MAX_BATCH = 10_000
 _CHUNK = 500  # rows per multi-row statement
 
@@ -147,7 +147,7 @@ def create_version(
     with catalog.transaction():
         catalog.table("edit_versions").insert({**version.model_dump(), "source": source})
         catalog.emit_event(
-            "edit.created",
+            EventType.EDIT_CREATED,
             project_id=asset["project_id"],
             asset_id=asset["id"],
             data={"editId": version.id, "assetId": asset["id"], "source": source},
@@ -293,10 +293,10 @@ def apply_version(
     }
     job_id = once(
         catalog,
-        f"edit.apply:{payload['userId']}",
+        f"{JobType.EDIT_APPLY}:{payload['userId']}",
         idempotency_key,
         payload,
-        lambda: enqueue(catalog, APPLY_JOB, project_id=project_id, payload=payload),
+        lambda: enqueue(catalog, JobType.EDIT_APPLY, project_id=project_id, payload=payload),
         save=lambda job: {"jobId": job},
         replay=lambda kept: str(kept["jobId"]),
     )
@@ -312,10 +312,12 @@ def get_apply_status(catalog: Catalog, job_id: str) -> ApplyEditBatchResponse:
     from kilo.jobs import get_job
 
     job = get_job(catalog, job_id)
-    if job.type != APPLY_JOB:
-        raise InvalidInput(f"job {job.id} is a {job.type} job, not {APPLY_JOB}")
+    if job.type != JobType.EDIT_APPLY:
+        raise InvalidInput(f"job {job.id} is a {job.type} job, not {JobType.EDIT_APPLY}")
     if job.status in ("failed", "canceled"):
-        raise KiloError(f"edit.apply job {job.id} {job.status}: {job.error or 'no reason kept'}")
+        raise KiloError(
+            f"{JobType.EDIT_APPLY} job {job.id} {job.status}: {job.error or 'no reason kept'}"
+        )
     if job.status != "done":
         status: Literal["queued", "running"] = "queued" if job.status == "queued" else "running"
         return ApplyEditBatchResponse(job_id=job.id, status=status)
@@ -420,7 +422,7 @@ def apply_params_to_assets(
         if asset_ids:
             project = asset_row(catalog, asset_ids[0])["project_id"]
             catalog.emit_event(
-                "edit.applied",
+                EventType.EDIT_APPLIED,
                 project_id=project,
                 data={"count": len(made), "mode": mode, "editIds": made[:1000]},
             )

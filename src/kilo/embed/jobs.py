@@ -19,11 +19,11 @@ from kilo.catalog import Catalog
 from kilo.catalog.tables import latest_file
 from kilo.errors import KiloError
 from kilo.jobs import JobRow, enqueue, run_jobs
+from kilo.jobspec import JobHandler, JobType
 from kilo.progress import ProgressCallback
 from kilo.records import json_object
 from kilo.settings import Settings
 
-JOB_TYPE = "project.embed"
 MAX_PER_JOB = 1024
 DECODE_BATCH = 64
 
@@ -52,8 +52,8 @@ def _decode_preview(uri: str, settings: Settings, size: int) -> Any:
     return im.convert("RGB")
 
 
-class EmbedHandler:
-    type = JOB_TYPE
+class EmbedHandler(JobHandler):
+    type = JobType.EMBED
     pooled = False
 
     def prepare(self, catalog: Catalog, job: JobRow) -> EmbedPayload:
@@ -140,7 +140,7 @@ class EmbedHandler:
         if more_after is not None and job.project_id:
             enqueue(
                 catalog,
-                JOB_TYPE,
+                JobType.EMBED,
                 project_id=job.project_id,
                 payload={"after": list(more_after)},
             )
@@ -151,7 +151,9 @@ EMBED_HANDLER = EmbedHandler()
 
 def enqueue_embed(catalog: Catalog, project_id: str) -> str:
     """Queue ``project.embed`` for a project (reuses a queued one)."""
-    return enqueue(catalog, JOB_TYPE, project_id=project_id, dedupe_key=f"{JOB_TYPE}:{project_id}")
+    return enqueue(
+        catalog, JobType.EMBED, project_id=project_id, dedupe_key=f"{JobType.EMBED}:{project_id}"
+    )
 
 
 def embed_project(
@@ -160,10 +162,10 @@ def embed_project(
     """Embed every asset of the project that lacks a vector now; returns a summary
     (``embedded``, ``failed`` [{assetId, reason}], ``noPreview``, ``warning``)."""
     enqueue_embed(catalog, project_id)
-    report = run_jobs(catalog, project_id, types=[JOB_TYPE], progress=progress)
+    report = run_jobs(catalog, project_id, types=[JobType.EMBED], progress=progress)
     rows = catalog.table("jobs").rows_where(
         "project_id = ? AND type = ?",
-        [project_id, JOB_TYPE],
+        [project_id, JobType.EMBED],
         select=("result", "status", "error"),
         order_by="created_at DESC",
         limit=max(1, report.done + report.failed),

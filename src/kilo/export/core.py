@@ -26,6 +26,7 @@ from kilo.catalog.ids import lookup_id, resolve_ids
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import Conflict, InvalidInput, NotFound
 from kilo.export.presets import PRESETS, ExportSettings, parse_settings
+from kilo.jobspec import EventType, JobType
 from kilo.models import Export, ExportDownloadResponse, KiloModel, PageInfo
 from kilo.paging import Keyset, check_limit
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
@@ -33,7 +34,6 @@ from kilo.records import json_object
 from kilo.store import filesystem, is_local, local_path
 from kilo.text import redact_paths
 
-JOB_TYPE = "export.run"
 JOB_MAX_ATTEMPTS = 1  # a failed export is reported, not retried behind the user's back
 DOWNLOAD_TTL_S = 3600
 _STATUSES = ("queued", "running", "done", "failed")
@@ -164,7 +164,7 @@ def create_export(
         )
         job_id = enqueue(
             catalog,
-            JOB_TYPE,
+            JobType.EXPORT,
             project_id=project.id,
             payload={"exportId": export_id, "userId": user_id or catalog.local_user_id},
             dedupe_key=f"export:{export_id}",
@@ -188,7 +188,7 @@ def emit_export_event(
     data: dict[str, Any] = {"exportId": export_id, "status": status, "progress": progress}
     if error:
         data["error"] = redact_paths(error)  # the event log is what the HTTP stream shows
-    catalog.emit_event("export.updated", project_id=project_id, data=data)
+    catalog.emit_event(EventType.EXPORT_UPDATED, project_id=project_id, data=data)
 
 
 def set_export_status(

@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from kilo.errors import InvalidInput, KiloError, StoreError, describe_exception
+from kilo.executors import is_distributed, open_pool
 from kilo.export.contact_sheet import SheetItem, SheetSpec, render_contact_sheet
 from kilo.export.naming import NameAllocator, NameFields, format_name, sanitize_component
 from kilo.export.presets import PhotoTask, RenderedFile, parse_settings, render_photo
+from kilo.jobs.runner import wants_pool
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
 from kilo.settings import Settings
 from kilo.store import filesystem, is_local, local_path
@@ -247,9 +249,7 @@ def _render_photos(
         )
 
     executor = plan.store_settings.executor
-    if (plan.workers > 1 or executor != "local") and len(tasks) > 1:
-        from kilo.executors import is_distributed, open_pool
-
+    if wants_pool(len(tasks), plan.workers, executor):
         with open_pool(executor, min(plan.workers, len(tasks)), preload=_PRELOAD) as pool:
             if not is_distributed(pool):
                 for index, files, error in pool.map(_render_one, tasks, chunksize=1):

@@ -15,10 +15,11 @@ from kilo.catalog import Catalog
 from kilo.catalog.tables import DECISIONS_JOIN, latest_file
 from kilo.clock import new_id, utcnow
 from kilo.errors import NotFound
-from kilo.export.core import JOB_TYPE, set_export_status
+from kilo.export.core import set_export_status
 from kilo.export.execute import ExportPlan, SheetEntry, execute_plan, remove_staging
 from kilo.export.presets import ExportSettings, PhotoTask, parse_settings
 from kilo.jobs import JobRow
+from kilo.jobspec import JobHandler, JobType
 from kilo.progress import ProgressCallback
 from kilo.records import json_object
 
@@ -78,13 +79,12 @@ def _moment_groups(catalog: Catalog, project_id: str) -> dict[str, tuple[int, st
     return out
 
 
-class ExportHandler:
+class ExportHandler(JobHandler):
     """``compute`` renders on every core through its own pool, so the job itself runs in the
-    process that owns the catalog, with the run's progress channel (``reports_progress``)."""
+    process that owns the catalog, with the run's progress channel."""
 
-    type = JOB_TYPE
+    type = JobType.EXPORT
     pooled = False
-    reports_progress = True
 
     def prepare(self, catalog: Catalog, job: JobRow) -> ExportPlan:
         export_id = str(job.payload.get("exportId") or "")
@@ -141,6 +141,11 @@ class ExportHandler:
             ]
         )
         return result
+
+    def compute_with_progress(
+        self, payload: ExportPlan, progress: ProgressCallback | None
+    ) -> dict[str, Any]:
+        return self.compute(payload, progress)
 
     def reclaim(self, catalog: Catalog, job: JobRow) -> None:
         """The process running this export was killed: remove what it left in the

@@ -24,6 +24,7 @@ from kilo.catalog import Catalog
 from kilo.clock import from_catalog, new_id, parse_uuid, to_utc_naive, utcnow
 from kilo.errors import InvalidInput, NotFound
 from kilo.gallery.passwords import hash_password
+from kilo.jobspec import EventType
 from kilo.models import CreateGalleryRequest, Gallery, UpdateGalleryRequest, parse_request
 from kilo.text import check_title
 
@@ -89,7 +90,7 @@ def create_gallery(
             ],
         )
         _append_assets(catalog, gid, asset_ids, now)
-        catalog.emit_event("gallery.created", project_id=pid, data={"galleryId": gid})
+        catalog.emit_event(EventType.GALLERY_CREATED, project_id=pid, data={"galleryId": gid})
     return get_gallery(catalog, gid)
 
 

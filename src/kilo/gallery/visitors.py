@@ -22,6 +22,7 @@ from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from kilo.gallery.manage import ended, status_of
 from kilo.gallery.passwords import check_password
+from kilo.jobspec import EventType
 
 SESSION_TTL = timedelta(hours=12)
 MAX_COMMENT = 2000
@@ -240,7 +241,7 @@ def submit_selection(catalog: Catalog, v: Visit, name: str | None = None) -> int
             catalog, v.gallery_id, v.visitor_id, "submit", None, {"count": count, "name": label}
         )
         catalog.emit_event(
-            "gallery.selection",
+            EventType.GALLERY_SELECTION,
             project_id=v.gallery["project_id"],
             data={"galleryId": v.gallery_id, "count": count},
         )

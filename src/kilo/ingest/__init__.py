@@ -11,6 +11,8 @@ sha256, frame count, copy into the store with ``copy=True``); record them all at
 batches (assets in state ``registered``, ``source_files``, ``quarantine``, one
 ``asset.process`` job per asset), then drain those jobs with :func:`kilo.jobs.run_jobs`
 (decoding in a process pool; the catalog written from this process only).
+:func:`process_project` then runs what is still queued and analyzes the project: the one
+"process, then analyze" of ``kilo ingest`` and of the server's job worker.
 """
 
 from __future__ import annotations
@@ -18,14 +20,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kilo.ingest.pipeline import ProcessReport, process_project
     from kilo.ingest.run import IngestFailure, IngestReport, ingest, mark_ingested
 
-__all__ = ["IngestFailure", "IngestReport", "ingest", "mark_ingested"]
+__all__ = [
+    "IngestFailure",
+    "IngestReport",
+    "ProcessReport",
+    "ingest",
+    "mark_ingested",
+    "process_project",
+]
+_PIPELINE = ("ProcessReport", "process_project")
 
 
 def __getattr__(name: str) -> Any:
     """The package's names, imported on first use: a worker process that only needs
     :mod:`kilo.ingest.process` never imports the catalog through this package."""
+    if name in _PIPELINE:
+        from kilo.ingest import pipeline
+
+        return getattr(pipeline, name)
     if name in __all__:
         from kilo.ingest import run
 

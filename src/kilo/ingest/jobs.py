@@ -17,6 +17,7 @@ from kilo.catalog.tables import refresh_previews
 from kilo.clock import new_id, utcnow
 from kilo.ingest.process import ProcessResult
 from kilo.jobs import JobRow
+from kilo.jobspec import EventType, JobHandler, JobType
 from kilo.records import chunks
 from kilo.settings import Settings
 
@@ -40,10 +41,10 @@ def _mtime_utc(mtime: float | None) -> datetime | None:
     return datetime.fromtimestamp(mtime, UTC).replace(tzinfo=None)
 
 
-class ProcessHandler:
+class ProcessHandler(JobHandler):
     """``asset.process``: pooled (decoding is CPU-bound); prepared and applied in batches."""
 
-    type = "asset.process"
+    type = JobType.PROCESS
     pooled = True
 
     def prepare(self, catalog: Catalog, job: JobRow) -> dict[str, Any] | None:
@@ -140,7 +141,7 @@ class ProcessHandler:
             catalog.emit_events(
                 [
                     {
-                        "type": "asset.updated",
+                        "type": EventType.ASSET_UPDATED,
                         "project_id": job_project.get(r.asset_id),
                         "asset_id": r.asset_id,
                         "data": {"assetId": r.asset_id, "state": "ready"},
@@ -179,7 +180,7 @@ class ProcessHandler:
             [now, project_id, result.source_uri],
         )
         catalog.emit_event(
-            "asset.quarantined",
+            EventType.ASSET_QUARANTINED,
             project_id=project_id,
             asset_id=result.asset_id,
             data={"assetId": result.asset_id, "reason": reason},

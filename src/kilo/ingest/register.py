@@ -16,9 +16,9 @@ from kilo.clock import new_id
 from kilo.ingest.discover import Found
 from kilo.ingest.identify import Identified
 from kilo.jobs.claims import worker_id
+from kilo.jobspec import EventType, JobType
 from kilo.progress import ItemResult
 
-PROCESS_JOB = "asset.process"
 #: source_files outcomes that mean "nothing left to do for this file if it is unchanged"
 SETTLED = ("registered", "ingested", "duplicate")
 
@@ -179,7 +179,7 @@ class Registrar:
             )
             if self._assets:
                 cat.emit_event(
-                    "assets.registered",
+                    EventType.ASSETS_REGISTERED,
                     project_id=self.project_id,
                     data={"count": len(self._assets)},
                 )
@@ -191,11 +191,11 @@ class Registrar:
 def process_job(project_id: str, asset_id: str, reserve: bool = False) -> dict[str, Any]:
     """The ``asset.process`` job of one asset (``reserve``: for this process to run)."""
     return {
-        "job_type": PROCESS_JOB,
+        "job_type": JobType.PROCESS,
         "project_id": project_id,
         "asset_id": asset_id,
         "payload": {"assetId": asset_id},
-        "dedupe_key": f"{PROCESS_JOB}:{asset_id}",
+        "dedupe_key": f"{JobType.PROCESS}:{asset_id}",
         "reserved_for": worker_id() if reserve else None,
     }
 
@@ -261,7 +261,7 @@ def register_upload(
             [new_id(), project_id, f.uri, reason, f.size, now],
         )
         catalog.emit_event(
-            "asset.quarantined",
+            EventType.ASSET_QUARANTINED,
             project_id=project_id,
             asset_id=asset_id,
             data={"assetId": asset_id, "reason": reason},
@@ -314,7 +314,7 @@ def requeue_unprocessed(catalog: Catalog, project_id: str, *, reserve: bool = Fa
         "a.project_id = ? AND a.state = 'registered' "
         "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.asset_id = a.id AND j.type = ? "
         "AND j.status IN ('queued', 'running'))",
-        [project_id, PROCESS_JOB],
+        [project_id, JobType.PROCESS],
     )
     if rows:
         enqueue_many(catalog, (process_job(project_id, aid, reserve) for aid in rows))

@@ -18,8 +18,10 @@ from kilo.clock import utcnow
 from kilo.executors import is_distributed, open_pool
 from kilo.ingest.discover import Discovery, Found, discover
 from kilo.ingest.identify import Identified, identify, identify_many
-from kilo.ingest.register import PROCESS_JOB, Registrar, requeue_unprocessed
+from kilo.ingest.register import Registrar, requeue_unprocessed
 from kilo.jobs.reservations import release_reservations, reserve_jobs
+from kilo.jobs.runner import wants_pool
+from kilo.jobspec import JobType
 from kilo.models import KiloModel
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
 from kilo.settings import Settings
@@ -29,8 +31,6 @@ __all__ = ["IngestFailure", "IngestReport", "ingest"]
 BATCH_SIZE = 500
 FIRST_BATCH_SIZE = 32
 IO_THREADS = 4
-#: up to this many queued jobs are processed in this process, without a worker pool
-INLINE_MAX_JOBS = 8
 
 
 class IngestFailure(KiloModel):
@@ -112,7 +112,7 @@ def ingest(
         progress,
         Progress("register", done, rep.discovered, bytes_done=bytes_done, counts=dict(counts)),
     )
-    own = pool is None and process and _wants_pool(settings, len(todo))
+    own = pool is None and process and wants_pool(len(todo), settings.workers, settings.executor)
     if own:  # its workers boot while the files are registered
         pool = open_pool(settings.executor, settings.workers, background=True)
 
@@ -184,11 +184,6 @@ def _to_identify(files: list[Found], reg: Registrar, counts: dict[str, int]) -> 
             counts["skipped"] += 1
     todo.sort(key=lambda f: -f.size)
     return todo
-
-
-def _wants_pool(settings: Settings, todo: int) -> bool:
-    """A pool for more than a few files, when there is more than one core or a cluster."""
-    return todo > INLINE_MAX_JOBS and (settings.workers >= 2 or settings.executor != "local")
 
 
 def _register_while_processing(
@@ -287,12 +282,14 @@ def _process(
     more_coming: Callable[[], bool] | None = None,
 ) -> None:
     """Drain the project's asset.process jobs (with ``more_coming``, until registration ends
-    too: the total then grows as files are registered)."""
+    too: the total then grows as files are registered). Without ``pool`` (a few files, or
+    jobs queued by an earlier run), the run opens its own if the pool policy says so."""
     from kilo.jobs import run_jobs
 
-    reserve_jobs(catalog, project_id, PROCESS_JOB)  # left queued by an earlier run: ours now
+    reserve_jobs(catalog, project_id, JobType.PROCESS)  # left queued by an earlier run: ours now
     queued = catalog.table("jobs").count_where(
-        "project_id = ? AND type = ? AND status IN ('queued', 'running')", [project_id, PROCESS_JOB]
+        "project_id = ? AND type = ? AND status IN ('queued', 'running')",
+        [project_id, JobType.PROCESS],
     )
     earlier = max(0, queued - len(reg.asset_ids))  # left queued by an earlier run
     if queued == 0 and more_coming is None:
@@ -315,16 +312,12 @@ def _process(
             ),
         )
 
-    # no pool for a few jobs; without one given (jobs queued by an earlier run), run_jobs
-    # starts its own
-    inline = pool is None and queued <= INLINE_MAX_JOBS
     run_jobs(
         catalog,
         project_id,
-        types=[PROCESS_JOB],
+        types=[JobType.PROCESS],
         progress=relay,
         pool=pool,
-        workers=1 if inline else None,
         more_coming=more_coming,
     )
 
@@ -386,7 +379,7 @@ def _summarise(
     if rep.asset_ids:
         for job in catalog.table("jobs").rows_where(
             "project_id = ? AND type = ? AND status = 'failed' AND updated_at >= ?",
-            [rep.project_id, PROCESS_JOB, run_start],
+            [rep.project_id, JobType.PROCESS, run_start],
             select=("asset_id", "error"),
         ):
             failed_jobs[job["asset_id"]] = job["error"] or "processing failed"
@@ -410,7 +403,7 @@ def _summarise(
     rep.resumed = catalog.table("jobs").count_where(
         "project_id = ? AND type = ? AND status = 'done' AND updated_at >= ? "
         "AND NOT list_contains(?::VARCHAR[], asset_id)",
-        [rep.project_id, PROCESS_JOB, run_start, this_run],
+        [rep.project_id, JobType.PROCESS, run_start, this_run],
     )
     rep.failures = [
         IngestFailure(path=r.item, reason=r.reason or "failed")

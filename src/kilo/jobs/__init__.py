@@ -1,18 +1,11 @@
 """The job queue: a real table, claimed by a worker pool, retried with backoff, every state
 change appended to the event log.
 
-A job type is a :class:`JobHandler` registered under a name. Its work is split so that the
-catalog is only ever written from the process that owns it:
-
-* ``prepare(catalog, job) -> payload``: main process, reads what the work needs;
-* ``compute(payload) -> result``: in a worker process when ``pooled`` (CPU-bound decoding), a
-  pure function of its payload with no catalog access; in the main process otherwise;
-* ``apply(catalog, job, result)``: main process, writes the result in one transaction.
-
-Two optional hooks make a handler cheap per job: ``prepare_batch(catalog, jobs) -> payloads``
-(one query for a whole claim) and ``apply_batch(catalog, [(job, result), ...])`` (multi-row
-statements for every result that is back; the runner writes them every second or 1,024 results,
-in one transaction with the jobs' ``done`` state and events).
+A job type is a :class:`JobHandler` subclass registered under its :class:`JobType`; the
+contract (every hook and its default, the names of job and event types, the registry) is
+:mod:`kilo.jobspec`. The runner writes what handlers ``apply`` every second or 1,024
+results, in one transaction with the jobs' ``done`` state and events; whether a run opens a
+worker pool is one policy, :func:`kilo.jobs.runner.wants_pool`.
 
 Jobs are idempotent: running one twice writes the same result. A claim names its process
 (:mod:`kilo.jobs.claims`); a job still ``running`` whose process is gone was left by a dead
@@ -24,10 +17,7 @@ from kilo.jobs.listing import get_job, get_job_detail, job_counts, list_jobs
 from kilo.jobs.queue import (
     BACKOFF_BASE_S,
     BACKOFF_MAX_S,
-    HANDLER_PATHS,
     JOB_STATUSES,
-    JobHandler,
-    JobRow,
     cancel_jobs,
     claim_jobs,
     complete_job,
@@ -35,22 +25,31 @@ from kilo.jobs.queue import (
     enqueue,
     enqueue_many,
     fail_job,
-    get_handler,
     reclaim_jobs,
-    register_handler,
     release_jobs,
     retry_job,
     set_job_progress,
 )
-from kilo.jobs.runner import RunReport, run_jobs
+from kilo.jobs.runner import RunReport, run_jobs, wants_pool
+from kilo.jobspec import (
+    HANDLER_PATHS,
+    EventType,
+    JobHandler,
+    JobRow,
+    JobType,
+    get_handler,
+    register_handler,
+)
 
 __all__ = [
     "BACKOFF_BASE_S",
     "BACKOFF_MAX_S",
     "HANDLER_PATHS",
     "JOB_STATUSES",
+    "EventType",
     "JobHandler",
     "JobRow",
+    "JobType",
     "RunReport",
     "cancel_jobs",
     "claim_jobs",
@@ -70,4 +69,5 @@ __all__ = [
     "retry_job",
     "run_jobs",
     "set_job_progress",
+    "wants_pool",
 ]

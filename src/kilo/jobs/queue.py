@@ -3,75 +3,23 @@ change appends an event. See :mod:`kilo.jobs` for the handler contract."""
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from kilo.catalog import Catalog
 from kilo.catalog.ids import lookup_id
 from kilo.clock import new_id, utcnow
 from kilo.errors import InvalidInput, NotFound
 from kilo.jobs.claims import claimer_alive, worker_id
+from kilo.jobspec import EventType, JobRow, get_handler
 from kilo.models import JobStatus
 from kilo.records import json_object
 
 JOB_STATUSES: tuple[JobStatus, ...] = ("queued", "running", "done", "failed", "canceled")
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 60.0
-
-
-@dataclass(slots=True)
-class JobRow:
-    id: str
-    type: str
-    project_id: str | None
-    asset_id: str | None
-    payload: dict[str, Any]
-    attempts: int
-    max_attempts: int
-
-
-class JobHandler(Protocol):
-    type: str
-    #: run ``compute`` in a worker process (CPU-bound, picklable payload and result)
-    pooled: bool
-
-    def prepare(self, catalog: Catalog, job: JobRow) -> Any: ...
-
-    def compute(self, payload: Any) -> Any: ...
-
-    def apply(self, catalog: Catalog, job: JobRow, result: Any) -> None: ...
-
-
-#: job type -> "module:attribute" of its handler; imported on first use so that start-up
-#: stays light (no torch unless an embedding job runs).
-HANDLER_PATHS: dict[str, str] = {
-    "asset.process": "kilo.ingest.jobs:PROCESS_HANDLER",
-    "asset.analyze": "kilo.analyze.jobs:ANALYZE_HANDLER",
-    "project.embed": "kilo.embed.jobs:EMBED_HANDLER",
-    "project.cluster": "kilo.cluster.jobs:CLUSTER_HANDLER",
-    "edit.apply": "kilo.edit.jobs:APPLY_HANDLER",
-    "export.run": "kilo.export.jobs:EXPORT_HANDLER",
-}
-_HANDLERS: dict[str, JobHandler] = {}
-
-
-def register_handler(handler: JobHandler) -> JobHandler:
-    _HANDLERS[handler.type] = handler
-    return handler
-
-
-def get_handler(job_type: str) -> JobHandler:
-    if job_type not in _HANDLERS:
-        path = HANDLER_PATHS.get(job_type)
-        if path is None:
-            raise InvalidInput(f"unknown job type {job_type!r}")
-        module, _, attr = path.partition(":")
-        _HANDLERS[job_type] = getattr(importlib.import_module(module), attr)
-    return _HANDLERS[job_type]
 
 
 # -- queue operations ---------------------------------------------------------------------
@@ -114,7 +62,7 @@ def enqueue(
                 now,
             ],
         )
-        _event(catalog, "job.queued", job_id, job_type, project_id, asset_id, "queued", 0.0)
+        _event(catalog, EventType.JOB_QUEUED, job_id, job_type, project_id, asset_id, "queued", 0.0)
     return job_id
 
 
@@ -155,14 +103,26 @@ def enqueue_many(catalog: Catalog, jobs: Iterable[dict[str, Any]]) -> list[str]:
         ids.append(job_id)
         job_type = spec["job_type"]
         project_id, asset_id = spec.get("project_id"), spec.get("asset_id")
-        rows.append([
-            job_id, project_id, asset_id, job_type,
-            spec.get("max_attempts") or default_attempts, spec.get("priority", 100),
-            _dump(spec.get("payload") or {}), key, now, now, "queued", 0,
-            spec.get("reserved_for"),
-        ])  # fmt: skip
-        events.append(_event_row("job.queued", job_id, job_type, project_id, asset_id,
-                                 "queued", 0.0))  # fmt: skip
+        rows.append(
+            [
+                job_id,
+                project_id,
+                asset_id,
+                job_type,
+                spec.get("max_attempts") or default_attempts,
+                spec.get("priority", 100),
+                _dump(spec.get("payload") or {}),
+                key,
+                now,
+                now,
+                "queued",
+                0,
+                spec.get("reserved_for"),
+            ]
+        )
+        events.append(
+            _event_row(EventType.JOB_QUEUED, job_id, job_type, project_id, asset_id, "queued", 0.0)
+        )
     with catalog.transaction():
         catalog.insert_many("jobs", _JOB_COLUMNS, rows)
         catalog.emit_events(events)
@@ -191,7 +151,7 @@ def _dump(value: Any) -> str:
 
 
 def _event_row(
-    kind: str,
+    kind: EventType,
     job_id: str,
     job_type: str,
     project_id: str | None,
@@ -209,13 +169,18 @@ def _event_row(
     }
     if error:
         data["error"] = error
-    return {"type": kind, "project_id": project_id, "job_id": job_id, "asset_id": asset_id,
-            "data": data}  # fmt: skip
+    return {
+        "type": kind,
+        "project_id": project_id,
+        "job_id": job_id,
+        "asset_id": asset_id,
+        "data": data,
+    }
 
 
 def _event(
     catalog: Catalog,
-    kind: str,
+    kind: EventType,
     job_id: str,
     job_type: str,
     project_id: str | None,
@@ -239,10 +204,15 @@ def reclaim_jobs(catalog: Catalog) -> int:
 
     drop_dead_reservations(catalog)
     me = worker_id()
-    rows = [r for r in catalog.fetchdicts(
-        "SELECT id, type, project_id, asset_id, payload, attempts, max_attempts, claimed_by "
-        "FROM jobs WHERE status = 'running' AND (claimed_by IS NULL OR claimed_by <> ?)",
-        [me]) if not claimer_alive(r["claimed_by"])]  # fmt: skip
+    rows = [
+        r
+        for r in catalog.fetchdicts(
+            "SELECT id, type, project_id, asset_id, payload, attempts, max_attempts, claimed_by "
+            "FROM jobs WHERE status = 'running' AND (claimed_by IS NULL OR claimed_by <> ?)",
+            [me],
+        )
+        if not claimer_alive(r["claimed_by"])
+    ]
     if not rows:
         return 0
     with catalog.transaction():
@@ -253,8 +223,16 @@ def reclaim_jobs(catalog: Catalog) -> int:
             [utcnow(), [r["id"] for r in rows]],
         )
         for r in rows:
-            _event(catalog, "job.reclaimed", r["id"], r["type"], r["project_id"],
-                   r["asset_id"], "queued", 0.0)  # fmt: skip
+            _event(
+                catalog,
+                EventType.JOB_RECLAIMED,
+                r["id"],
+                r["type"],
+                r["project_id"],
+                r["asset_id"],
+                "queued",
+                0.0,
+            )
     for r in rows:
         _reclaimed(catalog, _job_row(r))
     return len(rows)
@@ -262,11 +240,10 @@ def reclaim_jobs(catalog: Catalog) -> int:
 
 def _reclaimed(catalog: Catalog, job: JobRow) -> None:
     try:
-        hook = getattr(get_handler(job.type), "reclaim", None)
+        handler = get_handler(job.type)
     except InvalidInput:  # a job type this kilo does not know
         return
-    if hook is not None:
-        hook(catalog, job)
+    handler.reclaim(catalog, job)
 
 
 def _job_row(r: dict[str, Any]) -> JobRow:
@@ -354,7 +331,7 @@ def claim_jobs(
         catalog.emit_events(
             [
                 _event_row(
-                    "job.progress",
+                    EventType.JOB_PROGRESS,
                     r["id"],
                     r["type"],
                     r["project_id"],
@@ -377,7 +354,9 @@ def complete_job(catalog: Catalog, job: JobRow, result: dict[str, Any] | None = 
             "claimed_by = NULL, updated_at = ? WHERE id = ?",
             [result or {}, utcnow(), job.id],
         )
-        _event(catalog, "job.done", job.id, job.type, job.project_id, job.asset_id, "done", 1.0)
+        _event(
+            catalog, EventType.JOB_DONE, job.id, job.type, job.project_id, job.asset_id, "done", 1.0
+        )
 
 
 def complete_jobs(catalog: Catalog, done: Sequence[tuple[JobRow, Any]]) -> None:
@@ -396,7 +375,7 @@ def complete_jobs(catalog: Catalog, done: Sequence[tuple[JobRow, Any]]) -> None:
     )
     catalog.emit_events(
         [
-            _event_row("job.done", j.id, j.type, j.project_id, j.asset_id, "done", 1.0)
+            _event_row(EventType.JOB_DONE, j.id, j.type, j.project_id, j.asset_id, "done", 1.0)
             for j, _ in done
         ]
     )
@@ -425,7 +404,7 @@ def fail_job(
             )
             _event(
                 catalog,
-                "job.retry",
+                EventType.JOB_RETRY,
                 job.id,
                 job.type,
                 job.project_id,
@@ -443,7 +422,7 @@ def fail_job(
             )
             _event(
                 catalog,
-                "job.failed",
+                EventType.JOB_FAILED,
                 job.id,
                 job.type,
                 job.project_id,
@@ -461,7 +440,14 @@ def set_job_progress(catalog: Catalog, job: JobRow, fraction: float) -> None:
         "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?", [fraction, utcnow(), job.id]
     )
     _event(
-        catalog, "job.progress", job.id, job.type, job.project_id, job.asset_id, "running", fraction
+        catalog,
+        EventType.JOB_PROGRESS,
+        job.id,
+        job.type,
+        job.project_id,
+        job.asset_id,
+        "running",
+        fraction,
     )
 
 
@@ -487,6 +473,14 @@ def retry_job(catalog: Catalog, job_id: str) -> str:
             raise NotFound(f"no job with id {jid}")
         if status not in ("failed", "canceled"):
             raise InvalidInput(f"job {jid[:8]} is {status}; only failed or canceled jobs retry")
-        catalog.table("jobs").update(jid, {"status": "queued", "attempts": 0, "error": None,
-                                           "run_after": None, "claimed_by": None})  # fmt: skip
+        catalog.table("jobs").update(
+            jid,
+            {
+                "status": "queued",
+                "attempts": 0,
+                "error": None,
+                "run_after": None,
+                "claimed_by": None,
+            },
+        )
     return jid

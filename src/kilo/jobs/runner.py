@@ -14,21 +14,20 @@ from typing import Any
 from kilo.catalog import Catalog
 from kilo.clock import from_catalog, utcnow
 from kilo.errors import describe_exception
-from kilo.executors import is_distributed
+from kilo.executors import is_distributed, open_pool
+from kilo.executors.spec import LOCAL
 from kilo.jobs.listing import job_counts
 from kilo.jobs.queue import (
-    JobHandler,
-    JobRow,
     claim_jobs,
     complete_jobs,
     fail_job,
-    get_handler,
     queued_scope,
     reclaim_jobs,
     release_jobs,
 )
+from kilo.jobspec import JobHandler, JobRow, get_handler, prepare_each
 from kilo.progress import ItemResult, ItemStatus, Progress, ProgressCallback, report
-from kilo.workers import compute_many, stop_pool
+from kilo.workers import compute_many, pool_ready, stop_pool
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +39,18 @@ APPLY_INTERVAL_S = 1.0
 LENT_WAIT_MAX_S = 10.0
 #: jobs sent to a worker process in one task at most (fewer near the end of the queue)
 CHUNK_MAX = 8
+#: the pool policy's one threshold: up to this many pieces of pooled work are done in the
+#: calling process; more are worth starting a worker pool (~0.3 s of both cores)
+INLINE_MAX_JOBS = 8
+
+
+def wants_pool(jobs: int | None, workers: int, executor: str) -> bool:
+    """The pool policy, for everything that could open a worker pool (an ingest, a run of the
+    queue, analysis through it, an export's renders): a pool for more than
+    :data:`INLINE_MAX_JOBS` jobs (None: more than can be counted yet), when there is more
+    than one worker or the executor is a Dask cluster."""
+    many = jobs is None or jobs > INLINE_MAX_JOBS
+    return many and (workers > 1 or executor != LOCAL)
 
 
 @dataclass
@@ -115,8 +126,12 @@ class _Runner:
         self.report.results.append(
             ItemResult(item=job.type, status=status, reason=reason, asset_id=job.asset_id)
         )
-        report(self.progress, Progress("jobs", self.done_count, self.total, item=job.type,
-                                       status=status, message=reason))  # fmt: skip
+        report(
+            self.progress,
+            Progress(
+                "jobs", self.done_count, self.total, item=job.type, status=status, message=reason
+            ),
+        )
 
     def fail(self, job: JobRow, handler: JobHandler, exc: BaseException) -> None:
         reason, detail = _reason(exc), _detail(exc)
@@ -127,22 +142,14 @@ class _Runner:
             return
         self.report.failed += 1
         self.note(job, "failed", reason)
-        on_failed = getattr(handler, "on_failed", None)
-        if on_failed is not None:  # e.g. an export row shows the reason
-            on_failed(self.catalog, job, reason)
+        handler.on_failed(self.catalog, job, reason)  # e.g. an export row shows the reason
 
     def apply_all(self, good: list[_Prepared]) -> None:
         by_handler: dict[int, list[_Prepared]] = {}
         for item in good:
             by_handler.setdefault(id(item[1]), []).append(item)
         for items in by_handler.values():
-            handler = items[0][1]
-            batch_apply = getattr(handler, "apply_batch", None)
-            if batch_apply is not None:
-                batch_apply(self.catalog, [(j, r) for j, _, r in items])
-            else:
-                for job, _, result in items:
-                    handler.apply(self.catalog, job, result)
+            items[0][1].apply_batch(self.catalog, [(j, r) for j, _, r in items])
         complete_jobs(self.catalog, [(j, r) for j, _, r in good])
 
     def write(self) -> None:
@@ -160,8 +167,7 @@ class _Runner:
             with self.catalog.transaction():
                 self.apply_all(good)
         except Exception:
-            log.debug("a batch of %d results failed; applying one by one", len(good),
-                      exc_info=True)  # fmt: skip
+            log.debug("a batch of %d results failed; applying one by one", len(good), exc_info=True)
             for item in good:
                 try:
                     with self.catalog.transaction():
@@ -179,8 +185,9 @@ class _Runner:
     def write_if_due(self) -> None:
         busy = bool(self.inflight or self.todo)
         waited = time.monotonic() - self.last_write
-        if not self.ready or (busy and len(self.ready) < APPLY_BATCH_MAX
-                              and waited < APPLY_INTERVAL_S):  # fmt: skip
+        if not self.ready or (
+            busy and len(self.ready) < APPLY_BATCH_MAX and waited < APPLY_INTERVAL_S
+        ):
             return
         if busy and waited < LENT_WAIT_MAX_S and self.catalog.lent():
             return  # another process has the library: keep computing, write a bit later
@@ -191,20 +198,16 @@ class _Runner:
         if self.pool is not None:
             return self.pool
         if self.own_pool is None:
-            from kilo.executors import open_pool
-
-            self.own_pool = open_pool(self.catalog.settings.executor, self.n_workers,
-                                      background=True)  # fmt: skip
+            self.own_pool = open_pool(
+                self.catalog.settings.executor, self.n_workers, background=True
+            )
         return self.own_pool
 
     def compute_inline(self, job: JobRow, handler: JobHandler, payload: Any) -> None:
-        """Compute a job in this process (a handler with ``reports_progress`` gets the run's
-        progress channel); its result or exception joins ``ready``."""
+        """Compute a job in this process, with the run's progress channel; its result or
+        exception joins ``ready``."""
         try:
-            if getattr(handler, "reports_progress", False):
-                result = handler.compute(payload, progress=self.progress)  # type: ignore[call-arg]
-            else:
-                result = handler.compute(payload)
+            result = handler.compute_with_progress(payload, self.progress)
             self.ready.append((job, handler, result, None))
         except Exception as exc:
             self.ready.append((job, handler, None, exc))
@@ -214,8 +217,6 @@ class _Runner:
     def compute_here(self) -> bool:
         """While the pool's workers start, compute the next pooled job in this process (the
         first second of a run is not spent waiting). True if it did."""
-        from kilo.workers import pool_ready
-
         if not self.todo or pool_ready(self.executor()):
             return False
         self.compute_inline(*self.todo.popleft())
@@ -237,7 +238,7 @@ class _Runner:
             while self.todo and len(chunk) < size and self.todo[0][1] is chunk[0][1]:
                 chunk.append(self.todo.popleft())
             handler = chunk[0][1]
-            target = getattr(handler, "compute_target", None) or type(handler).__module__
+            target = handler.compute_target or type(handler).__module__
             fut = pool.submit(compute_many, handler.type, target, [p for _, _, p in chunk])
             self.inflight[fut] = chunk
 
@@ -247,8 +248,9 @@ class _Runner:
             return
         # (at least 20 ms: while results wait for the library, the loop must not spin)
         timeout = max(0.02, self.last_write + APPLY_INTERVAL_S - time.monotonic())
-        finished, _ = wait(list(self.inflight), timeout=timeout if self.ready else 0.5,
-                           return_when=FIRST_COMPLETED)  # fmt: skip
+        finished, _ = wait(
+            list(self.inflight), timeout=timeout if self.ready else 0.5, return_when=FIRST_COMPLETED
+        )
         for fut in finished:
             chunk = self.inflight.pop(fut)
             fut_exc = fut.exception()
@@ -277,18 +279,34 @@ class _Runner:
             return []
         want = self.window - self.held()
         s = self.scope
-        claimed = claim_jobs(self.catalog, limit=want, project_id=s.project_id, types=s.types,
-                             ids=s.ids)  # fmt: skip
+        claimed = claim_jobs(
+            self.catalog, limit=want, project_id=s.project_id, types=s.types, ids=s.ids
+        )
         self.drained_at = now if len(claimed) < want else None
         self.open.update((j.id, j) for j in claimed)
+        pooled = self.use_pool(claimed, full=len(claimed) == want)
         for job, handler_or_exc, payload in _prepare_all(self.catalog, claimed):
             if isinstance(handler_or_exc, BaseException):
                 self.ready.append((job, _NULL_HANDLER, None, handler_or_exc))
-            elif handler_or_exc.pooled and (self.n_workers > 1 or is_distributed(self.pool)):
+            elif handler_or_exc.pooled and pooled:
                 self.todo.append((job, handler_or_exc, payload))
             else:
                 self.compute_inline(job, handler_or_exc, payload)
         return claimed
+
+    def use_pool(self, claimed: list[JobRow], full: bool) -> bool:
+        """Whether the pooled jobs of a claim go to a pool: the caller's when it has more than
+        one worker or is a Dask cluster; else the run's own, opened by the pool policy
+        (:func:`wants_pool`) before the claim is prepared, so its workers boot meanwhile."""
+        if self.pool is not None:
+            return self.n_workers > 1 or is_distributed(self.pool)
+        if self.own_pool is None:
+            pooled = sum(1 for j in claimed if _pooled(j.type))
+            waiting = None if full and pooled else pooled  # a full claim: more are queued
+            if not wants_pool(waiting, self.n_workers, self.catalog.settings.executor):
+                return False
+            self.executor()
+        return True
 
     def step(self) -> bool:
         """One turn of the loop; False when the run has nothing left to do now."""
@@ -336,20 +354,24 @@ def run_jobs(
     """Drain the queue (of a project, of some types, or just ``job_ids``): claim, compute,
     apply, retry.
 
-    Pooled handlers compute in worker processes, in small chunks of jobs per task; everything
-    is written from this process, in batches: results are applied and marked done in one
-    transaction per batch (``handler.apply_batch(catalog, [(job, result), ...])`` when the
-    handler has it, else ``apply`` per job). A batch whose transaction fails is redone job by
-    job, so one bad result fails one job. A job that raises is retried with backoff and,
-    after its last attempt, marked ``failed`` with the reason (and the handler's
-    ``on_failed(catalog, job, reason)`` runs); the run goes on. A handler with
-    ``reports_progress`` computes in this process and gets ``progress`` as its progress
-    channel (``compute(payload, progress=...)``). With ``more_coming``, an empty queue ends
-    the run only once ``more_coming()`` is False (another thread is still enqueuing jobs).
+    Pooled handlers compute in worker processes, in small chunks of jobs per task: on
+    ``pool`` when given, else on a pool of the run's own when the pool policy
+    (:func:`wants_pool`) says so; everything is written from this process, in batches:
+    results are applied and marked done in one transaction per batch
+    (``handler.apply_batch(catalog, [(job, result), ...])``). A batch whose transaction
+    fails is redone job by job, so one bad result fails one job. A job that raises is
+    retried with backoff and, after its last attempt, marked ``failed`` with the reason (and
+    the handler's ``on_failed(catalog, job, reason)`` runs); the run goes on. What computes
+    in this process gets ``progress`` as its progress channel
+    (``handler.compute_with_progress``). With ``more_coming``, an empty queue ends the run
+    only once ``more_coming()`` is False (another thread is still enqueuing jobs).
     """
     reclaim_jobs(catalog)
-    scope = _Scope(project_id, list(types) if types is not None else None,
-                   list(job_ids) if job_ids is not None else None)  # fmt: skip
+    scope = _Scope(
+        project_id,
+        list(types) if types is not None else None,
+        list(job_ids) if job_ids is not None else None,
+    )
     n = workers or getattr(pool, "workers", None) or catalog.settings.workers
     run = _Runner(catalog, scope, progress, n, pool)
     interrupted = False
@@ -383,31 +405,37 @@ def _save_interrupted(
 def _prepare_all(
     catalog: Catalog, claimed: list[JobRow]
 ) -> list[tuple[JobRow, JobHandler | BaseException, Any]]:
-    """(job, handler or the exception, payload) of each claimed job, in order. A handler with
-    ``prepare_batch(catalog, jobs) -> payloads`` prepares its jobs with one call (one query)
-    instead of one ``prepare`` each; if that raises, each job is prepared on its own."""
-    out: list[tuple[JobRow, JobHandler | BaseException, Any]] = []
-    payloads: dict[str, Any] = {}
+    """(job, handler or the exception, payload) of each claimed job, in order. Each handler
+    prepares its jobs with one ``prepare_batch`` call (one query when it can); if that call
+    raises, each of its jobs is prepared on its own."""
+    outcome: dict[str, tuple[JobHandler | BaseException, Any]] = {}
     by_type: dict[str, list[JobRow]] = {}
     for job in claimed:
         by_type.setdefault(job.type, []).append(job)
     for job_type, group in by_type.items():
         try:
-            prepare_batch = getattr(get_handler(job_type), "prepare_batch", None)
-            if prepare_batch is not None:
-                payloads.update(zip([j.id for j in group], prepare_batch(catalog, group),
-                                    strict=True))  # fmt: skip
-        except Exception:
-            pass
-    for job in claimed:
-        try:
-            handler = get_handler(job.type)
-            payload = payloads[job.id] if job.id in payloads else handler.prepare(catalog, job)
+            handler = get_handler(job_type)
         except Exception as exc:
-            out.append((job, exc, None))
+            outcome.update((job.id, (exc, None)) for job in group)
             continue
-        out.append((job, handler, payload))
-    return out
+        try:
+            payloads = handler.prepare_batch(catalog, group)
+            if len(payloads) != len(group):
+                raise ValueError(f"{len(payloads)} payloads for {len(group)} jobs")
+        except Exception:
+            payloads = prepare_each(handler, catalog, group)
+        for job, payload in zip(group, payloads, strict=True):
+            failed = isinstance(payload, BaseException)
+            outcome[job.id] = (payload, None) if failed else (handler, payload)
+    return [(job, *outcome[job.id]) for job in claimed]
+
+
+def _pooled(job_type: str) -> bool:
+    """Whether jobs of this type compute in a worker pool (False for an unknown type)."""
+    try:
+        return get_handler(job_type).pooled
+    except Exception:
+        return False
 
 
 def _detail(exc: BaseException) -> str:
@@ -441,18 +469,10 @@ def _next_delay(
     return max(0.0, wait_s)
 
 
-class _NullHandler:
+class _NullHandler(JobHandler):
+    """Stands for the handler of a job that could not be prepared (every hook a no-op)."""
+
     type = "_null"
-    pooled = False
-
-    def prepare(self, catalog: Catalog, job: JobRow) -> Any:
-        return None
-
-    def compute(self, payload: Any) -> Any:
-        return None
-
-    def apply(self, catalog: Catalog, job: JobRow, result: Any) -> None:
-        return None
 
 
 _NULL_HANDLER = _NullHandler()
