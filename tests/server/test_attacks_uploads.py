@@ -10,7 +10,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from support.api import EXAMPLES, LiveServer, Mailbox, _free_port
+from support.api import EXAMPLES, LiveServer, Mailbox, _free_port, start_kilo_serve
 
 PHOTOS = Path(
     os.environ.get("KILO_TEST_PHOTOS", Path(__file__).resolve().parents[2].parent / "shared/photos")
@@ -243,23 +242,8 @@ def test_the_staging_sweep_leaves_a_put_in_flight_alone(
 
 
 def _serve(home: Path, port: int) -> subprocess.Popen[str]:
-    env = {**os.environ, "KILO_HOME": str(home), "KILO_CLIP_ENABLED": "false", "KILO_WORKERS": "1"}
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "kilo"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/v1/openapi.json", timeout=1)
-            return proc
-        except httpx.TransportError:
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.1)
+    proc: subprocess.Popen[str] = start_kilo_serve(home, port)
+    return proc
 
 
 @pytest.mark.slow

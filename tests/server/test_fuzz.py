@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,8 +29,6 @@ import httpx
 import hypothesis
 import pytest
 import schemathesis
-import uvicorn
-from aiosmtpd.controller import Controller
 from schemathesis.checks import CHECKS, load_all_checks
 from tests.server.test_contract import (
     DEVIATION_NAMES,
@@ -44,7 +40,7 @@ from tests.server.test_contract import (
 import kilo_server.tokens
 from kilo.settings import Settings
 from kilo_server import create_app
-from support.api import Mailbox, _free_port
+from support.api import running_app, running_smtp
 
 EXAMPLES = int(os.environ.get("KILO_FUZZ_EXAMPLES", "25"))
 load_all_checks()  # the OpenAPI checks register when first needed: all of them, now
@@ -132,44 +128,31 @@ class Served:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    box = Mailbox()
-    smtp_port = _free_port()
-    smtp = Controller(box, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
-    settings = Settings(
-        home=tmp_path_factory.mktemp("fuzz") / "home",
-        clip_enabled=False,
-        smtp_host="127.0.0.1",
-        smtp_port=smtp_port,
-        rate_limit_per_min=100_000,
-        workers=1,
-    )
-    app = create_app(settings, run_jobs=False)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    while not srv.started:
-        time.sleep(0.02)
-    base = f"http://127.0.0.1:{port}/v1"
+    with running_smtp() as (box, smtp_port):
+        settings = Settings(
+            home=tmp_path_factory.mktemp("fuzz") / "home",
+            clip_enabled=False,
+            smtp_host="127.0.0.1",
+            smtp_port=smtp_port,
+            rate_limit_per_min=100_000,
+            workers=1,
+        )
+        app = create_app(settings, run_jobs=False)
+        with running_app(app, log_level="error") as port:
+            base = f"http://127.0.0.1:{port}/v1"
 
-    def sign_in(email: str) -> dict[str, str]:
-        challenge = httpx.post(f"{base}/auth/login", json={"email": email}).json()
-        body = {"challengeId": challenge["challengeId"], "code": box.code_for(email)}
-        token = httpx.post(f"{base}/auth/verify", json=body).json()["accessToken"]
-        return {"Authorization": f"Bearer {token}"}
+            def sign_in(email: str) -> dict[str, str]:
+                challenge = httpx.post(f"{base}/auth/login", json={"email": email}).json()
+                body = {"challengeId": challenge["challengeId"], "code": box.code_for(email)}
+                token = httpx.post(f"{base}/auth/verify", json=body).json()["accessToken"]
+                return {"Authorization": f"Bearer {token}"}
 
-    with pytest.MonkeyPatch.context() as mp:
-        # a long run outlasts a 15-minute token; what expires is tests/server/test_auth.py's
-        mp.setattr(kilo_server.tokens, "ACCESS_TTL", timedelta(hours=12))
-        served = Served(base, sign_in("fuzz@example.com"), sign_in("peer@example.com"))
-    _SIGNED_IN.update(served.owner)
-    try:
-        yield served
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=20)
-        smtp.stop()
+            with pytest.MonkeyPatch.context() as mp:
+                # a long run outlasts a 15-minute token; what expires is test_auth.py's
+                mp.setattr(kilo_server.tokens, "ACCESS_TTL", timedelta(hours=12))
+                served = Served(base, sign_in("fuzz@example.com"), sign_in("peer@example.com"))
+            _SIGNED_IN.update(served.owner)
+            yield served
 
 
 @pytest.fixture(scope="module")

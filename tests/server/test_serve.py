@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from kilo.settings import Settings
 from kilo_server import create_app
-from support.api import Mailbox, _free_port, make_shoot
+from support.api import Mailbox, _free_port, make_shoot, start_kilo_serve
 
 
 def test_the_worker_runs_jobs_queued_before_a_restart(
@@ -83,29 +83,10 @@ def test_kilo_serve_starts_answers_and_stops_on_ctrl_c(home: Path) -> None:
 
 
 def _serve(home: Path, port: int) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "KILO_HOME": str(home),
-        "KILO_DEV_LOGIN_CODES": "true",
-        "KILO_CLIP_ENABLED": "false",
-        "KILO_WORKERS": "2",
-    }
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "kilo"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    proc: subprocess.Popen[str] = start_kilo_serve(
+        home, port, wait_s=30, KILO_DEV_LOGIN_CODES="true", KILO_WORKERS="2"
     )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/v1/openapi.json", timeout=1)
-            return proc
-        except httpx.TransportError:
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.1)
+    return proc
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ import re
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from pathlib import Path
@@ -58,14 +59,8 @@ def _free_port() -> int:
 
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box = Mailbox()
-    port = _free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
+    with running_smtp() as served:
+        yield served
 
 
 @pytest.fixture
@@ -155,15 +150,15 @@ class LiveServer:
         return self.app.state.catalog
 
 
-@pytest.fixture
-def live_server(api_settings: Settings) -> Iterator[LiveServer]:
+@contextmanager
+def running_app(app: Any, log_level: str = "warning") -> Iterator[int]:
+    """``app`` under a real uvicorn on a free loopback port (yielded), stopped after."""
     import threading
 
     import uvicorn
 
-    app = create_app(api_settings, run_jobs=False)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -171,7 +166,54 @@ def live_server(api_settings: Settings) -> Iterator[LiveServer]:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}/v1", app)
+        yield port
     finally:
         server.should_exit = True
-        thread.join(timeout=20)
+        thread.join(timeout=30)
+
+
+@contextmanager
+def running_smtp() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server (aiosmtpd) on a free loopback port that keeps what it receives."""
+    box, port = Mailbox(), _free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
+def start_kilo_serve(home: Path, port: int, wait_s: float = 60, **env: str) -> Any:
+    """A real ``kilo serve`` process on ``port`` for the library ``home`` (its own session,
+    so a test can kill its whole group), once it answers; ``env``: more KILO_* settings."""
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+
+    settings = {"KILO_HOME": str(home), "KILO_CLIP_ENABLED": "false", "KILO_WORKERS": "1"}
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "kilo"), "serve", "--port", str(port)],
+        env={**os.environ, **settings, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/v1/openapi.json", timeout=1)
+            return proc
+        except httpx.TransportError:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def live_server(api_settings: Settings) -> Iterator[LiveServer]:
+    app = create_app(api_settings, run_jobs=False)
+    with running_app(app) as port:
+        yield LiveServer(f"http://127.0.0.1:{port}/v1", app)

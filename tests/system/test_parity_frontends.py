@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from support.api import Mailbox, _free_port
+from support.api import Mailbox, running_app, running_smtp
 from support.shared import SHARED_PHOTOS as PHOTOS
 
 # every shared photo through three front ends: minutes, more than the 300 s of other tests
@@ -168,37 +167,21 @@ def _items(answer: Any) -> list[dict[str, Any]]:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Mailbox, Any]]:
     """A real uvicorn with its own job worker (as ``kilo serve`` runs) and a real SMTP relay."""
-    import uvicorn
-    from aiosmtpd.controller import Controller
-
     from kilo.settings import load_settings
     from kilo_server import create_app
 
-    box, smtp_port = Mailbox(), _free_port()
-    smtp = Controller(box, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
-    settings = load_settings(
-        home=tmp_path / "http",
-        clip_enabled=False,
-        smtp_host="127.0.0.1",
-        smtp_port=smtp_port,
-        rate_limit_per_min=1000,
-        workers=1,
-    )
-    app = create_app(settings, run_jobs=True)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}/v1", box, app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        smtp.stop()
+    with running_smtp() as (box, smtp_port):
+        settings = load_settings(
+            home=tmp_path / "http",
+            clip_enabled=False,
+            smtp_host="127.0.0.1",
+            smtp_port=smtp_port,
+            rate_limit_per_min=1000,
+            workers=1,
+        )
+        app = create_app(settings, run_jobs=True)
+        with running_app(app) as port:
+            yield f"http://127.0.0.1:{port}/v1", box, app
 
 
 def _through_http(base: str, box: Mailbox) -> dict[str, Any]:
