@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kilo.cluster import ClusterItem, cluster_items
-from kilo.rank import RankInput, rank_members
+from kilo.group import ClusterItem, cluster_items
+from kilo.group.rank import RankInput, rank_members
 
 PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "photos"
 
@@ -97,8 +97,8 @@ def bench(n: int, use_emb: bool) -> None:
 def signal_cpu() -> None:
     from PIL import Image
 
-    from kilo.hashing import compute_hashes
-    from kilo.signals import compute_signals
+    from kilo.measure.hashing import compute_hashes
+    from kilo.measure.signals import compute_signals
 
     names = [
         "Kleiber_by_Lukas_Baubkus.jpg",
@@ -133,8 +133,8 @@ def catalog_write(n: int) -> None:
     from datetime import datetime
 
     from kilo.catalog import open_catalog
-    from kilo.cluster import store_clusters
-    from kilo.cluster.build import AssetRow, ClusterInput, build_clusters
+    from kilo.group import store_clusters
+    from kilo.group.build import AssetRow, ClusterInput, build_clusters
     from kilo.projects import create_project
     from kilo.settings import load_settings
 
@@ -177,8 +177,8 @@ def vector_pair_recall(n: int, copies: int = 2000, sample: int = 2000) -> None:
     matrix: the generated embeddings plus ``copies`` edited copies (cosine about 0.97 to
     their original), every pair at cosine >= 0.96 that touches ``sample`` rows (half of them
     copies) found by one matrix product."""
-    from kilo.cluster.algorithms import ClusterParams
-    from kilo.cluster.neighbours import close_pairs
+    from kilo.group.algorithms import ClusterParams
+    from kilo.group.neighbours import close_pairs
 
     cos_min = ClusterParams().dup_cos_min
     _, emb, _ = make_items(n)

@@ -45,11 +45,11 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kilo.cluster import ClusterItem, cluster_items
-from kilo.cluster.compare import grey_thumbnail, with_burst_signals
-from kilo.hashing import compute_hashes
-from kilo.rank import RankInput, rank_members
-from kilo.signals import compute_signals
+from kilo.group import ClusterItem, cluster_items
+from kilo.group.compare import grey_thumbnail, with_burst_signals
+from kilo.group.rank import RankInput, rank_members
+from kilo.measure.hashing import compute_hashes
+from kilo.measure.signals import compute_signals
 from real_defects import make_real_shoot
 from synth import Shoot
 
@@ -62,7 +62,7 @@ def _analyse(path: str) -> Row:
     """What kilo stores for a frame, with and without the face models, and the naive score."""
     import cv2
 
-    from kilo.faces import blazeface, files, landmarks
+    from kilo.measure.faces import blazeface, files, landmarks
 
     cv2.setNumThreads(1)
     im = Image.open(path).convert("RGB")
@@ -231,7 +231,7 @@ def report(label: str, rows: list[Row]) -> None:
 def _clip(paths: list[str]) -> np.ndarray | None:
     if not os.environ.get("KILO_CLIP_CHECKPOINT"):
         return None
-    from kilo.embed import require_embedder
+    from kilo.measure.embed import require_embedder
     from kilo.settings import load_settings
 
     embedder = require_embedder(load_settings(clip_enabled=True))

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageFilter
 
-from kilo.faces import Face, face_source, find_faces, haar_faces
+from kilo.measure.faces import Face, face_source, find_faces, haar_faces
 
 PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "photos"
 PREVIEW = 2048

@@ -12,7 +12,7 @@ one degraded), simulated photographers pick a winner in every burst:
 
 Their first 20 decisions (bursts in capture order) go through the real path: ``pick_winner``
 in a catalog (the action log), ``refresh_taste`` (the Bradley-Terry model), stored in
-``preference_models`` and read back by ``kilo.rank.load_weights``. Top-1 against the
+``preference_models`` and read back by ``kilo.group.rank.load_weights``. Top-1 against the
 photographer's own choices on the remaining bursts is printed before (default weights) and
 after (learned weights), per seed and as mean ± sd over the seeds.
 
@@ -37,10 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kilo.catalog import Catalog, open_catalog
 from kilo.clock import new_id, utcnow
 from kilo.cull import pick_winner
+from kilo.group.rank import RankInput, load_weights, rank_members
+from kilo.measure.signals import compute_signals
 from kilo.projects import create_project
-from kilo.rank import RankInput, load_weights, rank_members
 from kilo.settings import load_settings
-from kilo.signals import compute_signals
 from synth import Frame, Shoot, make_shoot
 
 TRAIN = 20

@@ -209,9 +209,9 @@ def bench_end_to_end(
     import torch
 
     from kilo.catalog import open_catalog
-    from kilo.embed import load_embedder
-    from kilo.embed.clip import save_checkpoint
-    from kilo.embed.vectors import write_vectors
+    from kilo.measure.embed import load_embedder
+    from kilo.measure.embed.clip import save_checkpoint
+    from kilo.measure.embed.vectors import write_vectors
     from kilo.projects import create_project
     from kilo.search import search
     from kilo.settings import load_settings

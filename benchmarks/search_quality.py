@@ -71,7 +71,7 @@ def main() -> int:
     args = ap.parse_args()
     labels = json.loads(args.labels.read_text(encoding="utf-8")) if args.labels else BUILTIN_LABELS
 
-    from kilo.embed import embedder_status, load_embedder
+    from kilo.measure.embed import embedder_status, load_embedder
     from kilo.settings import load_settings
 
     settings = load_settings()

@@ -1,8 +1,8 @@
 """kilo: an AI-first photography toolkit.
 
 A library first: composable functions over a DuckDB catalog, one module per capability
-(``kilo.catalog``, ``kilo.ingest``, ``kilo.signals``, ``kilo.embed``, ``kilo.cluster``,
-``kilo.rank``, ``kilo.cull``, ``kilo.edit``, ``kilo.style``, ``kilo.search``, ``kilo.export``,
+(``kilo.catalog``, ``kilo.ingest``, the culling engine's ``kilo.measure`` and ``kilo.group``,
+``kilo.cull``, ``kilo.edit``, ``kilo.style``, ``kilo.search``, ``kilo.export``,
 ``kilo.jobs``...). The most used entry points are importable from here, lazily, so that
 ``import kilo`` stays fast::
 

@@ -169,9 +169,9 @@ def prepare_each(handler: JobHandler, catalog: Catalog, jobs: list[JobRow]) -> l
 #: stays light (no torch unless an embedding job runs).
 HANDLER_PATHS: dict[str, str] = {
     JobType.PROCESS: "kilo.ingest.jobs:PROCESS_HANDLER",
-    JobType.ANALYZE: "kilo.analyze.jobs:ANALYZE_HANDLER",
-    JobType.EMBED: "kilo.embed.jobs:EMBED_HANDLER",
-    JobType.CLUSTER: "kilo.cluster.jobs:CLUSTER_HANDLER",
+    JobType.ANALYZE: "kilo.measure.jobs:ANALYZE_HANDLER",
+    JobType.EMBED: "kilo.measure.embed.jobs:EMBED_HANDLER",
+    JobType.CLUSTER: "kilo.group.jobs:CLUSTER_HANDLER",
     JobType.EDIT_APPLY: "kilo.edit.jobs:APPLY_HANDLER",
     JobType.EXPORT: "kilo.export.jobs:EXPORT_HANDLER",
 }

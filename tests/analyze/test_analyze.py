@@ -9,7 +9,7 @@ import pytest
 
 from kilo.analyze import analyze, pending_analysis
 from kilo.catalog import Catalog
-from kilo.cluster import list_clusters
+from kilo.group import list_clusters
 from kilo.models import Project
 
 FILES = [

@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 
 from kilo.catalog import Catalog
-from kilo.cluster import list_clusters
 from kilo.cull.faces import face_strip, render_face_strip
-from kilo.faces import face_source
+from kilo.group import list_clusters
+from kilo.measure.faces import face_source
 from kilo.models import Project
 
 pytestmark = pytest.mark.skipif(face_source() != "blazeface", reason="face models not installed")

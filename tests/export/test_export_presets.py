@@ -184,7 +184,7 @@ def test_a_plain_jpeg_takes_the_fast_decode_with_orientation_and_profile(
 
 # -- carousel and story -------------------------------------------------------------------
 def test_carousel_is_4x5_and_keeps_the_faces(shared_photos_dir: Path, tmp_path: Path) -> None:
-    from kilo.signals import detect_faces
+    from kilo.measure.signals import detect_faces
 
     src = shared_photos_dir / "people_zidane.jpg"
     (out,) = _render(src, "instagram_carousel", tmp_path)

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from kilo.catalog import Catalog, open_catalog
-from kilo.embed import load_embedder
-from kilo.embed.jobs import embed_project
-from kilo.embed.vectors import write_vectors
 from kilo.errors import InvalidInput, NotFound
+from kilo.measure.embed import load_embedder
+from kilo.measure.embed.jobs import embed_project
+from kilo.measure.embed.vectors import write_vectors
 from kilo.projects import create_project
 from kilo.search import candidates, search
 from kilo.search.index import VectorIndex, forget_indexes, index_dir, open_index

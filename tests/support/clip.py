@@ -37,7 +37,7 @@ def build_tiny_checkpoint(path: Path, *, seed: int = 0) -> Path:
     import open_clip
     import torch
 
-    from kilo.embed.clip import save_checkpoint
+    from kilo.measure.embed.clip import save_checkpoint
 
     torch.manual_seed(seed)
     model = open_clip.CLIP(**copy.deepcopy(TINY_CFG))
@@ -65,7 +65,7 @@ def clip_settings(
 def fresh_clip_caches() -> None:
     """Forget loaded CLIP models and open search indexes (process-wide caches) before each
     test of a module that takes these fixtures."""
-    from kilo.embed.clip import forget_loaded
+    from kilo.measure.embed.clip import forget_loaded
     from kilo.search.index import forget_indexes
 
     forget_loaded()

@@ -79,7 +79,7 @@ def add_signals(catalog: Catalog, asset_id: str, values: dict[str, float]) -> No
 @lru_cache(maxsize=64)
 def measure_signals(path: Path) -> dict[str, float]:
     """The culling engine's real signals of a photo (on a 512 px copy, to stay fast)."""
-    from kilo.signals import compute_signals
+    from kilo.measure.signals import compute_signals
 
     with Image.open(path) as img:
         img.draft("RGB", (512, 512))

@@ -13,8 +13,8 @@ from PIL import Image
 
 from kilo.catalog import Catalog
 from kilo.clock import new_id, utcnow
-from kilo.hashing import compute_hashes, to_signed64
-from kilo.signals import SIGNALS_VERSION, compute_signals
+from kilo.measure.hashing import compute_hashes, to_signed64
+from kilo.measure.signals import SIGNALS_VERSION, compute_signals
 
 
 @lru_cache(maxsize=64)

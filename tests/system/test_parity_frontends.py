@@ -96,8 +96,8 @@ def _through_library(home: Path) -> dict[str, Any]:
     from kilo.analyze import analyze
     from kilo.assets import list_assets
     from kilo.catalog import open_catalog
-    from kilo.cluster import list_clusters
     from kilo.cull import apply_bulk, pick_winner
+    from kilo.group import list_clusters
     from kilo.ingest import ingest
     from kilo.models import BulkCullAction, BulkCullActionRequest
     from kilo.projects import create_project, get_project

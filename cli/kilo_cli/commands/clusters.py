@@ -88,7 +88,7 @@ def list_(
 ) -> None:
     """List a project's clusters in time order, with members and suggested winners."""
     from kilo.assets import asset_filenames
-    from kilo.cluster import list_clusters
+    from kilo.group import list_clusters
 
     cat = STATE.catalog()
     pid = find_project(cat, project).id
@@ -128,7 +128,7 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show one cluster with its ranked members and their signals."""
-    from kilo.cluster import get_cluster
+    from kilo.group import get_cluster
 
     c = get_cluster(STATE.catalog(), cluster_id)
     emit(c, as_json, lambda: _show(c))
@@ -144,7 +144,7 @@ def update(
     as_json: JsonOpt = False,
 ) -> None:
     """Rename a cluster or mark it reviewed; both survive re-clustering."""
-    from kilo.cluster import update_cluster
+    from kilo.group import update_cluster
     from kilo.models import UpdateClusterRequest
 
     c = update_cluster(
@@ -164,8 +164,8 @@ def winner(
     """Choose a cluster's winner yourself, as the cull screen's F does: the photo is picked
     and the cluster marked reviewed (kept through re-clustering; kilo cull undo reverts)."""
     from kilo.assets import asset_filenames
-    from kilo.cluster import get_cluster
     from kilo.cull import pick_winner
+    from kilo.group import get_cluster
 
     cat = STATE.catalog()
     action = pick_winner(cat, cluster_id, asset_id)
@@ -186,7 +186,7 @@ def split(
     as_json: JsonOpt = False,
 ) -> None:
     """Move some members into a new cluster of the same kind."""
-    from kilo.cluster import split_cluster
+    from kilo.group import split_cluster
 
     rest, new = split_cluster(STATE.catalog(), cluster_id, asset_ids)
     if not as_json:
@@ -205,7 +205,7 @@ def merge(
     as_json: JsonOpt = False,
 ) -> None:
     """Merge clusters of the same kind into the first one."""
-    from kilo.cluster import merge_clusters
+    from kilo.group import merge_clusters
 
     c = merge_clusters(STATE.catalog(), cluster_ids)
     if not as_json:

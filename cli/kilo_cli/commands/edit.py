@@ -206,8 +206,8 @@ def _targets(
     allow_empty: bool = False,
 ) -> list[str]:
     from kilo.assets import select_assets
-    from kilo.cluster import get_cluster
     from kilo.errors import InvalidInput
+    from kilo.group import get_cluster
 
     ids = list(to or [])
     if cluster:

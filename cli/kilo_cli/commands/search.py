@@ -250,7 +250,7 @@ def search_cmd(
     project_id, text = _project_and_text(args, bool(filters) or like is not None)
     cat = STATE.catalog()
     if embed and project_id:
-        from kilo.embed.jobs import embed_project
+        from kilo.measure.embed.jobs import embed_project
 
         embed_project(cat, project_id)
     resp = search(

@@ -8,9 +8,9 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from kilo.clock import parse_uuid
-from kilo.cluster.store import get_cluster, list_clusters, update_cluster
 from kilo.cull.decisions import pick_winner
 from kilo.cull.ratings import apply_bulk
+from kilo.group.clusters import get_cluster, list_clusters, update_cluster
 from kilo.models import (
     BulkCullActionRequest,
     BulkCullActionResponse,

@@ -70,8 +70,8 @@ def _asset_project(catalog: Catalog, asset_id: str) -> tuple[str, str]:
 
 
 def _set_winner(catalog: Catalog, cluster: dict[str, Any], asset_id: str) -> None:
-    """Make ``asset_id`` the cluster's user-chosen winner (kilo.cluster.store writes it)."""
-    from kilo.cluster.store import store_winner
+    """Make ``asset_id`` the cluster's user-chosen winner (kilo.group.clusters writes it)."""
+    from kilo.group.clusters import store_winner
 
     if cluster["winner_asset_id"] == asset_id and cluster["winner_source"] == "user":
         return

@@ -2,7 +2,7 @@
 
 Every winner a user picks inside a burst or duplicate group is a set of pairwise preferences
 (the chosen frame over each other member). Over the quality signals that ranking uses
-(``kilo.rank.DEFAULT_WEIGHTS``) we fit a Bradley-Terry model, i.e. a logistic regression on
+(``kilo.group.rank.DEFAULT_WEIGHTS``) we fit a Bradley-Terry model, i.e. a logistic regression on
 signal differences, ``P(a beats b) = sigmoid(theta . (x_a - x_b))``, whose prior is the
 default weights: ``theta = s * w_default + delta`` with ``delta`` penalised (L2, on
 standardised signals) so that a handful of decisions only nudges the defaults and a user
@@ -101,9 +101,9 @@ CONSENSUS = "exposure_consensus"
 
 
 def default_weights() -> dict[str, float]:
-    """The weights the model starts from: ``kilo.rank.DEFAULT_WEIGHTS``, then the extra
+    """The weights the model starts from: ``kilo.group.rank.DEFAULT_WEIGHTS``, then the extra
     signals at 0, then the ranking's exposure-consensus term at its fixed weight."""
-    from kilo import rank
+    from kilo.group import rank
 
     weights = {k: float(v) for k, v in rank.DEFAULT_WEIGHTS.items()}
     for name in EXTRA_SIGNALS:

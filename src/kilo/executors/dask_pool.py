@@ -72,7 +72,7 @@ class KiloWorkerPlugin(WorkerPlugin):
 
         cv2.setNumThreads(1)
         keep_heap()
-        from kilo.faces import load_face_models
+        from kilo.measure.faces import load_face_models
 
         load_face_models()
 

@@ -1,6 +1,6 @@
 """Subject-aware framing for fixed-aspect presets (4:5 carousel, 9:16 story).
 
-The subject is found from faces (``kilo.signals.detect_faces`` when the culling engine is
+The subject is found from faces (``kilo.measure.signals.detect_faces`` when the culling engine is
 installed) or, when there are none, from a saliency map (spectral residual, Hou & Zhang 2007,
 computed with numpy on a small copy). The crop is the largest window of the target aspect that
 keeps the subject in frame and puts it where a person would (centred across, faces in the upper
@@ -57,8 +57,8 @@ def saliency_map(img: Image.Image, side: int = SALIENCY_SIDE) -> np.ndarray:
 
 
 def _faces(img: Image.Image) -> list[tuple[float, float, float, float]]:
-    """Face boxes (l, t, r, b) in pixels of ``img`` (kilo.signals' detector)."""
-    from kilo.signals import detect_faces
+    """Face boxes (l, t, r, b) in pixels of ``img`` (kilo.measure.signals' detector)."""
+    from kilo.measure.signals import detect_faces
 
     side = 1024
     scale = min(1.0, side / max(img.size))

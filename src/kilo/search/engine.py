@@ -170,7 +170,7 @@ def _filter_listing(catalog: Catalog, query: Query) -> SearchResponse:
 
 # -- words or an image ---------------------------------------------------------------------
 def _semantic_or_metadata(catalog: Catalog, query: Query) -> SearchResponse:
-    from kilo.embed import load_embedder, semantic_search_help
+    from kilo.measure.embed import load_embedder, semantic_search_help
 
     settings = catalog.settings
     emb = load_embedder(settings)
@@ -181,7 +181,7 @@ def _semantic_or_metadata(catalog: Catalog, query: Query) -> SearchResponse:
 
             return similar_by_hashes(catalog, query)  # no vectors: by perceptual hashes
         if query.like is not None:
-            from kilo.embed import embedder_status
+            from kilo.measure.embed import embedder_status
 
             reason = (
                 embedder_status(settings)
@@ -377,7 +377,7 @@ def _open_image(source: str | Path | bytes) -> Any:
 def _like_vector(
     catalog: Catalog, emb: Any, like: str | Path | bytes
 ) -> tuple[np.ndarray, str | None]:
-    from kilo.embed.vectors import read_vectors
+    from kilo.measure.embed.vectors import read_vectors
 
     if isinstance(like, bytes):
         return emb.embed_images([_open_image(like)])[0], None

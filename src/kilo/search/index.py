@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from kilo.catalog import Catalog
-from kilo.embed.vectors import read_vectors
+from kilo.measure.embed.vectors import read_vectors
 
 log = logging.getLogger(__name__)
 

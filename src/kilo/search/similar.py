@@ -64,8 +64,8 @@ def similar_by_hashes(catalog: Catalog, query: Query) -> SearchResponse:
 
 def _probe(catalog: Catalog, like: str | Path | bytes | None) -> tuple[list[int], str | None]:
     """(pHash, dHash, aHash) of what ``like`` names, and its asset id when it is one."""
-    from kilo.hashing import compute_hashes
     from kilo.imaging import load_image
+    from kilo.measure.hashing import compute_hashes
 
     if like is None:
         raise InvalidInput("give --like: an asset id or an image file")

@@ -1,0 +1,206 @@
+"""From catalog rows to ranked clusters: the pure part of the ``project.cluster`` job."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from kilo.group.algorithms import ClusterItem, ClusterParams, cluster_items
+from kilo.group.rank import RankInput, rank_members
+from kilo.group.recluster import ComputedCluster
+from kilo.models import ClusterKind
+
+
+@dataclass
+class AssetRow:
+    id: str
+    captured_at: datetime | None
+    camera: str | None
+    filename: str
+    pixels: int
+    exposure_bias: float | None
+    focus_distance: float | None
+    signals: dict[str, float]
+    phash: int | None
+    dhash: int | None
+    sequence: str | None = None
+    lossless: bool = False
+    byte_size: int | None = None
+
+
+@dataclass
+class ClusterInput:
+    project_id: str
+    assets: list[AssetRow]
+    embeddings: np.ndarray | None = None
+    model_id: str | None = None
+    weights: dict[str, float] | None = None
+    #: clusters whose membership a person fixed: [{id, kind, members}]
+    locked: list[dict[str, Any]] = field(default_factory=list)
+    #: asset id -> its grey thumbnail (for the burst-relative signals), None when unreadable
+    load_grey: Callable[[str], np.ndarray | None] | None = None
+
+
+def _epoch(value: datetime | None) -> float | None:
+    if value is None:
+        return None
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return aware.timestamp()
+
+
+def _span(rows: Sequence[AssetRow]) -> tuple[datetime | None, datetime | None]:
+    times = [r.captured_at for r in rows if r.captured_at is not None]
+    return (min(times), max(times)) if times else (None, None)
+
+
+def _moment_title(rows: Sequence[AssetRow]) -> str:
+    lo, hi = _span(rows)
+    n = len(rows)
+    count = f"{n} photo{'s' if n != 1 else ''}"
+    if lo is None or hi is None:
+        return f"Undated · {count}"
+    if lo.date() == hi.date():
+        when = f"{lo:%d %b %Y, %H:%M}" + (f"–{hi:%H:%M}" if hi - lo >= _MINUTE else "")
+    else:
+        when = f"{lo:%d %b %Y %H:%M} – {hi:%d %b %Y %H:%M}"
+    return f"{when} · {count}"
+
+
+_MINUTE = datetime(2000, 1, 1, 0, 1) - datetime(2000, 1, 1, 0, 0)
+_BURST_TITLES = {"burst": "Burst", "bracket": "Exposure bracket", "focus_stack": "Focus stack"}
+
+
+def rank_group(
+    kind: ClusterKind,
+    rows: Sequence[AssetRow],
+    weights: Mapping[str, float] | None = None,
+    load_grey: Callable[[str], np.ndarray | None] | None = None,
+    compared: Mapping[str, Mapping[str, float]] | None = None,
+) -> ComputedCluster:
+    """One group ranked: the rank inputs built from its members' rows (each one's signals,
+    plus the burst comparisons in a burst; pixels, compression and size among copies) and
+    ranked with ``weights``. What the ``project.cluster`` job does to every group and every
+    re-rank after a person's change does to the groups changed (:mod:`kilo.group.inputs`
+    reads the rows, in capture order, and the weights). A moment keeps its members in time
+    order and has no winner.
+
+    ``compared``: a burst's comparisons already made for exactly these members (member id ->
+    its burst-relative signals, as stored with the group), used instead of comparing the
+    thumbnails again (a re-rank that keeps the membership: a winner picked)."""
+    lo, hi = _span(rows)
+    inputs = [RankInput(r.id, r.signals, r.pixels, r.lossless, r.byte_size) for r in rows]
+    if kind == "moment":
+        chrono = sorted(rows, key=lambda r: (r.captured_at or datetime.max, r.filename, r.id))
+        scores = rank_members(inputs, weights=weights).scores if rows else {}
+        vals = sorted(scores.values())
+        return ComputedCluster(
+            kind=kind,
+            members=[r.id for r in chrono],
+            start_time=lo,
+            end_time=hi,
+            score=round(vals[len(vals) // 2], 4) if vals else None,
+            member_scores=scores,
+            member_signals={r.id: r.signals for r in rows},
+        )
+    signals = {r.id: r.signals for r in rows}
+    if kind == "burst" and compared is not None:
+        signals = {r.id: {**r.signals, **compared.get(r.id, {})} for r in rows}
+        inputs = [RankInput(r.id, signals[r.id], r.pixels, r.lossless, r.byte_size) for r in rows]
+    elif kind == "burst" and load_grey is not None:
+        from kilo.group.compare import with_burst_signals
+
+        merged = with_burst_signals([r.signals for r in rows], [load_grey(r.id) for r in rows])
+        signals = {r.id: s for r, s in zip(rows, merged, strict=True)}
+        inputs = [RankInput(r.id, signals[r.id], r.pixels, r.lossless, r.byte_size) for r in rows]
+    result = rank_members(inputs, weights=weights, duplicate_group=kind == "duplicate_group")
+    return ComputedCluster(
+        kind=kind,
+        members=result.order,
+        start_time=lo,
+        end_time=hi,
+        score=round(result.scores[result.order[0]], 4) if result.order else None,
+        confidence=result.confidence,
+        winner=result.winner,
+        why_winner=result.why_winner,
+        member_scores=result.scores,
+        member_signals=signals,
+    )
+
+
+def _ranked(
+    kind: ClusterKind,
+    idx: Sequence[int],
+    data: ClusterInput,
+    title: str,
+    parent_index: int | None = None,
+    cluster_id: str | None = None,
+) -> ComputedCluster:
+    # members in capture order (the assets' order), as a re-rank reads them
+    out = rank_group(kind, [data.assets[i] for i in sorted(idx)], data.weights, data.load_grey)
+    out.title, out.parent_index, out.cluster_id = title, parent_index, cluster_id
+    return out
+
+
+def build_clusters(
+    data: ClusterInput, params: ClusterParams | None = None
+) -> list[ComputedCluster]:
+    """Moments, bursts and duplicate groups of the project, ranked, plus the locked clusters
+    (re-ranked, membership unchanged)."""
+    assets = data.assets
+    pos = {a.id: i for i, a in enumerate(assets)}
+    locked_by_kind: dict[str, set[str]] = {}
+    for lc in data.locked:
+        locked_by_kind.setdefault(lc["kind"], set()).update(lc["members"])
+    items = [
+        ClusterItem(
+            id=a.id,
+            time=_epoch(a.captured_at),
+            camera=a.camera,
+            phash=a.phash,
+            dhash=a.dhash,
+            exposure_bias=a.exposure_bias,
+            focus_distance=a.focus_distance,
+            order=k,
+            sequence=a.sequence,
+        )
+        for k, a in enumerate(assets)
+    ]
+    found = cluster_items(items, data.embeddings, params)
+    out: list[ComputedCluster] = []
+
+    def free(kind: str, group: Sequence[int]) -> list[int]:
+        taken = locked_by_kind.get(kind, set())
+        return [i for i in group if assets[i].id not in taken]
+
+    moment_of: dict[int, int] = {}
+    for group in found.moments:
+        g = free("moment", group)
+        if not g:
+            continue
+        out.append(_ranked("moment", g, data, _moment_title([assets[i] for i in g])))
+        for i in g:
+            moment_of[i] = len(out) - 1
+    for group, bkind in zip(found.bursts, found.burst_kinds, strict=True):
+        g = free("burst", group)
+        if len(g) < 2:
+            continue
+        title = f"{_BURST_TITLES[bkind]} of {len(g)}"
+        out.append(_ranked("burst", g, data, title, parent_index=moment_of.get(g[0])))
+    for group in found.duplicates:
+        g = free("duplicate_group", group)
+        if len(g) < 2:
+            continue
+        first = min(g, key=lambda i: (assets[i].filename, assets[i].id))
+        title = f"{len(g)} copies of {assets[first].filename}"
+        out.append(_ranked("duplicate_group", g, data, title))
+    for lc in data.locked:
+        g = [pos[a] for a in lc["members"] if a in pos]
+        if not g:
+            continue
+        out.append(_ranked(lc["kind"], g, data, title="", cluster_id=lc["id"]))
+        out[-1].title = None
+    return out

@@ -1,0 +1,161 @@
+"""Winner ranking: invariants, true reasons, low confidence, learned weights."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kilo.catalog import Catalog
+from kilo.clock import utcnow
+from kilo.group.rank import (
+    DEFAULT_WEIGHTS,
+    MAX_REASONS,
+    MIN_PREFERENCE_PAIRS,
+    RankInput,
+    load_weights,
+    rank_members,
+)
+
+unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+signal_dicts = st.fixed_dictionaries(
+    {"sharpness": unit, "exposure": unit, "noise": unit, "brightness": unit},
+    optional={"eyes_open": unit, "face_sharpness": unit, "sharpness_global": unit},
+)
+
+
+@given(st.lists(signal_dicts, min_size=1, max_size=9), st.booleans())
+def test_rank_is_a_permutation_with_at_most_three_reasons(
+    sigs: list[dict[str, float]], dup: bool
+) -> None:
+    members = [RankInput(f"a{i}", s, pixels=1000 * (i + 1)) for i, s in enumerate(sigs)]
+    r = rank_members(members, duplicate_group=dup)
+    assert sorted(r.order) == sorted(m.id for m in members)
+    assert r.winner == r.order[0]
+    assert len(r.why_winner) <= MAX_REASONS
+    assert 0.0 <= r.confidence <= 1.0
+    if not dup:
+        scores = [r.scores[i] for i in r.order]
+        assert scores == sorted(scores, reverse=True)
+
+
+def _sig(sharp: float, **kw: float) -> dict[str, float]:
+    base = {
+        "sharpness": sharp,
+        "sharpness_global": sharp * 0.8,
+        "exposure": 0.8,
+        "noise": 0.02,
+        "brightness": 0.45,
+    }
+    return base | kw
+
+
+def test_sharpest_frame_wins_with_a_measured_reason() -> None:
+    r = rank_members(
+        [
+            RankInput("soft", _sig(0.40)),
+            RankInput("crisp", _sig(0.80)),
+            RankInput("mid", _sig(0.55)),
+        ]
+    )
+    assert r.order == ["crisp", "mid", "soft"]
+    assert r.why_winner[0] == "Sharpest frame (+45% over next)"
+    assert not r.low_confidence
+
+
+def test_noise_does_not_buy_a_win_and_eyes_open_is_a_reason() -> None:
+    r = rank_members(
+        [
+            RankInput("noisy", _sig(0.62, noise=0.4, eyes_open=1.0)),
+            RankInput("clean", _sig(0.60, eyes_open=1.0)),
+            RankInput("blink", _sig(0.61, eyes_open=0.0, noise=0.05)),
+        ]
+    )
+    assert r.winner == "clean"
+    assert any(w.startswith("Least noise") for w in r.why_winner)
+    assert "Eyes open (closed in the other frame)" in r.why_winner
+    assert "Sharpest frame" not in " ".join(r.why_winner)  # it is not the sharpest
+
+
+def test_a_group_says_how_many_faces_have_eyes_open_and_how_many_blink() -> None:
+    six = {"faces": 0.3, "faces_judged": 0.3}
+    r = rank_members(
+        [
+            RankInput("all", _sig(0.60, eyes_open=1.0, **six)),
+            RankInput("one", _sig(0.61, eyes_open=5 / 6, **six)),
+            RankInput("two", _sig(0.62, eyes_open=4 / 6, **six)),
+        ]
+    )
+    assert r.winner == "all"
+    assert "All 6 faces have eyes open (next: 1 of 6 blinking)" in r.why_winner
+
+
+def test_a_winner_without_a_clear_reason_still_says_a_true_one() -> None:
+    r = rank_members([RankInput("a", _sig(0.601)), RankInput("b", _sig(0.600))])
+    assert r.why_winner, "every winner gets a reason"
+    assert r.why_winner[0].startswith("Close call")
+    same = rank_members([RankInput("a", _sig(0.6)), RankInput("b", _sig(0.6))])
+    assert same.why_winner and "Close call" in same.why_winner[0]
+
+
+def test_close_call_is_said_not_hidden() -> None:
+    r = rank_members([RankInput("a", _sig(0.700)), RankInput("b", _sig(0.701))])
+    assert r.low_confidence
+    assert r.why_winner[0].startswith("Close call")
+    assert r.confidence < 0.3
+
+
+def test_duplicate_group_prefers_the_biggest_then_lossless_copy() -> None:
+    r = rank_members(
+        [RankInput("small", _sig(0.9), pixels=100_000), RankInput("big", _sig(0.7), 4_000_000)],
+        duplicate_group=True,
+    )
+    assert r.winner == "big" and r.why_winner[0].startswith("Largest copy (4.0 MP")
+    r = rank_members(
+        [RankInput("jpg", _sig(0.7), 1_000_000), RankInput("png", _sig(0.7), 1_000_000, True)],
+        duplicate_group=True,
+    )
+    assert r.winner == "png" and r.why_winner[0].startswith("Lossless original")
+
+
+def test_learned_weights_apply_from_twenty_pairs(catalog: Catalog) -> None:
+    learned = {"sharpness": 0.1, "exposure": 3.0, "noise": -0.5}
+
+    def put(pairs: int) -> None:
+        catalog.execute(
+            "INSERT OR REPLACE INTO preference_models (user_id, version, weights, pair_count, "
+            "updated_at) VALUES (?, 'test', ?, ?, ?)",
+            [catalog.local_user_id, json.dumps(learned), pairs, utcnow()],
+        )
+
+    assert load_weights(catalog) == DEFAULT_WEIGHTS
+    put(MIN_PREFERENCE_PAIRS - 1)
+    assert load_weights(catalog) == DEFAULT_WEIGHTS
+    put(MIN_PREFERENCE_PAIRS)
+    weights = load_weights(catalog)
+    assert weights == learned
+    members = [RankInput("sharp", _sig(0.9, exposure=0.5)), RankInput("bright", _sig(0.6))]
+    assert rank_members(members).winner == "sharp"
+    assert rank_members(members, weights=weights).winner == "bright"
+
+
+def test_duplicate_group_prefers_the_least_compressed_copy_of_one_size() -> None:
+    sig = {"sharpness": 0.5, "exposure": 0.9, "noise": 0.04, "brightness": 0.5}
+    px = 2268 * 1512
+    members = [
+        RankInput("q420", dict(sig, sharpness=0.51), px, False, 546_797),
+        RankInput("q444", sig, px, False, 696_659),
+        RankInput("png", sig, px // 4, True, 4_330_524),
+    ]
+    result = rank_members(members, duplicate_group=True)
+    assert result.order[:2] == ["q444", "q420"]
+    assert result.why_winner == ["Least compressed copy (+27% data per pixel)"]
+    assert not result.low_confidence
+    same = [RankInput("a", sig, px, False, 600_000), RankInput("b", sig, px, False, 610_000)]
+    assert not any("compressed" in r for r in rank_members(same, duplicate_group=True).why_winner)
+    edge = rank_members(
+        [RankInput("a", _sig(0.61)), RankInput("b", _sig(0.60))], weights={"sharpness": 50.0}
+    )
+    assert not edge.low_confidence  # a clear win made of a difference below every threshold
+    assert edge.why_winner == ["Edges out the next frame on sharpness (0.61 vs 0.60)"]
