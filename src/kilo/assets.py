@@ -198,7 +198,7 @@ def list_assets(
     ``picked``/``rejected``/``rating_min`` filter on the user's ratings (default: the
     catalog's local user); ``picked=False`` means "not picked".
     """
-    from kilo.projects import check_project
+    from kilo.projects import require_project
 
     pid = parse_uuid(project_id, "project id")
     limit = check_limit(limit)
@@ -236,7 +236,7 @@ def list_assets(
         limit,
     )
     if not keys:
-        check_project(catalog, pid)  # an empty page, or no such project
+        require_project(catalog, pid)  # an empty page, or no such project
     found = get_assets(catalog, [str(k["id"]) for k in keys], user_id=user)
     items = [found[str(k["id"])] for k in keys if str(k["id"]) in found]
     return PagedAssets(items=items, page_info=PageInfo(next_cursor=nxt))

@@ -126,9 +126,9 @@ def analyze(
     """
     from kilo.faces import face_source
     from kilo.jobs import enqueue, enqueue_many
-    from kilo.projects import check_project
+    from kilo.projects import require_project
 
-    pid = check_project(catalog, project_id)
+    pid = require_project(catalog, project_id)
     rep = AnalyzeReport(project_id=pid, face_detector=face_source())
     todo = pending_analysis(catalog, pid)
     enqueue_many(

@@ -15,11 +15,11 @@ from pydantic.alias_generators import to_camel
 from kilo.catalog import Catalog
 from kilo.catalog.ids import lookup_id
 from kilo.catalog.tables import asset_project
-from kilo.clock import parse_uuid
 from kilo.cull.actions import ActionHandle, CullAction, tracked
 from kilo.cull.ratings import apply_changes, check_assets
 from kilo.errors import InvalidInput, NotFound
 from kilo.jobspec import EventType
+from kilo.projects import require_project
 
 __all__ = [
     "AcceptWinnersReport",
@@ -215,9 +215,7 @@ def accept_winners(
     Accepting a suggestion is not evidence of taste, so it does not train the taste model."""
     if not 0.0 <= min_confidence <= 1.0:
         raise InvalidInput(f"min confidence must be from 0 to 1, got {min_confidence}")
-    pid = parse_uuid(project_id, "project id")
-    if catalog.scalar("SELECT count(*) FROM projects WHERE id = ?", [pid]) == 0:
-        raise NotFound(f"no project with id {pid}")
+    pid = require_project(catalog, project_id)
     user = user_id or catalog.local_user_id
     rows = catalog.fetchall(
         "SELECT id, winner_asset_id, coalesce(confidence, 0) FROM clusters "

@@ -16,8 +16,7 @@ from typing import Any
 
 from kilo.catalog import Catalog
 from kilo.catalog.tables import project_frames
-from kilo.clock import parse_uuid
-from kilo.errors import NotFound
+from kilo.projects import require_project
 from kilo.records import json_object
 
 __all__ = ["CullFrame", "CullQueue", "CullStack", "load_queue"]
@@ -108,9 +107,7 @@ def _signals(value: Any) -> dict[str, float]:
 
 def load_queue(catalog: Catalog, project_id: str, user_id: str | None = None) -> CullQueue:
     """The review queue of a project for a user (see the module docstring)."""
-    pid = parse_uuid(project_id, "project id")
-    if catalog.scalar("SELECT count(*) FROM projects WHERE id = ?", [pid]) == 0:
-        raise NotFound(f"no project with id {pid}")
+    pid = require_project(catalog, project_id)
     frames = _frames(catalog, pid, user_id or catalog.local_user_id)
     clusters = catalog.fetchdicts(
         "SELECT id, kind, parent_id, title, start_time, reviewed, confidence, winner_asset_id, "

@@ -322,13 +322,15 @@ def refresh_taste(catalog: Catalog, user_id: str | None = None) -> TasteModel:
     )
     weights = {n: round(float(w), 6) for n, w in zip(names, fitted, strict=True)}
     count = len(decisions)
-    with catalog.transaction():
-        catalog.execute("DELETE FROM preference_models WHERE user_id = ?", [user])
-        catalog.execute(
-            "INSERT INTO preference_models (user_id, version, weights, pair_count, updated_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [user, MODEL_VERSION, weights, count, utcnow()],
-        )
+    catalog.table("preference_models").upsert(
+        {
+            "user_id": user,
+            "version": MODEL_VERSION,
+            "weights": weights,
+            "pair_count": count,
+            "updated_at": utcnow(),
+        }
+    )
     model = TasteModel(user, weights, defaults, count)
     model.sentences = describe_weights(weights, defaults, count)
     return model

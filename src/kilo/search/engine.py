@@ -37,6 +37,7 @@ from kilo.clock import parse_uuid
 from kilo.errors import InvalidInput, ModelUnavailable, NotFound
 from kilo.models import SearchResponse, SearchResult
 from kilo.paging import check_limit, decode_cursor
+from kilo.projects import require_project
 from kilo.search.candidates import filtered_neighbours, library_size
 from kilo.search.filters import (
     LOCAL_TIME,
@@ -118,8 +119,8 @@ def _prepare(
         if f.project_id and f.project_id != pid:
             raise InvalidInput("filters.project names another project than the one searched")
         f.project_id = pid
-    if f.project_id and not catalog.fetchone("SELECT 1 FROM projects WHERE id = ?", [f.project_id]):
-        raise NotFound(f"no project with id {f.project_id}")
+    if f.project_id:
+        require_project(catalog, f.project_id)
     if sort not in ("score", "time"):
         raise InvalidInput(f"sort must be score or time, got {sort!r}")
     if min_score is not None and min_score != "auto" and not isinstance(min_score, int | float):
