@@ -14,7 +14,7 @@ from pydantic.alias_generators import to_camel
 
 from kilo.catalog import Catalog
 from kilo.catalog.ids import lookup_id
-from kilo.catalog.tables import asset_project
+from kilo.catalog.tables import asset_project, list_suggested_winners
 from kilo.cull.actions import ActionHandle, CullAction, tracked
 from kilo.cull.ratings import apply_changes, check_assets
 from kilo.errors import InvalidInput, NotFound
@@ -217,12 +217,7 @@ def accept_winners(
         raise InvalidInput(f"min confidence must be from 0 to 1, got {min_confidence}")
     pid = require_project(catalog, project_id)
     user = user_id or catalog.local_user_id
-    rows = catalog.fetchall(
-        "SELECT id, winner_asset_id, coalesce(confidence, 0) FROM clusters "
-        "WHERE project_id = ? AND list_contains(?, kind) AND NOT reviewed "
-        "AND winner_asset_id IS NOT NULL ORDER BY start_time NULLS LAST, id",
-        [pid, list(DECIDABLE_KINDS)],
-    )
+    rows = list_suggested_winners(catalog, pid, DECIDABLE_KINDS)
     chosen = [(cid, aid) for cid, aid, conf in rows if conf >= min_confidence]
     report = AcceptWinnersReport(skipped_low_confidence=len(rows) - len(chosen))
     winners = check_assets(catalog, pid, sorted({aid for _, aid in chosen}))

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from kilo.catalog import Catalog
+from kilo.catalog.assets_repo import LOCAL_TIME, read_local_times
 from kilo.catalog.tables import latest_file_uri
 from kilo.clock import parse_uuid
 from kilo.errors import InvalidInput, ModelUnavailable, NotFound
@@ -40,7 +41,6 @@ from kilo.paging import check_limit, decode_cursor
 from kilo.projects import require_project
 from kilo.search.candidates import filtered_neighbours, library_size
 from kilo.search.filters import (
-    LOCAL_TIME,
     SearchFilters,
     extract_date_words,
     filter_sql,
@@ -280,12 +280,7 @@ def _semantic_search(catalog: Catalog, query: Query, emb: Any, idx: VectorIndex)
 
 
 def _by_time(catalog: Catalog, ranked: list[tuple[str, float, list[str]]]) -> list[Any]:
-    times = dict(
-        catalog.fetchall(
-            f"SELECT a.id, {LOCAL_TIME} FROM assets a WHERE a.id IN (SELECT unnest(?::VARCHAR[]))",
-            [[r[0] for r in ranked]],
-        )
-    )
+    times = read_local_times(catalog, [r[0] for r in ranked])
     return sorted(ranked, key=lambda r: (times.get(r[0]) is None, times.get(r[0]) or 0, -r[1]))
 
 
