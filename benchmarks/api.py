@@ -85,7 +85,7 @@ def login(proc: subprocess.Popen[str], base: str) -> dict[str, str]:
 
 def fill(home: Path, project_id: str, n: int) -> list[str]:
     from kilo.catalog import open_catalog
-    from kilo.catalog.tables import refresh_previews
+    from kilo.catalog.assets_repo import refresh_previews
     from kilo.clock import utcnow
     from kilo.settings import Settings
 

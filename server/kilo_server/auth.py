@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kilo.catalog import Catalog
+from kilo.catalog.users_repo import find_user, get_user_row, insert_user, user_exists
 from kilo.clock import from_catalog, new_id, utcnow
 from kilo.errors import InvalidInput, Unauthorized
 from kilo.models import LoginStartRequest, LoginStartResponse, LoginVerifyRequest, User
@@ -79,7 +80,7 @@ def start_login(
     challenge_id = new_id()
     code = f"{secrets.randbelow(10**6):06d}"
     now = utcnow()
-    known = catalog.scalar("SELECT 1 FROM users WHERE lower(email) = lower(?)", [email])
+    known = user_exists(catalog, email)
     catalog.execute(
         "INSERT INTO login_challenges (id, email, code_hash, delivery, attempts, expires_at, "
         "created_at) VALUES (?, ?, ?, 'email_code', 0, ?, ?)",
@@ -147,17 +148,14 @@ def _expires(row: dict[str, Any]) -> datetime:
 
 
 def _user_for(catalog: Catalog, email: str) -> User | None:
-    row = catalog.fetchdict("SELECT * FROM users WHERE lower(email) = lower(?)", [email])
+    row = find_user(catalog, email)
     if row is None:
         if not catalog.settings.open_signup:
             return None
         uid = new_id()
-        catalog.execute(
-            "INSERT INTO users (id, email, display_name, created_at) VALUES (?, ?, ?, ?)",
-            [uid, email, email.partition("@")[0], utcnow()],
-        )
+        insert_user(catalog, uid, email, email.partition("@")[0])
         log.info("new user %s", uid)
-        row = catalog.fetchdict("SELECT * FROM users WHERE id = ?", [uid])
+        row = get_user_row(catalog, uid)
     assert row is not None
     return _user_model(row)
 
@@ -173,7 +171,7 @@ def _user_model(row: dict[str, object]) -> User:
 
 def get_user(catalog: Catalog, user_id: str) -> User | None:
     """The user with ``user_id``, None when there is none."""
-    row = catalog.fetchdict("SELECT * FROM users WHERE id = ?", [user_id])
+    row = get_user_row(catalog, user_id)
     return _user_model(row) if row else None
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kilo.catalog import Catalog
+from kilo.catalog.events_repo import latest_event_id as newest_event_id
+from kilo.catalog.events_repo import select_events
 
 __all__ = ["Event", "latest_event_id", "read_events"]
 
@@ -25,15 +27,7 @@ def read_events(
     catalog: Catalog, *, after: int = 0, project_id: str | None = None, limit: int = 1000
 ) -> list[Event]:
     """Events with an id above ``after`` (of one project when given), oldest first."""
-    where = "id > ?"
-    params: list[Any] = [after]
-    if project_id is not None:
-        where += " AND project_id = ?"
-        params.append(project_id)
-    rows = catalog.fetchall(
-        f"SELECT id, type, project_id, data FROM events WHERE {where} ORDER BY id LIMIT ?",
-        [*params, max(1, min(int(limit), 10_000))],
-    )
+    rows = select_events(catalog, after, project_id, max(1, min(int(limit), 10_000)))
     return [
         Event(int(r[0]), str(r[1]), r[2], json.loads(r[3]) if isinstance(r[3], str) else r[3] or {})
         for r in rows
@@ -42,4 +36,4 @@ def read_events(
 
 def latest_event_id(catalog: Catalog) -> int:
     """The id of the newest event (0 when there is none)."""
-    return int(catalog.scalar("SELECT coalesce(max(id), 0) FROM events") or 0)
+    return newest_event_id(catalog)

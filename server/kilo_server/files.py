@@ -29,7 +29,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from kilo.catalog import Catalog
+from kilo.catalog.assets_repo import live_file
 from kilo.errors import NotFound
+from kilo.export.core import live_export_artifact
 from kilo.imaging.sniff import SNIFF_BYTES, sniff_content_type
 from kilo.models import Asset, AssetFile, AssetFilesResponse, ExportDownloadResponse, PagedAssets
 from kilo.settings import Settings
@@ -206,20 +208,8 @@ def preview_download(
     return _stream_file(catalog, catalog.table("assets").value(str(assetId), "preview_file_id"))
 
 
-#: the live rows a signed link may still serve: the file of a photo whose project is not
-#: deleted (a link outlives neither, although its signature would)
-_LIVE_FILE = (
-    "SELECT f.uri, f.byte_size FROM asset_files f JOIN assets a ON a.id = f.asset_id "
-    "JOIN projects p ON p.id = a.project_id WHERE f.id = ? AND p.status <> 'deleted'"
-)
-_LIVE_EXPORT = (
-    "SELECT e.artifact_uri FROM exports e JOIN projects p ON p.id = e.project_id "
-    "WHERE e.id = ? AND p.status <> 'deleted'"
-)
-
-
 def _stream_file(catalog: Catalog, file_id: str | None) -> StreamingResponse:
-    row = catalog.fetchone(_LIVE_FILE, [file_id]) if file_id else None
+    row = live_file(catalog, file_id) if file_id else None
     if row is None:
         raise NotFound(GONE)
     return _stream(catalog.settings, str(row[0]), row[1])
@@ -237,10 +227,9 @@ def export_file(
     """Extension: a finished export's file (a zip, a PDF, one photo) by a signed URL."""
     export_id = str(exportId)
     check_signature(catalog, "export", export_id, exp, sig)
-    row = catalog.fetchone(_LIVE_EXPORT, [export_id])
-    if row is None or not row[0]:
+    artifact = live_export_artifact(catalog, export_id)
+    if artifact is None:
         raise NotFound(GONE)
-    artifact = str(row[0])
     name = artifact.rstrip("/").rsplit("/", 1)[-1]
     fs, path = filesystem(artifact, catalog.settings)
     if fs.isdir(path):

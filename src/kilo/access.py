@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 from kilo.catalog import Catalog
+from kilo.catalog.tables import owned_asset_ids, project_owner
 from kilo.clock import parse_uuid
 from kilo.errors import NotFound
 
@@ -19,17 +20,6 @@ __all__ = ["Owned", "check_owner", "check_owner_assets"]
 
 Owned = Literal["projects", "assets", "clusters", "edit_versions", "exports", "jobs", "galleries"]
 
-_PROJECT_OF: dict[str, str] = {
-    "projects": "SELECT id FROM projects WHERE id = ? AND status <> 'deleted'",
-    "assets": "SELECT project_id FROM assets WHERE id = ? AND state <> 'pending_upload'",
-    "clusters": "SELECT project_id FROM clusters WHERE id = ?",
-    "edit_versions": (
-        "SELECT a.project_id FROM edit_versions v JOIN assets a ON a.id = v.asset_id WHERE v.id = ?"
-    ),
-    "exports": "SELECT project_id FROM exports WHERE id = ?",
-    "jobs": "SELECT project_id FROM jobs WHERE id = ?",
-    "galleries": "SELECT project_id FROM galleries WHERE id = ?",
-}
 _NOUNS = {
     "projects": "project",
     "assets": "asset",
@@ -46,12 +36,7 @@ def check_owner(catalog: Catalog, user_id: str, kind: Owned, value: str) -> str:
     :class:`NotFound` (InvalidInput when ``value`` is not a uuid)."""
     noun = _NOUNS[kind]
     ident = parse_uuid(value, f"{noun} id")
-    row = catalog.fetchone(
-        "SELECT p.owner_user_id FROM projects p WHERE p.status <> 'deleted' AND p.id = "
-        f"({_PROJECT_OF[kind]})",
-        [ident],
-    )
-    if row is None or row[0] != user_id:
+    if project_owner(catalog, kind, ident) != user_id:
         raise NotFound(f"no {noun} with id {ident}")
     return ident
 
@@ -60,15 +45,7 @@ def check_owner_assets(catalog: Catalog, user_id: str, values: list[str]) -> lis
     """The canonical ids of ``values`` (whole uuids of assets) when ``user_id`` owns every
     one, in one query; NotFound names the first that is not theirs."""
     ids = [parse_uuid(v, "asset id") for v in values]
-    mine = {
-        str(r[0])
-        for r in catalog.fetchall(
-            "SELECT a.id FROM assets a JOIN projects p ON p.id = a.project_id "
-            "WHERE a.id IN (SELECT unnest(?::VARCHAR[])) AND p.owner_user_id = ? "
-            "AND p.status <> 'deleted' AND a.state <> 'pending_upload'",
-            [ids, user_id],
-        )
-    }
+    mine = owned_asset_ids(catalog, user_id, ids)
     for ident in ids:
         if ident not in mine:
             raise NotFound(f"no asset with id {ident}")

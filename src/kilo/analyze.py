@@ -14,6 +14,8 @@ from typing import Any
 from pydantic import Field
 
 from kilo.catalog import Catalog
+from kilo.catalog.measures_repo import list_unmeasured, unmeasured_by_project
+from kilo.catalog.tables import count_clusters_by_kind
 from kilo.jobspec import JobType
 from kilo.models import KiloModel
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
@@ -45,13 +47,7 @@ def pending_analysis(catalog: Catalog, project_id: str) -> list[str]:
     """Assets of the project whose signals (current version) or hashes are missing."""
     from kilo.measure.signals import SIGNALS_VERSION
 
-    return catalog.table("assets").keys_where(
-        "a.project_id = ? AND a.state <> 'quarantined' AND ("
-        "NOT EXISTS (SELECT 1 FROM signals s WHERE s.asset_id = a.id AND s.version = ?) OR "
-        "NOT EXISTS (SELECT 1 FROM perceptual_hashes h WHERE h.asset_id = a.id))",
-        [project_id, SIGNALS_VERSION],
-        order_by="a.ingested_at, a.id",
-    )
+    return list_unmeasured(catalog, project_id, SIGNALS_VERSION)
 
 
 def projects_to_analyze(catalog: Catalog) -> dict[str, frozenset[str]]:
@@ -60,14 +56,7 @@ def projects_to_analyze(catalog: Catalog) -> dict[str, frozenset[str]]:
     after an upload, as ``kilo analyze`` after ``kilo ingest``)."""
     from kilo.measure.signals import SIGNALS_VERSION
 
-    rows = catalog.fetchall(
-        "SELECT a.project_id, a.id FROM assets a WHERE a.state = 'ready' AND ("
-        "NOT EXISTS (SELECT 1 FROM signals s WHERE s.asset_id = a.id AND s.version = ?) OR "
-        "NOT EXISTS (SELECT 1 FROM perceptual_hashes h WHERE h.asset_id = a.id)) "
-        "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.project_id = a.project_id "
-        "AND j.type = ? AND j.status IN ('queued', 'running'))",
-        [SIGNALS_VERSION, JobType.PROCESS],
-    )
+    rows = unmeasured_by_project(catalog, SIGNALS_VERSION, JobType.PROCESS)
     out: dict[str, set[str]] = {}
     for pid, aid in rows:
         out.setdefault(str(pid), set()).add(str(aid))
@@ -126,9 +115,9 @@ def analyze(
     """
     from kilo.jobs import enqueue, enqueue_many
     from kilo.measure.faces import face_source
-    from kilo.projects import check_project
+    from kilo.projects import require_project
 
-    pid = check_project(catalog, project_id)
+    pid = require_project(catalog, project_id)
     rep = AnalyzeReport(project_id=pid, face_detector=face_source())
     todo = pending_analysis(catalog, pid)
     enqueue_many(
@@ -177,10 +166,5 @@ def analyze(
     from kilo.group.jobs import current_model_id
 
     rep.embedding_model = current_model_id(catalog, pid)
-    rep.clusters = {
-        str(k): int(n)
-        for k, n in catalog.fetchall(
-            "SELECT kind, count(*) FROM clusters WHERE project_id = ? GROUP BY kind", [pid]
-        )
-    }
+    rep.clusters = count_clusters_by_kind(catalog, pid)
     return rep

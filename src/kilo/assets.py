@@ -12,8 +12,19 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from kilo.catalog import Catalog
+from kilo.catalog.assets_repo import (
+    list_file_rows,
+    page_asset_keys,
+    read_asset_row,
+    read_asset_rows,
+)
 from kilo.catalog.ids import lookup_id
-from kilo.catalog.tables import latest_file_uri, original_source, project_frame_ids
+from kilo.catalog.tables import (
+    latest_file_uri,
+    one_of_each_shot,
+    original_source,
+    project_frame_ids,
+)
 from kilo.clock import from_catalog, parse_uuid
 from kilo.errors import InvalidInput, NotFound
 from kilo.jobspec import EventType
@@ -33,47 +44,6 @@ RenditionKind = Literal["thumbnail", "preview", "original"]
 Selection = Literal["picked", "cluster_winners", "all"]
 _KEYSET = Keyset("assets", "coalesce(a.captured_at, a.ingested_at), a.id", time_key="sort_time")
 _FILE_KINDS = ("original", "thumbnail", "preview", "export")
-_RATINGS = "LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = $user"
-_COLUMNS = ", ".join(
-    f"a.{c}"
-    for c in (
-        "id",
-        "project_id",
-        "captured_at",
-        "captured_offset_min",
-        "captured_at_source",
-        "ingested_at",
-        "width_px",
-        "height_px",
-        "camera_make",
-        "camera_model",
-        "lens_model",
-        "focal_length_mm",
-        "shutter_speed",
-        "aperture",
-        "iso",
-        "exif",
-        "iptc",
-        "flags",
-        "filename",
-        "source_uri",
-        "sha256",
-        "byte_size",
-        "keywords",
-        "notes",
-        "state",
-        "preview_uri",
-        "frame_index",
-    )
-)
-_SELECT = f"""
-SELECT {_COLUMNS}, r.user_id AS r_user_id, r.rating AS r_rating, r.picked AS r_picked,
-       r.rejected AS r_rejected, r.starred AS r_starred, r.notes AS r_notes,
-       r.updated_at AS r_updated_at
-FROM assets a
-{_RATINGS}
-"""
-
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -132,12 +102,10 @@ def _to_model(row: dict[str, Any]) -> Asset:
 
 def get_asset(catalog: Catalog, asset_id: str, *, user_id: str | None = None) -> Asset:
     aid = lookup_id(catalog, "assets", asset_id)
-    rows = catalog.fetchdicts(
-        _SELECT + " WHERE a.id = $id", {"user": user_id or catalog.local_user_id, "id": aid}
-    )
-    if not rows:
+    row = read_asset_row(catalog, aid, user_id or catalog.local_user_id)
+    if row is None:
         raise NotFound(f"no asset with id {aid}")
-    return _to_model(rows[0])
+    return _to_model(row)
 
 
 def get_assets(
@@ -148,10 +116,7 @@ def get_assets(
     ids = [parse_uuid(a, "asset id") for a in asset_ids]
     if not ids:
         return {}
-    rows = catalog.fetchdicts(
-        _SELECT + " WHERE a.id IN (SELECT unnest($ids::VARCHAR[]))",
-        {"user": user_id or catalog.local_user_id, "ids": ids},
-    )
+    rows = read_asset_rows(catalog, ids, user_id or catalog.local_user_id)
     return {str(r["id"]): _to_model(r) for r in rows}
 
 
@@ -163,17 +128,10 @@ def select_assets(
     ``cluster_winners``: the winner of every burst and duplicate group plus every photo that
     is in none, leaving out the user's rejects (one of each shot).
     """
-    groups = "kind IN ('burst', 'duplicate_group')"
     if how == "picked":
         where, params = "r.picked", []
     elif how == "cluster_winners":
-        where = f"""NOT coalesce(r.rejected, false) AND (
-            a.id IN (SELECT winner_asset_id FROM clusters WHERE project_id = ? AND {groups}
-                     AND winner_asset_id IS NOT NULL)
-            OR a.id NOT IN (SELECT m.asset_id FROM cluster_members m
-                            JOIN clusters c ON c.id = m.cluster_id
-                            WHERE c.project_id = ? AND c.{groups}))"""
-        params = [project_id, project_id]
+        where, params = one_of_each_shot(), [project_id, project_id]
     elif how == "all":
         return project_frame_ids(catalog, project_id, None)
     else:
@@ -198,7 +156,7 @@ def list_assets(
     ``picked``/``rejected``/``rating_min`` filter on the user's ratings (default: the
     catalog's local user); ``picked=False`` means "not picked".
     """
-    from kilo.projects import check_project
+    from kilo.projects import require_project
 
     pid = parse_uuid(project_id, "project id")
     limit = check_limit(limit)
@@ -226,17 +184,9 @@ def list_assets(
     params["lim"] = limit + 1
     # The page's keys first, from the narrow columns (a top-N over the wide rows costs
     # several times more in DuckDB), then the whole rows of just that page.
-    keys, nxt = _KEYSET.page(
-        catalog.fetchdicts(
-            "SELECT a.id, coalesce(a.captured_at, a.ingested_at) AS sort_time FROM assets a "
-            f"{_RATINGS if decisions else ''} WHERE {' AND '.join(where)} "
-            "ORDER BY sort_time, a.id LIMIT $lim",
-            params,
-        ),
-        limit,
-    )
+    keys, nxt = _KEYSET.page(page_asset_keys(catalog, where, params, decisions), limit)
     if not keys:
-        check_project(catalog, pid)  # an empty page, or no such project
+        require_project(catalog, pid)  # an empty page, or no such project
     found = get_assets(catalog, [str(k["id"]) for k in keys], user_id=user)
     items = [found[str(k["id"])] for k in keys if str(k["id"]) in found]
     return PagedAssets(items=items, page_info=PageInfo(next_cursor=nxt))
@@ -245,12 +195,7 @@ def list_assets(
 def list_asset_files(catalog: Catalog, asset_id: str) -> AssetFilesResponse:
     """The asset's files: original, thumbnail, preview (and exports), with store URIs."""
     aid = get_asset(catalog, asset_id).id
-    rows = catalog.fetchdicts(
-        "SELECT kind, uri, content_type, byte_size, sha256 FROM asset_files WHERE asset_id = ? "
-        "ORDER BY CASE kind WHEN 'original' THEN 0 WHEN 'preview' THEN 1 "
-        "WHEN 'thumbnail' THEN 2 ELSE 3 END, created_at",
-        [aid],
-    )
+    rows = list_file_rows(catalog, aid)
     return AssetFilesResponse(
         files=[
             AssetFile(

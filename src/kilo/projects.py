@@ -167,13 +167,24 @@ def _row(catalog: Catalog, project_id: str) -> dict[str, Any]:
     return row
 
 
-def check_project(catalog: Catalog, project_id: str) -> str:
+def require_project(catalog: Catalog, project_id: str, *, user_id: str | None = None) -> str:
     """The canonical id of an existing project (NotFound otherwise), without computing its
-    stats as :func:`get_project` does: for listings that only need to know it is there."""
+    stats as :func:`get_project` does: for whatever only needs to know it is there. With
+    ``user_id``: only a project of that user's that is not deleted; anyone else's is
+    reported exactly as one that does not exist."""
     pid = parse_uuid(project_id, "project id")
-    if not catalog.table("projects").exists(pid):
+    if user_id is None:
+        found = catalog.table("projects").exists(pid)
+    else:
+        row = catalog.table("projects").get(pid, ("owner_user_id", "status"))
+        found = row is not None and row["owner_user_id"] == user_id and row["status"] != "deleted"
+    if not found:
         raise NotFound(f"no project with id {pid}")
     return pid
+
+
+#: :func:`require_project` by its first name (kilo.cluster.store calls it so)
+check_project = require_project
 
 
 def get_project(catalog: Catalog, project_id: str, *, user_id: str | None = None) -> Project:

@@ -37,9 +37,9 @@ class QuarantinedFile(KiloModel):
 
 def list_quarantine(catalog: Catalog, project_id: str) -> list[QuarantinedFile]:
     """The project's quarantined files, newest first. NotFound for an unknown project."""
-    from kilo.projects import check_project
+    from kilo.projects import require_project
 
-    pid = check_project(catalog, project_id)
+    pid = require_project(catalog, project_id)
     rows = catalog.fetchall(
         "SELECT id, source_uri, reason, byte_size, created_at FROM quarantine "
         "WHERE project_id = ? ORDER BY created_at DESC, source_uri",

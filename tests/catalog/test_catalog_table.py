@@ -131,3 +131,30 @@ def test_insert_all_writes_every_row_once(catalog: Catalog, n: int, chunk: int) 
     catalog.table("quarantine").insert_all(rows, chunk=chunk)
     stored = catalog.table("quarantine").rows_where(select=("reason",), order_by="id")
     assert sorted(r["reason"] for r in stored) == sorted(str(i) for i in range(n))
+
+
+def test_upsert_inserts_then_updates_in_place(catalog: Catalog, project: Project) -> None:
+    a, b = _add_assets(catalog, project, 2)
+    ratings = catalog.table("ratings")
+    user = catalog.local_user_id
+    ratings.upsert({"asset_id": a, "user_id": user, "rating": 3, "notes": "keep"})
+    ratings.upsert({"asset_id": a, "user_id": user, "rating": 5})  # notes not given: kept
+    assert ratings.get((a, user), ("rating", "notes")) == {"rating": 5, "notes": "keep"}
+    types = {"asset_id": "VARCHAR", "user_id": "VARCHAR", "picked": "BOOLEAN"}
+    rows = [{"asset_id": x, "user_id": user, "picked": True} for x in (a, b)]
+    ratings.upsert_all(rows, types=types)  # the bulk path: one statement, typed lists
+    assert ratings.count_where("picked") == 2 and ratings.value((a, user), "rating") == 5
+    ratings.upsert_all([{"asset_id": b, "user_id": user, "picked": False}])
+    assert ratings.value((b, user), "picked") is False and ratings.count_where() == 2
+
+
+def test_upsert_on_a_unique_set_keeps_what_update_leaves_out(catalog: Catalog) -> None:
+    profiles = catalog.table("style_profiles")
+    user, first, now = catalog.local_user_id, new_id(), utcnow()
+    row = {"user_id": user, "version": "1", "state": "{}", "created_at": now, "updated_at": now}
+    kept = ("version", "state", "updated_at")
+    profiles.upsert({"id": first, **row}, key=("user_id",), update=kept)
+    profiles.upsert({"id": new_id(), **row, "version": "2"}, key=("user_id",), update=kept)
+    assert profiles.keys_where() == [first] and profiles.value(first, "version") == "2"
+    with pytest.raises(ValueError, match="not a column name"):
+        profiles.upsert({"id": first, **row}, key=("user_id; DROP",))

@@ -19,6 +19,7 @@ from kilo.projects import (
     create_project,
     get_project,
     list_projects,
+    require_project,
     resolve_project,
     update_project,
 )
@@ -217,3 +218,19 @@ def test_projects_by_id_prefix_and_start_of_title(catalog: Catalog) -> None:
     with pytest.raises(InvalidInput, match="several projects"):
         resolve_project(catalog, "Smith")
     assert resolve_project(catalog, "Smith wedding").id == smith.id  # the exact title wins
+
+
+def test_require_project_is_the_one_existence_check(catalog: Catalog) -> None:
+    p = create_project(catalog, "Require")
+    assert require_project(catalog, p.id.upper()) == p.id
+    assert require_project(catalog, p.id, user_id=catalog.local_user_id) == p.id
+    missing = str(uuid.uuid4())
+    for ref, user in ((missing, None), (p.id, "someone-else")):
+        with pytest.raises(NotFound, match=f"no project with id {ref}"):
+            require_project(catalog, ref, user_id=user)
+    update_project(catalog, p.id, UpdateProjectRequest(status="deleted"))
+    assert require_project(catalog, p.id) == p.id  # it is there, in the bin
+    with pytest.raises(NotFound):  # but not the caller's to use any more
+        require_project(catalog, p.id, user_id=catalog.local_user_id)
+    with pytest.raises(InvalidInput):
+        require_project(catalog, "not-a-uuid")

@@ -22,14 +22,14 @@ from kilo.catalog.failures import _guarded, _translated, translate_error
 from kilo.catalog.lease import Lease, connect_waiting, drop_lease, request_file, shared_lease
 from kilo.catalog.link import FileLink
 from kilo.catalog.schema import SCHEMA_VERSION, check_schema, migrate
-from kilo.clock import new_id, to_utc_naive, utcnow
+from kilo.clock import new_id, to_utc_naive
 from kilo.errors import CatalogError, KiloError
 from kilo.settings import Settings
 
 if TYPE_CHECKING:
     from kilo.catalog.table import Table
 
-__all__ = ["SCHEMA_VERSION", "Catalog", "open_catalog"]
+__all__ = ["SCHEMA_VERSION", "Catalog", "on_conflict", "open_catalog"]
 
 LOCAL_USER_KEY = "local_user_id"
 
@@ -264,35 +264,17 @@ class Catalog:
         data: dict[str, Any] | None = None,
     ) -> int:
         """Append an event for the realtime stream; returns its monotonic id."""
-        row = self.fetchone(
-            "INSERT INTO events (type, project_id, job_id, asset_id, data, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            [type, project_id, job_id, asset_id, data or {}, utcnow()],
-        )
-        assert row is not None
-        return int(row[0])
+        from kilo.catalog.events_repo import append_event
+
+        return append_event(self, type, project_id, job_id, asset_id, data or {})
 
     def emit_events(self, events: Sequence[dict[str, Any]]) -> None:
         """Append many events in one statement (keys: type, project_id, job_id, asset_id,
         data)."""
-        if not events:
-            return
-        now = to_utc_naive(utcnow())
-        self.insert_many(
-            "events",
-            _EVENT_COLUMNS,
-            [
-                [
-                    e["type"],
-                    e.get("project_id"),
-                    e.get("job_id"),
-                    e.get("asset_id"),
-                    _adapt_value(e.get("data") or {}),
-                    now,
-                ]
-                for e in events
-            ],
-        )
+        from kilo.catalog.events_repo import append_events
+
+        if events:
+            append_events(self, events)
 
     def insert_many(
         self,
@@ -301,12 +283,16 @@ class Catalog:
         rows: Sequence[Sequence[Any]],
         *,
         replace: bool = False,
+        upsert: Sequence[str] = (),
+        update: Sequence[str] = (),
     ) -> None:
         """Insert ``rows`` (values in ``columns`` order; ``columns`` are (name, SQL type)) in
         one statement: each column travels as one typed list parameter and is unnested.
         DuckDB's cost is per bound parameter, so this is ~6x cheaper than a multi-row VALUES
         and ~50x cheaper than executemany. JSON columns take text. ``replace``: INSERT OR
-        REPLACE."""
+        REPLACE. ``upsert``: the key columns (a primary key or unique set): a row whose key
+        exists already gets its other columns (or only ``update``'s) set instead
+        (:func:`on_conflict`)."""
         if not rows:
             return
         names = ", ".join(name for name, _ in columns)
@@ -318,7 +304,8 @@ class Catalog:
         )
         params = [[_adapt_value(row[i]) for row in rows] for i in range(len(columns))]
         verb = "INSERT OR REPLACE" if replace else "INSERT"
-        self.execute(f"{verb} INTO {table} ({names}) SELECT {select}", params)
+        conflict = on_conflict(upsert, [name for name, _ in columns], update) if upsert else ""
+        self.execute(f"{verb} INTO {table} ({names}) SELECT {select}{conflict}", params)
 
     def table(self, name: str) -> Table:
         """Reads and writes by key of the table ``name`` (:mod:`kilo.catalog.table`)."""
@@ -330,15 +317,21 @@ class Catalog:
         return int(self.scalar("SELECT max(version) FROM schema_version") or 0)
 
 
-_EVENT_COLUMNS = (
-    ("type", "VARCHAR"),
-    ("project_id", "VARCHAR"),
-    ("job_id", "VARCHAR"),
-    ("asset_id", "VARCHAR"),
-    ("data", "JSON"),
-    ("created_at", "TIMESTAMP"),
-)
+def on_conflict(key: Sequence[str], columns: Sequence[str], update: Sequence[str] = ()) -> str:
+    """SQL: the tail of an upsert, ``ON CONFLICT (key) DO UPDATE SET c = excluded.c`` for
+    ``update`` (default: every column of ``columns`` not in ``key``; ``DO NOTHING`` when
+    that leaves none). ``key`` must be a primary key or a unique set of the table."""
+    sets = list(update) or [c for c in columns if c not in key]
+    for name in [*key, *sets]:
+        if not _NAME.match(name):  # names are code's, never a user's
+            raise ValueError(f"not a column name: {name!r}")
+    action = ", ".join(f"{c} = excluded.{c}" for c in sets)
+    return f" ON CONFLICT ({', '.join(key)}) " + (
+        f"DO UPDATE SET {action}" if sets else "DO NOTHING"
+    )
 
+
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 _PLAIN = (str, int, float, bool, type(None))
 
@@ -362,19 +355,18 @@ def _adapt(params: Sequence[Any] | dict[str, Any] | None) -> Any:
 
 
 def _ensure_local_user(cat: Catalog) -> None:
+    from kilo.catalog.users_repo import find_user_id, insert_user
+
     row = cat.fetchone("SELECT value FROM meta WHERE key = ?", [LOCAL_USER_KEY])
     if row:
         cat.local_user_id = str(row[0])
         return
     email = cat.settings.user_email
-    existing = cat.fetchone("SELECT id FROM users WHERE email = ?", [email])
-    user_id = str(existing[0]) if existing else new_id()
+    existing = find_user_id(cat, email)
+    user_id = existing or new_id()
     with cat.transaction():
         if not existing:
-            cat.execute(
-                "INSERT INTO users (id, email, display_name, created_at) VALUES (?, ?, ?, ?)",
-                [user_id, email, email.split("@")[0], utcnow()],
-            )
+            insert_user(cat, user_id, email, email.split("@")[0])
         cat.execute("INSERT INTO meta VALUES (?, ?)", [LOCAL_USER_KEY, user_id])
     cat.local_user_id = user_id
 

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from kilo.catalog import on_conflict
 from kilo.clock import utcnow
 from kilo.records import chunks
 
@@ -41,6 +42,9 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "quarantine": ("id",),
     "style_profiles": ("id",),
     "galleries": ("id",),
+    "users": ("id",),
+    "preference_models": ("user_id",),
+    "smart_collections": ("id",),
 }
 _ALIASES = {
     "projects": "p",
@@ -55,9 +59,23 @@ _ALIASES = {
     "quarantine": "q",
     "style_profiles": "s",
     "galleries": "g",
+    "users": "u",
+    "preference_models": "pm",
+    "smart_collections": "sc",
 }
 _STAMPED = frozenset(
-    {"projects", "assets", "ratings", "clusters", "exports", "jobs", "style_profiles", "galleries"}
+    {
+        "projects",
+        "assets",
+        "ratings",
+        "clusters",
+        "exports",
+        "jobs",
+        "style_profiles",
+        "galleries",
+        "preference_models",
+        "smart_collections",
+    }
 )
 _COLUMN = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -196,6 +214,51 @@ class Table:
             self.catalog.execute(
                 f"INSERT INTO {self.name} ({', '.join(cols)}) VALUES "
                 + ", ".join(marks for _ in part),
+                [r[c] for r in part for c in cols],
+            )
+
+    def upsert(
+        self, row: Mapping[str, Any], *, key: Sequence[str] = (), update: Sequence[str] = ()
+    ) -> None:
+        """Insert ``row``, or set its other columns on the row that has its ``key`` already
+        (``INSERT ... ON CONFLICT (key) DO UPDATE``, one statement: never a DELETE and an
+        INSERT). ``key``: the table's key by default, or another unique set of its columns;
+        ``update``: only these columns change on a row that exists (default: all but the
+        key, so a generated ``id`` or a ``created_at`` can be kept by leaving them out)."""
+        self.upsert_all([row], key=key, update=update)
+
+    def upsert_all(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        key: Sequence[str] = (),
+        update: Sequence[str] = (),
+        types: Mapping[str, str] | None = None,
+        chunk: int = 500,
+    ) -> None:
+        """:meth:`upsert` many rows (dicts with the same keys; at most one per key). With
+        ``types`` (column -> SQL type) every column travels as one typed list, in one
+        statement however many rows (:meth:`Catalog.insert_many`): the bulk path."""
+        if not rows:
+            return
+        cols = _columns(rows[0])
+        conflict = list(key) or list(self.key_columns)
+        if types is not None:
+            self.catalog.insert_many(
+                self.name,
+                [(c, types[c]) for c in cols],
+                [[r[c] for c in cols] for r in rows],
+                upsert=conflict,
+                update=update,
+            )
+            return
+        tail = on_conflict(conflict, cols, update)
+        marks = "(" + ", ".join("?" for _ in cols) + ")"
+        for part in chunks(rows, chunk):
+            self.catalog.execute(
+                f"INSERT INTO {self.name} ({', '.join(cols)}) VALUES "
+                + ", ".join(marks for _ in part)
+                + tail,
                 [r[c] for r in part for c in cols],
             )
 

@@ -14,15 +14,24 @@ from kilo.errors import NotFound
 __all__ = [
     "CAPTURE_ORDER",
     "DECISIONS_JOIN",
+    "IN_CLUSTER_KINDS",
     "FileKind",
     "OriginalSource",
     "asset_project",
+    "count_clusters_by_kind",
     "latest_file",
     "latest_file_uri",
+    "list_cluster_members",
+    "list_clusters",
+    "list_moment_members",
+    "list_suggested_winners",
+    "one_of_each_shot",
     "original_source",
+    "owned_asset_ids",
+    "pick_duplicate_groups",
     "project_frame_ids",
     "project_frames",
-    "refresh_previews",
+    "project_owner",
 ]
 
 #: SQL: the order photos are shown and exported in (assets aliased ``a``).
@@ -49,22 +58,6 @@ def latest_file_uri(catalog: Catalog, asset_id: str, kind: FileKind) -> str | No
     """The URI of the asset's newest ``kind`` file, None when there is none."""
     uri = catalog.scalar(f"SELECT {latest_file(kind)} FROM assets a WHERE a.id = ?", [asset_id])
     return str(uri) if uri else None
-
-
-def refresh_previews(catalog: Catalog, asset_ids: Sequence[str]) -> None:
-    """Point each of ``asset_ids`` at its best preview file and its URI (the newest preview,
-    else the newest thumbnail; NULL when it has neither): after renditions are written."""
-    if not asset_ids:
-        return
-    catalog.execute(
-        "UPDATE assets SET preview_file_id = best.id, preview_uri = best.uri FROM ("
-        "SELECT a.id AS asset_id, f.id, f.uri FROM (SELECT unnest(?::VARCHAR[]) AS id) a "
-        "LEFT JOIN (SELECT DISTINCT ON (asset_id) asset_id, id, uri FROM asset_files "
-        "WHERE asset_id IN (SELECT unnest(?::VARCHAR[])) AND kind IN ('preview', 'thumbnail') "
-        "ORDER BY asset_id, kind = 'preview' DESC, created_at DESC) f ON f.asset_id = a.id"
-        ") AS best WHERE assets.id = best.asset_id",
-        [list(dict.fromkeys(asset_ids))] * 2,
-    )
 
 
 class OriginalSource(NamedTuple):
@@ -136,3 +129,124 @@ def asset_project(catalog: Catalog, asset_id: str) -> str:
     if project is None:
         raise NotFound(f"no asset with id {asset_id}")
     return str(project)
+
+
+# -- who owns what: the owner of the project a thing is in ---------------------------------
+#: SQL: the project of one thing of each kind (its id is the ``?``)
+_PROJECT_OF: dict[str, str] = {
+    "projects": "SELECT id FROM projects WHERE id = ? AND status <> 'deleted'",
+    "assets": "SELECT project_id FROM assets WHERE id = ? AND state <> 'pending_upload'",
+    "clusters": "SELECT project_id FROM clusters WHERE id = ?",
+    "edit_versions": (
+        "SELECT a.project_id FROM edit_versions v JOIN assets a ON a.id = v.asset_id WHERE v.id = ?"
+    ),
+    "exports": "SELECT project_id FROM exports WHERE id = ?",
+    "jobs": "SELECT project_id FROM jobs WHERE id = ?",
+    "galleries": "SELECT project_id FROM galleries WHERE id = ?",
+}
+
+
+def project_owner(catalog: Catalog, kind: str, ident: str) -> str | None:
+    """The owner (user id) of the project the ``kind`` thing with id ``ident`` is in (a
+    project: itself); None when there is none, or its project is deleted."""
+    row = catalog.fetchone(
+        "SELECT p.owner_user_id FROM projects p WHERE p.status <> 'deleted' AND p.id = "
+        f"({_PROJECT_OF[kind]})",
+        [ident],
+    )
+    return None if row is None else row[0]
+
+
+def owned_asset_ids(catalog: Catalog, user_id: str, asset_ids: Sequence[str]) -> set[str]:
+    """Those of ``asset_ids`` that are in a project of ``user_id``'s (not deleted), in one
+    query; pending uploads left out."""
+    return {
+        str(r[0])
+        for r in catalog.fetchall(
+            "SELECT a.id FROM assets a JOIN projects p ON p.id = a.project_id "
+            "WHERE a.id IN (SELECT unnest(?::VARCHAR[])) AND p.owner_user_id = ? "
+            "AND p.status <> 'deleted' AND a.state <> 'pending_upload'",
+            [list(asset_ids), user_id],
+        )
+    }
+
+
+# -- clusters as the other capabilities read them (kilo.cluster.store writes them) ---------
+#: SQL: the asset ``a`` is in a cluster of one of the kinds of the ``?`` (a list)
+IN_CLUSTER_KINDS = (
+    "EXISTS (SELECT 1 FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id "
+    "WHERE m.asset_id = a.id AND c.kind IN (SELECT unnest(?::VARCHAR[])))"
+)
+
+
+def one_of_each_shot() -> str:
+    """SQL over ``a`` and the user's decisions ``r``: the winner of every burst and
+    duplicate group plus every photo in none, the user's rejects left out (its two ``?``
+    are the project id)."""
+    groups = "kind IN ('burst', 'duplicate_group')"
+    return f"""NOT coalesce(r.rejected, false) AND (
+            a.id IN (SELECT winner_asset_id FROM clusters WHERE project_id = ? AND {groups}
+                     AND winner_asset_id IS NOT NULL)
+            OR a.id NOT IN (SELECT m.asset_id FROM cluster_members m
+                            JOIN clusters c ON c.id = m.cluster_id
+                            WHERE c.project_id = ? AND c.{groups}))"""
+
+
+def count_clusters_by_kind(catalog: Catalog, project_id: str) -> dict[str, int]:
+    rows = catalog.fetchall(
+        "SELECT kind, count(*) FROM clusters WHERE project_id = ? GROUP BY kind", [project_id]
+    )
+    return {str(kind): int(n) for kind, n in rows}
+
+
+def list_clusters(catalog: Catalog, project_id: str) -> list[dict[str, Any]]:
+    """The project's clusters with what review shows of them, in time order."""
+    return catalog.fetchdicts(
+        "SELECT id, kind, parent_id, title, start_time, reviewed, confidence, winner_asset_id, "
+        "why_winner FROM clusters WHERE project_id = ? ORDER BY start_time NULLS LAST, id",
+        [project_id],
+    )
+
+
+def list_cluster_members(catalog: Catalog, project_id: str) -> list[tuple[Any, ...]]:
+    """(cluster id, asset id, rank, role) of every member of the project's clusters, by
+    cluster and rank."""
+    return catalog.fetchall(
+        "SELECT m.cluster_id, m.asset_id, m.rank, m.role FROM cluster_members m "
+        "JOIN clusters c ON c.id = m.cluster_id WHERE c.project_id = ? "
+        "ORDER BY m.cluster_id, m.rank, m.asset_id",
+        [project_id],
+    )
+
+
+def list_moment_members(catalog: Catalog, project_id: str) -> list[tuple[Any, ...]]:
+    """(asset id, cluster id, title, start, end, manual overrides) of every member of the
+    project's moments, moments in time order."""
+    return catalog.fetchall(
+        "SELECT m.asset_id, c.id, c.title, c.start_time, c.end_time, c.manual_overrides "
+        "FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id "
+        "WHERE c.project_id = ? AND c.kind = 'moment' ORDER BY c.start_time NULLS LAST, c.id",
+        [project_id],
+    )
+
+
+def list_suggested_winners(
+    catalog: Catalog, project_id: str, kinds: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """(cluster id, suggested winner, confidence or 0) of the project's unreviewed clusters
+    of ``kinds`` that have a suggestion, in time order."""
+    return catalog.fetchall(
+        "SELECT id, winner_asset_id, coalesce(confidence, 0) FROM clusters "
+        "WHERE project_id = ? AND list_contains(?, kind) AND NOT reviewed "
+        "AND winner_asset_id IS NOT NULL ORDER BY start_time NULLS LAST, id",
+        [project_id, list(kinds)],
+    )
+
+
+def pick_duplicate_groups(catalog: Catalog, cluster_ids: Sequence[str]) -> list[str]:
+    """Those of ``cluster_ids`` that are duplicate groups (copies of one picture)."""
+    rows = catalog.fetchall(
+        "SELECT id FROM clusters WHERE kind = 'duplicate_group' AND list_contains(?, id)",
+        [list(cluster_ids)],
+    )
+    return [str(r[0]) for r in rows]

@@ -70,18 +70,24 @@ _RATING_COLUMNS = (
 
 def write_ratings(catalog: Catalog, user_id: str, rows: dict[str, RatingRow | None]) -> None:
     """Make the rating rows of ``user_id`` exactly ``rows`` (asset id -> row; None deletes
-    it): one DELETE and one bulk INSERT however many there are. Call inside a transaction."""
-    if not rows:
-        return
-    catalog.table("ratings").delete_where(
-        "user_id = ? AND list_contains(?, asset_id)", [user_id, list(rows)]
-    )
+    it): one bulk upsert and, when some go, one DELETE, however many there are. Call inside
+    a transaction."""
+    gone = [aid for aid, row in rows.items() if row is None]
+    if gone:
+        catalog.table("ratings").delete_where(
+            "user_id = ? AND list_contains(?, asset_id)", [user_id, gone]
+        )
     keep = [
-        [aid, user_id, *(row[c] for c, _ in _RATING_COLUMNS[2:7]), _dt(row["updated_at"])]
+        {
+            "asset_id": aid,
+            "user_id": user_id,
+            **{c: row[c] for c, _ in _RATING_COLUMNS[2:7]},
+            "updated_at": _dt(row["updated_at"]),
+        }
         for aid, row in rows.items()
         if row is not None
     ]
-    catalog.insert_many("ratings", _RATING_COLUMNS, keep)
+    catalog.table("ratings").upsert_all(keep, types=dict(_RATING_COLUMNS))
 
 
 _DECISION_COLUMNS = (

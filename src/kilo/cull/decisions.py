@@ -14,12 +14,12 @@ from pydantic.alias_generators import to_camel
 
 from kilo.catalog import Catalog
 from kilo.catalog.ids import lookup_id
-from kilo.catalog.tables import asset_project
-from kilo.clock import parse_uuid
+from kilo.catalog.tables import asset_project, list_suggested_winners
 from kilo.cull.actions import ActionHandle, CullAction, tracked
 from kilo.cull.ratings import apply_changes, check_assets
 from kilo.errors import InvalidInput, NotFound
 from kilo.jobspec import EventType
+from kilo.projects import require_project
 
 __all__ = [
     "AcceptWinnersReport",
@@ -215,16 +215,9 @@ def accept_winners(
     Accepting a suggestion is not evidence of taste, so it does not train the taste model."""
     if not 0.0 <= min_confidence <= 1.0:
         raise InvalidInput(f"min confidence must be from 0 to 1, got {min_confidence}")
-    pid = parse_uuid(project_id, "project id")
-    if catalog.scalar("SELECT count(*) FROM projects WHERE id = ?", [pid]) == 0:
-        raise NotFound(f"no project with id {pid}")
+    pid = require_project(catalog, project_id)
     user = user_id or catalog.local_user_id
-    rows = catalog.fetchall(
-        "SELECT id, winner_asset_id, coalesce(confidence, 0) FROM clusters "
-        "WHERE project_id = ? AND list_contains(?, kind) AND NOT reviewed "
-        "AND winner_asset_id IS NOT NULL ORDER BY start_time NULLS LAST, id",
-        [pid, list(DECIDABLE_KINDS)],
-    )
+    rows = list_suggested_winners(catalog, pid, DECIDABLE_KINDS)
     chosen = [(cid, aid) for cid, aid, conf in rows if conf >= min_confidence]
     report = AcceptWinnersReport(skipped_low_confidence=len(rows) - len(chosen))
     winners = check_assets(catalog, pid, sorted({aid for _, aid in chosen}))

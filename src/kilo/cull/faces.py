@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kilo.catalog import Catalog
+from kilo.catalog.measures_repo import list_faces
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -57,11 +58,7 @@ def face_strip(catalog: Catalog, asset_ids: Sequence[str]) -> FaceStrip:
     strip = FaceStrip(asset_ids=ids)
     if not ids:
         return strip
-    rows = catalog.fetchall(
-        "SELECT asset_id, x, y, w, h, eyes, openness FROM faces "
-        "WHERE asset_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY asset_id, w * h DESC",
-        [ids],
-    )
+    rows = list_faces(catalog, ids)
     by_frame: dict[str, list[StripFace]] = {}
     for aid, x, y, w, h, eyes, openness in rows:
         by_frame.setdefault(str(aid), []).append(

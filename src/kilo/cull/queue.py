@@ -15,9 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from kilo.catalog import Catalog
-from kilo.catalog.tables import project_frames
-from kilo.clock import parse_uuid
-from kilo.errors import NotFound
+from kilo.catalog.tables import list_cluster_members, list_clusters, project_frames
+from kilo.projects import require_project
 from kilo.records import json_object
 
 __all__ = ["CullFrame", "CullQueue", "CullStack", "load_queue"]
@@ -108,15 +107,9 @@ def _signals(value: Any) -> dict[str, float]:
 
 def load_queue(catalog: Catalog, project_id: str, user_id: str | None = None) -> CullQueue:
     """The review queue of a project for a user (see the module docstring)."""
-    pid = parse_uuid(project_id, "project id")
-    if catalog.scalar("SELECT count(*) FROM projects WHERE id = ?", [pid]) == 0:
-        raise NotFound(f"no project with id {pid}")
+    pid = require_project(catalog, project_id)
     frames = _frames(catalog, pid, user_id or catalog.local_user_id)
-    clusters = catalog.fetchdicts(
-        "SELECT id, kind, parent_id, title, start_time, reviewed, confidence, winner_asset_id, "
-        "why_winner FROM clusters WHERE project_id = ? ORDER BY start_time NULLS LAST, id",
-        [pid],
-    )
+    clusters = list_clusters(catalog, pid)
     if not clusters:
         stack = CullStack("filmstrip", "All frames, in capture order", list(frames.values()))
         return CullQueue(pid, False, [stack] if frames else [])
@@ -164,12 +157,7 @@ _Member = tuple[str, int, str | None]
 def _members(catalog: Catalog, pid: str) -> dict[str, list[_Member]]:
     """cluster id -> (asset id, rank, role) of its members, by rank."""
     members: dict[str, list[_Member]] = {}
-    for cid, aid, rank, role in catalog.fetchall(
-        "SELECT m.cluster_id, m.asset_id, m.rank, m.role FROM cluster_members m "
-        "JOIN clusters c ON c.id = m.cluster_id WHERE c.project_id = ? "
-        "ORDER BY m.cluster_id, m.rank, m.asset_id",
-        [pid],
-    ):
+    for cid, aid, rank, role in list_cluster_members(catalog, pid):
         members.setdefault(cid, []).append((aid, rank, role))
     return members
 

@@ -18,7 +18,7 @@ from kilo.catalog.tables import asset_project
 from kilo.clock import from_catalog, parse_uuid, to_utc_naive, utcnow
 from kilo.cull._state import RatingRow, read_ratings, write_ratings
 from kilo.cull.actions import tracked
-from kilo.errors import InvalidInput, NotFound
+from kilo.errors import InvalidInput
 from kilo.jobspec import EventType
 from kilo.models import (
     BulkCullAction,
@@ -28,6 +28,7 @@ from kilo.models import (
     UpsertRatingRequest,
     parse_request,
 )
+from kilo.projects import require_project
 
 __all__ = [
     "apply_bulk",
@@ -70,13 +71,6 @@ def find_asset(catalog: Catalog, project_id: str, ref: str) -> str:
     """The id of an asset of the project named by its id, a unique id prefix or its file name
     (which must be unique in the project)."""
     return resolve_id(catalog, "assets", ref, project_id=project_id)
-
-
-def _check_project(catalog: Catalog, project_id: str) -> str:
-    pid = parse_uuid(project_id, "project id")
-    if catalog.scalar("SELECT count(*) FROM projects WHERE id = ?", [pid]) == 0:
-        raise NotFound(f"no project with id {pid}")
-    return pid
 
 
 def merge_rating(row: RatingRow | None, changes: dict[str, Any]) -> RatingRow:
@@ -207,7 +201,7 @@ def apply_bulk(
     repeated request returns the first response without acting again; the same key with a
     different request raises :class:`Conflict`. The whole request is one undoable action.
     """
-    pid = _check_project(catalog, project_id)
+    pid = require_project(catalog, project_id)
     user = user_id or catalog.local_user_id
     scope = f"cull.apply:{pid}:{user}"
     digest = request_digest(

@@ -24,6 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from kilo.catalog import Catalog
+from kilo.catalog.measures_repo import read_signal_values
+from kilo.catalog.tables import pick_duplicate_groups
 from kilo.clock import utcnow
 from kilo.records import json_object
 
@@ -258,9 +260,7 @@ def _signal_values(catalog: Catalog, asset_ids: Sequence[str]) -> dict[str, dict
     if not ids:
         return {}
     out: dict[str, dict[str, float]] = {}
-    for asset_id, values in catalog.fetchall(
-        'SELECT asset_id, "values" FROM signals WHERE list_contains(?, asset_id)', [ids]
-    ):
+    for asset_id, values in read_signal_values(catalog, ids):
         data = json_object(values)
         clean: dict[str, float] = {}
         for key, value in data.items():
@@ -290,11 +290,7 @@ def collect_decisions(catalog: Catalog, user_id: str | None = None) -> list[Deci
                 latest[cid] = (winner, [m for m in members if m != winner])
     # choosing among copies of one picture (duplicate groups) says nothing about taste
     if latest:
-        copies = catalog.fetchall(
-            "SELECT id FROM clusters WHERE kind = 'duplicate_group' AND list_contains(?, id)",
-            [sorted(latest)],
-        )
-        for (cid,) in copies:
+        for cid in pick_duplicate_groups(catalog, sorted(latest)):
             latest.pop(cid, None)
     signals = _signal_values(catalog, [a for w, losers in latest.values() for a in [w, *losers]])
     decisions = []
@@ -322,13 +318,15 @@ def refresh_taste(catalog: Catalog, user_id: str | None = None) -> TasteModel:
     )
     weights = {n: round(float(w), 6) for n, w in zip(names, fitted, strict=True)}
     count = len(decisions)
-    with catalog.transaction():
-        catalog.execute("DELETE FROM preference_models WHERE user_id = ?", [user])
-        catalog.execute(
-            "INSERT INTO preference_models (user_id, version, weights, pair_count, updated_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [user, MODEL_VERSION, weights, count, utcnow()],
-        )
+    catalog.table("preference_models").upsert(
+        {
+            "user_id": user,
+            "version": MODEL_VERSION,
+            "weights": weights,
+            "pair_count": count,
+            "updated_at": utcnow(),
+        }
+    )
     model = TasteModel(user, weights, defaults, count)
     model.sentences = describe_weights(weights, defaults, count)
     return model

@@ -28,8 +28,9 @@ from typing import Literal
 
 from kilo import store, xmp
 from kilo.catalog import Catalog
+from kilo.catalog.assets_repo import record_sidecar
 from kilo.catalog.tables import latest_file, project_frames
-from kilo.clock import new_id, parse_uuid, utcnow
+from kilo.clock import parse_uuid
 from kilo.errors import DecodeError, KiloError, NotFound
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
 from kilo.xmp import NS, Naming, XmpList, XmpValue, q, sidecar_location
@@ -223,16 +224,7 @@ def _write_one(
     except KiloError as exc:
         return ItemResult(item=item, status="failed", reason=exc.message, asset_id=asset_id)
     done_files.add(target)
-    with catalog.transaction():
-        catalog.execute(
-            "DELETE FROM asset_files WHERE asset_id = ? AND kind = 'sidecar' AND uri = ?",
-            [asset_id, target],
-        )
-        catalog.execute(
-            "INSERT INTO asset_files (id, asset_id, kind, uri, content_type, byte_size, "
-            "created_at) VALUES (?, ?, 'sidecar', ?, 'application/rdf+xml', ?, ?)",
-            [new_id(), asset_id, target, len(text.encode("utf-8")), utcnow()],
-        )
+    record_sidecar(catalog, asset_id, target, len(text.encode("utf-8")))
     return ItemResult(
         item=item,
         status="ok",

@@ -253,6 +253,17 @@ def get_export(catalog: Catalog, export_id: str) -> Export:
     return _to_model(row)
 
 
+def live_export_artifact(catalog: Catalog, export_id: str) -> str | None:
+    """Where the export's file is while its project is not deleted (a signed link outlives
+    neither); None when it is gone or has no file yet."""
+    row = catalog.fetchone(
+        "SELECT e.artifact_uri FROM exports e JOIN projects p ON p.id = e.project_id "
+        "WHERE e.id = ? AND p.status <> 'deleted'",
+        [export_id],
+    )
+    return str(row[0]) if row is not None and row[0] else None
+
+
 def list_exports(
     catalog: Catalog,
     project_id: str | None = None,

@@ -12,7 +12,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from kilo.catalog import Catalog
-from kilo.catalog.tables import DECISIONS_JOIN, latest_file
+from kilo.catalog.assets_repo import owned_original_uri, read_export_rows
+from kilo.catalog.tables import list_moment_members
+from kilo.catalog.users_repo import get_user_row
 from kilo.clock import new_id, utcnow
 from kilo.errors import NotFound
 from kilo.export.core import set_export_status
@@ -57,12 +59,7 @@ _COUNT_SUFFIX = re.compile(r" · \d+ photos?$")
 
 def _moment_groups(catalog: Catalog, project_id: str) -> dict[str, tuple[int, str]]:
     """asset id -> (moment order, moment header) for the project's moment clusters."""
-    rows = catalog.fetchall(
-        "SELECT m.asset_id, c.id, c.title, c.start_time, c.end_time, c.manual_overrides "
-        "FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id "
-        "WHERE c.project_id = ? AND c.kind = 'moment' ORDER BY c.start_time NULLS LAST, c.id",
-        [project_id],
-    )
+    rows = list_moment_members(catalog, project_id)
     order: dict[str, int] = {}
     out: dict[str, tuple[int, str]] = {}
     for asset_id, cluster_id, title, start, end, overrides in rows:
@@ -200,28 +197,15 @@ def _logo_uri(catalog: Catalog, opts: ExportSettings, user_id: str) -> str | Non
     wm = opts.watermark_spec()
     if wm is None or wm.image_asset is None:
         return None
-    row = catalog.fetchone(
-        f"SELECT coalesce({latest_file('original')}, a.source_uri) FROM assets a "
-        "JOIN projects p ON p.id = a.project_id WHERE a.id = ? AND p.owner_user_id = ? "
-        "AND p.status <> 'deleted' AND a.state <> 'pending_upload'",
-        [wm.image_asset, user_id],
-    )
-    if row is None or not row[0]:
+    uri = owned_original_uri(catalog, wm.image_asset, user_id)
+    if uri is None:
         raise NotFound("the watermark logo is no longer in the library")
-    return str(row[0])
+    return uri
 
 
 def _asset_rows(catalog: Catalog, ids: list[str], user_id: str) -> dict[str, dict[str, Any]]:
     """The export's assets with their thumbnail, original and the user's decisions, by id."""
-    return {
-        str(a["id"]): a
-        for a in catalog.fetchdicts(
-            f"SELECT a.*, {latest_file('thumbnail')} AS thumb_uri, "
-            f"{latest_file('original')} AS original_uri, r.rating, r.picked, r.rejected "
-            f"FROM assets a {DECISIONS_JOIN} WHERE a.id IN (SELECT unnest(?::VARCHAR[]))",
-            [user_id, ids],
-        )
-    }
+    return {str(a["id"]): a for a in read_export_rows(catalog, ids, user_id)}
 
 
 def _plan_sheet(
@@ -256,9 +240,10 @@ def _plan_sheet(
     entries.sort(key=lambda e: e[0])
     plan.sheet = [e for _, e in entries]
     name = catalog.settings.photographer
-    user = catalog.fetchone("SELECT display_name, email FROM users WHERE id = ?", [user_id])
-    if not name and user and user[0] and not str(user[1]).endswith("@kilo.localhost"):
-        name = str(user[0])  # an account's name; the CLI's built-in user has none worth printing
+    user = get_user_row(catalog, user_id) or {}
+    shown, email = user.get("display_name"), str(user.get("email"))
+    if not name and shown and not email.endswith("@kilo.localhost"):
+        name = str(shown)  # an account's name; the CLI's built-in user has none worth printing
     if name:
         plan.sheet_facts.append(("Photographer", name))
 

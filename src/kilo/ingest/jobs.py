@@ -13,7 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kilo.catalog import Catalog
-from kilo.catalog.tables import refresh_previews
+from kilo.catalog.assets_repo import (
+    delete_files_of_kinds,
+    mark_assets_processed,
+    read_process_inputs,
+    refresh_previews,
+)
 from kilo.clock import new_id, utcnow
 from kilo.ingest.process import ProcessResult
 from kilo.jobs import JobRow
@@ -53,16 +58,7 @@ class ProcessHandler(JobHandler):
     def prepare_batch(self, catalog: Catalog, jobs: list[JobRow]) -> list[dict[str, Any] | None]:
         """The payloads of many jobs from one query (None: the asset was removed since)."""
         ids = [str(job.asset_id or job.payload.get("assetId")) for job in jobs]
-        rows = catalog.fetchdicts(
-            "SELECT a.id, a.project_id, a.source_uri, a.frame_index, a.sha256, a.content_type, "
-            "a.sidecar_uri, a.source_mtime, f.uri AS original_uri, f.renditions FROM assets a "
-            "LEFT JOIN (SELECT asset_id, min(uri) FILTER (WHERE kind = 'original') AS uri, "
-            "count(*) FILTER (WHERE kind <> 'original') AS renditions FROM asset_files "
-            "WHERE asset_id IN (SELECT unnest(?::VARCHAR[])) "
-            "GROUP BY asset_id) f ON f.asset_id = a.id "
-            "WHERE a.id IN (SELECT unnest(?::VARCHAR[]))",
-            [ids, ids],
-        )
+        rows = read_process_inputs(catalog, ids)
         settings = worker_settings(catalog.settings)
         by_id = {
             row["id"]: {
@@ -114,11 +110,7 @@ class ProcessHandler(JobHandler):
             part = [r for r in chunk if r.asset_id in live]  # removed since: nothing to do
             kinds = sorted({f.kind for r in part if r.replaces for f in r.files})
             if kinds:  # re-processing: the new rows replace the old ones
-                catalog.execute(
-                    "DELETE FROM asset_files WHERE asset_id IN (SELECT unnest(?::VARCHAR[])) "
-                    "AND kind IN (SELECT unnest(?::VARCHAR[]))",
-                    [[r.asset_id for r in part if r.replaces], kinds],
-                )
+                delete_files_of_kinds(catalog, [r.asset_id for r in part if r.replaces], kinds)
             rows = [
                 [
                     new_id(),
@@ -187,17 +179,8 @@ class ProcessHandler(JobHandler):
         )
 
 
-_ASSET_COLUMNS = (
-    "byte_size BIGINT, format VARCHAR, captured_at TIMESTAMP, captured_offset_min INTEGER, "
-    "captured_at_source VARCHAR, width_px INTEGER, height_px INTEGER, orientation INTEGER, "
-    "camera_make VARCHAR, camera_model VARCHAR, camera_serial VARCHAR, lens_model VARCHAR, "
-    "focal_length_mm DOUBLE, shutter_speed VARCHAR, exposure_time_s DOUBLE, aperture DOUBLE, "
-    "iso INTEGER, exposure_bias_ev DOUBLE, gps_lat DOUBLE, gps_lon DOUBLE, gps_alt_m DOUBLE, "
-    "exif VARCHAR, iptc VARCHAR, keywords VARCHAR, flags VARCHAR, frame_count INTEGER"
-)
-
-
 def _asset_values(result: ProcessResult) -> list[Any]:
+    """The values of :data:`kilo.catalog.assets_repo.PROCESSED_COLUMNS`, in its order."""
     meta = result.metadata
     captured, offset, source = (
         meta.get("captured_at"),
@@ -244,31 +227,9 @@ def _json_text(value: Any) -> str:
 
 
 def _update_assets(catalog: Catalog, results: list[ProcessResult], now: datetime) -> set[str]:
-    """One UPDATE ... FROM for many assets (state ready, with their metadata): each column
-    travels as one typed list parameter (JSON as text), unnested into rows. Returns the ids
-    of the assets that still exist (and were updated)."""
-    values = [[r.asset_id, *_asset_values(r)] for r in results]
-    columns = [("id", "VARCHAR"), *(c.split() for c in _ASSET_COLUMNS.split(", "))]
-    select = ", ".join(f"unnest(?::{kind}[]) AS {name}" for name, kind in columns)
-    params: list[Any] = [[row[i] for row in values] for i in range(len(columns))]
-    rows = catalog.fetchall(
-        "UPDATE assets SET byte_size = coalesce(assets.byte_size, v.byte_size), "
-        "format = v.format, captured_at = v.captured_at, "
-        "captured_offset_min = v.captured_offset_min, captured_at_source = v.captured_at_source, "
-        "width_px = v.width_px, height_px = v.height_px, orientation = v.orientation, "
-        "camera_make = v.camera_make, camera_model = v.camera_model, "
-        "camera_serial = v.camera_serial, lens_model = v.lens_model, "
-        "focal_length_mm = v.focal_length_mm, shutter_speed = v.shutter_speed, "
-        "exposure_time_s = v.exposure_time_s, aperture = v.aperture, iso = v.iso, "
-        "exposure_bias_ev = v.exposure_bias_ev, gps_lat = v.gps_lat, gps_lon = v.gps_lon, "
-        "gps_alt_m = v.gps_alt_m, exif = CAST(v.exif AS JSON), iptc = CAST(v.iptc AS JSON), "
-        "keywords = CAST(CAST(v.keywords AS JSON) AS VARCHAR[]), "
-        "flags = CASE WHEN v.flags IS NULL THEN assets.flags ELSE CAST(v.flags AS JSON) END, "
-        f"frame_count = v.frame_count, state = 'ready', error = NULL, updated_at = ? "
-        f"FROM (SELECT {select}) v WHERE assets.id = v.id RETURNING assets.id",
-        [now, *params],
-    )
-    return {str(r[0]) for r in rows}
+    """The assets of ``results`` ready, with their metadata, in one statement; the ids of
+    those that still exist."""
+    return mark_assets_processed(catalog, [[r.asset_id, *_asset_values(r)] for r in results], now)
 
 
 _FILE_COLUMNS = (

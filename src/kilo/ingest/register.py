@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from kilo.catalog import Catalog
+from kilo.catalog.assets_repo import update_registered, update_uploaded
 from kilo.clock import new_id
 from kilo.ingest.discover import Found
 from kilo.ingest.identify import Identified
@@ -156,12 +157,7 @@ class Registrar:
         cat = self.catalog
         with cat.transaction():
             cat.insert_many("assets", ASSET_COLUMNS, [[*row, "registered"] for row in self._assets])
-            cat.executemany(
-                "UPDATE assets SET sha256 = ?, byte_size = ?, source_mtime = ?, content_type = ?, "
-                "frame_count = ?, sidecar_uri = ?, updated_at = ?, state = 'registered' "
-                "WHERE id = ?",
-                self._updates,
-            )
+            update_registered(cat, self._updates)
             cat.insert_many("asset_files", ORIGINAL_FILE_COLUMNS, self._files)
             if self._quarantine:
                 uris = [[self.project_id, q[2]] for q in self._quarantine]
@@ -254,7 +250,7 @@ def register_upload(
     f = ident.found
     if ident.ignored or ident.error or ident.sha256 is None:
         reason = ident.error or NOT_A_PHOTO
-        catalog.execute("DELETE FROM assets WHERE id = ?", [asset_id])
+        catalog.table("assets").delete(asset_id)
         catalog.execute(
             "INSERT INTO quarantine (id, project_id, source_uri, reason, byte_size, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
@@ -267,10 +263,8 @@ def register_upload(
             data={"assetId": asset_id, "reason": reason},
         )
         return []
-    catalog.execute(
-        "UPDATE assets SET state = 'registered', sha256 = ?, byte_size = ?, content_type = ?, "
-        "frame_count = ?, updated_at = ? WHERE id = ?",
-        [ident.sha256, f.size, ident.content_type, ident.frame_count, now, asset_id],
+    update_uploaded(
+        catalog, asset_id, ident.sha256, f.size, ident.content_type, ident.frame_count, now
     )
     ids = [asset_id, *(new_id() for _ in range(1, ident.frame_count))]
     frames = [

@@ -6,14 +6,13 @@ original when there is no preview yet), compute the quality signals and perceptu
 from __future__ import annotations
 
 import io
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from kilo.catalog import Catalog
-from kilo.catalog.tables import latest_file
-from kilo.clock import utcnow
+from kilo.catalog.assets_repo import read_analysis_source
+from kilo.catalog.measures_repo import save_measures
 from kilo.errors import DecodeError, NotFound
 from kilo.jobs import JobRow
 from kilo.jobspec import JobHandler, JobType
@@ -63,11 +62,7 @@ class AnalyzeHandler(JobHandler):
 
     def prepare(self, catalog: Catalog, job: JobRow) -> AnalyzePayload:
         aid = job.asset_id or str(job.payload.get("assetId") or "")
-        row = catalog.fetchone(
-            f"SELECT a.source_uri, a.frame_index, {latest_file('preview')}, "
-            f"{latest_file('original')} FROM assets a WHERE a.id = ?",
-            [aid],
-        )
+        row = read_analysis_source(catalog, aid)
         if row is None:
             raise NotFound(f"no asset with id {aid}")
         source, frame, preview, original = row
@@ -96,26 +91,14 @@ class AnalyzeHandler(JobHandler):
         }
 
     def apply(self, catalog: Catalog, job: JobRow, result: dict[str, Any]) -> None:
-        now = utcnow()
-        aid = result["assetId"]
-        catalog.execute(
-            "INSERT OR REPLACE INTO signals (asset_id, version, values, computed_at) "
-            "VALUES (?, ?, ?, ?)",
-            [aid, result["version"], json.dumps(result["signals"]), now],
+        save_measures(
+            catalog,
+            result["assetId"],
+            result["version"],
+            result["signals"],
+            (result["phash"], result["dhash"], result["ahash"]),
+            result.get("faces") or [],
         )
-        catalog.execute(
-            "INSERT OR REPLACE INTO perceptual_hashes (asset_id, phash, dhash, ahash, computed_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [aid, result["phash"], result["dhash"], result["ahash"], now],
-        )
-        catalog.execute("DELETE FROM faces WHERE asset_id = ?", [aid])
-        faces = result.get("faces") or []
-        if faces:
-            catalog.executemany(
-                "INSERT INTO faces (asset_id, idx, x, y, w, h, score, eyes, openness, source) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [[aid, k, *f] for k, f in enumerate(faces)],
-            )
 
 
 ANALYZE_HANDLER = AnalyzeHandler()

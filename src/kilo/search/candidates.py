@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from kilo.catalog import Catalog
+from kilo.catalog.assets_repo import count_unembedded
 from kilo.search.filters import SearchFilters, filter_sql, from_clause
 from kilo.search.index import VectorIndex
 
@@ -121,11 +122,7 @@ def _unembedded(catalog: Catalog, model_id: str) -> int:
     return _per_version(
         catalog,
         ("unembedded", model_id),
-        lambda: catalog.scalar(
-            "SELECT count(*) FROM assets a WHERE a.state <> 'quarantined' AND NOT EXISTS "
-            "(SELECT 1 FROM embeddings e WHERE e.asset_id = a.id AND e.model_id = ?)",
-            [model_id],
-        ),
+        lambda: count_unembedded(catalog, model_id),
     )
 
 

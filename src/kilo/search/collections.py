@@ -15,6 +15,7 @@ from kilo.catalog import Catalog
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import Conflict, NotFound
 from kilo.models import KiloModel, SearchResponse
+from kilo.projects import require_project
 from kilo.records import json_object
 from kilo.search.engine import search
 from kilo.search.filters import parse_filters
@@ -65,9 +66,7 @@ def save_collection(
     """Save (or with ``replace``, overwrite) a named query. Filters are validated now."""
     name = _check_name(name)
     user = user_id or catalog.local_user_id
-    pid = parse_uuid(project_id, "project id") if project_id else None
-    if pid and not catalog.fetchone("SELECT 1 FROM projects WHERE id = ?", [pid]):
-        raise NotFound(f"no project with id {pid}")
+    pid = require_project(catalog, project_id) if project_id else None
     clean = parse_filters(filters or {}).to_dict()
     now = utcnow()
     with catalog.transaction():
@@ -79,20 +78,21 @@ def save_collection(
                 f"a collection named {name!r} exists; save it again with --replace "
                 "(replace=True in Python) to change it"
             )
-        if existing:
-            catalog.execute(
-                "UPDATE smart_collections SET project_id = ?, query = ?, filters = ?, "
-                "updated_at = ? WHERE id = ?",
-                [pid, query, clean, now, existing[0]],
-            )
-            cid = str(existing[0])
-        else:
-            cid = new_id()
-            catalog.execute(
-                "INSERT INTO smart_collections (id, user_id, project_id, name, query, filters, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [cid, user, pid, name, query, clean, now, now],
-            )
+        cid = str(existing[0]) if existing else new_id()
+        catalog.table("smart_collections").upsert(
+            {
+                "id": cid,
+                "user_id": user,
+                "project_id": pid,
+                "name": name,
+                "query": query,
+                "filters": clean,
+                "created_at": now,
+                "updated_at": now,
+            },
+            key=("user_id", "name"),
+            update=("project_id", "query", "filters", "updated_at"),
+        )
     return get_collection(catalog, cid, user_id=user)
 
 

@@ -32,14 +32,15 @@ from typing import Any
 import numpy as np
 
 from kilo.catalog import Catalog
+from kilo.catalog.assets_repo import LOCAL_TIME, read_local_times
 from kilo.catalog.tables import latest_file_uri
 from kilo.clock import parse_uuid
 from kilo.errors import InvalidInput, ModelUnavailable, NotFound
 from kilo.models import SearchResponse, SearchResult
 from kilo.paging import check_limit, decode_cursor
+from kilo.projects import require_project
 from kilo.search.candidates import filtered_neighbours, library_size
 from kilo.search.filters import (
-    LOCAL_TIME,
     SearchFilters,
     extract_date_words,
     filter_sql,
@@ -118,8 +119,8 @@ def _prepare(
         if f.project_id and f.project_id != pid:
             raise InvalidInput("filters.project names another project than the one searched")
         f.project_id = pid
-    if f.project_id and not catalog.fetchone("SELECT 1 FROM projects WHERE id = ?", [f.project_id]):
-        raise NotFound(f"no project with id {f.project_id}")
+    if f.project_id:
+        require_project(catalog, f.project_id)
     if sort not in ("score", "time"):
         raise InvalidInput(f"sort must be score or time, got {sort!r}")
     if min_score is not None and min_score != "auto" and not isinstance(min_score, int | float):
@@ -279,12 +280,7 @@ def _semantic_search(catalog: Catalog, query: Query, emb: Any, idx: VectorIndex)
 
 
 def _by_time(catalog: Catalog, ranked: list[tuple[str, float, list[str]]]) -> list[Any]:
-    times = dict(
-        catalog.fetchall(
-            f"SELECT a.id, {LOCAL_TIME} FROM assets a WHERE a.id IN (SELECT unnest(?::VARCHAR[]))",
-            [[r[0] for r in ranked]],
-        )
-    )
+    times = read_local_times(catalog, [r[0] for r in ranked])
     return sorted(ranked, key=lambda r: (times.get(r[0]) is None, times.get(r[0]) or 0, -r[1]))
 
 

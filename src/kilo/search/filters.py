@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from kilo.catalog.assets_repo import LOCAL_TIME
+from kilo.catalog.tables import IN_CLUSTER_KINDS
 from kilo.errors import InvalidInput
 
 CLUSTER_KINDS = ("moment", "burst", "duplicate_group")
-LOCAL_TIME = "(a.captured_at + to_minutes(CAST(coalesce(a.captured_offset_min, 0) AS BIGINT)))"
 
 _ALIASES = {
     "picked": "picked",
@@ -232,10 +233,7 @@ def filter_sql(f: SearchFilters, user_id: str) -> tuple[str, list[Any], bool]:
         )
         params.append(kw.lower())
     if f.cluster_kinds:
-        where.append(
-            "EXISTS (SELECT 1 FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id "
-            "WHERE m.asset_id = a.id AND c.kind IN (SELECT unnest(?::VARCHAR[])))"
-        )
+        where.append(IN_CLUSTER_KINDS)
         params.append(list(f.cluster_kinds))
     if ratings:
         params.insert(0, user_id)

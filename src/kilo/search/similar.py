@@ -15,6 +15,7 @@ import numpy as np
 
 from kilo.catalog import Catalog
 from kilo.catalog.ids import lookup_id
+from kilo.catalog.measures_repo import read_hashes, select_hashes
 from kilo.errors import InvalidInput
 from kilo.models import SearchResponse, SearchResult
 from kilo.search.filters import filter_sql, from_clause
@@ -33,11 +34,7 @@ def similar_by_hashes(catalog: Catalog, query: Query) -> SearchResponse:
     """The photos (within the query's filters) closest to ``query.like`` by hashes."""
     probe, probe_id = _probe(catalog, query.like)
     where, params, ratings = filter_sql(query.filters, query.user_id)
-    rows = catalog.fetchall(
-        f"SELECT a.id, h.phash, h.dhash, coalesce(h.ahash, h.phash) FROM {from_clause(ratings)} "
-        f"JOIN perceptual_hashes h ON h.asset_id = a.id WHERE {where}",
-        params,
-    )
+    rows = select_hashes(catalog, from_clause(ratings), where, params)
     rows = [r for r in rows if str(r[0]) != probe_id]
     if not rows:
         return SearchResponse(results=[], mode="hashes", notice=NOTICE)
@@ -75,12 +72,9 @@ def _probe(catalog: Catalog, like: str | Path | bytes | None) -> tuple[list[int]
     path = Path(text).expanduser()
     if not path.is_file():
         aid = lookup_id(catalog, "assets", text)
-        row = catalog.fetchone(
-            "SELECT phash, dhash, coalesce(ahash, phash) FROM perceptual_hashes WHERE asset_id = ?",
-            [aid],
-        )
-        if row is not None:
-            return [int(v) for v in row], aid
+        stored = read_hashes(catalog, aid)
+        if stored is not None:
+            return stored, aid
         from kilo.assets import open_rendition
 
         return _triple(compute_hashes(open_rendition(catalog, aid, "preview"))), aid

@@ -120,19 +120,19 @@ def _save_model(catalog: Catalog, user_id: str, kind: str, model: StyleModel) ->
         state["kinds"].pop(kind, None)
     count = sum(StyleModel.from_state(v).event_count for v in state["kinds"].values())
     now = utcnow()
-    exists = catalog.scalar("SELECT id FROM style_profiles WHERE user_id = ?", [user_id])
-    if exists:
-        catalog.execute(
-            "UPDATE style_profiles SET state = ?, version = ?, event_count = ?, updated_at = ? "
-            "WHERE user_id = ?",
-            [state, MODEL_VERSION, count, now, user_id],
-        )
-    else:
-        catalog.execute(
-            "INSERT INTO style_profiles (id, user_id, version, state, event_count, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [new_id(), user_id, MODEL_VERSION, state, count, now, now],
-        )
+    catalog.table("style_profiles").upsert(
+        {
+            "id": new_id(),
+            "user_id": user_id,
+            "version": MODEL_VERSION,
+            "state": state,
+            "event_count": count,
+            "created_at": now,
+            "updated_at": now,
+        },
+        key=("user_id",),  # one profile per user: its id and created_at stay
+        update=("state", "version", "event_count", "updated_at"),
+    )
 
 
 def _learnable(params: EditParams) -> bool:
