@@ -314,6 +314,11 @@ def project_owners(catalog: Catalog, project_ids: Sequence[str]) -> dict[str, st
     return {str(pid): str(email) for pid, email in rows}
 
 
+def owned_projects(column: str) -> str:
+    """SQL: the project id ``column`` names a project of the user ``?``."""
+    return f"{column} IN (SELECT id FROM projects WHERE owner_user_id = ?)"
+
+
 # -- a person's reference to one of their projects (or galleries) -------------------------
 Owned = Literal["projects", "galleries"]
 #: kind -> (what a person calls one, the rows it is looked up in: ``x`` the thing itself,

@@ -9,7 +9,9 @@ ingesting again takes it out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, Literal
 
 from kilo.catalog import Catalog
 from kilo.clock import from_catalog
@@ -17,7 +19,7 @@ from kilo.models import KiloModel
 from kilo.store import display_name, is_local, local_path
 from kilo.text import printable
 
-__all__ = ["QuarantinedFile", "list_quarantine"]
+__all__ = ["QuarantinedFile", "list_quarantine", "list_quarantined_since", "quarantine_files"]
 
 
 class QuarantinedFile(KiloModel):
@@ -61,3 +63,43 @@ def list_quarantine(catalog: Catalog, project_id: str) -> list[QuarantinedFile]:
             )
         )
     return out
+
+
+_DROP = {
+    "source": "DELETE FROM quarantine WHERE project_id = ? AND source_uri = ?",
+    "reason": "DELETE FROM quarantine WHERE project_id = ? AND source_uri = ? AND reason = ?",
+}
+
+
+def quarantine_files(
+    catalog: Catalog,
+    rows: Sequence[Sequence[Any]],
+    *,
+    replace: Literal["source", "reason"] | None = None,
+) -> None:
+    """Record quarantined files: each row is (id, project id, source URI, reason, byte
+    size, created at). ``replace``: first drop the earlier rows of the same file
+    (``source``), or of the same file for the same reason (``reason``). There is no unique
+    key to upsert on: a file may be kept out for several reasons, one row each."""
+    if not rows:
+        return
+    if replace is not None:
+        keys = [[r[1], r[2]] if replace == "source" else [r[1], r[2], r[3]] for r in rows]
+        catalog.executemany(_DROP[replace], keys)
+    catalog.executemany(
+        "INSERT INTO quarantine (id, project_id, source_uri, reason, byte_size, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def list_quarantined_since(
+    catalog: Catalog, project_id: str, since: datetime
+) -> list[tuple[Any, ...]]:
+    """(source URI, reason) of the project's files quarantined at ``since`` or later,
+    oldest first."""
+    return catalog.fetchall(
+        "SELECT source_uri, reason FROM quarantine WHERE project_id = ? "
+        "AND created_at >= ? ORDER BY created_at",
+        [project_id, since],
+    )

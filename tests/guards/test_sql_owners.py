@@ -50,7 +50,7 @@ OWNERS: dict[str, str] = {
     "asset_files": "src/kilo/catalog/assets_repo.py",
     "source_files": "src/kilo/ingest/register.py",
     "quarantine": "src/kilo/quarantine.py",
-    "ratings": "src/kilo/cull/ratings.py",
+    "ratings": "src/kilo/cull/_state.py",
     "cull_actions": "src/kilo/cull/actions.py",
     "preference_models": "src/kilo/cull/taste.py",
     "clusters": "src/kilo/group/clusters.py",
@@ -75,7 +75,7 @@ OWNERS: dict[str, str] = {
 }
 
 #: SQL literals outside their owners. It may only go down (see the module's docstring).
-SQL_OUTSIDE_OWNERS = 54
+SQL_OUTSIDE_OWNERS = 23
 
 _SQL = re.compile(
     r"\b(SELECT\b|INSERT\s+(OR\s+\w+\s+)?INTO\b|UPDATE\s+\S+\s+SET\b|DELETE\s+FROM\b"

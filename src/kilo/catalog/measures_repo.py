@@ -1,11 +1,14 @@
 """The ``signals``, ``perceptual_hashes`` and ``faces`` tables: what the engine measured of
 one photo (its quality signals of a version, its three 64-bit hashes, the faces it found),
-written together when an analysis lands and read by culling, ranking and search."""
+written together when an analysis lands and read by culling, ranking and search. Also the
+reads of ``embeddings`` (the image vectors) that search and Style DNA share; the vectors
+are written, and read in bulk, by their owner, :mod:`kilo.embed.vectors`."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from kilo.clock import utcnow
@@ -14,9 +17,12 @@ if TYPE_CHECKING:
     from kilo.catalog import Catalog
 
 __all__ = [
+    "list_embedded_ids",
     "list_faces",
     "list_unmeasured",
+    "read_embedding_state",
     "read_hashes",
+    "read_latest_vector",
     "read_signal_values",
     "save_measures",
     "select_hashes",
@@ -119,4 +125,38 @@ def select_hashes(
         f"SELECT a.id, h.phash, h.dhash, coalesce(h.ahash, h.phash) FROM {source} "
         f"JOIN perceptual_hashes h ON h.asset_id = a.id WHERE {where}",
         list(params),
+    )
+
+
+def read_embedding_state(
+    catalog: Catalog, model_id: str
+) -> tuple[int, datetime | None, int | None]:
+    """(how many vectors of ``model_id``, when the newest was written, their dimension)."""
+    row = catalog.fetchone(
+        "SELECT count(*), max(created_at), max(dim) FROM embeddings WHERE model_id = ?", [model_id]
+    )
+    assert row is not None
+    return int(row[0]), row[1], None if row[2] is None else int(row[2])
+
+
+def list_embedded_ids(
+    catalog: Catalog, model_id: str, *, since: datetime | None = None
+) -> list[str]:
+    """The assets with a vector of ``model_id`` (only those written at ``since`` or later
+    when given)."""
+    where = "model_id = ?"
+    params: list[Any] = [model_id]
+    if since is not None:
+        where += " AND created_at >= ?"
+        params.append(since)
+    rows = catalog.fetchall(f"SELECT asset_id FROM embeddings WHERE {where}", params)
+    return [str(r[0]) for r in rows]
+
+
+def read_latest_vector(catalog: Catalog, asset_id: str) -> tuple[Any, ...] | None:
+    """(model id, vector) of the asset's newest vector of any model; None without one."""
+    return catalog.fetchone(
+        "SELECT model_id, vector FROM embeddings WHERE asset_id = ? ORDER BY created_at DESC "
+        "LIMIT 1",
+        [asset_id],
     )

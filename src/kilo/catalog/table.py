@@ -45,6 +45,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "users": ("id",),
     "preference_models": ("user_id",),
     "smart_collections": ("id",),
+    "gallery_sessions": ("token_hash",),
 }
 _ALIASES = {
     "projects": "p",
@@ -62,6 +63,7 @@ _ALIASES = {
     "users": "u",
     "preference_models": "pm",
     "smart_collections": "sc",
+    "gallery_sessions": "gs",
 }
 _STAMPED = frozenset(
     {

@@ -25,6 +25,7 @@ __all__ = [
     "list_clusters",
     "list_moment_members",
     "list_suggested_winners",
+    "list_winner_picks",
     "one_of_each_shot",
     "original_source",
     "owned_asset_ids",
@@ -250,3 +251,14 @@ def pick_duplicate_groups(catalog: Catalog, cluster_ids: Sequence[str]) -> list[
         [list(cluster_ids)],
     )
     return [str(r[0]) for r in rows]
+
+
+# -- the cull log as taste reads it (kilo.cull.actions writes it) ---------------------------
+def list_winner_picks(catalog: Catalog, user_id: str) -> list[Any]:
+    """The after-states of the user's ``pick_winner`` actions not undone, oldest first."""
+    rows = catalog.fetchall(
+        "SELECT after_state FROM cull_actions WHERE user_id = ? AND kind = 'pick_winner' "
+        "AND NOT undone ORDER BY id",
+        [user_id],
+    )
+    return [r[0] for r in rows]

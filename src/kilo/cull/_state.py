@@ -56,6 +56,26 @@ def read_ratings(catalog: Catalog, user_id: str, asset_ids: Iterable[str]) -> di
     return found
 
 
+def rated_asset_ids(catalog: Catalog, project_id: str, user_id: str) -> list[str]:
+    """The assets of the project that ``user_id`` has a rating row of."""
+    rows = catalog.fetchall(
+        "SELECT r.asset_id FROM ratings r JOIN assets a ON a.id = r.asset_id "
+        "WHERE a.project_id = ? AND r.user_id = ?",
+        [project_id, user_id],
+    )
+    return [r[0] for r in rows]
+
+
+def picked_among(catalog: Catalog, user_id: str, asset_ids: Iterable[str]) -> set[str]:
+    """Those of ``asset_ids`` that ``user_id`` picked."""
+    rows = catalog.table("ratings").rows_where(
+        "user_id = ? AND picked AND asset_id IN (SELECT unnest(?::VARCHAR[]))",
+        [user_id, list(asset_ids)],
+        select=("asset_id",),
+    )
+    return {str(r["asset_id"]) for r in rows}
+
+
 _RATING_COLUMNS = (
     ("asset_id", "VARCHAR"),
     ("user_id", "VARCHAR"),

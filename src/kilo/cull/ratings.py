@@ -16,7 +16,13 @@ from kilo.catalog.idempotency import check_idempotency_key, remember_response, r
 from kilo.catalog.ids import resolve_id, resolve_ids
 from kilo.catalog.tables import asset_project
 from kilo.clock import from_catalog, parse_uuid, to_utc_naive, utcnow
-from kilo.cull._state import RatingRow, read_ratings, write_ratings
+from kilo.cull._state import (
+    RatingRow,
+    picked_among,
+    rated_asset_ids,
+    read_ratings,
+    write_ratings,
+)
 from kilo.cull.actions import tracked
 from kilo.errors import InvalidInput
 from kilo.jobspec import EventType
@@ -38,6 +44,7 @@ __all__ = [
     "get_rating",
     "list_ratings",
     "merge_rating",
+    "picked_among",
     "upsert_rating",
 ]
 
@@ -141,15 +148,7 @@ def list_ratings(
 ) -> dict[str, Rating]:
     """Every rating row of the user in the project, by asset id."""
     user = user_id or catalog.local_user_id
-    ids = [
-        r[0]
-        for r in catalog.fetchall(
-            "SELECT r.asset_id FROM ratings r JOIN assets a ON a.id = r.asset_id "
-            "WHERE a.project_id = ? AND r.user_id = ?",
-            [project_id, user],
-        )
-    ]
-    rows = read_ratings(catalog, user, ids)
+    rows = read_ratings(catalog, user, rated_asset_ids(catalog, project_id, user))
     return {aid: _to_model(aid, user, row) for aid, row in rows.items()}
 
 

@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from kilo.catalog import Catalog
 from kilo.catalog.measures_repo import read_signal_values
-from kilo.catalog.tables import pick_duplicate_groups
+from kilo.catalog.tables import list_winner_picks, pick_duplicate_groups
 from kilo.clock import utcnow
 from kilo.records import json_object
 
@@ -274,13 +274,8 @@ def collect_decisions(catalog: Catalog, user_id: str | None = None) -> list[Deci
     """The user's standing winner choices (from the cull log, undone ones excluded): for each
     burst the latest ``pick_winner`` decision, as signals of the winner vs the others."""
     user = user_id or catalog.local_user_id
-    rows = catalog.fetchall(
-        "SELECT after_state FROM cull_actions WHERE user_id = ? AND kind = 'pick_winner' "
-        "AND NOT undone ORDER BY id",
-        [user],
-    )
     latest: dict[str, tuple[str, list[str]]] = {}
-    for (after,) in rows:
+    for after in list_winner_picks(catalog, user):
         state = json_object(after)
         for cid, cluster in state.get("clusters", {}).items():
             winner = cluster.get("winner_asset_id")

@@ -99,6 +99,20 @@ def latest_version(
     return _to_model(row) if row else None
 
 
+def latest_of_source(catalog: Catalog, project_id: str, user_id: str, source: str) -> list[str]:
+    """The project's photos whose newest version by ``user_id`` came from ``source`` (fix,
+    style, user ...), in capture order."""
+    rows = catalog.fetchall(
+        "SELECT asset_id FROM (SELECT v.asset_id, v.source, a.captured_at, a.filename, "
+        "row_number() OVER (PARTITION BY v.asset_id ORDER BY v.created_at DESC, v.id DESC) AS rn "
+        "FROM edit_versions v JOIN assets a ON a.id = v.asset_id "
+        "WHERE a.project_id = ? AND v.user_id = ?) WHERE rn = 1 AND source = ? "
+        "ORDER BY captured_at NULLS LAST, filename",
+        [project_id, user_id, source],
+    )
+    return [str(r[0]) for r in rows]
+
+
 def _check_name(name: str | None) -> str | None:
     if name is None:
         return None

@@ -93,7 +93,7 @@ class ExportHandler(JobHandler):
         settings = json_object(settings)
         preset = str(row["preset"])
         opts = parse_settings(preset, settings)
-        project = catalog.fetchdict("SELECT title FROM projects WHERE id = ?", [row["project_id"]])
+        project = catalog.table("projects").get(row["project_id"], ("title",))
         title = str(project["title"]) if project else "export"
         ids = [str(a) for a in (row["asset_ids"] or [])]
         plan = ExportPlan(

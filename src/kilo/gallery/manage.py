@@ -26,6 +26,7 @@ from kilo.errors import InvalidInput, NotFound
 from kilo.gallery.passwords import hash_password
 from kilo.jobspec import EventType
 from kilo.models import CreateGalleryRequest, Gallery, UpdateGalleryRequest, parse_request
+from kilo.projects import owned_projects
 from kilo.text import check_title
 
 DEFAULT_EXPIRY = timedelta(days=30)
@@ -112,7 +113,7 @@ def list_galleries(
         where.append("g.project_id = ?")
         params.append(parse_uuid(project_id, "project id"))
     if owner_user_id is not None:
-        where.append("g.project_id IN (SELECT id FROM projects WHERE owner_user_id = ?)")
+        where.append(owned_projects("g.project_id"))
         params.append(owner_user_id)
     return _rows(catalog, " AND ".join(where), params)
 
@@ -288,7 +289,30 @@ def _append_assets(catalog: Catalog, gallery_id: str, ids: list[str], now: datet
 
 
 def _end_sessions(catalog: Catalog, gallery_id: str) -> None:
-    catalog.execute("DELETE FROM gallery_sessions WHERE gallery_id = ?", [gallery_id])
+    catalog.table("gallery_sessions").delete_where("gallery_id = ?", [gallery_id])
+
+
+def read_shared_gallery(catalog: Catalog, slug: str) -> dict[str, Any] | None:
+    """What a visitor's side needs of the gallery shared as ``slug``; None when there is
+    none, or its project is deleted (a deleted project's galleries end with it)."""
+    return catalog.fetchdict(
+        "SELECT g.id, g.project_id, g.title, g.share_slug, g.password_hash, g.expires_at, "
+        "g.watermark, g.allow_downloads, g.status, g.download_size, g.watermark_text, "
+        "g.min_picks, g.max_picks, g.show_filenames, g.watermark_logo FROM galleries g "
+        "JOIN projects p ON p.id = g.project_id AND p.status <> 'deleted' "
+        "WHERE g.share_slug = ?",
+        [slug],
+    )
+
+
+def has_gallery_asset(catalog: Catalog, gallery_id: str, asset_id: str) -> bool:
+    """Whether the photo ``asset_id`` is in the gallery."""
+    return bool(
+        catalog.fetchone(
+            "SELECT 1 FROM gallery_assets WHERE gallery_id = ? AND asset_id = ?",
+            [gallery_id, asset_id],
+        )
+    )
 
 
 def status_of(row: dict[str, Any], now: datetime | None = None) -> str:

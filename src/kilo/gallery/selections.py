@@ -10,6 +10,12 @@ from typing import Any, Literal
 from kilo.catalog import Catalog
 from kilo.clock import from_catalog
 from kilo.gallery.manage import get_gallery
+from kilo.gallery.visitors import (
+    list_activity_rows,
+    list_favorite_rows,
+    list_submissions,
+    list_visitor_ids,
+)
 from kilo.models import GalleryActivity, GallerySelection
 from kilo.records import json_object
 
@@ -18,27 +24,15 @@ Who = Literal["submitted", "all"]
 
 def _labels(catalog: Catalog, gallery_id: str) -> dict[str, str]:
     """visitor id -> v1, v2 ... in the order visitors first came (no address, no id)."""
-    rows = catalog.fetchall(
-        "SELECT visitor_id FROM gallery_activity WHERE gallery_id = ? AND visitor_id IS NOT "
-        "NULL GROUP BY visitor_id ORDER BY min(created_at), visitor_id",
-        [gallery_id],
-    )
-    return {str(r[0]): f"v{i + 1}" for i, r in enumerate(rows)}
+    return {v: f"v{i + 1}" for i, v in enumerate(list_visitor_ids(catalog, gallery_id))}
 
 
 def list_activity(catalog: Catalog, gallery_id: str) -> list[GalleryActivity]:
     """Every view, favourite, comment, download and submission, oldest first."""
     g = get_gallery(catalog, gallery_id)
     labels = _labels(catalog, g.id)
-    rows = catalog.fetchall(
-        "SELECT ac.created_at, ac.kind, ac.visitor_id, ac.asset_id, a.filename, ac.detail, "
-        "c.text FROM gallery_activity ac LEFT JOIN assets a ON a.id = ac.asset_id "
-        "LEFT JOIN comments c ON c.id = ac.detail->>'commentId' "
-        "WHERE ac.gallery_id = ? ORDER BY ac.created_at, ac.id",
-        [g.id],
-    )
     out = []
-    for at, kind, visitor, aid, filename, detail, text in rows:
+    for at, kind, visitor, aid, filename, detail, text in list_activity_rows(catalog, g.id):
         extra = json_object(detail)
         if kind == "submit" and extra.get("name"):
             text = f"{extra.get('count', 0)} photos, as {extra['name']}"
@@ -61,19 +55,8 @@ def list_selections(catalog: Catalog, gallery_id: str) -> list[GallerySelection]
     """Each visitor's favourites in gallery order, and when they submitted them."""
     g = get_gallery(catalog, gallery_id)
     labels = _labels(catalog, g.id)
-    rows = catalog.fetchall(
-        "SELECT f.client_id, f.asset_id, a.filename FROM favorites f JOIN gallery_assets ga "
-        "ON ga.gallery_id = f.gallery_id AND ga.asset_id = f.asset_id "
-        "LEFT JOIN assets a ON a.id = f.asset_id WHERE f.gallery_id = ? ORDER BY ga.position",
-        [g.id],
-    )
-    sent = {
-        str(v): (n, from_catalog(t))
-        for v, n, t in catalog.fetchall(
-            "SELECT visitor_id, name, submitted_at FROM gallery_selections WHERE gallery_id = ?",
-            [g.id],
-        )
-    }
+    rows = list_favorite_rows(catalog, g.id)
+    sent = {str(v): (n, from_catalog(t)) for v, n, t in list_submissions(catalog, g.id)}
     by: dict[str, list[tuple[str, str | None]]] = {}
     for visitor, aid, filename in rows:
         by.setdefault(str(visitor), []).append((str(aid), filename))

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from kilo.catalog import Catalog
 from kilo.errors import KiloError, NotFound
-from kilo.gallery.visitors import Visit, gallery_asset, log_activity
+from kilo.gallery.visitors import Visit, gallery_asset, list_view_rows, log_activity
 
 ImageSize = Literal["thumb", "preview", "download"]
 _LONG_EDGE = {"thumb": 512, "preview": 2048, "web": 2048}
@@ -39,18 +39,7 @@ class ViewItem:
 def view_items(catalog: Catalog, v: Visit) -> list[ViewItem]:
     """The gallery's photos in its order, each with its favourite and comment counts and
     whether this visitor favourited it."""
-    rows = catalog.fetchall(
-        "SELECT ga.asset_id, a.width_px, a.height_px, a.orientation, a.filename, "
-        "(SELECT count(*) FROM favorites f WHERE f.gallery_id = ga.gallery_id "
-        " AND f.asset_id = ga.asset_id), "
-        "(SELECT count(*) FROM comments c WHERE c.gallery_id = ga.gallery_id "
-        " AND c.asset_id = ga.asset_id), "
-        "EXISTS (SELECT 1 FROM favorites f WHERE f.gallery_id = ga.gallery_id "
-        " AND f.asset_id = ga.asset_id AND f.client_id = ?) "
-        "FROM gallery_assets ga JOIN assets a ON a.id = ga.asset_id "
-        "WHERE ga.gallery_id = ? ORDER BY ga.position",
-        [v.visitor_id, v.gallery_id],
-    )
+    rows = list_view_rows(catalog, v.gallery_id, v.visitor_id)
     show = bool(v.gallery["show_filenames"])
     out = []
     for aid, w, h, orient, name, favs, comments, mine in rows:

@@ -20,7 +20,7 @@ from typing import Any
 from kilo.catalog import Catalog
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from kilo.gallery.manage import ended, status_of
+from kilo.gallery.manage import ended, has_gallery_asset, read_shared_gallery, status_of
 from kilo.gallery.passwords import check_password
 from kilo.jobspec import EventType
 
@@ -50,14 +50,7 @@ def _hash(token: str) -> str:
 def open_gallery(catalog: Catalog, slug: str, now: datetime | None = None) -> dict[str, Any]:
     """The gallery of a live link, or NotFound (the same for a missing, expired or revoked
     link, so a link tells nothing about what it was)."""
-    row = catalog.fetchdict(
-        "SELECT g.id, g.project_id, g.title, g.share_slug, g.password_hash, g.expires_at, "
-        "g.watermark, g.allow_downloads, g.status, g.download_size, g.watermark_text, "
-        "g.min_picks, g.max_picks, g.show_filenames, g.watermark_logo FROM galleries g "
-        "JOIN projects p ON p.id = g.project_id AND p.status <> 'deleted' "
-        "WHERE g.share_slug = ?",
-        [str(slug)[:128]],
-    )  # a deleted project's galleries end with it
+    row = read_shared_gallery(catalog, str(slug)[:128])
     if row is None or status_of(row, now) != "active":
         raise NotFound(NO_GALLERY)
     return row
@@ -136,9 +129,8 @@ def start_visit(
 def _check_unchanged(catalog: Catalog, gallery: dict[str, Any], now: datetime | None) -> None:
     """Unauthorized unless ``gallery`` still has the link and password it was read with,
     and is live (call inside the transaction that acts on it)."""
-    row = catalog.fetchdict(
-        "SELECT share_slug, password_hash, status, expires_at FROM galleries WHERE id = ?",
-        [gallery["id"]],
+    row = catalog.table("galleries").get(
+        gallery["id"], ("share_slug", "password_hash", "status", "expires_at")
     )
     if (
         row is None
@@ -168,9 +160,7 @@ def authenticate(catalog: Catalog, slug: str, password: str, now: datetime | Non
 def gallery_asset(catalog: Catalog, v: Visit, asset_id: str) -> str:
     """The canonical id of a photo of this gallery (NotFound otherwise)."""
     aid = parse_uuid(asset_id, "asset id")
-    if not catalog.fetchone(
-        "SELECT 1 FROM gallery_assets WHERE gallery_id = ? AND asset_id = ?", [v.gallery_id, aid]
-    ):
+    if not has_gallery_asset(catalog, v.gallery_id, aid):
         raise NotFound("no such photo in this gallery")
     return aid
 
@@ -297,3 +287,61 @@ def own_comments(catalog: Catalog, v: Visit, asset_id: str) -> list[tuple[str, d
         [v.gallery_id, aid, v.visitor_id],
     )
     return [(str(t), from_catalog(at) or utcnow()) for t, at in rows]
+
+
+# -- what the photographer's side reads of the visits ---------------------------------------
+def list_visitor_ids(catalog: Catalog, gallery_id: str) -> list[str]:
+    """The gallery's visitors in the order they first came."""
+    rows = catalog.fetchall(
+        "SELECT visitor_id FROM gallery_activity WHERE gallery_id = ? AND visitor_id IS NOT "
+        "NULL GROUP BY visitor_id ORDER BY min(created_at), visitor_id",
+        [gallery_id],
+    )
+    return [str(r[0]) for r in rows]
+
+
+def list_activity_rows(catalog: Catalog, gallery_id: str) -> list[tuple[Any, ...]]:
+    """(at, kind, visitor, asset id, file name, detail, comment text) of every activity of
+    the gallery, oldest first."""
+    return catalog.fetchall(
+        "SELECT ac.created_at, ac.kind, ac.visitor_id, ac.asset_id, a.filename, ac.detail, "
+        "c.text FROM gallery_activity ac LEFT JOIN assets a ON a.id = ac.asset_id "
+        "LEFT JOIN comments c ON c.id = ac.detail->>'commentId' "
+        "WHERE ac.gallery_id = ? ORDER BY ac.created_at, ac.id",
+        [gallery_id],
+    )
+
+
+def list_favorite_rows(catalog: Catalog, gallery_id: str) -> list[tuple[Any, ...]]:
+    """(visitor, asset id, file name) of every favourite, in gallery order."""
+    return catalog.fetchall(
+        "SELECT f.client_id, f.asset_id, a.filename FROM favorites f JOIN gallery_assets ga "
+        "ON ga.gallery_id = f.gallery_id AND ga.asset_id = f.asset_id "
+        "LEFT JOIN assets a ON a.id = f.asset_id WHERE f.gallery_id = ? ORDER BY ga.position",
+        [gallery_id],
+    )
+
+
+def list_submissions(catalog: Catalog, gallery_id: str) -> list[tuple[Any, ...]]:
+    """(visitor, name, submitted at) of every submitted selection."""
+    return catalog.fetchall(
+        "SELECT visitor_id, name, submitted_at FROM gallery_selections WHERE gallery_id = ?",
+        [gallery_id],
+    )
+
+
+def list_view_rows(catalog: Catalog, gallery_id: str, visitor_id: str) -> list[tuple[Any, ...]]:
+    """(asset id, width, height, orientation, file name, favourites, comments, whether this
+    visitor favourited it) of the gallery's photos in its order."""
+    return catalog.fetchall(
+        "SELECT ga.asset_id, a.width_px, a.height_px, a.orientation, a.filename, "
+        "(SELECT count(*) FROM favorites f WHERE f.gallery_id = ga.gallery_id "
+        " AND f.asset_id = ga.asset_id), "
+        "(SELECT count(*) FROM comments c WHERE c.gallery_id = ga.gallery_id "
+        " AND c.asset_id = ga.asset_id), "
+        "EXISTS (SELECT 1 FROM favorites f WHERE f.gallery_id = ga.gallery_id "
+        " AND f.asset_id = ga.asset_id AND f.client_id = ?) "
+        "FROM gallery_assets ga JOIN assets a ON a.id = ga.asset_id "
+        "WHERE ga.gallery_id = ? ORDER BY ga.position",
+        [visitor_id, gallery_id],
+    )

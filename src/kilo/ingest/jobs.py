@@ -21,8 +21,10 @@ from kilo.catalog.assets_repo import (
 )
 from kilo.clock import new_id, utcnow
 from kilo.ingest.process import ProcessResult
+from kilo.ingest.register import mark_source_quarantined
 from kilo.jobs import JobRow
 from kilo.jobspec import EventType, JobHandler, JobType
+from kilo.quarantine import quarantine_files
 from kilo.records import chunks
 from kilo.settings import Settings
 
@@ -157,20 +159,12 @@ class ProcessHandler(JobHandler):
             reason = f"frame {frame + 1} of {frames}: {reason}"
         catalog.table("asset_files").delete_where("asset_id = ?", [result.asset_id])
         assets.delete(result.asset_id)
-        catalog.execute(
-            "DELETE FROM quarantine WHERE project_id = ? AND source_uri = ? AND reason = ?",
-            [project_id, result.source_uri, reason],
+        quarantine_files(
+            catalog,
+            [[new_id(), project_id, result.source_uri, reason, size, now]],
+            replace="reason",
         )
-        catalog.execute(
-            "INSERT INTO quarantine (id, project_id, source_uri, reason, byte_size, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [new_id(), project_id, result.source_uri, reason, size, now],
-        )
-        catalog.execute(
-            "UPDATE source_files SET outcome = 'quarantined', seen_at = ? "
-            "WHERE project_id = ? AND source_uri = ?",
-            [now, project_id, result.source_uri],
-        )
+        mark_source_quarantined(catalog, project_id, result.source_uri, now)
         catalog.emit_event(
             EventType.ASSET_QUARANTINED,
             project_id=project_id,

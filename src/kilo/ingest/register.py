@@ -17,8 +17,10 @@ from kilo.clock import new_id
 from kilo.ingest.discover import Found
 from kilo.ingest.identify import Identified
 from kilo.jobs.claims import worker_id
+from kilo.jobs.queue import LIVE_JOB_OF_ASSET
 from kilo.jobspec import EventType, JobType
 from kilo.progress import ItemResult
+from kilo.quarantine import quarantine_files
 
 #: source_files outcomes that mean "nothing left to do for this file if it is unchanged"
 SETTLED = ("registered", "ingested", "duplicate")
@@ -159,16 +161,7 @@ class Registrar:
             cat.insert_many("assets", ASSET_COLUMNS, [[*row, "registered"] for row in self._assets])
             update_registered(cat, self._updates)
             cat.insert_many("asset_files", ORIGINAL_FILE_COLUMNS, self._files)
-            if self._quarantine:
-                uris = [[self.project_id, q[2]] for q in self._quarantine]
-                cat.executemany(
-                    "DELETE FROM quarantine WHERE project_id = ? AND source_uri = ?", uris
-                )
-                cat.executemany(
-                    "INSERT INTO quarantine (id, project_id, source_uri, reason, byte_size, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    self._quarantine,
-                )
+            quarantine_files(cat, self._quarantine, replace="source")
             cat.insert_many("source_files", SOURCE_COLUMNS, self._sources, replace=True)
             enqueue_many(
                 cat, (process_job(self.project_id, aid, self.reserve) for aid, _ in self._jobs)
@@ -251,11 +244,7 @@ def register_upload(
     if ident.ignored or ident.error or ident.sha256 is None:
         reason = ident.error or NOT_A_PHOTO
         catalog.table("assets").delete(asset_id)
-        catalog.execute(
-            "INSERT INTO quarantine (id, project_id, source_uri, reason, byte_size, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [new_id(), project_id, f.uri, reason, f.size, now],
-        )
+        quarantine_files(catalog, [[new_id(), project_id, f.uri, reason, f.size, now]])
         catalog.emit_event(
             EventType.ASSET_QUARANTINED,
             project_id=project_id,
@@ -305,11 +294,30 @@ def requeue_unprocessed(catalog: Catalog, project_id: str, *, reserve: bool = Fa
     from kilo.jobs import enqueue_many
 
     rows = catalog.table("assets").keys_where(
-        "a.project_id = ? AND a.state = 'registered' "
-        "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.asset_id = a.id AND j.type = ? "
-        "AND j.status IN ('queued', 'running'))",
+        f"a.project_id = ? AND a.state = 'registered' AND NOT {LIVE_JOB_OF_ASSET}",
         [project_id, JobType.PROCESS],
     )
     if rows:
         enqueue_many(catalog, (process_job(project_id, aid, reserve) for aid in rows))
     return len(rows)
+
+
+def mark_source_quarantined(
+    catalog: Catalog, project_id: str | None, source_uri: str, now: datetime
+) -> None:
+    """The file's ``source_files`` row says it was quarantined (processing refused it)."""
+    catalog.execute(
+        "UPDATE source_files SET outcome = 'quarantined', seen_at = ? "
+        "WHERE project_id = ? AND source_uri = ?",
+        [now, project_id, source_uri],
+    )
+
+
+def mark_sources_ingested(catalog: Catalog, project_id: str) -> None:
+    """source_files of processed assets: 'registered' -> 'ingested' (one statement)."""
+    catalog.execute(
+        "UPDATE source_files SET outcome = 'ingested' WHERE project_id = ? "
+        "AND outcome = 'registered' AND asset_id IN "
+        "(SELECT id FROM assets WHERE project_id = ? AND state = 'ready')",
+        [project_id, project_id],
+    )

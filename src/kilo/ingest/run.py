@@ -18,12 +18,13 @@ from kilo.clock import utcnow
 from kilo.executors import is_distributed, open_pool
 from kilo.ingest.discover import Discovery, Found, discover
 from kilo.ingest.identify import Identified, identify, identify_many
-from kilo.ingest.register import Registrar, requeue_unprocessed
+from kilo.ingest.register import Registrar, mark_sources_ingested, requeue_unprocessed
 from kilo.jobs.reservations import release_reservations, reserve_jobs
 from kilo.jobs.runner import wants_pool
 from kilo.jobspec import JobType
 from kilo.models import KiloModel
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
+from kilo.quarantine import list_quarantined_since
 from kilo.settings import Settings
 
 __all__ = ["IngestFailure", "IngestReport", "ingest"]
@@ -324,12 +325,7 @@ def _process(
 
 def mark_ingested(catalog: Catalog, project_id: str) -> None:
     """source_files of processed assets: 'registered' -> 'ingested' (one statement)."""
-    catalog.execute(
-        "UPDATE source_files SET outcome = 'ingested' WHERE project_id = ? "
-        "AND outcome = 'registered' AND asset_id IN "
-        "(SELECT id FROM assets WHERE project_id = ? AND state = 'ready')",
-        [project_id, project_id],
-    )
+    mark_sources_ingested(catalog, project_id)
 
 
 def _identified(
@@ -369,11 +365,7 @@ def _summarise(
     """Fold processing outcomes (quarantined on decode, failed jobs) into the results."""
     this_run = list(rep.asset_ids)
     quarantined: dict[str, str] = {}
-    for uri, reason in catalog.fetchall(
-        "SELECT source_uri, reason FROM quarantine WHERE project_id = ? "
-        "AND created_at >= ? ORDER BY created_at",
-        [rep.project_id, run_start],
-    ):
+    for uri, reason in list_quarantined_since(catalog, rep.project_id, run_start):
         quarantined.setdefault(uri, reason)
     failed_jobs: dict[str, str] = {}
     if rep.asset_ids:

@@ -20,6 +20,11 @@ from kilo.records import json_object
 JOB_STATUSES: tuple[JobStatus, ...] = ("queued", "running", "done", "failed", "canceled")
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 60.0
+#: SQL: the asset ``a`` has a job of the type ``?`` queued or running
+LIVE_JOB_OF_ASSET = (
+    "EXISTS (SELECT 1 FROM jobs j WHERE j.asset_id = a.id AND j.type = ? "
+    "AND j.status IN ('queued', 'running'))"
+)
 
 
 # -- queue operations ---------------------------------------------------------------------

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from kilo.catalog import Catalog
+from kilo.catalog.measures_repo import list_embedded_ids, read_embedding_state
 from kilo.measure.embed.vectors import read_vectors
 
 log = logging.getLogger(__name__)
@@ -362,26 +363,14 @@ _OPEN_LOCK = threading.Lock()
 
 
 def _catalog_state(catalog: Catalog, model_id: str) -> tuple[int, datetime | None, int | None]:
-    row = catalog.fetchone(
-        "SELECT count(*), max(created_at), max(dim) FROM embeddings WHERE model_id = ?", [model_id]
-    )
-    assert row is not None
-    return int(row[0]), row[1], None if row[2] is None else int(row[2])
+    return read_embedding_state(catalog, model_id)
 
 
 def _sync(catalog: Catalog, idx: VectorIndex) -> bool:
     """Bring ``idx`` up to date with the catalog; True when anything changed."""
     count, newest, _ = _catalog_state(catalog, idx.model_id)
     if newest is not None and (idx.synced_until is None or newest > idx.synced_until):
-        where = "model_id = ?"
-        params: list[Any] = [idx.model_id]
-        if idx.synced_until is not None:
-            where += " AND created_at >= ?"
-            params.append(idx.synced_until)
-        ids = [
-            str(r[0])
-            for r in catalog.fetchall(f"SELECT asset_id FROM embeddings WHERE {where}", params)
-        ]
+        ids = list_embedded_ids(catalog, idx.model_id, since=idx.synced_until)
         if ids:
             got_ids, vecs = read_vectors(catalog, idx.model_id, asset_ids=ids)
             idx.add(got_ids, vecs)
@@ -390,12 +379,7 @@ def _sync(catalog: Catalog, idx: VectorIndex) -> bool:
     else:
         changed = False
     if count != len(idx):
-        present = {
-            str(r[0])
-            for r in catalog.fetchall(
-                "SELECT asset_id FROM embeddings WHERE model_id = ?", [idx.model_id]
-            )
-        }
+        present = set(list_embedded_ids(catalog, idx.model_id))
         gone = [aid for aid in idx.labels if aid not in present]
         idx.remove(gone)
         missing = [

@@ -11,13 +11,14 @@ from pydantic.alias_generators import to_camel
 from kilo.catalog import Catalog
 from kilo.catalog.tables import CAPTURE_ORDER
 from kilo.clock import parse_uuid
+from kilo.cull.ratings import picked_among
 from kilo.edit.photo import asset_row
-from kilo.edit.versions import create_version, latest_version
+from kilo.edit.versions import create_version, latest_of_source, latest_version
 from kilo.errors import InvalidInput, KiloError
 from kilo.models import CreateEditVersionRequest
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
 from kilo.style.features import BUCKETS
-from kilo.style.learn import load_state, predict_for_asset
+from kilo.style.learn import drop_style, load_state, predict_for_asset
 from kilo.style.model import (
     COUNT_HALF,
     DEFAULT_MIN_CONFIDENCE,
@@ -240,14 +241,7 @@ def _suggest_hero(catalog: Catalog, rep: StyleApplyReport, user_id: str) -> None
     if not low:
         return
     bucket, ids = max(low.items(), key=lambda kv: len(kv[1]))
-    picked = {
-        str(r["asset_id"])
-        for r in catalog.table("ratings").rows_where(
-            "user_id = ? AND picked AND asset_id IN (SELECT unnest(?::VARCHAR[]))",
-            [user_id, ids],
-            select=("asset_id",),
-        )
-    }
+    picked = picked_among(catalog, user_id, ids)
     hero = next((a for a in ids if a in picked), ids[0])
     rep.hero_asset_id = hero
     words = BUCKET_WORDS.get(bucket, bucket)
@@ -262,15 +256,7 @@ def fix_only_assets(catalog: Catalog, project_id: str, user_id: str | None = Non
     """Photos of a project whose latest version is Fix alone (Style DNA was not confident):
     the selection a hero frame's settings are synced to."""
     pid = parse_uuid(project_id, "project id")
-    rows = catalog.fetchall(
-        "SELECT asset_id FROM (SELECT v.asset_id, v.source, a.captured_at, a.filename, "
-        "row_number() OVER (PARTITION BY v.asset_id ORDER BY v.created_at DESC, v.id DESC) AS rn "
-        "FROM edit_versions v JOIN assets a ON a.id = v.asset_id "
-        "WHERE a.project_id = ? AND v.user_id = ?) WHERE rn = 1 AND source = 'fix' "
-        "ORDER BY captured_at NULLS LAST, filename",
-        [pid, user_id or catalog.local_user_id],
-    )
-    return [str(r[0]) for r in rows]
+    return latest_of_source(catalog, pid, user_id or catalog.local_user_id, "fix")
 
 
 def _by_hand(catalog: Catalog, edit_id: str) -> bool:
@@ -281,8 +267,4 @@ def _by_hand(catalog: Catalog, edit_id: str) -> bool:
 def reset_style(catalog: Catalog, user_id: str | None = None) -> int:
     """Forget everything Style DNA learned for a user; returns the number of events dropped."""
     user = user_id or catalog.local_user_id
-    with catalog.transaction():
-        n = int(catalog.scalar("SELECT count(*) FROM style_events WHERE user_id = ?", [user]) or 0)
-        catalog.execute("DELETE FROM style_events WHERE user_id = ?", [user])
-        catalog.execute("DELETE FROM style_profiles WHERE user_id = ?", [user])
-    return n
+    return drop_style(catalog, user)

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kilo.catalog import Catalog
+from kilo.catalog.measures_repo import read_latest_vector
 from kilo.clock import new_id, utcnow
 from kilo.edit.fix import ImageStats, fix_from_stats, measure_image
 from kilo.edit.params import EditParams
@@ -79,11 +80,7 @@ def photo_inputs(catalog: Catalog, asset_id: str) -> PhotoInputs:
     )
     features = image_features(stats)
     kind = STATS_KIND
-    emb = catalog.fetchone(
-        "SELECT model_id, vector FROM embeddings WHERE asset_id = ? ORDER BY created_at DESC "
-        "LIMIT 1",
-        [row["id"]],
-    )
+    emb = read_latest_vector(catalog, row["id"])
     if emb is not None and emb[1]:
         features = np.concatenate([features, clip_projection(np.asarray(emb[1], np.float64))])
         kind = f"{STATS_KIND}+clip{CLIP_DIMS}:{emb[0]}"
@@ -133,6 +130,15 @@ def _save_model(catalog: Catalog, user_id: str, kind: str, model: StyleModel) ->
         key=("user_id",),  # one profile per user: its id and created_at stay
         update=("state", "version", "event_count", "updated_at"),
     )
+
+
+def drop_style(catalog: Catalog, user_id: str) -> int:
+    """Forget the user's profile and every event it learned from; how many events."""
+    with catalog.transaction():
+        n = catalog.scalar("SELECT count(*) FROM style_events WHERE user_id = ?", [user_id])
+        catalog.execute("DELETE FROM style_events WHERE user_id = ?", [user_id])
+        catalog.execute("DELETE FROM style_profiles WHERE user_id = ?", [user_id])
+    return int(n or 0)
 
 
 def _learnable(params: EditParams) -> bool:
