@@ -56,7 +56,11 @@ WORKLOAD = textwrap.dedent(
     select_assets = find("kilo.assets:select_assets")
     load_queue = find("kilo.cull.queue:load_queue")
     apply_bulk = find("kilo.cull.ratings:apply_bulk")
-    list_clusters = find("kilo.group.clusters:list_clusters", "kilo.clusters:list_clusters")
+    list_clusters = find(
+        "kilo.group.clusters:list_clusters",
+        "kilo.cluster.store:list_clusters",
+        "kilo.clusters:list_clusters",
+    )
     list_jobs = find("kilo.jobs:list_jobs")
     search = find("kilo.search.engine:search", "kilo.search:search")
     from kilo.models import BulkCullActionRequest
