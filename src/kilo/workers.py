@@ -164,6 +164,7 @@ def process_pool(
     n = max(1, workers)
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(list(preload))  # no effect once the fork server runs
+    _start_fork_server()
     pool = WorkerPool(
         max_workers=n,
         mp_context=ctx,
@@ -176,6 +177,23 @@ def process_pool(
     else:
         _start_workers(pool, n)
     return pool
+
+
+def _start_fork_server() -> None:
+    """Start the fork server (if it is not running) with Ctrl-C ignored. It imports the
+    preloaded modules before it sets its own SIGINT handling, so a Ctrl-C landing meanwhile
+    printed a KeyboardInterrupt traceback of its own (seen on a loaded machine); an ignored
+    signal stays ignored across its exec. Its workers ignore SIGINT anyway (init_worker)."""
+    from multiprocessing import forkserver
+
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()  # only the main thread may change signal handling
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def stop_pool(pool: Executor, *, now: bool = False) -> None:
