@@ -258,16 +258,22 @@ def test_chains_of_calls_keep_the_contract(server: Served, tmp_path: Path) -> No
                 tally.fail(case, exc)
                 raise
 
+    settings = hypothesis.settings(
+        max_examples=EXAMPLES * 2,
+        deadline=None,
+        stateful_step_count=10,
+        derandomize=True,
+        database=None,
+    )
     try:
-        Workflow.run(
-            settings=hypothesis.settings(
-                max_examples=EXAMPLES * 2,
-                deadline=None,
-                stateful_step_count=10,
-                derandomize=True,
-                database=None,
-            )
-        )
+        try:
+            Workflow.run(settings=settings)
+        except hypothesis.errors.FlakyStrategyDefinition:
+            # which chain steps are possible depends on what the live server answered
+            # (rate limits, rows made by earlier chains), and hypothesis refuses a run whose
+            # replayed steps then differ: once more, on the server as it is now. A response
+            # outside the contract fails either run (tally.fail, validate_response).
+            Workflow.run(settings=settings)
     finally:
         tally.write("chains")
     # the chains did reach what earlier calls made: reads of made projects answer 200
