@@ -22,10 +22,7 @@ import httpx
 import pytest
 
 from support.api import EXAMPLES, LiveServer, Mailbox, _free_port, start_kilo_serve
-
-PHOTOS = Path(
-    os.environ.get("KILO_TEST_PHOTOS", Path(__file__).resolve().parents[2].parent / "shared/photos")
-)
+from support.shared import SHARED_PHOTOS as PHOTOS
 
 
 def _log_in(c: httpx.Client, box: Mailbox, email: str) -> dict[str, str]:
