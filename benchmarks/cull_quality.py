@@ -58,7 +58,7 @@ UNTOUCHED = [100, 101, 102, 103, 104]
 Row = dict[str, Any]
 
 
-def _analyse(path: str) -> Row:
+def _analyze(path: str) -> Row:
     """What kilo stores for a frame, with and without the face models, and the naive score."""
     import cv2
 
@@ -243,7 +243,7 @@ def run(seeds: list[int], sources: int | None, pool: ProcessPoolExecutor, tmp: s
     for seed in seeds:
         shoot = make_real_shoot(seed, Path(tmp) / f"seed{seed}", n_sources=sources)
         paths = [str(f.path) for f in shoot.frames]
-        data = list(pool.map(_analyse, paths, chunksize=4))
+        data = list(pool.map(_analyze, paths, chunksize=4))
         row = evaluate(shoot, data)
         vectors = _clip(paths)
         if vectors is not None:

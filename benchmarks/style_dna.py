@@ -2,7 +2,7 @@
 
 Each simulated photographer has a hidden, consistent, context-dependent style (a delta on top
 of Fix that depends on the context bucket and on the photo's tone, plus per-edit noise). The
-photos are the real ones in ../shared/photos and augmentations of them (exposure and colour
+photos are the real ones in ../shared/photos and augmentations of them (exposure and color
 casts, crops, shooting metadata for scenarios: daylight, shade, golden hour, indoor, night).
 Training photos and held-out photos come from disjoint sets of originals.
 
@@ -21,7 +21,7 @@ Printed, over five seeds (mean ± sd):
   (a context never seen in training: night, outdoors) refused: all of them, including those
   whose estimated context lands in a trained bucket (dark, high-ISO night shots read as
   "indoor"), and separately how many did;
-* rendered colour error: mean CIEDE2000 between the render with the hidden style and the
+* rendered color error: mean CIEDE2000 between the render with the hidden style and the
   render with what kilo applies; "ruined" = a photo whose mean ΔE2000 exceeds RUINED_DE;
 * update and predict cost per event (µs).
 
@@ -264,7 +264,7 @@ def run_seed(
         x = s.x.copy()
         x[:14] += rng.normal(0, 2.5, 14)
         odd.append(model.predict(s.bucket, x).confidence < DEFAULT_MIN_CONFIDENCE)
-    # rendered colour error on held-out photos (trained contexts + OOD), what kilo applies
+    # rendered color error on held-out photos (trained contexts + OOD), what kilo applies
     de_fix, de_dna, de_ungated_ood, ruined, ruined_fix, worse = [], [], [], 0, 0, 0
     ood_ids = {id(s) for s in ood}
     for s in test + ood:

@@ -23,7 +23,7 @@ def printable_text(text: str) -> str:
 
 def safe(value: Any) -> str:
     """A value as text to print: control characters, bidirectional overrides and bytes that
-    are not text escaped (a title holding ESC sequences cannot recolour or clear the
+    are not text escaped (a title holding ESC sequences cannot recolor or clear the
     terminal) and rich markup escaped (a title ``[red]x`` prints as written)."""
     from rich.markup import escape
 

@@ -61,7 +61,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "exports": ("export", "List, show and download exports."),
     "gallery": (
         "gallery",
-        "Client galleries: a link to send, favourites and comments that come back.",
+        "Client galleries: a link to send, favorites and comments that come back.",
     ),
     "jobs": ("jobs", "Inspect the job queue."),
     "quarantine": ("quarantine", "Files an ingest could not take, with the reason for each."),

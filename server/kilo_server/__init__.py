@@ -88,7 +88,7 @@ def secure_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, byte
 
 
 def _run_jobs_until(settings: Settings, app: FastAPI, stop: threading.Event) -> None:
-    """The server's job worker: drain the queue; then analyse (signals, clusters, winners)
+    """The server's job worker: drain the queue; then analyze (signals, clusters, winners)
     the projects whose uploads are processed, as ``kilo analyze`` does after an ingest; look
     again every half second (every 2 s while another kilo process has the library: each look
     takes the file from it). A project whose analysis left photos failing is tried again

@@ -54,7 +54,7 @@ _BAD_CODE = "the code is wrong, used or expired; ask for a new one"
 Deliver = Callable[[str, str], None]
 
 
-def _normalise_email(email: str) -> str:
+def _normalize_email(email: str) -> str:
     email = email.strip()
     if len(email) > 254 or not _EMAIL.match(email):
         raise InvalidInput("email is not an e-mail address")
@@ -76,7 +76,7 @@ def start_login(
 ) -> LoginStartResponse:
     """Create a challenge for ``request.email`` and hand its code to ``deliver`` (when the
     address may log in). The answer is the same for every address."""
-    email = _normalise_email(request.email)
+    email = _normalize_email(request.email)
     challenge_id = new_id()
     code = f"{secrets.randbelow(10**6):06d}"
     now = utcnow()

@@ -8,7 +8,7 @@ the page's script. Web storage (localStorage, sessionStorage) is readable by eve
 of the origin, and this origin also serves files people upload: one HTML file rendered as
 a page (before it was served as an attachment under a sandbox policy) read every gallery
 visitor's token there. sessionStorage would only narrow that to a tab and lose a client's
-favourites with it; an HttpOnly cookie is out of every script's reach, lasts the visit
+favorites with it; an HttpOnly cookie is out of every script's reach, lasts the visit
 (12 h), and its ``SameSite=Strict`` and per-link ``Path`` (``/v1/share/<slug>`` and
 ``/v1/x-kilo/share/<slug>``) send it only with this link's own calls from this site. The
 page asks for this way with a header (``X-Kilo-Visitor: cookie``, which no cross-site form

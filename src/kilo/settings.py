@@ -91,7 +91,7 @@ class Settings(BaseSettings):
         default=True, description="Any e-mail address may log in (false: only existing users)."
     )
     auto_analyze: bool = Field(
-        default=True, description="kilo serve analyses projects once their photos are processed."
+        default=True, description="kilo serve analyzes projects once their photos are processed."
     )
     max_body_mb: int = Field(default=16, ge=1, le=1024, description="Largest JSON request body.")
     max_upload_mb: int = Field(default=2048, ge=1, le=1_000_000, description="Largest upload.")

@@ -1,7 +1,7 @@
 """Text that came from outside (file names, titles, comments) made safe to store and show.
 
 File names may hold bytes that are not UTF-8 (Python keeps them as surrogate escapes) and any
-text may hold control characters: an ESC sequence in a title would recolour or clear the
+text may hold control characters: an ESC sequence in a title would recolor or clear the
 photographer's terminal, a newline would forge an extra line of output. Titles refuse them
 (:func:`check_title`); everything shown escapes them (:func:`printable`, written with the
 error tree, which shows every message through it).

@@ -79,10 +79,10 @@ def test_show_golden(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     )
     code, out, _ = run(capsys, "project", "show", "golden shoot")
     assert code == 0
-    normalised = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "<uuid>", out)
-    normalised = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", "<time>", normalised)
+    normalized = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "<uuid>", out)
+    normalized = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", "<time>", normalized)
     expected = (GOLDEN / "project_show.txt").read_text()
-    assert normalised == expected
+    assert normalized == expected
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """``kilo gallery`` end to end: a gallery of the picks printed as a link, a client's
-favourites through the library's visitor side, and ``selections --apply`` bringing them back
+favorites through the library's visitor side, and ``selections --apply`` bringing them back
 as picks (one undo) and into XMP sidecars."""
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def test_create_prints_a_link_and_selections_come_back_as_picks(
     code, _, err = run(capsys, "gallery", "update", "smith", "--expires", "soon")
     assert code == 2 and err.count("\n") == 1
 
-    # a client favourites two photos and comments; another favourites one and does not submit
+    # a client favorites two photos and comments; another favorites one and does not submit
     with open_catalog(load_settings(home=home)) as cat:
         gallery = open_gallery(cat, link.rsplit("/", 1)[1])
         ids = [

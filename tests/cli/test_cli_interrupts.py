@@ -99,10 +99,10 @@ def test_ctrl_c_in_the_analysis_stage_says_how_far_it_got_and_resumes(
     again = _start_ingest(src, home, executor)
     out, err = again.communicate(timeout=120)
     assert again.returncode == 0, err[-2000:]
-    analysed = re.search(r"analysed\s*│\s*(\d+)", out)
-    assert analysed is not None, out
+    analyzed = re.search(r"analyzed\s*│\s*(\d+)", out)
+    assert analyzed is not None, out
     # what was said done is done (results computed as Ctrl-C came are saved too)
-    assert int(analysed[1]) <= 40 - int(said[1]), (said[0], analysed[0])
+    assert int(analyzed[1]) <= 40 - int(said[1]), (said[0], analyzed[0])
     assert re.search(r"time\s*│\s*[\d.]+ s \(ingest [\d.]+ s, analysis [\d.]+ s\)", out), out
 
 

@@ -29,7 +29,7 @@ _HEX8 = re.compile(r"\b[0-9a-f]{8}\b")
 PHOTOS = [*sorted(EXAMPLES.glob("cv_*.jpg")), EXAMPLES / "group_t1.jpg"]
 
 
-def _normalise(text: str) -> str:
+def _normalize(text: str) -> str:
     """Ids and today's times (which differ run to run) as placeholders of the same width."""
     seen: dict[str, str] = {}
 
@@ -105,7 +105,7 @@ def test_main_tables_fit_the_width_with_short_ids_and_file_names(
         lines = out.splitlines()
         assert all(len(line) <= width for line in lines), (name, out)
         assert name == "cluster_show" or not _UUID.search(out), out  # shown by 8 characters
-        text = _normalise(
+        text = _normalize(
             out + "".join(f"stderr: {e}\n" for e in err.splitlines() if e.startswith("left out"))
         )
         path = GOLDEN / f"{name}_{width}.txt"

@@ -76,7 +76,7 @@ def test_exiftool_reads_a_rejected_frame(tmp_path: Path) -> None:
 
 
 def test_picks_are_something_lightroom_shows(tmp_path: Path) -> None:
-    """Lightroom keeps its pick flag in its catalog only: a kilo pick is the colour label
+    """Lightroom keeps its pick flag in its catalog only: a kilo pick is the color label
     Green by default (or a 1-star floor), a reject xmp:Rating -1, read back by exiftool."""
     from kilo.cull.xmp import PickMapping
 

@@ -1,4 +1,4 @@
-"""Client galleries in the library: links, the gate, favourites and comments, the images as
+"""Client galleries in the library: links, the gate, favorites and comments, the images as
 served, and selections coming back as picks. Real photos, a real catalog."""
 
 from __future__ import annotations

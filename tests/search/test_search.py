@@ -350,7 +350,7 @@ def test_pages_concatenate_to_one_result(library: Library) -> None:
 
 def test_bad_input_is_refused(library: Library) -> None:
     with pytest.raises(InvalidInput):
-        search(library.catalog, library.project_id, "x", filters={"colour": "red"})
+        search(library.catalog, library.project_id, "x", filters={"color": "red"})
     with pytest.raises(InvalidInput):
         search(library.catalog, library.project_id, "x", filters={"ratingMin": 9})
     with pytest.raises(NotFound):

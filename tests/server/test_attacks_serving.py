@@ -301,10 +301,10 @@ def test_the_visitor_cookie_is_only_for_the_page_that_asks_and_never_echoed(
         for c in cookies:
             assert c.startswith(f"kilo_visitor={token};") and "HttpOnly" in c, c
             assert "SameSite=Strict" in c, c
-        # let in by the cookie, concurrently: the view, favourites; the token never echoed
-        favourite = {"assetId": aid, "favorite": True}
+        # let in by the cookie, concurrently: the view, favorites; the token never echoed
+        favorite = {"assetId": aid, "favorite": True}
         calls = [lambda: browsers.get(f"/share/{slug}", headers=page)] * 4 + [
-            lambda: browsers.post(f"/share/{slug}/favorite", headers=page, json=favourite)
+            lambda: browsers.post(f"/share/{slug}/favorite", headers=page, json=favorite)
         ]
         views = _parallel(calls)
         assert [v.status_code for v in views] == [200] * 5

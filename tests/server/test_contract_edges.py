@@ -95,7 +95,7 @@ def login_rate_limit(w: World, tmp: Path) -> None:
 
 def listing_query_400(w: World, tmp: Path) -> None:
     c, a = w.client, w.a
-    for query in ({"limit": 500}, {"cursor": "made-up"}, {"colour": "red"}):
+    for query in ({"limit": 500}, {"cursor": "made-up"}, {"color": "red"}):
         _refused(c.get("/projects", params=query, headers=a))
     jobs = f"/projects/{w.project_id}/jobs"
     for query in ({"status": "bogus"}, {"limit": 0}, {"cursor": "made-up"}):
@@ -127,14 +127,14 @@ def share_auth_400(w: World, tmp: Path) -> None:
 
 def unknown_fields(w: World, tmp: Path) -> None:
     c, a = w.client, w.a
-    made = c.post("/projects", json={"title": "Mol", "colour": "red"}, headers=a)
-    assert "colour" in _refused(made)
+    made = c.post("/projects", json={"title": "Mol", "color": "red"}, headers=a)
+    assert "color" in _refused(made)
     titles = [p["title"] for p in c.get("/projects", headers=a).json()["items"]]
     assert "Mol" not in titles
     rate = {"rating": 4, "stars": 4}
     _refused(c.post(f"/assets/{w.asset_ids[0]}/ratings", json=rate, headers=a))
     # a query parameter the operation does not have: 404 where it documents no 400
-    _refused(c.get(f"/projects/{w.project_id}", params={"colour": "red"}, headers=a), 404)
+    _refused(c.get(f"/projects/{w.project_id}", params={"color": "red"}, headers=a), 404)
 
 
 def foreign_ids_400(w: World, tmp: Path) -> None:

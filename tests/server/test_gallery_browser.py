@@ -1,6 +1,6 @@
 """The client's gallery page in a real browser: Debian's headless chromium, driven through
 chromedriver by selenium, against a real server on loopback. The visitor is refused without
-the password, gets in with it, favourites two photos, comments (with a script in the text,
+the password, gets in with it, favorites two photos, comments (with a script in the text,
 shown as text), walks the lightbox by keyboard, submits the selection; the catalog has all
 of it. Screenshots at 1280x800 and 360x740 go to ``KILO_TEST_ARTIFACTS`` (default: the
 test's temporary folder)."""
@@ -149,10 +149,10 @@ def test_a_client_opens_favourites_comments_and_submits_in_chromium(
         "return document.querySelectorAll('#grid .tile')[arguments[0]]"
         ".querySelector('.heart').getAttribute('aria-pressed')"
     )
-    for i in (0, 1):  # the grid is drawn again after each favourite: look the tile up anew
+    for i in (0, 1):  # the grid is drawn again after each favorite: look the tile up anew
         browser.find_elements(By.CSS_SELECTOR, "#grid .tile .heart")[i].click()
         _until(lambda i=i: browser.execute_script(pressed, i) == "true")
-    _until(lambda: "2 favourites" in browser.find_element(By.ID, "summary").text)
+    _until(lambda: "2 favorites" in browser.find_element(By.ID, "summary").text)
     browser.save_screenshot(str(shots / "gallery-grid-1280.png"))
 
     evil = "<img src=x onerror=window.pwned=1><script>window.pwned=2</script> lovely"

@@ -166,7 +166,7 @@ def test_malformed_ids_and_bodies_are_400_in_the_error_schema(
         assert r.status_code == 404 and "cursor" in r.json()["message"], listing
     for method, path, body in [
         ("patch", "/projects/not-a-uuid", {"title": "x"}),
-        ("get", "/projects?colour=red", None),
+        ("get", "/projects?color=red", None),
         ("post", "/projects", {"title": ""}),
         ("post", "/projects", {"title": "x", "unknownField": 1}),
         ("get", "/projects?limit=0", None),

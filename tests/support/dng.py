@@ -49,7 +49,7 @@ def mosaic_dng(
         (257, _LONG, 1, h),
         (258, _SHORT, 1, 12 if compressed else 16),
         (259, _SHORT, 1, 7 if compressed else 1),  # lossless JPEG, or none
-        (262, _SHORT, 1, 32803),  # colour filter array
+        (262, _SHORT, 1, 32803),  # color filter array
         (271, _ASCII, len(make) + 1, make.encode() + b"\0"),
         (272, _ASCII, len(model), model),
         *([] if compressed else [(273, _LONG, 1, 0)]),  # StripOffsets: patched below
@@ -173,7 +173,7 @@ def camera_preview(source_jpeg: bytes, size: tuple[int, int], quality: int = 90)
 def lossless_jpeg(mosaic: np.ndarray, precision: int = 12) -> bytes:
     """A Bayer mosaic (h x w, uint16) as a lossless JPEG (ITU T.81 process 14, predictor 1,
     one Huffman table), the compression camera DNGs carry: each row's even and odd columns
-    as two interleaved components of width w/2, so each is predicted from its own colour."""
+    as two interleaved components of width w/2, so each is predicted from its own color."""
     h, w = mosaic.shape
     x = mosaic.reshape(h, w // 2, 2).astype(np.int32)
     pred = np.empty_like(x)

@@ -222,14 +222,14 @@ def write_xmp(
     ] = False,
     pick_as: Annotated[
         PickAs,
-        typer.Option(help="How Lightroom sees a pick: a colour label, a 1-star floor, or not."),
+        typer.Option(help="How Lightroom sees a pick: a color label, a 1-star floor, or not."),
     ] = PickAs.label,
     pick_label: Annotated[
-        str, typer.Option(help="The colour label of a pick (Lightroom's label text).")
+        str, typer.Option(help="The color label of a pick (Lightroom's label text).")
     ] = "Green",
     as_json: JsonOpt = False,
 ) -> None:
-    """Write ratings, picks (as a colour label Lightroom shows), rejects (xmp:Rating -1) and
+    """Write ratings, picks (as a color label Lightroom shows), rejects (xmp:Rating -1) and
     keywords into XMP sidecars next to the originals (into the store for remote originals),
     merging existing sidecars."""
     from kilo.cull.xmp import PickMapping, write_xmp_sidecars

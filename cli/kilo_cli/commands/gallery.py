@@ -1,5 +1,5 @@
 """``kilo gallery``: client galleries from the terminal: make one and print its link, change
-it, see what clients did, and bring their favourites back as picks."""
+it, see what clients did, and bring their favorites back as picks."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from kilo_cli.output import (
 from kilo_cli.tables import Col
 
 gallery_app = typer.Typer(
-    help="Client galleries: a link to send, favourites and comments that come back.",
+    help="Client galleries: a link to send, favorites and comments that come back.",
     no_args_is_help=True,
 )
 GalleryArg = Annotated[str, typer.Argument(help="Gallery id, id prefix or title.")]
@@ -146,8 +146,8 @@ LogoOpt = Annotated[
     Path | None, typer.Option("--watermark-logo", help="An image file (PNG with alpha) to tile.")
 ]
 DownloadsOpt = Annotated[Downloads | None, typer.Option(help="What clients may download.")]
-MinOpt = Annotated[int | None, typer.Option("--min-picks", min=0, help="Favourites required.")]
-MaxOpt = Annotated[int | None, typer.Option("--max-picks", min=0, help="Favourites allowed.")]
+MinOpt = Annotated[int | None, typer.Option("--min-picks", min=0, help="Favorites required.")]
+MaxOpt = Annotated[int | None, typer.Option("--max-picks", min=0, help="Favorites allowed.")]
 NamesOpt = Annotated[
     bool | None, typer.Option("--show-filenames/--hide-filenames", help="Show file names.")
 ]
@@ -360,7 +360,7 @@ def activity(
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Views, favourites, comments, downloads and submitted selections, oldest first; or,
+    """Views, favorites, comments, downloads and submitted selections, oldest first; or,
     with --by, their counts per photo or per visitor."""
     from kilo.gallery import list_activity
     from kilo.gallery.selections import summarise_activity
@@ -392,7 +392,7 @@ def _rows_out(
 @gallery_app.command("selections")
 def selections(
     gallery: GalleryArg,
-    apply: Annotated[bool, typer.Option("--apply", help="Pick the favourites in culling.")] = False,
+    apply: Annotated[bool, typer.Option("--apply", help="Pick the favorites in culling.")] = False,
     submitted_only: Annotated[
         bool, typer.Option("--submitted-only", help="Only selections clients submitted.")
     ] = False,
@@ -401,7 +401,7 @@ def selections(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Each client's favourites; --apply turns them into picks (one action: kilo cull undo
+    """Each client's favorites; --apply turns them into picks (one action: kilo cull undo
     takes it back), --write-xmp into the sidecars Lightroom reads."""
     from kilo.errors import InvalidInput
     from kilo.gallery import apply_selections, list_selections
@@ -438,7 +438,7 @@ def selections(
                 )
                 for s in sels
             ],
-            ["visitor", "name", "favourites", "submitted", "photos"],
-            empty="no favourites yet",
+            ["visitor", "name", "favorites", "submitted", "photos"],
+            empty="no favorites yet",
         ),
     )

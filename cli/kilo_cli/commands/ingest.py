@@ -60,7 +60,7 @@ def _summary(rep: Any, analysis: Any, ingest_s: float, total_s: float) -> list[t
         c = analysis.clusters
         rows += [
             (
-                "analysed",
+                "analyzed",
                 f"{analysis.analyzed}"
                 + (f" ({analysis.failed} failed)" if analysis.failed else ""),
             ),

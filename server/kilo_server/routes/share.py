@@ -261,7 +261,7 @@ class SubmitSelectionResponse(KiloModel):
 def share_submit(
     shareSlug: Slug, body: SubmitSelectionRequest, catalog: CatalogDep, authorization: Bearer = None
 ) -> SubmitSelectionResponse:
-    """Extension: lock the visitor's favourites as their selection; the photographer is
+    """Extension: lock the visitor's favorites as their selection; the photographer is
     told (an event on the project's stream, a line in the activity log)."""
     from kilo.gallery.visitors import submit_selection
 

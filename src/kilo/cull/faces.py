@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["FaceStrip", "StripFace", "face_strip", "render_face_strip"]
 
 MATCH_DISTANCE = 0.08
-_COLOURS = {"open": (46, 160, 67), "closed": (218, 54, 51), "unknown": (140, 140, 140)}
+_COLORS = {"open": (46, 160, 67), "closed": (218, 54, 51), "unknown": (140, 140, 140)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +144,6 @@ def render_face_strip(
             crop = im.crop(box).resize((cell, cell))
             x0, y0 = pad + k * (cell + pad), pad + p * (cell + pad)
             out.paste(crop, (x0, y0))
-            colour = _COLOURS.get(face.eyes, _COLOURS["unknown"])
-            draw.rectangle((x0, y0, x0 + cell - 1, y0 + cell - 1), outline=colour, width=3)
+            color = _COLORS.get(face.eyes, _COLORS["unknown"])
+            draw.rectangle((x0, y0, x0 + cell - 1, y0 + cell - 1), outline=color, width=3)
     return out

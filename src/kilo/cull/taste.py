@@ -369,7 +369,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "crushed_shadows": ("with more crushed shadows", "with fewer crushed shadows"),
     "motion_blur": ("more motion-blurred", "steadier"),
     "defocus": ("more out of focus", "better focused"),
-    "colorfulness": ("more colourful", "more muted"),
+    "colorfulness": ("more colorful", "more muted"),
     "saturation": ("more saturated", "more muted"),
 }
 

@@ -4,7 +4,7 @@ Per asset: ``xmp:Rating`` (0-5, -1 when rejected, as darktable and Lightroom use
 ``dc:subject`` (keywords, an ``rdf:Bag``) and the pick state and star in kilo's own namespace
 (``kilocull:Pick`` 1 / 0 / -1, ``kilocull:Starred``). XMP has no standard pick flag, and
 Lightroom keeps its own flag in its catalog only, so a pick is also written as something
-Lightroom shows (:class:`PickMapping`): by default the colour label ``xmp:Label`` "Green"
+Lightroom shows (:class:`PickMapping`): by default the color label ``xmp:Label`` "Green"
 (removed again when the photo is no longer picked, unless someone changed it), or a rating
 floor (a pick with no stars becomes 1 star).
 

@@ -1,4 +1,4 @@
-"""Colour science the render pipeline and Fix share: sRGB transfer, white points, Lab, ΔE2000."""
+"""Color science the render pipeline and Fix share: sRGB transfer, white points, Lab, ΔE2000."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def srgb8_to_lab(rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
 
 
 def delta_e2000(lab1: NDArray[np.float64], lab2: NDArray[np.float64]) -> NDArray[np.float64]:
-    """CIEDE2000 colour difference, element-wise over the last axis (L, a, b)."""
+    """CIEDE2000 color difference, element-wise over the last axis (L, a, b)."""
     l1, a1, b1 = lab1[..., 0], lab1[..., 1], lab1[..., 2]
     l2, a2, b2 = lab2[..., 0], lab2[..., 1], lab2[..., 2]
     c1 = np.hypot(a1, b1)

@@ -33,9 +33,9 @@ MAX_FIX_EV = 1.5
 
 @dataclass(frozen=True, slots=True)
 class ImageStats:
-    """Colour and tone statistics of a photo (of a small copy, linear light)."""
+    """Color and tone statistics of a photo (of a small copy, linear light)."""
 
-    #: illuminant colour estimate (linear RGB, luminance 1) and its temperature/tint reading
+    #: illuminant color estimate (linear RGB, luminance 1) and its temperature/tint reading
     illuminant: tuple[float, float, float]
     kelvin: float
     tint: float
@@ -82,7 +82,7 @@ def _rb_table() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
 
 def reading_of(illuminant: NDArray[np.float64]) -> tuple[float, float]:
     """The (kelvin, tint) whose white-balance gains (:func:`kilo.edit.color.wb_gains`)
-    neutralise light of colour ``illuminant``; a neutral illuminant reads 6500 K, tint 0."""
+    neutralise light of color ``illuminant``; a neutral illuminant reads 6500 K, tint 0."""
     mireds, log_rb = _rb_table()
     ref = white_rgb(REF_K)
     # gains = ref / white(K) must be proportional to 1 / illuminant
@@ -100,7 +100,7 @@ def reading_of(illuminant: NDArray[np.float64]) -> tuple[float, float]:
 
 
 def measure_image(img: Image.Image | NDArray[Any], *, max_px: int = STATS_PX) -> ImageStats:
-    """Statistics of a photo: illuminant estimate, tone percentiles, clipping, colourfulness."""
+    """Statistics of a photo: illuminant estimate, tone percentiles, clipping, colorfulness."""
     data = _small_linear(img, max_px)
     lin, clipped = data[:, :3].astype(np.float64), data[:, 3] > 0.5
     y = lin @ LUMA.astype(np.float64)

@@ -26,7 +26,7 @@ field (JSON key)              Lightroom / XMP     unit and range
 ``colorNoiseReduction``       ColorNoiseReduction 0 .. 100
 ============================  ==================  ==========================================
 
-The temperature is the colour of the light the photo is corrected *from*, as in Lightroom:
+The temperature is the color of the light the photo is corrected *from*, as in Lightroom:
 a lower value renders bluer, a higher one warmer; 6500 K (with tint 0) leaves a rendered
 photo (JPEG, HEIC, a developed RAW) as shot.
 
@@ -105,7 +105,7 @@ class _Strict(BaseModel):
 
 
 class HslBand(_Strict):
-    """Hue shift, saturation and luminance of one colour band, each -100 .. +100."""
+    """Hue shift, saturation and luminance of one color band, each -100 .. +100."""
 
     hue: float = Slider
     sat: float = Slider
@@ -165,7 +165,7 @@ class EditParams(_Strict):
         "whites",
         "blacks",
     )
-    #: the global tone and colour sliders, in panel order (what Style DNA learns)
+    #: the global tone and color sliders, in panel order (what Style DNA learns)
     GLOBAL_FIELDS: ClassVar[tuple[str, ...]] = (
         *FIELDS_2012,
         "temperature",
@@ -334,6 +334,6 @@ def describe_params(params: EditParams) -> list[str]:
     if params.luminance_smoothing or params.color_noise_reduction:
         lines.append(
             f"noise reduction luminance {params.luminance_smoothing:.0f} "
-            f"colour {params.color_noise_reduction:.0f}"
+            f"color {params.color_noise_reduction:.0f}"
         )
     return lines or ["as shot (no changes)"]

@@ -2,7 +2,7 @@
 
 Order of work (what a raw converter does, with the geometric steps moved first because every
 pixel-wise step commutes with them; this way a 1024 px render of a 24 MP photo costs 1024 px
-of colour work):
+of color work):
 
 1. straighten (rotation about the centre, auto-cropped to the largest upright rectangle of the
    photo's shape), crop (normalised rect), aspect preset, resize to ``max_px`` (area filter);
@@ -12,7 +12,7 @@ of colour work):
 4. tone: blacks, shadows, highlights, whites, contrast, as one monotone curve on a perceptual
    (gamma 2.2) luminance, applied as a luminance ratio so hues are kept (a table indexed by
    sqrt(Y));
-5. colour: HSL per band (hue rotation about the grey axis, chroma scale, luminance; the bands
+5. color: HSL per band (hue rotation about the grey axis, chroma scale, luminance; the bands
    are looked up by hue in 1/4 degree tables), vibrance (boosts the less saturated more),
    saturation;
 6. back to sRGB through one 65536-entry table that also holds the tone curve (ToneCurvePV2012,
@@ -172,11 +172,11 @@ def _has_tone(p: EditParams) -> bool:
     return bool(p.shadows or p.highlights or p.whites or p.blacks or p.contrast)
 
 
-# -- colour -----------------------------------------------------------------------------------
+# -- color -----------------------------------------------------------------------------------
 # Steps 3 to 8 run on interleaved HxWx3 float32 with OpenCV's element-wise kernels (C, SIMD,
 # threaded), and every per-pixel scalar (tone ratio, HSL factors, vibrance) is folded into one
 # multiply-add per channel: out = lin * A + D(lin) * B + C, with A, B, C per pixel.
-_STRIP_PX = 65536  # pixels per strip of the colour steps
+_STRIP_PX = 65536  # pixels per strip of the color steps
 _HUE_STEPS = 4  # table entries per degree of (hexagonal) hue
 _GREY_MEAN = np.full((1, 3), 1 / 3, np.float32)
 _LUMA_ROW = LUMA.reshape(1, 3).astype(np.float32)
@@ -205,7 +205,7 @@ def _decode_gain_lut(gains: tuple[float, float, float]) -> F32:
 
 
 def opponent_hue(hsv_hue: NDArray[np.floating]) -> NDArray[np.float64]:
-    """The angle (degrees) of a colour's chroma about the grey axis, (r - (g+b)/2, √3/2 (g-b)),
+    """The angle (degrees) of a color's chroma about the grey axis, (r - (g+b)/2, √3/2 (g-b)),
     from its HSV hue: both depend only on the chroma's direction, so one is a fixed monotone
     function of the other."""
     h = np.asarray(hsv_hue, dtype=np.float64) / 60.0
@@ -369,7 +369,7 @@ def _encode(lin: F32, curve: tuple[tuple[float, float], ...]) -> U8:
 
 
 def apply_color(arr: U8, params: EditParams) -> U8:
-    """Steps 3 to 8: decode, white balance, exposure, tone, colour, curve, encode.
+    """Steps 3 to 8: decode, white balance, exposure, tone, color, curve, encode.
 
     Runs in strips of about :data:`_STRIP_PX` pixels so each step's intermediates stay in the
     CPU cache (every step is per pixel, so the strips are independent)."""

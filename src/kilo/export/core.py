@@ -52,7 +52,7 @@ def _check_assets(catalog: Catalog, project_id: str, asset_ids: list[str]) -> li
     return list(dict.fromkeys(resolve_ids(catalog, "assets", asset_ids, project_id=project_id)))
 
 
-def _normalise_dest(dest: str | Path | None, default: str) -> str:
+def _normalize_dest(dest: str | Path | None, default: str) -> str:
     if dest is None or str(dest).strip() == "":
         return default
     text = str(dest).strip()
@@ -145,7 +145,7 @@ def create_export(
         ids = _selection(catalog, project.id, preset, asset_ids, user_id)
         export_id = new_id()
         default_dest = f"{catalog.settings.store_url.rstrip('/')}/exports/{export_id}"
-        dest_uri = _normalise_dest(dest, default_dest)
+        dest_uri = _normalize_dest(dest, default_dest)
         now = utcnow()
         exports = catalog.table("exports")
         exports.insert(

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 SOFTWARE = "kilo"
 #: descriptive 0th-IFD tags copied from the original (the rest describe its own encoding:
-#: tiles, strips, CFA and DNG colour data, which would corrupt the new file)
+#: tiles, strips, CFA and DNG color data, which would corrupt the new file)
 _DESCRIPTIVE_0TH = {
     270,  # ImageDescription
     271,  # Make

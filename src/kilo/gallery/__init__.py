@@ -1,13 +1,13 @@
-"""Client galleries: a link the photographer sends, a page the client opens, favourites and
+"""Client galleries: a link the photographer sends, a page the client opens, favorites and
 comments that come back into culling.
 
 * :mod:`kilo.gallery.manage`: create, get, list, update, add/remove photos, revoke, new link;
 * :mod:`kilo.gallery.visitors`: the one gate every public request goes through, visitor
-  sessions, favourites, comments, submitting a selection;
+  sessions, favorites, comments, submitting a selection;
 * :mod:`kilo.gallery.view`: what a visitor sees, and the images as served (no metadata,
   the watermark burned in);
-* :mod:`kilo.gallery.selections`: the activity log, each visitor's favourites, and
-  :func:`apply_selections` (favourites -> picks, and XMP).
+* :mod:`kilo.gallery.selections`: the activity log, each visitor's favorites, and
+  :func:`apply_selections` (favorites -> picks, and XMP).
 """
 
 from kilo.gallery.manage import (

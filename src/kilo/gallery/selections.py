@@ -1,5 +1,5 @@
 """What clients did in a gallery, for the photographer: the activity log, each visitor's
-favourites, and :func:`apply_selections`, which brings the favourites back into culling as
+favorites, and :func:`apply_selections`, which brings the favorites back into culling as
 picks (one undoable cull action) and, when asked, into the XMP sidecars Lightroom reads."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def _labels(catalog: Catalog, gallery_id: str) -> dict[str, str]:
 
 
 def list_activity(catalog: Catalog, gallery_id: str) -> list[GalleryActivity]:
-    """Every view, favourite, comment, download and submission, oldest first."""
+    """Every view, favorite, comment, download and submission, oldest first."""
     g = get_gallery(catalog, gallery_id)
     labels = _labels(catalog, g.id)
     out = []
@@ -52,7 +52,7 @@ def list_activity(catalog: Catalog, gallery_id: str) -> list[GalleryActivity]:
 
 
 def list_selections(catalog: Catalog, gallery_id: str) -> list[GallerySelection]:
-    """Each visitor's favourites in gallery order, and when they submitted them."""
+    """Each visitor's favorites in gallery order, and when they submitted them."""
     g = get_gallery(catalog, gallery_id)
     labels = _labels(catalog, g.id)
     rows = list_favorite_rows(catalog, g.id)
@@ -91,7 +91,7 @@ def apply_selections(
     user_id: str | None = None,
     write_xmp: bool = False,
 ) -> AppliedSelection:
-    """Pick, for ``user_id`` (the local user by default), every photo a visitor favourited
+    """Pick, for ``user_id`` (the local user by default), every photo a visitor favorited
     (``who="submitted"``: only submitted selections), in one cull action that ``kilo cull
     undo`` takes back; with ``write_xmp``, write those photos' sidecars (a pick is the Green
     label Lightroom shows, see :mod:`kilo.cull.xmp`)."""
@@ -124,7 +124,7 @@ def apply_selections(
 def summarise_activity(
     catalog: Catalog, gallery_id: str, by: Literal["asset", "visitor"]
 ) -> list[dict[str, Any]]:
-    """Counts of views, favourites (net of un-favourites), comments and downloads per photo
+    """Counts of views, favorites (net of un-favorites), comments and downloads per photo
     or per visitor, busiest first."""
     rows: dict[str, dict[str, Any]] = {}
     for a in list_activity(catalog, gallery_id):

@@ -37,8 +37,8 @@ class ViewItem:
 
 
 def view_items(catalog: Catalog, v: Visit) -> list[ViewItem]:
-    """The gallery's photos in its order, each with its favourite and comment counts and
-    whether this visitor favourited it."""
+    """The gallery's photos in its order, each with its favorite and comment counts and
+    whether this visitor favorited it."""
     rows = list_view_rows(catalog, v.gallery_id, v.visitor_id)
     show = bool(v.gallery["show_filenames"])
     out = []

@@ -5,7 +5,7 @@ revoked links are one and the same ``NotFound``) and, for anything but the first
 :func:`visit` (the visitor's session: its token, stored as a SHA-256 hash, must belong to
 this gallery and this link, and be unexpired). A visitor gets a session by opening a gallery
 without a password, or by :func:`authenticate` with the right one; each visitor has their
-own (a session is never shared). Favourites, comments and the submitted selection are the
+own (a session is never shared). Favorites, comments and the submitted selection are the
 visitor's; the activity log records each with the visitor's short label, never an address.
 """
 
@@ -179,7 +179,7 @@ def set_favorite(catalog: Catalog, v: Visit, asset_id: str, favorite: bool) -> N
             if mine:
                 return
             if high and count >= high:
-                raise InvalidInput(f"this gallery takes at most {high} favourites")
+                raise InvalidInput(f"this gallery takes at most {high} favorites")
             catalog.execute(
                 "INSERT INTO favorites VALUES (?, ?, ?, ?)",
                 [v.gallery_id, aid, v.visitor_id, utcnow()],
@@ -212,15 +212,15 @@ def add_comment(catalog: Catalog, v: Visit, asset_id: str, text: str) -> str:
 
 
 def submit_selection(catalog: Catalog, v: Visit, name: str | None = None) -> int:
-    """Lock the visitor's favourites as their selection and tell the photographer (an event
+    """Lock the visitor's favorites as their selection and tell the photographer (an event
     on the project's stream, a line in the activity log); how many photos it holds."""
     _check_open(catalog, v)
     count = _favorite_count(catalog, v)
     low, high = v.gallery["min_picks"], v.gallery["max_picks"]
     if low and count < low:
-        raise InvalidInput(f"pick at least {low} favourites first (you have {count})")
+        raise InvalidInput(f"pick at least {low} favorites first (you have {count})")
     if high and count > high:
-        raise InvalidInput(f"pick at most {high} favourites (you have {count})")
+        raise InvalidInput(f"pick at most {high} favorites (you have {count})")
     label = (name or "").strip()[:100] or None
     with catalog.transaction():
         catalog.execute(
@@ -313,7 +313,7 @@ def list_activity_rows(catalog: Catalog, gallery_id: str) -> list[tuple[Any, ...
 
 
 def list_favorite_rows(catalog: Catalog, gallery_id: str) -> list[tuple[Any, ...]]:
-    """(visitor, asset id, file name) of every favourite, in gallery order."""
+    """(visitor, asset id, file name) of every favorite, in gallery order."""
     return catalog.fetchall(
         "SELECT f.client_id, f.asset_id, a.filename FROM favorites f JOIN gallery_assets ga "
         "ON ga.gallery_id = f.gallery_id AND ga.asset_id = f.asset_id "
@@ -331,8 +331,8 @@ def list_submissions(catalog: Catalog, gallery_id: str) -> list[tuple[Any, ...]]
 
 
 def list_view_rows(catalog: Catalog, gallery_id: str, visitor_id: str) -> list[tuple[Any, ...]]:
-    """(asset id, width, height, orientation, file name, favourites, comments, whether this
-    visitor favourited it) of the gallery's photos in its order."""
+    """(asset id, width, height, orientation, file name, favorites, comments, whether this
+    visitor favorited it) of the gallery's photos in its order."""
     return catalog.fetchall(
         "SELECT ga.asset_id, a.width_px, a.height_px, a.orientation, a.filename, "
         "(SELECT count(*) FROM favorites f WHERE f.gallery_id = ga.gallery_id "

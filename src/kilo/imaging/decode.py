@@ -143,7 +143,7 @@ def _finish(image: Image.Image, max_px: int | None, orientation: int | None) -> 
 
 def _shrunk(image: Image.Image, max_px: int | None) -> Image.Image:
     """A large decoded image cheaply reduced (integer box filter, in its own mode where
-    Pillow can) to at most twice ``max_px`` before any colour conversion, so no full-size
+    Pillow can) to at most twice ``max_px`` before any color conversion, so no full-size
     RGB copy is ever made of it."""
     if max_px is None:
         return image

@@ -79,7 +79,7 @@ class GalleryActivity(KiloModel):
 
 
 class GallerySelection(KiloModel):
-    """A visitor's favourites (kilo's addition): what ``kilo gallery selections`` lists."""
+    """A visitor's favorites (kilo's addition): what ``kilo gallery selections`` lists."""
 
     visitor: str
     name: str | None = None
@@ -101,7 +101,7 @@ class PublicGalleryAsset(KiloModel):
     preview_url: str
     favorite_count: int | None = None
     comments_count: int | None = None
-    # additions: the visitor's own favourite, the grid's layout, what may be downloaded
+    # additions: the visitor's own favorite, the grid's layout, what may be downloaded
     favorite: bool = False
     thumb_url: str | None = None
     width: int | None = None

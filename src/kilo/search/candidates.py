@@ -118,7 +118,7 @@ def _matches(
 
 def _unembedded(catalog: Catalog, model_id: str) -> int:
     """Assets of the library (not quarantined) without a vector of ``model_id``; 0 in an
-    analysed library, which lets a broad filter skip counting its own (per data version)."""
+    analyzed library, which lets a broad filter skip counting its own (per data version)."""
     return _per_version(
         catalog,
         ("unembedded", model_id),

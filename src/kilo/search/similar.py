@@ -3,7 +3,7 @@ dHash and aHash, which analysis stores for every photo), closest first.
 
 Hashes see the layout of light and dark, not meaning: frames of the same burst, re-encodes,
 crops and near-duplicates come first; a different photo of the same subject does not. The
-answer says so in its notice. Colour is not compared.
+answer says so in its notice. Color is not compared.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
-"""Style DNA inputs: compact colour/tone features of a preview, and the shooting context.
+"""Style DNA inputs: compact color/tone features of a preview, and the shooting context.
 
 Features (14 numbers, each scaled to roughly unit spread over ordinary photos) come from
 :func:`kilo.edit.fix.measure_image`; when the catalog holds a CLIP embedding for the asset, a
 fixed random projection of it (8 numbers) is appended and the profile uses a separate
 feature kind, so models never mix inputs of different meaning.
 
-Context (6 numbers): estimated colour temperature of the light (mired), ISO, indoor
+Context (6 numbers): estimated color temperature of the light (mired), ISO, indoor
 probability, time of day (sine/cosine of the local hour, zero when unknown) and a night flag.
 Its bucket (:func:`context_bucket`) picks the regression: ``indoor``, ``night``, ``golden``
 (warm light outside), ``shade`` (cool light) or ``daylight``.
@@ -38,7 +38,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "p99",
     "clipped",
     "crushed",
-    "colourfulness",
+    "colorfulness",
     "chroma_rg",
     "chroma_bg",
     "light_mired",
@@ -74,7 +74,7 @@ class Context:
 
 
 def image_features(stats: ImageStats) -> F64:
-    """The 14 colour/tone features of a photo."""
+    """The 14 color/tone features of a photo."""
     p = stats.percentiles
     return np.array(
         [
@@ -106,7 +106,7 @@ def clip_projection(vector: NDArray[np.floating], dims: int = CLIP_DIMS) -> F64:
 
 
 def indoor_probability(stats: ImageStats, iso: float | None, exposure_s: float | None) -> float:
-    """A heuristic indoor probability from the light's colour, the key, ISO and shutter."""
+    """A heuristic indoor probability from the light's color, the key, ISO and shutter."""
     warm = (1e6 / stats.kelvin - 200) / 40  # tungsten and warm LED read 2700-4000 K
     dim = (-3.2 - stats.log_key) / 0.8
     high_iso = 0.0 if iso is None else (math.log2(max(iso, 25) / 100) - 3) / 1.0

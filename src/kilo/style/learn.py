@@ -142,7 +142,7 @@ def drop_style(catalog: Catalog, user_id: str) -> int:
 
 
 def _learnable(params: EditParams) -> bool:
-    """A version teaches the style only if it sets some tone or colour (not just a crop)."""
+    """A version teaches the style only if it sets some tone or color (not just a crop)."""
     tonal = params.without_geometry().with_changes(
         sharpness=0, luminance_smoothing=0, color_noise_reduction=0
     )

@@ -89,7 +89,7 @@ class ClipEmbedder:
                 )
                 feats = self._m.model.encode_image(batch)
                 out.append(feats.float().numpy())
-        return _normalise(np.concatenate(out))
+        return _normalize(np.concatenate(out))
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         """One L2-normalised row per text."""
@@ -121,10 +121,10 @@ class ClipEmbedder:
             for start in range(0, len(texts), TEXT_BATCH):
                 tokens = self._m.tokenizer(texts[start : start + TEXT_BATCH])
                 out.append(self._m.model.encode_text(tokens).float().numpy())
-        return _normalise(np.concatenate(out))
+        return _normalize(np.concatenate(out))
 
 
-def _normalise(x: np.ndarray) -> np.ndarray:
+def _normalize(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
