@@ -115,9 +115,9 @@ def analyze(
     """
     from kilo.faces import face_source
     from kilo.jobs import enqueue, enqueue_many
-    from kilo.projects import require_project
+    from kilo.projects import check_project
 
-    pid = require_project(catalog, project_id)
+    pid = check_project(catalog, project_id)
     rep = AnalyzeReport(project_id=pid, face_detector=face_source())
     todo = pending_analysis(catalog, pid)
     enqueue_many(
