@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from kilo.catalog import Catalog
 from kilo.catalog.ids import MIN_PREFIX
+from kilo.catalog.tables import count_project_stats
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import InvalidInput, NotFound
 from kilo.jobspec import EventType
@@ -59,20 +60,7 @@ def _check_description(text: str | None) -> str | None:
 
 def project_stats(catalog: Catalog, project_id: str, user_id: str | None = None) -> dict[str, int]:
     """Counts computed from the catalog: assets, picks and rejects (of the user), reviewed."""
-    user_id = user_id or catalog.local_user_id
-    row = catalog.fetchone(
-        """
-        SELECT
-          (SELECT count(*) FROM assets WHERE project_id = $p AND state <> 'pending_upload'),
-          (SELECT count(*) FROM ratings r JOIN assets a ON a.id = r.asset_id
-             WHERE a.project_id = $p AND r.user_id = $u AND r.picked),
-          (SELECT count(*) FROM ratings r JOIN assets a ON a.id = r.asset_id
-             WHERE a.project_id = $p AND r.user_id = $u AND r.rejected),
-          (SELECT count(*) FROM clusters WHERE project_id = $p AND reviewed)
-        """,
-        {"p": project_id, "u": user_id},
-    )
-    assert row is not None
+    row = count_project_stats(catalog, project_id, user_id or catalog.local_user_id)
     return {
         "assetCount": int(row[0]),
         "pickedCount": int(row[1]),
@@ -181,10 +169,6 @@ def require_project(catalog: Catalog, project_id: str, *, user_id: str | None = 
     if not found:
         raise NotFound(f"no project with id {pid}")
     return pid
-
-
-#: :func:`require_project` by its first name (kilo.cluster.store calls it so)
-check_project = require_project
 
 
 def get_project(catalog: Catalog, project_id: str, *, user_id: str | None = None) -> Project:

@@ -7,9 +7,10 @@ condition; update, delete) spelled once, so capabilities do not each write them.
 >>> assets.keys_where("project_id = ? AND state = 'ready'", [pid])   # doctest: +SKIP
 >>> assets.update(asset_id, {"notes": "bride's side"})               # doctest: +SKIP
 
-Joined reads that belong to one capability (the cull queue, an asset with its rating and
-latest files) stay as SQL in that capability's module, next to their one row-to-model
-mapping; everything that is a single table by key comes through here.
+Statements that are more than one table by key are written in the table's one owner (a
+repository such as :mod:`kilo.catalog.assets_repo`, or the capability that owns the
+aggregate; ``OWNERS`` in tests/guards/test_sql_owners.py names each), called by name;
+everything that is a single table by key comes through here, upserts included.
 """
 
 from __future__ import annotations

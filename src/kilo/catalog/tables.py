@@ -19,6 +19,7 @@ __all__ = [
     "OriginalSource",
     "asset_project",
     "count_clusters_by_kind",
+    "count_project_stats",
     "latest_file",
     "latest_file_uri",
     "list_cluster_members",
@@ -130,6 +131,24 @@ def asset_project(catalog: Catalog, asset_id: str) -> str:
     if project is None:
         raise NotFound(f"no asset with id {asset_id}")
     return str(project)
+
+
+def count_project_stats(catalog: Catalog, project_id: str, user_id: str) -> tuple[Any, ...]:
+    """(photos, the user's picks, the user's rejects, reviewed clusters) of the project."""
+    row = catalog.fetchone(
+        """
+        SELECT
+          (SELECT count(*) FROM assets WHERE project_id = $p AND state <> 'pending_upload'),
+          (SELECT count(*) FROM ratings r JOIN assets a ON a.id = r.asset_id
+             WHERE a.project_id = $p AND r.user_id = $u AND r.picked),
+          (SELECT count(*) FROM ratings r JOIN assets a ON a.id = r.asset_id
+             WHERE a.project_id = $p AND r.user_id = $u AND r.rejected),
+          (SELECT count(*) FROM clusters WHERE project_id = $p AND reviewed)
+        """,
+        {"p": project_id, "u": user_id},
+    )
+    assert row is not None
+    return row
 
 
 # -- who owns what: the owner of the project a thing is in ---------------------------------

@@ -106,9 +106,9 @@ def list_clusters(
     limit: int | None = None,
 ) -> PagedClusters:
     """Clusters of a project in time order (undated last), one page at a time."""
-    from kilo.projects import check_project
+    from kilo.projects import require_project
 
-    pid = check_project(catalog, project_id)
+    pid = require_project(catalog, project_id)
     limit = check_limit(limit)
     if kind is not None and kind not in CLUSTER_KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(CLUSTER_KINDS)}")

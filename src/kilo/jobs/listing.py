@@ -9,7 +9,7 @@ from kilo.catalog import Catalog
 from kilo.catalog.ids import lookup_id
 from kilo.clock import from_catalog, parse_uuid
 from kilo.errors import InvalidInput, NotFound
-from kilo.jobs.queue import JOB_STATUSES
+from kilo.jobs.queue import JOB_STATUSES, SELECT_JOBS, count_jobs_by_status
 from kilo.models import Job, PagedJobs, PageInfo
 from kilo.paging import Keyset, check_limit
 
@@ -72,11 +72,9 @@ def list_jobs(
     if job_type is not None:
         where.append("type = ?")
         params.append(job_type)
-    rows, nxt = _KEYSET.fetch_page(catalog, "SELECT * FROM jobs", where, params, cursor, limit)
+    rows, nxt = _KEYSET.fetch_page(catalog, SELECT_JOBS, where, params, cursor, limit)
     return PagedJobs(items=[_to_model(r) for r in rows], page_info=PageInfo(next_cursor=nxt))
 
 
 def job_counts(catalog: Catalog, project_id: str | None = None) -> dict[str, int]:
-    where, params = ("WHERE project_id = ?", [project_id]) if project_id else ("", [])
-    rows = catalog.fetchall(f"SELECT status, count(*) FROM jobs {where} GROUP BY status", params)
-    return {str(s): int(n) for s, n in rows}
+    return count_jobs_by_status(catalog, project_id)

@@ -67,7 +67,10 @@ def enqueue(
                 now,
             ],
         )
-        _event(catalog, EventType.JOB_QUEUED, job_id, job_type, project_id, asset_id, "queued", 0.0)
+        queued = _event_row(
+            EventType.JOB_QUEUED, job_id, job_type, project_id, asset_id, "queued", 0.0
+        )
+        catalog.emit_events([queued])
     return job_id
 
 
@@ -183,20 +186,21 @@ def _event_row(
     }
 
 
+def _job_event(
+    kind: EventType, job: JobRow, status: str, progress: float | None, error: str | None = None
+) -> dict[str, Any]:
+    return _event_row(kind, job.id, job.type, job.project_id, job.asset_id, status, progress, error)
+
+
 def _event(
     catalog: Catalog,
     kind: EventType,
-    job_id: str,
-    job_type: str,
-    project_id: str | None,
-    asset_id: str | None,
+    job: JobRow,
     status: str,
     progress: float | None,
     error: str | None = None,
 ) -> None:
-    catalog.emit_events(
-        [_event_row(kind, job_id, job_type, project_id, asset_id, status, progress, error)]
-    )
+    catalog.emit_events([_job_event(kind, job, status, progress, error)])
 
 
 def reclaim_jobs(catalog: Catalog) -> int:
@@ -205,12 +209,10 @@ def reclaim_jobs(catalog: Catalog) -> int:
     terminal), and drop the reservations of gone processes (:mod:`kilo.jobs.reservations`).
     A handler with ``reclaim(catalog, job)`` then cleans up after its killed run (an export
     removes its staging folder and half-published files)."""
-    from kilo.jobs.reservations import drop_dead_reservations
-
     drop_dead_reservations(catalog)
     me = worker_id()
-    rows = [
-        r
+    jobs = [
+        _job_row(r)
         for r in catalog.fetchdicts(
             "SELECT id, type, project_id, asset_id, payload, attempts, max_attempts, claimed_by "
             "FROM jobs WHERE status = 'running' AND (claimed_by IS NULL OR claimed_by <> ?)",
@@ -218,29 +220,20 @@ def reclaim_jobs(catalog: Catalog) -> int:
         )
         if not claimer_alive(r["claimed_by"])
     ]
-    if not rows:
+    if not jobs:
         return 0
     with catalog.transaction():
         catalog.execute(
             "UPDATE jobs SET status = 'queued', claimed_by = NULL, claimed_at = NULL, "
             "reserved_for = NULL, updated_at = ? "
             "WHERE status = 'running' AND id IN (SELECT unnest(?::VARCHAR[]))",
-            [utcnow(), [r["id"] for r in rows]],
+            [utcnow(), [job.id for job in jobs]],
         )
-        for r in rows:
-            _event(
-                catalog,
-                EventType.JOB_RECLAIMED,
-                r["id"],
-                r["type"],
-                r["project_id"],
-                r["asset_id"],
-                "queued",
-                0.0,
-            )
-    for r in rows:
-        _reclaimed(catalog, _job_row(r))
-    return len(rows)
+        for job in jobs:
+            _event(catalog, EventType.JOB_RECLAIMED, job, "queued", 0.0)
+    for job in jobs:
+        _reclaimed(catalog, job)
+    return len(jobs)
 
 
 def _reclaimed(catalog: Catalog, job: JobRow) -> None:
@@ -333,23 +326,10 @@ def claim_jobs(
             "RETURNING id, type, project_id, asset_id, payload, attempts, max_attempts",
             [worker_id(), now, now, ids],
         )
-        catalog.emit_events(
-            [
-                _event_row(
-                    EventType.JOB_PROGRESS,
-                    r["id"],
-                    r["type"],
-                    r["project_id"],
-                    r["asset_id"],
-                    "running",
-                    0.0,
-                )
-                for r in claimed
-            ]
-        )
+        jobs = [_job_row(r) for r in claimed]
+        catalog.emit_events([_job_event(EventType.JOB_PROGRESS, j, "running", 0.0) for j in jobs])
     order = {job_id: i for i, job_id in enumerate(ids)}
-    claimed.sort(key=lambda r: order[r["id"]])
-    return [_job_row(r) for r in claimed]
+    return sorted(jobs, key=lambda j: order[j.id])
 
 
 def complete_job(catalog: Catalog, job: JobRow, result: dict[str, Any] | None = None) -> None:
@@ -359,9 +339,7 @@ def complete_job(catalog: Catalog, job: JobRow, result: dict[str, Any] | None = 
             "claimed_by = NULL, updated_at = ? WHERE id = ?",
             [result or {}, utcnow(), job.id],
         )
-        _event(
-            catalog, EventType.JOB_DONE, job.id, job.type, job.project_id, job.asset_id, "done", 1.0
-        )
+        _event(catalog, EventType.JOB_DONE, job, "done", 1.0)
 
 
 def complete_jobs(catalog: Catalog, done: Sequence[tuple[JobRow, Any]]) -> None:
@@ -398,44 +376,19 @@ def fail_job(
     detail = detail[-20_000:] if detail else None
     will_retry = retry and job.attempts < job.max_attempts
     now = utcnow()
+    delay = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** max(0, job.attempts - 1))
+    status, kind, run_after = (
+        ("queued", EventType.JOB_RETRY, now + timedelta(seconds=delay))
+        if will_retry
+        else ("failed", EventType.JOB_FAILED, None)  # a failed job keeps its run_after
+    )
     with catalog.transaction():
-        if will_retry:
-            delay = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** max(0, job.attempts - 1))
-            catalog.execute(
-                "UPDATE jobs SET status = 'queued', error = ?, error_detail = ?, "
-                "claimed_by = NULL, "
-                "run_after = ?, updated_at = ? WHERE id = ?",
-                [error, detail, now + timedelta(seconds=delay), now, job.id],
-            )
-            _event(
-                catalog,
-                EventType.JOB_RETRY,
-                job.id,
-                job.type,
-                job.project_id,
-                job.asset_id,
-                "queued",
-                None,
-                error,
-            )
-        else:
-            catalog.execute(
-                "UPDATE jobs SET status = 'failed', error = ?, error_detail = ?, "
-                "claimed_by = NULL, "
-                "updated_at = ? WHERE id = ?",
-                [error, detail, now, job.id],
-            )
-            _event(
-                catalog,
-                EventType.JOB_FAILED,
-                job.id,
-                job.type,
-                job.project_id,
-                job.asset_id,
-                "failed",
-                None,
-                error,
-            )
+        catalog.execute(
+            "UPDATE jobs SET status = ?, error = ?, error_detail = ?, claimed_by = NULL, "
+            "run_after = coalesce(?, run_after), updated_at = ? WHERE id = ?",
+            [status, error, detail, run_after, now, job.id],
+        )
+        _event(catalog, kind, job, status, None, error)
     return will_retry
 
 
@@ -444,16 +397,7 @@ def set_job_progress(catalog: Catalog, job: JobRow, fraction: float) -> None:
     catalog.execute(
         "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?", [fraction, utcnow(), job.id]
     )
-    _event(
-        catalog,
-        EventType.JOB_PROGRESS,
-        job.id,
-        job.type,
-        job.project_id,
-        job.asset_id,
-        "running",
-        fraction,
-    )
+    _event(catalog, EventType.JOB_PROGRESS, job, "running", fraction)
 
 
 def cancel_jobs(catalog: Catalog, *, project_id: str | None = None) -> int:
@@ -478,14 +422,72 @@ def retry_job(catalog: Catalog, job_id: str) -> str:
             raise NotFound(f"no job with id {jid}")
         if status not in ("failed", "canceled"):
             raise InvalidInput(f"job {jid[:8]} is {status}; only failed or canceled jobs retry")
-        catalog.table("jobs").update(
-            jid,
-            {
-                "status": "queued",
-                "attempts": 0,
-                "error": None,
-                "run_after": None,
-                "claimed_by": None,
-            },
-        )
+        requeued = {"status": "queued", "attempts": 0, "error": None}
+        catalog.table("jobs").update(jid, {**requeued, "run_after": None, "claimed_by": None})
     return jid
+
+
+# -- reads of the queue, and reservations (what they are for: kilo.jobs.reservations) -----
+#: SQL: every job, for a listing's page (:mod:`kilo.jobs.listing`)
+SELECT_JOBS = "SELECT * FROM jobs"
+
+
+def count_jobs_by_status(catalog: Catalog, project_id: str | None = None) -> dict[str, int]:
+    where, params = ("WHERE project_id = ?", [project_id]) if project_id else ("", [])
+    rows = catalog.fetchall(f"SELECT status, count(*) FROM jobs {where} GROUP BY status", params)
+    return {str(s): int(n) for s, n in rows}
+
+
+def next_due(catalog: Catalog, where: list[str], params: list[Any]) -> tuple[Any, int]:
+    """(the earliest ``run_after``, how many) of the jobs matching ``where``."""
+    row = catalog.fetchone(
+        f"SELECT min(run_after), count(*) FROM jobs WHERE {' AND '.join(where)}", params
+    )
+    return (row[0], int(row[1])) if row is not None else (None, 0)
+
+
+def reserve_queued(catalog: Catalog, holder: str, project_id: str, job_type: str) -> int:
+    """Reserve the project's queued, unreserved jobs of ``job_type`` for ``holder``."""
+    return len(
+        catalog.fetchall(
+            "UPDATE jobs SET reserved_for = ? WHERE project_id = ? AND type = ? "
+            "AND status = 'queued' AND reserved_for IS NULL RETURNING id",
+            [holder, project_id, job_type],
+        )
+    )
+
+
+def release_reserved(catalog: Catalog, holder: str) -> None:
+    """End ``holder``'s reservations of queued jobs."""
+    catalog.execute(
+        "UPDATE jobs SET reserved_for = NULL WHERE reserved_for = ? AND status = 'queued'",
+        [holder],
+    )
+
+
+def drop_dead_reservations(catalog: Catalog) -> int:
+    """Drop the reservations of processes that no longer run; how many processes' ones."""
+    holders = catalog.fetchall(
+        "SELECT DISTINCT reserved_for FROM jobs WHERE status = 'queued' "
+        "AND reserved_for IS NOT NULL AND reserved_for <> ?",
+        [worker_id()],
+    )
+    dead = [str(h) for (h,) in holders if not claimer_alive(str(h))]
+    if dead:
+        catalog.execute(
+            "UPDATE jobs SET reserved_for = NULL WHERE status = 'queued' "
+            "AND reserved_for IN (SELECT unnest(?::VARCHAR[]))",
+            [dead],
+        )
+    return len(dead)
+
+
+def list_busy_claims(catalog: Catalog, holder: str) -> list[tuple[Any, ...]]:
+    """(project id, process) of the jobs another process than ``holder`` reserved (queued)
+    or runs."""
+    return catalog.fetchall(
+        "SELECT DISTINCT project_id, coalesce(reserved_for, claimed_by) FROM jobs "
+        "WHERE project_id IS NOT NULL AND ((status = 'queued' AND reserved_for <> ?) "
+        "OR (status = 'running' AND claimed_by <> ?))",
+        [holder, holder],
+    )

@@ -12,55 +12,35 @@ from __future__ import annotations
 
 from kilo.catalog import Catalog
 from kilo.jobs.claims import claimer_alive, worker_id
+from kilo.jobs.queue import (
+    drop_dead_reservations,
+    list_busy_claims,
+    release_reserved,
+    reserve_queued,
+)
+
+__all__ = [
+    "drop_dead_reservations",
+    "projects_busy_elsewhere",
+    "release_reservations",
+    "reserve_jobs",
+]
 
 
 def reserve_jobs(catalog: Catalog, project_id: str, job_type: str) -> int:
     """Reserve the project's queued, unreserved jobs of ``job_type`` for this process."""
-    rows = catalog.fetchall(
-        "UPDATE jobs SET reserved_for = ? WHERE project_id = ? AND type = ? "
-        "AND status = 'queued' AND reserved_for IS NULL RETURNING id",
-        [worker_id(), project_id, job_type],
-    )
-    return len(rows)
+    return reserve_queued(catalog, worker_id(), project_id, job_type)
 
 
 def release_reservations(catalog: Catalog) -> None:
     """End this process's reservations (its run is over, or was interrupted)."""
-    catalog.execute(
-        "UPDATE jobs SET reserved_for = NULL WHERE reserved_for = ? AND status = 'queued'",
-        [worker_id()],
-    )
-
-
-def drop_dead_reservations(catalog: Catalog) -> int:
-    """Drop the reservations of processes that no longer run; how many processes' ones."""
-    holders = [
-        str(r[0])
-        for r in catalog.fetchall(
-            "SELECT DISTINCT reserved_for FROM jobs WHERE status = 'queued' "
-            "AND reserved_for IS NOT NULL AND reserved_for <> ?",
-            [worker_id()],
-        )
-    ]
-    dead = [h for h in holders if not claimer_alive(h)]
-    if dead:
-        catalog.execute(
-            "UPDATE jobs SET reserved_for = NULL WHERE status = 'queued' "
-            "AND reserved_for IN (SELECT unnest(?::VARCHAR[]))",
-            [dead],
-        )
-    return len(dead)
+    release_reserved(catalog, worker_id())
 
 
 def projects_busy_elsewhere(catalog: Catalog) -> set[str]:
     """Projects another live kilo process is working on now (it reserved or runs some of
     their jobs): a server's worker leaves their analysis to it."""
-    rows = catalog.fetchall(
-        "SELECT DISTINCT project_id, coalesce(reserved_for, claimed_by) FROM jobs "
-        "WHERE project_id IS NOT NULL AND ((status = 'queued' AND reserved_for <> ?) "
-        "OR (status = 'running' AND claimed_by <> ?))",
-        [worker_id(), worker_id()],
-    )
+    rows = list_busy_claims(catalog, worker_id())
     alive: dict[str, bool] = {}
     busy = set()
     for project_id, who in rows:

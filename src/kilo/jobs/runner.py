@@ -21,6 +21,7 @@ from kilo.jobs.queue import (
     claim_jobs,
     complete_jobs,
     fail_job,
+    next_due,
     queued_scope,
     reclaim_jobs,
     release_jobs,
@@ -459,10 +460,7 @@ def _next_delay(
     if scope is None:
         return None
     where, params = scope
-    row = catalog.fetchone(
-        f"SELECT min(run_after), count(*) FROM jobs WHERE {' AND '.join(where)}", params
-    )
-    due, queued = row if row is not None else (None, 0)
+    due, queued = next_due(catalog, where, params)
     if due is None:
         return 0.0 if queued else None
     wait_s = (from_catalog(due) - utcnow()).total_seconds()  # type: ignore[operator]
