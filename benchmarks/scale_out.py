@@ -165,7 +165,7 @@ def write_ceiling(batch: int, total: int) -> tuple[float, float]:
     results applied ``batch`` at a time, one transaction each, as the runner does."""
     from kilo.catalog import open_catalog
     from kilo.clock import new_id, utcnow
-    from kilo.ingest.jobs import ProcessHandler
+    from kilo.ingest.handlers import ProcessHandler
     from kilo.ingest.process import FileRow, ProcessResult
     from kilo.jobs import enqueue_many
     from kilo.jobs.queue import claim_jobs, complete_jobs

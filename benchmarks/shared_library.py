@@ -97,7 +97,7 @@ with open_catalog(load_settings()) as cat:
 
 OPEN_CULL = """
 from kilo.catalog import open_catalog
-from kilo.cull.queue import load_queue
+from kilo.cull.review_order import load_queue
 from kilo.projects import resolve_project
 from kilo.settings import load_settings
 with open_catalog(load_settings()) as cat:

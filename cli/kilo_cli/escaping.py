@@ -1,6 +1,6 @@
 """Text from outside made harmless on the photographer's terminal: control characters,
 bytes that are not text, bidirectional overrides and rich markup shown as written
-(:mod:`kilo_cli.output` and :mod:`kilo_cli.tables` print through here)."""
+(:mod:`kilo_cli.output` and :mod:`kilo_cli.table_layout` print through here)."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ from kilo_cli.escaping import safe as safe
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from kilo_cli.tables import Col
+    from kilo_cli.table_layout import Col
 
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print JSON on stdout (the API's field names).")
@@ -121,9 +121,9 @@ def print_table(
     title: str | None = None,
     empty: str = "nothing to show",
 ) -> list[str]:
-    """``rows`` as a table on stdout that fits the terminal (see :mod:`kilo_cli.tables`);
+    """``rows`` as a table on stdout that fits the terminal (see :mod:`kilo_cli.table_layout`);
     returns the names of the columns left out for lack of room."""
-    from kilo_cli.tables import build_table
+    from kilo_cli.table_layout import build_table
 
     if not rows:
         err_console().print(f"[dim]{empty}[/dim]")

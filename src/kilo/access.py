@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 from kilo.catalog import Catalog
-from kilo.catalog.tables import owned_asset_ids, project_owner
+from kilo.catalog.file_reads import owned_asset_ids, project_owner
 from kilo.clock import parse_uuid
 from kilo.errors import NotFound
 

@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import Field
 
 from kilo.catalog import Catalog
+from kilo.catalog.file_reads import count_clusters_by_kind
 from kilo.catalog.measures_repo import list_unmeasured, unmeasured_by_project
-from kilo.catalog.tables import count_clusters_by_kind
 from kilo.jobspec import JobType
 from kilo.models import KiloModel
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
@@ -142,7 +142,7 @@ def analyze(
 
     use_embed = catalog.settings.clip_enabled if embed is None else embed
     if use_embed:
-        from kilo.measure.embed.jobs import enqueue_embed
+        from kilo.measure.embed.handlers import enqueue_embed
 
         enqueue_embed(catalog, pid)
         emb_run = _run(catalog, pid, JobType.EMBED, 0, progress, should_stop)
@@ -163,7 +163,7 @@ def analyze(
     )
     cl_run = _run(catalog, pid, JobType.CLUSTER, 1, progress, should_stop)
     rep.results += [r for r in cl_run.results if r.status == "failed"]
-    from kilo.group.jobs import current_model_id
+    from kilo.group.handlers import current_model_id
 
     rep.embedding_model = current_model_id(catalog, pid)
     rep.clusters = count_clusters_by_kind(catalog, pid)

@@ -18,13 +18,13 @@ from kilo.catalog.assets_repo import (
     read_asset_row,
     read_asset_rows,
 )
-from kilo.catalog.ids import lookup_id
-from kilo.catalog.tables import (
+from kilo.catalog.file_reads import (
     latest_file_uri,
     one_of_each_shot,
     original_source,
     project_frame_ids,
 )
+from kilo.catalog.ids import lookup_id
 from kilo.clock import from_catalog, parse_uuid
 from kilo.errors import InvalidInput, NotFound
 from kilo.jobspec import EventType

@@ -168,12 +168,12 @@ def prepare_each(handler: JobHandler, catalog: Catalog, jobs: list[JobRow]) -> l
 #: job type -> "module:attribute" of its handler; imported on first use so that start-up
 #: stays light (no torch unless an embedding job runs).
 HANDLER_PATHS: dict[str, str] = {
-    JobType.PROCESS: "kilo.ingest.jobs:PROCESS_HANDLER",
-    JobType.ANALYZE: "kilo.measure.jobs:ANALYZE_HANDLER",
-    JobType.EMBED: "kilo.measure.embed.jobs:EMBED_HANDLER",
-    JobType.CLUSTER: "kilo.group.jobs:CLUSTER_HANDLER",
-    JobType.EDIT_APPLY: "kilo.edit.jobs:APPLY_HANDLER",
-    JobType.EXPORT: "kilo.export.jobs:EXPORT_HANDLER",
+    JobType.PROCESS: "kilo.ingest.handlers:PROCESS_HANDLER",
+    JobType.ANALYZE: "kilo.measure.handlers:ANALYZE_HANDLER",
+    JobType.EMBED: "kilo.measure.embed.handlers:EMBED_HANDLER",
+    JobType.CLUSTER: "kilo.group.handlers:CLUSTER_HANDLER",
+    JobType.EDIT_APPLY: "kilo.edit.handlers:APPLY_HANDLER",
+    JobType.EXPORT: "kilo.export.handlers:EXPORT_HANDLER",
 }
 _HANDLERS: dict[str, JobHandler] = {}
 _Handler = TypeVar("_Handler", bound=JobHandler)

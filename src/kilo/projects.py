@@ -9,8 +9,8 @@ from datetime import date
 from typing import Any, Literal
 
 from kilo.catalog import Catalog
+from kilo.catalog.file_reads import count_project_stats
 from kilo.catalog.ids import MIN_PREFIX
-from kilo.catalog.tables import count_project_stats
 from kilo.clock import from_catalog, new_id, parse_uuid, utcnow
 from kilo.errors import InvalidInput, NotFound
 from kilo.jobspec import EventType

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kilo.catalog import Catalog
-from kilo.catalog.tables import CAPTURE_ORDER, asset_project, original_source, project_frames
+from kilo.catalog.file_reads import CAPTURE_ORDER, asset_project, original_source, project_frames
 from kilo.clock import new_id, utcnow
 from kilo.errors import NotFound
 from kilo.models import Project

@@ -9,7 +9,7 @@ import pytest
 
 from kilo.catalog import Catalog
 from kilo.cull import apply_bulk, upsert_rating
-from kilo.cull.xmp import (
+from kilo.cull.decision_sidecar import (
     SidecarState,
     merge_xmp,
     read_xmp_state,
@@ -128,8 +128,8 @@ def test_merges_into_a_lightroom_sidecar(
 
 
 def test_merges_with_kilo_edit_sidecar(catalog: Catalog, data: CullData, tmp_path: Path) -> None:
+    from kilo.edit.develop_sidecar import params_to_xmp, xmp_to_params
     from kilo.edit.params import EditParams
-    from kilo.edit.xmp import params_to_xmp, xmp_to_params
 
     params = EditParams(exposure=0.7, contrast=15, saturation=-10)
     sidecar = tmp_path / "shoot" / "cv_leuvenA.xmp"

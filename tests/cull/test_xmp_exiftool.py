@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from kilo.cull.xmp import SidecarState, merge_xmp
+from kilo.cull.decision_sidecar import SidecarState, merge_xmp
+from kilo.edit.develop_sidecar import write_xmp_sidecar
 from kilo.edit.params import EditParams
-from kilo.edit.xmp import write_xmp_sidecar
 
 pytestmark = pytest.mark.skipif(
     shutil.which("exiftool") is None, reason="exiftool not installed (scripts/setup.sh does)"
@@ -78,7 +78,7 @@ def test_exiftool_reads_a_rejected_frame(tmp_path: Path) -> None:
 def test_picks_are_something_lightroom_shows(tmp_path: Path) -> None:
     """Lightroom keeps its pick flag in its catalog only: a kilo pick is the color label
     Green by default (or a 1-star floor), a reject xmp:Rating -1, read back by exiftool."""
-    from kilo.cull.xmp import PickMapping
+    from kilo.cull.decision_sidecar import PickMapping
 
     sidecar = tmp_path / "IMG_0002.xmp"
     sidecar.write_text(merge_xmp(None, SidecarState(rating=0, pick=1)))

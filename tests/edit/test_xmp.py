@@ -10,14 +10,14 @@ import pytest
 import xmltodict
 from PIL import Image
 
-from kilo.edit.params import EditParams
-from kilo.edit.xmp import (
+from kilo.edit.develop_sidecar import (
     NS,
     params_to_xmp,
     read_xmp_sidecar,
     write_xmp_sidecar,
     xmp_to_params,
 )
+from kilo.edit.params import EditParams
 from kilo.errors import InvalidInput
 
 CRS = "{http://ns.adobe.com/camera-raw-settings/1.0/}"
@@ -149,7 +149,7 @@ def test_straightened_crop_needs_size_and_bad_xmp_is_refused() -> None:
 
 def test_edits_and_culling_share_one_sidecar(tmp_path: Path, photos_dir: Path) -> None:
     """Edits, then culling, then edits again: each writer keeps the other's fields."""
-    from kilo.cull.xmp import SidecarState, merge_xmp, read_xmp_state
+    from kilo.cull.decision_sidecar import SidecarState, merge_xmp, read_xmp_state
 
     path = tmp_path / "IMG_0001.xmp"
     write_xmp_sidecar(EDIT, path, raw=True)

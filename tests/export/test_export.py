@@ -364,7 +364,7 @@ def test_a_file_time_is_not_shown_as_the_capture_time() -> None:
     """A file's mtime says when it was copied: sheets and EXIF fallbacks must not use it."""
     from datetime import datetime
 
-    from kilo.export.jobs import _shot_time
+    from kilo.export.handlers import _shot_time
 
     when = datetime(2026, 6, 20, 12, 0)
     assert _shot_time(

@@ -114,7 +114,7 @@ def test_the_gate_refuses_missing_expired_revoked_and_wrong_passwords_alike(
     assert catalog.scalar("SELECT count(*) FROM gallery_sessions WHERE gallery_id = ?", [g.id]) == 0
 
 
-def test_favourites_comments_and_a_submitted_selection_come_back_as_picks(
+def test_favorites_comments_and_a_submitted_selection_come_back_as_picks(
     catalog: Catalog, project: Project, shoot: list[str]
 ) -> None:
     g = create_gallery(

@@ -17,7 +17,7 @@ from kilo.catalog import Catalog, open_catalog
 from kilo.errors import ModelUnavailable
 from kilo.measure.embed import embedder_status, load_embedder, require_embedder
 from kilo.measure.embed.clip import forget_loaded
-from kilo.measure.embed.jobs import embed_project
+from kilo.measure.embed.handlers import embed_project
 from kilo.measure.embed.vectors import read_vectors, vector_count
 from kilo.projects import create_project
 from kilo.search.index import open_index
@@ -34,7 +34,7 @@ fresh_clip_caches = support_clip.fresh_clip_caches  # autouse
 
 def test_import_kilo_does_not_import_torch() -> None:
     code = (
-        "import sys, kilo, kilo.measure.embed, kilo.measure.embed.jobs, kilo.search; "
+        "import sys, kilo, kilo.measure.embed, kilo.measure.embed.handlers, kilo.search; "
         "assert 'torch' not in sys.modules and 'open_clip' not in sys.modules, 'heavy import'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -184,7 +184,7 @@ def test_embed_job_continues_in_follow_up_jobs(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import kilo.measure.embed.jobs as jobs_mod
+    import kilo.measure.embed.handlers as jobs_mod
 
     monkeypatch.setattr(jobs_mod, "MAX_PER_JOB", 2)
     with open_catalog(clip_settings) as cat:

@@ -17,7 +17,7 @@ import pytest
 from kilo.catalog import Catalog, open_catalog
 from kilo.errors import InvalidInput, NotFound
 from kilo.measure.embed import load_embedder
-from kilo.measure.embed.jobs import embed_project
+from kilo.measure.embed.handlers import embed_project
 from kilo.measure.embed.vectors import write_vectors
 from kilo.projects import create_project
 from kilo.search import candidates, search

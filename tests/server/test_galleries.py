@@ -206,7 +206,7 @@ def test_wrong_passwords_are_limited_per_address_not_for_the_right_client(studio
     assert s.client.post(auth, json={"password": "rings"}, headers=client).status_code == 200
 
 
-def test_favourites_and_comments_through_the_public_routes(studio: Studio) -> None:
+def test_favorites_and_comments_through_the_public_routes(studio: Studio) -> None:
     s = studio
     g = _gallery(s)
     share = f"/share/{g['shareSlug']}"

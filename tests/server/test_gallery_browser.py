@@ -110,7 +110,7 @@ def _check_the_phone_layout(browser: Any, shots: Path) -> None:
     browser.save_screenshot(str(shots / "gallery-grid-360.png"))
 
 
-def test_a_client_opens_favourites_comments_and_submits_in_chromium(
+def test_a_client_opens_favorites_comments_and_submits_in_chromium(
     live_server: LiveServer, browser: Any, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By

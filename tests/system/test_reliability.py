@@ -19,9 +19,9 @@ from PIL import Image, ImageDraw
 
 from kilo.catalog import Catalog, open_catalog
 from kilo.cull import upsert_rating
-from kilo.cull.xmp import write_xmp_sidecars
+from kilo.cull.decision_sidecar import write_xmp_sidecars
 from kilo.edit import create_version
-from kilo.edit.xmp import write_version_sidecar
+from kilo.edit.develop_sidecar import write_version_sidecar
 from kilo.errors import CatalogError, DecodeError, InvalidInput
 from kilo.export.encode import encode_tiff16
 from kilo.imaging.decode import decode_image

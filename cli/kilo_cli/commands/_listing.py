@@ -10,7 +10,7 @@ from typing import Annotated, Any, Protocol
 import typer
 
 from kilo_cli.output import message, print_json, print_table
-from kilo_cli.tables import Col
+from kilo_cli.table_layout import Col
 
 LimitOpt = Annotated[int, typer.Option(help="Page size, 1 to 200.")]
 CursorOpt = Annotated[

@@ -16,7 +16,7 @@ from kilo_cli.commands._listing import (
 )
 from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, print_record, print_table
-from kilo_cli.tables import Col
+from kilo_cli.table_layout import Col
 
 assets_app = typer.Typer(
     help="List and show assets (photos) and their files.", no_args_is_help=True

@@ -10,7 +10,7 @@ from kilo.models import ClusterKind
 from kilo_cli.commands._listing import CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, print_record, print_table, safe
-from kilo_cli.tables import Col
+from kilo_cli.table_layout import Col
 
 clusters_app = typer.Typer(
     help="Moments, bursts and duplicate groups with their suggested winners.",

@@ -11,7 +11,7 @@ from kilo.search.query import Sort
 from kilo_cli.commands._listing import print_listing
 from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, safe
-from kilo_cli.tables import Col
+from kilo_cli.table_layout import Col
 
 collections_app = typer.Typer(
     help="Smart collections: saved searches that stay live.", no_args_is_help=True

@@ -13,14 +13,14 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from kilo.xmp import Naming
+from kilo.xmp_packets import Naming
 from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, out_console, print_table
 from kilo_cli.progress import progress_view
 
 
 class PickAs(StrEnum):
-    """How a pick shows in Lightroom (kilo.cull.xmp.PickMapping)."""
+    """How a pick shows in Lightroom (kilo.cull.decision_sidecar.PickMapping)."""
 
     label = "label"
     rating = "rating"
@@ -232,7 +232,7 @@ def write_xmp(
     """Write ratings, picks (as a color label Lightroom shows), rejects (xmp:Rating -1) and
     keywords into XMP sidecars next to the originals (into the store for remote originals),
     merging existing sidecars."""
-    from kilo.cull.xmp import PickMapping, write_xmp_sidecars
+    from kilo.cull.decision_sidecar import PickMapping, write_xmp_sidecars
     from kilo.errors import InvalidInput, PartialFailure
 
     if naming not in ("lightroom", "darktable"):

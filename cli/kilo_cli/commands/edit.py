@@ -335,7 +335,7 @@ def write_xmp(
     version: Annotated[str | None, typer.Option(help="Version id (default: latest).")] = None,
 ) -> None:
     """Write the edit as a Lightroom-compatible XMP sidecar (crs: develop settings)."""
-    from kilo.edit.xmp import write_version_sidecar
+    from kilo.edit.develop_sidecar import write_version_sidecar
 
     path = write_version_sidecar(STATE.catalog(), asset, version_id=version, out=out)
     message(f"wrote {safe(path)}")
@@ -350,7 +350,7 @@ def import_xmp(
 ) -> None:
     """Read a sidecar's develop settings into a new edit version."""
     from kilo.edit import create_version, latest_version
-    from kilo.edit.xmp import read_xmp_sidecar
+    from kilo.edit.develop_sidecar import read_xmp_sidecar
     from kilo.models import CreateEditVersionRequest
 
     cat = STATE.catalog()

@@ -20,7 +20,7 @@ from kilo_cli.context import STATE, ExecutorOpt, find_project
 from kilo_cli.output import JsonOpt, emit, message, print_record, safe
 from kilo_cli.parsing import json_object_option
 from kilo_cli.progress import progress_view
-from kilo_cli.tables import Col
+from kilo_cli.table_layout import Col
 
 exports_app = typer.Typer(help="List, show and download exports.", no_args_is_help=True)
 

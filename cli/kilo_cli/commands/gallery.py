@@ -22,7 +22,7 @@ from kilo_cli.output import (
     safe,
     write_csv,
 )
-from kilo_cli.tables import Col
+from kilo_cli.table_layout import Col
 
 gallery_app = typer.Typer(
     help="Client galleries: a link to send, favorites and comments that come back.",

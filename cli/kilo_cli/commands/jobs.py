@@ -12,7 +12,7 @@ from kilo_cli.commands._listing import AllOpt, CursorOpt, LimitOpt, collect_page
 from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, print_record, print_table, safe
 from kilo_cli.progress import progress_view
-from kilo_cli.tables import Col
+from kilo_cli.table_layout import Col
 
 jobs_app = typer.Typer(help="Inspect the job queue.", no_args_is_help=True)
 

@@ -18,7 +18,7 @@ from kilo_cli.commands._listing import (
 )
 from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, print_record, safe
-from kilo_cli.tables import Col
+from kilo_cli.table_layout import Col
 
 project_app = typer.Typer(
     help="Create, list, show, update and archive projects.", no_args_is_help=True

@@ -9,7 +9,7 @@ import typer
 from kilo_cli.commands._listing import RatingMinOpt
 from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, print_table
-from kilo_cli.tables import Col
+from kilo_cli.table_layout import Col
 
 
 def register(app: typer.Typer) -> None:
@@ -250,7 +250,7 @@ def search_cmd(
     project_id, text = _project_and_text(args, bool(filters) or like is not None)
     cat = STATE.catalog()
     if embed and project_id:
-        from kilo.measure.embed.jobs import embed_project
+        from kilo.measure.embed.handlers import embed_project
 
         embed_project(cat, project_id)
     resp = search(

@@ -10,7 +10,7 @@ import typer
 from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, print_table
 from kilo_cli.progress import progress_view
-from kilo_cli.tables import Col
+from kilo_cli.table_layout import Col
 
 style_app = typer.Typer(
     help="Style DNA: your editing style learned from your own edits.", no_args_is_help=True

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
     from kilo.catalog import Catalog
-    from kilo.cull.queue import CullFrame, CullQueue, CullStack
+    from kilo.cull.review_order import CullFrame, CullQueue, CullStack
 
 KEY_HELP = """\
 [b]Keys[/b]
@@ -140,7 +140,7 @@ class CullApp(App[None]):
 
     # -- data -----------------------------------------------------------------------------
     def _load(self) -> CullQueue:
-        from kilo.cull.queue import load_queue
+        from kilo.cull.review_order import load_queue
 
         return load_queue(self.catalog, self.project_id, self.user_id)
 

@@ -53,11 +53,11 @@
     summarise();
   }
 
-  function favourites() { return view.assets.filter((a) => a.favorite).length; }
+  function favorites() { return view.assets.filter((a) => a.favorite).length; }
 
   function summarise() {
-    const n = favourites();
-    const parts = [view.assets.length + " photos", n + (n === 1 ? " favourite" : " favourites")];
+    const n = favorites();
+    const parts = [view.assets.length + " photos", n + (n === 1 ? " favorite" : " favorites")];
     if (view.minPicks) parts.push("pick at least " + view.minPicks);
     if (view.maxPicks) parts.push("at most " + view.maxPicks);
     if (view.submitted) parts.push("selection sent");
@@ -72,7 +72,7 @@
     b.className = "heart";
     b.type = "button";
     b.setAttribute("aria-pressed", String(asset.favorite));
-    b.setAttribute("aria-label", asset.favorite ? "Remove favourite" : "Favourite");
+    b.setAttribute("aria-label", asset.favorite ? "Remove favorite" : "Favorite");
     b.textContent = asset.favorite ? "\u2665" : "\u2661";
     b.disabled = view.submitted;
     b.addEventListener("click", (e) => { e.stopPropagation(); toggle(asset); });
@@ -222,8 +222,8 @@
   });
 
   $("submit").addEventListener("click", async () => {
-    const n = favourites();
-    if (!window.confirm("Send your " + n + " favourites to the photographer? "
+    const n = favorites();
+    if (!window.confirm("Send your " + n + " favorites to the photographer? "
                         + "You cannot change them afterwards.")) return;
     const res = await call("POST", "/x-kilo/share/" + encodeURIComponent(slug) + "/submit", {});
     if (res.status === 200) {

@@ -5,7 +5,7 @@ what it does; rows come back as dicts and tuples, the capabilities make their mo
 
 Plain reads and writes by key go through the table layer (``catalog.table("assets")``);
 what many capabilities share about an asset (its newest file of a kind, where its pixels
-are, a project's frames) is in :mod:`kilo.catalog.tables`.
+are, a project's frames) is in :mod:`kilo.catalog.file_reads`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kilo.catalog.tables import DECISIONS_JOIN, latest_file
+from kilo.catalog.file_reads import DECISIONS_JOIN, latest_file
 from kilo.clock import new_id, utcnow
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from kilo.catalog import Catalog
+from kilo.catalog.file_reads import asset_project, list_suggested_winners
 from kilo.catalog.ids import lookup_id
-from kilo.catalog.tables import asset_project, list_suggested_winners
 from kilo.cull.actions import ActionHandle, CullAction, tracked
 from kilo.cull.ratings import apply_changes, check_assets
 from kilo.errors import InvalidInput, NotFound

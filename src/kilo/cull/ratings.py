@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from kilo.catalog import Catalog
+from kilo.catalog.file_reads import asset_project
 from kilo.catalog.idempotency import check_idempotency_key, remember_response, request_digest
 from kilo.catalog.ids import resolve_id, resolve_ids
-from kilo.catalog.tables import asset_project
 from kilo.clock import from_catalog, parse_uuid, to_utc_naive, utcnow
 from kilo.cull._state import (
     RatingRow,

@@ -24,8 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from kilo.catalog import Catalog
+from kilo.catalog.file_reads import list_winner_picks, pick_duplicate_groups
 from kilo.catalog.measures_repo import read_signal_values
-from kilo.catalog.tables import list_winner_picks, pick_duplicate_groups
 from kilo.clock import utcnow
 from kilo.records import json_object
 

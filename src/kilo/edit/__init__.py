@@ -4,6 +4,12 @@
 >>> out = render_image(photo, EditParams(exposure=0.3, temperature=5600))   # doctest: +SKIP
 """
 
+from kilo.edit.develop_sidecar import (
+    params_to_xmp,
+    read_xmp_sidecar,
+    write_xmp_sidecar,
+    xmp_to_params,
+)
 from kilo.edit.fix import ImageStats, fix_image, measure_image
 from kilo.edit.params import CropRect, EditParams, Hsl, HslBand, describe_params
 from kilo.edit.render import compose_before_after, render_image
@@ -17,7 +23,6 @@ from kilo.edit.versions import (
     render_asset,
     render_before_after,
 )
-from kilo.edit.xmp import params_to_xmp, read_xmp_sidecar, write_xmp_sidecar, xmp_to_params
 
 __all__ = [
     "CropRect",

@@ -1,7 +1,7 @@
 """The edit parameter set: typed, versioned, with ranges and units.
 
 Names follow Lightroom's develop settings (``crs:`` in XMP) wherever one exists, so that the
-XMP mapping in :mod:`kilo.edit.xmp` is one-to-one:
+XMP mapping in :mod:`kilo.edit.develop_sidecar` is one-to-one:
 
 ============================  ==================  ==========================================
 field (JSON key)              Lightroom / XMP     unit and range

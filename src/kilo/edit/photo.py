@@ -7,8 +7,8 @@ from typing import Any
 from PIL import Image
 
 from kilo.catalog import Catalog
+from kilo.catalog.file_reads import latest_file_uri, original_source
 from kilo.catalog.ids import lookup_id
-from kilo.catalog.tables import latest_file_uri, original_source
 from kilo.errors import NotFound
 
 __all__ = ["asset_row", "load_preview", "original_uri", "preview_uri"]

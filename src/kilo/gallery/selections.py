@@ -94,7 +94,7 @@ def apply_selections(
     """Pick, for ``user_id`` (the local user by default), every photo a visitor favorited
     (``who="submitted"``: only submitted selections), in one cull action that ``kilo cull
     undo`` takes back; with ``write_xmp``, write those photos' sidecars (a pick is the Green
-    label Lightroom shows, see :mod:`kilo.cull.xmp`)."""
+    label Lightroom shows, see :mod:`kilo.cull.decision_sidecar`)."""
     from kilo.cull import apply_bulk, get_rating
     from kilo.models import BulkCullAction, BulkCullActionRequest
 
@@ -114,7 +114,7 @@ def apply_selections(
         apply_bulk(catalog, g.project_id, request, user_id=user)
         out.picked = todo
     if write_xmp and chosen:
-        from kilo.cull.xmp import write_xmp_sidecars
+        from kilo.cull.decision_sidecar import write_xmp_sidecars
 
         report = write_xmp_sidecars(catalog, g.project_id, asset_ids=chosen, user_id=user)
         out.xmp_written = sum(1 for r in report if r.status == "ok")

@@ -15,7 +15,7 @@
   the cluster job would;
 * :mod:`kilo.group.recluster`: a fresh clustering stored stably across re-runs (ids and
   a person's decisions kept);
-* :mod:`kilo.group.jobs`: the ``project.cluster`` job that reads, builds and stores.
+* :mod:`kilo.group.handlers`: the ``project.cluster`` job that reads, builds and stores.
 
 >>> from kilo.group import list_clusters
 >>> for c in list_clusters(catalog, project_id, kind="burst").items:   # doctest: +SKIP

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from kilo.catalog import Catalog
-from kilo.catalog.tables import CAPTURE_ORDER, latest_file
+from kilo.catalog.file_reads import CAPTURE_ORDER, latest_file
 from kilo.group.build import AssetRow
 from kilo.group.rank import load_weights
 from kilo.measure.hashing import to_unsigned64

@@ -3,7 +3,7 @@
 Runs in a worker process (CPU-bound decoding) and writes the renditions to the store
 atomically (temporary name, then rename). It imports only what that needs (imaging, the store,
 OpenCV), never the catalog, pydantic or the job queue, so that a worker pool starts in a
-fraction of a second. :mod:`kilo.ingest.jobs` is the catalog side.
+fraction of a second. :mod:`kilo.ingest.handlers` is the catalog side.
 """
 
 from __future__ import annotations

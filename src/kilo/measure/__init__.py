@@ -8,7 +8,7 @@
   without them);
 * :mod:`kilo.measure.embed`: CLIP embeddings, the ``embeddings`` table and the
   ``project.embed`` job;
-* :mod:`kilo.measure.jobs`: the ``asset.analyze`` job (signals and hashes of one asset).
+* :mod:`kilo.measure.handlers`: the ``asset.analyze`` job (signals and hashes of one asset).
 
 What the measurements of many photos become (moments, bursts, duplicate groups, ranked
 winners) is :mod:`kilo.group`; :func:`kilo.analyze.analyze` runs both on a project. Nothing is

@@ -33,7 +33,7 @@ import numpy as np
 
 from kilo.catalog import Catalog
 from kilo.catalog.assets_repo import LOCAL_TIME, read_local_times
-from kilo.catalog.tables import latest_file_uri
+from kilo.catalog.file_reads import latest_file_uri
 from kilo.clock import parse_uuid
 from kilo.errors import InvalidInput, ModelUnavailable, NotFound
 from kilo.models import SearchResponse, SearchResult

@@ -23,7 +23,7 @@ from datetime import date, datetime
 from typing import Any
 
 from kilo.catalog.assets_repo import LOCAL_TIME
-from kilo.catalog.tables import IN_CLUSTER_KINDS
+from kilo.catalog.file_reads import IN_CLUSTER_KINDS
 from kilo.errors import InvalidInput
 
 CLUSTER_KINDS = ("moment", "burst", "duplicate_group")

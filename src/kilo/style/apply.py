@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from kilo.catalog import Catalog
-from kilo.catalog.tables import CAPTURE_ORDER
+from kilo.catalog.file_reads import CAPTURE_ORDER
 from kilo.clock import parse_uuid
 from kilo.cull.ratings import picked_among
 from kilo.edit.photo import asset_row

@@ -1,7 +1,7 @@
 """The ``asset.analyze`` job (pooled, one asset): decode the preview from the store (the
 original when there is no preview yet), compute the quality signals and perceptual hashes;
 ``apply`` writes the ``signals`` and ``perceptual_hashes`` rows. Clustering is
-:mod:`kilo.group.jobs`."""
+:mod:`kilo.group.handlers`."""
 
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ Sidecars go next to local originals (``IMG_0001.xmp``, Lightroom's name, or with
 storage (``sidecars/<asset id>/<name>.xmp``); each is recorded as an ``asset_files`` row of
 kind ``sidecar``. Originals are never written. An existing sidecar is parsed and merged:
 everything else in it (``crs:`` develop settings written by Lightroom or by
-:mod:`kilo.edit.xmp`, EXIF, history...) is kept (:mod:`kilo.xmp`); a sidecar that is not XMP
-is left alone and reported as failed.
+:mod:`kilo.edit.develop_sidecar`, EXIF, history...) is kept (:mod:`kilo.xmp_packets`); a
+sidecar that is not XMP is left alone and reported as failed.
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from kilo import store, xmp
+from kilo import store, xmp_packets
 from kilo.catalog import Catalog
 from kilo.catalog.assets_repo import record_sidecar
-from kilo.catalog.tables import latest_file, project_frames
+from kilo.catalog.file_reads import latest_file, project_frames
 from kilo.clock import parse_uuid
 from kilo.errors import DecodeError, KiloError, NotFound
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
-from kilo.xmp import NS, Naming, XmpList, XmpValue, q, sidecar_location
+from kilo.xmp_packets import NS, Naming, XmpList, XmpValue, q, sidecar_location
 
 __all__ = [
     "NS",
@@ -74,13 +74,13 @@ class SidecarState:
 
 def _parse(data: str | bytes) -> ET.Element:
     try:
-        return xmp.parse_packet(data)
+        return xmp_packets.parse_packet(data)
     except DecodeError as exc:
         raise DecodeError(f"the existing sidecar is {exc.reason}") from None
 
 
 def _keywords(root: ET.Element) -> list[str]:
-    subject = xmp.read_properties(root, NS["dc"]).get("subject")
+    subject = xmp_packets.read_properties(root, NS["dc"]).get("subject")
     return list(subject) if isinstance(subject, list) else []
 
 
@@ -89,13 +89,13 @@ def read_xmp_state(data: str | bytes) -> SidecarState:
     form)."""
     root = _parse(data)
     state = SidecarState(keywords=_keywords(root))
-    basic = xmp.read_properties(root, NS["xmp"])
+    basic = xmp_packets.read_properties(root, NS["xmp"])
     rating, label = basic.get("Rating"), basic.get("Label")
     state.label = label if isinstance(label, str) else None
     if isinstance(rating, str):
         with contextlib.suppress(ValueError):
             state.rating = int(float(rating))
-    own = xmp.read_properties(root, NS["kilocull"])
+    own = xmp_packets.read_properties(root, NS["kilocull"])
     pick, starred = own.get("Pick"), own.get("Starred")
     if isinstance(pick, str):
         state.pick = int(pick)
@@ -114,7 +114,7 @@ def merge_xmp(
     ``existing`` is not XMP, so that a foreign file is never overwritten.
     """
     mapping = mapping or PickMapping()
-    root = _parse(existing) if existing else xmp.new_packet()
+    root = _parse(existing) if existing else xmp_packets.new_packet()
     keywords = _keywords(root)
     keywords += [k for k in state.keywords if k not in keywords]
     rating = state.rating
@@ -126,13 +126,13 @@ def merge_xmp(
         _STARRED: "True" if state.starred else "False",
         _SUBJECT: XmpList("Bag", tuple(keywords)) if keywords else None,
     }
-    had = xmp.read_properties(root, NS["xmp"]).get("Label")
+    had = xmp_packets.read_properties(root, NS["xmp"]).get("Label")
     if state.pick == 1 and mapping.pick_as == "label":
         values[_LABEL] = mapping.label
     elif had == mapping.label:  # kilo's pick label, no longer a pick: taken off
         values[_LABEL] = None
-    xmp.set_properties(root, values)
-    return xmp.serialize_packet(root)
+    xmp_packets.set_properties(root, values)
+    return xmp_packets.serialize_packet(root)
 
 
 def _state_of(row: dict[str, object]) -> SidecarState:

@@ -13,7 +13,7 @@ from typing import Any
 
 from kilo.catalog import Catalog
 from kilo.catalog.assets_repo import owned_original_uri, read_export_rows
-from kilo.catalog.tables import list_moment_members
+from kilo.catalog.file_reads import list_moment_members
 from kilo.catalog.users_repo import get_user_row
 from kilo.clock import new_id, utcnow
 from kilo.errors import NotFound

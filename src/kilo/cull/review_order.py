@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from kilo.catalog import Catalog
-from kilo.catalog.tables import list_cluster_members, list_clusters, project_frames
+from kilo.catalog.file_reads import list_cluster_members, list_clusters, project_frames
 from kilo.projects import require_project
 from kilo.records import json_object
 

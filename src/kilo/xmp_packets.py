@@ -1,10 +1,11 @@
 """XMP packets shared by every kilo writer of sidecars (edits and culling decisions).
 
-One sidecar can hold the develop settings of :mod:`kilo.edit.xmp` (``crs:``, ``kilo:``), the
-culling decisions of :mod:`kilo.cull.xmp` (``xmp:Rating``, ``dc:subject``, ``kilocull:``) and
-whatever Lightroom, Camera Raw or darktable put there. Each writer therefore parses the
-existing packet, replaces only its own properties with :func:`set_properties` and keeps
-everything else, including comments and the prefixes the file declares.
+One sidecar can hold the develop settings of :mod:`kilo.edit.develop_sidecar` (``crs:``,
+``kilo:``), the culling decisions of :mod:`kilo.cull.decision_sidecar` (``xmp:Rating``,
+``dc:subject``, ``kilocull:``) and whatever Lightroom, Camera Raw or darktable put there.
+Each writer therefore parses the existing packet, replaces only its own properties with
+:func:`set_properties` and keeps everything else, including comments and the prefixes the
+file declares.
 
 Properties are addressed by ElementTree's qualified names (``q("xmp", "Rating")`` =
 ``{http://ns.adobe.com/xap/1.0/}Rating``). A scalar is written as an attribute of the main

@@ -8,9 +8,9 @@ for raw originals and as ``IncrementalTemperature``/``IncrementalTint`` (-100 ..
 rendered files (JPEG, HEIC, TIFF), which is what Lightroom uses for those. Settings with no
 ``crs:`` key (crop aspect preset, the params version) go in the ``kilo:`` namespace.
 
-:func:`write_xmp_sidecar` merges into an existing sidecar through :mod:`kilo.xmp`: every
+:func:`write_xmp_sidecar` merges into an existing sidecar through :mod:`kilo.xmp_packets`: every
 ``crs:`` and ``kilo:`` property is replaced by the edit, everything else (the ratings, keywords
-and pick state of :mod:`kilo.cull.xmp`, other tools' metadata) is kept.
+and pick state of :mod:`kilo.cull.decision_sidecar`, other tools' metadata) is kept.
 
 :func:`xmp_to_params` reads such a packet (ours, or one Lightroom wrote) with ElementTree,
 accepting both attribute and element forms, and ignores ``crs:`` keys kilo has no equivalent
@@ -30,12 +30,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from kilo import xmp
+from kilo import xmp_packets
 from kilo.edit.color import mired
 from kilo.edit.geometry import crop_box, straighten_scale
 from kilo.edit.params import AS_SHOT_K, HSL_BANDS, IDENTITY_CURVE, EditParams
 from kilo.errors import DecodeError, InvalidInput
-from kilo.xmp import NS, XmpList, XmpValue
+from kilo.xmp_packets import NS, XmpList, XmpValue
 
 CRS_VERSION = "15.0"
 PROCESS_VERSION = "11.0"
@@ -64,11 +64,11 @@ def _unsigned(value: float, digits: int = 0) -> str:
 
 
 def _crs(name: str) -> str:
-    return xmp.q("crs", name)
+    return xmp_packets.q("crs", name)
 
 
 def _own(name: str) -> str:
-    return xmp.q("kilo", name)
+    return xmp_packets.q("kilo", name)
 
 
 def _lr_crop(params: EditParams, size: tuple[int, int] | None) -> tuple[float, float, float, float]:
@@ -167,11 +167,11 @@ def merge_edit_xmp(
     """An XMP packet: ``existing`` with its develop settings (every ``crs:`` and ``kilo:``
     property) replaced by ``params``; everything else in it (culling decisions, keywords,
     EXIF...) is kept. Raises DecodeError when ``existing`` is not XMP."""
-    root = xmp.parse_packet(existing) if existing else xmp.new_packet()
-    xmp.set_properties(
+    root = xmp_packets.parse_packet(existing) if existing else xmp_packets.new_packet()
+    xmp_packets.set_properties(
         root, _edit_properties(params, raw, size, name), replace=(NS["crs"], NS["kilo"])
     )
-    return xmp.serialize_packet(root)
+    return xmp_packets.serialize_packet(root)
 
 
 def params_to_xmp(
@@ -196,8 +196,8 @@ def write_xmp_sidecar(
     """Write ``params`` into an XMP sidecar file (UTF-8) and return its path.
 
     An existing sidecar is merged: its develop settings are replaced, the rest (ratings,
-    keywords and pick state of :mod:`kilo.cull.xmp`, metadata of other tools) is kept. A file
-    there that is not XMP is never overwritten (DecodeError).
+    keywords and pick state of :mod:`kilo.cull.decision_sidecar`, metadata of other tools) is
+    kept. A file there that is not XMP is never overwritten (DecodeError).
     """
     target = Path(path)
     existing: bytes | None = None
@@ -225,7 +225,7 @@ def write_version_sidecar(
     catalog: Any, asset_id: str, *, version_id: str | None = None, out: str | Path | None = None
 ) -> Path:
     """Write an edit version (default: the latest) of an asset as a Lightroom-compatible
-    sidecar: at ``out``, or where :func:`kilo.xmp.sidecar_location` puts it (next to a local
+    sidecar: at ``out``, or where :func:`kilo.xmp_packets.sidecar_location` puts it (next to a local
     original). Returns the sidecar's path."""
     from kilo.edit.photo import asset_row, original_uri
     from kilo.edit.versions import get_version, latest_version, version_params
@@ -240,7 +240,7 @@ def write_version_sidecar(
     if out is None:
         if not is_local(src):
             raise InvalidInput("the original is not a local file: give --out")
-        out = local_path(xmp.sidecar_location(src, row["id"], catalog.settings.store_url))
+        out = local_path(xmp_packets.sidecar_location(src, row["id"], catalog.settings.store_url))
     size = (row["width_px"], row["height_px"]) if row["width_px"] else None
     return write_xmp_sidecar(version_params(v), out, raw=is_raw_name(src), size=size, name=v.name)
 
@@ -250,12 +250,14 @@ def _settings(root: ET.Element) -> tuple[dict[str, str], dict[str, list[str]], d
     """(crs scalars, crs sequences, kilo scalars) from every rdf:Description."""
     scalars: dict[str, str] = {}
     seqs: dict[str, list[str]] = {}
-    for key, value in xmp.read_properties(root, NS["crs"]).items():
+    for key, value in xmp_packets.read_properties(root, NS["crs"]).items():
         if isinstance(value, list):
             seqs[key] = value
         else:
             scalars[key] = value
-    own = {k: v for k, v in xmp.read_properties(root, NS["kilo"]).items() if isinstance(v, str)}
+    own = {
+        k: v for k, v in xmp_packets.read_properties(root, NS["kilo"]).items() if isinstance(v, str)
+    }
     return scalars, seqs, own
 
 
@@ -271,7 +273,7 @@ def _num(scalars: dict[str, str], key: str) -> float | None:
 def xmp_to_params(text: str | bytes, *, size: tuple[int, int] | None = None) -> EditParams:
     """Read Lightroom develop settings (``crs:``) from an XMP packet into EditParams."""
     try:
-        root = xmp.parse_packet(text, any_root=True)
+        root = xmp_packets.parse_packet(text, any_root=True)
     except DecodeError as exc:
         raise InvalidInput(f"not a readable XMP packet: {exc.reason}") from None
     scalars, seqs, own = _settings(root)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from kilo.catalog import Catalog
-from kilo.catalog.tables import latest_file
+from kilo.catalog.file_reads import latest_file
 from kilo.errors import KiloError
 from kilo.jobs import JobRow, enqueue, run_jobs
 from kilo.jobspec import JobHandler, JobType
