@@ -96,3 +96,28 @@ def test_readme_shows_the_current_root_help() -> None:
     assert match, "README lacks the kilo --help block"
     current = (ROOT / "cli" / "kilo_cli" / "root_help.txt").read_text().rstrip()
     assert match.group(1) == current, "README's kilo --help block is stale"
+
+
+def test_architecture_page_maps_the_whole_tree() -> None:
+    """"The tree" of docs/architecture.md has one row per entry of src/kilo (a package as
+    `name/`, a module as `name`), no more and no fewer, so the map cannot drift from the
+    folders; and every module a row names inside a package exists."""
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    section = page.split("## The tree", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z_]+/?)` \| (.*) \|$", section, flags=re.M)
+    src = ROOT / "src" / "kilo"
+    entries = {
+        p.name + "/" if p.is_dir() else p.stem
+        for p in src.iterdir()
+        if not p.name.startswith(("_", ".")) and (p.is_dir() or p.suffix == ".py")
+    }
+    assert sorted(name for name, _ in rows) == sorted(entries)
+    for name, text in rows:
+        if not name.endswith("/"):
+            continue
+        for module in re.findall(r"`([a-z_]+)`", text):
+            here = src / name / module
+            if here.with_suffix(".py").is_file() or here.is_dir():
+                continue
+            # a name that is not a module of this package must not look like one
+            assert module not in {"jobs", "queue", "tables", "xmp", "store"}, (name, module)
