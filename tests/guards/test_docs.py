@@ -99,7 +99,7 @@ def test_readme_shows_the_current_root_help() -> None:
 
 
 def test_architecture_page_maps_the_whole_tree() -> None:
-    """"The tree" of docs/architecture.md has one row per entry of src/kilo (a package as
+    """ "The tree" of docs/architecture.md has one row per entry of src/kilo (a package as
     `name/`, a module as `name`), no more and no fewer, so the map cannot drift from the
     folders; and every module a row names inside a package exists."""
     page = (ROOT / "docs" / "architecture.md").read_text()
