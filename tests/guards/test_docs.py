@@ -135,8 +135,10 @@ def test_python_examples_in_the_docs_name_what_kilo_has() -> None:
     for page in [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]:
         for block in re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S):
             code = re.sub(r"^\s*(from|import) .*$", "", block, flags=re.M)
-            for name in re.findall(r"(?<![\w.])kilo\.([a-z_]\w*)\b(?!\.)", code):
-                if not hasattr(kilo, name):
+            for name, call in re.findall(r"(?<![\w.])kilo\.([a-z_]\w*)\b(?!\.)(\()?", code):
+                # kilo.ingest is a package: an attribute, but calling it fails
+                found = getattr(kilo, name, None)
+                if found is None or (call and not callable(found)):
                     wrong.append(f"{page.name}: kilo.{name}")
             for module, names in re.findall(r"^from (kilo[\w.]*) import ([\w, ]+)$", block, re.M):
                 mod = importlib.import_module(module)
