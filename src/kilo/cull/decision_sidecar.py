@@ -340,7 +340,7 @@ def _write_one(
             item=item, status="failed", reason=exc.message, asset_id=asset_id, extra=extra
         )
     if sidecar is None and not target.embed:
-        reason = target.notes[0].text if target.notes else "no sidecar for this file"
+        reason = "no sidecar of its own: see the note"
         return ItemResult(
             item=item, status="skipped", reason=reason, asset_id=asset_id, extra=extra
         )

@@ -79,6 +79,11 @@ def _extension(ref: FileRef) -> str:
     return _suffix(ref).lstrip(".").upper()
 
 
+def _kind(ref: FileRef) -> str:
+    """The file's type as a person says it: JPEG, TIFF, PNG, DNG..."""
+    return {"JPG": "JPEG", "TIF": "TIFF"}.get(_extension(ref), _extension(ref))
+
+
 def _embed_or_note(ref: FileRef, target: Target, sidecar_name: str | None) -> None:
     """Set ``target.embed`` when the file can take it, else say why not (a proprietary raw
     needs no word: its sidecar is what every tool reads)."""
@@ -110,7 +115,7 @@ def _plan_lightroom(group: list[FileRef], sidecar: str, embed: bool) -> list[Tar
                 _embed_or_note(ref, target, sidecar_name)
             if _suffix(ref) in LIGHTROOM_READS_EMBEDDED and not target.embed:
                 text = (
-                    f"{ref.name}: Lightroom Classic reads a {_extension(ref)} file's own XMP, "
+                    f"{ref.name}: Lightroom Classic reads a {_kind(ref)} file's own XMP, "
                     f"not {sidecar_name}: --embed writes the decision into the file"
                 )
                 target.notes.append(Note("not_read_by_lightroom", text))
