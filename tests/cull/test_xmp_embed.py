@@ -54,6 +54,7 @@ def shoot(shared_photos_dir: Path, tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_embedding_changes_no_pixel_byte(catalog: Catalog, project: Project, shoot: Path) -> None:
     names = ["mate_Dune.jpg", "mate_Dune.dng", "flower.png", "cv_aloeL.tif"]
     ids = [
