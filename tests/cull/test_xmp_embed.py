@@ -124,6 +124,28 @@ def test_a_failed_embed_leaves_the_original(shoot: Path) -> None:
         embed_xmp(shoot / "x.heic", "")
 
 
+def test_one_file_that_cannot_take_it_fails_alone(
+    catalog: Catalog, project: Project, shoot: Path
+) -> None:
+    """One exiftool run writes the batch; a file it refuses fails with exiftool's reason and
+    stays as it was, the others are written."""
+    not_tiff = shoot / "not_a.tif"
+    not_tiff.write_bytes(b"II*\x00" + bytes(range(256)) * 8)
+    names = ["not_a.tif", "mate_Dune.jpg", "canon_rebel_t6_xmp.jpg"]
+    ids = [
+        add_asset(catalog, project.id, shoot / n, datetime(2024, 5, 1, 12, i))
+        for i, n in enumerate(names)
+    ]
+    for asset in ids:
+        upsert_rating(catalog, asset, rating=2)
+    before = not_tiff.read_bytes()
+    results = write_xmp_sidecars(catalog, project.id, naming="darktable", embed=True)
+    assert [r.status for r in results] == ["failed", "ok", "ok"]
+    assert "exiftool" in (results[0].reason or "") and not_tiff.read_bytes() == before
+    assert (shoot / "not_a.tif.xmp").exists()  # its sidecar was written all the same
+    assert [t["Rating"] for t in exiftool(shoot / names[1], shoot / names[2])] == [2, 2]
+
+
 def test_originals_in_object_stores_are_refused(
     catalog: Catalog, project: Project, shoot: Path
 ) -> None:

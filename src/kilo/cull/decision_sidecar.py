@@ -242,6 +242,7 @@ def write_xmp_sidecars(
         rows = [r for r in rows if r["id"] in wanted]
     results: list[ItemResult] = []
     done_files: set[str] = set()
+    embeds: list[tuple[ItemResult, str, SidecarState]] = []
     total = len(rows)
     for n, row in enumerate(rows, start=1):
         original = _original(row)
@@ -260,11 +261,43 @@ def write_xmp_sidecars(
                 ItemResult(item=item, status="skipped", reason="no rating", asset_id=row["id"])
             )
         else:
-            results.append(_write_one(catalog, row, targets[original], picks))
+            target = targets[original]
+            results.append(_write_one(catalog, row, target, picks))
             if results[-1].status == "ok":
                 done_files.add(original)
+                if target.embed:
+                    embeds.append((results[-1], original, _state_of(row)))
         report(progress, Progress("xmp", n, total, item=item, status=results[-1].status))
+    _embed_all(embeds, picks, progress)
     return results
+
+
+def _embed_all(
+    embeds: list[tuple[ItemResult, str, SidecarState]],
+    picks: PickMapping | None,
+    progress: ProgressCallback | None,
+) -> None:
+    """Merge each decision into its local file's own XMP (few exiftool runs for all); a file
+    that cannot take it turns its result into a failure, the file left as it was."""
+
+    def packet_for(state: SidecarState, original: str) -> xmp_embed.PacketFor:
+        def merged(existing: bytes | None) -> str:
+            try:
+                return merge_xmp(existing, state, picks)
+            except DecodeError as exc:
+                reason = f"its own XMP cannot be merged ({exc.reason})"
+                raise DecodeError(reason, path=original) from None
+
+        return merged
+
+    items = [(store.local_path(o), packet_for(state, o)) for _, o, state in embeds]
+    for n, (index, error) in enumerate(xmp_embed.embed_each(items), start=1):
+        result, original, _ = embeds[index]
+        if error is None:
+            result.extra["embedded"] = original
+        else:
+            result.status, result.reason = "failed", error.message
+        report(progress, Progress("embed", n, len(items), item=result.item, status=result.status))
 
 
 def _original(row: dict[str, object]) -> str:
@@ -300,18 +333,6 @@ def _write_sidecar(
     return uri, existing is not None
 
 
-def _embed(original: str, state: SidecarState, picks: PickMapping | None) -> str:
-    """Merge the decision into the local file's own XMP; returns the file's URI."""
-    path = store.local_path(original)
-    existing = xmp_embed.read_embedded_xmp(path)
-    try:
-        packet = merge_xmp(existing, state, picks)
-    except DecodeError as exc:
-        raise DecodeError(f"its own XMP cannot be merged ({exc.reason})", path=original) from None
-    xmp_embed.embed_xmp(path, packet)
-    return original
-
-
 def _write_one(
     catalog: Catalog, row: dict[str, object], target: Target, picks: PickMapping | None
 ) -> ItemResult:
@@ -333,13 +354,11 @@ def _write_one(
     try:
         if sidecar is not None:
             extra["uri"], extra["merged"] = _write_sidecar(catalog, asset_id, target, state, picks)
-        if target.embed:
-            extra["embedded"] = _embed(original, state, picks)
     except KiloError as exc:
         return ItemResult(
             item=item, status="failed", reason=exc.message, asset_id=asset_id, extra=extra
         )
-    if sidecar is None and not target.embed:
+    if sidecar is None and not target.embed:  # an embed is written afterwards, for all
         reason = "no sidecar of its own: see the note"
         return ItemResult(
             item=item, status="skipped", reason=reason, asset_id=asset_id, extra=extra
