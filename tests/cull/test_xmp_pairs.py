@@ -129,6 +129,15 @@ def test_lightroom_pairs_the_sidecar_with_a_proprietary_raw() -> None:
     assert remote.sidecar == "/store/sidecars/d/IMG_0003.xmp" and remote.embed is False
     assert [n.kind for n in remote.notes] == ["embed_refused", "not_read_by_lightroom"]
     assert remote.notes[0].text.startswith("IMG_0003.jpg: not embedded: the original is in")
+    assert remote.notes[1].text.endswith("own XMP, not IMG_0003.xmp")  # no --embed advice
+    # a file kilo cannot embed into, beside a raw: its decision is said to be not written
+    heic, nef = plan_targets(
+        [FileRef("e", "/s/IMG_9.HEIC", "IMG_9.HEIC"), FileRef("f", "/s/IMG_9.NEF", "IMG_9.NEF")],
+        "lightroom",
+        "/store",
+    )
+    assert heic.sidecar is None and nef.sidecar == "/s/IMG_9.xmp"
+    assert heic.notes[0].text.endswith("(IMG_9.HEIC's decision is not written)")
 
 
 def test_pick_and_reject_mapping_as_exiftool_reads_it(tmp_path: Path) -> None:

@@ -104,6 +104,10 @@ def _embed_or_note(ref: FileRef, target: Target, sidecar_name: str | None) -> No
         target.embed = True
 
 
+def _embeddable(ref: FileRef) -> bool:
+    return is_local(ref.original) and can_embed(ref.name)
+
+
 def _plan_lightroom(group: list[FileRef], sidecar: str, embed: bool) -> list[Target]:
     owner = min(group, key=_owner_rank)  # min keeps the first of equals
     sidecar_name = display_name(sidecar)
@@ -116,8 +120,10 @@ def _plan_lightroom(group: list[FileRef], sidecar: str, embed: bool) -> list[Tar
             if _suffix(ref) in LIGHTROOM_READS_EMBEDDED and not target.embed:
                 text = (
                     f"{ref.name}: Lightroom Classic reads a {_kind(ref)} file's own XMP, "
-                    f"not {sidecar_name}: --embed writes the decision into the file"
+                    f"not {sidecar_name}"
                 )
+                if _embeddable(ref):
+                    text += ": --embed writes the decision into the file"
                 target.notes.append(Note("not_read_by_lightroom", text))
         else:
             target = Target(None)
@@ -125,11 +131,13 @@ def _plan_lightroom(group: list[FileRef], sidecar: str, embed: bool) -> list[Tar
                 f"{ref.name} and {owner.name} would share {sidecar_name}; Lightroom Classic "
                 f"pairs it with {owner.name}, so it holds {owner.name}'s decision only"
             )
-            if embed and is_local(ref.original) and can_embed(ref.name):
+            if embed and _embeddable(ref):
                 target.embed = True
                 text += f" and {ref.name}'s goes into the file itself"
-            else:
+            elif _embeddable(ref):
                 text += f" ({ref.name}'s is read by Lightroom only from the file: --embed)"
+            else:
+                text += f" ({ref.name}'s decision is not written)"
                 if embed:
                     _embed_or_note(ref, target, None)
             target.notes.insert(0, Note("shared_sidecar", text))
