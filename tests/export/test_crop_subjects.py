@@ -106,10 +106,8 @@ def test_the_kite_is_in_the_carousel_and_story_crops(
     rendered = np.asarray(Image.open(out.path).convert("RGB"))
     source = Image.open(src).convert("RGB")
     width, height = source.size
-    kite = source.crop(
-        (round(KITE[0] * width), round(KITE[1] * height))
-        + (round(KITE[2] * width), round(KITE[3] * height))
-    )
+    x0, y0, x1, y1 = (round(v * side) for v, side in zip(KITE, (width, height) * 2, strict=True))
+    kite = source.crop((x0, y0, x1, y1))
     scale = rendered.shape[0] / height  # the crop is full height
     expected = _kite_pixels(np.asarray(kite)) * scale * scale
     assert expected > 500

@@ -376,9 +376,7 @@ def render_photo(task: PhotoTask) -> list[RenderedFile]:
         out = Path(f"{base}-{part:02d}.jpg")
         n = _write(out, encode_jpeg(frame, quality=quality, exif=exif_bytes, icc=srgb_icc()))
         results.append(
-            RenderedFile(
-                str(out), "jpg", frame.width, frame.height, part, len(frames), n, *framing
-            )
+            RenderedFile(str(out), "jpg", frame.width, frame.height, part, len(frames), n, *framing)
         )
     return results
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +84,8 @@ def spectral_residual(rgb: np.ndarray) -> np.ndarray:
     out = np.zeros(rgb.shape[:2], dtype=np.float64)
     if top <= 0:
         return out
-    detector = cv2.saliency.StaticSaliencySpectralResidual_create()
+    contrib: Any = cv2.saliency  # its stubs lack the factory functions
+    detector = contrib.StaticSaliencySpectralResidual_create()
     for c in range(3):
         if spread[c] < 0.02 * top:
             continue
