@@ -13,6 +13,7 @@ from datetime import datetime
 
 from kilo.catalog import Catalog
 from kilo.catalog.studio_reads import cull_data_version
+from kilo.clock import from_catalog
 from kilo.cull.review_order import MAX_CHIPS, CullQueue, load_queue
 from kilo.cull.review_order import CullFrame as QueueFrame
 from kilo.cull.review_order import CullStack as QueueStack
@@ -67,7 +68,7 @@ def _frame(frame: QueueFrame, urls: FrameUrls, embeddings: bool) -> CullFrame:
         file_name=frame.filename,
         frame_index=frame.frame_index if frame.frame_count > 1 else None,
         frame_count=frame.frame_count if frame.frame_count > 1 else None,
-        captured_at=frame.captured_at,
+        captured_at=from_catalog(frame.captured_at),
         width=width,
         height=height,
         display_width=display_w,
