@@ -64,7 +64,7 @@ FILE_HEADERS = {
 def _signature(catalog: Catalog, what: str, ident: str, expires: int) -> str:
     key = catalog.settings.signing_key().encode()
     message = f"{what}:{ident}:{expires}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(key, message, hashlib.sha256).hex()[:32]  # one C call (a view signs 9,000)
 
 
 def _signed(

@@ -63,7 +63,9 @@ def _frame(frame: QueueFrame, urls: FrameUrls, embeddings: bool) -> CullFrame:
     thumb, preview, loupe = urls(frame.asset_id)
     width, height, display_w, display_h = _sizes(frame)
     sharp = frame.signals.get("sharpness")
-    return CullFrame(
+    # built without validation: every value comes typed from the catalog, and a view has
+    # thousands of frames
+    return CullFrame.model_construct(
         asset_id=frame.asset_id,
         file_name=frame.filename,
         frame_index=frame.frame_index if frame.frame_count > 1 else None,
