@@ -161,6 +161,9 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=DOCS_URL,
         redoc_url=None,
+        # one schema per model, its fields (the models' wrap serializer would otherwise
+        # describe every answer as an empty object: clients generate their types from this)
+        separate_input_output_schemas=False,
     )
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_min)
     app.state.known_users = KnownUsers()
@@ -238,7 +241,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     URL ``/v1`` as in the contract."""
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        routes=app.routes,
+        separate_input_output_schemas=app.separate_input_output_schemas,
+    )
     paths: dict[str, Any] = {}
     for path, ops in schema.get("paths", {}).items():
         for op in ops.values():

@@ -74,7 +74,7 @@ def cull_version(projectId: UUID, caller: CallerDep) -> CullDataVersion:
 def _step(caller: Caller, pid: str, action: CullAction | None) -> CullStepResponse:
     version = read_data_version(caller.catalog, pid, caller.user_id)
     if action is None:
-        return CullStepResponse(done=False, data_version=version)
+        return CullStepResponse(done=False, asset_ids=[], cluster_ids=[], data_version=version)
     return CullStepResponse(
         done=True,
         action=action.kind,

@@ -27,14 +27,14 @@ class CullFrame(KiloModel):
     frame_index: int | None = None
     frame_count: int | None = None
     captured_at: datetime | None = None
-    width: int = 0
-    height: int = 0
-    display_width: int = 0
-    display_height: int = 0
-    picked: bool = False
-    rejected: bool = False
+    width: int
+    height: int
+    display_width: int
+    display_height: int
+    picked: bool
+    rejected: bool
     rating: int | None = None
-    starred: bool = False
+    starred: bool
     #: the basic blur score: 0 (no detail) .. 1 (crisp); None until analysed
     sharpness: float | None = None
     state: FrameState
@@ -53,11 +53,11 @@ class CullStack(KiloModel):
     title: str | None = None
     moment_id: str | None = None
     moment_title: str | None = None
-    reviewed: bool = False
+    reviewed: bool
     winner_id: str | None = None
-    reasons: list[str] = Field(default_factory=list, max_length=3)
-    member_ids: list[str] = Field(default_factory=list)
-    members: list[CullFrame] = Field(default_factory=list)
+    reasons: list[str] = Field(max_length=3)
+    member_ids: list[str]
+    members: list[CullFrame]
     # Additions.
     cluster_id: str | None = None
     confidence: float | None = None
@@ -68,9 +68,9 @@ class CullView(KiloModel):
     ai_ready: bool
     #: changes whenever a decision, cluster or photo of the project changes
     data_version: str
-    stacks: list[CullStack] = Field(default_factory=list)
+    stacks: list[CullStack]
     # Additions.
-    frame_count: int = 0
+    frame_count: int
     urls_expire_at: datetime | None = None
 
 
@@ -86,8 +86,8 @@ class CullStepResponse(KiloModel):
     done: bool
     action: str | None = None
     action_id: int | None = None
-    asset_ids: list[str] = Field(default_factory=list)
-    cluster_ids: list[str] = Field(default_factory=list)
+    asset_ids: list[str]
+    cluster_ids: list[str]
     data_version: str | None = None
 
 
@@ -96,8 +96,8 @@ class ClusterActionResponse(KiloModel):
 
     action: str
     action_id: int | None = None
-    asset_ids: list[str] = Field(default_factory=list)
-    cluster_ids: list[str] = Field(default_factory=list)
+    asset_ids: list[str]
+    cluster_ids: list[str]
 
 
 class ProjectProgress(KiloModel):
@@ -111,8 +111,8 @@ class ProjectProgress(KiloModel):
     failed: int
     quarantined: int
     throughput_per_min: float | None = None
-    queued_jobs: int = 0
-    running_jobs: int = 0
+    queued_jobs: int
+    running_jobs: int
 
 
 class FaceCell(KiloModel):
@@ -132,7 +132,7 @@ class FacePerson(KiloModel):
 class FaceStripResponse(KiloModel):
     cluster_id: str
     member_ids: list[str]
-    people: list[FacePerson] = Field(default_factory=list)
+    people: list[FacePerson]
 
 
 class IngestLocalRequest(KiloModel):
