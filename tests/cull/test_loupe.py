@@ -47,7 +47,7 @@ def test_a_raw_whose_preview_is_a_thumbnail_is_rendered() -> None:
 
 
 def test_an_upright_jpeg_is_its_own_loupe_without_metadata() -> None:
-    photo, jpeg = _photo()
+    photo, _ = _photo()
     exif = Image.Exif()
     exif[0x010F] = "KiloCam"  # Make
     buf = io.BytesIO()
