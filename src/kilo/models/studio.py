@@ -5,18 +5,31 @@ answers, a project's processing progress, the face strip and a local-folder inge
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 from kilo.models.base import KiloModel
+
+
+class StudioModel(BaseModel):
+    """Base of the studio's answers: camelCase JSON like :class:`KiloModel`, without its
+    per-instance serializer hook (a cull view has thousands of frames; every field here is
+    always written, nulls included), strict about unknown input keys."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
 
 CullStackKind = Literal["burst", "duplicate", "singles", "filmstrip"]
 FrameState = Literal["processing", "ready", "analyzing", "embedding", "failed"]
 EyesState = Literal["open", "closed", "unknown"]
 
 
-class CullFrame(KiloModel):
+class CullFrame(StudioModel):
     """One frame as the cull screen shows it. ``width``/``height`` are the pixel size as
     the file stores it; ``displayWidth``/``displayHeight`` the upright size (EXIF
     orientation applied), the aspect ratio to draw it at; all 0 while the photo is still
@@ -43,7 +56,7 @@ class CullFrame(KiloModel):
     loupe_url: str
 
 
-class CullStack(KiloModel):
+class CullStack(StudioModel):
     """A unit of review: a burst, a duplicate group, a moment's singles, or (AI not ready)
     the whole filmstrip. ``id`` is the cluster id of a burst or duplicate group, else
     ``singles:<momentId or none>`` / ``filmstrip``."""
@@ -63,7 +76,7 @@ class CullStack(KiloModel):
     confidence: float | None = None
 
 
-class CullView(KiloModel):
+class CullView(StudioModel):
     project_id: str
     ai_ready: bool
     #: changes whenever a decision, cluster or photo of the project changes
