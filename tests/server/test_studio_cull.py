@@ -122,16 +122,21 @@ def test_the_data_version_follows_decisions_undo_and_redo(client: TestClient, sh
 
 def test_rejecting_a_stack_is_one_undoable_action(client: TestClient, shoot: Shoot) -> None:
     pid, a = shoot.project_id, shoot.a
-    stack = next(s for s in _view(client, shoot)["stacks"] if s["kind"] != "singles")
+    before = _view(client, shoot)
+    stack = next(s for s in before["stacks"] if s["kind"] != "singles")
     got = client.post(f"/x-kilo/clusters/{stack['id']}:reject", headers=a)
     assert got.status_code == 200, got.text
     body = got.json()
     assert body["action"] == "reject_cluster" and body["clusterIds"] == [stack["id"]]
     assert sorted(body["assetIds"]) == sorted(stack["memberIds"])
-    rejected = next(s for s in _view(client, shoot)["stacks"] if s["id"] == stack["id"])
+    after = _view(client, shoot)
+    rejected = next(s for s in after["stacks"] if s["id"] == stack["id"])
     assert rejected["reviewed"] and all(m["rejected"] for m in rejected["members"])
+    assert after["dataVersion"] != before["dataVersion"]
     client.post(f"/x-kilo/projects/{pid}/cull:undo", headers=a)
-    back = next(s for s in _view(client, shoot)["stacks"] if s["id"] == stack["id"])
+    restored = _view(client, shoot)
+    assert restored["dataVersion"] == before["dataVersion"]
+    back = next(s for s in restored["stacks"] if s["id"] == stack["id"])
     assert back["reviewed"] is False and not any(m["rejected"] for m in back["members"])
     # another user's stack
     assert client.post(f"/x-kilo/clusters/{stack['id']}:reject", headers=shoot.b).status_code == 404

@@ -80,6 +80,7 @@ def test_before_analysis_the_view_is_one_filmstrip_in_capture_order(
     )
     catalog.execute("DELETE FROM clusters WHERE project_id = ?", [pid])
     view = client.get(f"/x-kilo/projects/{pid}/cull", headers=a).json()
+    assert view["dataVersion"] != waiting["dataVersion"]  # the photos were processed
     assert view["aiReady"] is False and len(view["stacks"]) == 1
     members = view["stacks"][0]["members"]
     times = [m["capturedAt"] for m in members]

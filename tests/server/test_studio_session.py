@@ -158,9 +158,18 @@ def test_only_the_local_photographer_ingests_a_local_folder(
     relative = http.post(path, json={"path": "../../etc"}, headers=studio)
     assert relative.status_code == 400
 
-    started = http.post(path, json={"path": str(card)}, headers=studio)
-    assert started.status_code == 202, started.text
-    assert started.json() == {"projectId": pid, "accepted": True}
+    # the page follows the ingest on /realtime, signed in by the cookie (as EventSource is)
+    seen: list[str] = []
+    with http.stream("GET", "/realtime", params={"projectId": pid}) as stream:
+        assert stream.status_code == 200
+        started = http.post(path, json={"path": str(card)}, headers=studio)
+        assert started.status_code == 202, started.text
+        assert started.json() == {"projectId": pid, "accepted": True}
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                seen.append(line.removeprefix("event: "))
+            if "job.queued" in seen or "assets.registered" in seen:
+                break
     jobs = _wait_for_jobs(http, pid, 2)
     assert {j["type"] for j in jobs} == {"asset.process"}
 
