@@ -31,6 +31,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from kilo.catalog import Catalog
 from kilo.catalog.assets_repo import find_rendition, live_file
+from kilo.catalog.file_reads import project_owner
 from kilo.cull.faces import crop_face
 from kilo.cull.loupe import ensure_loupe
 from kilo.errors import DecodeError, NotFound
@@ -275,7 +276,7 @@ def loupe_download(
     kept (the cull view's ``loupeUrl``)."""
     aid = str(assetId)
     check_signature(catalog, "loupe", aid, exp, sig)
-    if not catalog.table("assets").exists(aid):
+    if project_owner(catalog, "assets", aid) is None:  # gone, or its project deleted
         raise NotFound(GONE)
     try:
         made = ensure_loupe(catalog, aid)
@@ -307,7 +308,7 @@ def face_crop(
     URL (the strip's ``cropUrl``)."""
     aid = str(assetId)
     check_signature(catalog, "face", f"{aid}:{box}", exp, sig)
-    if not catalog.table("assets").exists(aid):
+    if project_owner(catalog, "assets", aid) is None:  # gone, or its project deleted
         raise NotFound(GONE)
     x, y, w, h = (float(v) for v in box.split(","))
     data = crop_face(catalog, aid, (x, y, w, h))

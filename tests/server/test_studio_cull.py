@@ -212,6 +212,13 @@ def test_the_loupe_is_the_full_size_original_without_metadata_and_kept(
     assert kept is not None
     assert _img(client, frame["loupeUrl"]) == data  # the second look reads the kept file
     assert find_rendition(catalog, frame["assetId"], "loupe") == kept
+    # every link dies with the project
+    gone = client.patch(
+        f"/projects/{shoot.project_id}", json={"status": "deleted"}, headers=shoot.a
+    )
+    assert gone.status_code == 200, gone.text
+    for url in (frame["loupeUrl"], frame["thumbUrl"], frame["previewUrl"]):
+        assert client.get(url.removeprefix("/v1")).status_code == 404, url
 
 
 def test_the_face_strip_has_a_row_per_person_and_a_cell_per_member(
