@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
     from kilo.catalog import Catalog
+    from kilo.cull.faces import FaceStrip
     from kilo.cull.review_order import CullFrame, CullQueue, CullStack
 
 KEY_HELP = """\
@@ -62,6 +63,20 @@ def _image_widget() -> type[Widget] | None:
     return ImageWidget
 
 
+#: a face's eyes as the strip outlines them: green open, red closed, grey can't tell
+_EYES_STYLE = {"open": "green", "closed": "red b"}
+
+
+def _eyes_markup(strip: FaceStrip, person: int) -> str:
+    """``open open CLOSED -`` across the frames, each word in its outline's colour."""
+    words = strip.eyes_line(person).split(" ")
+    faces = strip.people[person]
+    return " ".join(
+        f"[{_EYES_STYLE.get(f.eyes, 'grey62') if f else 'dim'}]{w}[/]"
+        for w, f in zip(words, faces, strict=True)
+    )
+
+
 def _stars(rating: int | None) -> str:
     return "★" * (rating or 0) + "☆" * (5 - (rating or 0))
 
@@ -81,12 +96,14 @@ class CullApp(App[None]):
     #viewer .label { height: 1; padding: 0 1; display: none; text-wrap: nowrap;
                      text-overflow: ellipsis; }
     #viewer.compare .label { display: block; }
+    #viewer .box { width: 1fr; height: 1fr; align: center middle; }
     #viewer .frame { width: 1fr; height: 1fr; }
+    #viewer .frame.photo { width: auto; height: auto; }
     #viewer > #pane-b { display: none; }
     #viewer.compare > #pane-b { display: block; }
     #face-strip, #face-info { display: none; }
     .faces #viewer { display: none; }
-    .faces #face-strip { display: block; height: 1fr; }
+    .faces #face-strip { display: block; width: auto; height: 1fr; }
     .faces #face-info { display: block; height: auto; padding: 0 1; }
     #chips { height: 1; padding: 0 1; color: $success; }
     #info { height: 1; padding: 0 1; }
@@ -135,6 +152,7 @@ class CullApp(App[None]):
         self.faces = False  # the face strip in place of the photo (E)
         self.queue: CullQueue = self._load()
         self._pixels: dict[str, PILImage | None] = {}
+        self._current_line = 0  # the current stack's line in the stack list
         first = self.queue.next_open(-1)
         self.stack_index = first if first is not None else 0
 
@@ -173,7 +191,8 @@ class CullApp(App[None]):
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         with Horizontal():
-            with VerticalScroll(id="stacks"):
+            # not focusable: the arrow keys move between stacks, they never scroll the list
+            with VerticalScroll(id="stacks", can_focus=False):
                 yield Static(id="stack-list")
             with Vertical(id="centre"):
                 yield Static(id="header")
@@ -181,10 +200,8 @@ class CullApp(App[None]):
                     for side in ("a", "b"):  # b: the frame compare (C) puts beside it
                         with Vertical(id=f"pane-{side}", classes="pane"):
                             yield Static(id=f"label-{side}", classes="label")
-                            if self.image_widget is not None:
-                                yield self.image_widget(None, id=f"frame-{side}", classes="frame")  # type: ignore[arg-type]
-                            else:
-                                yield Static(id=f"frame-{side}", classes="frame")
+                            with Container(classes="box"):  # the frame, letterboxed
+                                yield self._frame_widget(side)
                 if self.image_widget is not None:
                     yield self.image_widget(None, id="face-strip")  # type: ignore[arg-type]
                 else:
@@ -195,6 +212,12 @@ class CullApp(App[None]):
                 yield Static(id="filmstrip")
         yield Static(KEY_HELP, id="help")
         yield Footer()
+
+    def _frame_widget(self, side: str) -> Widget:
+        if self.image_widget is None:
+            return Static(id=f"frame-{side}", classes="frame")
+        # width and height auto: the photo at its true aspect ratio, as large as fits
+        return self.image_widget(None, id=f"frame-{side}", classes="frame photo")  # type: ignore[arg-type]
 
     def on_mount(self) -> None:
         self.sub_title = self._project_title()
@@ -224,6 +247,7 @@ class CullApp(App[None]):
     def redraw(self) -> None:
         stack, frame = self.stack, self.frame
         self.query_one("#stack-list", Static).update(self._stack_list())
+        self.call_after_refresh(self._scroll_to_current)
         header = self.query_one("#header", Static)
         if stack is None or frame is None:
             header.update("No photos in this project yet: kilo ingest FOLDER --project NAME")
@@ -267,6 +291,15 @@ class CullApp(App[None]):
                 self._name_of(stack, other) if self.compare else ""
             )
 
+    def _scroll_to_current(self) -> None:
+        """Keep the current stack's line (and its moment's heading) in sight."""
+        from textual.geometry import Region
+
+        stacks = self.query_one("#stacks", VerticalScroll)
+        top = max(0, self._current_line - 1)
+        region = Region(0, top, stacks.size.width, self._current_line - top + 1)
+        stacks.scroll_to_region(region, animate=False, immediate=True)
+
     def _show_faces(self, stack: CullStack) -> None:
         """Every person of the stack, a face per frame, eyes marked (the face strip)."""
         from kilo.cull.faces import face_strip, render_face_strip
@@ -276,8 +309,14 @@ class CullApp(App[None]):
         if not strip.people:
             info.update("[dim]No faces found in this stack (E to go back).[/]")
             return
-        lines = [f"person {p + 1}: {strip.eyes_line(p)}" for p in range(len(strip.people))]
-        info.update("\n".join(lines[:6]) + "  [dim](green open, red closed, grey can't tell)[/]")
+        lines = [f"person {p + 1}: {_eyes_markup(strip, p)}" for p in range(len(strip.people))]
+        info.update(
+            "\n".join(lines[:6])
+            + (
+                "  [dim](eyes per frame, each face outlined in its colour: [green]open[/], "
+                "[red]closed[/], [grey62]can't tell[/])[/]"
+            )
+        )
         widget = self.query_one("#face-strip")
         if self.images:
             widget.image = render_face_strip(self.catalog, strip)  # type: ignore[attr-defined]
@@ -321,10 +360,13 @@ class CullApp(App[None]):
         text = Text()
         moment = None
         room = 12 if self.query_one("#stacks").has_class("narrow") else 20
+        self._current_line = 0
         for i, s in enumerate(self.queue.stacks):
             if s.moment_title and s.moment_title != moment:
                 moment = s.moment_title
                 text.append(f"{moment}\n", style="bold dim")
+            if i == self.stack_index:
+                self._current_line = text.plain.count("\n")
             rejected = s.decided and all(f.rejected for f in s.frames)
             mark = ("✗" if rejected else "✓") if s.decided else "●"  # Shift+D is not a pick
             conf = f" {s.confidence:.0%}" if s.confidence is not None else ""
