@@ -61,3 +61,89 @@ def test_cull_in_process_without_terminal_refuses(
     code, out, err = run(capsys, "cull", project.title)
     assert code == 2 and out == ""
     assert "needs a terminal" in err and "kilo cull apply" in err
+
+
+def test_an_empty_filtered_listing_names_its_filters(
+    home: Path,
+    catalog: Catalog,
+    project: Project,
+    photos_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Before: ``assets list P --picked`` with no picks said "no assets: kilo ingest ...",
+    as if the project were empty."""
+    from datetime import datetime
+
+    from support.cull_data import add_asset
+
+    code, _, err = run(capsys, "assets", "list", project.title)
+    assert code == 0 and f"no assets in {project.title}: kilo ingest" in err
+    add_asset(catalog, project.id, photos_dir / "xiaomi_mi3.jpg", datetime(2024, 5, 1, 10))
+    for flag, said in [("--picked", "picked"), ("--rejected", "rejected")]:
+        code, out, err = run(capsys, "assets", "list", project.title, flag)
+        assert code == 0 and out == ""
+        assert f"no {said} assets in {project.title}" in err and "ingest" not in err, err
+    code, _, err = run(capsys, "assets", "list", project.title, "--picked", "--rating-min", "3")
+    assert f"no assets in {project.title} that are picked and rated 3 or more" in err, err
+
+
+def test_asset_table_shows_decisions_and_stars_longest_on_a_narrow_terminal(
+    home: Path,
+    catalog: Catalog,
+    project: Project,
+    photos_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from datetime import datetime
+
+    from kilo_cli import output
+    from support.cull_data import add_asset
+
+    names = ["xiaomi_mi3.jpg", "canon_rebel_t6_xmp.jpg", "friends_by_Aitzol_Berasategi.jpg"]
+    for i, name in enumerate(names):
+        add_asset(catalog, project.id, photos_dir / name, datetime(2024, 5, 1, 10, i))
+    apply = ["cull", "apply", project.title, "--pick", names[0], "--reject", names[1]]
+    assert run(capsys, *apply, "--rate", f"{names[0]}=4", "--star", names[0])[0] == 0
+    for width in (200, 60):
+        monkeypatch.setenv("COLUMNS", str(width))
+        output._consoles.clear()
+        code, out, err = run(capsys, "assets", "list", project.title)
+        assert code == 0, err
+        rows = {line.split("│")[2].strip(): line for line in out.splitlines() if "│" in line}
+        assert "picked" in rows[names[0]] and "rejected" in rows[names[1]], out
+        assert "decision" in out.splitlines()[1]
+        if width == 200:
+            assert "★★★★ ✦" in rows[names[0]] and "stars" in out
+        else:  # the first columns to go: the decisions stay
+            assert "left out at 60 columns: captured, stars, camera, size, state" in err, err
+    output._consoles.clear()
+
+
+def test_library_wide_search_names_each_result_s_project(
+    home: Path,
+    catalog: Catalog,
+    photos_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from datetime import datetime
+
+    from kilo.projects import create_project
+    from kilo_cli import output
+    from support.cull_data import add_asset
+
+    for title in ("Smith wedding", "Jones portraits"):
+        p = create_project(catalog, title)
+        add_asset(catalog, p.id, photos_dir / "xiaomi_mi3.jpg", datetime(2024, 5, 1, 10))
+    monkeypatch.setenv("COLUMNS", "200")
+    output._consoles.clear()
+    code, out, err = run(capsys, "search", "xiaomi")
+    assert code == 0, err
+    header = out.splitlines()[1]
+    assert "project" in header, out
+    rows = [line for line in out.splitlines() if "xiaomi_mi3.jpg" in line]
+    assert sorted(r.split("│")[-2].strip() for r in rows) == ["Jones portraits", "Smith wedding"]
+    code, out, err = run(capsys, "search", "Smith wedding", "xiaomi")  # one project: no column
+    assert code == 0 and "xiaomi_mi3.jpg" in out and "project" not in out.splitlines()[1]
+    output._consoles.clear()
