@@ -147,3 +147,38 @@ def test_library_wide_search_names_each_result_s_project(
     code, out, err = run(capsys, "search", "Smith wedding", "xiaomi")  # one project: no column
     assert code == 0 and "xiaomi_mi3.jpg" in out and "project" not in out.splitlines()[1]
     output._consoles.clear()
+
+
+def test_quarantine_shows_a_zero_byte_file_as_0_b(
+    home: Path, photos_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: "1 KB" (a size rounded up to at least one kilobyte)."""
+    import shutil
+
+    card = tmp_path / "card"
+    card.mkdir()
+    shutil.copy(photos_dir / "xiaomi_mi3.jpg", card)
+    (card / "empty.jpg").write_bytes(b"")
+    assert run(capsys, "ingest", str(card), "-p", "q", "--create")[0] != 0  # one failed
+    code, out, err = run(capsys, "quarantine", "list", "q")
+    assert code == 0, err
+    assert "empty.jpg" in out.replace("\n", "") or "empty" in out, out
+    row = out.splitlines()[3]  # the one quarantined file (its path may wrap)
+    assert row.split("│")[2].strip() == "0 B", out
+
+
+def test_human_size_says_bytes_kilobytes_and_megabytes() -> None:
+    from kilo_cli.output import human_size
+
+    sizes = [0, 999, 1000, 1499, 99_949, 999_949, 3_240_000, 123_456_789, 5 * 10**9]
+    assert [human_size(n) for n in sizes] == [
+        "0 B",
+        "999 B",
+        "1.0 KB",
+        "1.5 KB",
+        "100 KB",
+        "1.0 MB",
+        "3.2 MB",
+        "123 MB",
+        "5.0 GB",
+    ]
