@@ -182,3 +182,94 @@ def test_human_size_says_bytes_kilobytes_and_megabytes() -> None:
         "123 MB",
         "5.0 GB",
     ]
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line_before_starting(home: Path) -> None:
+    """Before: uvicorn's "Application startup complete." and then the bind error (exit 3)."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run(
+            [*CLI, "serve", "--port", str(port)],
+            env=dict(os.environ, KILO_HOME=str(home), KILO_DEV_LOGIN_CODES="true"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines == [
+        f"error: port {port} on 127.0.0.1 is already in use (another kilo serve?): stop it, "
+        "or choose another port with --port"
+    ], proc.stderr
+    assert not (home / "server.json").exists()
+
+
+def _gallery_project(catalog: Catalog, project: Project, photos_dir: Path) -> None:
+    from datetime import datetime
+
+    from support.cull_data import add_asset
+
+    add_asset(catalog, project.id, photos_dir / "xiaomi_mi3.jpg", datetime(2024, 5, 1, 10))
+
+
+def test_gallery_create_refuses_an_expiry_in_the_past(
+    home: Path,
+    catalog: Catalog,
+    project: Project,
+    photos_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from kilo.gallery import list_galleries
+
+    _gallery_project(catalog, project, photos_dir)
+    args = ["gallery", "create", "Proofs", "-p", project.title, "--all"]
+    code, out, err = run(capsys, *args, "--expires", "2020-01-31")
+    assert code == 2 and out == "", out  # no dead link printed
+    assert "--expires 2020-01-31 is in the past" in err
+    assert list_galleries(catalog) == []  # nothing made
+    code, out, err = run(capsys, *args, "--expires", "2099-01-31")
+    assert code == 0 and "/g/" in out, err
+
+
+@pytest.mark.slow  # a real kilo serve
+def test_the_printed_gallery_link_names_the_running_server_and_opens(
+    home: Path,
+    catalog: Catalog,
+    project: Project,
+    photos_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before: http://127.0.0.1:8080/g/... whatever port the server listened on."""
+    import signal
+    import urllib.request
+
+    from support.api import _free_port, start_kilo_serve
+
+    _gallery_project(catalog, project, photos_dir)
+    monkeypatch.delenv("KILO_PUBLIC_URL", raising=False)
+    code, out, err = run(capsys, "gallery", "create", "Offline", "-p", project.title, "--all")
+    assert code == 0 and out.startswith("http://127.0.0.1:8080/g/")  # the default
+    assert "no kilo serve is running" in err
+    catalog.close()  # the server's process opens the library
+    port = _free_port()
+    proc = start_kilo_serve(home, port, wait_s=60)
+    try:
+        code, out, err = run(capsys, "gallery", "create", "Live", "-p", project.title, "--all")
+        assert code == 0, err
+        link = out.strip()
+        assert link.startswith(f"http://127.0.0.1:{port}/g/"), link
+        assert "no kilo serve" not in err
+        with urllib.request.urlopen(link, timeout=30) as page:  # the link opens
+            assert page.status == 200
+        monkeypatch.setenv("KILO_PUBLIC_URL", "https://proofs.example.com")
+        code, out, _ = run(capsys, "gallery", "link", "Live")
+        assert out.startswith("https://proofs.example.com/g/")  # the configured address wins
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert not (home / "server.json").exists()  # the record goes with the server
