@@ -273,3 +273,23 @@ def test_the_printed_gallery_link_names_the_running_server_and_opens(
         os.killpg(proc.pid, signal.SIGINT)
         proc.communicate(timeout=30)
     assert not (home / "server.json").exists()  # the record goes with the server
+
+
+def test_the_first_ingest_says_once_what_running_without_clip_means(
+    home: Path, photos_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: a bare "ingest: embed 1" progress line and nothing else about CLIP."""
+    import shutil
+
+    card = tmp_path / "card"
+    card.mkdir()
+    shutil.copy(photos_dir / "xiaomi_mi3.jpg", card)
+    code, out, err = run(capsys, "ingest", str(card), "-p", "first", "--create")
+    assert code == 0, err
+    assert "search by content" in out and "off: no CLIP model" in out  # the summary
+    assert "note: no CLIP model in use" in err and "not what is in the picture" in err
+    assert "No CLIP model: CLIP is disabled (KILO_CLIP_ENABLED=false)" in err  # the reason
+    shutil.copy(photos_dir / "canon_rebel_t6_xmp.jpg", card)
+    code, out, err = run(capsys, "ingest", str(card), "-p", "first")
+    assert code == 0 and "off: no CLIP model" in out  # the summary row, every time
+    assert "note: no CLIP model" not in err  # the explanation, once

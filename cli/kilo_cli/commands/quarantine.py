@@ -38,4 +38,3 @@ def list_(
         ["file", "size", "reason"],
         empty="nothing in quarantine",
     )
-

@@ -113,21 +113,11 @@ def print_previews(asset_ids: list[str], names: dict[str, str], width: int = 32)
 def _once(notice: str) -> str:
     """The whole notice the first time this library sees it; then its first sentence (a
     ~600-character "how to get CLIP weights" on every search was too much)."""
-    import hashlib
+    from kilo_cli.context import first_time
 
-    seen = STATE.settings.home / ".notices"
-    key = hashlib.sha256(notice.encode()).hexdigest()[:16]
-    try:
-        if key in seen.read_text().split():
-            return notice.split(". ")[0].rstrip(".") + ". (The full note was shown once.)"
-    except OSError:
-        pass
-    try:
-        with seen.open("a") as fh:
-            fh.write(key + "\n")
-    except OSError:
-        pass  # a read-only library: say it in full each time
-    return notice
+    if first_time(notice):
+        return notice
+    return notice.split(". ")[0].rstrip(".") + ". (The full note was shown once.)"
 
 
 def print_results(
