@@ -293,3 +293,36 @@ def test_the_first_ingest_says_once_what_running_without_clip_means(
     code, out, err = run(capsys, "ingest", str(card), "-p", "first")
     assert code == 0 and "off: no CLIP model" in out  # the summary row, every time
     assert "note: no CLIP model" not in err  # the explanation, once
+
+
+def test_style_hero_commands_name_the_photo_by_id_and_work_when_its_name_occurs_twice(
+    home: Path,
+    catalog: Catalog,
+    project: Project,
+    shared_photos_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Before: ``kilo edit set mate_Storm.jpg --exposure ...``, refused as ambiguous once the
+    same file is in another project too; and ``style apply --assets`` took only full ids."""
+    import re
+
+    from kilo.projects import create_project
+    from support.edit_assets import add_photo_asset
+
+    other = create_project(catalog, "Second shoot")
+    storm = shared_photos_dir / "mate_Storm.jpg"
+    mine = add_photo_asset(catalog, project.id, storm, iso=200)
+    theirs = add_photo_asset(catalog, other.id, storm, iso=200)
+    catalog.close()
+    code, _, err = run(capsys, "edit", "set", "mate_Storm.jpg", "--exposure", "0.3")
+    assert code == 2  # the name alone is ambiguous: the error says where each one is
+    assert f"{mine[:8]} in '{project.title}'" in err and f"{theirs[:8]} in 'Second shoot'" in err
+    code, _, err = run(capsys, "style", "apply", project.title, "--assets", mine[:8])  # a prefix
+    assert code == 0, err
+    hero = re.search(r"kilo edit set (\S+) --exposure", err)
+    assert hero is not None and mine.startswith(hero[1]) and len(hero[1]) >= 8, err
+    assert "mate_Storm.jpg" in err  # still named, for the photographer
+    code, _, err = run(capsys, "edit", "set", hero[1], "--exposure", "0.7")
+    assert code == 0, err
+    code, _, err = run(capsys, "style", "apply", project.title, "--assets", "mate_Storm.jpg")
+    assert code == 0, err  # a file name, unique in the project

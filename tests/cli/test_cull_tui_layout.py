@@ -79,7 +79,9 @@ def test_arrows_move_between_stacks_on_a_fresh_open_and_the_list_follows(
             for cid in long_list.clusters[2:-1]:
                 pick_winner(catalog, cid, long_list.members[cid][0], user_id=app.user_id)
             pick_winner(
-                catalog, long_list.clusters[0], long_list.members[long_list.clusters[0]][0],
+                catalog,
+                long_list.clusters[0],
+                long_list.members[long_list.clusters[0]][0],
                 user_id=app.user_id,
             )
             await pilot.press("f")
@@ -144,4 +146,3 @@ def test_frames_keep_their_aspect_ratio_a_portrait_shows_portrait(
             assert _shown_aspect(app, "#frame-a") < 1  # arrow.heic: portrait
 
     asyncio.run(script())
-

@@ -111,9 +111,7 @@ def test_the_strip_fills_its_panel_and_its_words_take_the_outline_colours(
             assert size.width >= room.width // 3, (size, room)  # fills its panel's height
             assert size.width <= room.width
             text = app.query_one("#face-info").render()
-            styled = {
-                str(text)[s.start : s.end]: str(s.style) for s in getattr(text, "spans", [])
-            }
+            styled = {str(text)[s.start : s.end]: str(s.style) for s in getattr(text, "spans", [])}
             assert any(w == "open" and "green" in st for w, st in styled.items()), styled
             assert any(w == "CLOSED" and "red" in st for w, st in styled.items()), styled
             assert image.width > image.height  # 3 frames by 6 people: the strip is drawn
