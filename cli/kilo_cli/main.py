@@ -278,6 +278,9 @@ def _leave_now(code: int) -> None:
     import logging
     from contextlib import suppress
 
+    from kilo.workers import release_pools
+
+    release_pools()  # else the resource tracker warns of "leaked semaphore objects"
     for stream in (sys.stdout, sys.stderr):
         with suppress(OSError, ValueError):
             stream.flush()
