@@ -35,7 +35,12 @@ def long_list(catalog: Catalog, project: Project, shared_photos_dir: Path) -> Cu
     for i, name in enumerate(LATER):  # moment titles differ by their hour
         when = day + timedelta(days=i, hours=i)
         aid = add_asset(catalog, project.id, shared_photos_dir / name, when)
-        add_cluster(catalog, project.id, "moment", [aid], start=when, confidence=None)
+        moment = add_cluster(catalog, project.id, "moment", [aid], start=when, confidence=None)
+        if i == 0:  # as long as a real one ("21 Jul 2015, 16:17 · 2 photos"): wider than the list
+            catalog.execute(
+                "UPDATE clusters SET title = ? WHERE id = ?",
+                [f"{when:%d %b %Y, %H:%M} · a long afternoon by the sea", moment],
+            )
     start = day + timedelta(days=len(LATER), hours=len(LATER))
     ids = [add_asset(catalog, project.id, shared_photos_dir / n, start) for n in LAST_BURST]
     moment = add_cluster(catalog, project.id, "moment", ids, start=start, confidence=None)
@@ -67,6 +72,8 @@ def test_arrows_move_between_stacks_on_a_fresh_open_and_the_list_follows(
             await pilot.pause()
             stacks = app.query_one("#stacks")
             assert stacks.max_scroll_y > 0  # the list does not fit: it could scroll
+            rows = app._stack_list().plain.count("\n")
+            assert app.query_one("#stack-list").virtual_size.height <= rows + 1  # none wraps
             assert app.stack_index == 0
             await pilot.press("down")  # the very first key
             await pilot.pause()

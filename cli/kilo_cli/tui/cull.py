@@ -88,6 +88,8 @@ class CullApp(App[None]):
     CSS = """
     #stacks { width: 38; border-right: solid $primary-background; }
     #stacks.narrow { width: 26; }
+    /* one line a row (cut, not wrapped): the current stack's line is the row scrolled to */
+    #stack-list { text-wrap: nowrap; text-overflow: ellipsis; }
     .compare #stacks { display: none; }
     #centre { width: 1fr; }
     #header { height: 2; padding: 0 1; }
@@ -359,7 +361,7 @@ class CullApp(App[None]):
     def _stack_list(self) -> Text:
         text = Text()
         moment = None
-        room = 12 if self.query_one("#stacks").has_class("narrow") else 20
+        room = 10 if self.query_one("#stacks").has_class("narrow") else 20
         self._current_line = 0
         for i, s in enumerate(self.queue.stacks):
             if s.moment_title and s.moment_title != moment:
