@@ -105,15 +105,19 @@ def test_the_strip_fills_its_panel_and_its_words_take_the_outline_colours(
                 await pilot.pause()
             await pilot.press("e")
             await pilot.pause()
+            from textual_image._terminal import get_cell_size
+
             strip = app.query_one("#face-strip")
             image = strip.image  # type: ignore[attr-defined]
             size, room = strip.content_size, app.query_one("#centre").content_size
-            assert size.width >= room.width // 3, (size, room)  # fills its panel's height
-            assert size.width <= room.width
+            assert size.height >= room.height // 2, (size, room)  # the panel's height, not 6 cells
+            cell = get_cell_size()
+            shown = size.width * cell.width / (size.height * cell.height)
+            true = image.width / image.height  # 3 frames by 6 people
+            assert abs(shown - true) / true < 0.15, (shown, true)  # at its own aspect ratio
             text = app.query_one("#face-info").render()
             styled = {str(text)[s.start : s.end]: str(s.style) for s in getattr(text, "spans", [])}
             assert any(w == "open" and "green" in st for w, st in styled.items()), styled
             assert any(w == "CLOSED" and "red" in st for w, st in styled.items()), styled
-            assert image.width > image.height  # 3 frames by 6 people: the strip is drawn
 
     asyncio.run(script())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -59,7 +59,7 @@ def apply(
     """Create a version per photo: Fix + your style where confident, Fix alone otherwise;
     photos you edited by hand are left as they are unless --overwrite-edited."""
     from kilo.assets import asset_filenames
-    from kilo.catalog.ids import resolve_ids, short_ref
+    from kilo.catalog.ids import resolve_ids
     from kilo.errors import PartialFailure
     from kilo.style import apply_style
 
@@ -107,18 +107,24 @@ def apply(
             f"failed {report.failed}"
         )
         if report.hero_asset_id:
-            # by id: a file name may occur twice (in this project or another), an id never
-            hero = short_ref(cat, "assets", report.hero_asset_id)
-            name = names.get(report.hero_asset_id, "")
-            message(
-                f"low confidence: {report.hero_reason}. Edit one hero frame by hand "
-                f"({safe(name)}) and sync it to them:\n  kilo edit set {hero} --exposure ...\n"
-                f"  kilo edit sync --from {hero} --fix-only {_quote(p.title)}"
-            )
+            _say_hero(cat, report, names.get(report.hero_asset_id, ""), p.title)
 
     emit(report, as_json, human)
     if report.failed:
         raise PartialFailure(f"{report.failed} photos failed", result=report)
+
+
+def _say_hero(cat: Any, report: Any, name: str, project_title: str) -> None:
+    """The hero-frame commands, naming the frame by a short unique id: a file name may
+    occur twice (in this project or another), an id never."""
+    from kilo.catalog.ids import short_ref
+
+    hero = short_ref(cat, "assets", report.hero_asset_id)
+    message(
+        f"low confidence: {report.hero_reason}. Edit one hero frame by hand "
+        f"({safe(name)}) and sync it to them:\n  kilo edit set {hero} --exposure ...\n"
+        f"  kilo edit sync --from {hero} --fix-only {_quote(project_title)}"
+    )
 
 
 def _quote(text: str) -> str:

@@ -22,98 +22,29 @@ from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
+from kilo_cli.tui.cull_parts import (
+    CULL_CSS,
+    KEY_HELP,
+    KIND_ICON,
+    draw_eyes,
+    draw_stars,
+    load_image_widget,
+)
+
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
     from kilo.catalog import Catalog
-    from kilo.cull.faces import FaceStrip
     from kilo.cull.review_order import CullFrame, CullQueue, CullStack
 
-KEY_HELP = """\
-[b]Keys[/b]
-  [b]F[/b]        pick this frame as the winner, mark the stack reviewed, go to the next
-  [b]D[/b]        reject this frame (again: un-reject)
-  [b]Shift+D[/b]  reject the whole stack
-  [b]1[/b]-[b]5[/b]      rating
-  [b]S[/b]        star
-  [b]C[/b]        compare 2-up with the suggested winner
-  [b]E[/b]        the face strip: every person's face in each frame, eyes marked
-  [b]← →[/b]      previous / next frame     [b]↑ ↓[/b]  previous / next stack
-  [b]Z[/b]        undo      [b]Shift+Z[/b]  redo
-  [b]?[/b]        show / hide this help     [b]Q[/b]  quit"""
-
-_KIND_ICON = {"burst": "▤", "duplicate_group": "⧉", "singles": "·", "filmstrip": "▭"}
-
-
 REFRESH_S = 2.0  # how often the screen looks for new frames
-
-
-def _image_widget() -> type[Widget] | None:
-    """textual-image's widget (Kitty / Sixel / half-block, chosen for this terminal), or None
-    when it cannot size the terminal. It must be imported before the app starts."""
-    import logging
-
-    # its terminal probe logs a traceback when the terminal does not answer; it then falls
-    # back by itself, so keep the screen clean
-    logging.getLogger("textual_image").setLevel(logging.CRITICAL)
-    try:
-        from textual_image.widget import Image as ImageWidget
-    except Exception:  # e.g. ZeroDivisionError on a 0x0 pseudo-terminal
-        return None
-    return ImageWidget
-
-
-#: a face's eyes as the strip outlines them: green open, red closed, grey can't tell
-_EYES_STYLE = {"open": "green", "closed": "red b"}
-
-
-def _eyes_markup(strip: FaceStrip, person: int) -> str:
-    """``open open CLOSED -`` across the frames, each word in its outline's colour."""
-    words = strip.eyes_line(person).split(" ")
-    faces = strip.people[person]
-    return " ".join(
-        f"[{_EYES_STYLE.get(f.eyes, 'grey62') if f else 'dim'}]{w}[/]"
-        for w, f in zip(words, faces, strict=True)
-    )
-
-
-def _stars(rating: int | None) -> str:
-    return "★" * (rating or 0) + "☆" * (5 - (rating or 0))
 
 
 class CullApp(App[None]):
     """The culling screen over one project of an open catalog."""
 
     TITLE = "kilo cull"
-    CSS = """
-    #stacks { width: 38; border-right: solid $primary-background; }
-    #stacks.narrow { width: 26; }
-    /* one line a row (cut, not wrapped): the current stack's line is the row scrolled to */
-    #stack-list { text-wrap: nowrap; text-overflow: ellipsis; }
-    .compare #stacks { display: none; }
-    #centre { width: 1fr; }
-    #header { height: 2; padding: 0 1; }
-    #viewer { height: 1fr; }
-    #viewer > .pane { width: 1fr; height: 1fr; }
-    #viewer .label { height: 1; padding: 0 1; display: none; text-wrap: nowrap;
-                     text-overflow: ellipsis; }
-    #viewer.compare .label { display: block; }
-    #viewer .box { width: 1fr; height: 1fr; align: center middle; }
-    #viewer .frame { width: 1fr; height: 1fr; }
-    #viewer .frame.photo { width: auto; height: auto; }
-    #viewer > #pane-b { display: none; }
-    #viewer.compare > #pane-b { display: block; }
-    #face-strip, #face-info { display: none; }
-    .faces #viewer { display: none; }
-    .faces #face-strip { display: block; width: auto; height: 1fr; }
-    .faces #face-info { display: block; height: auto; padding: 0 1; }
-    #chips { height: 1; padding: 0 1; color: $success; }
-    #info { height: 1; padding: 0 1; }
-    #filmstrip { height: 3; padding: 0 1; border-top: solid $primary-background; }
-    #help { display: none; layer: overlay; dock: right; width: 80; height: auto;
-            border: round $accent; background: $panel; padding: 1 2; }
-    #help.shown { display: block; }
-    """
+    CSS = CULL_CSS
     #: the footer shows these in order and cuts what does not fit: help and quit come first
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "keys", key_display="?"),
@@ -145,7 +76,7 @@ class CullApp(App[None]):
         self.catalog = catalog
         self.project_id = project_id
         self.user_id = user_id or catalog.local_user_id
-        self.image_widget = _image_widget() if images else None
+        self.image_widget = load_image_widget() if images else None
         self.images = self.image_widget is not None
         self.images_missing = images and not self.images
         self.stack_index = 0
@@ -311,7 +242,7 @@ class CullApp(App[None]):
         if not strip.people:
             info.update("[dim]No faces found in this stack (E to go back).[/]")
             return
-        lines = [f"person {p + 1}: {_eyes_markup(strip, p)}" for p in range(len(strip.people))]
+        lines = [f"person {p + 1}: {draw_eyes(strip, p)}" for p in range(len(strip.people))]
         info.update(
             "\n".join(lines[:6])
             + (
@@ -372,9 +303,7 @@ class CullApp(App[None]):
             rejected = s.decided and all(f.rejected for f in s.frames)
             mark = ("✗" if rejected else "✓") if s.decided else "●"  # Shift+D is not a pick
             conf = f" {s.confidence:.0%}" if s.confidence is not None else ""
-            line = (
-                f" {mark} {_KIND_ICON.get(s.kind, '?')} {s.title[:room]} ·{len(s.frames)}{conf}\n"
-            )
+            line = f" {mark} {KIND_ICON.get(s.kind, '?')} {s.title[:room]} ·{len(s.frames)}{conf}\n"
             style = "reverse" if i == self.stack_index else ("dim" if s.decided else "")
             text.append(line, style=style)
         return text
@@ -391,7 +320,7 @@ class CullApp(App[None]):
         if frame.asset_id == stack.winner_asset_id:
             badges.append("[cyan]winner[/]")
         blur = f"blur {frame.blur:.2f}" if frame.blur is not None else "blur –"
-        return f"[b]{frame.filename}[/b]  {_stars(frame.rating)}  {' '.join(badges)}  {blur}"
+        return f"[b]{frame.filename}[/b]  {draw_stars(frame.rating)}  {' '.join(badges)}  {blur}"
 
     def _filmstrip(self, stack: CullStack) -> Text:
         text = Text()
