@@ -109,6 +109,8 @@ def list_(
             a.id,
             a.filename,
             shot_time(a),
+            decision_cell(a.my_rating),
+            stars_cell(a.my_rating),
             a.camera_model,
             f"{a.width_px}x{a.height_px}" if a.width_px else "",
             a.state,
@@ -117,13 +119,50 @@ def list_(
             Col("id", "id"),
             Col("file", "name"),
             Col("captured", "time", drop=2),
-            Col("camera", drop=4),
-            Col("size", "num", drop=3),
-            Col("state", drop=1),
+            Col("decision", drop=1),  # a narrow terminal keeps the decisions longest
+            Col("stars", drop=3),
+            Col("camera", drop=6),
+            Col("size", "num", drop=5),
+            Col("state", drop=4),
         ],
-        empty="no assets: kilo ingest FOLDER --project PROJECT",
+        empty=""
+        if items
+        else _empty_listing(pid, picked=picked, rejected=rejected, rating_min=rating_min),
         next_cursor=nxt,
     )
+
+
+def decision_cell(rating: Any) -> str:
+    """``picked``, ``rejected`` or nothing: the photographer's decision on a photo."""
+    if rating is None:
+        return ""
+    return "picked" if rating.picked else ("rejected" if rating.rejected else "")
+
+
+def stars_cell(rating: Any) -> str:
+    """The rating as stars (``★★★``), and ``✦`` when starred."""
+    if rating is None:
+        return ""
+    stars = "★" * (rating.rating or 0)
+    return f"{stars} ✦".strip() if rating.starred else stars
+
+
+def _empty_listing(pid: str, **filters: Any) -> str:
+    """What an empty listing says: with filters, that nothing matched them (the project has
+    photos), else how to add photos."""
+    from kilo.projects import get_project
+
+    named = [
+        {"picked": "picked", "rejected": "rejected"}.get(k) or f"rated {v} or more"
+        for k, v in filters.items()
+        if v
+    ]
+    title = get_project(STATE.catalog(), pid).title
+    if len(named) == 1 and named[0] in ("picked", "rejected"):
+        return f"no {named[0]} assets in {title}"
+    if named:
+        return f"no assets in {title} that are {' and '.join(named)}"
+    return f"no assets in {title}: kilo ingest FOLDER --project {title}"
 
 
 @assets_app.command("show")
