@@ -82,7 +82,8 @@ _COLUMNS = ", ".join(
 _SELECT = f"""
 SELECT {_COLUMNS}, r.user_id AS r_user_id, r.rating AS r_rating, r.picked AS r_picked,
        r.rejected AS r_rejected, r.starred AS r_starred, r.notes AS r_notes,
-       r.updated_at AS r_updated_at
+       r.updated_at AS r_updated_at,
+       (SELECT p.timezone FROM projects p WHERE p.id = a.project_id) AS project_timezone
 FROM assets a
 {_RATINGS}
 """

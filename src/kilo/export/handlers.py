@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from kilo.catalog import Catalog
 from kilo.catalog.assets_repo import owned_original_uri, read_export_rows
 from kilo.catalog.file_reads import list_moment_members
 from kilo.catalog.users_repo import get_user_row
-from kilo.clock import new_id, utcnow
+from kilo.clock import local_capture_time, new_id, utcnow
 from kilo.errors import NotFound
 from kilo.export.core import set_export_status
 from kilo.export.execute import ExportPlan, SheetEntry, execute_plan, remove_staging
@@ -26,18 +26,12 @@ from kilo.progress import ProgressCallback
 from kilo.records import json_object
 
 
-def _local_time(captured: datetime | None, offset_min: int | None) -> datetime | None:
-    if captured is None:
-        return None
-    return captured + timedelta(minutes=offset_min or 0)
-
-
 def _shot_time(asset: dict[str, Any]) -> datetime | None:
-    """When the photo was taken, in local time; None when the only time known is the file's
-    modification time (when it was copied, not shot)."""
-    if str(asset.get("captured_at_source") or "").startswith("file"):
-        return None
-    return _local_time(asset["captured_at"], asset["captured_offset_min"])
+    """When the photo was taken, as its own local wall clock read
+    (:func:`kilo.clock.local_capture_time`); None when undated (the only time known is the
+    file's modification time: when it was copied, not shot)."""
+    local = local_capture_time(asset).local
+    return local.replace(tzinfo=None) if local is not None else None
 
 
 def _edit_params(catalog: Catalog, asset_id: str, user_id: str) -> dict[str, Any] | None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, field_serializer
 
+from kilo.clock import is_floating, wire_time
 from kilo.models.base import KiloModel, PageInfo
 
 
@@ -139,7 +140,18 @@ class Asset(KiloModel):
     # where captured_at came from: exif, xmp, filename ..., or file_mtime (the file's time:
     # when it was copied, not when it was shot; lists show such a photo as undated)
     captured_at_source: str | None = None
+    # an undated photo's file modification time (captured_at is then null): when the file
+    # was copied, not when it was shot
+    file_time: datetime | None = None
     _omit_when_none = frozenset({"my_rating", "source_uri"})
+
+    @field_serializer("captured_at", mode="wrap", when_used="json")
+    def _local_time(self, value: datetime | None, handler: SerializerFunctionWrapHandler) -> Any:
+        """The photo's local time with its offset; a wall-clock time of unknown offset
+        (:data:`kilo.clock.FLOATING`) goes without one, never as UTC."""
+        if value is not None and is_floating(value):
+            return wire_time(value)
+        return handler(value)
 
 
 class UpdateAssetRequest(KiloModel):
