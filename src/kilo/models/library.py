@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, field_serializer
+from pydantic import ConfigDict, Field
 
-from kilo.clock import is_floating, wire_time
-from kilo.models.base import KiloModel, PageInfo
+from kilo.models.base import KiloModel, LocalTime, PageInfo
 
 
 # -- auth ---------------------------------------------------------------------------------
@@ -111,7 +110,9 @@ class UpsertRatingRequest(KiloModel):
 class Asset(KiloModel):
     id: str
     project_id: str
-    captured_at: datetime | None = None
+    # the photo's own local time (kilo.clock.local_capture_time); without an offset when
+    # neither the photo nor its project knows one
+    captured_at: LocalTime | None = None
     ingested_at: datetime
     width_px: int | None = None
     height_px: int | None = None
@@ -144,14 +145,6 @@ class Asset(KiloModel):
     # was copied, not when it was shot
     file_time: datetime | None = None
     _omit_when_none = frozenset({"my_rating", "source_uri"})
-
-    @field_serializer("captured_at", mode="wrap", when_used="json")
-    def _local_time(self, value: datetime | None, handler: SerializerFunctionWrapHandler) -> Any:
-        """The photo's local time with its offset; a wall-clock time of unknown offset
-        (:data:`kilo.clock.FLOATING`) goes without one, never as UTC."""
-        if value is not None and is_floating(value):
-            return wire_time(value)
-        return handler(value)
 
 
 class UpdateAssetRequest(KiloModel):
