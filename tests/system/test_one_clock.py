@@ -68,6 +68,11 @@ def test_every_front_end_shows_the_local_time_and_undated_alike(
     assert scan["capturedAt"] is None and scan["fileTime"].startswith("20")
     code, out, _ = run(capsys, "search", "Trip", "scan")
     assert re.search(r"scan\.png\s+│ undated", out), out
+    # a date filter is on the local capture date: the undated scan is not "taken" today
+    found = _json(capsys, "search", "Trip", "--from", "2018-06-06", "--to", "2018-06-06")
+    assert len(found["results"]) == 2, found
+    later = _json(capsys, "search", "Trip", "--from", "2020-01-01")
+    assert later["results"] == [], later
 
     # the project's zone: the offset at once, the moments at the next analysis
     code, _, err = run(capsys, "project", "update", "Trip", "--timezone", "America/Sao_Paulo")

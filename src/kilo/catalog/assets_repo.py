@@ -42,8 +42,13 @@ __all__ = [
     "update_uploaded",
 ]
 
-#: SQL: the local time the photo ``a`` was taken (its UTC time moved by its offset)
-LOCAL_TIME = "(a.captured_at + to_minutes(CAST(coalesce(a.captured_offset_min, 0) AS BIGINT)))"
+#: SQL: the local time the photo ``a`` was taken (its UTC time moved by its offset; the wall
+#: clock when it has none; NULL when undated: a file's time says when it was copied), as
+#: :func:`kilo.clock.local_capture_time` reads it
+LOCAL_TIME = (
+    "(CASE WHEN a.captured_at_source LIKE 'file%' THEN NULL ELSE a.captured_at + "
+    "to_minutes(CAST(coalesce(a.captured_offset_min, 0) AS BIGINT)) END)"
+)
 
 # -- the asset with the user's decisions (kilo.assets' model) -------------------------------
 _RATINGS = "LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = $user"
