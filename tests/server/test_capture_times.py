@@ -54,3 +54,28 @@ def test_the_api_sends_local_times_and_no_z_without_an_offset(
     assert view.status_code == 200 and len(view.json()["assets"]) == 3, view.text
     for shown in view.json()["assets"]:  # neither a field nor a value of the photo's time
         assert not re.search(r"\d{4}-\d\d-\d\d|captured|time", str(shown), re.I), shown
+
+
+def test_an_upload_keeps_the_offset_its_client_gave(
+    client: Any, mailbox: tuple[Mailbox, int]
+) -> None:
+    """Until its file is read, a pending upload's time is the client's, kept with the
+    client's offset (it was kept as UTC alone, and read back as UTC; a naive one stays
+    naive)."""
+    from kilo.clock import floating, local_capture_time, wire_time
+
+    a = login(client, mailbox[0], "a@example.com")
+    project = client.post("/projects", json={"title": "Upload"}, headers=a).json()
+    files = [
+        {"filename": "a.jpg", "byteSize": 10, "capturedAt": "2018-06-06T22:20:11-03:00"},
+        {"filename": "b.jpg", "byteSize": 10, "capturedAt": "2018-06-06T22:30:05"},
+    ]
+    made = client.post(
+        f"/projects/{project['id']}/assets:prepareUpload", json={"files": files}, headers=a
+    )
+    assert made.status_code == 200, made.text
+    assets = client.app.state.catalog.table("assets")
+    cols = ("captured_at", "captured_offset_min", "captured_at_source")
+    kept = [assets.get(u["assetId"], cols) for u in made.json()["uploads"]]
+    shown = [wire_time(floating(local_capture_time(row).local)) for row in kept]  # type: ignore[arg-type]
+    assert shown == ["2018-06-06T22:20:11-03:00", "2018-06-06T22:30:05"], kept
