@@ -74,13 +74,18 @@ def test_every_front_end_shows_the_local_time_and_undated_alike(
     later = _json(capsys, "search", "Trip", "--from", "2020-01-01")
     assert later["results"] == [], later
 
+    # photos with and without a zone of their own in a project without one: said plainly
+    code, _, err = run(capsys, "analyze", "Trip")
+    assert code == 0 and "1 photo(s) carry no time zone of their own, 1 do" in err, err
+
     # the project's zone: the offset at once, the moments at the next analysis
     code, _, err = run(capsys, "project", "update", "Trip", "--timezone", "America/Sao_Paulo")
     assert code == 0 and "kilo analyze Trip" in err, err
     assert _captured(capsys, "wall_clock.jpg") == "2018-06-06T22:30:05-03:00"
     assert _captured(capsys, "cv_ela_original.jpg") == "2018-06-06T22:20:11-03:00"
     assert "06 Jun 2018, 22:30 · 1 photo" in _titles(capsys)
-    assert run(capsys, "analyze", "Trip")[0] == 0
+    code, _, err = run(capsys, "analyze", "Trip")
+    assert code == 0 and "time zone" not in err, err
     assert _titles(capsys) == ["06 Jun 2018, 22:20–22:30 · 2 photos", "Undated · 1 photo"]
     first = _json(capsys, "clusters", "list", "Trip", "--kind", "moment")[0]
     assert (first["startTime"], first["endTime"]) == (

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LOCAL_TIME",
     "PROCESSED_COLUMNS",
+    "count_offsets",
     "count_unembedded",
     "delete_files_of_kinds",
     "list_file_rows",
@@ -326,6 +327,19 @@ def read_local_times(catalog: Catalog, asset_ids: Sequence[str]) -> dict[str, An
             [list(asset_ids)],
         )
     )
+
+
+def count_offsets(catalog: Catalog, project_id: str) -> tuple[int, int]:
+    """(dated photos of the project with an offset of their own, dated photos without one);
+    a file's time is no date."""
+    row = catalog.fetchone(
+        "SELECT count(*) FILTER (WHERE captured_offset_min IS NOT NULL), "
+        "count(*) FILTER (WHERE captured_offset_min IS NULL) FROM assets "
+        "WHERE project_id = ? AND state <> 'quarantined' AND captured_at IS NOT NULL "
+        "AND coalesce(captured_at_source, '') NOT LIKE 'file%'",
+        [project_id],
+    )
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def count_unembedded(catalog: Catalog, model_id: str) -> int:
