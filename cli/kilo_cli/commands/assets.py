@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo.clock import UNDATED, format_capture, wire_time
 from kilo_cli.commands._listing import (
     AllOpt,
     CursorOpt,
@@ -27,18 +28,12 @@ def register(app: typer.Typer) -> None:
     app.add_typer(assets_app, name="assets")
 
 
-def _file_time(a: Any) -> bool:
-    return str(a.captured_at_source or "").startswith("file")
-
-
 def shot_time(a: Any) -> str:
-    """When the photo was shot, for a table: 'undated' when the only time known is the
-    file's (when it was copied, not shot)."""
-    if a.captured_at is None:
-        return "undated"
-    if _file_time(a):
-        return f"undated (file {a.captured_at:%Y-%m-%d})"
-    return f"{a.captured_at:%Y-%m-%d %H:%M:%S}"
+    """When the photo was shot, in its own local time, for a table: 'undated' when the only
+    time known is the file's (when it was copied, not shot)."""
+    if a.captured_at is None and a.file_time is not None:
+        return f"{UNDATED} (file {a.file_time:%Y-%m-%d})"
+    return format_capture(a.captured_at)
 
 
 def _show(a: Any) -> None:
@@ -48,11 +43,8 @@ def _show(a: Any) -> None:
             ("file", a.filename),
             ("source", a.source_uri),
             ("state", a.state),
-            (
-                "captured",
-                a.captured_at.isoformat() if a.captured_at and not _file_time(a) else None,
-            ),
-            ("file time", a.captured_at.isoformat() if a.captured_at and _file_time(a) else None),
+            ("captured", wire_time(a.captured_at, "seconds") if a.captured_at else UNDATED),
+            ("file time", wire_time(a.file_time, "seconds") if a.file_time else None),
             ("size", f"{a.width_px} x {a.height_px}" if a.width_px else None),
             ("camera", " ".join(x for x in (a.camera_make, a.camera_model) if x) or None),
             ("lens", a.lens_model),

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo.clock import format_capture
 from kilo_cli.commands._listing import RatingMinOpt
 from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, print_table
@@ -146,13 +147,12 @@ def print_results(
         table = []
         for n, r in enumerate(resp.results, 1):
             asset = assets.get(r.asset_id)
-            when = asset.captured_at if asset else None
             table.append(
                 (
                     n,
                     f"{r.score:.3f}",
                     asset.filename if asset else None,
-                    when.strftime("%Y-%m-%d %H:%M") if when else "",
+                    format_capture(asset.captured_at, seconds=False) if asset else "",
                     "; ".join(r.highlights),
                     r.asset_id,
                     *([titles.get(asset.project_id, "") if asset else ""] if titles else []),
