@@ -67,7 +67,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "quarantine": ("quarantine", "Files an ingest could not take, with the reason for each."),
     "serve": (
         "serve",
-        "Serve the HTTP API (openapi.yaml under /v1) and run its jobs; Ctrl-C stops it.",
+        "Serve the HTTP API (openapi.yaml under /v1) and the browser studio (at /), and run "
+        "the jobs; Ctrl-C stops it.",
     ),
     "open": (
         "open",
