@@ -80,6 +80,12 @@ def test_the_cull_view_lists_every_frame_once_in_stacks_with_signed_images(
     duplicate = next(s for s in view["stacks"] if s["kind"] == "duplicate")
     assert len(duplicate["memberIds"]) == 2 and duplicate["winnerId"] in duplicate["memberIds"]
     assert 1 <= len(duplicate["reasons"]) <= 3
+    leuven = next(m for m in members if m["fileName"] == "cv_leuvenA.jpg")
+    assert (leuven["cameraModel"], leuven["iso"], leuven["shutterSpeed"]) == (
+        "iPhone 6",
+        32,
+        "1/1799",
+    )
     frame = duplicate["members"][0]
     assert frame["state"] in ("ready", "embedding")  # CLIP is off in tests: ready
     assert frame["displayWidth"] > 0 and frame["displayHeight"] > 0

@@ -45,6 +45,8 @@ class CullFrame:
     state: str = "ready"  # the asset's: registered | ready | quarantined
     failed: bool = False
     embedded: bool = False
+    #: what a loupe's caption shows: camera, lens, ISO, shutter, aperture, focal length
+    exposure: dict[str, Any] = field(default_factory=dict)
 
     @property
     def blur(self) -> float | None:
@@ -134,6 +136,9 @@ def load_queue(catalog: Catalog, project_id: str, user_id: str | None = None) ->
     return CullQueue(pid, True, stacks)
 
 
+_EXPOSURE = ("camera_model", "lens_model", "iso", "shutter_speed", "aperture", "focal_length_mm")
+
+
 def _frames(catalog: Catalog, pid: str, user: str) -> dict[str, CullFrame]:
     """Every frame of the project with the user's decisions and its signals, in capture
     order."""
@@ -144,7 +149,8 @@ def _frames(catalog: Catalog, pid: str, user: str) -> dict[str, CullFrame]:
         'a.id, a.filename, a.captured_at, s."values" AS signals, r.rating, r.picked, '
         "r.rejected, r.starred, a.frame_index, a.frame_count, a.width_px, a.height_px, "
         "a.orientation, a.state, a.error IS NOT NULL AS failed, "
-        "e.embedded_id IS NOT NULL AS embedded",
+        "e.embedded_id IS NOT NULL AS embedded, a.camera_model, a.lens_model, a.iso, "
+        "a.shutter_speed, a.aperture, a.focal_length_mm",
         joins=f"LEFT JOIN signals s ON s.asset_id = a.id {EMBEDDED_JOIN}",
     )
     return {
@@ -165,6 +171,7 @@ def _frames(catalog: Catalog, pid: str, user: str) -> dict[str, CullFrame]:
             state=r["state"],
             failed=bool(r["failed"]),
             embedded=bool(r["embedded"]),
+            exposure={k: r[k] for k in _EXPOSURE if r[k] is not None},
         )
         for r in rows
     }

@@ -63,6 +63,7 @@ def _frame(frame: QueueFrame, urls: FrameUrls, embeddings: bool) -> CullFrame:
     thumb, preview, loupe = urls(frame.asset_id)
     width, height, display_w, display_h = _sizes(frame)
     sharp = frame.signals.get("sharpness")
+    exposure = frame.exposure
     # built without validation: every value comes typed from the catalog, and a view has
     # thousands of frames
     return CullFrame.model_construct(
@@ -84,6 +85,12 @@ def _frame(frame: QueueFrame, urls: FrameUrls, embeddings: bool) -> CullFrame:
         thumb_url=thumb,
         preview_url=preview,
         loupe_url=loupe,
+        camera_model=exposure.get("camera_model"),
+        lens_model=exposure.get("lens_model"),
+        iso=exposure.get("iso"),
+        shutter_speed=exposure.get("shutter_speed"),
+        aperture=exposure.get("aperture"),
+        focal_length_mm=exposure.get("focal_length_mm"),
     )
 
 

@@ -54,6 +54,13 @@ class CullFrame(StudioModel):
     thumb_url: str
     preview_url: str
     loupe_url: str
+    # Additions: the exposure a caption shows (in a monospace face), when known.
+    camera_model: str | None = None
+    lens_model: str | None = None
+    iso: int | None = None
+    shutter_speed: str | None = None
+    aperture: float | None = None
+    focal_length_mm: float | None = None
 
 
 class CullStack(StudioModel):
