@@ -1,7 +1,7 @@
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { fileURLToPath } from 'node:url';
-import { mockServer } from './mock/server';
+import { mockServer } from './mock/server.ts';
 
 // The built app goes into the Python package: `kilo serve` serves it at /.
 // `npm run dev` answers /v1 from the small mock under mock/ (never built, never shipped),

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-const PHOTOS = join(__dirname, '..', '..', 'examples', 'photos');
+const PHOTOS = join(import.meta.dirname, '..', '..', 'examples', 'photos');
 
 function jpegSize(buf: Buffer): [number, number] {
   let i = 2;
@@ -115,7 +115,7 @@ export function mockServer(): Plugin {
         }
         if (api === '/projects' && m === 'GET') {
           if (scenario.projects === 'error') return send(res, 500, { code: 'internal', message: 'The catalog could not be read.' });
-          if (scenario.projects === 'slow') await new Promise((r) => setTimeout(r, 60000));
+          if (scenario.projects === "slow") await new Promise((r) => setTimeout(r, 4000));
           return send(res, 200, { items: scenario.projects === 'empty' ? [] : projects, pageInfo: { nextCursor: null } });
         }
         if (api === '/projects' && m === 'POST') {

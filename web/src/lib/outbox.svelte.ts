@@ -68,9 +68,9 @@ export async function drain(): Promise<void> {
       } catch (e) {
         const err = e instanceof ApiError ? e : new ApiError(0, 'offline', String(e));
         if (err.offline || err.status >= 500 || err.status === 429) {
-          connection.offline = err.offline;
+          connection.offline = err.offline || err.status >= 502;
           await sleep(backoff);
-          backoff = Math.min(backoff * 2, 8000);
+          backoff = Math.min(backoff * 2, 4000);
           continue;
         }
         if (err.status === 401) return; // sign in again; the queue stays and is sent after

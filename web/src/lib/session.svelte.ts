@@ -11,6 +11,7 @@ export async function checkSession(): Promise<void> {
   try {
     session.user = await ext.me();
     connection.signedOut = false;
+    connection.offline = false;
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
       session.user = null;
