@@ -36,7 +36,7 @@ let projects = [
 ];
 
 interface Member { assetId: string; fileName: string; frameIndex: number; frameCount: number; capturedAt: string; width: number; height: number; displayWidth: number; displayHeight: number; picked: boolean; rejected: boolean; rating: number | null; starred: boolean; sharpness: number; state: string; thumbUrl: string; previewUrl: string; loupeUrl: string; iso: number; shutterSpeed: string; aperture: number }
-interface Stack { id: string; kind: string; momentId: string; momentTitle: string; reviewed: boolean; winnerId: string | null; reasons: string[]; memberIds: string[]; members: Member[] }
+interface Stack { id: string; clusterId: string | null; kind: string; momentId: string; momentTitle: string; reviewed: boolean; winnerId: string | null; reasons: string[]; memberIds: string[]; members: Member[] }
 function makeStacks(): Stack[] {
   const stacks: Stack[] = [];
   let n = 0;
@@ -50,7 +50,7 @@ function makeStacks(): Stack[] {
       members.push({ assetId: id, fileName: p.f.replace('.jpg', `_${String(n).padStart(4, '0')}.jpg`), frameIndex: k, frameCount: size, capturedAt: new Date(Date.UTC(2026, 5, 14, 14, s * 7, k * 2)).toISOString(), width: p.w, height: p.h, displayWidth: p.w, displayHeight: p.h, picked: false, rejected: false, rating: null, starred: false, sharpness: ((n * 37) % 100) / 100, state: s > 11 ? (k % 2 ? 'embedding' : 'analyzing') : 'ready', thumbUrl: `/mock-img/${p.f}`, previewUrl: `/mock-img/${p.f}?p=${id}`, loupeUrl: `/mock-img/${p.f}?full=${id}`, iso: 400 * (1 + (n % 4)), shutterSpeed: `1/${125 * (1 + (n % 3))}`, aperture: 2.8 });
     }
     const kind = size === 1 ? 'singles' : s % 3 === 2 ? 'duplicate' : 'burst';
-    stacks.push({ id: `c-${s}`, kind, momentId: `m-${Math.floor(s / 2)}`, momentTitle: titles[Math.floor(s / 2) % titles.length], reviewed: false, winnerId: size > 1 ? members[1 % size].assetId : null, reasons: size > 1 ? ['Sharpest frame', 'Eyes open', 'Cleaner background'] : [], memberIds: members.map((x) => x.assetId), members });
+    stacks.push({ id: `c-${s}`, clusterId: size > 1 ? `c-${s}` : null, kind, momentId: `m-${Math.floor(s / 2)}`, momentTitle: titles[Math.floor(s / 2) % titles.length], reviewed: false, winnerId: size > 1 ? members[1 % size].assetId : null, reasons: size > 1 ? ['Sharpest frame', 'Eyes open', 'Cleaner background'] : [], memberIds: members.map((x) => x.assetId), members });
   }
   return stacks;
 }
@@ -107,7 +107,7 @@ export function mockServer(): Plugin {
         const api = p.slice(3);
         let mm: RegExpExecArray | null;
         const key = req.headers['idempotency-key'];
-        if (api === '/x-kilo/me') return send(res, 200, { id: 'u1', email: 'me@studio.local', displayName: 'Local photographer', local: true });
+        if (api === '/x-kilo/me') return send(res, 200, { user: { id: 'u1', email: 'me@studio.local', displayName: 'Local photographer' }, studioSession: true, local: true });
         if (api === '/auth/login') return send(res, 200, { challengeId: 'ch1' });
         if (api === '/auth/verify') {
           scenario.signedIn = true;
@@ -165,8 +165,8 @@ export function mockServer(): Plugin {
             clusterId: id,
             people: s
               ? [
-                  { personId: 'p1', label: 'Bride', frames: s.members.map((x, k) => ({ assetId: x.assetId, cropUrl: x.thumbUrl, eyes: k % 3 === 2 ? 'closed' : 'open' })) },
-                  { personId: 'p2', label: 'Groom', frames: s.members.map((x, k) => ({ assetId: x.assetId, cropUrl: x.thumbUrl, eyes: k === 0 ? 'unknown' : 'open' })) },
+                  { index: 0, frames: s.members.map((x, k) => ({ assetId: x.assetId, cropUrl: x.thumbUrl, eyes: k % 3 === 2 ? 'closed' : 'open' })) },
+                  { index: 1, frames: s.members.map((x, k) => ({ assetId: x.assetId, cropUrl: x.thumbUrl, eyes: k === 0 ? 'unknown' : 'open' })) },
                 ]
               : [],
           });
@@ -207,7 +207,7 @@ export function mockServer(): Plugin {
         }
         if (/:undo$|:redo$/.test(api)) {
           decisions.push({ key, op: api.endsWith('undo') ? 'undo' : 'redo' });
-          return send(res, 200, { ok: true });
+          return send(res, 200, { done: true, assetIds: [], clusterIds: [] });
         }
         if (/^\/projects\/([^/]+)\/assets:prepareUpload$/.test(api)) {
           const b = await body(req);

@@ -32,7 +32,12 @@ export interface CullMember {
 
 export interface CullStack {
   id: string;
+  /** The catalog's cluster behind the stack (bursts, duplicate groups); null for singles
+   * and the pre-AI filmstrip. */
+  clusterId?: string | null;
   kind: StackKind;
+  title?: string | null;
+  confidence?: number | null;
   momentId?: string | null;
   momentTitle?: string | null;
   reviewed: boolean;
@@ -46,17 +51,18 @@ export interface CullView {
   projectId: string;
   aiReady: boolean;
   dataVersion: number | string;
+  frameCount?: number;
   stacks: CullStack[];
 }
 
 export interface FaceFrame {
   assetId: string;
-  cropUrl: string;
-  eyes: 'open' | 'closed' | 'unknown';
+  cropUrl?: string | null;
+  eyes?: 'open' | 'closed' | 'unknown' | null;
+  openness?: number | null;
 }
 export interface FacePerson {
-  personId: string;
-  label?: string | null;
+  index: number;
   frames: FaceFrame[];
 }
 export interface ClusterFaces {
@@ -72,6 +78,8 @@ export interface Progress {
   failed: number;
   quarantined: number;
   throughputPerMin?: number | null;
+  queuedJobs?: number;
+  runningJobs?: number;
   quarantine?: { fileName: string; reason: string }[];
 }
 
@@ -79,18 +87,36 @@ export interface Me {
   id: string;
   email: string;
   displayName: string;
+  /** the photographer at this machine (kilo open): may import a local folder */
   local?: boolean;
+}
+interface MeResponse {
+  user: { id: string; email: string; displayName: string };
+  studioSession?: boolean;
+  local?: boolean;
+}
+
+export interface CullStep {
+  done: boolean;
+  action?: string | null;
+  assetIds: string[];
+  clusterIds: string[];
 }
 
 const enc = encodeURIComponent;
 export const ext = {
-  me: () => xcall<Me>('GET', '/x-kilo/me'),
+  me: async (): Promise<Me> => {
+    const r = await xcall<MeResponse>('GET', '/x-kilo/me');
+    return { ...r.user, local: r.local };
+  },
   cullView: (projectId: string, signal?: AbortSignal) =>
     xcall<CullView>('GET', `/x-kilo/projects/${enc(projectId)}/cull`, undefined, {}, signal),
   progress: (projectId: string) => xcall<Progress>('GET', `/x-kilo/projects/${enc(projectId)}/progress`),
   faces: (clusterId: string) => xcall<ClusterFaces>('GET', `/x-kilo/clusters/${enc(clusterId)}/faces`),
   ingestLocal: (projectId: string, path: string) =>
-    xcall<{ queued?: number; jobId?: string }>('POST', `/x-kilo/projects/${enc(projectId)}/ingest-local`, { path }),
+    xcall<Record<string, unknown>>('POST', `/x-kilo/projects/${enc(projectId)}/ingest-local`, { path }),
+  split: (clusterId: string, assetIds: string[]) => xcall('POST', `/x-kilo/clusters/${enc(clusterId)}:split`, { assetIds }),
+  merge: (clusterId: string, other: string) => xcall('POST', `/x-kilo/clusters/${enc(clusterId)}:merge`, { clusterIds: [other] }),
 };
 
 /** The decision calls, by path (the outbox sends them in order, each with its key). */

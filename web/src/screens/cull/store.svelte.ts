@@ -11,7 +11,6 @@ import { setQuery } from '../../lib/router.svelte';
 import { describeError, toast } from '../../lib/ui.svelte';
 
 export type CompareMode = 0 | 2 | 4;
-const CLUSTER_KINDS = new Set(['burst', 'duplicate']);
 
 export class CullStore {
   view = $state<CullView | null>(null);
@@ -38,7 +37,9 @@ export class CullStore {
     void this.load(initial.stack, initial.frame);
     this.offDone = onDecisionDone((d, _r, err) => {
       if (d.projectId !== this.projectId) return;
-      if (err || d.path.endsWith(':undo') || d.path.endsWith(':redo')) this.refetchSoon(0);
+      const step = d.path.endsWith(':undo') || d.path.endsWith(':redo');
+      if (step && !err && (_r as { done?: boolean } | undefined)?.done === false) toast(`Nothing to ${d.path.endsWith(':undo') ? 'undo' : 'redo'}.`, 'info');
+      if (err || step) this.refetchSoon(0);
       else this.refetchSoon();
     });
   }
@@ -59,8 +60,8 @@ export class CullStore {
   get member(): CullMember | undefined {
     return this.current?.members[this.frame];
   }
-  isCluster(s: CullStack | undefined): boolean {
-    return !!s && CLUSTER_KINDS.has(s.kind);
+  isCluster(s: CullStack | undefined): s is CullStack & { clusterId: string } {
+    return !!s?.clusterId;
   }
 
   async load(stackId?: string, assetId?: string): Promise<void> {
@@ -181,7 +182,7 @@ export class CullStore {
       m.rejected = false;
       s.winnerId = m.assetId;
       s.reviewed = true;
-      enqueue(decisionPaths.winner(s.id), { winnerAssetId: m.assetId }, `winner ${m.fileName}`, this.projectId);
+      enqueue(decisionPaths.winner(s.clusterId), { winnerAssetId: m.assetId }, `winner ${m.fileName}`, this.projectId);
       this.lastAction = `Winner: ${m.fileName}`;
       this.advanceStack();
     } else {
@@ -197,8 +198,7 @@ export class CullStore {
   }
   rejectStack(): void {
     const s = this.current;
-    if (!s) return;
-    if (!this.isCluster(s)) {
+    if (!s || !this.isCluster(s)) {
       toast('Shift+D rejects a whole burst or duplicate group; this frame is not in one.', 'info');
       return;
     }
@@ -207,7 +207,7 @@ export class CullStore {
       o.picked = false;
     }
     s.reviewed = true;
-    enqueue(decisionPaths.rejectCluster(s.id), {}, `reject stack of ${s.members.length}`, this.projectId);
+    enqueue(decisionPaths.rejectCluster(s.clusterId), {}, `reject stack of ${s.members.length}`, this.projectId);
     this.lastAction = `Rejected the stack (${s.members.length} frames)`;
     this.advanceStack();
   }
