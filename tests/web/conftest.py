@@ -43,9 +43,19 @@ def _spa(app: Any) -> Any:
 @pytest.fixture
 def studio(api_settings: Settings) -> Iterator[tuple[str, Any]]:  # noqa: F811
     """(the server's origin, the app) with the web app at /."""
+    yield from _serve(api_settings, run_jobs=False)
+
+
+@pytest.fixture
+def studio_with_jobs(api_settings: Settings) -> Iterator[tuple[str, Any]]:  # noqa: F811
+    """As :func:`studio`, with the server's own job workers running (an ingest proceeds)."""
+    yield from _serve(api_settings, run_jobs=True)
+
+
+def _serve(api_settings: Settings, run_jobs: bool) -> Iterator[tuple[str, Any]]:  # noqa: F811
     from kilo_server import create_app
 
-    app = create_app(api_settings, run_jobs=False)
+    app = create_app(api_settings, run_jobs=run_jobs)
     import kilo_server
 
     # a server with its own web app module serves the app itself

@@ -89,3 +89,46 @@ def test_browser_uploads_land_in_the_catalog_and_resume_skips_finished_files(
         phone.save_screenshot(str(shots / "web-ingest-390.png"))
     finally:
         phone.quit()
+
+
+def test_go_to_cull_during_a_local_ingest_shows_frames_as_they_are_ready(
+    studio_with_jobs: tuple[str, Any], browser: Any, tmp_path: Path
+) -> None:
+    import shutil
+
+    import pytest
+    from selenium.webdriver.common.by import By
+
+    from kilo_server import auth
+
+    if not hasattr(auth, "mint_open_token"):
+        pytest.skip("this server has no studio sign-in (kilo open) yet")
+    from kilo.projects import create_project
+
+    origin, app = studio_with_jobs
+    catalog = app.state.catalog
+    card = tmp_path / "card"
+    card.mkdir()
+    photos = sorted(EXAMPLES.glob("*.jpg"))
+    for p in photos:
+        shutil.copy(p, card / p.name)
+    project = create_project(catalog, "Card", owner_user_id=catalog.local_user_id)
+    token = auth.mint_open_token(catalog, catalog.local_user_id)
+    browser.get(f"{origin}/v1/x-kilo/auth/open?token={token}&next=/projects/{project.id}/ingest")
+    field = until(lambda: browser.find_element(By.CSS_SELECTOR, "[data-testid=local-path]"))
+    field.send_keys(str(card))
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=local-form] button").click()
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=go-to-cull]").click()  # at once
+    until(lambda: browser.current_url.startswith(f"{origin}/projects/{project.id}/cull"))
+    # the open cull screen fills as the ingest goes on, without a reload
+    frames = "return document.querySelectorAll('[data-testid=filmstrip] .tile').length"
+    stacks = "return document.querySelectorAll('[data-stack]').length"
+    until(lambda: browser.find_elements(By.CSS_SELECTOR, "[data-testid=stage]"), timeout=120)
+    until(lambda: browser.execute_script(stacks) + browser.execute_script(frames) > 1, timeout=120)
+    browser.save_screenshot(str(artifacts(tmp_path) / "web-cull-during-ingest-1440.png"))
+    members = (
+        "return [...document.querySelectorAll('[data-stack]')]"
+        ".map(b => Number(b.querySelector('.st-meta').textContent.split('·').pop()))"
+        ".reduce((a, b) => a + b, 0)"
+    )
+    until(lambda: browser.execute_script(members) == len(photos), timeout=120)
