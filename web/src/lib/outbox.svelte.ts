@@ -45,10 +45,20 @@ export function enqueue(path: string, body: unknown, label: string, projectId: s
   return d;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let wake: (() => void) | null = null;
+const sleep = (ms: number) =>
+  new Promise<void>((r) => {
+    wake = r;
+    setTimeout(r, ms);
+  });
 
+/** Send what is queued, in order; called again while sending (the server answered
+ * again, the browser is online), it cuts the wait before the next try short. */
 export async function drain(): Promise<void> {
-  if (outbox.sending) return;
+  if (outbox.sending) {
+    wake?.();
+    return;
+  }
   outbox.sending = true;
   let backoff = 500;
   try {
