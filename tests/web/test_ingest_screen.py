@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kilo.assets import list_assets
 from kilo.catalog.users_repo import find_user_id
 from kilo.projects import list_projects
@@ -22,7 +24,7 @@ from support.web_browser import (
     until,
 )
 
-pytestmark = [needs_browser, needs_build]
+pytestmark = [needs_browser, needs_build, pytest.mark.slow]
 EMAIL = "ana@studio.example"
 
 
@@ -96,7 +98,6 @@ def test_go_to_cull_during_a_local_ingest_shows_frames_as_they_are_ready(
 ) -> None:
     import shutil
 
-    import pytest
     from selenium.webdriver.common.by import By
 
     from kilo_server import auth

@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kilo.catalog.users_repo import find_user_id
 from kilo.ingest import ingest
 from kilo.projects import create_project, list_projects
@@ -21,7 +23,7 @@ from support.web_browser import (
     until,
 )
 
-pytestmark = [needs_browser, needs_build]
+pytestmark = [needs_browser, needs_build, pytest.mark.slow]
 EMAIL = "ana@studio.example"
 
 

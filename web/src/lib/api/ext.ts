@@ -52,6 +52,8 @@ export interface CullView {
   aiReady: boolean;
   dataVersion: number | string;
   frameCount?: number;
+  /** when the signed image links of this view stop working */
+  urlsExpireAt?: string | null;
   stacks: CullStack[];
 }
 

@@ -29,6 +29,7 @@ export class CullStore {
   private refetchTimer: ReturnType<typeof setTimeout> | null = null;
   private urlTimer: ReturnType<typeof setTimeout> | null = null;
   private abort: AbortController | null = null;
+  private expiryTimer: ReturnType<typeof setTimeout> | null = null;
   private offDone: () => void;
 
   constructor(projectId: string, initial: { stack?: string; frame?: string; zoom?: string }) {
@@ -49,6 +50,7 @@ export class CullStore {
     this.abort?.abort();
     if (this.refetchTimer) clearTimeout(this.refetchTimer);
     if (this.urlTimer) clearTimeout(this.urlTimer);
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
   }
 
   get stacks(): CullStack[] {
@@ -75,6 +77,7 @@ export class CullStore {
       this.view = view;
       this.error = '';
       this.place(keepStack, keepAsset);
+      this.renewBeforeExpiry(view.urlsExpireAt);
     } catch (e) {
       if (e instanceof DOMException && e.name === 'AbortError') return;
       this.error = describeError(e);
@@ -82,6 +85,14 @@ export class CullStore {
     } finally {
       if (this.abort === ctrl) this.loading = false;
     }
+  }
+
+  /** The image links are signed for a while: read the view again a minute before. */
+  private renewBeforeExpiry(at?: string | null): void {
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    if (!at) return;
+    const ms = Math.max(10_000, new Date(at).getTime() - Date.now() - 60_000);
+    this.expiryTimer = setTimeout(() => this.refetchSoon(0), ms);
   }
 
   /** Read the view again (new frames from a running ingest, decisions from elsewhere),
