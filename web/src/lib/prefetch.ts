@@ -4,24 +4,34 @@ const LIMIT = 48;
 const cache = new Map<string, HTMLImageElement>();
 
 export function warm(urls: (string | undefined | null)[]): void {
-  for (const url of urls) {
-    if (!url) continue;
-    const hit = cache.get(url);
-    if (hit) {
-      cache.delete(url);
-      cache.set(url, hit); // newest last
-      continue;
-    }
-    const img = new Image();
+  for (const url of urls) if (url) take(url);
+}
+
+/** The decoded (or decoding) image of ``url``: the stage shows this very element, so a
+ * prefetched frame paints without a second fetch or decode. */
+export function take(url: string): HTMLImageElement {
+  let img = cache.get(url);
+  if (img) {
+    cache.delete(url);
+  } else {
+    img = new Image();
     img.decoding = 'async';
     img.src = url;
     img.decode().catch(() => undefined);
-    cache.set(url, img);
   }
+  cache.set(url, img); // newest last
   while (cache.size > LIMIT) {
     const oldest = cache.keys().next().value as string;
+    const gone = cache.get(oldest);
+    if (gone?.isConnected) {
+      cache.delete(oldest);
+      cache.set(oldest, gone); // on screen: kept
+      if ([...cache.values()].every((i) => i.isConnected)) break;
+      continue;
+    }
     cache.delete(oldest);
   }
+  return img;
 }
 
 export function isWarm(url: string): boolean {
