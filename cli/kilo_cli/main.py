@@ -69,6 +69,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "serve",
         "Serve the HTTP API (openapi.yaml under /v1) and run its jobs; Ctrl-C stops it.",
     ),
+    "open": (
+        "open",
+        "Open the browser studio signed in as you (starts kilo serve when none runs).",
+    ),
 }
 
 

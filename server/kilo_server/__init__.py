@@ -8,7 +8,8 @@ FastAPI's thread pool against one open catalog, and a worker thread runs the job
 killed mid-job hands the job back on the next start.
 
 Extensions the contract lacks live under ``/v1/x-kilo/`` (token refresh and logout, signed
-file downloads).
+file downloads, the browser studio's cull view and sign-in). The studio's web app itself is
+served at ``/`` (:mod:`kilo_server.webapp`).
 
 Every ``/v1`` response says ``X-Content-Type-Options: nosniff`` and, unless it sets its own,
 a Content-Security-Policy that gives whatever a browser renders from it no script and an
@@ -35,6 +36,7 @@ from kilo_server.deps import KnownUsers, current_user, no_unknown_query
 from kilo_server.errors import RequestId, install_error_handlers, record_routes
 from kilo_server.gallery_page import VisitorCookie
 from kilo_server.limits import BodyLimit, RateLimiter
+from kilo_server.webapp import WebApp
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -159,6 +161,9 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=DOCS_URL,
         redoc_url=None,
+        # one schema per model, its fields (the models' wrap serializer would otherwise
+        # describe every answer as an empty object: clients generate their types from this)
+        separate_input_output_schemas=False,
     )
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_min)
     app.state.known_users = KnownUsers()
@@ -174,6 +179,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
             allow_headers=["*"],
         )
     app.add_middleware(SecureHeaders)
+    app.add_middleware(WebApp, settings=settings)
     app.add_middleware(RequestId)
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -186,6 +192,7 @@ def _include_routes(app: FastAPI) -> None:
         assets,
         auth,
         clusters,
+        cull,
         edits,
         exports,
         galleries,
@@ -193,6 +200,7 @@ def _include_routes(app: FastAPI) -> None:
         projects,
         search,
         share,
+        studio,
         uploads,
     )
 
@@ -207,6 +215,7 @@ def _include_routes(app: FastAPI) -> None:
     include(uploads.signed, gated=False)
     include(share.router, gated=False)  # a gallery's own gate and limits
     include(gallery_page.router, prefix="", gated=False)  # the client's page, /g/{shareSlug}
+    include(studio.public, gated=False)  # kilo open's one-time link; health
     for module in (
         projects,
         assets,
@@ -218,6 +227,8 @@ def _include_routes(app: FastAPI) -> None:
         galleries,
         jobs,
         realtime,
+        cull,
+        studio,
     ):
         include(module.router)
     include(clusters.culling)
@@ -230,7 +241,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     URL ``/v1`` as in the contract."""
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        routes=app.routes,
+        separate_input_output_schemas=app.separate_input_output_schemas,
+    )
     paths: dict[str, Any] = {}
     for path, ops in schema.get("paths", {}).items():
         for op in ops.values():

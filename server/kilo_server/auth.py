@@ -33,12 +33,19 @@ from kilo.models import LoginStartRequest, LoginStartResponse, LoginVerifyReques
 __all__ = [
     "CODE_TTL",
     "MAX_CODE_ATTEMPTS",
+    "OPEN_TOKEN_TTL",
     "REFRESH_TTL",
+    "STUDIO_SESSION_TTL",
+    "consume_open_token",
+    "end_studio_session",
     "get_user",
     "issue_refresh_token",
+    "mint_open_token",
+    "read_studio_session",
     "revoke_refresh_token",
     "rotate_refresh_token",
     "start_login",
+    "start_studio_session",
     "verify_login",
 ]
 
@@ -229,4 +236,71 @@ def revoke_refresh_token(catalog: Catalog, token: str) -> None:
     catalog.execute(
         "UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE token_hash = ?",
         [utcnow(), _token_hash(token)],
+    )
+
+
+# -- the browser studio: `kilo open`'s one-time links and cookie sessions -------------------
+OPEN_TOKEN_TTL = timedelta(seconds=60)
+STUDIO_SESSION_TTL = timedelta(days=7)
+_OPEN = "studio_open"
+
+
+def mint_open_token(catalog: Catalog, user_id: str) -> str:
+    """A one-time sign-in token for ``user_id`` (``kilo open``): 32 random bytes, only its
+    SHA-256 kept, good for :data:`OPEN_TOKEN_TTL`, used once (:func:`consume_open_token`)."""
+    row = get_user_row(catalog, user_id)
+    if row is None:
+        raise InvalidInput("no such user")
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    catalog.execute(
+        "INSERT INTO login_challenges (id, email, code_hash, delivery, attempts, expires_at, "
+        "created_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
+        [new_id(), row["email"], _token_hash(token), _OPEN, now + OPEN_TOKEN_TTL, now],
+    )
+    return token
+
+
+def consume_open_token(catalog: Catalog, token: str) -> str | None:
+    """The user id a live one-time token signs in, using it up; None for a token that is
+    unknown, used or expired. One conditional UPDATE in a transaction: of many requests
+    with one token, exactly one gets the user."""
+    with catalog.transaction():
+        used = catalog.fetchone(
+            "UPDATE login_challenges SET consumed_at = ? WHERE code_hash = ? AND delivery = ? "
+            "AND consumed_at IS NULL AND expires_at > ? RETURNING email",
+            [utcnow(), _token_hash(token[:200]), _OPEN, utcnow()],
+        )
+        row = find_user(catalog, str(used[0])) if used else None
+    return None if row is None else str(row["id"])
+
+
+def start_studio_session(catalog: Catalog, user_id: str, *, local: bool) -> str:
+    """A new studio session of ``user_id`` (the cookie's value; its hash is kept);
+    ``local``: made by ``kilo open`` for the local user from a loopback request."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    catalog.execute(
+        "INSERT INTO studio_sessions (token_hash, user_id, local, expires_at, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [_token_hash(token), user_id, local, now + STUDIO_SESSION_TTL, now],
+    )
+    return token
+
+
+def read_studio_session(catalog: Catalog, token: str) -> tuple[str, bool] | None:
+    """(user id, local) of a live studio session, None else."""
+    row = catalog.fetchone(
+        "SELECT user_id, local FROM studio_sessions WHERE token_hash = ? "
+        "AND revoked_at IS NULL AND expires_at > ?",
+        [_token_hash(token[:200]), utcnow()],
+    )
+    return None if row is None else (str(row[0]), bool(row[1]))
+
+
+def end_studio_session(catalog: Catalog, token: str) -> None:
+    """Log out of a studio session (unknown tokens are ignored)."""
+    catalog.execute(
+        "UPDATE studio_sessions SET revoked_at = coalesce(revoked_at, ?) WHERE token_hash = ?",
+        [utcnow(), _token_hash(token[:200])],
     )

@@ -16,8 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from kilo.access import Owned, check_owner
 from kilo.catalog import Catalog
 from kilo.clock import parse_uuid
-from kilo.errors import InvalidInput, NotFound, Unauthorized
-from kilo_server.auth import get_user
+from kilo.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from kilo_server.auth import get_user, read_studio_session
 from kilo_server.tokens import read_access_token
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /auth/verify.")
@@ -37,6 +37,10 @@ class Caller:
 
     user_id: str
     catalog: Catalog
+    #: signed in by the studio's cookie (not a bearer token)
+    by_cookie: bool = False
+    #: a studio session ``kilo open`` made for the local user from loopback
+    local_session: bool = False
 
     def owns(self, kind: Owned, value: UUID | str) -> str:
         """The id ``value`` when this user owns it; NotFound (as if it did not exist) else."""
@@ -77,12 +81,26 @@ class KnownUsers:
         self._seen[user_id] = time.monotonic()
 
 
+#: the studio session's cookie (HttpOnly, SameSite=Strict, Path=/)
+STUDIO_COOKIE = "kilo_studio"
+#: the header a cookie-signed request must send with an unsafe method (a page of another
+#: site can make a browser send the cookie with a form post, never with this header)
+STUDIO_HEADER = "x-kilo-studio"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 async def current_user(
     request: Request,
     catalog: CatalogDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    """The gate: a valid access token of an existing user, or 401."""
+    """The gate: a valid access token of an existing user, or the studio's session cookie
+    (with ``X-Kilo-Studio: 1`` on unsafe methods); 401 else (403 for a cookie-signed unsafe
+    request without the header)."""
+    if credentials is None:
+        cookie = request.cookies.get(STUDIO_COOKIE)
+        if cookie:
+            return await _cookie_caller(request, catalog, cookie)
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("sign in: send Authorization: Bearer <access token>")
     user_id = read_access_token(catalog.settings, credentials.credentials)  # no I/O
@@ -92,6 +110,16 @@ async def current_user(
             raise Unauthorized("the access token names no user of this server")
         known.add(user_id)
     return Caller(user_id, catalog)
+
+
+async def _cookie_caller(request: Request, catalog: Catalog, cookie: str) -> Caller:
+    session = await run_in_threadpool(read_studio_session, catalog, cookie)
+    if session is None:
+        raise Unauthorized("the studio session has ended; sign in again (kilo open)")
+    if request.method not in SAFE_METHODS and request.headers.get(STUDIO_HEADER) != "1":
+        raise Forbidden("a request signed by the studio's cookie must send X-Kilo-Studio: 1")
+    user_id, local = session
+    return Caller(user_id, catalog, by_cookie=True, local_session=local)
 
 
 CallerDep = Annotated[Caller, Depends(current_user)]

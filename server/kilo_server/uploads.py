@@ -45,7 +45,7 @@ from kilo.models import (
     UploadInstruction,
 )
 from kilo.settings import Settings
-from kilo.store import filesystem, is_local, join, local_path
+from kilo.store import filesystem, is_local, join, local_path, new_file_mode
 from kilo.text import printable
 
 if TYPE_CHECKING:
@@ -214,6 +214,7 @@ def _place(tmp: str, uri: str, settings: Settings) -> None:
             fd, beside = tempfile.mkstemp(
                 dir=target.parent, prefix=f".{target.name}.", suffix=".part"
             )
+            os.fchmod(fd, new_file_mode())
             os.close(fd)
             try:
                 shutil.copyfile(tmp, beside)
@@ -404,6 +405,7 @@ def _open_staging(folder: Path, asset_id: str) -> tuple[int, str]:
     for _ in range(10):
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{asset_id}.", suffix=".part")
         try:
+            os.fchmod(fd, new_file_mode())  # the stored original: the umask's mode, not 0600
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             if _is_at(fd, tmp):
                 return fd, tmp

@@ -102,6 +102,10 @@ class Settings(BaseSettings):
         default_factory=list, description="Addresses whose X-Forwarded-For is believed."
     )
     cors_origins: list[str] = Field(default_factory=list, description="CORS is off unless set.")
+    webapp_dir: Path | None = Field(
+        default=None,
+        description="The built web app kilo serve serves at / (default: the package's webapp/).",
+    )
 
     @field_validator("home", mode="before")
     @classmethod

@@ -2,13 +2,17 @@
 
 An fsspec URL (a local folder by default, ``s3://bucket/prefix`` works). Writes are atomic:
 local files are written under a temporary name and renamed; object stores put whole objects.
-So a killed process never leaves a half-written rendition behind.
+So a killed process never leaves a half-written rendition behind. A new local file gets the
+mode any program would give it (``0o666`` less the umask, :func:`new_file_mode`), not the
+``0600`` of a temporary file; a file written over keeps its mode.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -161,6 +165,40 @@ def note_folder(folder: Path) -> None:
     _FOLDERS.add(folder)
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def process_umask() -> int:
+    """This process's umask, read once: from ``/proc/self/status`` (Linux: reading it changes
+    nothing), else by setting and restoring it under a lock."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        old = os.umask(0o077)
+        os.umask(old)
+    return old
+
+
+def new_file_mode() -> int:
+    """The mode of a new user-visible file: ``0o666`` less the umask (``0o644`` under 022)."""
+    return 0o666 & ~process_umask()
+
+
+def mode_for(path: Path) -> int:
+    """The mode a file written at ``path`` gets: the mode of the file it replaces, else
+    :func:`new_file_mode`."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return new_file_mode()
+
+
 def _temp_file(path: Path) -> tuple[int, str]:
     """A new temporary file beside ``path`` (its folder made if needed)."""
     if path.parent not in _FOLDERS:
@@ -174,18 +212,26 @@ def _temp_file(path: Path) -> tuple[int, str]:
         return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
 
 
+def write_local(path: Path, data: bytes) -> None:
+    """Write ``data`` at the local ``path`` atomically (a temporary file beside it, renamed),
+    with the mode of :func:`mode_for`. Raises OSError."""
+    mode = mode_for(path)
+    fd, tmp = _temp_file(path)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_bytes(url: str, data: bytes, settings: StoreConfig) -> str:
     try:
         if is_local(url):
             path = local_path(url)
-            fd, tmp = _temp_file(path)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_local(path, data)
             return uri_for_path(path)
         fs, path_in = filesystem(url, settings)
         fs.pipe_file(path_in, data)

@@ -49,6 +49,7 @@ NS: dict[str, str] = {
     "crs": "http://ns.adobe.com/camera-raw-settings/1.0/",
     "kilo": "https://kilo.photo/ns/edit/1.0/",
     "kilocull": "https://kilo.photo/ns/cull/1.0/",
+    "photoshop": "http://ns.adobe.com/photoshop/1.0/",
 }
 PACKET_BEGIN = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
 PACKET_END = '\n<?xpacket end="w"?>\n'

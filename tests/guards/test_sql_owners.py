@@ -45,6 +45,7 @@ OWNERS: dict[str, str] = {
     "users": "src/kilo/catalog/users_repo.py",
     "login_challenges": "server/kilo_server/auth.py",
     "refresh_tokens": "server/kilo_server/auth.py",
+    "studio_sessions": "server/kilo_server/auth.py",
     "projects": "src/kilo/projects.py",
     "assets": "src/kilo/catalog/assets_repo.py",
     "asset_files": "src/kilo/catalog/assets_repo.py",

@@ -27,6 +27,14 @@ class PickAs(StrEnum):
     none = "none"
 
 
+class RejectAs(StrEnum):
+    """How a reject shows (kilo.cull.decision_sidecar.PickMapping.reject_as)."""
+
+    rating = "rating"
+    label = "label"
+    none = "none"
+
+
 class _CullGroup(TyperGroup):
     """``kilo cull PROJECT`` runs ``kilo cull open PROJECT``."""
 
@@ -222,21 +230,45 @@ def write_xmp(
     ] = False,
     pick_as: Annotated[
         PickAs,
-        typer.Option(help="How Lightroom sees a pick: a color label, a 1-star floor, or not."),
+        typer.Option(help="How a pick shows: a color label, a 1-star floor, or not at all."),
     ] = PickAs.label,
     pick_label: Annotated[
-        str, typer.Option(help="The color label of a pick (Lightroom's label text).")
+        str, typer.Option(help="The color label of a pick (Red, Yellow, Green, Blue, Purple).")
     ] = "Green",
+    reject_as: Annotated[
+        RejectAs,
+        typer.Option(help="How a reject shows: the rating -1, a color label, or not at all."),
+    ] = RejectAs.rating,
+    reject_label: Annotated[
+        str, typer.Option(help="The color label of a reject with --reject-as label.")
+    ] = "Red",
+    embed: Annotated[
+        bool,
+        typer.Option(
+            "--embed",
+            help="Also write the decisions into the XMP of local JPEG, TIFF, PNG and DNG "
+            "originals (what Lightroom Classic reads for them): atomic, pixels untouched. "
+            "Off by default: originals are never written.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write ratings, picks (as a color label Lightroom shows), rejects (xmp:Rating -1) and
-    keywords into XMP sidecars next to the originals (into the store for remote originals),
-    merging existing sidecars."""
+    """Write ratings, picks (a color label by default), rejects (xmp:Rating -1 by default)
+    and keywords into XMP sidecars next to the originals (into the store for remote
+    originals), merging existing sidecars. Says, one line per case, when two files of a
+    RAW+JPEG pair would share a sidecar or when the chosen tool will not see a decision.
+    docs/culling.md has the table of which tool reads what."""
     from kilo.cull.decision_sidecar import PickMapping, write_xmp_sidecars
     from kilo.errors import InvalidInput, PartialFailure
 
     if naming not in ("lightroom", "darktable"):
         raise InvalidInput("--naming must be lightroom or darktable")
+    mapping = PickMapping(
+        pick_as.value,
+        pick_label.strip() or "Green",
+        reject_as=reject_as.value,
+        reject_label=reject_label.strip() or "Red",
+    )
     cat, pid = _project(project)
     with progress_view("sidecars", enabled=not as_json) as bar:
         results = write_xmp_sidecars(
@@ -244,17 +276,20 @@ def write_xmp(
             pid,
             naming=naming,
             include_unrated=all_assets,
-            picks=PickMapping(pick_as.value, pick_label.strip() or "Green"),
+            picks=mapping,
+            embed=embed,
             progress=bar,
         )
 
     def human() -> None:
-        shown = [r for r in results if r.status != "skipped"]
+        shown = [r for r in results if r.status != "skipped" or r.extra.get("notes")]
         print_table(
-            [(r.item, r.status, r.extra.get("uri") or r.reason) for r in shown],
-            ["file", "status", "sidecar"],
+            [(r.item, r.status, _where(r.extra) or r.reason) for r in shown],
+            ["file", "status", "written to"],
             empty="nothing to write: no asset has a rating or keywords",
         )
+        for line in _note_lines(results):
+            out_console().print(line, highlight=False, markup=False)
         counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed")}
         message(f"{counts['ok']} written, {counts['skipped']} skipped, {counts['failed']} failed")
 
@@ -262,3 +297,29 @@ def write_xmp(
     failed = [r for r in results if r.status == "failed"]
     if failed:
         raise PartialFailure(f"{len(failed)} sidecar(s) could not be written", result=results)
+
+
+def _where(extra: dict[str, object]) -> str:
+    """Where a decision went: the sidecar, the file itself, or both."""
+    parts = [str(extra["uri"])] if extra.get("uri") else []
+    if extra.get("embedded"):
+        parts.append("(in the file itself)")
+    return " ".join(parts)
+
+
+#: notes of one kind beyond this many are counted, not listed
+_NOTES_SHOWN = 5
+
+
+def _note_lines(results: list[Any]) -> list[str]:
+    """The notes, one line per case, grouped by kind (a long run of one kind is cut)."""
+    by_kind: dict[str, list[str]] = {}
+    for r in results:
+        for note in r.extra.get("notes") or []:
+            by_kind.setdefault(str(note["kind"]), []).append(str(note["text"]))
+    lines = []
+    for texts in by_kind.values():
+        lines += texts[:_NOTES_SHOWN]
+        if len(texts) > _NOTES_SHOWN:
+            lines.append(f"... and {len(texts) - _NOTES_SHOWN} more like this (--json lists all)")
+    return lines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Annotated
 
 import typer
@@ -14,11 +15,16 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
 
 
+def _exit_quietly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
 ) -> None:
-    """Serve the HTTP API (openapi.yaml under /v1) and run its jobs; Ctrl-C stops it."""
+    """Serve the HTTP API (openapi.yaml under /v1) and the browser studio (at /), and run
+    the jobs; Ctrl-C stops it."""
     try:
         import uvicorn
 
@@ -40,5 +46,16 @@ def serve(
             "no SMTP server set (KILO_SMTP_HOST): nobody can get a login code; for local "
             "testing set KILO_DEV_LOGIN_CODES=true to see codes in this log"
         )
-    message(f"kilo API on http://{host}:{port}/v1 (contract: /v1/openapi.json)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", server_header=False)
+    from kilo_cli.serve_state import remove_state, write_state
+
+    message(f"kilo API on http://{host}:{port}/v1 (contract: /v1/openapi.json); studio at /")
+    write_state(settings, host, port)  # kilo open finds this server by it
+    # uvicorn stops on SIGTERM, then raises it again: with Python's default handler the
+    # process would die before the state file is taken away
+    signal.signal(signal.SIGTERM, _exit_quietly)
+    try:
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level="info", server_header=False
+        )
+    finally:
+        remove_state(settings)

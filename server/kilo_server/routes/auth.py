@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import threading
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 
 from kilo.catalog import Catalog
+from kilo.errors import Forbidden, InvalidInput
 from kilo.models import (
     KiloModel,
     LoginStartRequest,
@@ -17,6 +18,7 @@ from kilo.models import (
 )
 from kilo_server.auth import (
     Deliver,
+    end_studio_session,
     get_user,
     issue_refresh_token,
     revoke_refresh_token,
@@ -24,7 +26,7 @@ from kilo_server.auth import (
     start_login,
     verify_login,
 )
-from kilo_server.deps import CatalogDep
+from kilo_server.deps import STUDIO_COOKIE, STUDIO_HEADER, CatalogDep
 from kilo_server.limits import rate_limit
 from kilo_server.mail import send_mail
 from kilo_server.routes import errors
@@ -103,8 +105,23 @@ class LogoutResponse(KiloModel):
     ok: bool
 
 
-@router.post("/x-kilo/auth/logout", response_model=LogoutResponse, responses=errors(400, 429))
-def logout(body: RefreshRequest, catalog: CatalogDep) -> LogoutResponse:
-    """Extension: the refresh token stops working."""
-    revoke_refresh_token(catalog, body.refresh_token)
+@router.post("/x-kilo/auth/logout", response_model=LogoutResponse, responses=errors(400, 403, 429))
+def logout(
+    request: Request,
+    response: Response,
+    catalog: CatalogDep,
+    body: RefreshRequest | None = None,
+) -> LogoutResponse:
+    """Extension: the refresh token stops working; with the studio's cookie (and its
+    ``X-Kilo-Studio: 1`` header) the studio session ends and the cookie is cleared."""
+    cookie = request.cookies.get(STUDIO_COOKIE)
+    if body is None and not cookie:
+        raise InvalidInput("send {refreshToken}, or the studio's session cookie")
+    if cookie and request.headers.get(STUDIO_HEADER) != "1":
+        raise Forbidden("a request signed by the studio's cookie must send X-Kilo-Studio: 1")
+    if body is not None:
+        revoke_refresh_token(catalog, body.refresh_token)
+    if cookie:
+        end_studio_session(catalog, cookie)
+        response.delete_cookie(STUDIO_COOKIE, path="/", httponly=True, samesite="strict")
     return LogoutResponse(ok=True)

@@ -25,6 +25,7 @@ __all__ = [
     "PROCESSED_COLUMNS",
     "count_unembedded",
     "delete_files_of_kinds",
+    "find_rendition",
     "list_file_rows",
     "live_file",
     "mark_assets_processed",
@@ -36,6 +37,7 @@ __all__ = [
     "read_export_rows",
     "read_local_times",
     "read_process_inputs",
+    "record_rendition",
     "record_sidecar",
     "refresh_previews",
     "update_registered",
@@ -275,6 +277,40 @@ def record_sidecar(catalog: Catalog, asset_id: str, uri: str, byte_size: int) ->
             "created_at) VALUES (?, ?, 'sidecar', ?, 'application/rdf+xml', ?, ?)",
             [new_id(), asset_id, uri, byte_size, utcnow()],
         )
+
+
+def find_rendition(catalog: Catalog, asset_id: str, kind: str) -> tuple[Any, ...] | None:
+    """(file id, URI, byte size) of the asset's newest ``kind`` file while its project is
+    not deleted; None when there is none."""
+    return catalog.fetchone(
+        "SELECT f.id, f.uri, f.byte_size FROM asset_files f JOIN assets a ON a.id = f.asset_id "
+        "JOIN projects p ON p.id = a.project_id WHERE f.asset_id = ? AND f.kind = ? "
+        "AND p.status <> 'deleted' ORDER BY f.created_at DESC LIMIT 1",
+        [asset_id, kind],
+    )
+
+
+def record_rendition(
+    catalog: Catalog,
+    asset_id: str,
+    kind: str,
+    uri: str,
+    *,
+    byte_size: int,
+    sha256: str,
+    size: tuple[int, int],
+) -> str:
+    """A JPEG rendition of the asset made after processing (the loupe's full-size image):
+    its one row of ``kind``, renewed. Returns the file id."""
+    file_id = new_id()
+    with catalog.transaction():
+        catalog.execute("DELETE FROM asset_files WHERE asset_id = ? AND kind = ?", [asset_id, kind])
+        catalog.execute(
+            "INSERT INTO asset_files (id, asset_id, kind, uri, content_type, byte_size, sha256, "
+            "width_px, height_px, created_at) VALUES (?, ?, ?, ?, 'image/jpeg', ?, ?, ?, ?, ?)",
+            [file_id, asset_id, kind, uri, byte_size, sha256, size[0], size[1], utcnow()],
+        )
+    return file_id
 
 
 def read_analysis_source(catalog: Catalog, asset_id: str) -> tuple[Any, ...] | None:

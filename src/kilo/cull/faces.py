@@ -10,19 +10,29 @@ within a factor 1.6), else starts a new person; people seen in one frame only ar
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kilo.catalog import Catalog
 from kilo.catalog.measures_repo import list_faces
+from kilo.models.studio import EyesState, FaceCell, FacePerson, FaceStripResponse
 
 if TYPE_CHECKING:
     from PIL import Image
 
-__all__ = ["FaceStrip", "StripFace", "face_strip", "render_face_strip"]
+__all__ = [
+    "FaceStrip",
+    "StripFace",
+    "build_face_strip",
+    "crop_face",
+    "face_box",
+    "face_strip",
+    "render_face_strip",
+]
 
 MATCH_DISTANCE = 0.08
+_EYES: dict[str, EyesState] = {"open": "open", "closed": "closed"}
 _COLORS = {"open": (46, 160, 67), "closed": (218, 54, 51), "unknown": (140, 140, 140)}
 
 
@@ -97,6 +107,39 @@ def face_strip(catalog: Catalog, asset_ids: Sequence[str]) -> FaceStrip:
     return strip
 
 
+def face_box(face: StripFace) -> tuple[float, float, float, float]:
+    """The face's box (x, y, w, h as shares of the photo) with a little room around it,
+    kept inside the photo."""
+    m = 0.15 * face.w
+    x0, y0 = max(0.0, face.x - m), max(0.0, face.y - m)
+    x1, y1 = min(1.0, face.x + face.w + m), min(1.0, face.y + face.h + m)
+    return round(x0, 4), round(y0, 4), round(x1 - x0, 4), round(y1 - y0, 4)
+
+
+def crop_face(
+    catalog: Catalog, asset_id: str, box: tuple[float, float, float, float], *, cell: int = 160
+) -> bytes:
+    """A JPEG of the part ``box`` (x, y, w, h as shares) of the asset's preview, its long
+    edge ``cell`` pixels (no metadata: a new image)."""
+    import io
+
+    from kilo.assets import open_rendition
+    from kilo.errors import InvalidInput
+
+    x, y, w, h = box
+    if not (0 <= x < 1 and 0 <= y < 1 and 0 < w <= 1 and 0 < h <= 1):
+        raise InvalidInput("a face box is four shares of the photo: x,y in [0,1), w,h in (0,1]")
+    im = open_rendition(catalog, asset_id, "preview")
+    W, H = im.size
+    crop = im.crop(
+        (round(x * W), round(y * H), min(W, round((x + w) * W)), min(H, round((y + h) * H)))
+    )
+    crop.thumbnail((cell, cell))
+    buf = io.BytesIO()
+    crop.convert("RGB").save(buf, "JPEG", quality=88)
+    return buf.getvalue()
+
+
 def render_face_strip(
     catalog: Catalog, strip: FaceStrip, *, cell: int = 96, max_people: int = 6
 ) -> Image.Image:
@@ -147,3 +190,39 @@ def render_face_strip(
             color = _COLORS.get(face.eyes, _COLORS["unknown"])
             draw.rectangle((x0, y0, x0 + cell - 1, y0 + cell - 1), outline=color, width=3)
     return out
+
+
+def build_face_strip(
+    catalog: Catalog, cluster_id: str, crop_url: Callable[[str, str], str]
+) -> FaceStripResponse:
+    """The face strip of a cluster for a client: each person across the cluster's members
+    (in cull order, by rank), per frame the URL of the face's crop (``crop_url(asset id,
+    "x,y,w,h")``) and the eyes' state; no people when no face was found (or analysis ran
+    no detector)."""
+    members = [
+        str(m["asset_id"])
+        for m in catalog.table("cluster_members").rows_where(
+            "cluster_id = ?", [cluster_id], select=("asset_id",), order_by="rank, asset_id"
+        )
+    ]
+    strip = face_strip(catalog, members)
+    people = []
+    for p, row in enumerate(strip.people):
+        cells = []
+        for aid, face in zip(members, row, strict=True):
+            if face is None:
+                cells.append(FaceCell(asset_id=aid))
+                continue
+            box = face_box(face)
+            eyes: EyesState = _EYES.get(face.eyes, "unknown")
+            cells.append(
+                FaceCell(
+                    asset_id=aid,
+                    crop_url=crop_url(aid, ",".join(f"{v:g}" for v in box)),
+                    eyes=eyes,
+                    openness=face.openness,
+                    box=[face.x, face.y, face.w, face.h],
+                )
+            )
+        people.append(FacePerson(index=p, frames=cells))
+    return FaceStripResponse(cluster_id=cluster_id, member_ids=members, people=people)

@@ -16,6 +16,7 @@ from typing import Any
 
 from kilo.catalog import Catalog
 from kilo.catalog.file_reads import list_cluster_members, list_clusters, project_frames
+from kilo.catalog.studio_reads import EMBEDDED_JOIN
 from kilo.projects import require_project
 from kilo.records import json_object
 
@@ -36,6 +37,14 @@ class CullFrame:
     rejected: bool = False
     starred: bool = False
     signals: dict[str, float] = field(default_factory=dict)
+    frame_index: int = 0
+    frame_count: int = 1
+    width: int | None = None
+    height: int | None = None
+    orientation: int | None = None
+    state: str = "ready"  # the asset's: registered | ready | quarantined
+    failed: bool = False
+    embedded: bool = False
 
     @property
     def blur(self) -> float | None:
@@ -133,8 +142,10 @@ def _frames(catalog: Catalog, pid: str, user: str) -> dict[str, CullFrame]:
         pid,
         user,
         'a.id, a.filename, a.captured_at, s."values" AS signals, r.rating, r.picked, '
-        "r.rejected, r.starred",
-        joins="LEFT JOIN signals s ON s.asset_id = a.id",
+        "r.rejected, r.starred, a.frame_index, a.frame_count, a.width_px, a.height_px, "
+        "a.orientation, a.state, a.error IS NOT NULL AS failed, "
+        "e.embedded_id IS NOT NULL AS embedded",
+        joins=f"LEFT JOIN signals s ON s.asset_id = a.id {EMBEDDED_JOIN}",
     )
     return {
         r["id"]: CullFrame(
@@ -146,6 +157,14 @@ def _frames(catalog: Catalog, pid: str, user: str) -> dict[str, CullFrame]:
             rejected=bool(r["rejected"]),
             starred=bool(r["starred"]),
             signals=_signals(r["signals"]),
+            frame_index=int(r["frame_index"] or 0),
+            frame_count=int(r["frame_count"] or 1),
+            width=r["width_px"],
+            height=r["height_px"],
+            orientation=r["orientation"],
+            state=r["state"],
+            failed=bool(r["failed"]),
+            embedded=bool(r["embedded"]),
         )
         for r in rows
     }

@@ -35,6 +35,7 @@ from kilo.edit.color import mired
 from kilo.edit.geometry import crop_box, straighten_scale
 from kilo.edit.params import AS_SHOT_K, HSL_BANDS, IDENTITY_CURVE, EditParams
 from kilo.errors import DecodeError, InvalidInput
+from kilo.store import write_local
 from kilo.xmp_packets import NS, XmpList, XmpValue
 
 CRS_VERSION = "15.0"
@@ -213,7 +214,7 @@ def write_xmp_sidecar(
     except DecodeError as exc:
         raise DecodeError(f"the existing sidecar is {exc.reason}", path=str(target)) from None
     try:
-        target.write_text(text, encoding="utf-8")
+        write_local(target, text.encode("utf-8"))  # atomic, the umask's mode
     except OSError as exc:
         raise InvalidInput(
             f"cannot write the sidecar: {exc.strerror or exc}", path=str(target)

@@ -10,6 +10,7 @@ from pathlib import Path
 from PIL import Image
 
 from kilo.errors import InvalidInput
+from kilo.store import mode_for
 
 __all__ = ["FORMATS", "MAX_RENDER_PX", "check_output", "check_render_px", "write_image"]
 
@@ -55,11 +56,13 @@ def write_image(image: Image.Image, path: str | Path) -> Path:
     fmt, options = FORMATS[target.suffix.lower()]
     if fmt == "JPEG" and image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
+    mode = mode_for(target)  # the umask's mode (0644 under 022), not mkstemp's 0600
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except OSError as exc:
         raise InvalidInput(f"cannot write here: {exc.strerror or exc}", path=str(target)) from None
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             image.save(fh, format=fmt, **options)
         os.replace(tmp, target)

@@ -1,11 +1,13 @@
 """Subject-aware framing for fixed-aspect presets (4:5 carousel, 9:16 story).
 
-The subject is found from faces (``kilo.measure.signals.detect_faces`` when the culling engine is
-installed) or, when there are none, from a saliency map (spectral residual, Hou & Zhang 2007,
-computed with numpy on a small copy). The crop is the largest window of the target aspect that
-keeps the subject in frame and puts it where a person would (centred across, faces in the upper
-third when cutting a tall frame). Panoramas can be cut into consecutive 4:5 slides instead, and
-photos that would lose too much to a crop get a blurred fill background.
+The subject is found from faces first (``kilo.measure.signals.detect_faces``), else from a
+saliency estimate (:mod:`kilo.export.saliency`: OpenCV's spectral-residual saliency weighted by
+focus and a centre prior), else it is the middle of the frame (no saliency module installed,
+or a map with nothing in it); :attr:`Subject.note` says why when a step was skipped. The crop is
+the largest window of the target aspect that keeps the whole subject when it fits and is
+centred on it when it does not, with faces on the upper third when cutting a tall frame.
+Panoramas can be cut into consecutive 4:5 slides instead, and photos that would lose too much
+to a crop get a blurred fill background.
 """
 
 from __future__ import annotations
@@ -16,9 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 
+from kilo.errors import ModelUnavailable
+from kilo.export import saliency
+
 log = logging.getLogger(__name__)
 
-SALIENCY_SIDE = 96
+#: the long side the faces are looked for on
+FACES_SIDE = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,39 +35,16 @@ class Subject:
     cy: float
     box: tuple[float, float, float, float]  # left, top, right, bottom
     source: str  # "faces" | "saliency" | "centre"
+    #: why a detector was not used (empty when faces or saliency framed the photo)
+    note: str = ""
 
 
-def saliency_map(img: Image.Image, side: int = SALIENCY_SIDE) -> np.ndarray:
-    """Spectral-residual saliency of ``img`` on a ``side``-pixel grid, values in [0, 1]."""
-    from scipy.ndimage import gaussian_filter, uniform_filter  # type: ignore[import-untyped,unused-ignore]
-
-    scale = side / max(img.size)
-    w = max(8, round(img.width * scale))
-    h = max(8, round(img.height * scale))
-    small = img.resize((w, h), Image.Resampling.BILINEAR, reducing_gap=2.0).convert("L")
-    gray = np.asarray(small, dtype=np.float64) / 255.0
-    spectrum = np.fft.fft2(gray)
-    log_amp = np.log(np.abs(spectrum) + 1e-9)
-    phase = np.angle(spectrum)
-    residual = log_amp - uniform_filter(log_amp, size=3, mode="nearest")
-    sal = np.abs(np.fft.ifft2(np.exp(residual + 1j * phase))) ** 2
-    sal = gaussian_filter(sal, sigma=max(1.0, 0.03 * max(w, h)))
-    # spectral residual lights up borders of frames; damp a thin margin
-    border = max(1, round(0.03 * min(w, h)))
-    sal[:border, :] *= 0.3
-    sal[-border:, :] *= 0.3
-    sal[:, :border] *= 0.3
-    sal[:, -border:] *= 0.3
-    peak = float(sal.max())
-    return (sal / peak) if peak > 0 else np.zeros_like(sal)
-
-
-def _faces(img: Image.Image) -> list[tuple[float, float, float, float]]:
-    """Face boxes (l, t, r, b) in pixels of ``img`` (kilo.measure.signals' detector)."""
+def _faces(img: Image.Image) -> tuple[list[tuple[float, float, float, float]], str]:
+    """Face boxes (l, t, r, b) in pixels of ``img`` (kilo.measure.signals' detector), and a
+    note when the detector could not run."""
     from kilo.measure.signals import detect_faces
 
-    side = 1024
-    scale = min(1.0, side / max(img.size))
+    scale = min(1.0, FACES_SIDE / max(img.size))
     probe = (
         img
         if scale >= 1.0
@@ -72,57 +55,61 @@ def _faces(img: Image.Image) -> list[tuple[float, float, float, float]]:
     )
     try:
         found = detect_faces(np.asarray(probe.convert("RGB")))
-    except Exception:  # a detector failure must not fail an export: fall back to saliency
-        log.debug("face detection failed; saliency crop", exc_info=True)
-        return []
+    except Exception as exc:  # a detector failure must not fail an export: saliency instead
+        log.warning("face detection failed (%s); framing on saliency", exc)
+        return [], f"face detection failed ({type(exc).__name__})"
     boxes = []
     for face in found:
         x, y, w, h = (float(face.x), float(face.y), float(face.w), float(face.h))
         boxes.append((x / scale, y / scale, (x + w) / scale, (y + h) / scale))
-    return boxes
+    return boxes, ""
+
+
+def _face_subject(faces: list[tuple[float, float, float, float]]) -> Subject:
+    """The faces worth keeping (at least a tenth of the largest's area) as one subject."""
+    areas = [(r - left) * (b - t) for left, t, r, b in faces]
+    keep = [f for f, a in zip(faces, areas, strict=True) if a >= 0.1 * max(areas)]
+    weights = np.array([(f[2] - f[0]) * (f[3] - f[1]) for f in keep])
+    cx = float(np.average([(f[0] + f[2]) / 2 for f in keep], weights=weights))
+    cy = float(np.average([(f[1] + f[3]) / 2 for f in keep], weights=weights))
+    box = (
+        min(f[0] for f in keep),
+        min(f[1] for f in keep),
+        max(f[2] for f in keep),
+        max(f[3] for f in keep),
+    )
+    return Subject(cx, cy, box, "faces")
 
 
 def find_subject(img: Image.Image, *, use_faces: bool = True) -> Subject:
-    """The subject of ``img``: faces when there are any, else the saliency mass."""
+    """The subject of ``img``: faces when there are any, else the salient region, else the
+    middle of the frame (with a note saying why)."""
     width, height = img.size
-    faces = _faces(img) if use_faces else []
-    if faces:
-        areas = np.array([(r - left) * (b - t) for left, t, r, b in faces])
-        keep = [f for f, a in zip(faces, areas, strict=True) if a >= 0.1 * areas.max()]
-        left = min(f[0] for f in keep)
-        top = min(f[1] for f in keep)
-        right = max(f[2] for f in keep)
-        bottom = max(f[3] for f in keep)
-        weights = np.array([(f[2] - f[0]) * (f[3] - f[1]) for f in keep])
-        cx = float(np.average([(f[0] + f[2]) / 2 for f in keep], weights=weights))
-        cy = float(np.average([(f[1] + f[3]) / 2 for f in keep], weights=weights))
-        return Subject(cx, cy, (left, top, right, bottom), "faces")
-    sal = saliency_map(img)
-    total = float(sal.sum())
-    if total <= 0:
-        return Subject(width / 2, height / 2, (0, 0, width, height), "centre")
-    h, w = sal.shape
-    weights = sal * (sal >= np.quantile(sal, 0.8))
-    col_mass = weights.sum(axis=0)
-    row_mass = weights.sum(axis=1)
-    cx = _weighted_mean(col_mass) * width / w
-    cy = _weighted_mean(row_mass) * height / h
-    x0, x1 = _mass_span(col_mass)
-    y0, y1 = _mass_span(row_mass)
-    box = (x0 * width / w, y0 * height / h, x1 * width / w, y1 * height / h)
-    return Subject(cx, cy, box, "saliency")
-
-
-def _weighted_mean(mass: np.ndarray) -> float:
-    return float((np.arange(mass.size) + 0.5) @ mass / mass.sum())
-
-
-def _mass_span(mass: np.ndarray, share: float = 0.7) -> tuple[float, float]:
-    """The central interval holding ``share`` of ``mass`` (in cells)."""
-    cum = np.cumsum(mass) / mass.sum()
-    lo = float(np.searchsorted(cum, (1 - share) / 2))
-    hi = float(np.searchsorted(cum, 1 - (1 - share) / 2)) + 1.0
-    return lo, hi
+    notes: list[str] = []
+    if use_faces:
+        faces, note = _faces(img)
+        if faces:
+            return _face_subject(faces)
+        if note:
+            notes.append(note)
+    region: saliency.SalientRegion | None = None
+    try:
+        region = saliency.find_salient_region(np.asarray(img.convert("RGB")))
+    except ModelUnavailable as exc:
+        log.warning("%s; framing on the centre", exc)
+        notes.append(f"{exc}: framed on the centre")
+    except Exception as exc:  # a saliency failure must not fail an export either
+        log.warning("saliency failed (%s); framing on the centre", exc)
+        notes.append(f"saliency failed ({type(exc).__name__}): framed on the centre")
+    else:
+        if region is None:
+            notes.append("no salient region: framed on the centre")
+    if region is None:
+        mid_x, mid_y = width / 2, height / 2
+        return Subject(mid_x, mid_y, (mid_x, mid_y, mid_x, mid_y), "centre", "; ".join(notes))
+    x0, y0, x1, y1 = region.box
+    box = (x0 * width, y0 * height, x1 * width, y1 * height)
+    return Subject(region.cx * width, region.cy * height, box, "saliency", "; ".join(notes))
 
 
 def plan_crop(
@@ -144,14 +131,43 @@ def plan_crop(
             cy = cy + ch * (0.5 - 1 / 3)
     left = cx - cw / 2
     top = cy - ch / 2
-    # keep the whole subject box when it fits
+    # keep the whole subject box when it fits, else centre on it
     if box[2] - box[0] <= cw:
         left = min(max(left, box[2] - cw), box[0])
+    else:
+        left = (box[0] + box[2] - cw) / 2
     if box[3] - box[1] <= ch:
         top = min(max(top, box[3] - ch), box[1])
+    else:
+        top = (box[1] + box[3] - ch) / 2
     left = round(min(max(left, 0), width - cw))
     top = round(min(max(top, 0), height - ch))
     return left, top, left + cw, top + ch
+
+
+def keeps_subject(
+    crop: tuple[float, float, float, float],
+    box: tuple[float, float, float, float],
+    *,
+    share: float = 0.8,
+    off_centre: float = 0.1,
+) -> bool:
+    """Whether ``crop`` keeps the subject ``box`` (both left, top, right, bottom in one unit):
+    at least ``share`` of the box's area when the box fits in the crop, else the crop centred
+    on the box within ``off_centre`` of the crop's size, on each side the box overflows."""
+    cw, ch = crop[2] - crop[0], crop[3] - crop[1]
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    if bw <= cw and bh <= ch:
+        iw = max(0.0, min(crop[2], box[2]) - max(crop[0], box[0]))
+        ih = max(0.0, min(crop[3], box[3]) - max(crop[1], box[1]))
+        area = bw * bh
+        return area <= 0 or iw * ih >= share * area
+    ok = True
+    if bw > cw:
+        ok &= abs((crop[0] + crop[2]) - (box[0] + box[2])) / 2 <= off_centre * cw
+    if bh > ch:
+        ok &= abs((crop[1] + crop[3]) - (box[1] + box[3])) / 2 <= off_centre * ch
+    return ok
 
 
 def kept_fraction(size: tuple[int, int], aspect: float) -> float:

@@ -214,6 +214,18 @@ def _unpublish(uris: list[str], plan: ExportPlan) -> None:
             continue
 
 
+def _rendered_result(label: str, asset_id: str, files: list[RenderedFile]) -> ItemResult:
+    """An ok result; a carousel or story photo says what its crop was framed on, and why
+    when a detector was missing (``reason``)."""
+    framing = files[0].framing if files else ""
+    if not framing:
+        return ItemResult(item=label, status="ok", asset_id=asset_id)
+    note = files[0].framing_note or None
+    return ItemResult(
+        item=label, status="ok", asset_id=asset_id, reason=note, extra={"framing": framing}
+    )
+
+
 def _render_photos(
     plan: ExportPlan, staging: Path, progress: ProgressCallback | None
 ) -> tuple[dict[int, list[RenderedFile]], list[ItemResult]]:
@@ -231,7 +243,7 @@ def _render_photos(
         label = str(task.meta.get("filename") or task.asset_id)
         if files is not None:
             rendered[index] = files
-            results.append(ItemResult(item=label, status="ok", asset_id=task.asset_id))
+            results.append(_rendered_result(label, task.asset_id, files))
         else:
             results.append(
                 ItemResult(item=label, status="failed", reason=error, asset_id=task.asset_id)

@@ -190,6 +190,10 @@ class RenderedFile:
     part: int = 0
     parts: int = 1
     byte_size: int = 0
+    #: carousel and story: what the crop was framed on (``faces``, ``saliency``, ``centre``,
+    #: ``whole`` for a blurred fill, ``slides`` for a panorama), with the note of a fallback
+    framing: str = ""
+    framing_note: str = ""
 
 
 def decode_size(preset: str, opts: ExportSettings, size: tuple[int, int] | None) -> int | None:
@@ -339,6 +343,7 @@ def render_photo(task: PhotoTask) -> list[RenderedFile]:
             return [RenderedFile(str(out), "tif", w, h, byte_size=n)]
     img, full = render_source(data, name, task.edit_params, max_px=max_px, frame=task.frame)
     frames: list[Image.Image]
+    framing = ("", "")
     if preset == "full_res":
         if opts.long_edge_px:
             img, _ = _resize_long_edge(img, opts.long_edge_px)
@@ -350,7 +355,7 @@ def render_photo(task: PhotoTask) -> list[RenderedFile]:
             img = sharpen_for_screen(img, scale)
         frames = [img]
     else:
-        frames = frame_for_social(img, preset, opts)
+        frames, framing = frame_for_social(img, preset, opts)
     exif_dict = (
         prepare_exif(exif_src, size=frames[0].size, strip_gps=opts.strip_gps)
         if preset == "full_res"
@@ -371,24 +376,30 @@ def render_photo(task: PhotoTask) -> list[RenderedFile]:
         out = Path(f"{base}-{part:02d}.jpg")
         n = _write(out, encode_jpeg(frame, quality=quality, exif=exif_bytes, icc=srgb_icc()))
         results.append(
-            RenderedFile(str(out), "jpg", frame.width, frame.height, part, len(frames), n)
+            RenderedFile(str(out), "jpg", frame.width, frame.height, part, len(frames), n, *framing)
         )
     return results
 
 
-def frame_for_social(img: Image.Image, preset: str, opts: ExportSettings) -> list[Image.Image]:
-    """The carousel slides or the story frame for ``img``."""
+def frame_for_social(
+    img: Image.Image, preset: str, opts: ExportSettings
+) -> tuple[list[Image.Image], tuple[str, str]]:
+    """The carousel slides or the story frame for ``img``, and what they were framed on
+    (``faces``, ``saliency``, ``centre``, ``whole`` or ``slides``) with the note of a fallback."""
     out = CAROUSEL_SIZE if preset == "instagram_carousel" else STORY_SIZE
     aspect = out[0] / out[1]
     if preset == "instagram_carousel" and opts.split_panoramas:
         slides = cropping.panorama_slides(img, out)
         if slides is not None:
-            return [_finish_social(s, opts) for s in slides]
+            return [_finish_social(s, opts) for s in slides], ("slides", "")
     kept = cropping.kept_fraction(img.size, aspect)
     min_kept = 0.5 if preset == "story_9x16" else 0.4
     use_blur = opts.fill == "blur" or (opts.fill == "auto" and kept < min_kept)
-    framed = cropping.frame_blur_fill(img, out) if use_blur else cropping.frame_crop(img, out)
-    return [_finish_social(framed, opts)]
+    if use_blur:
+        return [_finish_social(cropping.frame_blur_fill(img, out), opts)], ("whole", "")
+    subject = cropping.find_subject(img)
+    framed = cropping.frame_crop(img, out, subject)
+    return [_finish_social(framed, opts)], (subject.source, subject.note)
 
 
 def _finish_social(img: Image.Image, opts: ExportSettings) -> Image.Image:

@@ -84,3 +84,20 @@ from .library import (
 from .schemas import (
     SCHEMA_MODELS as SCHEMA_MODELS,
 )
+from .studio import (
+    ClusterActionResponse as ClusterActionResponse,
+    CullDataVersion as CullDataVersion,
+    CullFrame as CullFrame,
+    CullStack as CullStack,
+    CullStackKind as CullStackKind,
+    CullStepResponse as CullStepResponse,
+    CullView as CullView,
+    EyesState as EyesState,
+    FaceCell as FaceCell,
+    FacePerson as FacePerson,
+    FaceStripResponse as FaceStripResponse,
+    FrameState as FrameState,
+    IngestLocalRequest as IngestLocalRequest,
+    IngestLocalResponse as IngestLocalResponse,
+    ProjectProgress as ProjectProgress,
+)
