@@ -1,76 +1,23 @@
-// The /v1/x-kilo/ extensions the studio uses (docs/api.md), typed by hand until the
-// server's description (web/openapi.json) carries them.
+// The /v1/x-kilo/ extensions the studio uses (docs/api.md).
 import { xcall } from './client';
+import type { components } from './schema';
 
-export type StackKind = 'burst' | 'duplicate' | 'singles' | 'filmstrip';
-export type MemberState = 'processing' | 'ready' | 'analyzing' | 'embedding' | 'failed';
-
-export interface CullMember {
-  assetId: string;
-  fileName: string;
-  frameIndex?: number | null;
-  frameCount?: number | null;
-  capturedAt?: string | null;
-  width: number;
-  height: number;
-  displayWidth: number;
-  displayHeight: number;
-  picked: boolean;
-  rejected: boolean;
-  rating?: number | null;
-  starred: boolean;
-  sharpness?: number | null;
-  state: MemberState;
-  thumbUrl: string;
-  previewUrl: string;
-  loupeUrl: string;
+// The shapes come from the server's own description (web/openapi.json -> schema.d.ts).
+type S = components['schemas'];
+export type CullMember = S['CullFrame'] & {
+  // metadata a later server may add to a frame (shown in Mono when present)
   iso?: number | null;
   shutterSpeed?: string | null;
   aperture?: number | null;
   focalLengthMm?: number | null;
-}
-
-export interface CullStack {
-  id: string;
-  /** The catalog's cluster behind the stack (bursts, duplicate groups); null for singles
-   * and the pre-AI filmstrip. */
-  clusterId?: string | null;
-  kind: StackKind;
-  title?: string | null;
-  confidence?: number | null;
-  momentId?: string | null;
-  momentTitle?: string | null;
-  reviewed: boolean;
-  winnerId?: string | null;
-  reasons: string[];
-  memberIds: string[];
-  members: CullMember[];
-}
-
-export interface CullView {
-  projectId: string;
-  aiReady: boolean;
-  dataVersion: number | string;
-  frameCount?: number;
-  /** when the signed image links of this view stop working */
-  urlsExpireAt?: string | null;
-  stacks: CullStack[];
-}
-
-export interface FaceFrame {
-  assetId: string;
-  cropUrl?: string | null;
-  eyes?: 'open' | 'closed' | 'unknown' | null;
-  openness?: number | null;
-}
-export interface FacePerson {
-  index: number;
-  frames: FaceFrame[];
-}
-export interface ClusterFaces {
-  clusterId: string;
-  people: FacePerson[];
-}
+};
+export type CullStack = Omit<S['CullStack'], 'members'> & { members: CullMember[] };
+export type CullView = Omit<S['CullView'], 'stacks'> & { stacks: CullStack[] };
+export type StackKind = CullStack['kind'];
+export type MemberState = CullMember['state'];
+export type FaceFrame = S['FaceCell'];
+export type FacePerson = S['FacePerson'];
+export type ClusterFaces = S['FaceStripResponse'];
 
 export interface Progress {
   total: number;

@@ -11,66 +11,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get asset */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    assetId: components["parameters"]["AssetId"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Asset */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Asset"];
-                    };
-                };
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /** Assets Get */
+        get: operations["assets_get_v1_assets__assetId__get"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Update asset metadata/flags */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    assetId: components["parameters"]["AssetId"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["UpdateAssetRequest"];
-                };
-            };
-            responses: {
-                /** @description Asset updated */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Asset"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /** Assets Update */
+        patch: operations["assets_update_v1_assets__assetId__patch"];
         trace?: never;
     };
     "/assets/{assetId}/edits": {
@@ -80,62 +29,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List edit versions for an asset */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    assetId: components["parameters"]["AssetId"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Edit versions */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["EditVersionList"];
-                    };
-                };
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /** Edits List */
+        get: operations["edits_list_v1_assets__assetId__edits_get"];
         put?: never;
-        /** Create new edit version for an asset */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    assetId: components["parameters"]["AssetId"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CreateEditVersionRequest"];
-                };
-            };
-            responses: {
-                /** @description Edit version created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["EditVersion"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /** Edits Create */
+        post: operations["edits_create_v1_assets__assetId__edits_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -149,31 +47,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get asset file variants (signed URLs) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    assetId: components["parameters"]["AssetId"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description File variants */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AssetFilesResponse"];
-                    };
-                };
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /**
+         * Assets Files
+         * @description The photo's files as signed download URLs of this server (never store paths).
+         */
+        get: operations["assets_files_v1_assets__assetId__files_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -191,36 +69,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Set rating / pick / reject / star for an asset */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    assetId: components["parameters"]["AssetId"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["UpsertRatingRequest"];
-                };
-            };
-            responses: {
-                /** @description Rating upserted */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Rating"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /**
+         * Assets Rate
+         * @description Set the caller's rating, pick, reject, star or notes of a photo.
+         */
+        post: operations["assets_rate_v1_assets__assetId__ratings_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -237,34 +90,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Start passwordless login (magic link / code)
-         * @description Creates a login challenge and sends a verification code to the email.
+         * Login
+         * @description Start passwordless login: a 6-digit code goes to the e-mail address.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["LoginStartRequest"];
-                };
-            };
-            responses: {
-                /** @description Challenge created */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["LoginStartResponse"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-            };
-        };
+        post: operations["login_v1_auth_login_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -280,33 +109,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Verify login challenge and mint tokens */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["LoginVerifyRequest"];
-                };
-            };
-            responses: {
-                /** @description Tokens minted */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["LoginVerifyResponse"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-            };
-        };
+        /**
+         * Verify
+         * @description Check the code; mint an access token (15 min) and a refresh token.
+         */
+        post: operations["verify_v1_auth_verify_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -320,66 +127,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get cluster details */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    clusterId: components["parameters"]["ClusterId"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Cluster */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Cluster"];
-                    };
-                };
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /** Clusters Get */
+        get: operations["clusters_get_v1_clusters__clusterId__get"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Update cluster (rename, split/merge flags, manual overrides) */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    clusterId: components["parameters"]["ClusterId"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["UpdateClusterRequest"];
-                };
-            };
-            responses: {
-                /** @description Cluster updated */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Cluster"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /** Clusters Update */
+        patch: operations["clusters_update_v1_clusters__clusterId__patch"];
         trace?: never;
     };
     "/clusters/{clusterId}/winner": {
@@ -391,36 +147,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Set cluster winner */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    clusterId: components["parameters"]["ClusterId"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["SetWinnerRequest"];
-                };
-            };
-            responses: {
-                /** @description Winner updated */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Cluster"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /**
+         * Clusters Winner
+         * @description Pick a member as the winner, as ``kilo clusters winner`` and the cull screen's F do:
+         *     the frame is picked, the cluster marked reviewed, the decision undoable and taught to
+         *     the caller's taste model; the choice survives re-clustering.
+         */
+        post: operations["clusters_winner_v1_clusters__clusterId__winner_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -434,31 +167,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get edit version */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    editId: components["parameters"]["EditId"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Edit version */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["EditVersion"];
-                    };
-                };
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /** Edits Get */
+        get: operations["edits_get_v1_edits__editId__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -476,37 +186,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Apply an edit version to many assets (batch) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                };
-                path: {
-                    editId: components["parameters"]["EditId"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["ApplyEditBatchRequest"];
-                };
-            };
-            responses: {
-                /** @description Batch queued/applied */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ApplyEditBatchResponse"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-            };
-        };
+        /**
+         * Edits Apply
+         * @description Queue an edit.apply job writing the version's settings to many photos; follow it by
+         *     its job id (the realtime stream or the project's jobs).
+         */
+        post: operations["edits_apply_v1_edits__editId__applyTo_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -520,31 +205,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get export status */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    exportId: components["parameters"]["ExportId"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Export */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Export"];
-                    };
-                };
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /** Exports Get */
+        get: operations["exports_get_v1_exports__exportId__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -560,31 +222,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get signed download URL for export artifact */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    exportId: components["parameters"]["ExportId"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Download info */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ExportDownloadResponse"];
-                    };
-                };
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /**
+         * Exports Download
+         * @description A download URL of the finished export (signed, for an hour).
+         */
+        get: operations["exports_download_v1_exports__exportId__download_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -600,65 +242,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get gallery (owner/admin) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    galleryId: components["parameters"]["GalleryId"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Gallery */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Gallery"];
-                    };
-                };
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /** Galleries Get */
+        get: operations["galleries_get_v1_galleries__galleryId__get"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Update gallery settings */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    galleryId: components["parameters"]["GalleryId"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["UpdateGalleryRequest"];
-                };
-            };
-            responses: {
-                /** @description Gallery updated */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Gallery"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-            };
-        };
+        /**
+         * Galleries Update
+         * @description Change what is given; ``password: null`` takes the password off (visitors let in
+         *     with the old one must ask again), ``expiresAt: null`` makes the link never expire.
+         */
+        patch: operations["galleries_update_v1_galleries__galleryId__patch"];
         trace?: never;
     };
     "/galleries/{galleryId}/assets": {
@@ -670,65 +266,15 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add assets to gallery */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                };
-                path: {
-                    galleryId: components["parameters"]["GalleryId"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["AddGalleryAssetsRequest"];
-                };
-            };
-            responses: {
-                /** @description Assets added */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Gallery"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-            };
-        };
-        /** Remove assets from gallery */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    galleryId: components["parameters"]["GalleryId"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["RemoveGalleryAssetsRequest"];
-                };
-            };
-            responses: {
-                /** @description Assets removed */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Gallery"];
-                    };
-                };
-                401: components["responses"]["Unauthorized"];
-            };
-        };
+        /** Galleries Add Assets */
+        post: operations["galleries_add_assets_v1_galleries__galleryId__assets_post"];
+        /**
+         * Galleries Remove Assets
+         * @description Take photos out of the gallery; their image links stop working at once. The contract
+         *     documents neither 400 nor 404 here: a gallery that is not the caller's is a 400, as on
+         *     POST and PATCH (docs/api.md, "gallery-remove-400").
+         */
+        delete: operations["galleries_remove_assets_v1_galleries__galleryId__assets_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -741,59 +287,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List projects */
-        get: {
-            parameters: {
-                query?: {
-                    cursor?: components["parameters"]["Cursor"];
-                    limit?: components["parameters"]["Limit"];
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Projects page */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["PagedProjects"];
-                    };
-                };
-                401: components["responses"]["Unauthorized"];
-            };
-        };
+        /**
+         * Projects List
+         * @description The signed-in user's projects, newest first.
+         */
+        get: operations["projects_list_v1_projects_get"];
         put?: never;
-        /** Create project */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CreateProjectRequest"];
-                };
-            };
-            responses: {
-                /** @description Project created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Project"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-            };
-        };
+        /** Projects Create */
+        post: operations["projects_create_v1_projects_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -807,66 +308,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get project */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    projectId: components["parameters"]["ProjectId"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Project */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Project"];
-                    };
-                };
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /** Projects Get */
+        get: operations["projects_get_v1_projects__projectId__get"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Update project */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    projectId: components["parameters"]["ProjectId"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["UpdateProjectRequest"];
-                };
-            };
-            responses: {
-                /** @description Project updated */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Project"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /** Projects Update */
+        patch: operations["projects_update_v1_projects__projectId__patch"];
         trace?: never;
     };
     "/projects/{projectId}/archive": {
@@ -878,31 +328,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Archive project */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    projectId: components["parameters"]["ProjectId"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Archived */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Project"];
-                    };
-                };
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /** Projects Archive */
+        post: operations["projects_archive_v1_projects__projectId__archive_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -916,37 +343,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List assets in a project */
-        get: {
-            parameters: {
-                query?: {
-                    cursor?: components["parameters"]["Cursor"];
-                    limit?: components["parameters"]["Limit"];
-                    picked?: boolean;
-                    rejected?: boolean;
-                    ratingMin?: number;
-                };
-                header?: never;
-                path: {
-                    projectId: components["parameters"]["ProjectId"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Assets page */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["PagedAssets"];
-                    };
-                };
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /**
+         * Assets List
+         * @description A project's photos in capture order, filtered by the caller's decisions.
+         */
+        get: operations["assets_list_v1_projects__projectId__assets_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -964,38 +365,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Finalize uploaded assets and enqueue processing */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                };
-                path: {
-                    projectId: components["parameters"]["ProjectId"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["FinalizeUploadRequest"];
-                };
-            };
-            responses: {
-                /** @description Assets finalized and jobs queued */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["FinalizeUploadResponse"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                409: components["responses"]["Conflict"];
-            };
-        };
+        /**
+         * Uploads Finalize
+         * @description Check the files arrived whole (SHA-256) and queue their processing, as ingest does.
+         */
+        post: operations["uploads_finalize_v1_projects__projectId__assets_finalizeUpload_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1012,41 +386,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Prepare signed URLs for upload
-         * @description Returns signed upload URLs for direct-to-object-storage upload.
-         *     Use Idempotency-Key to safely retry.
+         * Uploads Prepare
+         * @description One pending asset per file and a signed PUT URL for its bytes (valid 6 hours; send
+         *     the file again to the same URL if the connection breaks).
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                };
-                path: {
-                    projectId: components["parameters"]["ProjectId"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["PrepareUploadRequest"];
-                };
-            };
-            responses: {
-                /** @description Signed upload URLs */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["PrepareUploadResponse"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                409: components["responses"]["Conflict"];
-            };
-        };
+        post: operations["uploads_prepare_v1_projects__projectId__assets_prepareUpload_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1060,35 +404,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List clusters (moments/bursts/duplicate groups) */
-        get: {
-            parameters: {
-                query?: {
-                    kind?: "moment" | "burst" | "duplicate_group";
-                    cursor?: components["parameters"]["Cursor"];
-                    limit?: components["parameters"]["Limit"];
-                };
-                header?: never;
-                path: {
-                    projectId: components["parameters"]["ProjectId"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Clusters page */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["PagedClusters"];
-                    };
-                };
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /** Clusters List */
+        get: operations["clusters_list_v1_projects__projectId__clusters_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1106,38 +423,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Apply bulk culling actions (pick/reject/rate) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                };
-                path: {
-                    projectId: components["parameters"]["ProjectId"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["BulkCullActionRequest"];
-                };
-            };
-            responses: {
-                /** @description Actions applied */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["BulkCullActionResponse"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                404: components["responses"]["NotFound"];
-            };
-        };
+        /**
+         * Cull Apply
+         * @description Many pick/reject/rate/star changes in one transaction, one undoable action.
+         */
+        post: operations["cull_apply_v1_projects__projectId__cull_applyAction_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1153,37 +443,15 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create export job */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                };
-                path: {
-                    projectId: components["parameters"]["ProjectId"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CreateExportRequest"];
-                };
-            };
-            responses: {
-                /** @description Export created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Export"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-            };
-        };
+        /**
+         * Exports Create
+         * @description Queue an export of the project (its picks unless assetIds are given).
+         *
+         *     Nothing in a request names a file or folder of the server: the export goes to the
+         *     store's export area and a watermark logo is the id of one of the caller's photos
+         *     (``allow_local_paths=False``).
+         */
+        post: operations["exports_create_v1_projects__projectId__exports_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1199,37 +467,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create client gallery */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                };
-                path: {
-                    projectId: components["parameters"]["ProjectId"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CreateGalleryRequest"];
-                };
-            };
-            responses: {
-                /** @description Gallery created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Gallery"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-            };
-        };
+        /**
+         * Galleries Create
+         * @description A gallery of photos of the project; its link is ``/g/{shareSlug}`` on this server.
+         */
+        post: operations["galleries_create_v1_projects__projectId__galleries_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1243,35 +485,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List processing jobs for a project */
-        get: {
-            parameters: {
-                query?: {
-                    status?: "queued" | "running" | "done" | "failed" | "canceled";
-                    type?: string;
-                    cursor?: components["parameters"]["Cursor"];
-                    limit?: components["parameters"]["Limit"];
-                };
-                header?: never;
-                path: {
-                    projectId: components["parameters"]["ProjectId"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Jobs page */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["PagedJobs"];
-                    };
-                };
-                401: components["responses"]["Unauthorized"];
-            };
-        };
+        /**
+         * Jobs List
+         * @description The project's jobs, oldest first (none for a project that is not the caller's).
+         */
+        get: operations["jobs_list_v1_projects__projectId__jobs_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1287,64 +505,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Simple semantic search */
-        get: {
-            parameters: {
-                query: {
-                    q: string;
-                    limit?: components["parameters"]["Limit"];
-                };
-                header?: never;
-                path: {
-                    projectId: components["parameters"]["ProjectId"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Search results */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["SearchResponse"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-            };
-        };
+        /**
+         * Search Get
+         * @description Search by text (CLIP when it is available) and filter words (camera:, picked ...).
+         */
+        get: operations["search_get_v1_projects__projectId__search_get"];
         put?: never;
-        /** Advanced search (semantic + filters) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    projectId: components["parameters"]["ProjectId"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["AdvancedSearchRequest"];
-                };
-            };
-            responses: {
-                /** @description Search results */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["SearchResponse"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-            };
-        };
+        /** Search Post */
+        post: operations["search_post_v1_projects__projectId__search_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1359,39 +527,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Server-Sent Events stream for job progress and project updates
-         * @description SSE stream (text/event-stream). Client supplies projectId and optional lastEventId.
-         *     Events:
-         *       - job.progress
-         *       - job.done
-         *       - cluster.updated
-         *       - asset.updated
-         *       - export.updated
+         * Realtime
+         * @description Server-Sent Events of one project: replayed from the last id seen, then live.
          */
-        get: {
-            parameters: {
-                query: {
-                    projectId: string;
-                    lastEventId?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description SSE stream */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/event-stream": string;
-                    };
-                };
-                401: components["responses"]["Unauthorized"];
-            };
-        };
+        get: operations["realtime_v1_realtime_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1408,33 +547,12 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Public gallery view (client)
-         * @description Returns gallery + asset previews for clients. If password-protected, returns requiresAuth=true.
+         * Share Get
+         * @description The gallery and its photos for a client. A password-protected gallery answers
+         *     ``requiresAuth: true`` and no photos until ``/auth``; an open one gives each new visitor
+         *     their own ``token``.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    shareSlug: components["parameters"]["ShareSlug"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Public gallery */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["PublicGalleryResponse"];
-                    };
-                };
-                404: components["responses"]["NotFound"];
-                429: components["responses"]["RateLimited"];
-            };
-        };
+        get: operations["share_get_v1_share__shareSlug__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1452,35 +570,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Authenticate into a password-protected public gallery */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    shareSlug: components["parameters"]["ShareSlug"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["PublicGalleryAuthRequest"];
-                };
-            };
-            responses: {
-                /** @description Auth ok */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["PublicGalleryAuthResponse"];
-                    };
-                };
-                401: components["responses"]["Unauthorized"];
-                429: components["responses"]["RateLimited"];
-            };
-        };
+        /**
+         * Share Auth
+         * @description A visitor token for the gallery's password (in the body, never in the URL).
+         */
+        post: operations["share_auth_v1_share__shareSlug__auth_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1496,36 +590,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Comment on an asset (client) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    shareSlug: components["parameters"]["ShareSlug"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["PublicCommentRequest"];
-                };
-            };
-            responses: {
-                /** @description Comment created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["PublicCommentResponse"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                404: components["responses"]["NotFound"];
-                429: components["responses"]["RateLimited"];
-            };
-        };
+        /**
+         * Share Comment
+         * @description A comment on one photo, kept as plain text (shown escaped, always).
+         */
+        post: operations["share_comment_v1_share__shareSlug__comment_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1541,36 +610,550 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Favorite/unfavorite an asset (client) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    shareSlug: components["parameters"]["ShareSlug"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["PublicFavoriteRequest"];
-                };
-            };
-            responses: {
-                /** @description Updated */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["PublicFavoriteResponse"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                404: components["responses"]["NotFound"];
-                429: components["responses"]["RateLimited"];
-            };
+        /** Share Favorite */
+        post: operations["share_favorite_v1_share__shareSlug__favorite_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/assets/{assetId}/face": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
+        /**
+         * Face Crop
+         * @description Extension: one face of the face strip, cropped from the photo's preview, by a signed
+         *     URL (the strip's ``cropUrl``).
+         */
+        get: operations["face_crop_v1_x_kilo_assets__assetId__face_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/assets/{assetId}/loupe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Loupe Download
+         * @description Extension: the photo at 100% from the original's pixels (a RAW's embedded full-size
+         *     preview, else a render), upright, without metadata; made on the first request and
+         *     kept (the cull view's ``loupeUrl``).
+         */
+        get: operations["loupe_download_v1_x_kilo_assets__assetId__loupe_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/assets/{assetId}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Preview Download
+         * @description Extension: a photo's best preview (see ``bestPreviewUrl``) by a signed URL.
+         */
+        get: operations["preview_download_v1_x_kilo_assets__assetId__preview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/assets/{assetId}/thumb": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Thumb Download
+         * @description Extension: a photo's thumbnail (its preview while it has none) by a signed URL (the
+         *     cull view's ``thumbUrl``).
+         */
+        get: operations["thumb_download_v1_x_kilo_assets__assetId__thumb_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout
+         * @description Extension: the refresh token stops working; with the studio's cookie (and its
+         *     ``X-Kilo-Studio: 1`` header) the studio session ends and the cookie is cleared.
+         */
+        post: operations["logout_v1_x_kilo_auth_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/auth/open": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Auth Open
+         * @description Extension: sign in with ``kilo open``'s one-time link (60 s, used once): sets the
+         *     studio session cookie and redirects (303) to ``next`` (a path of this site, else
+         *     ``/``).
+         */
+        get: operations["auth_open_v1_x_kilo_auth_open_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refresh
+         * @description Extension: a new access token and a new refresh token for a live refresh token (which
+         *     stops working).
+         */
+        post: operations["refresh_v1_x_kilo_auth_refresh_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/clusters/{clusterId}/faces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cluster Faces
+         * @description Extension: the face strip: each person across the stack's frames (in the cull
+         *     view's member order), per frame a signed face crop URL and the eyes' state.
+         */
+        get: operations["cluster_faces_v1_x_kilo_clusters__clusterId__faces_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/clusters/{clusterId}:merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cluster Merge
+         * @description Extension: merge ``clusterIds`` (of the same kind and project) into this stack, as
+         *     ``kilo clusters merge``.
+         */
+        post: operations["cluster_merge_v1_x_kilo_clusters__clusterId__merge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/clusters/{clusterId}:reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cluster Reject
+         * @description Extension: reject every frame of the stack and mark it reviewed (Shift+D), one
+         *     undoable action.
+         */
+        post: operations["cluster_reject_v1_x_kilo_clusters__clusterId__reject_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/clusters/{clusterId}:split": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cluster Split
+         * @description Extension: move ``assetIds`` out of the stack into a new one of the same kind (both
+         *     keep these members through re-clustering), as ``kilo clusters split``.
+         */
+        post: operations["cluster_split_v1_x_kilo_clusters__clusterId__split_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/exports/{exportId}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export File
+         * @description Extension: a finished export's file (a zip, a PDF, one photo) by a signed URL.
+         */
+        get: operations["export_file_v1_x_kilo_exports__exportId__file_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/files/{fileId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * File Download
+         * @description Extension: the bytes of one file of a photo, by a signed URL (see /assets/{id}/files).
+         */
+        get: operations["file_download_v1_x_kilo_files__fileId__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Health
+         * @description Extension: the server is up; which library it serves (as a digest).
+         */
+        get: operations["health_v1_x_kilo_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Me
+         * @description Extension: who is signed in (the app's user).
+         */
+        get: operations["me_v1_x_kilo_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/projects/{projectId}/cull": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cull View
+         * @description Extension: the project's stacks in review order for the caller, each frame with its
+         *     decisions, processing state and signed image URLs (good for 12 h or more); one
+         *     "filmstrip" stack of every frame in capture order while the AI is not ready.
+         */
+        get: operations["cull_view_v1_x_kilo_projects__projectId__cull_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/projects/{projectId}/cull/version": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cull Version
+         * @description Extension: the cull view's ``dataVersion`` alone (one query), to poll cheaply.
+         */
+        get: operations["cull_version_v1_x_kilo_projects__projectId__cull_version_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/projects/{projectId}/cull:redo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cull Redo
+         * @description Extension: re-apply the caller's most recently undone cull action.
+         */
+        post: operations["cull_redo_v1_x_kilo_projects__projectId__cull_redo_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/projects/{projectId}/cull:undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cull Undo
+         * @description Extension: revert the caller's newest cull action in the project (what it changed:
+         *     its name, asset ids and cluster ids); ``done`` false when there is nothing to undo.
+         */
+        post: operations["cull_undo_v1_x_kilo_projects__projectId__cull_undo_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/projects/{projectId}/ingest-local": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ingest Local
+         * @description Extension: ingest a folder or card of the server's machine (as ``kilo ingest``), for
+         *     the photographer at that machine only: a studio session made by ``kilo open`` for the
+         *     library's local user, on a request from loopback; 403 for everyone else. Progress
+         *     shows in the jobs list and on /realtime.
+         */
+        post: operations["ingest_local_v1_x_kilo_projects__projectId__ingest_local_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/projects/{projectId}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Progress
+         * @description Extension: how far the project's photos have come (ingest screen, status pill).
+         */
+        get: operations["progress_v1_x_kilo_projects__projectId__progress_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/share/{shareSlug}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Share Comments
+         * @description Extension: the visitor's own comments on one photo.
+         */
+        get: operations["share_comments_v1_x_kilo_share__shareSlug__comments_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/share/{shareSlug}/download-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Share Download All
+         * @description Extension: every photo at the gallery's download size as one zip, streamed; by the
+         *     signed URL of the gallery view (when downloads are on).
+         */
+        get: operations["share_download_all_v1_x_kilo_share__shareSlug__download_all_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/share/{shareSlug}/images/{assetId}/{size}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Share Image
+         * @description Extension: one photo as the gallery serves it (no metadata; watermarked when the
+         *     gallery is), by the signed URL of the gallery view.
+         */
+        get: operations["share_image_v1_x_kilo_share__shareSlug__images__assetId___size__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/share/{shareSlug}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Share Submit
+         * @description Extension: lock the visitor's favorites as their selection; the photographer is
+         *     told (an event on the project's stream, a line in the activity log).
+         */
+        post: operations["share_submit_v1_x_kilo_share__shareSlug__submit_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x-kilo/uploads/{assetId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Uploads Put
+         * @description Extension: the bytes of one prepared upload, by its signed URL (streamed to the store,
+         *     checked against the declared size; the SHA-256 of what arrived is returned).
+         */
+        put: operations["uploads_put_v1_x_kilo_uploads__assetId__put"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1581,569 +1164,4084 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AddGalleryAssetsRequest */
         AddGalleryAssetsRequest: {
+            /** Assetids */
             assetIds: string[];
         };
+        /** AdvancedSearchRequest */
         AdvancedSearchRequest: {
-            /**
-             * @example {
-             *       "cameraModel": [
-             *         "Sony A7IV"
-             *       ],
-             *       "dateRange": {
-             *         "end": "2025-12-31",
-             *         "start": "2025-01-01"
-             *       },
-             *       "picked": true,
-             *       "ratingMin": 4
-             *     }
-             */
+            /** Filters */
             filters?: {
                 [key: string]: unknown;
             };
+            /** Q */
             q: string;
         };
+        /** ApplyEditBatchRequest */
         ApplyEditBatchRequest: {
+            /** Assetids */
             assetIds: string[];
             /**
+             * Mode
              * @default create_versions
              * @enum {string}
              */
             mode: "create_versions" | "overwrite_latest";
+            /** Name */
             name?: string | null;
         };
+        /** ApplyEditBatchResponse */
         ApplyEditBatchResponse: {
-            /** Format: uuid */
+            /** Jobid */
             jobId: string;
-            /** @enum {string} */
-            status?: "queued" | "running" | "done";
+            /** Results */
+            results?: components["schemas"]["ItemResult"][] | null;
+            /** Status */
+            status?: ("queued" | "running" | "done") | null;
         };
+        /** Asset */
         Asset: {
+            /** Aperture */
             aperture?: number | null;
-            /** @description Convenience signed URL for UI grid (short-lived). */
+            /** Bestpreviewurl */
             bestPreviewUrl?: string | null;
+            /** Bytesize */
+            byteSize?: number | null;
+            /** Cameramake */
             cameraMake?: string | null;
+            /** Cameramodel */
             cameraModel?: string | null;
-            /** Format: date-time */
+            /** Capturedat */
             capturedAt?: string | null;
+            /** Capturedatsource */
+            capturedAtSource?: string | null;
+            /** Exif */
             exif?: {
                 [key: string]: unknown;
             };
-            /**
-             * @example {
-             *       "hasFace": false,
-             *       "isDuplicate": false,
-             *       "processingReady": true
-             *     }
-             */
+            /** Filename */
+            filename?: string | null;
+            /** Flags */
             flags?: {
                 [key: string]: unknown;
             };
+            /** Focallengthmm */
             focalLengthMm?: number | null;
+            /**
+             * Frameindex
+             * @default 0
+             */
+            frameIndex: number;
+            /** Heightpx */
             heightPx?: number | null;
-            /** Format: uuid */
+            /** Id */
             id: string;
-            /** Format: date-time */
+            /**
+             * Ingestedat
+             * Format: date-time
+             */
             ingestedAt: string;
+            /** Iptc */
             iptc?: {
                 [key: string]: unknown;
             };
+            /** Iso */
             iso?: number | null;
+            /** Keywords */
+            keywords?: string[];
+            /** Lensmodel */
             lensModel?: string | null;
-            myRating?: components["schemas"]["Rating"];
-            /** Format: uuid */
+            myRating?: components["schemas"]["Rating"] | null;
+            /** Notes */
+            notes?: string | null;
+            /** Projectid */
             projectId: string;
+            /** Sha256 */
+            sha256?: string | null;
+            /** Shutterspeed */
             shutterSpeed?: string | null;
+            /** Sourceuri */
+            sourceUri?: string | null;
+            /** State */
+            state?: string | null;
+            /** Widthpx */
             widthPx?: number | null;
         };
+        /** AssetFile */
         AssetFile: {
-            /** Format: int64 */
+            /** Bytesize */
             byteSize?: number | null;
+            /** Checksumsha256 */
             checksumSha256?: string | null;
+            /** Contenttype */
             contentType?: string | null;
-            /** Format: date-time */
+            /** Expiresat */
             expiresAt?: string | null;
-            /** @enum {string} */
+            /**
+             * Kind
+             * @enum {string}
+             */
             kind: "original" | "thumbnail" | "preview" | "export";
+            /** Url */
             url: string;
         };
+        /** AssetFilesResponse */
         AssetFilesResponse: {
+            /** Files */
             files: components["schemas"]["AssetFile"][];
         };
-        BulkCullActionRequest: {
-            actions: {
-                /** Format: uuid */
-                assetId: string;
-                picked?: boolean | null;
-                rating?: number | null;
-                rejected?: boolean | null;
-                starred?: boolean | null;
-            }[];
+        /** BulkCullAction */
+        BulkCullAction: {
+            /** Assetid */
+            assetId: string;
+            /** Picked */
+            picked?: boolean | null;
+            /** Rating */
+            rating?: number | null;
+            /** Rejected */
+            rejected?: boolean | null;
+            /** Starred */
+            starred?: boolean | null;
         };
+        /** BulkCullActionRequest */
+        BulkCullActionRequest: {
+            /** Actions */
+            actions: components["schemas"]["BulkCullAction"][];
+        };
+        /** BulkCullActionResponse */
         BulkCullActionResponse: {
+            /** Ok */
             ok: boolean;
+            /** Updatedassetids */
             updatedAssetIds?: string[];
         };
+        /** Cluster */
         Cluster: {
-            assets: components["schemas"]["ClusterAsset"][];
-            /** Format: date-time */
+            /** Assets */
+            assets?: components["schemas"]["ClusterAsset"][];
+            /** Confidence */
+            confidence?: number | null;
+            /** Endtime */
             endTime?: string | null;
-            /** Format: uuid */
+            /** Id */
             id: string;
-            /** @enum {string} */
-            kind: "moment" | "burst" | "duplicate_group";
-            /** Format: uuid */
-            projectId: string;
-            reviewed?: boolean | null;
-            score?: number | null;
-            /** Format: date-time */
-            startTime?: string | null;
-            title?: string | null;
             /**
-             * @example [
-             *       "Sharpest frame",
-             *       "Eyes open",
-             *       "Cleaner background"
-             *     ]
+             * Kind
+             * @enum {string}
              */
+            kind: "moment" | "burst" | "duplicate_group";
+            /** Parentid */
+            parentId?: string | null;
+            /** Projectid */
+            projectId: string;
+            /** Reviewed */
+            reviewed?: boolean | null;
+            /** Score */
+            score?: number | null;
+            /** Starttime */
+            startTime?: string | null;
+            /** Title */
+            title?: string | null;
+            /** Whywinner */
             whyWinner?: string[];
-            /** Format: uuid */
+            /** Winnerassetid */
             winnerAssetId?: string | null;
         };
+        /**
+         * ClusterActionResponse
+         * @description What a cluster action (reject all) changed, as one undoable action.
+         */
+        ClusterActionResponse: {
+            /** Action */
+            action: string;
+            /** Actionid */
+            actionId?: number | null;
+            /** Assetids */
+            assetIds: string[];
+            /** Clusterids */
+            clusterIds: string[];
+        };
+        /** ClusterAsset */
         ClusterAsset: {
-            /** Format: uuid */
+            /** Assetid */
             assetId: string;
+            /** Rank */
             rank: number;
-            /** @enum {string|null} */
-            role?: "candidate" | "winner" | "alt" | null;
-            /**
-             * @example {
-             *       "aesthetic": 0.64,
-             *       "blur": 0.05,
-             *       "redundancy": 0.72,
-             *       "sharpness": 0.91
-             *     }
-             */
+            /** Role */
+            role?: ("candidate" | "winner" | "alt") | null;
+            /** Signals */
             signals?: {
                 [key: string]: unknown;
             };
         };
+        /** CreateEditVersionRequest */
         CreateEditVersionRequest: {
+            /** Name */
             name?: string | null;
+            /** Params */
             params: {
                 [key: string]: unknown;
             };
-            /** Format: uuid */
+            /** Parentid */
             parentId?: string | null;
         };
+        /** CreateExportRequest */
         CreateExportRequest: {
-            /** @description If omitted, export uses project picks by default (server policy). */
+            /** Assetids */
             assetIds?: string[] | null;
-            /** @enum {string} */
-            preset: "full_res" | "web" | "instagram_carousel" | "story_9x16" | "contact_sheet_pdf";
             /**
-             * @example {
-             *       "jpegQuality": 92,
-             *       "longEdgePx": 3840,
-             *       "watermark": false
-             *     }
-             */
-            settings?: {
-                [key: string]: unknown;
-            };
-        };
-        CreateGalleryRequest: {
-            /** @default false */
-            allowDownloads: boolean;
-            assetIds: string[];
-            /** Format: date-time */
-            expiresAt?: string | null;
-            /** @description If set, gallery is password-protected. */
-            password?: string | null;
-            title: string;
-            /** @default false */
-            watermark: boolean;
-        };
-        CreateProjectRequest: {
-            description?: string;
-            /** Format: date */
-            shootDate?: string;
-            timezone?: string;
-            title: string;
-        };
-        EditVersion: {
-            /** Format: uuid */
-            assetId: string;
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: uuid */
-            id: string;
-            name?: string | null;
-            /** @description Non-destructive edit parameter set. */
-            params: {
-                [key: string]: unknown;
-            };
-            /** Format: uuid */
-            parentId?: string | null;
-            /** Format: uuid */
-            userId: string;
-        };
-        EditVersionList: {
-            items: components["schemas"]["EditVersion"][];
-        };
-        Error: {
-            /** @example bad_request */
-            code: string;
-            details?: {
-                [key: string]: unknown;
-            };
-            /** @example Invalid input. */
-            message: string;
-            requestId?: string;
-        };
-        Export: {
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: uuid */
-            id: string;
-            /** @example instagram_carousel */
-            preset?: string;
-            progress?: number | null;
-            /** Format: uuid */
-            projectId: string;
-            settings?: {
-                [key: string]: unknown;
-            };
-            /** @enum {string} */
-            status: "queued" | "running" | "done" | "failed";
-        };
-        ExportDownloadResponse: {
-            /** Format: date-time */
-            expiresAt?: string | null;
-            url: string;
-        };
-        FinalizeUploadRequest: {
-            assets: {
-                /** Format: uuid */
-                assetId: string;
-                checksumSha256: string;
-                contentType?: string | null;
-            }[];
-        };
-        FinalizeUploadResponse: {
-            queuedJobs: string[];
-        };
-        Gallery: {
-            allowDownloads?: boolean;
-            assetCount?: number;
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            expiresAt?: string | null;
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            projectId: string;
-            requiresPassword?: boolean;
-            shareSlug: string;
-            title: string;
-            watermark?: boolean;
-        };
-        Job: {
-            /** Format: uuid */
-            assetId?: string | null;
-            /** Format: date-time */
-            createdAt: string;
-            error?: string | null;
-            /** Format: uuid */
-            id: string;
-            progress?: number | null;
-            /** Format: uuid */
-            projectId?: string | null;
-            /** @enum {string} */
-            status: "queued" | "running" | "done" | "failed" | "canceled";
-            type: string;
-            /** Format: date-time */
-            updatedAt?: string;
-        };
-        LoginStartRequest: {
-            /** Format: email */
-            email: string;
-            /** @example en-US */
-            locale?: string;
-        };
-        LoginStartResponse: {
-            challengeId: string;
-            /**
-             * @example email_code
+             * Preset
              * @enum {string}
              */
-            delivery?: "email_code" | "magic_link";
+            preset: "full_res" | "web" | "instagram_carousel" | "story_9x16" | "contact_sheet_pdf";
+            /** Settings */
+            settings?: {
+                [key: string]: unknown;
+            };
         };
-        LoginVerifyRequest: {
+        /** CreateGalleryRequest */
+        CreateGalleryRequest: {
+            /**
+             * Allowdownloads
+             * @default false
+             */
+            allowDownloads: boolean;
+            /** Assetids */
+            assetIds: string[];
+            /**
+             * Downloadsize
+             * @default web
+             * @enum {string}
+             */
+            downloadSize: "web" | "original";
+            /** Expiresat */
+            expiresAt?: string | null;
+            /** Maxpicks */
+            maxPicks?: number | null;
+            /** Minpicks */
+            minPicks?: number | null;
+            /** Password */
+            password?: string | null;
+            /**
+             * Showfilenames
+             * @default false
+             */
+            showFilenames: boolean;
+            /** Title */
+            title: string;
+            /**
+             * Watermark
+             * @default false
+             */
+            watermark: boolean;
+            /** Watermarktext */
+            watermarkText?: string | null;
+        };
+        /** CreateProjectRequest */
+        CreateProjectRequest: {
+            /** Description */
+            description?: string | null;
+            /** Shootdate */
+            shootDate?: string | null;
+            /** Timezone */
+            timezone?: string | null;
+            /** Title */
+            title: string;
+        };
+        /** CullDataVersion */
+        CullDataVersion: {
+            /** Dataversion */
+            dataVersion: string;
+            /** Projectid */
+            projectId: string;
+        };
+        /**
+         * CullFrame
+         * @description One frame as the cull screen shows it. ``width``/``height`` are the pixel size as
+         *     the file stores it; ``displayWidth``/``displayHeight`` the upright size (EXIF
+         *     orientation applied), the aspect ratio to draw it at; all 0 while the photo is still
+         *     processing.
+         */
+        CullFrame: {
+            /** Assetid */
+            assetId: string;
+            /** Capturedat */
+            capturedAt?: string | null;
+            /** Displayheight */
+            displayHeight: number;
+            /** Displaywidth */
+            displayWidth: number;
+            /** Filename */
+            fileName: string;
+            /** Framecount */
+            frameCount?: number | null;
+            /** Frameindex */
+            frameIndex?: number | null;
+            /** Height */
+            height: number;
+            /** Loupeurl */
+            loupeUrl: string;
+            /** Picked */
+            picked: boolean;
+            /** Previewurl */
+            previewUrl: string;
+            /** Rating */
+            rating?: number | null;
+            /** Rejected */
+            rejected: boolean;
+            /** Sharpness */
+            sharpness?: number | null;
+            /** Starred */
+            starred: boolean;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "processing" | "ready" | "analyzing" | "embedding" | "failed";
+            /** Thumburl */
+            thumbUrl: string;
+            /** Width */
+            width: number;
+        };
+        /**
+         * CullStack
+         * @description A unit of review: a burst, a duplicate group, a moment's singles, or (AI not ready)
+         *     the whole filmstrip. ``id`` is the cluster id of a burst or duplicate group, else
+         *     ``singles:<momentId or none>`` / ``filmstrip``.
+         */
+        CullStack: {
+            /** Clusterid */
+            clusterId?: string | null;
+            /** Confidence */
+            confidence?: number | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "burst" | "duplicate" | "singles" | "filmstrip";
+            /** Memberids */
+            memberIds: string[];
+            /** Members */
+            members: components["schemas"]["CullFrame"][];
+            /** Momentid */
+            momentId?: string | null;
+            /** Momenttitle */
+            momentTitle?: string | null;
+            /** Reasons */
+            reasons: string[];
+            /** Reviewed */
+            reviewed: boolean;
+            /** Title */
+            title?: string | null;
+            /** Winnerid */
+            winnerId?: string | null;
+        };
+        /**
+         * CullStepResponse
+         * @description What an undo or redo changed; ``done`` False (and nothing else) when there was
+         *     nothing to undo or redo.
+         */
+        CullStepResponse: {
+            /** Action */
+            action?: string | null;
+            /** Actionid */
+            actionId?: number | null;
+            /** Assetids */
+            assetIds: string[];
+            /** Clusterids */
+            clusterIds: string[];
+            /** Dataversion */
+            dataVersion?: string | null;
+            /** Done */
+            done: boolean;
+        };
+        /** CullView */
+        CullView: {
+            /** Aiready */
+            aiReady: boolean;
+            /** Dataversion */
+            dataVersion: string;
+            /** Framecount */
+            frameCount: number;
+            /** Projectid */
+            projectId: string;
+            /** Stacks */
+            stacks: components["schemas"]["CullStack"][];
+            /** Urlsexpireat */
+            urlsExpireAt?: string | null;
+        };
+        /** EditVersion */
+        EditVersion: {
+            /** Assetid */
+            assetId: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name?: string | null;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Parentid */
+            parentId?: string | null;
+            /** Userid */
+            userId: string;
+        };
+        /** EditVersionList */
+        EditVersionList: {
+            /** Items */
+            items: components["schemas"]["EditVersion"][];
+        };
+        /** Error */
+        Error: {
+            /** Code */
+            code: string;
+            /** Details */
+            details?: {
+                [key: string]: unknown;
+            } | null;
+            /** Message */
+            message: string;
+            /** Requestid */
+            requestId?: string | null;
+        };
+        /** Export */
+        Export: {
+            /** Artifact */
+            artifact?: string | null;
+            /** Assetcount */
+            assetCount?: number | null;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Dest */
+            dest?: string | null;
+            /** Error */
+            error?: string | null;
+            /** Id */
+            id: string;
+            /** Preset */
+            preset?: string | null;
+            /** Progress */
+            progress?: number | null;
+            /** Projectid */
+            projectId: string;
+            /** Results */
+            results?: components["schemas"]["ItemResult"][] | null;
+            /** Settings */
+            settings?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+        };
+        /** ExportDownloadResponse */
+        ExportDownloadResponse: {
+            /** Expiresat */
+            expiresAt?: string | null;
+            /** Url */
+            url: string;
+        };
+        /** FaceCell */
+        FaceCell: {
+            /** Assetid */
+            assetId: string;
+            /** Box */
+            box?: number[] | null;
+            /** Cropurl */
+            cropUrl?: string | null;
+            /** Eyes */
+            eyes?: ("open" | "closed" | "unknown") | null;
+            /** Openness */
+            openness?: number | null;
+        };
+        /** FacePerson */
+        FacePerson: {
+            /** Frames */
+            frames: components["schemas"]["FaceCell"][];
+            /** Index */
+            index: number;
+        };
+        /** FaceStripResponse */
+        FaceStripResponse: {
+            /** Clusterid */
+            clusterId: string;
+            /** Memberids */
+            memberIds: string[];
+            /** People */
+            people: components["schemas"]["FacePerson"][];
+        };
+        /** FinalizeUploadItem */
+        FinalizeUploadItem: {
+            /** Assetid */
+            assetId: string;
+            /** Checksumsha256 */
+            checksumSha256: string;
+            /** Contenttype */
+            contentType?: string | null;
+        };
+        /** FinalizeUploadRequest */
+        FinalizeUploadRequest: {
+            /** Assets */
+            assets: components["schemas"]["FinalizeUploadItem"][];
+        };
+        /** FinalizeUploadResponse */
+        FinalizeUploadResponse: {
+            /** Queuedjobs */
+            queuedJobs: string[];
+        };
+        /** Gallery */
+        Gallery: {
+            /**
+             * Allowdownloads
+             * @default false
+             */
+            allowDownloads: boolean;
+            /**
+             * Assetcount
+             * @default 0
+             */
+            assetCount: number;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Downloadsize
+             * @default web
+             * @enum {string}
+             */
+            downloadSize: "web" | "original";
+            /** Expiresat */
+            expiresAt?: string | null;
+            /** Id */
+            id: string;
+            /** Maxpicks */
+            maxPicks?: number | null;
+            /** Minpicks */
+            minPicks?: number | null;
+            /** Projectid */
+            projectId: string;
+            /**
+             * Requirespassword
+             * @default false
+             */
+            requiresPassword: boolean;
+            /** Sharepath */
+            sharePath?: string | null;
+            /** Shareslug */
+            shareSlug: string;
+            /**
+             * Showfilenames
+             * @default false
+             */
+            showFilenames: boolean;
+            /**
+             * Status
+             * @default active
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
+            /** Title */
+            title: string;
+            /** Updatedat */
+            updatedAt?: string | null;
+            /**
+             * Watermark
+             * @default false
+             */
+            watermark: boolean;
+            /**
+             * Watermarklogo
+             * @default false
+             */
+            watermarkLogo: boolean;
+            /** Watermarktext */
+            watermarkText?: string | null;
+        };
+        /** Health */
+        Health: {
+            /** Library */
+            library: string;
+            /** Ok */
+            ok: boolean;
+            /** Version */
+            version: string;
+        };
+        /** IngestLocalRequest */
+        IngestLocalRequest: {
+            /** Path */
+            path: string;
+        };
+        /** IngestLocalResponse */
+        IngestLocalResponse: {
+            /** Accepted */
+            accepted: boolean;
+            /** Projectid */
+            projectId: string;
+        };
+        /**
+         * ItemResult
+         * @description Outcome of one item of a batch: ok, skipped (with why) or failed (with why).
+         */
+        ItemResult: {
+            /** Assetid */
+            assetId?: string | null;
+            /** Extra */
+            extra?: {
+                [key: string]: unknown;
+            };
+            /** Item */
+            item: string;
+            /** Reason */
+            reason?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "skipped" | "failed";
+        };
+        /** Job */
+        Job: {
+            /** Assetid */
+            assetId?: string | null;
+            /** Attempts */
+            attempts?: number | null;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Error */
+            error?: string | null;
+            /** Id */
+            id: string;
+            /** Progress */
+            progress?: number | null;
+            /** Projectid */
+            projectId?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed" | "canceled";
+            /** Type */
+            type: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+        };
+        /** LoginStartRequest */
+        LoginStartRequest: {
+            /** Email */
+            email: string;
+            /** Locale */
+            locale?: string | null;
+        };
+        /** LoginStartResponse */
+        LoginStartResponse: {
+            /** Challengeid */
             challengeId: string;
+            /**
+             * Delivery
+             * @default email_code
+             * @enum {string}
+             */
+            delivery: "email_code" | "magic_link";
+        };
+        /** LoginVerifyRequest */
+        LoginVerifyRequest: {
+            /** Challengeid */
+            challengeId: string;
+            /** Code */
             code: string;
         };
+        /** LoginVerifyResponse */
         LoginVerifyResponse: {
+            /** Accesstoken */
             accessToken: string;
+            /** Refreshtoken */
             refreshToken: string;
             user: components["schemas"]["User"];
         };
-        PageInfo: {
-            nextCursor: string | null;
+        /** LogoutResponse */
+        LogoutResponse: {
+            /** Ok */
+            ok: boolean;
         };
+        /** Me */
+        Me: {
+            /** Local */
+            local: boolean;
+            /** Studiosession */
+            studioSession: boolean;
+            user: components["schemas"]["User"];
+        };
+        /** MergeClustersRequest */
+        MergeClustersRequest: {
+            /** Clusterids */
+            clusterIds: string[];
+        };
+        /** PageInfo */
+        PageInfo: {
+            /** Nextcursor */
+            nextCursor?: string | null;
+        };
+        /** PagedAssets */
         PagedAssets: {
+            /** Items */
             items: components["schemas"]["Asset"][];
             pageInfo: components["schemas"]["PageInfo"];
         };
+        /** PagedClusters */
         PagedClusters: {
+            /** Items */
             items: components["schemas"]["Cluster"][];
             pageInfo: components["schemas"]["PageInfo"];
         };
+        /** PagedJobs */
         PagedJobs: {
+            /** Items */
             items: components["schemas"]["Job"][];
             pageInfo: components["schemas"]["PageInfo"];
         };
+        /** PagedProjects */
         PagedProjects: {
+            /** Items */
             items: components["schemas"]["Project"][];
             pageInfo: components["schemas"]["PageInfo"];
         };
+        /** PrepareUploadRequest */
         PrepareUploadRequest: {
+            /** Files */
             files: components["schemas"]["UploadFileDescriptor"][];
         };
+        /** PrepareUploadResponse */
         PrepareUploadResponse: {
+            /** Uploads */
             uploads: components["schemas"]["UploadInstruction"][];
         };
+        /** Project */
         Project: {
-            /** Format: date-time */
-            createdAt: string;
-            description?: string | null;
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            ownerUserId?: string;
-            /** Format: date */
-            shootDate?: string | null;
             /**
-             * @example {
-             *       "assetCount": 1243,
-             *       "clustersReviewed": 85,
-             *       "pickedCount": 312,
-             *       "rejectedCount": 721
-             *     }
+             * Createdat
+             * Format: date-time
              */
+            createdAt: string;
+            /** Description */
+            description?: string | null;
+            /** Id */
+            id: string;
+            /** Owneruserid */
+            ownerUserId: string;
+            /** Shootdate */
+            shootDate?: string | null;
+            /** Stats */
             stats?: {
                 [key: string]: unknown;
             };
-            /** @enum {string} */
+            /**
+             * Status
+             * @enum {string}
+             */
             status: "active" | "archived" | "deleted";
-            /** Format: uuid */
+            /** Studioid */
             studioId?: string | null;
+            /** Timezone */
             timezone?: string | null;
+            /** Title */
             title: string;
-            /** Format: date-time */
+            /**
+             * Updatedat
+             * Format: date-time
+             */
             updatedAt: string;
         };
+        /**
+         * ProjectProgress
+         * @description A project's processing, for the ingest screen and the status pill.
+         */
+        ProjectProgress: {
+            /** Analyzed */
+            analyzed: number;
+            /** Embedded */
+            embedded: number;
+            /** Failed */
+            failed: number;
+            /** Processed */
+            processed: number;
+            /** Projectid */
+            projectId: string;
+            /** Quarantined */
+            quarantined: number;
+            /** Queuedjobs */
+            queuedJobs: number;
+            /** Runningjobs */
+            runningJobs: number;
+            /** Throughputpermin */
+            throughputPerMin?: number | null;
+            /** Total */
+            total: number;
+        };
+        /** PublicCommentRequest */
         PublicCommentRequest: {
-            /** Format: uuid */
+            /** Assetid */
             assetId: string;
+            /** Text */
             text: string;
         };
+        /** PublicCommentResponse */
         PublicCommentResponse: {
-            /** Format: uuid */
+            /** Commentid */
             commentId: string;
         };
+        /** PublicFavoriteRequest */
         PublicFavoriteRequest: {
-            /** Format: uuid */
+            /** Assetid */
             assetId: string;
+            /** Favorite */
             favorite: boolean;
         };
+        /** PublicFavoriteResponse */
         PublicFavoriteResponse: {
+            /** Ok */
             ok: boolean;
         };
+        /** PublicGalleryAsset */
+        PublicGalleryAsset: {
+            /** Assetid */
+            assetId: string;
+            /** Commentscount */
+            commentsCount?: number | null;
+            /** Downloadurl */
+            downloadUrl?: string | null;
+            /**
+             * Favorite
+             * @default false
+             */
+            favorite: boolean;
+            /** Favoritecount */
+            favoriteCount?: number | null;
+            /** Filename */
+            filename?: string | null;
+            /** Height */
+            height?: number | null;
+            /** Previewurl */
+            previewUrl: string;
+            /** Thumburl */
+            thumbUrl?: string | null;
+            /** Width */
+            width?: number | null;
+        };
+        /** PublicGalleryAuthRequest */
         PublicGalleryAuthRequest: {
+            /** Password */
             password: string;
         };
+        /** PublicGalleryAuthResponse */
         PublicGalleryAuthResponse: {
+            /** Token */
             token: string;
         };
+        /** PublicGalleryResponse */
         PublicGalleryResponse: {
-            assets?: {
-                /** Format: uuid */
-                assetId: string;
-                commentsCount?: number | null;
-                favoriteCount?: number | null;
-                previewUrl: string;
-            }[];
+            /**
+             * Allowdownloads
+             * @default false
+             */
+            allowDownloads: boolean;
+            /** Assets */
+            assets?: components["schemas"]["PublicGalleryAsset"][];
+            /** Downloadallurl */
+            downloadAllUrl?: string | null;
+            /** Expiresat */
+            expiresAt?: string | null;
+            /** Maxpicks */
+            maxPicks?: number | null;
+            /** Minpicks */
+            minPicks?: number | null;
+            /** Requiresauth */
             requiresAuth: boolean;
+            /**
+             * Submitted
+             * @default false
+             */
+            submitted: boolean;
+            /** Title */
             title: string;
-            /** @description Client session token (short-lived) if already authenticated. */
+            /** Token */
             token?: string | null;
         };
+        /** Rating */
         Rating: {
-            /** Format: uuid */
+            /** Assetid */
             assetId: string;
+            /** Notes */
             notes?: string | null;
+            /** Picked */
             picked?: boolean | null;
+            /** Rating */
             rating?: number | null;
+            /** Rejected */
             rejected?: boolean | null;
+            /** Starred */
             starred?: boolean | null;
-            /** Format: date-time */
+            /** Updatedat */
             updatedAt?: string | null;
-            /** Format: uuid */
+            /** Userid */
             userId: string;
         };
+        /** RefreshRequest */
+        RefreshRequest: {
+            /** Refreshtoken */
+            refreshToken: string;
+        };
+        /** RemoveGalleryAssetsRequest */
         RemoveGalleryAssetsRequest: {
+            /** Assetids */
             assetIds: string[];
         };
+        /** SearchResponse */
         SearchResponse: {
-            results: {
-                /** Format: uuid */
-                assetId: string;
-                highlights?: string[];
-                score: number;
-            }[];
-            tookMs?: number;
+            /** Mode */
+            mode?: string | null;
+            /** Nextcursor */
+            nextCursor?: string | null;
+            /** Notice */
+            notice?: string | null;
+            /** Results */
+            results: components["schemas"]["SearchResult"][];
+            /** Tookms */
+            tookMs?: number | null;
         };
+        /** SearchResult */
+        SearchResult: {
+            /** Assetid */
+            assetId: string;
+            /** Highlights */
+            highlights?: string[];
+            /** Score */
+            score: number;
+        };
+        /** SetWinnerRequest */
         SetWinnerRequest: {
-            /** Format: uuid */
+            /** Winnerassetid */
             winnerAssetId: string;
         };
+        /** SplitClusterRequest */
+        SplitClusterRequest: {
+            /** Assetids */
+            assetIds: string[];
+        };
+        /** SplitClusterResponse */
+        SplitClusterResponse: {
+            created: components["schemas"]["Cluster"];
+            rest: components["schemas"]["Cluster"];
+        };
+        /** SubmitSelectionRequest */
+        SubmitSelectionRequest: {
+            /** Name */
+            name?: string | null;
+        };
+        /** SubmitSelectionResponse */
+        SubmitSelectionResponse: {
+            /** Count */
+            count: number;
+        };
+        /** UpdateAssetRequest */
         UpdateAssetRequest: {
+            /** Flags */
             flags?: {
                 [key: string]: unknown;
-            };
+            } | null;
+            /** Iptc */
             iptc?: {
                 [key: string]: unknown;
-            };
-            keywords?: string[];
+            } | null;
+            /** Keywords */
+            keywords?: string[] | null;
+            /** Notes */
             notes?: string | null;
         };
+        /** UpdateClusterRequest */
         UpdateClusterRequest: {
-            /** @description For future split/merge mechanics. */
+            /** Manualoverrides */
             manualOverrides?: {
                 [key: string]: unknown;
-            };
+            } | null;
+            /** Reviewed */
             reviewed?: boolean | null;
+            /** Title */
             title?: string | null;
         };
+        /** UpdateGalleryRequest */
         UpdateGalleryRequest: {
-            allowDownloads?: boolean;
-            /** Format: date-time */
+            /** Allowdownloads */
+            allowDownloads?: boolean | null;
+            /** Downloadsize */
+            downloadSize?: ("web" | "original") | null;
+            /** Expiresat */
             expiresAt?: string | null;
+            /** Maxpicks */
+            maxPicks?: number | null;
+            /** Minpicks */
+            minPicks?: number | null;
+            /** Password */
             password?: string | null;
-            title?: string;
-            watermark?: boolean;
+            /** Showfilenames */
+            showFilenames?: boolean | null;
+            /** Title */
+            title?: string | null;
+            /** Watermark */
+            watermark?: boolean | null;
+            /** Watermarktext */
+            watermarkText?: string | null;
         };
+        /** UpdateProjectRequest */
         UpdateProjectRequest: {
+            /** Description */
             description?: string | null;
-            /** Format: date */
+            /** Shootdate */
             shootDate?: string | null;
-            /** @enum {string} */
-            status?: "active" | "archived" | "deleted";
+            /** Status */
+            status?: ("active" | "archived" | "deleted") | null;
+            /** Timezone */
             timezone?: string | null;
-            title?: string;
+            /** Title */
+            title?: string | null;
         };
+        /** UploadFileDescriptor */
         UploadFileDescriptor: {
-            /** Format: int64 */
+            /** Bytesize */
             byteSize: number;
-            /** Format: date-time */
+            /** Capturedat */
             capturedAt?: string | null;
-            /** @description Local identifier for mapping UI rows to responses. */
+            /** Clientfileid */
             clientFileId?: string | null;
+            /** Contenttype */
             contentType?: string | null;
+            /** Filename */
             filename: string;
         };
+        /** UploadInstruction */
         UploadInstruction: {
-            /** Format: uuid */
+            /** Assetid */
             assetId: string;
+            /** Clientfileid */
             clientFileId?: string | null;
-            /** Format: date-time */
+            /** Expiresat */
             expiresAt?: string | null;
+            /** Headers */
             headers?: {
                 [key: string]: string;
             };
+            /** Uploadurl */
             uploadUrl: string;
         };
+        /** UploadReceived */
+        UploadReceived: {
+            /** Assetid */
+            assetId: string;
+            /** Bytesize */
+            byteSize: number;
+            /** Checksumsha256 */
+            checksumSha256: string;
+        };
+        /** UpsertRatingRequest */
         UpsertRatingRequest: {
+            /** Notes */
             notes?: string | null;
+            /** Picked */
             picked?: boolean | null;
+            /** Rating */
             rating?: number | null;
+            /** Rejected */
             rejected?: boolean | null;
+            /** Starred */
             starred?: boolean | null;
         };
+        /** User */
         User: {
-            /** Format: date-time */
+            /**
+             * Createdat
+             * Format: date-time
+             */
             createdAt: string;
+            /** Displayname */
             displayName: string;
-            /** Format: email */
+            /** Email */
             email: string;
-            /** Format: uuid */
+            /** Id */
             id: string;
         };
-    };
-    responses: {
-        /** @description Bad request */
-        BadRequest: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
+        /** VisitorComment */
+        VisitorComment: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Text */
+            text: string;
         };
-        /** @description Conflict */
-        Conflict: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description Not found */
-        NotFound: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description Too many requests */
-        RateLimited: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description Unauthorized */
-        Unauthorized: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
+        /** VisitorComments */
+        VisitorComments: {
+            /** Items */
+            items: components["schemas"]["VisitorComment"][];
         };
     };
-    parameters: {
-        AssetId: string;
-        ClusterId: string;
-        Cursor: string;
-        EditId: string;
-        ExportId: string;
-        GalleryId: string;
-        IdempotencyKey: string;
-        Limit: number;
-        ProjectId: string;
-        ShareSlug: string;
-    };
+    responses: never;
+    parameters: never;
     requestBodies: never;
     headers: never;
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    assets_get_v1_assets__assetId__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Asset"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    assets_update_v1_assets__assetId__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateAssetRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Asset"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    edits_list_v1_assets__assetId__edits_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EditVersionList"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    edits_create_v1_assets__assetId__edits_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEditVersionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EditVersion"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    assets_files_v1_assets__assetId__files_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetFilesResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    assets_rate_v1_assets__assetId__ratings_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpsertRatingRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rating"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    login_v1_auth_login_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginStartRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginStartResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    verify_v1_auth_verify_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginVerifyRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginVerifyResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    clusters_get_v1_clusters__clusterId__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                clusterId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cluster"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    clusters_update_v1_clusters__clusterId__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                clusterId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateClusterRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cluster"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    clusters_winner_v1_clusters__clusterId__winner_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                clusterId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetWinnerRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cluster"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    edits_get_v1_edits__editId__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                editId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EditVersion"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    edits_apply_v1_edits__editId__applyTo_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                editId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplyEditBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplyEditBatchResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exports_get_v1_exports__exportId__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exportId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Export"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exports_download_v1_exports__exportId__download_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exportId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportDownloadResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    galleries_get_v1_galleries__galleryId__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                galleryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Gallery"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    galleries_update_v1_galleries__galleryId__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                galleryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateGalleryRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Gallery"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    galleries_add_assets_v1_galleries__galleryId__assets_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                galleryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddGalleryAssetsRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Gallery"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    galleries_remove_assets_v1_galleries__galleryId__assets_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                galleryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemoveGalleryAssetsRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Gallery"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    projects_list_v1_projects_get: {
+        parameters: {
+            query?: {
+                /** @description Continuation cursor of a listing. */
+                cursor?: string | null;
+                /** @description Page size. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedProjects"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    projects_create_v1_projects_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateProjectRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    projects_get_v1_projects__projectId__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    projects_update_v1_projects__projectId__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateProjectRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    projects_archive_v1_projects__projectId__archive_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    assets_list_v1_projects__projectId__assets_get: {
+        parameters: {
+            query?: {
+                /** @description Continuation cursor of a listing. */
+                cursor?: string | null;
+                /** @description Page size. */
+                limit?: number;
+                picked?: boolean | null;
+                rejected?: boolean | null;
+                ratingMin?: number | null;
+            };
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedAssets"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    uploads_finalize_v1_projects__projectId__assets_finalizeUpload_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FinalizeUploadRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FinalizeUploadResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    uploads_prepare_v1_projects__projectId__assets_prepareUpload_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrepareUploadRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrepareUploadResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    clusters_list_v1_projects__projectId__clusters_get: {
+        parameters: {
+            query?: {
+                kind?: ("moment" | "burst" | "duplicate_group") | null;
+                /** @description Continuation cursor of a listing. */
+                cursor?: string | null;
+                /** @description Page size. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedClusters"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cull_apply_v1_projects__projectId__cull_applyAction_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkCullActionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkCullActionResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exports_create_v1_projects__projectId__exports_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateExportRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Export"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    galleries_create_v1_projects__projectId__galleries_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateGalleryRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Gallery"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    jobs_list_v1_projects__projectId__jobs_get: {
+        parameters: {
+            query?: {
+                status?: ("queued" | "running" | "done" | "failed" | "canceled") | null;
+                type?: string | null;
+                /** @description Continuation cursor of a listing. */
+                cursor?: string | null;
+                /** @description Page size. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedJobs"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    search_get_v1_projects__projectId__search_get: {
+        parameters: {
+            query: {
+                q: string;
+                /** @description Page size. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    search_post_v1_projects__projectId__search_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdvancedSearchRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    realtime_v1_realtime_get: {
+        parameters: {
+            query: {
+                projectId: string;
+                lastEventId?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description SSE stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    share_get_v1_share__shareSlug__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shareSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicGalleryResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    share_auth_v1_share__shareSlug__auth_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shareSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublicGalleryAuthRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicGalleryAuthResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    share_comment_v1_share__shareSlug__comment_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shareSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublicCommentRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicCommentResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    share_favorite_v1_share__shareSlug__favorite_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shareSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublicFavoriteRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicFavoriteResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    face_crop_v1_x_kilo_assets__assetId__face_get: {
+        parameters: {
+            query: {
+                /** @description The face's box: x,y,w,h as shares of the photo. */
+                box: string;
+                /** @description When the link stops working (Unix time). */
+                exp: number;
+                /** @description The link's HMAC. */
+                sig: string;
+            };
+            header?: never;
+            path: {
+                assetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    loupe_download_v1_x_kilo_assets__assetId__loupe_get: {
+        parameters: {
+            query: {
+                /** @description When the link stops working (Unix time). */
+                exp: number;
+                /** @description The link's HMAC. */
+                sig: string;
+            };
+            header?: never;
+            path: {
+                assetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    preview_download_v1_x_kilo_assets__assetId__preview_get: {
+        parameters: {
+            query: {
+                /** @description When the link stops working (Unix time). */
+                exp: number;
+                /** @description The link's HMAC. */
+                sig: string;
+            };
+            header?: never;
+            path: {
+                assetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    thumb_download_v1_x_kilo_assets__assetId__thumb_get: {
+        parameters: {
+            query: {
+                /** @description When the link stops working (Unix time). */
+                exp: number;
+                /** @description The link's HMAC. */
+                sig: string;
+            };
+            header?: never;
+            path: {
+                assetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    logout_v1_x_kilo_auth_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogoutResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    auth_open_v1_x_kilo_auth_open_get: {
+        parameters: {
+            query: {
+                token: string;
+                next?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed in; on to `next`. */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    refresh_v1_x_kilo_auth_refresh_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginVerifyResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cluster_faces_v1_x_kilo_clusters__clusterId__faces_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                clusterId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaceStripResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cluster_merge_v1_x_kilo_clusters__clusterId__merge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                clusterId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeClustersRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cluster"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cluster_reject_v1_x_kilo_clusters__clusterId__reject_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                clusterId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterActionResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cluster_split_v1_x_kilo_clusters__clusterId__split_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                clusterId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SplitClusterRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SplitClusterResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    export_file_v1_x_kilo_exports__exportId__file_get: {
+        parameters: {
+            query: {
+                /** @description When the link stops working (Unix time). */
+                exp: number;
+                /** @description The link's HMAC. */
+                sig: string;
+            };
+            header?: never;
+            path: {
+                exportId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    file_download_v1_x_kilo_files__fileId__get: {
+        parameters: {
+            query: {
+                /** @description When the link stops working (Unix time). */
+                exp: number;
+                /** @description The link's HMAC. */
+                sig: string;
+            };
+            header?: never;
+            path: {
+                fileId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    health_v1_x_kilo_health_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    me_v1_x_kilo_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cull_view_v1_x_kilo_projects__projectId__cull_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CullView"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cull_version_v1_x_kilo_projects__projectId__cull_version_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CullDataVersion"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cull_redo_v1_x_kilo_projects__projectId__cull_redo_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CullStepResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cull_undo_v1_x_kilo_projects__projectId__cull_undo_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CullStepResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ingest_local_v1_x_kilo_projects__projectId__ingest_local_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IngestLocalRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestLocalResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    progress_v1_x_kilo_projects__projectId__progress_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectProgress"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    share_comments_v1_x_kilo_share__shareSlug__comments_get: {
+        parameters: {
+            query: {
+                assetId: string;
+            };
+            header?: never;
+            path: {
+                shareSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorComments"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    share_download_all_v1_x_kilo_share__shareSlug__download_all_get: {
+        parameters: {
+            query: {
+                /** @description When the link stops working (Unix time). */
+                exp: number;
+                /** @description The link's HMAC. */
+                sig: string;
+                s: string;
+            };
+            header?: never;
+            path: {
+                shareSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    share_image_v1_x_kilo_share__shareSlug__images__assetId___size__get: {
+        parameters: {
+            query: {
+                /** @description When the link stops working (Unix time). */
+                exp: number;
+                /** @description The link's HMAC. */
+                sig: string;
+                s: string;
+            };
+            header?: never;
+            path: {
+                shareSlug: string;
+                assetId: string;
+                size: "thumb" | "preview" | "download";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    share_submit_v1_x_kilo_share__shareSlug__submit_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shareSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmitSelectionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmitSelectionResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    uploads_put_v1_x_kilo_uploads__assetId__put: {
+        parameters: {
+            query: {
+                /** @description When the link stops working (Unix time). */
+                exp: number;
+                /** @description The link's HMAC. */
+                sig: string;
+            };
+            header?: never;
+            path: {
+                assetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadReceived"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+}
