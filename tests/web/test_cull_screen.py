@@ -26,16 +26,9 @@ PHOTOS = (
 )
 
 
-def _require_studio_server() -> None:
-    from kilo_server import auth
-
-    if not hasattr(auth, "mint_open_token"):
-        pytest.skip("this server has no studio sign-in (kilo open) yet")
-
-
 def _open_cull(browser: Any, origin: str, catalog: Any, project_id: str) -> None:
     """Into the cull screen as the photographer at this machine (kilo open's link)."""
-    from kilo_server.auth import mint_open_token  # type: ignore[attr-defined,unused-ignore]
+    from kilo_server.auth import mint_open_token
 
     token = mint_open_token(catalog, catalog.local_user_id)
     browser.get(f"{origin}/v1/x-kilo/auth/open?token={token}&next=/projects/{project_id}/cull")
@@ -102,7 +95,6 @@ def test_every_key_of_the_map_lands_in_the_catalog(
     from kilo.analyze import analyze
     from kilo.ingest import ingest
 
-    _require_studio_server()
     origin, app = studio
     catalog = app.state.catalog
     shots = artifacts(tmp_path)
@@ -225,3 +217,31 @@ def test_every_key_of_the_map_lands_in_the_catalog(
         _press(browser, Keys.ARROW_LEFT)
     _press(browser, *[Keys.ARROW_RIGHT] * (len(order) - 1))
     until(lambda: _here(browser) == order[-1])
+
+
+def test_decisions_made_offline_are_sent_in_order_when_the_server_is_back(
+    studio: tuple[str, Any], browser: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    from kilo.ingest import ingest
+
+    origin, app = studio
+    catalog = app.state.catalog
+    project = create_project(catalog, "Offline", owner_user_id=catalog.local_user_id)
+    assert ingest(catalog, project.id, [EXAMPLES / n for n in PHOTOS[2:]]).failed == 0
+    _open_cull(browser, origin, catalog, project.id)
+    until(lambda: _here(browser))
+    here = _here(browser)
+    # the connection drops (Chromium's own network emulation): the page cannot reach anyone
+    browser.set_network_conditions(offline=True, latency=0, throughput=0)
+    _press(browser, "2", "s", "4")  # 2, star, then 4: the last rating must win
+    until(lambda: browser.find_element(By.CSS_SELECTOR, "[data-testid=banner-offline]"))
+    assert "3 queued" in browser.find_element(By.CSS_SELECTOR, "[data-testid=outbox-pill]").text
+    assert _rating(catalog, here) == {}  # nothing reached the catalog
+    browser.save_screenshot(str(artifacts(tmp_path) / "web-cull-offline-1440.png"))
+    browser.set_network_conditions(offline=False, latency=0, throughput=-1)
+    _settled(browser)
+    got = _rating(catalog, here)
+    assert (got["rating"], got["starred"]) == (4, True)
+    until(lambda: not browser.find_elements(By.CSS_SELECTOR, "[data-testid=banner-offline]"))
