@@ -114,3 +114,24 @@ def find_project(catalog: Catalog, ref: str) -> Project:
 
 def state(ctx: typer.Context | None = None) -> State:
     return STATE
+
+
+def first_time(notice: str) -> bool:
+    """True the first time this library's CLI gives ``notice`` (a long explanation is worth
+    reading once, not on every command); remembered in HOME/.notices. A library that cannot
+    be written to says it every time."""
+    import hashlib
+
+    seen = STATE.settings.home / ".notices"
+    key = hashlib.sha256(notice.encode()).hexdigest()[:16]
+    try:
+        if key in seen.read_text().split():
+            return False
+    except OSError:
+        pass
+    try:
+        with seen.open("a") as fh:
+            fh.write(key + "\n")
+    except OSError:
+        pass
+    return True

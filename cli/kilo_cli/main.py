@@ -67,7 +67,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "quarantine": ("quarantine", "Files an ingest could not take, with the reason for each."),
     "serve": (
         "serve",
-        "Serve the HTTP API (openapi.yaml under /v1) and run its jobs; Ctrl-C stops it.",
+        "Serve the HTTP API (openapi.yaml under /v1) and the browser studio (at /), and run "
+        "the jobs; Ctrl-C stops it.",
     ),
     "open": (
         "open",
@@ -282,6 +283,9 @@ def _leave_now(code: int) -> None:
     import logging
     from contextlib import suppress
 
+    from kilo.workers import release_pools
+
+    release_pools()  # else the resource tracker warns of "leaked semaphore objects"
     for stream in (sys.stdout, sys.stderr):
         with suppress(OSError, ValueError):
             stream.flush()

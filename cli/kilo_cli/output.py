@@ -157,3 +157,18 @@ def emit(obj: Any, as_json: bool, human: Callable[[], object]) -> None:
         print_json(obj)
     else:
         human()
+
+
+def human_size(n: int | None) -> str:
+    """A byte count as people read it: ``0 B``, ``512 B``, ``1.5 KB``, ``48 KB``, ``3.2 MB``,
+    ``1.1 GB`` (decimal units, as file managers and cameras count them)."""
+    if n is None:
+        return ""
+    if n < 1000:
+        return f"{n} B"
+    value, unit = n / 1e3, "KB"
+    for bigger in ("MB", "GB"):
+        if round(value) < 1000:
+            break
+        value, unit = value / 1e3, bigger
+    return f"{value:.1f} {unit}" if value < 9.95 else f"{round(value)} {unit}"

@@ -24,6 +24,7 @@ __all__ = [
     "find_running",
     "free_port",
     "remove_state",
+    "running_url",
     "start_background",
     "state_path",
     "write_state",
@@ -107,6 +108,20 @@ def find_running(settings: Settings) -> Running | None:
     if not _alive(pid) or not _serves(port, settings):
         return None
     return Running(pid, port)
+
+
+def running_url(settings: Settings) -> str | None:
+    """Where the ``kilo serve`` of this library listens (for the links other commands
+    print), when its process is alive; no request is made."""
+    try:
+        data = json.loads(state_path(settings).read_text(encoding="utf-8"))
+        pid, host, port = int(data["pid"]), str(data["host"]), int(data["port"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not _alive(pid):
+        return None
+    local = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    return f"http://[{local}]:{port}" if ":" in local else f"http://{local}:{port}"
 
 
 def free_port(preferred: int = 8080) -> int:

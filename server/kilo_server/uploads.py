@@ -30,12 +30,13 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO
 
 from kilo.catalog import Catalog
 from kilo.catalog.idempotency import check_idempotency_key, once, request_digest
-from kilo.clock import new_id, utcnow
+from kilo.clock import new_id, to_utc_naive, utcnow
 from kilo.errors import Conflict, InvalidInput, NotFound, StoreError
 from kilo.ingest.discover import Found
 from kilo.models import (
@@ -102,6 +103,21 @@ def prepare_upload(
     )
 
 
+def _client_time(value: datetime | None) -> dict[str, object]:
+    """The capture time a client gave, as the catalog keeps a photo's (UTC and the offset it
+    was given with; a time without an offset stays the wall clock it is), until the file's
+    own EXIF replaces it."""
+    if value is None or value.tzinfo is None:
+        source = "client (no offset)" if value is not None else None
+        return {"captured_at": value, "captured_offset_min": None, "captured_at_source": source}
+    offset = value.utcoffset()
+    return {
+        "captured_at": to_utc_naive(value),
+        "captured_offset_min": int(offset.total_seconds() // 60) if offset else 0,
+        "captured_at_source": "client",
+    }
+
+
 def _prepare(
     catalog: Catalog, project_id: str, request: PrepareUploadRequest
 ) -> list[UploadInstruction]:
@@ -124,7 +140,7 @@ def _prepare(
                 "source_uri": uri,
                 "byte_size": f.byte_size,
                 "content_type": f.content_type,
-                "captured_at": f.captured_at,
+                **_client_time(f.captured_at),
                 "ingested_at": now,
                 "state": "pending_upload",
                 "updated_at": now,

@@ -21,7 +21,7 @@ from kilo.models import KiloModel
 from kilo.progress import ItemResult, Progress, ProgressCallback, report
 from kilo.records import json_object
 
-__all__ = ["AnalyzeReport", "analyze", "pending_analysis"]
+__all__ = ["AnalyzeReport", "analyze", "clock_warning", "pending_analysis"]
 
 
 class AnalyzeReport(KiloModel):
@@ -37,6 +37,9 @@ class AnalyzeReport(KiloModel):
     face_detector: str = "haar"
     clusters: dict[str, int] = Field(default_factory=dict)
     results: list[ItemResult] = Field(default_factory=list)
+    #: photos placed in time without a zone (no offset of their own, none for the project)
+    #: among photos that have one, so their order and moments may be hours off
+    clock_warning: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -167,4 +170,23 @@ def analyze(
 
     rep.embedding_model = current_model_id(catalog, pid)
     rep.clusters = count_clusters_by_kind(catalog, pid)
+    rep.clock_warning = clock_warning(catalog, pid)
     return rep
+
+
+def clock_warning(catalog: Catalog, project_id: str) -> str | None:
+    """Why moments may be hours off: photos with no offset of their own, in a project with
+    no time zone, among photos that have one (their wall clock is then placed as UTC)."""
+    from kilo.catalog.assets_repo import count_offsets
+
+    if catalog.table("projects").value(project_id, "timezone"):
+        return None
+    zoned, floating = count_offsets(catalog, project_id)
+    if not zoned or not floating:
+        return None
+    return (
+        f"{floating} photo(s) carry no time zone of their own, {zoned} do: without the "
+        "project's time zone they are placed in time as if their clock were UTC, so they may "
+        "sort and group hours away from the others (set it: kilo project update PROJECT "
+        "--timezone Area/City, then analyze again)"
+    )

@@ -25,7 +25,7 @@ from kilo.catalog.file_reads import (
     project_frame_ids,
 )
 from kilo.catalog.ids import lookup_id
-from kilo.clock import from_catalog, parse_uuid
+from kilo.clock import floating, from_catalog, local_capture_time, parse_uuid
 from kilo.errors import InvalidInput, NotFound
 from kilo.jobspec import EventType
 from kilo.models import (
@@ -61,19 +61,15 @@ def _to_model(row: dict[str, Any]) -> Asset:
             notes=row["r_notes"],
             updated_at=from_catalog(row["r_updated_at"]),
         )
-    offset = row.get("captured_offset_min")
-    captured = from_catalog(row["captured_at"])
-    if captured is not None and offset is not None:
-        from datetime import timedelta, timezone
-
-        captured = captured.astimezone(timezone(timedelta(minutes=int(offset))))
+    when = local_capture_time(row, row.get("project_timezone"))
     ingested = from_catalog(row["ingested_at"])
     assert ingested is not None
     return Asset(
         id=row["id"],
         project_id=row["project_id"],
-        captured_at=captured,
+        captured_at=floating(when.local),
         captured_at_source=row.get("captured_at_source"),
+        file_time=when.file_time,
         ingested_at=ingested,
         width_px=row["width_px"],
         height_px=row["height_px"],

@@ -212,6 +212,21 @@ def stop_pool(pool: Executor, *, now: bool = False) -> None:
     pool.shutdown(wait=not now, cancel_futures=True)
 
 
+def release_pools() -> None:
+    """For a process about to leave by ``os._exit`` (the CLI after Ctrl-C): run what
+    multiprocessing runs at a normal exit (its finalizers of priority 0 and up), which unlink
+    the named semaphores of every pool's queues and tell the resource tracker. Skipped, the
+    tracker found them still registered when the process was gone and printed "There appear
+    to be 5 leaked semaphore objects to clean up at shutdown". Finalizers that join threads
+    have lower priority and are not run: nothing here waits."""
+    from multiprocessing import util
+
+    run_finalizers = getattr(util, "_run_finalizers", None)  # what util._exit_function calls
+    if run_finalizers is not None:
+        with suppress(Exception):
+            run_finalizers(0)
+
+
 def compute_many(handler_type: str, target: str, payloads: list[Any]) -> list[tuple[bool, Any]]:
     """Worker entry for a chunk of jobs: ``(True, result)`` or ``(False, (reason,
     traceback))`` each.

@@ -291,7 +291,8 @@ def test_a_photo_without_a_capture_time_is_listed_as_undated(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A file with no EXIF has only its file time, which is when it was copied, not shot:
-    tables say "undated (file ...)" and `assets show` labels the time as the file's."""
+    tables say "undated (file ...)" and `assets show` says "captured  undated" and labels the
+    time as the file's."""
     from PIL import Image
 
     card = tmp_path / "card"
@@ -302,6 +303,8 @@ def test_a_photo_without_a_capture_time_is_listed_as_undated(
     code, out, _ = run(capsys, "assets", "list", "Scans")
     assert "undated" in out
     code, out, _ = run(capsys, "assets", "show", "scan.png")
-    assert re.search(r"^file time\s+20", out, re.M) and re.search(r"^captured\s*$", out, re.M)
+    assert re.search(r"^file time\s+20", out, re.M) and re.search(
+        r"^captured\s+undated$", out, re.M
+    )
     code, out, _ = run(capsys, "assets", "show", "scan.png", "--json")
     assert json.loads(out)["capturedAtSource"] == "file_mtime"

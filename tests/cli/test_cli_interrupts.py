@@ -120,3 +120,18 @@ def test_a_second_ctrl_c_exits_at_once(shared_photos_dir: Path, tmp_path: Path) 
     _out, err = again.communicate(timeout=120)
     assert again.returncode == 0, err[-2000:]
     assert _running_jobs(home) == 0
+
+
+@pytest.mark.slow
+def test_ctrl_c_leaves_no_leaked_semaphore_warning(shared_photos_dir: Path, tmp_path: Path) -> None:
+    """Issue 32: after Ctrl-C in the analysis stage the resource tracker printed "There appear
+    to be 5 leaked semaphore objects to clean up at shutdown": the CLI leaves by os._exit,
+    which skipped multiprocessing's exit finalizers that unlink the pool queues' semaphores."""
+    src, home = _card(shared_photos_dir, tmp_path / "card", 40), tmp_path / "home"
+    proc = _start_ingest(src, home)
+    _wait_for_line(proc, "ingest: analyze")
+    os.killpg(proc.pid, signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted: analyze" in err
+    assert "leaked semaphore" not in err and "resource_tracker" not in err, err[-2000:]

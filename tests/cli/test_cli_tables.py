@@ -94,6 +94,9 @@ def test_main_tables_fit_the_width_with_short_ids_and_file_names(
         )
         == 0
     )
+    decide = ["--pick", "cv_aloeL.jpg", "--reject", "cv_text_motion.jpg"]
+    rate = ["--rate", "cv_leuvenA.jpg=4", "--star", "cv_leuvenA.jpg"]
+    assert main(["cull", "apply", "examples", *decide, *rate]) == 0  # the decision columns
     capsys.readouterr()
     args = ("clusters", "list", "examples", "--kind", "moment", "--json")
     moments = json.loads(_run(capsys, monkeypatch, 200, *args)[0])

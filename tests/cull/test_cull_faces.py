@@ -84,3 +84,40 @@ def test_the_cull_screen_shows_the_strip_on_e(
             assert not app.has_class("faces")
 
     asyncio.run(script())
+
+
+@pytest.mark.slow
+def test_the_strip_fills_its_panel_and_its_words_take_the_outline_colours(
+    catalog: Catalog, project: Project, burst: list[str]
+) -> None:
+    """Issue 32: the strip was drawn six cells wide, and the legend named colours the words
+    under it did not have."""
+    from kilo_cli.tui.cull import CullApp
+
+    async def script() -> None:
+        app = CullApp(catalog, project.id, images=True)
+        if not app.images:
+            pytest.skip("textual-image cannot size this terminal")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            while app.stack is not None and app.stack.kind != "burst":
+                await pilot.press("down")
+                await pilot.pause()
+            await pilot.press("e")
+            await pilot.pause()
+            from textual_image._terminal import get_cell_size
+
+            strip = app.query_one("#face-strip")
+            image = strip.image  # type: ignore[attr-defined]
+            size, room = strip.content_size, app.query_one("#centre").content_size
+            assert size.height >= room.height // 2, (size, room)  # the panel's height, not 6 cells
+            cell = get_cell_size()
+            shown = size.width * cell.width / (size.height * cell.height)
+            true = image.width / image.height  # 3 frames by 6 people
+            assert abs(shown - true) / true < 0.15, (shown, true)  # at its own aspect ratio
+            text = app.query_one("#face-info").render()
+            styled = {str(text)[s.start : s.end]: str(s.style) for s in getattr(text, "spans", [])}
+            assert any(w == "open" and "green" in st for w, st in styled.items()), styled
+            assert any(w == "CLOSED" and "red" in st for w, st in styled.items()), styled
+
+    asyncio.run(script())

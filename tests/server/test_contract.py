@@ -124,7 +124,21 @@ DEVIATIONS = (
     Deviation(
         "timezones", _ops("POST /projects", "PATCH /projects/{projectId}"), refuses_valid_data=True
     ),
+    Deviation(
+        "floating-capture-times",
+        _ops(
+            "GET /projects/{projectId}/assets",
+            "GET /assets/{assetId}",
+            "PATCH /assets/{assetId}",
+            "GET /projects/{projectId}/clusters",
+            "GET /clusters/{clusterId}",
+            "PATCH /clusters/{clusterId}",
+            "POST /clusters/{clusterId}/winner",
+        ),
+    ),
 )
+#: "floating-capture-times": these capture times go without an offset when none is known
+FLOATING_TIMES = {"Asset": ("capturedAt",), "Cluster": ("startTime", "endTime")}
 DEVIATION_NAMES = {d.name for d in DEVIATIONS}
 # Statuses served beyond the contract, by operation (each one's reason: DEVIATIONS)
 EXTRA_STATUSES: dict[Op, set[str]] = {}
@@ -152,6 +166,10 @@ def served_contract() -> dict[str, Any]:
                 assert (method, path) in _BODY_OPS, f"{method} {path}: add it to _BODY_OPS"
                 body = op["requestBody"]["content"]["application/json"]["schema"]
                 _close_objects(spec, body, closed)
+    for name, fields in FLOATING_TIMES.items():
+        props = spec["components"]["schemas"][name]["properties"]
+        for field in fields:
+            props[field] = {k: v for k, v in props[field].items() if k != "format"}
     return spec
 
 

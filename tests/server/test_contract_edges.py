@@ -210,6 +210,24 @@ def timezones(w: World, tmp: Path) -> None:
     assert zoned.json()["timezone"] == "Europe/Brussels"
 
 
+def floating_capture_times(w: World, tmp: Path) -> None:
+    """A photo whose EXIF time has no offset, in a project without a time zone: its time is
+    sent without one (never as UTC); once the project has a zone, with the zone's offset."""
+    import piexif
+    from PIL import Image
+
+    c, a = w.client, w.a
+    project = c.post("/projects", json={"title": "Wall clock"}, headers=a).json()
+    exif = {"Exif": {piexif.ExifIFD.DateTimeOriginal: b"2018:06:06 22:30:05"}}
+    Image.new("RGB", (320, 240), (90, 120, 150)).save(
+        tmp / "wall.jpg", exif=piexif.dump(exif), quality=90
+    )
+    (aid,) = ingest(c.app.state.catalog, project["id"], [tmp / "wall.jpg"]).asset_ids  # type: ignore[attr-defined]
+    assert c.get(f"/assets/{aid}", headers=a).json()["capturedAt"] == "2018-06-06T22:30:05"
+    c.patch(f"/projects/{project['id']}", json={"timezone": "Europe/Oslo"}, headers=a)
+    assert c.get(f"/assets/{aid}", headers=a).json()["capturedAt"] == "2018-06-06T22:30:05+02:00"
+
+
 EDGES: dict[str, Callable[[World, Path], None]] = {
     "login-rate-limit": login_rate_limit,
     "listing-query-400": listing_query_400,
@@ -222,6 +240,7 @@ EDGES: dict[str, Callable[[World, Path], None]] = {
     "blank-filenames": blank_filenames,
     "email-addresses": email_addresses,
     "timezones": timezones,
+    "floating-capture-times": floating_capture_times,
 }
 
 

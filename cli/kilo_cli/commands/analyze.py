@@ -56,6 +56,8 @@ def analyze_cmd(
         )
         if rep.embed_warning:
             message(f"[yellow]note:[/yellow] {rep.embed_warning}")
+        if rep.clock_warning:
+            message(f"[yellow]note:[/yellow] {safe(rep.clock_warning)}")
         for r in rep.results:
             if r.status == "failed":
                 message(f"[red]failed[/red] {safe(r.asset_id or r.item)}: {safe(r.reason)}")

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo.clock import UNDATED, format_capture, wire_time
 from kilo_cli.commands._listing import (
     AllOpt,
     CursorOpt,
@@ -27,18 +28,12 @@ def register(app: typer.Typer) -> None:
     app.add_typer(assets_app, name="assets")
 
 
-def _file_time(a: Any) -> bool:
-    return str(a.captured_at_source or "").startswith("file")
-
-
 def shot_time(a: Any) -> str:
-    """When the photo was shot, for a table: 'undated' when the only time known is the
-    file's (when it was copied, not shot)."""
-    if a.captured_at is None:
-        return "undated"
-    if _file_time(a):
-        return f"undated (file {a.captured_at:%Y-%m-%d})"
-    return f"{a.captured_at:%Y-%m-%d %H:%M:%S}"
+    """When the photo was shot, in its own local time, for a table: 'undated' when the only
+    time known is the file's (when it was copied, not shot)."""
+    if a.captured_at is None and a.file_time is not None:
+        return f"{UNDATED} (file {a.file_time:%Y-%m-%d})"
+    return format_capture(a.captured_at)
 
 
 def _show(a: Any) -> None:
@@ -48,11 +43,8 @@ def _show(a: Any) -> None:
             ("file", a.filename),
             ("source", a.source_uri),
             ("state", a.state),
-            (
-                "captured",
-                a.captured_at.isoformat() if a.captured_at and not _file_time(a) else None,
-            ),
-            ("file time", a.captured_at.isoformat() if a.captured_at and _file_time(a) else None),
+            ("captured", wire_time(a.captured_at, "seconds") if a.captured_at else UNDATED),
+            ("file time", wire_time(a.file_time, "seconds") if a.file_time else None),
             ("size", f"{a.width_px} x {a.height_px}" if a.width_px else None),
             ("camera", " ".join(x for x in (a.camera_make, a.camera_model) if x) or None),
             ("lens", a.lens_model),
@@ -109,6 +101,8 @@ def list_(
             a.id,
             a.filename,
             shot_time(a),
+            decision_cell(a.my_rating),
+            stars_cell(a.my_rating),
             a.camera_model,
             f"{a.width_px}x{a.height_px}" if a.width_px else "",
             a.state,
@@ -117,13 +111,50 @@ def list_(
             Col("id", "id"),
             Col("file", "name"),
             Col("captured", "time", drop=2),
-            Col("camera", drop=4),
-            Col("size", "num", drop=3),
-            Col("state", drop=1),
+            Col("decision", drop=1),  # a narrow terminal keeps the decisions longest
+            Col("stars", drop=3),
+            Col("camera", drop=6),
+            Col("size", "num", drop=5),
+            Col("state", drop=4),
         ],
-        empty="no assets: kilo ingest FOLDER --project PROJECT",
+        empty=""
+        if items
+        else _empty_listing(pid, picked=picked, rejected=rejected, rating_min=rating_min),
         next_cursor=nxt,
     )
+
+
+def decision_cell(rating: Any) -> str:
+    """``picked``, ``rejected`` or nothing: the photographer's decision on a photo."""
+    if rating is None:
+        return ""
+    return "picked" if rating.picked else ("rejected" if rating.rejected else "")
+
+
+def stars_cell(rating: Any) -> str:
+    """The rating as stars (``★★★``), and ``✦`` when starred."""
+    if rating is None:
+        return ""
+    stars = "★" * (rating.rating or 0)
+    return f"{stars} ✦".strip() if rating.starred else stars
+
+
+def _empty_listing(pid: str, **filters: Any) -> str:
+    """What an empty listing says: with filters, that nothing matched them (the project has
+    photos), else how to add photos."""
+    from kilo.projects import get_project
+
+    named = [
+        {"picked": "picked", "rejected": "rejected"}.get(k) or f"rated {v} or more"
+        for k, v in filters.items()
+        if v
+    ]
+    title = get_project(STATE.catalog(), pid).title
+    if len(named) == 1 and named[0] in ("picked", "rejected"):
+        return f"no {named[0]} assets in {title}"
+    if named:
+        return f"no assets in {title} that are {' and '.join(named)}"
+    return f"no assets in {title}: kilo ingest FOLDER --project {title}"
 
 
 @assets_app.command("show")

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo.clock import UNDATED, wire_time
 from kilo.models import ClusterKind
 from kilo_cli.commands._listing import CursorOpt, LimitOpt, collect_pages, print_listing
 from kilo_cli.context import STATE, find_project
@@ -35,8 +36,8 @@ def _show(c: Any) -> None:
             ("id", c.id),
             ("kind", c.kind),
             ("title", c.title),
-            ("start", c.start_time.isoformat(timespec="seconds") if c.start_time else None),
-            ("end", c.end_time.isoformat(timespec="seconds") if c.end_time else None),
+            ("start", wire_time(c.start_time, "seconds") if c.start_time else UNDATED),
+            ("end", wire_time(c.end_time, "seconds") if c.end_time else UNDATED),
             ("reviewed", c.reviewed),
             ("winner", _named(c.winner_asset_id, names)),
             ("confidence", c.confidence),

@@ -67,6 +67,23 @@ def _project(project: str) -> tuple[Any, str]:
     return cat, find_project(cat, project).id
 
 
+def _require_terminal() -> None:
+    """The screen draws on the terminal and reads keys from it: redirected, it would write
+    escape codes into a file and wait for keys that never come."""
+    import sys
+
+    from kilo.errors import InvalidInput
+
+    streams = {"stdin": sys.stdin, "stdout": sys.stdout, "stderr": sys.stderr}
+    redirected = [name for name, f in streams.items() if f is None or not f.isatty()]
+    if redirected:
+        verb = "is" if len(redirected) == 1 else "are"
+        raise InvalidInput(
+            f"kilo cull needs a terminal, but {' and '.join(redirected)} {verb} not one; from "
+            "a script use 'kilo clusters list', 'kilo cull apply' or 'kilo cull accept-winners'"
+        )
+
+
 @cull_app.command("open")
 def open_(
     project: ProjectArg,
@@ -74,7 +91,9 @@ def open_(
         bool, typer.Option("--no-images", help="Do not draw the photos (names only).")
     ] = False,
 ) -> None:
-    """Open the full-screen culling screen (F pick, D reject, 1-5 rate, Z undo, ? keys)."""
+    """Open the full-screen culling screen (F pick, D reject, 1-5 rate, Z undo, ? keys).
+    It needs a terminal: with input or output redirected it refuses (exit 2)."""
+    _require_terminal()
     cat, pid = _project(project)
     from kilo_cli.tui.cull import run_cull
 

@@ -45,8 +45,31 @@ def register(app: typer.Typer) -> None:
     app.add_typer(gallery_app, name="gallery")
 
 
+def public_base() -> str:
+    """Where clients reach the server: KILO_PUBLIC_URL when set, else the running ``kilo
+    serve`` of this library (its real port), else the default (port 8080)."""
+    from kilo_cli.serve_state import running_url
+
+    settings = STATE.catalog().settings
+    if "public_url" in settings.model_fields_set:
+        return settings.public_url.rstrip("/")
+    return (running_url(settings) or settings.public_url).rstrip("/")
+
+
 def _link(g: Any) -> str:
-    return f"{STATE.catalog().settings.public_url.rstrip('/')}{g.share_path}"
+    return f"{public_base()}{g.share_path}"
+
+
+def _say_if_no_server() -> None:
+    """A printed link works only while a server answers it: say so when none runs."""
+    from kilo_cli.serve_state import running_url
+
+    settings = STATE.catalog().settings
+    if "public_url" not in settings.model_fields_set and not running_url(settings):
+        message(
+            f"no kilo serve is running on this library: the link works once 'kilo serve' "
+            f"answers at {settings.public_url}; set KILO_PUBLIC_URL to the address clients use"
+        )
 
 
 def _show(g: Any) -> None:
@@ -189,6 +212,11 @@ def create(
     fields = _options(
         password, ask_password, expires, watermark, downloads, min_picks, max_picks, show_filenames
     )
+    if (end := fields.get("expires_at")) is not None and end <= datetime.now(UTC):
+        raise InvalidInput(
+            f"--expires {expires} is in the past: the link would be dead before anyone opens "
+            "it; give a later date, or 'never'"
+        )
     if watermark_logo is not None:
         fields["watermark"] = True
     g = create_gallery(
@@ -196,6 +224,7 @@ def create(
     )
     if not as_json:
         message(f"made gallery [bold]{safe(g.title)}[/bold] of {g.asset_count} photos")
+        _say_if_no_server()
         typer.echo(_link(g))  # the link on stdout, for a script or the clipboard
         return
     emit(g.model_copy(update={"share_path": _link(g)}), True, lambda: None)

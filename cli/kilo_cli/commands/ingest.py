@@ -67,6 +67,7 @@ def _summary(rep: Any, analysis: Any, ingest_s: float, total_s: float) -> list[t
             ("moments", c.get("moment", 0)),
             ("bursts", c.get("burst", 0)),
             ("duplicate groups", c.get("duplicate_group", 0)),
+            ("search by content", _embedding_row(analysis)),
         ]
     split = f"ingest {ingest_s:.1f} s" + (
         f", analysis {total_s - ingest_s:.1f} s" if analysis is not None else ""
@@ -75,6 +76,33 @@ def _summary(rep: Any, analysis: Any, ingest_s: float, total_s: float) -> list[t
     if ingest_s > 0:
         rows.append(("speed", f"{rep.discovered / ingest_s:.1f} files/s, {mb / ingest_s:.1f} MB/s"))
     return rows
+
+
+#: what a library without CLIP weights does not have, said once (kilo_cli.context.first_time)
+NO_CLIP_NOTE = (
+    "no CLIP model in use (below: why), so photos are not embedded: 'kilo search' matches file "
+    "names, keywords, camera and dates only (not what is in the picture, like 'dog on a "
+    "beach'), and 'similar to this photo' is off. Culling, grouping and ranking do not need "
+    "CLIP. With weights installed, 'kilo analyze PROJECT' embeds what is already ingested."
+)
+
+
+def _embedding_row(analysis: Any) -> str:
+    if analysis.embedding_model:
+        return f"on: {analysis.embedding_model} ({analysis.embedded} photos embedded)"
+    return "off: no CLIP model (file names, keywords and metadata only)"
+
+
+def _say_no_clip_once(analysis: Any, settings: Any) -> None:
+    """The first ingest of a library without CLIP says what that means, plainly, once; the
+    summary's "search by content" row says it every time."""
+    from kilo.measure.embed import embedder_status
+    from kilo_cli.context import first_time
+
+    if analysis is None or analysis.embedding_model or not first_time(NO_CLIP_NOTE):
+        return
+    message(f"[yellow]note:[/yellow] {NO_CLIP_NOTE}")
+    message(f"[dim]{safe(embedder_status(settings))}[/dim]")
 
 
 def ingest_cmd(
@@ -140,6 +168,7 @@ def ingest_cmd(
 
     def human() -> None:
         print_table(_summary(rep, analysis, ingest_s, total_s), ["ingest", proj.title])
+        _say_no_clip_once(analysis, cat.settings)
         if rep.failures:
             print_table([(f.path, f.reason) for f in rep.failures], ["failed file", "reason"])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -160,7 +161,12 @@ def update(
     title: Annotated[str | None, typer.Option(help="New title.")] = None,
     description: Annotated[str | None, typer.Option(help="New description ('' clears).")] = None,
     shoot_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD ('' clears).")] = None,
-    timezone: Annotated[str | None, typer.Option(help="IANA timezone ('' clears).")] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            help="IANA timezone of the photos that carry no offset of their own ('' clears)."
+        ),
+    ] = None,
     status: Annotated[ProjectStatus | None, typer.Option(help="The new state.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -182,6 +188,13 @@ def update(
         fields["status"] = status
     updated = update_project(cat, p.id, **fields)
     emit(updated, as_json, lambda: _show(updated))
+    if not as_json and "timezone" in fields and updated.timezone != p.timezone:
+        again = safe(f"kilo analyze {shlex.quote(updated.title)}")
+        message(
+            "photos without an offset of their own are now read in "
+            f"{updated.timezone or 'no time zone'} (tables, exports, the API: at once); moments "
+            f"are regrouped and retitled by the next: {again}"
+        )
 
 
 @project_app.command("archive")

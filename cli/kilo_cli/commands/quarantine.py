@@ -8,7 +8,7 @@ import typer
 
 from kilo_cli.commands._listing import print_listing
 from kilo_cli.context import STATE, find_project
-from kilo_cli.output import JsonOpt
+from kilo_cli.output import JsonOpt, human_size
 
 quarantine_app = typer.Typer(
     help="Files an ingest could not take, with the reason for each.", no_args_is_help=True
@@ -34,13 +34,7 @@ def list_(
     print_listing(
         items,
         as_json,
-        lambda q: (q.path, _size(q.byte_size), q.reason),
+        lambda q: (q.path, human_size(q.byte_size), q.reason),
         ["file", "size", "reason"],
         empty="nothing in quarantine",
     )
-
-
-def _size(n: int | None) -> str:
-    if n is None:
-        return ""
-    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{max(1, round(n / 1e3))} KB"

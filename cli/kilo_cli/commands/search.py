@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo.clock import format_capture
 from kilo_cli.commands._listing import RatingMinOpt
 from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, print_table
@@ -113,29 +114,29 @@ def print_previews(asset_ids: list[str], names: dict[str, str], width: int = 32)
 def _once(notice: str) -> str:
     """The whole notice the first time this library sees it; then its first sentence (a
     ~600-character "how to get CLIP weights" on every search was too much)."""
-    import hashlib
+    from kilo_cli.context import first_time
 
-    seen = STATE.settings.home / ".notices"
-    key = hashlib.sha256(notice.encode()).hexdigest()[:16]
-    try:
-        if key in seen.read_text().split():
-            return notice.split(". ")[0].rstrip(".") + ". (The full note was shown once.)"
-    except OSError:
-        pass
-    try:
-        with seen.open("a") as fh:
-            fh.write(key + "\n")
-    except OSError:
-        pass  # a read-only library: say it in full each time
-    return notice
+    if first_time(notice):
+        return notice
+    return notice.split(". ")[0].rstrip(".") + ". (The full note was shown once.)"
 
 
-def print_results(resp: Any, as_json: bool, paths: bool, preview: bool = False) -> None:
-    """Shared by ``kilo search`` and ``kilo collections run``."""
+def print_results(
+    resp: Any, as_json: bool, paths: bool, preview: bool = False, *, library_wide: bool = False
+) -> None:
+    """Shared by ``kilo search`` and ``kilo collections run``. A search of the whole library
+    (or results from more than one project) names each result's project."""
     from kilo.assets import get_assets
+    from kilo.projects import project_titles
 
     ids = [r.asset_id for r in resp.results]
     assets = get_assets(STATE.catalog(), ids)
+    projects = {a.project_id for a in assets.values()}
+    titles = (
+        project_titles(STATE.catalog(), sorted(projects))
+        if library_wide or len(projects) > 1
+        else None
+    )
     if resp.notice and not paths:
         message(f"[yellow]{_once(resp.notice)}[/yellow]")
     if paths:
@@ -146,17 +147,18 @@ def print_results(resp: Any, as_json: bool, paths: bool, preview: bool = False) 
         table = []
         for n, r in enumerate(resp.results, 1):
             asset = assets.get(r.asset_id)
-            when = asset.captured_at if asset else None
             table.append(
                 (
                     n,
                     f"{r.score:.3f}",
                     asset.filename if asset else None,
-                    when.strftime("%Y-%m-%d %H:%M") if when else "",
+                    format_capture(asset.captured_at, seconds=False) if asset else "",
                     "; ".join(r.highlights),
                     r.asset_id,
+                    *([titles.get(asset.project_id, "") if asset else ""] if titles else []),
                 )
             )
+        project = [Col("project", "name", drop=1)] if titles is not None else []
         print_table(
             table,
             [
@@ -166,6 +168,7 @@ def print_results(resp: Any, as_json: bool, paths: bool, preview: bool = False) 
                 Col("captured", "time", drop=2),
                 Col("why"),
                 Col("asset", "id", drop=4),
+                *project,
             ],
             empty="no match",
         )
@@ -264,4 +267,4 @@ def search_cmd(
         sort=sort,  # type: ignore[arg-type]
         min_score=None if show_all else (min_score if min_score is not None else "auto"),
     )
-    print_results(resp, as_json, paths, preview)
+    print_results(resp, as_json, paths, preview, library_wide=project_id is None)

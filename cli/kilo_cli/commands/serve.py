@@ -33,6 +33,7 @@ def serve(
         from kilo.errors import KiloError
 
         raise KiloError("the server is an extra: pip install 'kilo[server]'") from None
+    check_port_free(host, port)  # before any startup line: a busy port is one clear error
     import logging
 
     from kilo.logs import log_to_stderr
@@ -59,3 +60,29 @@ def serve(
         )
     finally:
         remove_state(settings)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Bind ``host:port`` once, as the server will (SO_REUSEADDR, like uvicorn), and let go:
+    in use, a :class:`~kilo.errors.KiloError` naming it."""
+    import errno
+    import socket
+
+    from kilo.errors import KiloError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise KiloError(f"cannot listen on {host}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise KiloError(
+                    f"port {port} on {host} is already in use (another kilo serve?): "
+                    f"stop it, or choose another port with --port"
+                ) from None
+            raise KiloError(f"cannot listen on {host}:{port}: {exc.strerror}") from None

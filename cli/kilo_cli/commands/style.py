@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from kilo_cli.context import STATE, find_project
-from kilo_cli.output import JsonOpt, emit, message, print_table
+from kilo_cli.output import JsonOpt, emit, message, print_table, safe
 from kilo_cli.progress import progress_view
 from kilo_cli.table_layout import Col
 
@@ -42,7 +42,12 @@ def apply(
     project: Annotated[
         str, typer.Argument(help="Project id, id prefix, title or start of the title.")
     ],
-    assets: Annotated[list[str] | None, typer.Option("--assets", help="Only these assets.")] = None,
+    assets: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--assets", help="Only these photos: ids, id prefixes or file names (repeat or comma)."
+        ),
+    ] = None,
     min_confidence: Annotated[
         float, typer.Option(help="Below this, only Fix is applied (0 .. 1).")
     ] = 0.5,
@@ -54,16 +59,23 @@ def apply(
     """Create a version per photo: Fix + your style where confident, Fix alone otherwise;
     photos you edited by hand are left as they are unless --overwrite-edited."""
     from kilo.assets import asset_filenames
+    from kilo.catalog.ids import resolve_ids
     from kilo.errors import PartialFailure
     from kilo.style import apply_style
 
     cat = STATE.catalog()
     p = find_project(cat, project)
+    refs = [a.strip() for item in assets or [] for a in item.split(",") if a.strip()]
+    ids = (
+        list(dict.fromkeys(resolve_ids(cat, "assets", refs, project_id=p.id)))
+        if assets is not None
+        else None
+    )
     with progress_view("style", enabled=not as_json) as bar:
         report = apply_style(
             cat,
             p.id,
-            assets,
+            ids,
             min_confidence=min_confidence,
             progress=bar,
             overwrite_edited=overwrite_edited,
@@ -95,16 +107,24 @@ def apply(
             f"failed {report.failed}"
         )
         if report.hero_asset_id:
-            hero = names.get(report.hero_asset_id, report.hero_asset_id[:8])
-            message(
-                f"low confidence: {report.hero_reason}. Edit one hero frame by hand and sync "
-                f"it to them:\n  kilo edit set {_quote(hero)} --exposure ...\n"
-                f"  kilo edit sync --from {_quote(hero)} --fix-only {_quote(p.title)}"
-            )
+            _say_hero(cat, report, names.get(report.hero_asset_id, ""), p.title)
 
     emit(report, as_json, human)
     if report.failed:
         raise PartialFailure(f"{report.failed} photos failed", result=report)
+
+
+def _say_hero(cat: Any, report: Any, name: str, project_title: str) -> None:
+    """The hero-frame commands, naming the frame by a short unique id: a file name may
+    occur twice (in this project or another), an id never."""
+    from kilo.catalog.ids import short_ref
+
+    hero = short_ref(cat, "assets", report.hero_asset_id)
+    message(
+        f"low confidence: {report.hero_reason}. Edit one hero frame by hand "
+        f"({safe(name)}) and sync it to them:\n  kilo edit set {hero} --exposure ...\n"
+        f"  kilo edit sync --from {hero} --fix-only {_quote(project_title)}"
+    )
 
 
 def _quote(text: str) -> str:

@@ -18,9 +18,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Footer, Static
+
+from kilo_cli.tui.cull_parts import (
+    CULL_CSS,
+    KEY_HELP,
+    KIND_ICON,
+    draw_eyes,
+    draw_stars,
+    load_image_widget,
+)
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -28,73 +37,14 @@ if TYPE_CHECKING:
     from kilo.catalog import Catalog
     from kilo.cull.review_order import CullFrame, CullQueue, CullStack
 
-KEY_HELP = """\
-[b]Keys[/b]
-  [b]F[/b]        pick this frame as the winner, mark the stack reviewed, go to the next
-  [b]D[/b]        reject this frame (again: un-reject)
-  [b]Shift+D[/b]  reject the whole stack
-  [b]1[/b]-[b]5[/b]      rating
-  [b]S[/b]        star
-  [b]C[/b]        compare 2-up with the suggested winner
-  [b]E[/b]        the face strip: every person's face in each frame, eyes marked
-  [b]← →[/b]      previous / next frame     [b]↑ ↓[/b]  previous / next stack
-  [b]Z[/b]        undo      [b]Shift+Z[/b]  redo
-  [b]?[/b]        show / hide this help     [b]Q[/b]  quit"""
-
-_KIND_ICON = {"burst": "▤", "duplicate_group": "⧉", "singles": "·", "filmstrip": "▭"}
-
-
 REFRESH_S = 2.0  # how often the screen looks for new frames
-
-
-def _image_widget() -> type[Widget] | None:
-    """textual-image's widget (Kitty / Sixel / half-block, chosen for this terminal), or None
-    when it cannot size the terminal. It must be imported before the app starts."""
-    import logging
-
-    # its terminal probe logs a traceback when the terminal does not answer; it then falls
-    # back by itself, so keep the screen clean
-    logging.getLogger("textual_image").setLevel(logging.CRITICAL)
-    try:
-        from textual_image.widget import Image as ImageWidget
-    except Exception:  # e.g. ZeroDivisionError on a 0x0 pseudo-terminal
-        return None
-    return ImageWidget
-
-
-def _stars(rating: int | None) -> str:
-    return "★" * (rating or 0) + "☆" * (5 - (rating or 0))
 
 
 class CullApp(App[None]):
     """The culling screen over one project of an open catalog."""
 
     TITLE = "kilo cull"
-    CSS = """
-    #stacks { width: 38; border-right: solid $primary-background; }
-    #stacks.narrow { width: 26; }
-    .compare #stacks { display: none; }
-    #centre { width: 1fr; }
-    #header { height: 2; padding: 0 1; }
-    #viewer { height: 1fr; }
-    #viewer > .pane { width: 1fr; height: 1fr; }
-    #viewer .label { height: 1; padding: 0 1; display: none; text-wrap: nowrap;
-                     text-overflow: ellipsis; }
-    #viewer.compare .label { display: block; }
-    #viewer .frame { width: 1fr; height: 1fr; }
-    #viewer > #pane-b { display: none; }
-    #viewer.compare > #pane-b { display: block; }
-    #face-strip, #face-info { display: none; }
-    .faces #viewer { display: none; }
-    .faces #face-strip { display: block; height: 1fr; }
-    .faces #face-info { display: block; height: auto; padding: 0 1; }
-    #chips { height: 1; padding: 0 1; color: $success; }
-    #info { height: 1; padding: 0 1; }
-    #filmstrip { height: 3; padding: 0 1; border-top: solid $primary-background; }
-    #help { display: none; layer: overlay; dock: right; width: 80; height: auto;
-            border: round $accent; background: $panel; padding: 1 2; }
-    #help.shown { display: block; }
-    """
+    CSS = CULL_CSS
     #: the footer shows these in order and cuts what does not fit: help and quit come first
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "keys", key_display="?"),
@@ -126,7 +76,7 @@ class CullApp(App[None]):
         self.catalog = catalog
         self.project_id = project_id
         self.user_id = user_id or catalog.local_user_id
-        self.image_widget = _image_widget() if images else None
+        self.image_widget = load_image_widget() if images else None
         self.images = self.image_widget is not None
         self.images_missing = images and not self.images
         self.stack_index = 0
@@ -135,6 +85,7 @@ class CullApp(App[None]):
         self.faces = False  # the face strip in place of the photo (E)
         self.queue: CullQueue = self._load()
         self._pixels: dict[str, PILImage | None] = {}
+        self._current_line = 0  # the current stack's line in the stack list
         first = self.queue.next_open(-1)
         self.stack_index = first if first is not None else 0
 
@@ -173,7 +124,8 @@ class CullApp(App[None]):
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         with Horizontal():
-            with VerticalScroll(id="stacks"):
+            # not focusable: the arrow keys move between stacks, they never scroll the list
+            with VerticalScroll(id="stacks", can_focus=False):
                 yield Static(id="stack-list")
             with Vertical(id="centre"):
                 yield Static(id="header")
@@ -181,10 +133,8 @@ class CullApp(App[None]):
                     for side in ("a", "b"):  # b: the frame compare (C) puts beside it
                         with Vertical(id=f"pane-{side}", classes="pane"):
                             yield Static(id=f"label-{side}", classes="label")
-                            if self.image_widget is not None:
-                                yield self.image_widget(None, id=f"frame-{side}", classes="frame")  # type: ignore[arg-type]
-                            else:
-                                yield Static(id=f"frame-{side}", classes="frame")
+                            with Container(classes="box"):  # the frame, letterboxed
+                                yield self._frame_widget(side)
                 if self.image_widget is not None:
                     yield self.image_widget(None, id="face-strip")  # type: ignore[arg-type]
                 else:
@@ -195,6 +145,12 @@ class CullApp(App[None]):
                 yield Static(id="filmstrip")
         yield Static(KEY_HELP, id="help")
         yield Footer()
+
+    def _frame_widget(self, side: str) -> Widget:
+        if self.image_widget is None:
+            return Static(id=f"frame-{side}", classes="frame")
+        # width and height auto: the photo at its true aspect ratio, as large as fits
+        return self.image_widget(None, id=f"frame-{side}", classes="frame photo")  # type: ignore[arg-type]
 
     def on_mount(self) -> None:
         self.sub_title = self._project_title()
@@ -224,6 +180,7 @@ class CullApp(App[None]):
     def redraw(self) -> None:
         stack, frame = self.stack, self.frame
         self.query_one("#stack-list", Static).update(self._stack_list())
+        self.call_after_refresh(self._scroll_to_current)
         header = self.query_one("#header", Static)
         if stack is None or frame is None:
             header.update("No photos in this project yet: kilo ingest FOLDER --project NAME")
@@ -267,6 +224,15 @@ class CullApp(App[None]):
                 self._name_of(stack, other) if self.compare else ""
             )
 
+    def _scroll_to_current(self) -> None:
+        """Keep the current stack's line (and its moment's heading) in sight."""
+        from textual.geometry import Region
+
+        stacks = self.query_one("#stacks", VerticalScroll)
+        top = max(0, self._current_line - 1)
+        region = Region(0, top, stacks.size.width, self._current_line - top + 1)
+        stacks.scroll_to_region(region, animate=False, immediate=True)
+
     def _show_faces(self, stack: CullStack) -> None:
         """Every person of the stack, a face per frame, eyes marked (the face strip)."""
         from kilo.cull.faces import face_strip, render_face_strip
@@ -276,8 +242,14 @@ class CullApp(App[None]):
         if not strip.people:
             info.update("[dim]No faces found in this stack (E to go back).[/]")
             return
-        lines = [f"person {p + 1}: {strip.eyes_line(p)}" for p in range(len(strip.people))]
-        info.update("\n".join(lines[:6]) + "  [dim](green open, red closed, grey can't tell)[/]")
+        lines = [f"person {p + 1}: {draw_eyes(strip, p)}" for p in range(len(strip.people))]
+        info.update(
+            "\n".join(lines[:6])
+            + (
+                "  [dim](eyes per frame, each face outlined in its colour: [green]open[/], "
+                "[red]closed[/], [grey62]can't tell[/])[/]"
+            )
+        )
         widget = self.query_one("#face-strip")
         if self.images:
             widget.image = render_face_strip(self.catalog, strip)  # type: ignore[attr-defined]
@@ -320,17 +292,18 @@ class CullApp(App[None]):
     def _stack_list(self) -> Text:
         text = Text()
         moment = None
-        room = 12 if self.query_one("#stacks").has_class("narrow") else 20
+        room = 10 if self.query_one("#stacks").has_class("narrow") else 20
+        self._current_line = 0
         for i, s in enumerate(self.queue.stacks):
             if s.moment_title and s.moment_title != moment:
                 moment = s.moment_title
                 text.append(f"{moment}\n", style="bold dim")
+            if i == self.stack_index:
+                self._current_line = text.plain.count("\n")
             rejected = s.decided and all(f.rejected for f in s.frames)
             mark = ("✗" if rejected else "✓") if s.decided else "●"  # Shift+D is not a pick
             conf = f" {s.confidence:.0%}" if s.confidence is not None else ""
-            line = (
-                f" {mark} {_KIND_ICON.get(s.kind, '?')} {s.title[:room]} ·{len(s.frames)}{conf}\n"
-            )
+            line = f" {mark} {KIND_ICON.get(s.kind, '?')} {s.title[:room]} ·{len(s.frames)}{conf}\n"
             style = "reverse" if i == self.stack_index else ("dim" if s.decided else "")
             text.append(line, style=style)
         return text
@@ -347,7 +320,7 @@ class CullApp(App[None]):
         if frame.asset_id == stack.winner_asset_id:
             badges.append("[cyan]winner[/]")
         blur = f"blur {frame.blur:.2f}" if frame.blur is not None else "blur –"
-        return f"[b]{frame.filename}[/b]  {_stars(frame.rating)}  {' '.join(badges)}  {blur}"
+        return f"[b]{frame.filename}[/b]  {draw_stars(frame.rating)}  {' '.join(badges)}  {blur}"
 
     def _filmstrip(self, stack: CullStack) -> Text:
         text = Text()

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LOCAL_TIME",
     "PROCESSED_COLUMNS",
+    "count_offsets",
     "count_unembedded",
     "delete_files_of_kinds",
     "find_rendition",
@@ -44,8 +45,13 @@ __all__ = [
     "update_uploaded",
 ]
 
-#: SQL: the local time the photo ``a`` was taken (its UTC time moved by its offset)
-LOCAL_TIME = "(a.captured_at + to_minutes(CAST(coalesce(a.captured_offset_min, 0) AS BIGINT)))"
+#: SQL: the local time the photo ``a`` was taken (its UTC time moved by its offset; the wall
+#: clock when it has none; NULL when undated: a file's time says when it was copied), as
+#: :func:`kilo.clock.local_capture_time` reads it
+LOCAL_TIME = (
+    "(CASE WHEN a.captured_at_source LIKE 'file%' THEN NULL ELSE a.captured_at + "
+    "to_minutes(CAST(coalesce(a.captured_offset_min, 0) AS BIGINT)) END)"
+)
 
 # -- the asset with the user's decisions (kilo.assets' model) -------------------------------
 _RATINGS = "LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = $user"
@@ -84,7 +90,8 @@ _COLUMNS = ", ".join(
 _SELECT = f"""
 SELECT {_COLUMNS}, r.user_id AS r_user_id, r.rating AS r_rating, r.picked AS r_picked,
        r.rejected AS r_rejected, r.starred AS r_starred, r.notes AS r_notes,
-       r.updated_at AS r_updated_at
+       r.updated_at AS r_updated_at,
+       (SELECT p.timezone FROM projects p WHERE p.id = a.project_id) AS project_timezone
 FROM assets a
 {_RATINGS}
 """
@@ -356,6 +363,19 @@ def read_local_times(catalog: Catalog, asset_ids: Sequence[str]) -> dict[str, An
             [list(asset_ids)],
         )
     )
+
+
+def count_offsets(catalog: Catalog, project_id: str) -> tuple[int, int]:
+    """(dated photos of the project with an offset of their own, dated photos without one);
+    a file's time is no date."""
+    row = catalog.fetchone(
+        "SELECT count(*) FILTER (WHERE captured_offset_min IS NOT NULL), "
+        "count(*) FILTER (WHERE captured_offset_min IS NULL) FROM assets "
+        "WHERE project_id = ? AND state <> 'quarantined' AND captured_at IS NOT NULL "
+        "AND coalesce(captured_at_source, '') NOT LIKE 'file%'",
+        [project_id],
+    )
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def count_unembedded(catalog: Catalog, model_id: str) -> int:

@@ -17,7 +17,15 @@ from kilo.catalog import Catalog
 from kilo.errors import InvalidInput, NotFound
 from kilo.text import printable
 
-__all__ = ["MIN_PREFIX", "TABLES", "Table", "lookup_id", "resolve_id", "resolve_ids"]
+__all__ = [
+    "MIN_PREFIX",
+    "TABLES",
+    "Table",
+    "lookup_id",
+    "resolve_id",
+    "resolve_ids",
+    "short_ref",
+]
 
 #: the shortest id prefix taken (shorter ones match too much to be meant)
 MIN_PREFIX = 4
@@ -144,22 +152,25 @@ def _by_prefix_or_name(
         steps.append(("starts_with(id, ?)", low, "id"))
     if name is not None and spec.name_prefix:
         steps.append((f"starts_with({name}, ?)", low if spec.name_ci else ref, "start"))
+    where_from = ", project_id" if spec.scoped else ""  # an ambiguity says each one's project
     for condition, arg, how in steps:
         rows = catalog.fetchall(
-            f"SELECT id FROM {spec.table} WHERE {condition}{scope} ORDER BY id LIMIT 3",
+            f"SELECT id{where_from} FROM {spec.table} WHERE {condition}{scope} ORDER BY id LIMIT 3",
             [arg, *params],
         )
         if len(rows) == 1:
             return str(rows[0][0])
         if len(rows) > 1:
-            raise InvalidInput(_ambiguous(spec, ref, how, rows, project_id))
+            spans = spec.scoped and project_id is None
+            found = _in_projects(catalog, rows) if spans else [(str(r[0]), "") for r in rows]
+            raise InvalidInput(_ambiguous(spec, ref, how, found, project_id))
     by = f"id or {spec.name_column}" if spec.name_column else "id"
     by = by.replace("filename", "file name")
     raise NotFound(f"no {spec.what} with {by} {printable(ref)!r}{_where(project_id)}")
 
 
 def _ambiguous(
-    spec: Table, ref: str, how: str, rows: Sequence[tuple[object, ...]], project_id: str | None
+    spec: Table, ref: str, how: str, rows: Sequence[tuple[str, str]], project_id: str | None
 ) -> str:
     shown, which = printable(ref), _candidates(rows)
     if how == "id":
@@ -176,8 +187,34 @@ def _ambiguous(
     return f"several {spec.what}s are named {shown!r}{where} ({which}); use the {spec.what} id"
 
 
-def _candidates(rows: Sequence[tuple[object, ...]]) -> str:
+def _in_projects(catalog: Catalog, rows: Sequence[tuple[object, ...]]) -> list[tuple[str, str]]:
+    """(id, "in 'PROJECT'") of each candidate: the same file name in two projects is told
+    apart by where it is."""
+    pids = sorted({str(r[1]) for r in rows if r[1] is not None})
+    titles = catalog.table("projects").rows_for(pids, select=("title",)) if pids else {}
+    return [
+        (str(r[0]), f"in {printable(str(titles[str(r[1])]['title']))!r}")
+        if str(r[1]) in titles
+        else (str(r[0]), "")
+        for r in rows
+    ]
+
+
+def _candidates(rows: Sequence[tuple[str, str]]) -> str:
     """The first matches by their short ids, as tables print them (``a1b2c3d4, 0f9e8d7c,
-    ...``)."""
-    shown = ", ".join(str(r[0])[:8] for r in rows[:2])
+    ...``), each with its project when the lookup spans projects (``a1b2c3d4 in 'Smith'``)."""
+    shown = ", ".join(f"{i[:8]} {where}".rstrip() for i, where in rows[:2])
     return shown + (", ..." if len(rows) > 2 else "")
+
+
+def short_ref(catalog: Catalog, kind: str, full_id: str, *, length: int = 8) -> str:
+    """The shortest prefix of ``full_id``, from ``length`` characters (what tables print),
+    that names only it: what a printed command line can give instead of a file name that
+    may occur twice."""
+    for n in range(length, len(full_id)):
+        try:
+            if resolve_id(catalog, kind, full_id[:n]) == full_id:
+                return full_id[:n]
+        except (InvalidInput, NotFound):
+            continue
+    return full_id

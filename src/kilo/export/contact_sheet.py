@@ -27,6 +27,7 @@ from urllib.request import url2pathname
 
 from PIL import Image
 
+from kilo.clock import format_capture
 from kilo.errors import InvalidInput
 
 Paper = Literal["A4", "Letter"]
@@ -132,7 +133,7 @@ def _thumbnails_only(allowed: frozenset[Path]) -> Any:
 
 
 def _time_label(when: datetime | None) -> str:
-    return when.strftime("%Y-%m-%d %H:%M:%S") if when else ""
+    return format_capture(when)
 
 
 def _fold_single_shots(groups: list[dict[str, object]]) -> list[dict[str, object]]:

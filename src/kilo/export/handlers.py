@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from kilo.catalog import Catalog
 from kilo.catalog.assets_repo import owned_original_uri, read_export_rows
 from kilo.catalog.file_reads import list_moment_members
 from kilo.catalog.users_repo import get_user_row
-from kilo.clock import new_id, utcnow
+from kilo.clock import format_span, local_capture_time, new_id, utcnow
 from kilo.errors import NotFound
 from kilo.export.core import set_export_status
 from kilo.export.execute import ExportPlan, SheetEntry, execute_plan, remove_staging
@@ -26,18 +26,12 @@ from kilo.progress import ProgressCallback
 from kilo.records import json_object
 
 
-def _local_time(captured: datetime | None, offset_min: int | None) -> datetime | None:
-    if captured is None:
-        return None
-    return captured + timedelta(minutes=offset_min or 0)
-
-
 def _shot_time(asset: dict[str, Any]) -> datetime | None:
-    """When the photo was taken, in local time; None when the only time known is the file's
-    modification time (when it was copied, not shot)."""
-    if str(asset.get("captured_at_source") or "").startswith("file"):
-        return None
-    return _local_time(asset["captured_at"], asset["captured_offset_min"])
+    """When the photo was taken, as its own local wall clock read
+    (:func:`kilo.clock.local_capture_time`); None when undated (the only time known is the
+    file's modification time: when it was copied, not shot)."""
+    local = local_capture_time(asset).local
+    return local.replace(tzinfo=None) if local is not None else None
 
 
 def _edit_params(catalog: Catalog, asset_id: str, user_id: str) -> dict[str, Any] | None:
@@ -57,21 +51,28 @@ def _edit_params(catalog: Catalog, asset_id: str, user_id: str) -> dict[str, Any
 _COUNT_SUFFIX = re.compile(r" · \d+ photos?$")
 
 
-def _moment_groups(catalog: Catalog, project_id: str) -> dict[str, tuple[int, str]]:
-    """asset id -> (moment order, moment header) for the project's moment clusters."""
+def _moment_groups(
+    catalog: Catalog, project_id: str, assets: dict[str, dict[str, Any]] | None = None
+) -> dict[str, tuple[int, str]]:
+    """asset id -> (moment order, moment header) for the project's moment clusters; a
+    moment without a title is headed by the local times of its photos in ``assets``."""
     rows = list_moment_members(catalog, project_id)
     order: dict[str, int] = {}
+    shown: dict[str, list[datetime]] = {}
+    for asset_id, cluster_id, *_ in rows:
+        when = _shot_time(assets[str(asset_id)]) if assets and str(asset_id) in assets else None
+        if when is not None:
+            shown.setdefault(cluster_id, []).append(when)
     out: dict[str, tuple[int, str]] = {}
-    for asset_id, cluster_id, title, start, end, overrides in rows:
+    for asset_id, cluster_id, title, _start, _end, overrides in rows:
         n = order.setdefault(cluster_id, len(order) + 1)
         if title and not json_object(overrides).get("title"):
             # a title kilo gave counts the whole moment; the sheet counts what it shows
             title = _COUNT_SUFFIX.sub("", title)
         header = title or f"Moment {n}"
-        if start is not None and not title:
-            header += f" · {start:%Y-%m-%d %H:%M}"
-            if end is not None and end != start:
-                header += f"–{end:%H:%M}"
+        times = shown.get(cluster_id)
+        if times and not title:
+            header += f" · {format_span(min(times), max(times))}"
         out.setdefault(str(asset_id), (n, header))
     return out
 
@@ -217,8 +218,9 @@ def _plan_sheet(
     user_id: str,
 ) -> None:
     """A contact sheet's entries, grouped by moment, and its facts (the photographer)."""
-    groups = _moment_groups(catalog, project_id)
-    entries: list[tuple[tuple[int, int], SheetEntry]] = []
+    groups = _moment_groups(catalog, project_id, assets)
+    zone = catalog.table("projects").value(project_id, "timezone")
+    entries: list[tuple[tuple[int, bool, datetime, int], SheetEntry]] = []
     for pos, asset_id in enumerate(ids):
         a = assets.get(asset_id)
         if a is None:
@@ -236,7 +238,10 @@ def _plan_sheet(
             group=group[1] if group else ("Other photos" if groups else None),
             frame=int(a["frame_index"] or 0),
         )
-        entries.append(((group[0] if group else 1 << 30, pos), entry))
+        # in a moment, photos in the order they were taken (undated ones last)
+        at = local_capture_time(a, zone).order_key()
+        key = (group[0] if group else 1 << 30, at is None, at or datetime.min, pos)
+        entries.append((key, entry))
     entries.sort(key=lambda e: e[0])
     plan.sheet = [e for _, e in entries]
     name = catalog.settings.photographer

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from kilo.clock import UNDATED
 from kilo.errors import InvalidInput
 
 DEFAULT_TEMPLATE = "{date}_{project}_{seq:04d}"
@@ -106,14 +107,13 @@ def format_name(template: str, fields: NameFields) -> str:
 
 def _values(fields: NameFields) -> dict[str, object]:
     """The template's fields for one file, each already one safe name component."""
-    when = fields.captured_at
-    day = when.date() if when else (fields.export_date or date.today())
+    when = fields.captured_at  # the photo's own local time; undated photos say so
     stem = fields.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
     stem = stem.rsplit(".", 1)[0] if "." in stem else stem
     values: dict[str, object] = {
         "seq": fields.seq,
-        "date": day.isoformat(),
-        "datetime": when.strftime("%Y-%m-%d_%H%M%S") if when else day.isoformat(),
+        "date": when.date().isoformat() if when else UNDATED,
+        "datetime": when.strftime("%Y-%m-%d_%H%M%S") if when else UNDATED,
         "time": when.strftime("%H%M%S") if when else "",
         "project": sanitize_component(fields.project, fallback="project", max_len=60),
         "filename": sanitize_component(stem, fallback="photo", max_len=80),

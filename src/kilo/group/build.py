@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from kilo.clock import format_span
 from kilo.group.algorithms import ClusterItem, ClusterParams, cluster_items
 from kilo.group.rank import RankInput, rank_members
 from kilo.group.recluster import ComputedCluster
@@ -30,6 +31,9 @@ class AssetRow:
     sequence: str | None = None
     lossless: bool = False
     byte_size: int | None = None
+    #: the photo's own local time (:func:`kilo.clock.local_capture_time`), what titles show;
+    #: ``captured_at`` is the naive UTC moment the clustering orders by
+    local_time: datetime | None = None
 
 
 @dataclass
@@ -58,19 +62,17 @@ def _span(rows: Sequence[AssetRow]) -> tuple[datetime | None, datetime | None]:
 
 
 def _moment_title(rows: Sequence[AssetRow]) -> str:
-    lo, hi = _span(rows)
+    dated = [r for r in rows if r.captured_at is not None]
     n = len(rows)
     count = f"{n} photo{'s' if n != 1 else ''}"
-    if lo is None or hi is None:
+    if not dated:
         return f"Undated · {count}"
-    if lo.date() == hi.date():
-        when = f"{lo:%d %b %Y, %H:%M}" + (f"–{hi:%H:%M}" if hi - lo >= _MINUTE else "")
-    else:
-        when = f"{lo:%d %b %Y %H:%M} – {hi:%d %b %Y %H:%M}"
-    return f"{when} · {count}"
+    first = min(dated, key=lambda r: r.captured_at or datetime.max)
+    last = max(dated, key=lambda r: r.captured_at or datetime.min)
+    span = format_span(first.local_time or first.captured_at, last.local_time or last.captured_at)
+    return f"{span} · {count}"
 
 
-_MINUTE = datetime(2000, 1, 1, 0, 1) - datetime(2000, 1, 1, 0, 0)
 _BURST_TITLES = {"burst": "Burst", "bracket": "Exposure bracket", "focus_stack": "Focus stack"}
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from kilo.catalog import Catalog
 from kilo.catalog.ids import lookup_id
-from kilo.clock import from_catalog, new_id, utcnow
+from kilo.clock import floating, from_catalog, local_capture_time, new_id, utcnow
 from kilo.errors import InvalidInput, NotFound
 from kilo.group.rank import role_for
 from kilo.jobspec import EventType
@@ -65,14 +65,41 @@ def _members(catalog: Catalog, cluster_ids: Sequence[str]) -> dict[str, list[Clu
     return out
 
 
-def _to_model(row: dict[str, Any], members: list[ClusterAsset]) -> Cluster:
+def _local_spans(
+    catalog: Catalog, project_id: str, members: dict[str, list[ClusterAsset]]
+) -> dict[str, tuple[datetime | None, datetime | None]]:
+    """Each cluster's first and last photo in their own local times
+    (:func:`kilo.clock.local_capture_time`), by cluster id; (None, None) when undated."""
+    zone = catalog.table("projects").value(project_id, "timezone")
+    ids = sorted({m.asset_id for ms in members.values() for m in ms})
+    cols = ("captured_at", "captured_offset_min", "captured_at_source")
+    rows = catalog.table("assets").rows_for(ids, select=cols)
+    out: dict[str, tuple[datetime | None, datetime | None]] = {}
+    for cid, ms in members.items():
+        times = [local_capture_time(rows[m.asset_id], zone) for m in ms if m.asset_id in rows]
+        dated = [t for t in times if t.local is not None]
+        if not dated:
+            out[cid] = (None, None)
+            continue
+        first = min(dated, key=lambda t: t.order_key() or datetime.max)
+        last = max(dated, key=lambda t: t.order_key() or datetime.min)
+        out[cid] = (floating(first.local), floating(last.local))
+    return out
+
+
+def _to_model(
+    row: dict[str, Any],
+    members: list[ClusterAsset],
+    span: tuple[datetime | None, datetime | None] | None = None,
+) -> Cluster:
+    start, end = span or (from_catalog(row["start_time"]), from_catalog(row["end_time"]))
     return Cluster(
         id=row["id"],
         project_id=row["project_id"],
         kind=row["kind"],
         title=row["title"],
-        start_time=from_catalog(row["start_time"]),
-        end_time=from_catalog(row["end_time"]),
+        start_time=start,
+        end_time=end,
         score=row["score"],
         reviewed=bool(row["reviewed"]),
         winner_asset_id=row["winner_asset_id"],
@@ -94,7 +121,9 @@ def _row(catalog: Catalog, cluster_id: str) -> dict[str, Any]:
 def get_cluster(catalog: Catalog, cluster_id: str) -> Cluster:
     """One cluster with its members (best first)."""
     row = _row(catalog, cluster_id)
-    return _to_model(row, _members(catalog, [row["id"]])[row["id"]])
+    members = _members(catalog, [row["id"]])
+    spans = _local_spans(catalog, row["project_id"], members)
+    return _to_model(row, members[row["id"]], spans[row["id"]])
 
 
 def list_clusters(
@@ -130,8 +159,10 @@ def list_clusters(
         limit,
     )
     members = _members(catalog, [r["id"] for r in rows])
+    spans = _local_spans(catalog, pid, members)
     return PagedClusters(
-        items=[_to_model(r, members[r["id"]]) for r in rows], page_info=PageInfo(next_cursor=nxt)
+        items=[_to_model(r, members[r["id"]], spans[r["id"]]) for r in rows],
+        page_info=PageInfo(next_cursor=nxt),
     )
 
 

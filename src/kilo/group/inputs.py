@@ -18,12 +18,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from kilo.catalog import Catalog
 from kilo.catalog.file_reads import CAPTURE_ORDER, latest_file
+from kilo.clock import local_capture_time
 from kilo.group.build import AssetRow
 from kilo.group.rank import load_weights
 from kilo.measure.hashing import to_unsigned64
@@ -153,10 +155,25 @@ def owner_weights(catalog: Catalog, project_id: str) -> dict[str, float]:
     return load_weights(catalog, str(owner) if owner else None)
 
 
+def _place_in_time(catalog: Catalog, project_id: str, assets: list[AssetRow]) -> None:
+    """Each asset's local time (what titles show) and the moment it orders by: its own
+    offset, else the project's time zone (so ``project update --timezone`` and a new
+    analysis move a photo without an offset among those with one), else its wall clock;
+    then the assets sorted by that moment (a stable sort: ties keep capture order)."""
+    zone = catalog.table("projects").value(project_id, "timezone")
+    cols = ("captured_at", "captured_offset_min", "captured_at_source")
+    rows = catalog.table("assets").rows_for([a.id for a in assets], select=cols)
+    for a in assets:
+        when = local_capture_time(rows.get(a.id, {}), zone)
+        a.captured_at, a.local_time = when.order_key(), when.local
+    assets.sort(key=lambda a: (a.captured_at is None, a.captured_at or datetime.min))
+
+
 def load_rank_inputs(
     catalog: Catalog, project_id: str, asset_ids: Sequence[str] | None = None
 ) -> RankInputs:
     """The rank inputs of the project's assets (or of ``asset_ids`` only: one group's
     members), in capture order; quarantined assets are left out."""
     assets, thumbs = _asset_rows(catalog, project_id, asset_ids)
+    _place_in_time(catalog, project_id, assets)
     return RankInputs(assets, owner_weights(catalog, project_id), _grey_loader(catalog, thumbs))

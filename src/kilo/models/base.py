@@ -3,9 +3,10 @@ left out), the Error and PageInfo schemas, and request parsing with one-line err
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, WrapSerializer, model_serializer, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core.core_schema import SerializerFunctionWrapHandler
 
@@ -76,6 +77,18 @@ class Error(KiloModel):
 class PageInfo(KiloModel):
     next_cursor: str | None = None
 
+
+def _local_time_json(value: Any, handler: SerializerFunctionWrapHandler) -> Any:
+    from kilo.clock import is_floating, wire_time
+
+    if isinstance(value, datetime) and is_floating(value):
+        return wire_time(value)
+    return handler(value)
+
+
+#: a photo's capture time: sent with its offset, or, when nobody knows the offset (a
+#: :data:`kilo.clock.FLOATING` wall-clock time), as the local time without one, never as UTC
+LocalTime = Annotated[datetime, WrapSerializer(_local_time_json, when_used="json")]
 
 _M = TypeVar("_M", bound=KiloModel)
 

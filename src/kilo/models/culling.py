@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from kilo.models.base import KiloModel, PageInfo
+from kilo.models.base import KiloModel, LocalTime, PageInfo
 from kilo.progress import ItemResult
 
 # -- clusters and culling -----------------------------------------------------------------
@@ -29,8 +29,9 @@ class Cluster(KiloModel):
     project_id: str
     kind: ClusterKind
     title: str | None = None
-    start_time: datetime | None = None
-    end_time: datetime | None = None
+    # the local times of its first and last photo (as Asset.captured_at)
+    start_time: LocalTime | None = None
+    end_time: LocalTime | None = None
     score: float | None = None
     reviewed: bool | None = None
     winner_asset_id: str | None = None

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from kilo.models.base import KiloModel, PageInfo
+from kilo.models.base import KiloModel, LocalTime, PageInfo
 
 
 # -- auth ---------------------------------------------------------------------------------
@@ -110,7 +110,9 @@ class UpsertRatingRequest(KiloModel):
 class Asset(KiloModel):
     id: str
     project_id: str
-    captured_at: datetime | None = None
+    # the photo's own local time (kilo.clock.local_capture_time); without an offset when
+    # neither the photo nor its project knows one
+    captured_at: LocalTime | None = None
     ingested_at: datetime
     width_px: int | None = None
     height_px: int | None = None
@@ -139,6 +141,9 @@ class Asset(KiloModel):
     # where captured_at came from: exif, xmp, filename ..., or file_mtime (the file's time:
     # when it was copied, not when it was shot; lists show such a photo as undated)
     captured_at_source: str | None = None
+    # an undated photo's file modification time (captured_at is then null): when the file
+    # was copied, not when it was shot
+    file_time: datetime | None = None
     _omit_when_none = frozenset({"my_rating", "source_uri"})
 
 
