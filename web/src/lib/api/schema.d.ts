@@ -1220,6 +1220,8 @@ export interface components {
             exif?: {
                 [key: string]: unknown;
             };
+            /** Filetime */
+            fileTime?: string | null;
             /** Filename */
             filename?: string | null;
             /** Flags */
