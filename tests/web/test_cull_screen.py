@@ -245,3 +245,26 @@ def test_decisions_made_offline_are_sent_in_order_when_the_server_is_back(
     got = _rating(catalog, here)
     assert (got["rating"], got["starred"]) == (4, True)
     until(lambda: not browser.find_elements(By.CSS_SELECTOR, "[data-testid=banner-offline]"))
+
+
+def test_a_held_arrow_through_500_frames_of_3000_drops_no_key(
+    studio: tuple[str, Any], browser: Any
+) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    from support.studio import build_big_project
+
+    origin, app = studio
+    catalog = app.state.catalog
+    project = create_project(catalog, "Big wedding", owner_user_id=catalog.local_user_id)
+    build_big_project(catalog, project.id, catalog.local_user_id, n=3000)  # no pixels
+    _open_cull(browser, origin, catalog, project.id)
+    order = [m["assetId"] for s in _view(browser, project.id)["stacks"] for m in s["members"]]
+    assert len(order) == 3000
+    until(lambda: _here(browser) == order[0])
+    # 500 key events as fast as the driver sends them (one chain: no pause between them)
+    _press(browser, *[Keys.ARROW_RIGHT] * 500)
+    until(lambda: _here(browser) == order[500])
+    until(lambda: f"frame={order[500]}" in browser.current_url)
+    _press(browser, *[Keys.ARROW_LEFT] * 250)
+    until(lambda: _here(browser) == order[250])
