@@ -49,7 +49,7 @@ def make_browser(width: int, height: int) -> Any:
     return driver
 
 
-def until(check: Callable[[], Any], timeout: float = 15.0) -> Any:
+def until(check: Callable[[], Any], timeout: float = 30.0) -> Any:
     """``check()`` once it is truthy (retried while the page gets there)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -79,7 +79,7 @@ def sign_in_by_email(browser: Any, box: Mailbox, email: str) -> None:
     browser.find_element(By.CSS_SELECTOR, "[data-testid=signin-email]").send_keys(email)
     box.messages.clear()  # the code of this sign-in, not an earlier one
     browser.find_element(By.CSS_SELECTOR, "[data-testid=signin-send]").click()
-    code = box.code_for(email)
+    code = box.code_for(email, timeout=60)  # a busy machine may take its time
     field = until(lambda: browser.find_element(By.CSS_SELECTOR, "[data-testid=signin-code]"))
     field.send_keys(code)
     browser.find_element(By.CSS_SELECTOR, "[data-testid=signin-verify]").click()
