@@ -34,6 +34,21 @@ _KINDS: dict[str, CullStackKind] = {
 _QUARTER_TURNS = frozenset({5, 6, 7, 8})
 
 
+def embedding_pending(catalog: Catalog, project_id: str) -> bool:
+    """Whether the project's photos are being embedded: an embed job of it is queued or
+    running. Without CLIP weights no such job runs, so no frame says "embedding..." for
+    ever (``clip_enabled`` alone is true by default, weights or not)."""
+    from kilo.jobs import list_jobs
+    from kilo.jobspec import JobType
+
+    if not catalog.settings.clip_enabled:
+        return False
+    return any(
+        list_jobs(catalog, project_id, status=status, job_type=JobType.EMBED, limit=1).items
+        for status in ("queued", "running")
+    )
+
+
 def frame_state(frame: QueueFrame, *, embeddings: bool) -> FrameState:
     """What the frame's processing badge says: failed (quarantined or an error), processing
     (no preview yet), analyzing (no signals yet), embedding (no embedding yet, when
@@ -142,7 +157,7 @@ def build_cull_view(
     user = user_id or catalog.local_user_id
     version = read_data_version(catalog, project_id, user)
     queue: CullQueue = load_queue(catalog, project_id, user)
-    embeddings = bool(catalog.settings.clip_enabled)
+    embeddings = embedding_pending(catalog, queue.project_id)
     stacks = [_stack(s, urls, embeddings) for s in queue.stacks]
     return CullView(
         project_id=queue.project_id,

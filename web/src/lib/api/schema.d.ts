@@ -1466,8 +1466,12 @@ export interface components {
          *     processing.
          */
         CullFrame: {
+            /** Aperture */
+            aperture?: number | null;
             /** Assetid */
             assetId: string;
+            /** Cameramodel */
+            cameraModel?: string | null;
             /** Capturedat */
             capturedAt?: string | null;
             /** Displayheight */
@@ -1476,12 +1480,18 @@ export interface components {
             displayWidth: number;
             /** Filename */
             fileName: string;
+            /** Focallengthmm */
+            focalLengthMm?: number | null;
             /** Framecount */
             frameCount?: number | null;
             /** Frameindex */
             frameIndex?: number | null;
             /** Height */
             height: number;
+            /** Iso */
+            iso?: number | null;
+            /** Lensmodel */
+            lensModel?: string | null;
             /** Loupeurl */
             loupeUrl: string;
             /** Picked */
@@ -1494,6 +1504,8 @@ export interface components {
             rejected: boolean;
             /** Sharpness */
             sharpness?: number | null;
+            /** Shutterspeed */
+            shutterSpeed?: string | null;
             /** Starred */
             starred: boolean;
             /**
