@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo.text import display_name
 from kilo_cli.commands._listing import (
     AllOpt,
     CursorOpt,
@@ -45,7 +46,7 @@ def _show(a: Any) -> None:
     print_record(
         [
             ("id", a.id),
-            ("file", a.filename),
+            ("file", display_name(a)),
             ("source", a.source_uri),
             ("state", a.state),
             (
@@ -107,7 +108,7 @@ def list_(
         as_json,
         lambda a: (
             a.id,
-            a.filename,
+            display_name(a),
             shot_time(a),
             a.camera_model,
             f"{a.width_px}x{a.height_px}" if a.width_px else "",

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from kilo.text import display_name
 from kilo_cli.commands._listing import RatingMinOpt
 from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, print_table
@@ -151,7 +152,7 @@ def print_results(resp: Any, as_json: bool, paths: bool, preview: bool = False) 
                 (
                     n,
                     f"{r.score:.3f}",
-                    asset.filename if asset else None,
+                    display_name(asset) if asset else None,
                     when.strftime("%Y-%m-%d %H:%M") if when else "",
                     "; ".join(r.highlights),
                     r.asset_id,
@@ -170,7 +171,7 @@ def print_results(resp: Any, as_json: bool, paths: bool, preview: bool = False) 
             empty="no match",
         )
         if preview and ids:
-            print_previews(ids, {a: str(x.filename or a) for a, x in assets.items()})
+            print_previews(ids, {a: display_name(x, a) for a, x in assets.items()})
         message(f"{resp.mode} search, {len(resp.results)} results in {resp.took_ms} ms")
         if resp.next_cursor:
             message(f"more: --cursor {resp.next_cursor}")

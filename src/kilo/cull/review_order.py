@@ -18,6 +18,7 @@ from kilo.catalog import Catalog
 from kilo.catalog.file_reads import list_cluster_members, list_clusters, project_frames
 from kilo.projects import require_project
 from kilo.records import json_object
+from kilo.text import frame_name
 
 __all__ = ["CullFrame", "CullQueue", "CullStack", "load_queue"]
 
@@ -27,6 +28,8 @@ MAX_CHIPS = 3
 @dataclass(slots=True)
 class CullFrame:
     asset_id: str
+    #: the name shown (:func:`kilo.text.display_name`: ``bird_burst.heic [2/4]`` for a frame
+    #: of a multi-frame file)
     filename: str
     captured_at: datetime | None
     rank: int | None = None
@@ -132,14 +135,14 @@ def _frames(catalog: Catalog, pid: str, user: str) -> dict[str, CullFrame]:
         catalog,
         pid,
         user,
-        'a.id, a.filename, a.captured_at, s."values" AS signals, r.rating, r.picked, '
-        "r.rejected, r.starred",
+        'a.id, a.filename, a.frame_index, a.frame_count, a.captured_at, s."values" AS signals, '
+        "r.rating, r.picked, r.rejected, r.starred",
         joins="LEFT JOIN signals s ON s.asset_id = a.id",
     )
     return {
         r["id"]: CullFrame(
             asset_id=r["id"],
-            filename=r["filename"],
+            filename=frame_name(r["filename"], r["frame_index"], r["frame_count"]),
             captured_at=r["captured_at"],
             rating=r["rating"],
             picked=bool(r["picked"]),

@@ -24,6 +24,7 @@ from kilo.jobs import JobRow
 from kilo.jobspec import JobHandler, JobType
 from kilo.progress import ProgressCallback
 from kilo.records import json_object
+from kilo.text import frame_name
 
 
 def _local_time(captured: datetime | None, offset_min: int | None) -> datetime | None:
@@ -235,6 +236,7 @@ def _plan_sheet(
             rejected=bool(a["rejected"]),
             group=group[1] if group else ("Other photos" if groups else None),
             frame=int(a["frame_index"] or 0),
+            name=frame_name(str(a["filename"]), a["frame_index"], a["frame_count"]),
         )
         entries.append(((group[0] if group else 1 << 30, pos), entry))
     entries.sort(key=lambda e: e[0])
