@@ -296,9 +296,7 @@ def asset_names(catalog: Catalog, asset_ids: Sequence[str]) -> dict[str, str]:
     ids = [a for a in dict.fromkeys(asset_ids) if a]
     if not ids:
         return {}
-    rows = catalog.table("assets").rows_for(
-        ids, select=("filename", "frame_index", "frame_count")
-    )
+    rows = catalog.table("assets").rows_for(ids, select=("filename", "frame_index", "frame_count"))
     return {
         aid: frame_name(str(row["filename"]), row["frame_index"], row["frame_count"])
         for aid, row in rows.items()

@@ -22,11 +22,11 @@ low-confidence and the first reason says so.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kilo.group.reasons import edge_reason, why_winner
+from kilo.group.reasons import Said, edge_reason, why_winner
 from kilo.records import json_object
 
 if TYPE_CHECKING:
@@ -140,6 +140,46 @@ def _fill(members: Sequence[RankInput], names: Sequence[str]) -> list[dict[str, 
     return out
 
 
+def _copy_order(
+    members: Sequence[RankInput], scores: Mapping[str, float]
+) -> tuple[list[RankInput], Callable[[str, str], bool]]:
+    """Copies of one picture best first: the RAW of a RAW+JPEG pair, then the most pixels,
+    lossless, the least compressed, then the score; and whether a rule (not the score) put
+    a copy before another."""
+    pixels = {m.id: m.pixels or 0 for m in members}
+    # pixel counts within 2 % of each other count as the same size
+    size = {k: round(math.log(v) / math.log(1.02)) if v > 0 else -1 for k, v in pixels.items()}
+    # bytes per pixel within 5 % of each other count as the same compression
+    bpp = {
+        m.id: round(math.log(m.byte_size / pixels[m.id]) / math.log(1.05))
+        if m.byte_size and pixels[m.id] > 0
+        else -(10**9)
+        for m in members
+    }
+    order = sorted(
+        members,
+        key=lambda m: (
+            m.jpeg_of_raw is None,
+            -size[m.id],
+            not m.lossless,
+            -bpp[m.id] if not m.lossless else 0,
+            -scores[m.id],
+            m.id,
+        ),
+    )
+    by = {m.id: m for m in members}
+
+    def by_rule(a: str, b: str) -> bool:
+        return (
+            (by[a].jpeg_of_raw is not None and by[b].jpeg_of_raw is None)
+            or size[a] > size[b]
+            or (by[a].lossless and not by[b].lossless)
+            or (size[a] == size[b] and not by[a].lossless and bpp[a] > bpp[b])
+        )
+
+    return order, by_rule
+
+
 def rank_members(
     members: Sequence[RankInput],
     *,
@@ -164,76 +204,23 @@ def rank_members(
         s = sum(wt * r.get(name, 0.0) for name, wt in w.items())
         s -= consensus * abs(r.get("brightness", median) - median)
         scores[m.id] = s
-    pixels = {m.id: m.pixels or 0 for m in members}
-    # pixel counts within 2 % of each other count as the same size
-    size_class = {
-        k: round(math.log(v) / math.log(1.02)) if v > 0 else -1 for k, v in pixels.items()
-    }
-    # bytes per pixel within 5 % of each other count as the same compression
-    bpp_class = {
-        m.id: round(math.log(m.byte_size / pixels[m.id]) / math.log(1.05))
-        if m.byte_size and pixels[m.id] > 0
-        else -(10**9)
-        for m in members
-    }
     if duplicate_group:
-        order = sorted(
-            members,
-            key=lambda m: (
-                m.jpeg_of_raw is None,
-                -size_class[m.id],
-                not m.lossless,
-                -bpp_class[m.id] if not m.lossless else 0,
-                -scores[m.id],
-                m.id,
-            ),
-        )
+        order, by_rule = _copy_order(members, scores)
     else:
-        order = sorted(members, key=lambda m: (-scores[m.id], m.id))
+        order, by_rule = sorted(members, key=lambda m: (-scores[m.id], m.id)), None
     ids = [m.id for m in order]
     if len(ids) == 1:
         return RankResult(order=ids, scores=scores, winner=ids[0], confidence=1.0)
-    dup = duplicate_group
     win, second = ids[0], ids[1]
-    by = {m.id: m for m in members}
-    by_rule = duplicate_group and (
-        (by[win].jpeg_of_raw is not None and by[second].jpeg_of_raw is None)
-        or size_class[win] > size_class[second]
-        or (by[win].lossless and not by[second].lossless)
-        or (
-            size_class[win] == size_class[second]
-            and not by[win].lossless
-            and bpp_class[win] > bpp_class[second]
-        )
-    )
-    margin = 1.0 if by_rule else scores[win] - scores[second]
+    ruled = by_rule is not None and by_rule(win, second)
+    margin = 1.0 if ruled else scores[win] - scores[second]
     confidence = float(1.0 - math.exp(-max(0.0, margin) / _CONF_SCALE))
     low = margin < CLOSE_MARGIN
-    reasons = why_winner(
-        members,
-        rows,
-        w,
-        consensus=consensus,
-        median=median,
-        win=win,
-        duplicate_group=dup,
-        by_rule=by_rule,
-    )
+    said = Said(members, rows, w, consensus, median, duplicate_group)
+    reasons = why_winner(said, win, by_rule=ruled)
     if low:
         reasons = ["Close call: the top two frames score almost the same", *reasons]
-    if not reasons:
-        reasons = [
-            edge_reason(
-                members,
-                rows,
-                w,
-                consensus=consensus,
-                median=median,
-                win=win,
-                second=second,
-                duplicate_group=dup,
-            )
-        ]
+    reasons = reasons or [edge_reason(said, win, second)]
     return RankResult(
         order=ids,
         scores={k: round(v, 6) for k, v in scores.items()},

@@ -21,12 +21,62 @@ of a RAW+JPEG pair, the largest copy, the lossless one, the least compressed one
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from kilo.group.rank import RankInput
+__all__ = [
+    "CONTENT_PHASH_MAX",
+    "MIN_GAIN",
+    "Member",
+    "Said",
+    "content_differs",
+    "edge_reason",
+    "why_winner",
+]
 
-__all__ = ["CONTENT_PHASH_MAX", "MIN_GAIN", "content_differs", "why_winner"]
+
+class Member(Protocol):
+    """What the reasons read of a group member (a :class:`kilo.group.rank.Member`)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def signals(self) -> Mapping[str, float]: ...
+    @property
+    def pixels(self) -> int | None: ...
+    @property
+    def lossless(self) -> bool: ...
+    @property
+    def byte_size(self) -> int | None: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def phash(self) -> int | None: ...
+    @property
+    def jpeg_of_raw(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """One ranking, as the reasons need it: the members, their signals with the group's
+    means filled in (``rows``, in member order), the weights, the weight of exposure
+    consensus and the group's median brightness, and whether these are copies of one
+    picture (a duplicate group) or frames."""
+
+    members: Sequence[Member]
+    rows: Sequence[Mapping[str, float]]
+    weights: Mapping[str, float]
+    consensus: float
+    median: float
+    duplicate_group: bool
+
+    @property
+    def thing(self) -> str:
+        return "copy" if self.duplicate_group else "frame"
+
+    def row(self, member_id: str) -> Mapping[str, float]:
+        return next(r for m, r in zip(self.members, self.rows, strict=True) if m.id == member_id)
+
 
 MIN_GAIN = 0.01
 CONTENT_PHASH_MAX = 20
@@ -144,7 +194,7 @@ def _list_names(names: Sequence[str], thing: str) -> str:
     return f"{len(names)} other {_plural(thing)}"
 
 
-def _different(members: Sequence[RankInput], win: str, thing: str) -> tuple[list[str], str]:
+def _different(members: Sequence[Member], win: str, thing: str) -> tuple[list[str], str]:
     """(the rivals whose content differs from the winner's, the reason that says so)."""
     me = next(m for m in members if m.id == win)
     odd = [m for m in members if m.id != win and content_differs(me.phash, m.phash)]
@@ -162,28 +212,17 @@ def _different(members: Sequence[RankInput], win: str, thing: str) -> tuple[list
     )
 
 
-def why_winner(
-    members: Sequence[RankInput],
-    rows: Sequence[Mapping[str, float]],
-    weights: Mapping[str, float],
-    *,
-    consensus: float,
-    median: float,
-    win: str,
-    duplicate_group: bool,
-    by_rule: bool = False,
-) -> list[str]:
+def why_winner(said: Said, win: str, *, by_rule: bool = False) -> list[str]:
     """The winner's reasons, strongest first (the caller keeps the first few); empty when
     no measurement clears :data:`MIN_GAIN` against every rival (see :func:`edge_reason`).
     ``by_rule``: a copy kept by a rule (RAW, size, lossless, compression) says only that:
     its signals did not decide."""
-    thing = "copy" if duplicate_group else "frame"
-    by_id = {m.id: r for m, r in zip(members, rows, strict=True)}
-    mine = by_id[win]
-    rivals = [by_id[m.id] for m in members if m.id != win]
+    members, weights, thing = said.members, said.weights, said.thing
+    mine = said.row(win)
+    rivals = [said.row(m.id) for m in members if m.id != win]
     found: list[tuple[float, str]] = []
     odd: list[str] = []
-    if duplicate_group:
+    if said.duplicate_group:
         found += _copy_reasons(members, win)
         if by_rule and found:
             return [text for _, text in sorted(found, key=lambda t: -t[0])]
@@ -191,7 +230,7 @@ def why_winner(
         odd, note = _different(members, win, thing)
         if note:
             found.append((100.0, note))
-    gains = [_family_gains(weights, consensus, median, mine, r) for r in rivals]
+    gains = [_family_gains(weights, said.consensus, said.median, mine, r) for r in rivals]
     n = len(members)
     for fam in _WORDS:
         if (odd and fam in _DETAIL) or fam in _BURST_FAMILIES:
@@ -203,30 +242,20 @@ def why_winner(
     eyes = _eyes_reason(own[win], [own[m.id] for m in members if m.id != win], weights)
     if eyes:
         found.append((0.9, eyes))
-    if not duplicate_group:
+    if not said.duplicate_group:
         found += _burst_reasons(mine, rivals, weights, skip_detail=bool(odd))
     found.sort(key=lambda t: -t[0])
     return [text for _, text in found]
 
 
-def edge_reason(
-    members: Sequence[RankInput],
-    rows: Sequence[Mapping[str, float]],
-    weights: Mapping[str, float],
-    *,
-    consensus: float,
-    median: float,
-    win: str,
-    second: str,
-    duplicate_group: bool,
-) -> str:
+def edge_reason(said: Said, win: str, second: str) -> str:
     """What a winner with no clear reason does best against the runner-up, in words: the
     measurement that lifts it most above the next member ("Slightly less noise than the
     next frame")."""
-    thing = "copy" if duplicate_group else "frame"
-    by_id = {m.id: r for m, r in zip(members, rows, strict=True)}
-    odd = [] if duplicate_group else _different(members, win, thing)[0]
-    gains = _family_gains(weights, consensus, median, by_id[win], by_id[second])
+    thing = said.thing
+    odd = [] if said.duplicate_group else _different(said.members, win, thing)[0]
+    mine, next_one = said.row(win), said.row(second)
+    gains = _family_gains(said.weights, said.consensus, said.median, mine, next_one)
     usable = {f: g for f, g in gains.items() if g > 0 and not (odd and f in _DETAIL)}
     if not usable:
         return (
@@ -235,7 +264,7 @@ def edge_reason(
     return _phrase(max(usable, key=lambda f: usable[f]), 2, thing, fallback=True)
 
 
-def _copy_reasons(members: Sequence[RankInput], win: str) -> list[tuple[float, str]]:
+def _copy_reasons(members: Sequence[Member], win: str) -> list[tuple[float, str]]:
     """Why one copy of a picture is the one to keep: RAW, size, lossless, least compressed."""
     me = next(m for m in members if m.id == win)
     others = [m for m in members if m.id != win]
