@@ -204,11 +204,11 @@ def _different(members: Sequence[Member], win: str, thing: str) -> tuple[list[st
     who = (
         _list_names(names, thing)
         if len(names) == len(odd)
-        else f"{len(odd)} other {_plural(thing)}"
+        else (f"another {thing}" if len(odd) == 1 else f"{len(odd)} other {_plural(thing)}")
     )
     return [m.id for m in odd], (
         f"Not the same picture as {who} (edited, or the subject or framing changed): "
-        "detail cannot be compared, look at both"
+        f"detail cannot be compared, look at {'both' if len(odd) == 1 else 'them all'}"
     )
 
 
@@ -274,12 +274,17 @@ def _copy_reasons(members: Sequence[Member], win: str) -> list[tuple[float, str]
     if me.jpeg_of_raw:
         kind = me.jpeg_of_raw.rsplit(".", 1)[-1].split(" ")[0].upper()
         kind = "JPEG" if kind in ("JPG", "JPEG", "JPE") else kind
-        larger = next((m for m in others if px[m.id] > 1.02 * px[win] > 0), None)
+        largest = max(others, key=lambda m: px[m.id])
         extra = ""
-        if larger is not None:
-            nd = _mp_digits(px[larger.id], px[win])
-            big, mine = px[larger.id] / 1e6, px[win] / 1e6
-            extra = f", though larger: {big:.{nd}f} MP vs {mine:.{nd}f} MP"
+        if px[largest.id] > 1.02 * px[win] > 0:  # said, not hidden: the JPEG may be bigger
+            nd = _mp_digits(px[largest.id], px[win])
+            big, mine = px[largest.id] / 1e6, px[win] / 1e6
+            sizes = f"{big:.{nd}f} MP vs {mine:.{nd}f} MP"
+            extra = (
+                f", though larger: {sizes}"
+                if largest.name == me.jpeg_of_raw
+                else f"; {largest.name or 'another copy'} is larger: {sizes}"
+            )
         found.append((11.0, f"RAW original kept ({me.jpeg_of_raw} is its {kind} copy{extra})"))
     if me.lossless and all(not m.lossless for m in others) and not me.jpeg_of_raw:
         found.append((9.0, "Lossless original (the other copies are compressed)"))
