@@ -190,7 +190,11 @@ def test_below_every_threshold_the_fallback_still_names_a_direction_in_words() -
     b = _sig(0.6, noise=0.023, contrast=0.500)
     r = rank_members([RankInput("a", a), RankInput("b", b)])
     assert r.winner == "a" and not r.low_confidence  # 0.008 + 0.0035: a clear sum of small gains
-    assert r.why_winner == ["Slightly less noise than the next frame"]
+    assert r.why_winner == ["Slightly less noise than the runner-up"]
+    named = [RankInput("a", a, name="IMG_1.jpg"), RankInput("b", b, name="bird.heic [2/4]")]
+    assert rank_members(named).why_winner == [
+        "Slightly less noise than the runner-up (bird.heic [2/4])"
+    ]
 
 
 def test_frames_of_different_content_are_not_called_soft() -> None:

@@ -217,10 +217,10 @@ def rank_members(
     confidence = float(1.0 - math.exp(-max(0.0, margin) / _CONF_SCALE))
     low = margin < CLOSE_MARGIN
     said = Said(members, rows, w, consensus, median, duplicate_group)
-    reasons = why_winner(said, win, by_rule=ruled)
+    # every winner says which way it leans, a close call too
+    reasons = why_winner(said, win, by_rule=ruled) or [edge_reason(said, win, second)]
     if low:
         reasons = ["Close call: the top two frames score almost the same", *reasons]
-    reasons = reasons or [edge_reason(said, win, second)]
     return RankResult(
         order=ids,
         scores={k: round(v, 6) for k, v in scores.items()},

@@ -174,12 +174,17 @@ def _family_gains(
     return out
 
 
-def _phrase(fam: str, n: int, thing: str, fallback: bool = False) -> str:
+def _phrase(fam: str, n: int, thing: str, runner_up: str | None = None) -> str:
+    """The reason in words: best of ``n``, better than the other one, or (``runner_up``
+    given: the name of the next member, "" when unknown) slightly better than that one."""
     many, one = _WORDS[fam]
-    if n > 2 and not fallback:
+    if runner_up is not None:
+        named = f" ({runner_up})" if runner_up else ""
+        return "Slightly " + one.format(other=f"the runner-up{named}")
+    if n > 2:
         return many.format(n=n, things=_plural(thing))
-    text = one.format(other=f"the {'next' if fallback else 'other'} {thing}")
-    return ("Slightly " if fallback else "") + (text if fallback else text[0].upper() + text[1:])
+    text = one.format(other=f"the other {thing}")
+    return text[0].upper() + text[1:]
 
 
 def _plural(thing: str) -> str:
@@ -250,18 +255,17 @@ def why_winner(said: Said, win: str, *, by_rule: bool = False) -> list[str]:
 
 def edge_reason(said: Said, win: str, second: str) -> str:
     """What a winner with no clear reason does best against the runner-up, in words: the
-    measurement that lifts it most above the next member ("Slightly less noise than the
-    next frame")."""
+    measurement that lifts it most above the runner-up ("Slightly less noise than the
+    runner-up (IMG_0002.jpg)")."""
     thing = said.thing
     odd = [] if said.duplicate_group else _different(said.members, win, thing)[0]
     mine, next_one = said.row(win), said.row(second)
     gains = _family_gains(said.weights, said.consensus, said.median, mine, next_one)
     usable = {f: g for f, g in gains.items() if g > 0 and not (odd and f in _DETAIL)}
     if not usable:
-        return (
-            f"No measured difference to the next {thing}: any of the top {_plural(thing)} will do"
-        )
-    return _phrase(max(usable, key=lambda f: usable[f]), 2, thing, fallback=True)
+        return f"No measured difference to the runner-up: any of the top {_plural(thing)} will do"
+    name = next((m.name for m in said.members if m.id == second), None) or ""
+    return _phrase(max(usable, key=lambda f: usable[f]), 2, thing, runner_up=name)
 
 
 def _copy_reasons(members: Sequence[Member], win: str) -> list[tuple[float, str]]:
