@@ -1,5 +1,6 @@
 """A frame of a multi-frame file is named ``bird_burst.heic [2/4]`` wherever the CLI names a
-photo (the asset table and record, the clusters' winners and members)."""
+photo (the asset table and record, the clusters' winners and members), and that name is
+taken wherever an asset is."""
 
 from __future__ import annotations
 
@@ -42,3 +43,8 @@ def test_frames_of_bird_burst_heic_are_named_by_frame(
     (burst,) = json.loads(_run(capsys, "clusters", "list", "birds", "--kind", "burst", "--json"))
     shown = _run(capsys, "clusters", "show", burst["id"])
     assert all(f in shown for f in frames), shown
+    # and a frame is taken back by the name the tables print
+    chosen = json.loads(
+        _run(capsys, "clusters", "winner", burst["id"], "bird_burst.heic [2/4]", "--json")
+    )
+    assert chosen["winnerAssetId"] == second
