@@ -87,6 +87,7 @@ def _to_model(row: dict[str, Any]) -> Asset:
         best_preview_url=row.get("preview_uri"),
         filename=row["filename"],
         frame_index=row["frame_index"],
+        frame_count=max(1, int(row.get("frame_count") or 1)),
         source_uri=row["source_uri"],
         sha256=row["sha256"],
         byte_size=row["byte_size"],
@@ -280,3 +281,19 @@ def asset_filenames(catalog: Catalog, asset_ids: Sequence[str]) -> dict[str, str
         return {}
     rows = catalog.table("assets").rows_for(ids, select=("filename",))
     return {aid: str(row["filename"]) for aid, row in rows.items()}
+
+
+def asset_names(catalog: Catalog, asset_ids: Sequence[str]) -> dict[str, str]:
+    """The names tables show instead of uuids, by asset id, in one query: each one's
+    :func:`kilo.text.display_name` (``bird_burst.heic [2/4]`` for a frame of a multi-frame
+    file); ids with no asset are left out."""
+    from kilo.text import frame_name
+
+    ids = [a for a in dict.fromkeys(asset_ids) if a]
+    if not ids:
+        return {}
+    rows = catalog.table("assets").rows_for(ids, select=("filename", "frame_index", "frame_count"))
+    return {
+        aid: frame_name(str(row["filename"]), row["frame_index"], row["frame_count"])
+        for aid, row in rows.items()
+    }

@@ -376,3 +376,20 @@ def test_a_file_time_is_not_shown_as_the_capture_time() -> None:
         )
         is None
     )
+
+
+@pytest.mark.skipif(not have_poppler(), reason="needs Debian poppler-utils")
+def test_contact_sheet_names_the_frames_of_a_multi_frame_file(
+    catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path
+) -> None:
+    """bird_burst.heic holds four frames: the sheet prints "bird_burst.heic [2/4]"..."""
+    from kilo.ingest import ingest
+
+    ingest(catalog, project.id, [str(photos_dir / "bird_burst.heic")])
+    exp = run_export(
+        catalog,
+        create_export(catalog, project.id, "contact_sheet_pdf", dest=str(tmp_path / "cs")).id,
+    )
+    assert exp.status == "done", exp.error
+    text = pdf_text(Path(exp.artifact or ""))
+    assert all(f"bird_burst.heic [{k}/4]" in text for k in range(1, 5)), text

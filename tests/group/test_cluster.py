@@ -111,6 +111,12 @@ def test_multi_frame_file_is_one_burst_and_undated_items_get_moments() -> None:
     res = cluster_items(items)
     assert res.bursts == [[0, 1, 2, 3]] and res.duplicates == []
     assert sorted(i for g in res.moments for i in g) == [0, 1, 2, 3]
+    # the undated frames of one file share one moment (not four moments of one photo), also
+    # beside another undated photo, and a frame with a time takes its undated mates along
+    other = ClusterItem("x", None, None, _scene(rng), None, order=9)
+    assert cluster_items([*items, other]).moments == [[0, 1, 2, 3], [4]]
+    items[2].time = 1_000.0
+    assert cluster_items([*items, other]).moments == [[2, 0, 1, 3], [4]]
 
 
 @st.composite
@@ -151,11 +157,10 @@ def test_clustering_invariants(items: list[ClusterItem]) -> None:
         seen = [i for g in groups for i in g]
         assert len(seen) == len(set(seen))
         assert all(len(g) >= 2 for g in groups)
-    # a burst lies inside one moment
+    # a burst lies inside one moment, dated or not
     moment_of = {i: k for k, g in enumerate(res.moments) for i in g}
     for g in res.bursts:
-        if all(items[i].time is not None for i in g):
-            assert len({moment_of[i] for i in g}) == 1
+        assert len({moment_of[i] for i in g}) == 1
     # deterministic
     again = cluster_items(items)
     assert again.moments == res.moments and again.bursts == res.bursts

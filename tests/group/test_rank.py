@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -38,6 +39,15 @@ def test_rank_is_a_permutation_with_at_most_three_reasons(
     if not dup:
         scores = [r.scores[i] for i in r.order]
         assert scores == sorted(scores, reverse=True)
+    # plain words: no signal's name, no bare pair of values, and exposure (no weight) unsaid
+    for text in r.why_winner:
+        internal = [n for n in DEFAULT_WEIGHTS if "_" in n] + [
+            "softness",
+            "sharpness",
+            "blockiness",
+        ]
+        assert not any(name in text for name in internal)
+        assert not re.search(r"\d\.\d\d vs", text) and "expos" not in text.lower()
 
 
 def _sig(sharp: float, **kw: float) -> dict[str, float]:
@@ -60,7 +70,7 @@ def test_sharpest_frame_wins_with_a_measured_reason() -> None:
         ]
     )
     assert r.order == ["crisp", "mid", "soft"]
-    assert r.why_winner[0] == "Sharpest frame (+45% over next)"
+    assert r.why_winner[0] == "Sharpest of the 3 frames"
     assert not r.low_confidence
 
 
@@ -74,8 +84,8 @@ def test_noise_does_not_buy_a_win_and_eyes_open_is_a_reason() -> None:
     )
     assert r.winner == "clean"
     assert any(w.startswith("Least noise") for w in r.why_winner)
-    assert "Eyes open (closed in the other frame)" in r.why_winner
-    assert "Sharpest frame" not in " ".join(r.why_winner)  # it is not the sharpest
+    assert "Eyes open (closed in 1 of the 2 other frames)" in r.why_winner
+    assert "Sharpest" not in " ".join(r.why_winner)  # it is not the sharpest
 
 
 def test_a_group_says_how_many_faces_have_eyes_open_and_how_many_blink() -> None:
@@ -157,5 +167,70 @@ def test_duplicate_group_prefers_the_least_compressed_copy_of_one_size() -> None
     edge = rank_members(
         [RankInput("a", _sig(0.61)), RankInput("b", _sig(0.60))], weights={"sharpness": 50.0}
     )
-    assert not edge.low_confidence  # a clear win made of a difference below every threshold
-    assert edge.why_winner == ["Edges out the next frame on sharpness (0.61 vs 0.60)"]
+    assert not edge.low_confidence  # a clear win on one weighted measurement
+    assert edge.why_winner == ["Sharper than the other frame"]
+
+
+def test_a_reason_says_which_way_against_how_many_and_only_what_carried_weight() -> None:
+    four = [RankInput(k, _sig(v, exposure=e)) for k, v, e in [("a", 0.5, 0.9), ("b", 0.8, 0.1)]]
+    r = rank_members(four)
+    assert r.winner == "b" and r.why_winner == ["Sharper than the other frame"]
+    # exposure weighs nothing by default: the better exposed frame is not "Best exposed"
+    assert not any("xpos" in w for w in r.why_winner)
+    weighted = rank_members(four, weights={"exposure": 1.0, "sharpness": 0.1})
+    assert (
+        weighted.winner == "a" and weighted.why_winner[0] == "Better exposed than the other frame"
+    )
+    many = [RankInput(k, _sig(v)) for k, v in [("a", 0.5), ("b", 0.8), ("c", 0.6), ("d", 0.55)]]
+    assert rank_members(many).why_winner == ["Sharpest of the 4 frames"]
+
+
+def test_below_every_threshold_the_fallback_still_names_a_direction_in_words() -> None:
+    a = _sig(0.6, noise=0.020, contrast=0.503)
+    b = _sig(0.6, noise=0.023, contrast=0.500)
+    r = rank_members([RankInput("a", a), RankInput("b", b)])
+    assert r.winner == "a" and not r.low_confidence  # 0.008 + 0.0035: a clear sum of small gains
+    assert r.why_winner == ["Slightly less noise than the runner-up"]
+    named = [RankInput("a", a, name="IMG_1.jpg"), RankInput("b", b, name="bird.heic [2/4]")]
+    assert rank_members(named).why_winner == [
+        "Slightly less noise than the runner-up (bird.heic [2/4])"
+    ]
+
+
+def test_frames_of_different_content_are_not_called_soft() -> None:
+    """An edited copy beside its original (cv_ela_modified.jpg: a pasted logo, a crop): more
+    detail there is more content, so neither sharpness nor "others go soft" is claimed."""
+    edited = {"local_softness": 0.05, "reframe": 0.26, "exposure_offset": 0.02}
+    original = {"local_softness": 0.70, "reframe": 0.26, "exposure_offset": 0.02}
+    far = (1 << 30) - 1  # 30 bits apart: not the same picture
+    members = [
+        RankInput("m", _sig(0.8, **edited), name="cv_ela_modified.jpg", phash=far),
+        RankInput("o", _sig(0.6, **original), name="cv_ela_original.jpg", phash=0),
+    ]
+    r = rank_members(members)
+    assert r.winner == "m"
+    text = " ".join(r.why_winner)
+    assert "soft" not in text and "Sharp" not in text
+    assert r.why_winner[0].startswith("Not the same picture as cv_ela_original.jpg")
+    near = [RankInput(m.id, m.signals, name=m.name, phash=m.phash and 0b111) for m in members]
+    alike = rank_members(near).why_winner
+    assert "Sharper than the other frame" in alike
+    assert any(w.startswith("Sharp where others go soft") for w in alike)
+
+
+def test_the_raw_of_a_raw_jpeg_pair_is_kept_and_says_so() -> None:
+    """mate_Dune.dng and mate_Dune.jpg: the JPEG has a few more pixels, the RAW is kept."""
+    sig = _sig(0.6)
+    members = [
+        RankInput("jpg", sig, 1_800_000, name="mate_Dune.jpg"),
+        RankInput("dng", sig, 1_700_000, True, name="mate_Dune.dng", jpeg_of_raw="mate_Dune.jpg"),
+        RankInput("small", sig, 100_000, name="mate_Dune_small.jpg"),
+    ]
+    r = rank_members(members, duplicate_group=True)
+    assert r.order == ["dng", "jpg", "small"] and r.confidence == 1.0
+    assert r.why_winner == [
+        "RAW original kept (mate_Dune.jpg is its JPEG copy, though larger: 1.8 MP vs 1.7 MP)"
+    ]
+    alone = [m for m in members if m.id != "jpg"]  # no JPEG of it: the usual rules
+    alone[0].jpeg_of_raw = None
+    assert rank_members(alone, duplicate_group=True).why_winner[0].startswith("Largest copy")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from kilo.clock import UNDATED, format_capture, wire_time
+from kilo.text import display_name
 from kilo_cli.commands._listing import (
     AllOpt,
     CursorOpt,
@@ -40,7 +41,7 @@ def _show(a: Any) -> None:
     print_record(
         [
             ("id", a.id),
-            ("file", a.filename),
+            ("file", display_name(a)),
             ("source", a.source_uri),
             ("state", a.state),
             ("captured", wire_time(a.captured_at, "seconds") if a.captured_at else UNDATED),
@@ -99,7 +100,7 @@ def list_(
         as_json,
         lambda a: (
             a.id,
-            a.filename,
+            display_name(a),
             shot_time(a),
             decision_cell(a.my_rating),
             stars_cell(a.my_rating),

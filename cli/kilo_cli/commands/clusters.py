@@ -28,9 +28,9 @@ _KIND_LABELS = {"duplicate_group": "duplicates"}
 
 
 def _show(c: Any) -> None:
-    from kilo.assets import asset_filenames
+    from kilo.assets import asset_names
 
-    names = asset_filenames(STATE.catalog(), [m.asset_id for m in c.assets])
+    names = asset_names(STATE.catalog(), [m.asset_id for m in c.assets])
     print_record(
         [
             ("id", c.id),
@@ -88,7 +88,7 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """List a project's clusters in time order, with members and suggested winners."""
-    from kilo.assets import asset_filenames
+    from kilo.assets import asset_names
     from kilo.group import list_clusters
 
     cat = STATE.catalog()
@@ -96,7 +96,7 @@ def list_(
     items, nxt = collect_pages(
         lambda at: list_clusters(cat, pid, kind=kind, cursor=at, limit=limit), cursor, all_pages
     )
-    names = {} if as_json else asset_filenames(cat, [c.winner_asset_id for c in items])
+    names = {} if as_json else asset_names(cat, [c.winner_asset_id for c in items])
     print_listing(
         items,
         as_json,
@@ -164,7 +164,7 @@ def winner(
 ) -> None:
     """Choose a cluster's winner yourself, as the cull screen's F does: the photo is picked
     and the cluster marked reviewed (kept through re-clustering; kilo cull undo reverts)."""
-    from kilo.assets import asset_filenames
+    from kilo.assets import asset_names
     from kilo.cull import pick_winner
     from kilo.group import get_cluster
 
@@ -172,7 +172,7 @@ def winner(
     action = pick_winner(cat, cluster_id, asset_id)
     c = get_cluster(cat, action.cluster_ids[0])
     if not as_json:
-        name = _named(c.winner_asset_id, asset_filenames(cat, [c.winner_asset_id or ""]))
+        name = _named(c.winner_asset_id, asset_names(cat, [c.winner_asset_id or ""]))
         message(
             f"winner of {c.id[:8]}: {safe(name)} (picked, cluster reviewed); "
             "[b]kilo cull undo[/b] reverts"

@@ -36,7 +36,7 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """List a project's jobs, oldest first."""
-    from kilo.assets import asset_filenames
+    from kilo.assets import asset_names
     from kilo.jobs import list_jobs
 
     cat = STATE.catalog()
@@ -46,7 +46,7 @@ def list_(
         cursor,
         all_pages,
     )
-    names = {} if as_json else asset_filenames(cat, [j.asset_id for j in items if j.asset_id])
+    names = {} if as_json else asset_names(cat, [j.asset_id for j in items if j.asset_id])
     print_listing(
         items,
         as_json,

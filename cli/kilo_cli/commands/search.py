@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from kilo.clock import format_capture
+from kilo.text import display_name
 from kilo_cli.commands._listing import RatingMinOpt
 from kilo_cli.context import STATE, find_project
 from kilo_cli.output import JsonOpt, emit, message, print_table
@@ -151,7 +152,7 @@ def print_results(
                 (
                     n,
                     f"{r.score:.3f}",
-                    asset.filename if asset else None,
+                    display_name(asset) if asset else None,
                     format_capture(asset.captured_at, seconds=False) if asset else "",
                     "; ".join(r.highlights),
                     r.asset_id,
@@ -173,7 +174,7 @@ def print_results(
             empty="no match",
         )
         if preview and ids:
-            print_previews(ids, {a: str(x.filename or a) for a, x in assets.items()})
+            print_previews(ids, {a: display_name(x, a) for a, x in assets.items()})
         message(f"{resp.mode} search, {len(resp.results)} results in {resp.took_ms} ms")
         if resp.next_cursor:
             message(f"more: --cursor {resp.next_cursor}")

@@ -58,7 +58,7 @@ def apply(
 ) -> None:
     """Create a version per photo: Fix + your style where confident, Fix alone otherwise;
     photos you edited by hand are left as they are unless --overwrite-edited."""
-    from kilo.assets import asset_filenames
+    from kilo.assets import asset_names
     from kilo.catalog.ids import resolve_ids
     from kilo.errors import PartialFailure
     from kilo.style import apply_style
@@ -82,7 +82,7 @@ def apply(
         )
 
     def human() -> None:
-        names = asset_filenames(cat, [i.asset_id or "" for i in report.items])
+        names = asset_names(cat, [i.asset_id or "" for i in report.items])
         print_table(
             [
                 (

@@ -85,6 +85,7 @@ _COLUMNS = ", ".join(
         "state",
         "preview_uri",
         "frame_index",
+        "frame_count",
     )
 )
 _SELECT = f"""

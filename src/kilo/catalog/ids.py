@@ -1,6 +1,7 @@
 """The one way a person's reference becomes an id: a full uuid, a unique prefix of one (as
-the tables print them: ``c9c3193f``), or a name (an asset's file name, a project's title)
-that is unique where it is looked up. Every capability that takes an id takes all three.
+the tables print them: ``c9c3193f``), or a name (an asset's file name, or for a frame of a
+multi-frame file the name tables show, ``bird_burst.heic [2/4]``; a project's title) that is
+unique where it is looked up. Every capability that takes an id takes all three.
 
 >>> resolve_id(catalog, "assets", "IMG_0042.jpg", project_id=pid)     # doctest: +SKIP
 'c9c3193f-5b1e-4c55-9f7e-0f6b4a2d1e10'
@@ -30,6 +31,8 @@ __all__ = [
 #: the shortest id prefix taken (shorter ones match too much to be meant)
 MIN_PREFIX = 4
 _PREFIX = re.compile(r"^[0-9a-f][0-9a-f-]*$")
+#: a frame of a multi-frame file as kilo.text.display_name shows it: "bird_burst.heic [2/4]"
+_FRAME_NAME = re.compile(r"^(.+) \[(\d+)/(\d+)\]$")
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,17 @@ def _by_prefix_or_name(
     candidates, none at all is NotFound."""
     low = ref.lower()
     scope += f" AND {spec.live}" if spec.live else ""
+    frame = _FRAME_NAME.match(ref) if spec.table == "assets" else None
+    if frame is not None:  # "bird_burst.heic [2/4]", as tables name a frame of a file
+        rows = catalog.fetchall(
+            f"SELECT id FROM {spec.table} WHERE filename = ? AND frame_index = ? "
+            f"AND frame_count = ?{scope} ORDER BY id LIMIT 3",
+            [frame[1], int(frame[2]) - 1, int(frame[3]), *params],
+        )
+        if len(rows) == 1:
+            return str(rows[0][0])
+        if len(rows) > 1:
+            raise InvalidInput(_ambiguous(spec, ref, "named", rows, project_id))
     name = f"lower({spec.name_column})" if spec.name_ci else spec.name_column
     steps: list[tuple[str, str, str]] = []  # (condition, argument, how a tie is told)
     if name is not None:

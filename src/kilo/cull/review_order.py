@@ -19,6 +19,7 @@ from kilo.catalog.file_reads import list_cluster_members, list_clusters, project
 from kilo.catalog.studio_reads import EMBEDDED_JOIN
 from kilo.projects import require_project
 from kilo.records import json_object
+from kilo.text import frame_name
 
 __all__ = ["CullFrame", "CullQueue", "CullStack", "load_queue"]
 
@@ -28,6 +29,8 @@ MAX_CHIPS = 3
 @dataclass(slots=True)
 class CullFrame:
     asset_id: str
+    #: the name shown (:func:`kilo.text.display_name`: ``bird_burst.heic [2/4]`` for a frame
+    #: of a multi-frame file)
     filename: str
     captured_at: datetime | None
     rank: int | None = None
@@ -156,7 +159,7 @@ def _frames(catalog: Catalog, pid: str, user: str) -> dict[str, CullFrame]:
     return {
         r["id"]: CullFrame(
             asset_id=r["id"],
-            filename=r["filename"],
+            filename=frame_name(r["filename"], r["frame_index"], r["frame_count"]),
             captured_at=r["captured_at"],
             rating=r["rating"],
             picked=bool(r["picked"]),

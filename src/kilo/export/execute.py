@@ -48,6 +48,8 @@ class SheetEntry:
     rejected: bool
     group: str | None
     frame: int = 0
+    #: the name the sheet prints (kilo.text.display_name: "bird_burst.heic [2/4]")
+    name: str = ""
 
 
 @dataclass(slots=True)
@@ -330,7 +332,7 @@ def _render_sheet(plan: ExportPlan, staging: Path, progress: ProgressCallback | 
     for n, entry in enumerate(plan.sheet, start=1):
         items.append(
             SheetItem(
-                filename=entry.filename,
+                filename=entry.name or entry.filename,
                 thumbnail=_sheet_thumbnail(entry, plan.store_settings),
                 captured_at=entry.captured_at,
                 rating=entry.rating,

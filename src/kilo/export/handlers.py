@@ -24,6 +24,7 @@ from kilo.jobs import JobRow
 from kilo.jobspec import JobHandler, JobType
 from kilo.progress import ProgressCallback
 from kilo.records import json_object
+from kilo.text import frame_name
 
 
 def _shot_time(asset: dict[str, Any]) -> datetime | None:
@@ -237,6 +238,7 @@ def _plan_sheet(
             rejected=bool(a["rejected"]),
             group=group[1] if group else ("Other photos" if groups else None),
             frame=int(a["frame_index"] or 0),
+            name=frame_name(str(a["filename"]), a["frame_index"], a["frame_count"]),
         )
         # in a moment, photos in the order they were taken (undated ones last)
         at = local_capture_time(a, zone).order_key()

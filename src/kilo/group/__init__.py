@@ -4,8 +4,9 @@
 * :mod:`kilo.group.algorithms`: clustering of plain items (time, camera, hashes, vectors);
   no catalog;
 * :mod:`kilo.group.compare`: burst-relative signals (a frame against its burst);
-* :mod:`kilo.group.rank`: the winner ranking of one group, with its reasons, and the weights
-  (the defaults, or a photographer's learned ones: :mod:`kilo.cull.taste`);
+* :mod:`kilo.group.rank`: the winner ranking of one group, and the weights (the defaults, or
+  a photographer's learned ones: :mod:`kilo.cull.taste`);
+* :mod:`kilo.group.reasons`: why the winner won, in plain words that are true;
 * :mod:`kilo.group.inputs`: the rank inputs read from the catalog (signals, thumbnails for the
   burst comparisons, the owner's weights), for the cluster job and every re-rank alike;
 * :mod:`kilo.group.build`: clusters and ranked winners with their reasons, from a

@@ -19,7 +19,8 @@ Output groups are lists of item indices.
   (so the threshold follows the shoot's rhythm), bounded by ``moment_min_gap_s`` (never split
   below) and ``moment_max_gap_s`` (always split above). A boundary is dropped again when the
   frames on both sides look alike (the same scene after a pause). Undated items join the
-  moment of a dated duplicate, otherwise they form one-item moments.
+  moment of a dated duplicate or burst frame; otherwise they form moments of their own, the
+  frames of one burst or multi-frame file and the copies of one picture together.
 """
 
 from __future__ import annotations
@@ -430,25 +431,43 @@ def find_moments(
             moments.append(list(ev))
         else:
             moments[-1].extend(ev)
-    # undated items: join a dated duplicate's moment, else their own (duplicates together)
-    moment_of = {i: m for m, members in enumerate(moments) for i in members}
     undated = [i for i, it in enumerate(items) if it.time is None]
     if undated:
-        dup_of: dict[int, list[int]] = {}
-        for g in duplicates if duplicates is not None else find_duplicates(items, embeddings, p):
-            for i in g:
-                dup_of[i] = list(g)
-        for i in sorted(undated, key=lambda i: (items[i].order, items[i].id)):
-            if i in moment_of:
-                continue
-            target = next((moment_of[j] for j in dup_of.get(i, []) if j in moment_of), None)
-            if target is None:
-                moments.append([i])
-                target = len(moments) - 1
-            else:
-                moments[target].append(i)
-            moment_of[i] = target
+        if duplicates is None:
+            duplicates = find_duplicates(items, embeddings, p)
+        _place_undated(items, undated, moments, [*duplicates, *bursts])
     return moments
+
+
+def _place_undated(
+    items: Sequence[ClusterItem],
+    undated: list[int],
+    moments: list[list[int]],
+    groups: Sequence[Sequence[int]],
+) -> None:
+    """Each undated item joins the moment of an item it belongs with: a frame of its burst or
+    of its multi-frame file, or a copy of it (dated or placed before it); else it starts a
+    moment of its own that they join. So the four undated frames of one HEIC burst sit in one
+    moment, as do the copies of one picture."""
+    by_file: dict[str, list[int]] = {}
+    for i, it in enumerate(items):
+        if it.sequence is not None:
+            by_file.setdefault(it.sequence, []).append(i)
+    mates: dict[int, dict[int, None]] = {}  # in order: its copies first, then its burst
+    for g in [*groups, *by_file.values()]:
+        for i in g:
+            mates.setdefault(i, {}).update(dict.fromkeys(g))
+    moment_of = {i: m for m, members in enumerate(moments) for i in members}
+    for i in sorted(undated, key=lambda i: (items[i].order, items[i].id)):
+        if i in moment_of:
+            continue
+        target = next((moment_of[j] for j in mates.get(i, {}) if j in moment_of), None)
+        if target is None:
+            moments.append([i])
+            target = len(moments) - 1
+        else:
+            moments[target].append(i)
+        moment_of[i] = target
 
 
 def cluster_items(

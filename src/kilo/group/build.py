@@ -12,8 +12,9 @@ import numpy as np
 from kilo.clock import format_span
 from kilo.group.algorithms import ClusterItem, ClusterParams, cluster_items
 from kilo.group.rank import RankInput, rank_members
-from kilo.group.recluster import ComputedCluster
+from kilo.group.recluster import ComputedCluster, duplicate_title
 from kilo.models import ClusterKind
+from kilo.text import display_name
 
 
 @dataclass
@@ -34,6 +35,11 @@ class AssetRow:
     #: the photo's own local time (:func:`kilo.clock.local_capture_time`), what titles show;
     #: ``captured_at`` is the naive UTC moment the clustering orders by
     local_time: datetime | None = None
+    #: which frame of how many of its file (a phone burst in one HEIC): its display name
+    frame_index: int = 0
+    frame_count: int = 1
+    #: a camera RAW file (DNG, CR3, NEF...)
+    raw: bool = False
 
 
 @dataclass
@@ -73,6 +79,45 @@ def _moment_title(rows: Sequence[AssetRow]) -> str:
     return f"{span} · {count}"
 
 
+def _stem(filename: str) -> str:
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[0].lower() if "." in name else name.lower()
+
+
+def _raw_partners(rows: Sequence[AssetRow]) -> dict[str, str]:
+    """RAW+JPEG pairs among copies of one picture: each RAW file's id -> the display name of
+    a non-RAW copy with its stem (``mate_Dune.dng`` -> ``mate_Dune.jpg``, the camera's JPEG
+    or an export of it)."""
+    out: dict[str, str] = {}
+    for r in rows:
+        if not r.raw:
+            continue
+        mate = next((o for o in rows if not o.raw and _stem(o.filename) == _stem(r.filename)), None)
+        if mate is not None:
+            out[r.id] = display_name(mate)
+    return out
+
+
+def _rank_inputs(
+    rows: Sequence[AssetRow], signals: Mapping[str, Mapping[str, float]], copies: bool
+) -> list[RankInput]:
+    partners = _raw_partners(rows) if copies else {}
+    return [
+        RankInput(
+            r.id,
+            signals[r.id],
+            r.pixels,
+            r.lossless,
+            r.byte_size,
+            name=display_name(r, r.id),
+            phash=r.phash,
+            jpeg_of_raw=partners.get(r.id),
+        )
+        for r in rows
+    ]
+
+
+_MINUTE = datetime(2000, 1, 1, 0, 1) - datetime(2000, 1, 1, 0, 0)
 _BURST_TITLES = {"burst": "Burst", "bracket": "Exposure bracket", "focus_stack": "Focus stack"}
 
 
@@ -94,7 +139,10 @@ def rank_group(
     its burst-relative signals, as stored with the group), used instead of comparing the
     thumbnails again (a re-rank that keeps the membership: a winner picked)."""
     lo, hi = _span(rows)
-    inputs = [RankInput(r.id, r.signals, r.pixels, r.lossless, r.byte_size) for r in rows]
+    copies = kind == "duplicate_group"
+    signals = {r.id: r.signals for r in rows}
+    inputs = _rank_inputs(rows, signals, copies)
+    names = {r.id: display_name(r, r.id) for r in rows}
     if kind == "moment":
         chrono = sorted(rows, key=lambda r: (r.captured_at or datetime.max, r.filename, r.id))
         scores = rank_members(inputs, weights=weights).scores if rows else {}
@@ -107,18 +155,18 @@ def rank_group(
             score=round(vals[len(vals) // 2], 4) if vals else None,
             member_scores=scores,
             member_signals={r.id: r.signals for r in rows},
+            names=names,
         )
-    signals = {r.id: r.signals for r in rows}
     if kind == "burst" and compared is not None:
         signals = {r.id: {**r.signals, **compared.get(r.id, {})} for r in rows}
-        inputs = [RankInput(r.id, signals[r.id], r.pixels, r.lossless, r.byte_size) for r in rows]
+        inputs = _rank_inputs(rows, signals, copies)
     elif kind == "burst" and load_grey is not None:
         from kilo.group.compare import with_burst_signals
 
         merged = with_burst_signals([r.signals for r in rows], [load_grey(r.id) for r in rows])
         signals = {r.id: s for r, s in zip(rows, merged, strict=True)}
-        inputs = [RankInput(r.id, signals[r.id], r.pixels, r.lossless, r.byte_size) for r in rows]
-    result = rank_members(inputs, weights=weights, duplicate_group=kind == "duplicate_group")
+        inputs = _rank_inputs(rows, signals, copies)
+    result = rank_members(inputs, weights=weights, duplicate_group=copies)
     return ComputedCluster(
         kind=kind,
         members=result.order,
@@ -130,6 +178,10 @@ def rank_group(
         why_winner=result.why_winner,
         member_scores=result.scores,
         member_signals=signals,
+        title=duplicate_title(len(rows), names[result.winner])
+        if copies and result.winner
+        else None,
+        names=names,
     )
 
 
@@ -137,13 +189,15 @@ def _ranked(
     kind: ClusterKind,
     idx: Sequence[int],
     data: ClusterInput,
-    title: str,
+    title: str | None,
     parent_index: int | None = None,
     cluster_id: str | None = None,
 ) -> ComputedCluster:
     # members in capture order (the assets' order), as a re-rank reads them
     out = rank_group(kind, [data.assets[i] for i in sorted(idx)], data.weights, data.load_grey)
-    out.title, out.parent_index, out.cluster_id = title, parent_index, cluster_id
+    # a duplicate group is titled by its winner (rank_group), the rest here
+    out.title = out.title if title is None else title
+    out.parent_index, out.cluster_id = parent_index, cluster_id
     return out
 
 
@@ -196,9 +250,7 @@ def build_clusters(
         g = free("duplicate_group", group)
         if len(g) < 2:
             continue
-        first = min(g, key=lambda i: (assets[i].filename, assets[i].id))
-        title = f"{len(g)} copies of {assets[first].filename}"
-        out.append(_ranked("duplicate_group", g, data, title))
+        out.append(_ranked("duplicate_group", g, data, title=None))
     for lc in data.locked:
         g = [pos[a] for a in lc["members"] if a in pos]
         if not g:

@@ -15,6 +15,7 @@ from kilo.catalog.ids import lookup_id
 from kilo.clock import floating, from_catalog, local_capture_time, new_id, utcnow
 from kilo.errors import InvalidInput, NotFound
 from kilo.group.rank import role_for
+from kilo.group.recluster import duplicate_title
 from kilo.jobspec import EventType
 from kilo.models import (
     Cluster,
@@ -248,16 +249,17 @@ def _rerank(
                 "signals": json.dumps(result.member_signals.get(aid, {})),
             },
         )
-    catalog.table("clusters").update(
-        cluster_id,
-        {
-            "score": result.score,
-            "winner_asset_id": win,
-            "why_winner": why,
-            "confidence": result.confidence if win else None,
-            "winner_source": (source or "auto") if win else None,
-        },
-    )
+    cols: dict[str, Any] = {
+        "score": result.score,
+        "winner_asset_id": win,
+        "why_winner": why,
+        "confidence": result.confidence if win else None,
+        "winner_source": (source or "auto") if win else None,
+    }
+    titled = json_object(catalog.table("clusters").value(cluster_id, "manual_overrides"))
+    if kind == "duplicate_group" and win in result.names and not titled.get("title"):
+        cols["title"] = duplicate_title(len(order), result.names[win])  # named by its winner
+    catalog.table("clusters").update(cluster_id, cols)
 
 
 def store_winner(catalog: Catalog, cluster_id: str, asset_id: str) -> None:

@@ -28,6 +28,7 @@ from kilo.catalog.file_reads import CAPTURE_ORDER, latest_file
 from kilo.clock import local_capture_time
 from kilo.group.build import AssetRow
 from kilo.group.rank import load_weights
+from kilo.imaging.sniff import RAW_CONTENT_TYPE, is_raw_name
 from kilo.measure.hashing import to_unsigned64
 from kilo.records import json_object
 
@@ -84,7 +85,7 @@ def _asset_rows(
         "SELECT a.id, a.captured_at, a.camera_make, a.camera_model, a.camera_serial, a.filename, "
         "coalesce(a.width_px, 0) * coalesce(a.height_px, 0), a.exposure_bias_ev, a.exif, "
         "s.values, h.phash, h.dhash, a.captured_at_source, a.source_uri, a.frame_count, a.format, "
-        f"a.content_type, a.byte_size, a.frame_count, {latest_file('thumbnail')} FROM assets a "
+        f"a.content_type, a.byte_size, a.frame_index, {latest_file('thumbnail')} FROM assets a "
         "LEFT JOIN signals s ON s.asset_id = a.id "
         "LEFT JOIN perceptual_hashes h ON h.asset_id = a.id "
         f"WHERE a.project_id = ? AND a.state <> 'quarantined' {only}"
@@ -95,7 +96,8 @@ def _asset_rows(
     thumbs: dict[str, str] = {}
     for row in rows:
         aid, cap, make, model, serial, fname, px, bias, exif, sig, ph, dh, src = row[:13]
-        source_uri, frame_count, fmt, ctype, byte_size, frames, thumb = row[13:]
+        source_uri, frame_count, fmt, ctype, byte_size, frame_index, thumb = row[13:]
+        frames = max(1, int(frame_count or 1))
         if thumb:
             thumbs[str(aid)] = str(thumb)
         if src and str(src).startswith("file"):
@@ -113,10 +115,13 @@ def _asset_rows(
                 signals={k: float(v) for k, v in values.items() if isinstance(v, int | float)},
                 phash=to_unsigned64(ph) if ph is not None else None,
                 dhash=to_unsigned64(dh) if dh is not None else None,
-                sequence=str(source_uri) if (frame_count or 1) > 1 else None,
+                sequence=str(source_uri) if frames > 1 else None,
                 lossless=_lossless(fmt, ctype, fname),
                 # bytes per frame: a multi-frame file's size is shared by its frames
-                byte_size=int(byte_size) // max(1, int(frames or 1)) if byte_size else None,
+                byte_size=int(byte_size) // frames if byte_size else None,
+                frame_index=int(frame_index or 0),
+                frame_count=frames,
+                raw=ctype == RAW_CONTENT_TYPE or is_raw_name(str(fname or "")),
             )
         )
     return assets, thumbs

@@ -28,7 +28,7 @@ from kilo.jobspec import EventType
 from kilo.models import ClusterKind
 from kilo.records import json_object
 
-__all__ = ["MATCH_MIN_JACCARD", "ComputedCluster", "store_clusters"]
+__all__ = ["MATCH_MIN_JACCARD", "ComputedCluster", "duplicate_title", "store_clusters"]
 
 MATCH_MIN_JACCARD = 0.5
 
@@ -53,6 +53,8 @@ class ComputedCluster:
     #: id of the stored cluster this is (locked clusters are recomputed under their id)
     cluster_id: str | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
+    #: member id -> its display name (a duplicate group is titled by its winner's)
+    names: dict[str, str] = field(default_factory=dict)
 
 
 _CLUSTER_COLUMNS = (
@@ -121,6 +123,11 @@ def _keep_ids(
     return [assigned.get(k) for k in range(len(computed))]
 
 
+def duplicate_title(count: int, winner_name: str) -> str:
+    """A duplicate group's title, named by the copy kept: "2 copies of mate_Dune.dng"."""
+    return f"{count} copies of {winner_name}"
+
+
 def _cluster_rows(
     project_id: str,
     c: ComputedCluster,
@@ -142,6 +149,12 @@ def _cluster_rows(
         members = [winner, *[a for a in members if a != winner]]
         if winner != c.winner:
             why = ["Chosen by you"]
+            if c.kind == "duplicate_group" and c.title is not None and winner in c.names:
+                title = (
+                    title
+                    if overrides.get("title")
+                    else duplicate_title(len(members), c.names[winner])
+                )
     parent = ids[c.parent_index] if c.parent_index is not None else None
     row = [
         ids[k],

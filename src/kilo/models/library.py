@@ -132,6 +132,9 @@ class Asset(KiloModel):
     filename: str | None = None
     # which frame of a multi-frame file (a HEIC burst, an MPO) this asset is; 0 for the rest
     frame_index: int = 0
+    # how many frames its file holds (1 for most); kilo.text.display_name shows a frame of a
+    # multi-frame file as "bird_burst.heic [2/4]"
+    frame_count: int = 1
     source_uri: str | None = None
     sha256: str | None = None
     byte_size: int | None = None
