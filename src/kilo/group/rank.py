@@ -53,8 +53,10 @@ __all__ = [
 #: frames, with no blink to gain from.
 #: Chosen by leave-one-seed-out cross-validation over the tuning seeds only; the untouched
 #: seeds were scored once, after (docs/models/winner_ranker.md).
+#: ``detail`` is the measure these weights were fitted with under the name ``sharpness`` (which
+#: became the absolute focus score in signals-3, issue 32): the burst ranking is unchanged.
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "sharpness": 0.125,
+    "detail": 0.125,
     "sharpness_global": 2.786,
     "face_sharpness": 1.178,
     "eyes_open": 0.5,
@@ -349,6 +351,7 @@ def _eyes_reason(mine: Mapping[str, float], rivals: Sequence[Mapping[str, float]
 #: plain words for the signals a close call can name
 _SIGNAL_WORDS = {
     "sharpness": "sharpness",
+    "detail": "fine detail",
     "sharpness_global": "overall sharpness",
     "face_sharpness": "sharp faces",
     "eye_sharpness": "sharp eyes",
