@@ -14,7 +14,8 @@ Steps, on the luminance at the analysis size (long edge 1024 px):
    re-blurring (the analysis itself blurs by ``S1`` to tame aliasing; the formula accounts for it);
 3. per tile of a ``GRID`` x ``GRID`` grid with at least ``MIN_EDGES`` edge pixels: the median
    ``sigma`` of its strongest edges (the top ``1 - STRONG`` share by gradient, so the silhouette of
-   an in-focus subject counts and its soft inner texture does not);
+   an in-focus subject counts and its soft inner texture does not), taken per edge orientation
+   and the blurriest orientation kept (motion blur widens only the edges across its path);
 4. the frame's blur is its sharpest tile's: a small subject in focus on a blurred background
    (macro, portrait) is "in focus", as a photographer judges it.
 
@@ -45,6 +46,9 @@ GRID = 8
 #: share of a tile's edge pixels, weakest first, left out
 STRONG = 0.7
 MIN_EDGES = 40
+#: edge orientations told apart (0, 45, 90, 135 degrees) and the edges one needs to count
+ORIENTATIONS = 4
+MIN_PER_ORIENTATION = 8
 #: Canny's high threshold in noise units of the re-blurred gradient, and its floor (levels / px)
 NOISE_K = 5.0
 MIN_GRADIENT = 1.5
@@ -78,8 +82,10 @@ def _noise_gain(sigma: float) -> float:
     return _NOISE_GAIN[sigma]
 
 
-def _edge_sigmas(gray: np.ndarray, noise_sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Blur width, gradient and (row, col) of every edge pixel: ``(sigma, strength, rc)``."""
+def _edge_sigmas(
+    gray: np.ndarray, noise_sigma: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Blur width, gradient, orientation bin and (row, col) of every edge pixel."""
     import cv2
 
     s2 = math.hypot(S1, S0)
@@ -106,7 +112,19 @@ def _edge_sigmas(gray: np.ndarray, noise_sigma: float) -> tuple[np.ndarray, np.n
     r2 = (m1 / np.maximum(m2, 1e-6)) ** 2
     sig2 = (s2 * s2 - r2 * S1 * S1) / np.maximum(r2 - 1.0, 1e-6)
     sigma = np.sqrt(np.clip(sig2, 0.0, _SIGMA_CAP**2))
-    return sigma, m2, np.argwhere(edges)
+    angle = np.arctan2(gy2[edges], gx2[edges]) % math.pi
+    orient = (angle / (math.pi / ORIENTATIONS) + 0.5).astype(int) % ORIENTATIONS
+    return sigma, m2, orient, np.argwhere(edges)
+
+
+def _tile_sigma(sigma: np.ndarray, orient: np.ndarray) -> float:
+    """The blurriest orientation's median: motion blur widens the edges across its path only."""
+    per = [
+        float(np.median(sigma[orient == k]))
+        for k in range(ORIENTATIONS)
+        if int((orient == k).sum()) >= MIN_PER_ORIENTATION
+    ]
+    return max(per) if per else float(np.median(sigma))
 
 
 def edge_blur_sigma(
@@ -116,7 +134,7 @@ def edge_blur_sigma(
 
     ``gray``: float32 luminance 0..255 at the analysis size; ``noise_sigma`` in the same units.
     """
-    sigma, strength, rc = _edge_sigmas(gray.astype(np.float32), noise_sigma)
+    sigma, strength, orient, rc = _edge_sigmas(gray.astype(np.float32), noise_sigma)
     if sigma.size < MIN_EDGES:
         return NO_EDGES_SIGMA
     h, w = gray.shape
@@ -128,16 +146,16 @@ def edge_blur_sigma(
         inside = tile == t
         if int(inside.sum()) < MIN_EDGES:
             continue
-        s, g = sigma[inside], strength[inside]
+        s, g, o = sigma[inside], strength[inside], orient[inside]
         if strong > 0:
             keep = g >= np.quantile(g, strong)
-            s = s[keep]
-        best = min(best, float(np.median(s)))
+            s, o = s[keep], o[keep]
+        best = min(best, _tile_sigma(s, o))
     return best
 
 
 def focus_score(sigma: float) -> float:
-    """1 at or below :data:`SHARP_PX` of blur, 0 at or beyond :data:`BLUR_PX`, log-linear between."""
+    """1 at or below :data:`SHARP_PX` of blur, 0 at :data:`BLUR_PX` or more, log-linear between."""
     if sigma <= SHARP_PX:
         return 1.0
     value = math.log(BLUR_PX / sigma) / math.log(BLUR_PX / SHARP_PX)

@@ -69,9 +69,9 @@ import numpy as np
 from PIL import Image
 
 from kilo.imaging.resize import shrink_array
-from kilo.measure.focus import edge_blur_sigma, focus_score
 from kilo.measure.faces import haar
 from kilo.measure.faces.haar import DETECT_PX, FaceBox
+from kilo.measure.focus import edge_blur_sigma, focus_score
 
 if TYPE_CHECKING:
     from kilo.measure.faces import Face
