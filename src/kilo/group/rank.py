@@ -55,8 +55,10 @@ __all__ = [
 #: seeds were scored once, after (docs/models/winner_ranker.md).
 #: ``detail`` is the measure these weights were fitted with under the name ``sharpness`` (which
 #: became the absolute focus score in signals-3, issue 32): the burst ranking is unchanged.
+#: ``sharpness`` stays at 0.0 so the reasons can still name the sharpest frame.
 DEFAULT_WEIGHTS: dict[str, float] = {
     "detail": 0.125,
+    "sharpness": 0.0,
     "sharpness_global": 2.786,
     "face_sharpness": 1.178,
     "eyes_open": 0.5,
