@@ -7,7 +7,8 @@ one fixed analysis size, long edge at most 1024 px (never enlarged: the 400 px s
 the 588 px text photo are measured at their own size), and all three measures get that same
 array:
 
-* kilo: ``compute_signals(...)["sharpness"]`` (faces off: they do not enter this signal);
+* kilo: ``compute_signals(...)["sharpness"]`` (faces off: they do not enter this signal), and
+  for comparison kilo's score before signals-3, now the ``detail`` signal ("kilo old");
 * Laplacian: the variance of ``cv2.Laplacian`` of the grayscale image (the usual "is it blurry"
   test, at its best here: grayscale, same size, no threshold to pick);
 * BRISQUE: the ``brisque`` package's shipped model (lower is better, so its negative is ranked).
@@ -155,12 +156,14 @@ def main() -> None:
     rows = [r for r in read_labels() if r["focus"] != "unclear"]
     brisque = make_brisque()
     kilo: dict[str, float] = {}
+    old: dict[str, float] = {}
     lap: dict[str, float] = {}
     bri: dict[str, float] = {}
     variants: dict[tuple[int, float], dict[str, float]] = {v: {} for v in VARIANTS}
     for r in rows:
         rgb = load_array(args.photos, r["file"])
-        kilo[r["file"]] = compute_signals(rgb, faces=False)["sharpness"]
+        signals = compute_signals(rgb, faces=False)
+        kilo[r["file"]], old[r["file"]] = signals["sharpness"], signals["detail"]
         lap[r["file"]] = laplacian_variance(rgb)
         bri[r["file"]] = -brisque(rgb)
         for v in VARIANTS:
@@ -171,14 +174,20 @@ def main() -> None:
         f"{len(rows)} labelled photos ({n_blur} blurred, {len(rows) - n_blur} sharp), "
         f"long edge <= {ANALYSIS_PX} px"
     )
-    print(f"{'AUC blurred vs sharp':34s} {'kilo':>6s} {'Laplacian':>10s} {'BRISQUE':>8s}")
+    print(
+        f"{'AUC blurred vs sharp':34s} {'kilo':>6s} {'Laplacian':>10s} {'BRISQUE':>8s} "
+        f"{'kilo old':>9s}"
+    )
     for label, keep in (
         ("all photos (kilo tuned on these)", None),
         (f"half A ({len(halves[0])} photos)", halves[0]),
         (f"half B ({len(halves[1])} photos)", halves[1]),
     ):
         sub = [r for r in rows if keep is None or r["file"] in keep]
-        print(f"{label:34s} {auc(kilo, sub):6.3f} {auc(lap, sub):10.3f} {auc(bri, sub):8.3f}")
+        print(
+            f"{label:34s} {auc(kilo, sub):6.3f} {auc(lap, sub):10.3f} {auc(bri, sub):8.3f} "
+            f"{auc(old, sub):9.3f}"
+        )
     for name, value, best in held_out(variants, rows, halves):
         other = "B" if name == "A" else "A"
         print(
@@ -186,11 +195,17 @@ def main() -> None:
             f"scored on half {name}: {value:.3f}"
         )
     print("kilo disagrees with the label (blurred >= 0.5 or sharp < 0.5):")
-    print(f"  {'file':36s} {'label':9s} {'kilo':>6s} {'Laplacian':>10s} {'BRISQUE':>8s}")
+    print(
+        f"  {'file':36s} {'label':9s} {'kilo':>6s} {'Laplacian':>10s} {'BRISQUE':>8s} "
+        f"{'kilo old':>9s}"
+    )
     for r in sorted(rows, key=lambda r: kilo[r["file"]]):
         f = r["file"]
         if (r["focus"] == "sharp") != (kilo[f] >= 0.5):
-            print(f"  {f:36s} {r['focus']:9s} {kilo[f]:6.3f} {lap[f]:10.1f} {-bri[f]:8.1f}")
+            print(
+                f"  {f:36s} {r['focus']:9s} {kilo[f]:6.3f} {lap[f]:10.1f} {-bri[f]:8.1f} "
+                f"{old[f]:9.3f}"
+            )
 
 
 if __name__ == "__main__":
