@@ -56,8 +56,12 @@ __all__ = [
 #: frames, with no blink to gain from.
 #: Chosen by leave-one-seed-out cross-validation over the tuning seeds only; the untouched
 #: seeds were scored once, after (docs/models/winner_ranker.md).
+#: ``detail`` is the measure these weights were fitted with under the name ``sharpness`` (which
+#: became the absolute focus score in signals-3, issue 32): the burst ranking is unchanged.
+#: ``sharpness`` stays at 0.0 so the reasons can still name the sharpest frame.
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "sharpness": 0.125,
+    "detail": 0.125,
+    "sharpness": 0.0,
     "sharpness_global": 2.786,
     "face_sharpness": 1.178,
     "eyes_open": 0.5,

@@ -83,7 +83,7 @@ CONTENT_PHASH_MAX = 20
 
 #: measurement -> the signals that make it up (their weights give its direction)
 _FAMILIES: dict[str, tuple[str, ...]] = {
-    "sharp": ("sharpness", "sharpness_global"),
+    "sharp": ("detail", "sharpness", "sharpness_global"),
     "faces": ("face_sharpness",),
     "eyes_sharp": ("eye_sharpness",),
     "noise": ("noise",),

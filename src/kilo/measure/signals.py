@@ -4,12 +4,20 @@ Every signal is measured on the image scaled so its long edge is :data:`ANALYSIS
 values are comparable between a 24 MP original and its 2048 px preview). Meanings:
 
 ``sharpness``
-    Detail in the sharpest region: the 90th percentile, over a 6x6 grid of tiles, of the
-    noise-corrected variance of the Laplacian, on a log scale (0 = no detail at all, about 0.5
-    = a soft but usable frame, 1 = crisp fine detail). A sharp background behind a soft subject
-    still scores high here; ``face_sharpness`` covers people.
+    Is the subject in focus, free of motion blur: the blur width of the sharpest region's
+    strongest edges (:mod:`kilo.measure.focus`, the re-blur gradient ratio), 1 at or below
+    0.5 px of blur at the analysis size, 0 at 1.6 px or more, log-linear between (about 0.5 =
+    edges 0.9 px wide: soft but usable). Independent of brightness, contrast and how much
+    detail the scene has; a small subject in focus on a blurred background scores high. The
+    photos it was checked on and its AUC beside peers: docs/culling.md, "Sharpness on real
+    photos".
+``detail``
+    The amount of fine detail in the most detailed region: the 90th percentile, over a 6x6
+    grid of tiles, of the noise-corrected variance of the Laplacian, on a log scale (0 = none,
+    1 = crisp fine detail). Depends on content (a busy scene has more) and so means little
+    across photos; the winner ranker compares it between frames of one burst.
 ``sharpness_global``
-    The same measure over the whole frame (mean of the tiles).
+    ``detail`` over the whole frame (mean of the tiles).
 ``motion_blur`` / ``defocus``
     How much of the blur looks directional (motion) or isotropic (defocus): the blur amount
     ``1 - sharpness`` split by the anisotropy of the gradient structure tensor. Both near 0 on
@@ -35,7 +43,7 @@ values are comparable between a 24 MP original and its 2048 px preview). Meaning
 ``faces``
     Number of faces found, divided by 20 and capped at 1 (0.05 = one face).
 ``face_sharpness``
-    Mean sharpness (same scale as ``sharpness``) inside the prominent faces (at least 40 %
+    Mean ``detail`` (same scale) inside the prominent faces (at least 40 %
     as wide as the largest one). Absent without faces.
 ``eye_sharpness``
     The same inside the eyes of the prominent faces whose eyes were judged: where focus
@@ -63,6 +71,7 @@ from PIL import Image
 from kilo.imaging.resize import shrink_array
 from kilo.measure.faces import haar
 from kilo.measure.faces.haar import DETECT_PX, FaceBox
+from kilo.measure.focus import edge_blur_sigma, focus_score
 
 if TYPE_CHECKING:
     from kilo.measure.faces import Face
@@ -79,13 +88,14 @@ __all__ = [
     "to_rgb_array",
 ]
 
-SIGNALS_VERSION = "signals-2"
+SIGNALS_VERSION = "signals-3"
 ANALYSIS_PX = 1024
 _GRID = 6
 # log10 of a noise-corrected Laplacian variance that counts as "fully sharp" at ANALYSIS_PX
 _SHARP_LOG_MAX = 3.6
 SIGNAL_NAMES: tuple[str, ...] = (
     "sharpness",
+    "detail",
     "sharpness_global",
     "motion_blur",
     "defocus",
@@ -281,8 +291,9 @@ def measure_image(
     tiles = _tile_detail(energy, floor)
     flat_tiles = np.sort(tiles.flatten())
     best = float(np.percentile(flat_tiles, 90))
-    sharpness = _sharp_score(best)
+    detail = _sharp_score(best)
     sharp_global = _sharp_score(float(flat_tiles.mean()))
+    sharpness = focus_score(edge_blur_sigma(luma, noise_sigma))
     blur = 1.0 - sharpness
     aniso = _anisotropy(cv2.GaussianBlur(luma, (0, 0), 1.0))
     # natural scenes show some anisotropy; only the excess over ~0.15 counts as directional
@@ -298,6 +309,7 @@ def measure_image(
 
     values: dict[str, float] = {
         "sharpness": sharpness,
+        "detail": detail,
         "sharpness_global": sharp_global,
         "motion_blur": blur * direction,
         "defocus": blur * (1.0 - direction),
