@@ -233,6 +233,12 @@ def test_gallery_create_refuses_an_expiry_in_the_past(
     assert list_galleries(catalog) == []  # nothing made
     code, out, err = run(capsys, *args, "--expires", "2099-01-31")
     assert code == 0 and "/g/" in out, err
+    # a gallery taken down by an update to a past date is said to be closed, and is
+    (made,) = list_galleries(catalog)
+    code, out, err = run(capsys, "gallery", "update", made.id, "--expires", "2020-01-31")
+    assert code == 0 and "the link is closed: it expired 2020-01-31" in err, err
+    (closed,) = list_galleries(catalog)
+    assert closed.expires_at is not None and closed.expires_at.year == 2020
 
 
 @pytest.mark.slow  # a real kilo serve

@@ -327,6 +327,9 @@ def update(
     g = update_gallery(
         STATE.catalog(), _gallery(gallery).id, watermark_logo=watermark_logo, **fields
     )
+    if (end := fields.get("expires_at")) is not None and end <= datetime.now(UTC):
+        # a date in the past closes the link now (a way to take a gallery down): said plainly
+        message(f"the link is closed: it expired {end.date().isoformat()}; clients can't open it")
     emit(g, as_json, lambda: _show(g))
 
 
