@@ -269,3 +269,34 @@ def test_cli_ingest_json_and_partial_exit(
     assert aid in {j["assetId"] for j in processed}
     thumb = Image.open(io.BytesIO(Path(listing[0]["bestPreviewUrl"]).read_bytes()))
     assert max(thumb.size) == 588  # small original: preview never enlarged
+
+
+def test_a_lightroom_sidecar_of_a_raw_jpeg_pair_is_the_raws(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """``IMG.xmp`` beside ``IMG.dng`` and ``IMG.jpg`` is the raw's, as Lightroom Classic pairs
+    it (found with mate_Dune: the JPEG took the raw's keywords and reject); a darktable
+    ``IMG.jpg.xmp`` is the JPEG's own; alone, a JPEG takes ``IMG.xmp``."""
+    from kilo.ingest.discover import discover
+
+    photos = Path(__file__).resolve().parents[1] / "photos"
+    jpg = next(p for p in sorted(photos.iterdir()) if p.suffix.lower() == ".jpg")
+    dng = jpg  # discovery goes by names; nothing here is decoded
+    pair, alone = tmp_path / "pair", tmp_path / "alone"
+    pair.mkdir()
+    alone.mkdir()
+    shutil.copy(dng, pair / "IMG_0001.dng")
+    shutil.copy(jpg, pair / "IMG_0001.jpg")
+    (pair / "IMG_0001.xmp").write_text("<x:xmpmeta xmlns:x='adobe:ns:meta/'/>")
+    shutil.copy(jpg, alone / "IMG_0002.jpg")
+    (alone / "IMG_0002.xmp").write_text("<x:xmpmeta xmlns:x='adobe:ns:meta/'/>")
+    found = {
+        Path(f.uri).name: f.sidecar_uri
+        for f in discover([str(pair), str(alone)], catalog.settings).files
+    }
+    assert found["IMG_0001.dng"] is not None and found["IMG_0001.dng"].endswith("IMG_0001.xmp")
+    assert found["IMG_0001.jpg"] is None
+    assert found["IMG_0002.jpg"] is not None and found["IMG_0002.jpg"].endswith("IMG_0002.xmp")
+    (pair / "IMG_0001.jpg.xmp").write_text("<x:xmpmeta xmlns:x='adobe:ns:meta/'/>")
+    found = {Path(f.uri).name: f.sidecar_uri for f in discover([str(pair)], catalog.settings).files}
+    assert found["IMG_0001.jpg"] is not None and found["IMG_0001.jpg"].endswith(".jpg.xmp")

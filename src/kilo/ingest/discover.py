@@ -1,7 +1,8 @@
 """Finding candidate files below local folders and fsspec URLs (``s3://bucket/prefix``).
 
 Hidden files and OS junk are skipped; ``.xmp`` sidecars are attached to the photo they
-describe (``IMG_1.xmp`` or ``IMG_1.CR2.xmp`` next to ``IMG_1.CR2``). Symbolic links to folders
+describe (``IMG_1.xmp`` or ``IMG_1.CR2.xmp`` next to ``IMG_1.CR2``; a RAW+JPEG pair's
+``IMG_1.xmp`` is the raw's, as Lightroom Classic pairs it). Symbolic links to folders
 are not followed (no loops), links to files only when they stay inside the source; a file
 that cannot even be listed is reported with the reason. Local paths are recorded losslessly
 (:func:`kilo.store.uri_for_path`: a name that is not UTF-8 still ingests).
@@ -76,9 +77,19 @@ def _sidecar_keys(uri: str) -> list[str]:
 
 
 def _attach_sidecars(found: list[Found], sidecars: dict[str, str]) -> int:
+    """Give each photo its sidecar: ``IMG_1.CR2.xmp`` (darktable's name) is that file's;
+    ``IMG_1.xmp`` (Lightroom's) is the raw file's when a raw of that stem was found, as
+    Lightroom Classic pairs it (a RAW+JPEG pair's JPEG does not take the raw's keywords and
+    decisions), else the one photo of that stem's. Returns how many sidecars found no photo."""
+    from kilo.imaging.sniff import is_raw_name
+
+    raw_stems = {_sidecar_keys(f.uri)[1] for f in found if is_raw_name(f.uri)}
     used: set[str] = set()
     for f in found:
-        for key in _sidecar_keys(f.uri):
+        own, stem = _sidecar_keys(f.uri)
+        for key in (own, stem):
+            if key == stem and stem in raw_stems and not is_raw_name(f.uri):
+                continue  # the raw's sidecar, not this JPEG's
             if key in sidecars:
                 f.sidecar_uri = sidecars[key]
                 used.add(key)
