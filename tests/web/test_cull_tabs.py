@@ -25,8 +25,9 @@ BADGES = (
     "const t = document.querySelector(`.tile[data-asset='${arguments[0]}']`);"
     "if (!t) return null;"
     "const r = t.querySelector('.rating');"
-    "return {picked: !!t.querySelector('.badge.pick'), rejected: !!t.querySelector('.badge.reject'),"
-    " starred: !!t.querySelector('.badge.star'), rating: r ? Number(r.title.split(' ')[1]) : null}"
+    "return {picked: !!t.querySelector('.badge.pick'),"
+    " rejected: !!t.querySelector('.badge.reject'), starred: !!t.querySelector('.badge.star'),"
+    " rating: r ? Number(r.title.split(' ')[1]) : null}"
 )
 
 
@@ -125,3 +126,54 @@ def test_two_tabs_and_a_terminal_keep_every_decision(
     for tab in (a, b):
         for asset_id, state in want.items():
             until(lambda t=tab, x=asset_id, s=state: _tab_shows(browser, t, x) == s, timeout=60)
+
+
+def test_a_tab_keeps_another_tabs_queued_decisions_for_after_a_reload(
+    studio: tuple[str, Any], browser: Any
+) -> None:
+    """Tab A loses its connection and queues a decision; tab B, online, decides and sends;
+    A is closed before it could send. A new tab sends A's decision: B's write of the shared
+    queue kept it (it once wrote its own empty list over it, and A's decision was lost)."""
+    from kilo.ingest import ingest
+    from kilo_server.auth import mint_open_token
+
+    origin, app = studio
+    catalog = app.state.catalog
+    project = create_project(catalog, "Closed tab", owner_user_id=catalog.local_user_id)
+    assert ingest(catalog, project.id, [EXAMPLES / n for n in PHOTOS[:2]]).failed == 0
+    token = mint_open_token(catalog, catalog.local_user_id)
+    cull = f"/projects/{project.id}/cull"
+    browser.get(f"{origin}/v1/x-kilo/auth/open?token={token}&next={cull}")
+    until(lambda: browser.find_element("css selector", "[data-testid=stage]"))
+    f0, f1 = browser.execute_script(
+        "return [...document.querySelectorAll('.tile[data-asset]')].map(t => t.dataset.asset)"
+    )
+    a = browser.current_window_handle
+    browser.switch_to.new_window("tab")
+    b = browser.current_window_handle
+    browser.get(f"{origin}{cull}?frame={f1}")
+    until(lambda: browser.find_element("css selector", "[data-testid=stage]"))
+
+    browser.switch_to.window(a)  # A only: Chromium's network emulation of this tab
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0},
+    )
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(browser).send_keys("3").perform()  # A: f0 rated 3, queued
+    until(lambda: f0 in (browser.execute_script("return localStorage.getItem('kilo.outbox')")))
+    _tab_press(browser, b, "d")  # B: f1 rejected and sent
+    assert _catalog_state(catalog, f1)["rejected"] is True
+    assert f0 in browser.execute_script("return localStorage.getItem('kilo.outbox')")
+    assert _catalog_state(catalog, f0)["rating"] is None
+    browser.switch_to.window(a)
+    browser.close()  # A goes away with its decision unsent
+    browser.switch_to.window(b)
+    browser.switch_to.new_window("tab")  # a new tab takes over what is queued
+    browser.get(f"{origin}{cull}")
+    until(lambda: _catalog_state(catalog, f0)["rating"] == 3)
+    until(
+        lambda: browser.execute_script("return localStorage.getItem('kilo.outbox')") in ("[]", None)
+    )
