@@ -53,9 +53,16 @@ def _tab_press(browser: Any, tab: str, *keys: str) -> None:
     for key in keys:
         chain.send_keys(key)
     chain.perform()
-    # sent: the tab's outbox is empty again
+    _sent(browser)
+
+
+def _sent(browser: Any) -> None:
+    """This tab's outbox is empty again (the top bar counts what it has queued)."""
     until(
-        lambda: browser.execute_script("return localStorage.getItem('kilo.outbox')") in ("[]", None)
+        lambda: (
+            not browser.find_elements("css selector", "[data-testid=outbox-pill]")
+            and browser.execute_script("return document.readyState") == "complete"
+        )
     )
 
 
@@ -165,7 +172,7 @@ def test_a_tab_keeps_another_tabs_queued_decisions_for_after_a_reload(
     ActionChains(browser).send_keys("3").perform()  # A: f0 rated 3, queued
     until(lambda: f0 in (browser.execute_script("return localStorage.getItem('kilo.outbox')")))
     _tab_press(browser, b, "d")  # B: f1 rejected and sent
-    assert _catalog_state(catalog, f1)["rejected"] is True
+    until(lambda: _catalog_state(catalog, f1)["rejected"] is True)
     assert f0 in browser.execute_script("return localStorage.getItem('kilo.outbox')")
     assert _catalog_state(catalog, f0)["rating"] is None
     browser.switch_to.window(a)
