@@ -21,6 +21,7 @@ through CDP ``Input.dispatchKeyEvent``, CDP ``Performance.getMetrics`` and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -224,14 +225,18 @@ def make_driver() -> Any:
     return driver
 
 
-def wait(check: Any, timeout: float = 120.0) -> Any:
+def wait(check: Any, timeout: float = 120.0, what: str = "") -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         got = check()
         if got:
             return got
         time.sleep(0.01)
-    raise SystemExit("the page did not get there in time")
+    raise SystemExit(f"the page did not get there in time ({what or check})")
+
+
+def step(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
 def press(driver: Any, key: str) -> None:
@@ -272,7 +277,7 @@ def last_key_painted(driver: Any) -> bool:
         driver.execute_script(
             "const k = performance.getEntriesByName('kilo:key').slice(-1)[0];"
             "const m = performance.getEntriesByName('kilo:key-to-paint').slice(-1)[0];"
-            "return !!k && !!m && m.startTime >= k.startTime - 1"
+            "return !!k && !!m && m.startTime >= k.startTime"
         )
     )
 
@@ -327,7 +332,20 @@ def timed_presses(driver: Any, key: str, count: int, pause: float, burst: int = 
     for _ in range(count):
         for _ in range(burst):
             press(driver, key)
-        wait(lambda: last_key_painted(driver))
+        try:
+            wait(lambda: last_key_painted(driver), what=f"{key} painted")
+        except SystemExit:
+            driver.save_screenshot("/tmp/studio_browser_stuck.png")
+            step(
+                str(
+                    driver.execute_script(
+                        "return [location.href, performance.getEntriesByName('kilo:key').length,"
+                        " performance.getEntriesByName('kilo:key-to-paint').length,"
+                        " document.visibilityState, document.hasFocus()]"
+                    )
+                )
+            )
+            raise
         out.append(measures(driver)[-1])
         time.sleep(pause)
     return out
@@ -368,7 +386,8 @@ def hold_arrow(driver: Any, base: str, pid: str, order: list[str], n: int) -> tu
         {"type": "keyUp", "key": "ArrowRight", "code": "ArrowRight", "windowsVirtualKeyCode": 39},
     )
     want = order[start + n]
-    wait(lambda: want in driver.current_url, timeout=30)
+    with contextlib.suppress(SystemExit):  # a wrong end is reported below
+        wait(lambda: want in driver.current_url, timeout=30, what="the URL")
     got_keys = driver.execute_script("return performance.getEntriesByName('kilo:key').length")
     ok = here(driver) == want and got_keys == n
     return ok, f"{got_keys} keys seen, stage on frame {order.index(here(driver)) - start} ahead"
@@ -492,6 +511,7 @@ def measure(driver: Any, base: str, pid: str, args: argparse.Namespace) -> list[
                 f"naive peer (loupe URL in a new tab): max {max(peer):.0f} ms",
             )
         )
+    step("held arrow")
     ok, how = hold_arrow(driver, base, pid, order, args.hold)
     out.append(
         line(
@@ -517,6 +537,7 @@ def measure(driver: Any, base: str, pid: str, args: argparse.Namespace) -> list[
         )
     )
     open_cull(driver, base, pid, f"?stack={far['stack']}&frame={far['assetId']}")
+    step(f"visiting {args.visits} frames")
     paced, mem = memory_after(driver, args.visits)
     out.append(line(f"key -> painted, next key at once ({len(paced)} x ->)", spread(paced), "-"))
     out.append(
@@ -550,7 +571,9 @@ def main() -> None:
     args = ap.parse_args()
     load0 = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="kilo-studio-browser-") as tmp:
+        step("building the project")
         home, pid, total, how = build_project(Path(tmp), args.n, args.fill)
+        step(how)
         port = 19500 + os.getpid() % 400
         proc = start_server(home, port)
         driver = make_driver()

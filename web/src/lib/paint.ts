@@ -6,8 +6,8 @@ let pending: { key: string; t: number } | null = null;
 let firstDone = false;
 
 export function markKey(key: string): void {
-  pending = { key, t: performance.now() };
-  performance.mark('kilo:key', { detail: key });
+  // the measure starts at this very mark (a reader pairs them by time)
+  pending = { key, t: performance.mark('kilo:key', { detail: key }).startTime };
 }
 
 function afterPaint(then: () => void): void {
