@@ -12,7 +12,7 @@ import pytest
 
 from kilo.projects import create_project
 from support.api import EXAMPLES
-from support.web_browser import needs_browser, needs_build, until
+from support.web_browser import artifacts, needs_browser, needs_build, until
 
 pytestmark = [needs_browser, needs_build, pytest.mark.slow]
 
@@ -37,7 +37,7 @@ def _caption(browser: Any, origin: str, project_id: str, asset_id: str) -> str:
 
 
 def test_captions_show_the_photos_own_time_or_undated(
-    studio: tuple[str, Any], browser: Any
+    studio: tuple[str, Any], browser: Any, tmp_path: Path
 ) -> None:
     from kilo.ingest import ingest
     from kilo_server.auth import mint_open_token
@@ -56,6 +56,7 @@ def test_captions_show_the_photos_own_time_or_undated(
     for name, want in EXPECTED.items():
         caption = _caption(browser, origin, project.id, ids[name])
         assert name in caption and want in caption, (name, caption)
+        browser.save_screenshot(str(artifacts(tmp_path) / f"web-cull-time-{name}-1440.png"))
         if want == "undated":
             # the file's time (this year's ingest) is nowhere in it
             assert "2026" not in caption and ":" not in caption.replace(name, ""), caption
