@@ -171,6 +171,16 @@ def require_project(catalog: Catalog, project_id: str, *, user_id: str | None = 
     return pid
 
 
+def require_project_zone(catalog: Catalog, project_id: str) -> tuple[str, str | None]:
+    """As :func:`require_project` (no user check), with the project's time zone name: one
+    read for whatever shows capture times (:func:`kilo.clock.local_capture_time`)."""
+    pid = parse_uuid(project_id, "project id")
+    row = catalog.table("projects").get(pid, ("timezone",))
+    if row is None:
+        raise NotFound(f"no project with id {pid}")
+    return pid, row["timezone"]
+
+
 def get_project(catalog: Catalog, project_id: str, *, user_id: str | None = None) -> Project:
     """One project; its pick and reject counts are ``user_id``'s (default: the local user)."""
     return _to_model(catalog, _row(catalog, project_id), user_id)

@@ -33,6 +33,9 @@ class CullFrame:
     #: of a multi-frame file)
     filename: str
     captured_at: datetime | None
+    #: what :func:`kilo.clock.local_capture_time` reads besides ``captured_at``
+    captured_offset_min: int | None = None
+    captured_at_source: str | None = None
     rank: int | None = None
     role: str | None = None
     rating: int | None = None
@@ -149,7 +152,8 @@ def _frames(catalog: Catalog, pid: str, user: str) -> dict[str, CullFrame]:
         catalog,
         pid,
         user,
-        'a.id, a.filename, a.captured_at, s."values" AS signals, r.rating, r.picked, '
+        "a.id, a.filename, a.captured_at, a.captured_offset_min, a.captured_at_source, "
+        's."values" AS signals, r.rating, r.picked, '
         "r.rejected, r.starred, a.frame_index, a.frame_count, a.width_px, a.height_px, "
         "a.orientation, a.state, a.error IS NOT NULL AS failed, "
         "e.embedded_id IS NOT NULL AS embedded, a.camera_model, a.lens_model, a.iso, "
@@ -161,6 +165,8 @@ def _frames(catalog: Catalog, pid: str, user: str) -> dict[str, CullFrame]:
             asset_id=r["id"],
             filename=frame_name(r["filename"], r["frame_index"], r["frame_count"]),
             captured_at=r["captured_at"],
+            captured_offset_min=r["captured_offset_min"],
+            captured_at_source=r["captured_at_source"],
             rating=r["rating"],
             picked=bool(r["picked"]),
             rejected=bool(r["rejected"]),

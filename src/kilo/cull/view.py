@@ -9,16 +9,16 @@ version that changes with anything the view shows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from kilo.catalog import Catalog
 from kilo.catalog.studio_reads import cull_data_version
-from kilo.clock import from_catalog
+from kilo.clock import floating, local_capture_time, zone
 from kilo.cull.review_order import MAX_CHIPS, CullQueue, load_queue
 from kilo.cull.review_order import CullFrame as QueueFrame
 from kilo.cull.review_order import CullStack as QueueStack
 from kilo.models.studio import CullFrame, CullStack, CullStackKind, CullView, FrameState
-from kilo.projects import require_project
+from kilo.projects import require_project, require_project_zone
 
 __all__ = ["FrameUrls", "build_cull_view", "frame_state", "read_data_version"]
 
@@ -74,7 +74,9 @@ def _sizes(frame: QueueFrame) -> tuple[int, int, int, int]:
     return upright_w, upright_h, upright_w, upright_h
 
 
-def _frame(frame: QueueFrame, urls: FrameUrls, embeddings: bool) -> CullFrame:
+def _frame(
+    frame: QueueFrame, urls: FrameUrls, embeddings: bool, tz: tzinfo | None = None
+) -> CullFrame:
     thumb, preview, loupe = urls(frame.asset_id)
     width, height, display_w, display_h = _sizes(frame)
     sharp = frame.signals.get("sharpness")
@@ -86,7 +88,8 @@ def _frame(frame: QueueFrame, urls: FrameUrls, embeddings: bool) -> CullFrame:
         file_name=frame.filename,
         frame_index=frame.frame_index if frame.frame_count > 1 else None,
         frame_count=frame.frame_count if frame.frame_count > 1 else None,
-        captured_at=from_catalog(frame.captured_at),
+        # the photo's own wall-clock time (with its offset, or floating); None when undated
+        captured_at=floating(local_capture_time(frame, tz).local),
         width=width,
         height=height,
         display_width=display_w,
@@ -117,8 +120,10 @@ def _stack_id(stack: QueueStack) -> str:
     return "filmstrip"
 
 
-def _stack(stack: QueueStack, urls: FrameUrls, embeddings: bool) -> CullStack:
-    members = [_frame(f, urls, embeddings) for f in stack.frames]
+def _stack(
+    stack: QueueStack, urls: FrameUrls, embeddings: bool, tz: tzinfo | None = None
+) -> CullStack:
+    members = [_frame(f, urls, embeddings, tz) for f in stack.frames]
     return CullStack(
         id=_stack_id(stack),
         kind=_KINDS[stack.kind],
@@ -155,10 +160,12 @@ def build_cull_view(
     (a burst's by rank). The data version is read first, so a change made while the view
     is built makes the next poll differ."""
     user = user_id or catalog.local_user_id
-    version = read_data_version(catalog, project_id, user)
-    queue: CullQueue = load_queue(catalog, project_id, user)
+    pid, tz_name = require_project_zone(catalog, project_id)
+    version = cull_data_version(catalog, pid, user)
+    queue: CullQueue = load_queue(catalog, pid, user)
     embeddings = embedding_pending(catalog, queue.project_id)
-    stacks = [_stack(s, urls, embeddings) for s in queue.stacks]
+    tz = zone(tz_name)
+    stacks = [_stack(s, urls, embeddings, tz) for s in queue.stacks]
     return CullView(
         project_id=queue.project_id,
         ai_ready=queue.ai_ready,

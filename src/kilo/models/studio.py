@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from kilo.models.base import KiloModel
+from kilo.models.base import KiloModel, LocalTime
 
 
 class StudioModel(BaseModel):
@@ -39,7 +39,9 @@ class CullFrame(StudioModel):
     file_name: str
     frame_index: int | None = None
     frame_count: int | None = None
-    captured_at: datetime | None = None
+    #: the photo's local wall-clock time: with its offset when known, else without one
+    #: (floating, never UTC); None when undated (only the file's time is known)
+    captured_at: LocalTime | None = None
     width: int
     height: int
     display_width: int

@@ -26,6 +26,10 @@ function load(): Decision[] {
 }
 
 export const outbox = $state({ pending: load(), sending: false, sent: 0 });
+// The keys this tab queued or took over at start: every tab of the origin shares the one
+// localStorage entry, so a tab writes back only its own part and keeps the others' (a
+// whole-list write dropped another tab's unsent decisions, lost if that tab then closed).
+const mine = new Set(outbox.pending.map((d) => d.key));
 type Done = (d: Decision, result: unknown, error?: ApiError) => void;
 const doneListeners = new Set<Done>();
 export function onDecisionDone(fn: Done): () => void {
@@ -34,11 +38,13 @@ export function onDecisionDone(fn: Done): () => void {
 }
 
 function save(): void {
-  localStorage.setItem(STORE, JSON.stringify(outbox.pending));
+  const others = load().filter((d) => !mine.has(d.key));
+  localStorage.setItem(STORE, JSON.stringify([...others, ...outbox.pending]));
 }
 
 export function enqueue(path: string, body: unknown, label: string, projectId: string): Decision {
   const d: Decision = { key: newKey(), path, body, label, projectId };
+  mine.add(d.key);
   outbox.pending.push(d);
   save();
   void drain();

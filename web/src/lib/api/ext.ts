@@ -60,6 +60,8 @@ export const ext = {
   },
   cullView: (projectId: string, signal?: AbortSignal) =>
     xcall<CullView>('GET', `/x-kilo/projects/${enc(projectId)}/cull`, undefined, {}, signal),
+  cullVersion: (projectId: string) =>
+    xcall<{ projectId: string; dataVersion: string }>('GET', `/x-kilo/projects/${enc(projectId)}/cull/version`),
   progress: (projectId: string) => xcall<Progress>('GET', `/x-kilo/projects/${enc(projectId)}/progress`),
   faces: (clusterId: string) => xcall<ClusterFaces>('GET', `/x-kilo/clusters/${enc(clusterId)}/faces`),
   ingestLocal: (projectId: string, path: string) =>

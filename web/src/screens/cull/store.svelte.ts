@@ -11,6 +11,8 @@ import { setQuery } from '../../lib/router.svelte';
 import { describeError, toast } from '../../lib/ui.svelte';
 
 export type CompareMode = 0 | 2 | 4;
+/** How often a visible cull screen asks whether its view changed elsewhere. */
+const POLL_MS = 4000;
 
 export class CullStore {
   view = $state<CullView | null>(null);
@@ -31,6 +33,8 @@ export class CullStore {
   private abort: AbortController | null = null;
   private expiryTimer: ReturnType<typeof setTimeout> | null = null;
   private offDone: () => void;
+  private pollTimer: ReturnType<typeof setInterval> | null = null;
+  private offPoll: () => void = () => undefined;
 
   constructor(projectId: string, initial: { stack?: string; frame?: string; zoom?: string }) {
     this.projectId = projectId;
@@ -43,9 +47,30 @@ export class CullStore {
       if (err || step) this.refetchSoon(0);
       else this.refetchSoon();
     });
+    this.startPolling();
+  }
+
+  /** The safety net under the realtime stream (down, or behind a proxy that buffers it):
+   * while the page is in view, the view's version is polled and the view read again when
+   * it changed; a tab coming back into view checks at once. */
+  private startPolling(): void {
+    const check = () => {
+      if (document.visibilityState !== 'visible' || !this.view || this.loading) return;
+      ext
+        .cullVersion(this.projectId)
+        .then((v) => {
+          if (this.view && v.dataVersion !== this.view.dataVersion) this.refetchSoon(0);
+        })
+        .catch(() => undefined); // the outbox and the banner tell about a lost server
+    };
+    this.pollTimer = setInterval(check, POLL_MS);
+    document.addEventListener('visibilitychange', check);
+    this.offPoll = () => document.removeEventListener('visibilitychange', check);
   }
 
   destroy(): void {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.offPoll();
     this.offDone();
     this.abort?.abort();
     if (this.refetchTimer) clearTimeout(this.refetchTimer);
