@@ -1231,6 +1231,11 @@ export interface components {
             /** Focallengthmm */
             focalLengthMm?: number | null;
             /**
+             * Framecount
+             * @default 1
+             */
+            frameCount: number;
+            /**
              * Frameindex
              * @default 0
              */
