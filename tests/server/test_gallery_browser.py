@@ -7,10 +7,8 @@ test's temporary folder)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,8 @@ from kilo.gallery import create_gallery
 from kilo.ingest import ingest
 from kilo.projects import create_project
 from support.api import EXAMPLES, LiveServer
+from support.web_browser import artifacts as _artifacts
+from support.web_browser import until as _until
 
 CHROMEDRIVER = shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(
@@ -50,27 +50,6 @@ def browser() -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
-
-
-def _until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            got = check()
-            if got:
-                return got
-        except Exception:  # the element is not there yet
-            if time.monotonic() > deadline:
-                raise
-        if time.monotonic() > deadline:
-            raise AssertionError("the page did not get there in time")
-        time.sleep(0.05)
-
-
-def _artifacts(tmp_path: Path) -> Path:
-    out = Path(os.environ.get("KILO_TEST_ARTIFACTS", tmp_path / "artifacts"))
-    out.mkdir(parents=True, exist_ok=True)
-    return out
 
 
 def _comment_in_the_lightbox(browser: Any, count: int, evil: str, shots: Path) -> None:
