@@ -12,12 +12,16 @@ cd "$(dirname "$0")/.."
 # chromium-driver: the real browser the client gallery page is tested in (through selenium);
 # nodejs and npm: build the studio web app (web/, see docs/web.md).
 APT_PACKAGES=(poppler-utils imagemagick libharfbuzz-subset0 fonts-dejavu-core
-              libimage-exiftool-perl chromium chromium-driver nodejs npm)
+              libimage-exiftool-perl chromium chromium-driver)
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     missing=()
     for pkg in "${APT_PACKAGES[@]}"; do
         dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
     done
+    # node and npm by command, not by package: a machine may have them from elsewhere
+    # (NodeSource's nodejs bundles npm, and Debian's npm then conflicts with it)
+    command -v node >/dev/null 2>&1 || missing+=(nodejs)
+    command -v npm >/dev/null 2>&1 || missing+=(npm)
     if [ "${#missing[@]}" -gt 0 ]; then
         echo "setup: installing Debian packages: ${missing[*]}" >&2
         apt-get update -qq
