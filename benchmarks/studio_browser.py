@@ -199,21 +199,9 @@ def build_project(tmp: Path, n: int, fill: str) -> tuple[Path, str, int, str]:
 
 
 def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [str(KILO), "serve", "--port", str(port)],
-        env=env_for(home),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/v1/x-kilo/health", timeout=1)
-            return proc
-        except httpx.TransportError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                sys.exit("kilo serve did not start")
-            time.sleep(0.2)
+    from studio_cull import start_server as start_kilo_serve  # benchmarks/ is on sys.path
+
+    return start_kilo_serve(home, port, env_for(home), wait_s=90)
 
 
 def make_driver() -> Any:

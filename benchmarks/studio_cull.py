@@ -60,16 +60,22 @@ def baseline(home: Path, pid: str, requests: int) -> list[float]:
     return times
 
 
-def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "KILO_HOME": str(home), "KILO_CLIP_ENABLED": "false"}
-    env["KILO_AUTO_ANALYZE"] = "false"  # the rows are not real photos
+def start_server(
+    home: Path, port: int, env: dict[str, str] | None = None, wait_s: float = 60
+) -> subprocess.Popen[bytes]:
+    """``kilo serve`` for ``home`` on ``port`` as a process (CLIP off, no analysis of the
+    benchmark's rows unless ``env`` says otherwise), once it answers; exits if it never does.
+    benchmarks/studio_browser.py starts its server with this too."""
+    if env is None:
+        env = {**os.environ, "KILO_HOME": str(home), "KILO_CLIP_ENABLED": "false"}
+        env["KILO_AUTO_ANALYZE"] = "false"  # the rows are not real photos
     proc = subprocess.Popen(
         [str(KILO), "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + wait_s
     while True:
         try:
             httpx.get(f"http://127.0.0.1:{port}/v1/x-kilo/health", timeout=1)
