@@ -131,9 +131,15 @@ _COMPRESSIBLE = (b"text/", b"application/javascript", b"application/json", b"ima
 
 
 def _accepts_gzip(scope: Scope) -> bool:
+    """Whether Accept-Encoding lists gzip (or ``*``) without ``q=0``."""
     for name, value in scope.get("headers", []):
-        if name == b"accept-encoding":
-            return b"gzip" in value
+        if name != b"accept-encoding":
+            continue
+        for item in value.decode("latin-1").lower().split(","):
+            coding, _, params = item.strip().partition(";")
+            q = params.replace(" ", "").removeprefix("q=")
+            if coding.strip() in ("gzip", "*") and q not in ("0", "0.0", "0.00", "0.000"):
+                return True
     return False
 
 

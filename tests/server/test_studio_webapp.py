@@ -80,6 +80,8 @@ def test_the_apps_script_goes_out_compressed_to_a_browser_that_takes_it(
     assert got.headers["vary"] == "accept-encoding"
     raw = site.get("/assets/big-9f8e7d.js", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in raw.headers and raw.text == script
+    refused = site.get("/assets/big-9f8e7d.js", headers={"Accept-Encoding": "gzip;q=0, br"})
+    assert "content-encoding" not in refused.headers and refused.text == script
 
 
 def test_the_api_answers_as_before(site: TestClient) -> None:
