@@ -112,13 +112,14 @@ def test_every_key_of_the_map_lands_in_the_catalog(
     until(
         lambda: browser.execute_script(
             "const i = document.querySelector('[data-testid=stage-image]');"
-            "return i && i.complete && i.naturalWidth > 0"
+            "return i && i.dataset.ready === '1' && i.dataset.natural"
         )
     )
     box, natural = browser.execute_script(
         "const s = document.querySelector('[data-testid=stage]').getBoundingClientRect();"
-        "const i = document.querySelector('[data-testid=stage-image]');"
-        "return [s.width / s.height, i.naturalWidth / i.naturalHeight]"
+        "const [w, h] = document.querySelector('[data-testid=stage-image]')"
+        ".dataset.natural.split('x').map(Number);"
+        "return [s.width / s.height, w / h]"
     )
     assert abs(box - natural) / natural < 0.02
 
