@@ -30,6 +30,8 @@ type Entry = {
   ctrl: AbortController | null;
   /** let go: a bitmap that arrives now is closed at once */
   gone: boolean;
+  /** could not be read (asked again when the stage shows it again) */
+  broken: boolean;
 };
 
 const entries = new Map<string, Entry>();
@@ -60,7 +62,7 @@ export function ready(url: string): ImageBitmap | null {
  * fetched at once at high priority. Settles with null when it cannot be read. */
 export function show(url: string): Promise<ImageBitmap | null> {
   let e = entries.get(url);
-  if (!e?.image) {
+  if (!e?.image || e.broken) {
     if (e) drop(e);
     e = start(url, true, 'high');
   }
@@ -134,7 +136,7 @@ function pump(): void {
 
 function start(url: string, image: boolean, priority: RequestPriority): Entry {
   const ctrl = new AbortController();
-  const e: Entry = { url, image, bitmap: null, done: Promise.resolve(null), ctrl, gone: false };
+  const e: Entry = { url, image, bitmap: null, done: Promise.resolve(null), ctrl, gone: false, broken: false };
   entries.set(url, e);
   counts.started++;
   const settle = () => {
@@ -162,6 +164,7 @@ function start(url: string, image: boolean, priority: RequestPriority): Entry {
     .catch(() => {
       settle();
       if (e.gone) return null;
+      e.broken = true;
       if (failed.size > 500) failed.clear();
       failed.add(url); // not fetched ahead again; the stage still asks when it comes to it
       if (url !== shown && url !== coming) entries.delete(url);
