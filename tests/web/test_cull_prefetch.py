@@ -16,7 +16,7 @@ import pytest
 
 from kilo.projects import create_project
 from support.api import EXAMPLES
-from support.web_browser import make_browser, needs_browser, needs_build, until
+from support.web_browser import artifacts, make_browser, needs_browser, needs_build, until
 
 pytestmark = [needs_browser, needs_build, pytest.mark.slow]
 #: the app's cap on prefetches on the wire at once (web/src/lib/prefetch.ts MAX_ACTIVE)
@@ -112,6 +112,7 @@ def test_a_burst_of_keys_gets_the_frame_on_screen_ahead_of_prefetches(
             last["assetId"],
         )
     )
+    browser.save_screenshot(str(artifacts(tmp_path) / "web-cull-filmstrip-burst-1440.png"))
     watch = browser.execute_script("return window.kiloWatch")
     events = [json.loads(e["message"])["message"] for e in browser.get_log("performance")]
     got = list(_previews(events).values())

@@ -39,7 +39,15 @@ const failed = new Set<string>();
 let shown: string | null = null;
 /** the frame the stage is about to show (planned with its neighbours, asked for by show) */
 let coming: string | null = null;
-let planned: { url: string; image: boolean }[] = [];
+let planned: { url: string; image: boolean; ratio?: number }[] = [];
+/** the stage's room for a frame, in device pixels: bitmaps are decoded to fit it */
+let room: { w: number; h: number } | null = null;
+
+/** The stage's room for a frame (device pixels): frames are decoded at the size they are
+ * shown at (a 2048 px preview in a 1,000 px box: a quarter of the memory). */
+export function setRoom(w: number, h: number): void {
+  room = w > 0 && h > 0 ? { w: Math.round(w), h: Math.round(h) } : null;
+}
 
 /** What the page holds (the benchmark and tests read it as window.kiloPrefetch). */
 export const counts = { started: 0, aborted: 0, closed: 0 };
@@ -60,11 +68,11 @@ export function ready(url: string): ImageBitmap | null {
 
 /** The stage's frame ``url``: the prefetched bitmap (ready, or still arriving), else one
  * fetched at once at high priority. Settles with null when it cannot be read. */
-export function show(url: string): Promise<ImageBitmap | null> {
+export function show(url: string, ratio?: number): Promise<ImageBitmap | null> {
   let e = entries.get(url);
   if (!e?.image || e.broken) {
     if (e) drop(e);
-    e = start(url, true, 'high');
+    e = start(url, true, 'high', ratio);
   }
   shown = url;
   coming = null;
@@ -78,18 +86,21 @@ export function show(url: string): Promise<ImageBitmap | null> {
  * URLs whose bytes only are wanted early. Stale prefetches are aborted, new ones started. */
 export function plan(
   current: string | null | undefined,
-  urls: (string | null | undefined)[],
+  frames: ({ url: string; ratio?: number } | null | undefined)[],
   bytes: (string | null | undefined)[] = [],
 ): void {
   coming = current ?? null;
   const seen = new Set<string>(coming ? [coming] : []);
   planned = [];
-  for (const [list, image] of [[urls, true], [bytes, false]] as const) {
-    for (const url of list) {
-      if (!url || seen.has(url)) continue;
-      seen.add(url);
-      planned.push({ url, image });
-    }
+  for (const f of frames) {
+    if (!f?.url || seen.has(f.url)) continue;
+    seen.add(f.url);
+    planned.push({ url: f.url, image: true, ratio: f.ratio });
+  }
+  for (const url of bytes) {
+    if (!url || seen.has(url)) continue;
+    seen.add(url);
+    planned.push({ url, image: false });
   }
   planned = planned.slice(0, KEEP - 1);
   trim();
@@ -118,6 +129,16 @@ function drop(e: Entry): void {
   }
 }
 
+/** Decode options that contain a frame of ``ratio`` (width / height) in the room. */
+function fitted(ratio?: number): ImageBitmapOptions {
+  const opts: ImageBitmapOptions = { imageOrientation: 'from-image' };
+  if (room && ratio && ratio > 0) {
+    opts.resizeWidth = Math.max(1, Math.round(Math.min(room.w, room.h * ratio)));
+    opts.resizeQuality = 'high'; // the height follows the image's own proportions
+  }
+  return opts;
+}
+
 function active(): number {
   let n = 0;
   for (const e of entries.values()) if (e.ctrl) n++; // the frame on screen included
@@ -129,12 +150,12 @@ function pump(): void {
   for (const p of planned) {
     if (free <= 0) return;
     if (entries.has(p.url) || failed.has(p.url)) continue;
-    start(p.url, p.image, 'low');
+    start(p.url, p.image, 'low', p.ratio);
     free--;
   }
 }
 
-function start(url: string, image: boolean, priority: RequestPriority): Entry {
+function start(url: string, image: boolean, priority: RequestPriority, ratio?: number): Entry {
   const ctrl = new AbortController();
   const e: Entry = { url, image, bitmap: null, done: Promise.resolve(null), ctrl, gone: false, broken: false };
   entries.set(url, e);
@@ -153,7 +174,7 @@ function start(url: string, image: boolean, priority: RequestPriority): Entry {
     .then(async (blob) => {
       settle(); // off the wire: the next prefetch may start while this one decodes
       if (!image || e.gone) return null;
-      const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+      const bitmap = await createImageBitmap(blob, fitted(ratio));
       if (e.gone) {
         bitmap.close();
         return null;

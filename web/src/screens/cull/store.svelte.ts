@@ -11,6 +11,10 @@ import { setQuery } from '../../lib/router.svelte';
 import { describeError, toast } from '../../lib/ui.svelte';
 
 export type CompareMode = 0 | 2 | 4;
+/** A frame's display width / height (upright). */
+export function ratioOf(m: CullMember): number {
+  return (m.displayWidth || 3) / (m.displayHeight || 2);
+}
 /** How often a visible cull screen asks whether its view changed elsewhere. */
 const POLL_MS = 4000;
 
@@ -168,7 +172,7 @@ export class CullStore {
     const across = ahead?.members[d > 0 ? 0 : ahead.members.length - 1];
     const near = [at(1), start(ahead), at(2), across, at(-1), start(behind)];
     const loupes = this.zoom ? [at(1)?.loupeUrl] : [];
-    plan(m?.previewUrl, near.map((x) => x?.previewUrl), loupes);
+    plan(m?.previewUrl, near.map((x) => x && { url: x.previewUrl, ratio: ratioOf(x) }), loupes);
   }
 
   // navigation -----------------------------------------------------------------------
