@@ -380,3 +380,63 @@ def locked_clusters(catalog: Catalog, project_id: str) -> list[dict[str, Any]]:
         {"id": cid, "kind": kind, "members": [m.asset_id for m in members[cid]]}
         for cid, kind in locked
     ]
+
+
+# -- snapshots of stacks for undo (kilo.cull.actions logs split and merge) ----------------
+_CLUSTER_TIMES = ("start_time", "end_time", "created_at", "updated_at")
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as plain JSON: times as ISO text, a list as a list (JSON columns stay text)."""
+    out = dict(row)
+    for col in _CLUSTER_TIMES:
+        if isinstance(out.get(col), datetime):
+            out[col] = out[col].isoformat()
+    if out.get("why_winner") is not None:
+        out["why_winner"] = list(out["why_winner"])
+    return out
+
+
+def snapshot_clusters(catalog: Catalog, cluster_ids: Sequence[str]) -> dict[str, Any]:
+    """Every column of the clusters ``cluster_ids`` (``None``: no such cluster) and of their
+    member rows, and the parent of each cluster under one of them, as plain JSON:
+    :func:`restore_clusters` puts exactly this back (undo and redo of a split or merge)."""
+    ids = sorted(set(cluster_ids))
+    rows = catalog.table("clusters").rows_for(ids)
+    members = catalog.table("cluster_members").rows_where(
+        "list_contains(?, cluster_id)", [ids], order_by="cluster_id, rank, asset_id"
+    )
+    children = catalog.table("clusters").rows_where(
+        "list_contains(?, parent_id)", [ids], select=("id", "parent_id")
+    )
+    per: dict[str, list[dict[str, Any]]] = {cid: [] for cid in ids}
+    for m in members:
+        per[m["cluster_id"]].append(dict(m))
+    return {
+        "clusters": {cid: _plain(rows[cid]) if cid in rows else None for cid in ids},
+        "members": per,
+        "parents": {str(c["id"]): c["parent_id"] for c in children},
+    }
+
+
+def restore_clusters(catalog: Catalog, snapshot: dict[str, Any]) -> None:
+    """Put the clusters of a :func:`snapshot_clusters` back exactly: their rows and members
+    as they were (a cluster that was not there is removed), their children's parents."""
+    ids = sorted(snapshot["clusters"])
+    rows: list[dict[str, Any]] = [
+        {k: (datetime.fromisoformat(v) if k in _CLUSTER_TIMES and v else v) for k, v in r.items()}
+        for r in snapshot["clusters"].values()
+        if r is not None
+    ]
+    members = [m for cid in ids for m in snapshot["members"].get(cid, [])]
+    with catalog.transaction():
+        catalog.table("cluster_members").delete_in("cluster_id", ids)
+        catalog.table("clusters").delete_in("id", ids)
+        for row in rows:
+            catalog.table("clusters").insert(row)
+        if members:
+            catalog.table("cluster_members").insert_all(members)
+        for child, parent in snapshot.get("parents", {}).items():
+            catalog.table("clusters").update(child, {"parent_id": parent}, stamp=False)
+        for row in rows:
+            _emit(catalog, str(row["project_id"]), str(row["id"]), "restored")
