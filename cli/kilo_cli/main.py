@@ -231,6 +231,9 @@ def _on_interrupt(signum: int, frame: Any) -> None:
     timer = threading.Timer(_LAST_WAIT_S, os._exit, [EXIT_INTERRUPTED])
     timer.daemon = True
     timer.start()
+    from kilo.workers import abandon_pools
+
+    abandon_pools(wait_s=_LAST_WAIT_S / 2)  # workers gone before their semaphores are
     _leave_now(EXIT_INTERRUPTED)
 
 
