@@ -14,7 +14,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kilo.catalog.file_reads import CAPTURE_INSTANT, DECISIONS_JOIN, latest_file
+from kilo.catalog.file_reads import (
+    CAPTURE_INSTANT,
+    DECISIONS_JOIN,
+    capture_instant_sql,
+    latest_file,
+    read_shoot_offset,
+)
 from kilo.clock import new_id, utcnow
 
 if TYPE_CHECKING:
@@ -116,7 +122,11 @@ def read_asset_rows(
 
 #: where undated photos sort in a page's keys: after every dated one
 UNDATED_LAST = datetime(9999, 12, 31)
-_SORT_TIME = f"coalesce({CAPTURE_INSTANT}, CAST($undated AS TIMESTAMP))"
+#: the page's project's zone and shoot offset are read first (parameters: no subquery a row)
+_SORT_TIME = (
+    f"coalesce({capture_instant_sql('CAST($zone AS VARCHAR)', 'CAST($guess AS INTEGER)')}, "
+    "CAST($undated AS TIMESTAMP))"
+)
 _PAGE_KEY = f"{_SORT_TIME}, coalesce(a.filename, ''), coalesce(a.frame_index, 0), a.id"
 
 
@@ -128,13 +138,16 @@ def page_asset_keys(
     after: Sequence[Any] | None = None,
 ) -> list[dict[str, Any]]:
     """(id, sort_time, filename, frame_index) of the assets matching ``where`` (SQL over
-    ``a`` and, with ``decisions``, the user's ``r``; named parameters, ``$lim`` the most) in
-    chronological order (``CAPTURE_ORDER``: when taken, undated ones last as
-    :data:`UNDATED_LAST`, then by file name and frame), after the key ``after`` (those four
-    values of the last row of the page before): the keys of a page, from the narrow columns
-    (a top-N over the wide rows costs several times more in DuckDB)."""
+    ``a`` and, with ``decisions``, the user's ``r``; named parameters, ``$pid`` the project,
+    ``$lim`` the most) in chronological order (``CAPTURE_ORDER``: when taken, undated ones
+    last as :data:`UNDATED_LAST`, then by file name and frame), after the key ``after``
+    (those four values of the last row of the page before): the keys of a page, from the
+    narrow columns (a top-N over the wide rows costs several times more in DuckDB)."""
     conditions = list(where)
-    values = {**params, "undated": UNDATED_LAST}
+    pid = params["pid"]
+    zone = catalog.scalar("SELECT timezone FROM projects WHERE id = ?", [pid])
+    guess = None if zone else read_shoot_offset(catalog, str(pid))
+    values = {**params, "undated": UNDATED_LAST, "zone": zone, "guess": guess}
     if after is not None:
         conditions.append(
             f"({_PAGE_KEY}) > (CAST($k0 AS TIMESTAMP), CAST($k1 AS VARCHAR), "

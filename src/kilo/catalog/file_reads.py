@@ -53,27 +53,35 @@ def shoot_offset_sql(project: str) -> str:
     )
 
 
-_ZONE = "(SELECT p.timezone FROM projects p WHERE p.id = a.project_id)"
-_IN_ZONE = f"timezone({_ZONE}, a.captured_at)"  # ICU: a repeated wall time's later instant
-#: a repeated wall time (a DST fall-back) read at its earlier instant, as Python's fold=0
-_EARLIER = " ".join(
-    f"WHEN timezone({_ZONE}, {_IN_ZONE} - INTERVAL {d}) = a.captured_at "
-    f"THEN make_timestamp(epoch_us({_IN_ZONE} - INTERVAL {d}))"
-    for d in ("1 HOUR", "30 MINUTE")
-)
+def capture_instant_sql(
+    zone: str = "(SELECT p.timezone FROM projects p WHERE p.id = a.project_id)",
+    shoot_offset: str = shoot_offset_sql("a.project_id"),
+) -> str:
+    """SQL: :data:`CAPTURE_INSTANT` with the project's zone and shoot offset given as SQL
+    (parameters, for a query over one project whose two values were read first: each row
+    then needs no subquery)."""
+    in_zone = f"timezone({zone}, a.captured_at)"  # ICU: a repeated wall time's later instant
+    # a repeated wall time (a DST fall-back) read at its earlier instant, as Python's fold=0
+    earlier = " ".join(
+        f"WHEN timezone({zone}, {in_zone} - INTERVAL {d}) = a.captured_at "
+        f"THEN make_timestamp(epoch_us({in_zone} - INTERVAL {d}))"
+        for d in ("1 HOUR", "30 MINUTE")
+    )
+    return (
+        "(CASE WHEN a.captured_at IS NULL OR coalesce(a.captured_at_source, '') LIKE 'file%' "
+        "THEN NULL WHEN a.captured_offset_min IS NOT NULL THEN a.captured_at "
+        f"WHEN {zone} IS NOT NULL THEN (CASE {earlier} "
+        f"ELSE make_timestamp(epoch_us({in_zone})) END) "
+        f"ELSE a.captured_at - to_minutes(CAST(coalesce({shoot_offset}, 0) AS BIGINT)) END)"
+    )
+
+
 #: SQL: the moment the photo ``a`` was taken, as naive UTC, what every chronological order
 #: sorts on (:meth:`kilo.clock.CaptureTime.order_key` in Python): its own offset; else the
 #: project's time zone at that wall time; else, in a project without one, the offset its
 #: other photos carry (:func:`shoot_offset_sql`), else none (the wall clock as it is);
 #: NULL when undated (a file's time says when it was copied, not shot).
-CAPTURE_INSTANT = (
-    "(CASE WHEN a.captured_at IS NULL OR coalesce(a.captured_at_source, '') LIKE 'file%' "
-    "THEN NULL WHEN a.captured_offset_min IS NOT NULL THEN a.captured_at "
-    f"WHEN {_ZONE} IS NOT NULL THEN (CASE {_EARLIER} "
-    f"ELSE make_timestamp(epoch_us({_IN_ZONE})) END) "
-    "ELSE a.captured_at - to_minutes(CAST(coalesce("
-    f"{shoot_offset_sql('a.project_id')}, 0) AS BIGINT)) END)"
-)
+CAPTURE_INSTANT = capture_instant_sql()
 #: SQL: the order photos are shown, culled and exported in (assets aliased ``a``): when
 #: they were taken (:data:`CAPTURE_INSTANT`), undated ones last, then by file name and frame.
 CAPTURE_ORDER = f"{CAPTURE_INSTANT} NULLS LAST, a.filename, a.frame_index, a.id"
