@@ -15,7 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from kilo.catalog import Catalog
-from kilo.catalog.file_reads import list_cluster_members, list_clusters, project_frames
+from kilo.catalog.file_reads import (
+    CAPTURE_INSTANT,
+    list_cluster_members,
+    list_clusters,
+    project_frames,
+)
 from kilo.catalog.studio_reads import EMBEDDED_JOIN
 from kilo.projects import require_project
 from kilo.records import json_object
@@ -36,6 +41,9 @@ class CullFrame:
     #: what :func:`kilo.clock.local_capture_time` reads besides ``captured_at``
     captured_offset_min: int | None = None
     captured_at_source: str | None = None
+    #: when it was taken, as chronological orders sort (naive UTC, the catalog's
+    #: ``CAPTURE_INSTANT``); None when undated
+    order_at: datetime | None = None
     rank: int | None = None
     role: str | None = None
     rating: int | None = None
@@ -153,6 +161,7 @@ def _frames(catalog: Catalog, pid: str, user: str) -> dict[str, CullFrame]:
         pid,
         user,
         "a.id, a.filename, a.captured_at, a.captured_offset_min, a.captured_at_source, "
+        f"{CAPTURE_INSTANT} AS order_at, "
         's."values" AS signals, r.rating, r.picked, '
         "r.rejected, r.starred, a.frame_index, a.frame_count, a.width_px, a.height_px, "
         "a.orientation, a.state, a.error IS NOT NULL AS failed, "
@@ -167,6 +176,7 @@ def _frames(catalog: Catalog, pid: str, user: str) -> dict[str, CullFrame]:
             captured_at=r["captured_at"],
             captured_offset_min=r["captured_offset_min"],
             captured_at_source=r["captured_at_source"],
+            order_at=r["order_at"],
             rating=r["rating"],
             picked=bool(r["picked"]),
             rejected=bool(r["rejected"]),
@@ -263,7 +273,7 @@ def _single_stacks(
 
 def _sort_stacks(stacks: list[CullStack], start: dict[str, Any]) -> None:
     """Moments in time order (undated last); in each, stacks before singles, by first frame."""
-    first_time = {id(s): s.frames[0].captured_at for s in stacks}
+    first_time = {id(s): s.frames[0].order_at for s in stacks}
 
     def key(s: CullStack) -> tuple[Any, ...]:
         moment_start = start.get(s.moment_id) if s.moment_id else None

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from kilo.catalog import Catalog
+from kilo.catalog.file_reads import CAPTURE_INSTANT, read_shoot_offset
 from kilo.catalog.ids import lookup_id
 from kilo.clock import floating, from_catalog, local_capture_time, new_id, utcnow
 from kilo.errors import InvalidInput, NotFound
@@ -72,6 +73,7 @@ def _local_spans(
     """Each cluster's first and last photo in their own local times
     (:func:`kilo.clock.local_capture_time`), by cluster id; (None, None) when undated."""
     zone = catalog.table("projects").value(project_id, "timezone")
+    guess = None if zone else read_shoot_offset(catalog, project_id)
     ids = sorted({m.asset_id for ms in members.values() for m in ms})
     cols = ("captured_at", "captured_offset_min", "captured_at_source")
     rows = catalog.table("assets").rows_for(ids, select=cols)
@@ -82,8 +84,8 @@ def _local_spans(
         if not dated:
             out[cid] = (None, None)
             continue
-        first = min(dated, key=lambda t: t.order_key() or datetime.max)
-        last = max(dated, key=lambda t: t.order_key() or datetime.min)
+        first = min(dated, key=lambda t: t.order_key(guess) or datetime.max)
+        last = max(dated, key=lambda t: t.order_key(guess) or datetime.min)
         out[cid] = (floating(first.local), floating(last.local))
     return out
 
@@ -361,8 +363,9 @@ def merge_clusters(catalog: Catalog, cluster_ids: Sequence[str]) -> Cluster:
 def _refresh_times(catalog: Catalog, cluster_ids: Sequence[str]) -> None:
     for cid in cluster_ids:
         catalog.execute(
-            "UPDATE clusters SET start_time = t.lo, end_time = t.hi FROM (SELECT min(a.captured_at)"
-            " AS lo, max(a.captured_at) AS hi FROM cluster_members m JOIN assets a ON "
+            f"UPDATE clusters SET start_time = t.lo, end_time = t.hi FROM (SELECT min("
+            f"{CAPTURE_INSTANT}) AS lo, max({CAPTURE_INSTANT}) AS hi FROM cluster_members m "
+            "JOIN assets a ON "
             "a.id = m.asset_id WHERE m.cluster_id = ?) t WHERE clusters.id = ?",
             [cid, cid],
         )
