@@ -371,8 +371,19 @@ def _open_cull(home: Path, title: str) -> tuple[subprocess.Popen[bytes], int, li
     deadline = time.monotonic() + 60
     while b"reject" not in b"".join(seen) and time.monotonic() < deadline:
         time.sleep(0.1)  # the footer's keys: the screen is up
-    assert b"reject" in b"".join(seen), b"".join(seen)[-2000:]
+    if b"reject" not in b"".join(seen):
+        _stop(proc, leader)
+        raise AssertionError(b"".join(seen)[-2000:])
     return proc, leader, seen
+
+
+def _stop(proc: subprocess.Popen[bytes], leader: int) -> None:
+    """Close the terminal and end the screen's whole session if it is still there: a
+    failed check must not leave a full-screen app spinning on a closed terminal."""
+    os.close(leader)
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
 
 
 def test_ctrl_c_leaves_the_cull_screen_and_a_second_ctrl_c_leaves_cleanly_too(
@@ -395,7 +406,7 @@ def test_ctrl_c_leaves_the_cull_screen_and_a_second_ctrl_c_leaves_cleanly_too(
         os.write(leader, b"\x03")  # the Ctrl-C key
         assert proc.wait(timeout=30) == 0
     finally:
-        os.close(leader)
+        _stop(proc, leader)
     shown = b"".join(seen)
     assert b"\x1b[?1049l" in shown  # the screen handed back
     assert b"Traceback" not in shown and b"leaked" not in shown, shown[-2000:]
@@ -406,7 +417,7 @@ def test_ctrl_c_leaves_the_cull_screen_and_a_second_ctrl_c_leaves_cleanly_too(
         os.kill(proc.pid, signal.SIGINT)
         assert proc.wait(timeout=30) == 130
     finally:
-        os.close(leader)
+        _stop(proc, leader)
     shown = b"".join(seen)
     assert b"interrupted" in shown and b"\x1b[?1049l" in shown, shown[-2000:]
     assert b"Traceback" not in shown and b"leaked semaphore" not in shown, shown[-2000:]
