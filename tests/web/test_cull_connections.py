@@ -73,3 +73,44 @@ def test_a_cull_screen_left_behind_gives_its_connection_back(
     browser.close()
     browser.switch_to.window(main)
     until(lambda: streams.listeners == 1, timeout=20)
+
+
+def _stage_state(browser: Any) -> dict[str, Any]:
+    return dict(
+        browser.execute_script(
+            "const c = document.querySelector('[data-testid=stage-image]');"
+            "const p = window.kiloPrefetch;"
+            "return {mark: window.kiloMark || 0, width: c ? c.width : 0,"
+            " ready: c ? c.dataset.ready || '' : '', closed: p.counts.closed,"
+            " bitmaps: p.state().bitmaps}"
+        )
+    )
+
+
+def test_a_cull_screen_in_the_back_forward_cache_lets_its_pixels_go_and_draws_them_again(
+    studio: tuple[str, Any], browser: Any
+) -> None:
+    """A page left for another stays in Chromium's back/forward cache with its JS and DOM;
+    its decoded frames and canvases are let go (they were ~35 MB a page in the renderer,
+    six pages in benchmarks/studio_browser.py), and drawn again when back is pressed."""
+    from kilo_server.auth import mint_open_token
+
+    origin, app = studio
+    catalog = app.state.catalog
+    project = create_project(catalog, "Back and forth", owner_user_id=catalog.local_user_id)
+    assert ingest(catalog, project.id, [EXAMPLES / n for n in PHOTOS]).failed == 0
+    token = mint_open_token(catalog, catalog.local_user_id)
+    cull = f"/projects/{project.id}/cull"
+    browser.get(f"{origin}/v1/x-kilo/auth/open?token={token}&next={cull}")
+    until(lambda: _stage_state(browser)["ready"] == "1", timeout=60)
+    browser.execute_script("window.kiloMark = 1")  # survives only in the cache
+    before = _stage_state(browser)
+    assert before["bitmaps"] >= 1 and before["width"] > 0
+    browser.get(f"{origin}/v1/x-kilo/health")
+    browser.back()
+    until(lambda: bool(_here(browser)), timeout=60)
+    after = _stage_state(browser)
+    assert after["mark"] == 1, "the page was loaded anew, not restored from the cache"
+    # every bitmap it held was closed on the way out, and the frame is drawn again
+    assert after["closed"] >= before["closed"] + before["bitmaps"]
+    until(lambda: _stage_state(browser)["ready"] == "1" and _stage_state(browser)["width"] > 0)

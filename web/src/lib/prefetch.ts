@@ -194,4 +194,12 @@ function start(url: string, image: boolean, priority: RequestPriority, ratio?: n
   return e;
 }
 
+/** Let every frame go (the page went into the back/forward cache: see pagelife). */
+export function releaseAll(): void {
+  planned = [];
+  shown = null;
+  coming = null;
+  for (const e of [...entries.values()]) drop(e);
+}
+
 if (typeof window !== 'undefined') (window as unknown as { kiloPrefetch: unknown }).kiloPrefetch = { counts, state, MAX_ACTIVE, KEEP };
