@@ -49,6 +49,15 @@ export function setRoom(w: number, h: number): void {
   room = w > 0 && h > 0 ? { w: Math.round(w), h: Math.round(h) } : null;
 }
 
+/** The canvas size (device pixels) of a frame of ``ratio`` contained in the room, as the
+ * stage's CSS lays it out; null before the room is known. Read from here, not from the
+ * canvas's clientWidth, which would make the browser lay the page out in the key's work. */
+export function fittedSize(ratio: number): { w: number; h: number } | null {
+  if (!room || !(ratio > 0)) return null;
+  const w = Math.min(room.w, room.h * ratio);
+  return { w: Math.max(1, Math.round(w)), h: Math.max(1, Math.round(w / ratio)) };
+}
+
 /** What the page holds (the benchmark and tests read it as window.kiloPrefetch). */
 export const counts = { started: 0, aborted: 0, closed: 0 };
 export function state(): { active: number; kept: number; bitmaps: number } {
