@@ -32,6 +32,7 @@ __all__ = [
     "owned_asset_ids",
     "pick_duplicate_groups",
     "project_frame_ids",
+    "project_frame_rows",
     "project_frames",
     "project_owner",
 ]
@@ -107,6 +108,14 @@ def project_frames(
     return catalog.fetchdicts(
         _frames_sql(columns, joins, where, True), [user_id, project_id, *params]
     )
+
+
+def project_frame_rows(
+    catalog: Catalog, project_id: str, user_id: str, columns: str, *, joins: str = ""
+) -> list[tuple[Any, ...]]:
+    """:func:`project_frames` as tuples (``columns`` in order): for a caller that reads every
+    frame of a large project (a dict per row costs as much as the query)."""
+    return catalog.fetchall(_frames_sql(columns, joins, "", True), [user_id, project_id])
 
 
 def project_frame_ids(
