@@ -103,7 +103,7 @@ def _fill(catalog: Catalog, project_id: str, n_clusters: int) -> list[str]:
         ],
         members,
     )
-    return [c[0] for c in clusters]  # type: ignore[misc]
+    return [str(c[0]) for c in clusters]
 
 
 def _reference_span(
