@@ -206,18 +206,35 @@ def _say_interrupted() -> None:
 
 
 _interrupts = 0
+#: how long a second Ctrl-C waits for the clean-up before leaving anyway (seconds)
+_LAST_WAIT_S = 3.0
 
 
 def _on_interrupt(signum: int, frame: Any) -> None:
     """Ctrl-C: the first stops the command where it is (KeyboardInterrupt: what is done is
     saved, claimed jobs go back to the queue); a second one while that happens exits at
-    once (committed work is safe in the catalog; the next run reclaims the rest)."""
+    once (committed work is safe in the catalog; the next run reclaims the rest), after
+    the same clean-up as the first's exit (:func:`_leave_now`: the pools' semaphores
+    unlinked, else the resource tracker warns of "leaked semaphore objects"); a third, or a
+    clean-up that does not finish within :data:`_LAST_WAIT_S`, exits at once."""
     global _interrupts
     _interrupts += 1
     if _interrupts == 1:
         raise KeyboardInterrupt
+    if _interrupts > 2:
+        os._exit(EXIT_INTERRUPTED)
     os.write(2, b"interrupted again: stopping now; the next run picks up what was left\n")
-    os._exit(EXIT_INTERRUPTED)
+    import threading
+
+    # the handler runs between two bytecodes of whatever was interrupted: should that hold
+    # a lock the clean-up needs, the timer still ends the process
+    timer = threading.Timer(_LAST_WAIT_S, os._exit, [EXIT_INTERRUPTED])
+    timer.daemon = True
+    timer.start()
+    from kilo.workers import abandon_pools
+
+    abandon_pools(wait_s=_LAST_WAIT_S / 2)  # workers gone before their semaphores are
+    _leave_now(EXIT_INTERRUPTED)
 
 
 def main(argv: list[str] | None = None) -> int:

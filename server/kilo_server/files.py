@@ -14,6 +14,7 @@ renders it gives it no script and no access to this origin's storage or cookies.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -41,6 +42,7 @@ from kilo.models import Asset, AssetFile, AssetFilesResponse, ExportDownloadResp
 from kilo.settings import Settings
 from kilo.store import filesystem
 from kilo_server.deps import CatalogDep
+from kilo_server.loupe_pool import loupe_pool
 from kilo_server.routes import errors
 
 log = logging.getLogger(__name__)
@@ -265,17 +267,24 @@ def thumb_download(
 @router.get(
     "/x-kilo/assets/{assetId}/loupe", responses=errors(404), response_class=StreamingResponse
 )
-def loupe_download(
+async def loupe_download(
     assetId: UUID,
     catalog: CatalogDep,
     exp: Expires,
     sig: Signature,
-) -> StreamingResponse:
+) -> Response:
     """Extension: the photo at 100% from the original's pixels (a RAW's embedded full-size
     preview, else a render), upright, without metadata; made on the first request and
     kept (the cull view's ``loupeUrl``)."""
     aid = str(assetId)
     check_signature(catalog, "loupe", aid, exp, sig)
+    # made and read on the loupe's own threads, newest request first (loupe_pool): a
+    # flood of previews and thumbnails on the shared thread pool never keeps it waiting
+    made = loupe_pool().submit(lambda: _loupe_response(catalog, aid))
+    return await asyncio.wrap_future(made)
+
+
+def _loupe_response(catalog: Catalog, aid: str) -> Response:
     if project_owner(catalog, "assets", aid) is None:  # gone, or its project deleted
         raise NotFound(GONE)
     try:
@@ -283,7 +292,16 @@ def loupe_download(
     except DecodeError:
         log.warning("no loupe for %s: the original cannot be decoded", aid, exc_info=True)
         raise NotFound("the photo's original cannot be read") from None
-    return _stream(catalog.settings, made.uri, made.byte_size)
+    fs, path = filesystem(made.uri, catalog.settings)
+    try:
+        data = bytes(fs.cat_file(path))  # whole: the body needs no thread of the shared pool
+    except OSError:
+        raise NotFound(GONE) from None
+    kind = inline_type(data[:SNIFF_BYTES])
+    headers = {**FILE_HEADERS, "Cache-Control": "private, max-age=3600"}
+    if kind is None:
+        headers["Content-Disposition"] = attachment(None)
+    return Response(data, media_type=kind or "application/octet-stream", headers=headers)
 
 
 FaceBox = Annotated[

@@ -176,17 +176,22 @@ def analyze(
 
 def clock_warning(catalog: Catalog, project_id: str) -> str | None:
     """Why moments may be hours off: photos with no offset of their own, in a project with
-    no time zone, among photos that have one (their wall clock is then placed as UTC)."""
+    no time zone, among photos that have one (their wall clock is then read at the offset
+    most of the others carry: right when the camera was set to the time where it was)."""
     from kilo.catalog.assets_repo import count_offsets
+    from kilo.catalog.file_reads import read_shoot_offset
 
     if catalog.table("projects").value(project_id, "timezone"):
         return None
     zoned, floating = count_offsets(catalog, project_id)
     if not zoned or not floating:
         return None
+    guess = read_shoot_offset(catalog, project_id) or 0
+    sign, minutes = ("-" if guess < 0 else "+"), abs(guess)
     return (
         f"{floating} photo(s) carry no time zone of their own, {zoned} do: without the "
-        "project's time zone they are placed in time as if their clock were UTC, so they may "
-        "sort and group hours away from the others (set it: kilo project update PROJECT "
-        "--timezone Area/City, then analyze again)"
+        f"project's time zone they are placed in time at {sign}{minutes // 60:02d}:"
+        f"{minutes % 60:02d}, the offset the others carry, so a camera set to another "
+        "zone's time sorts and groups hours away from them (set the zone: kilo project "
+        "update PROJECT --timezone Area/City, then analyze again)"
     )

@@ -37,12 +37,14 @@ from kilo.models import (
     Rating,
     UpdateAssetRequest,
 )
-from kilo.paging import Keyset, check_limit
+from kilo.paging import check_limit, decode_cursor, encode_cursor
 from kilo.records import json_object
 
 RenditionKind = Literal["thumbnail", "preview", "original"]
 Selection = Literal["picked", "cluster_winners", "all"]
-_KEYSET = Keyset("assets", "coalesce(a.captured_at, a.ingested_at), a.id", time_key="sort_time")
+#: the cursors of the asset listing: the (sort time, file name, frame, id) of a page's last
+#: row (the listing's order, :func:`kilo.catalog.assets_repo.page_asset_keys`)
+_SCOPE = "assets"
 _FILE_KINDS = ("original", "thumbnail", "preview", "export")
 if TYPE_CHECKING:
     from PIL import Image
@@ -148,7 +150,10 @@ def list_assets(
     limit: int | None = None,
     user_id: str | None = None,
 ) -> PagedAssets:
-    """A project's assets in capture order (then ingest order), one page at a time.
+    """A project's assets in chronological order, one page at a time: when they were
+    taken (``kilo.catalog.file_reads.CAPTURE_ORDER``: own offset, else the project's time
+    zone, else the offset the project's other photos carry), undated ones last, then by
+    file name and frame.
 
     ``picked``/``rejected``/``rating_min`` filter on the user's ratings (default: the
     catalog's local user); ``picked=False`` means "not picked".
@@ -157,7 +162,9 @@ def list_assets(
 
     pid = parse_uuid(project_id, "project id")
     limit = check_limit(limit)
-    after = _KEYSET.after(cursor, ("$k0", "$k1"))
+    after = decode_cursor(_SCOPE, cursor)
+    if after is not None and len(after) != 4:
+        raise InvalidInput("cursor is not valid for this listing")
     where = ["a.project_id = $pid", "a.state <> 'pending_upload'"]
     params: dict[str, Any] = {"pid": pid}
     if picked is not None:
@@ -171,9 +178,6 @@ def list_assets(
             raise InvalidInput("rating_min must be from 1 to 5")
         where.append("coalesce(r.rating, 0) >= $rmin")
         params["rmin"] = int(rating_min)
-    if after is not None:
-        where.append(after.sql)
-        params["k0"], params["k1"] = after.params
     user = user_id or catalog.local_user_id
     decisions = picked is not None or rejected is not None or rating_min is not None
     if decisions:  # a filter on the user's decisions: join them
@@ -181,7 +185,14 @@ def list_assets(
     params["lim"] = limit + 1
     # The page's keys first, from the narrow columns (a top-N over the wide rows costs
     # several times more in DuckDB), then the whole rows of just that page.
-    keys, nxt = _KEYSET.page(page_asset_keys(catalog, where, params, decisions), limit)
+    rows = page_asset_keys(catalog, where, params, decisions, after)
+    keys, nxt = rows[:limit], None
+    if len(rows) > limit:
+        last = keys[-1]
+        nxt = encode_cursor(
+            _SCOPE,
+            [last["sort_time"].isoformat(), last["filename"], last["frame_index"], last["id"]],
+        )
     if not keys:
         require_project(catalog, pid)  # an empty page, or no such project
     found = get_assets(catalog, [str(k["id"]) for k in keys], user_id=user)

@@ -83,13 +83,17 @@ class CaptureTime:
             return None
         return self.local.astimezone(UTC)
 
-    def order_key(self) -> datetime | None:
-        """Naive UTC for sorting and time gaps: the instant when known, else the wall clock
-        read as UTC (the best guess without a time zone)."""
+    def order_key(self, shoot_offset: int | None = None) -> datetime | None:
+        """Naive UTC for sorting and time gaps (None when undated): the instant when the
+        offset is known, else the wall clock read at ``shoot_offset`` (minutes: the offset
+        the project's other photos carry, :func:`kilo.catalog.file_reads.read_shoot_offset`;
+        a camera without a zone of its own was set to the time where the shoot was), else
+        read as UTC (all of them floating: their wall clocks in order). The catalog's
+        ``CAPTURE_INSTANT`` is the same order in SQL."""
         if self.local is None:
             return None
         if is_floating(self.local):
-            return self.local.replace(tzinfo=None)
+            return self.local.replace(tzinfo=None) - timedelta(minutes=shoot_offset or 0)
         return self.local.astimezone(UTC).replace(tzinfo=None)
 
 

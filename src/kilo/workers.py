@@ -36,6 +36,8 @@ from kilo.jobspec import get_handler, is_registered
 _MAIN_LOCK = threading.Lock()
 #: pools whose workers are still starting (see ``pool_ready``)
 _STARTING: weakref.WeakKeyDictionary[Executor, threading.Event] = weakref.WeakKeyDictionary()
+#: every pool made here and not collected yet (see ``abandon_pools``)
+_POOLS: weakref.WeakSet[Executor] = weakref.WeakSet()
 
 #: what every pool's fork server imports up front (the first pool's list wins: the fork
 #: server is started once per process). Kept to what decoding needs, without the catalog,
@@ -171,6 +173,7 @@ def process_pool(
         initializer=init_worker,
         initargs=(dict(os.environ), os.getpid()),
     )
+    _POOLS.add(pool)
     if background:
         _STARTING[pool] = threading.Event()
         threading.Thread(target=_start_workers, args=(pool, n), daemon=True).start()
@@ -225,6 +228,31 @@ def release_pools() -> None:
     if run_finalizers is not None:
         with suppress(Exception):
             run_finalizers(0)
+
+
+def abandon_pools(wait_s: float = 1.0) -> None:
+    """For a process about to leave by ``os._exit`` in the middle of its work (a second
+    Ctrl-C): kill every pool's workers, once those still starting are up (waiting at most
+    ``wait_s`` in all), then :func:`release_pools`. A worker still unpickling its queues
+    when their semaphores were unlinked printed a FileNotFoundError traceback of its own;
+    leaving them linked, the resource tracker warned of leaked semaphores."""
+    import time
+
+    deadline = time.monotonic() + wait_s
+    for started in list(_STARTING.values()):
+        started.wait(max(0.0, deadline - time.monotonic()))
+    workers = [
+        proc
+        for pool in list(_POOLS)
+        for proc in list((getattr(pool, "_processes", None) or {}).values())
+    ]
+    for proc in workers:
+        with suppress(Exception):
+            proc.kill()
+    for proc in workers:
+        with suppress(Exception):
+            proc.join(max(0.0, deadline - time.monotonic()))
+    release_pools()
 
 
 def compute_many(handler_type: str, target: str, payloads: list[Any]) -> list[tuple[bool, Any]]:

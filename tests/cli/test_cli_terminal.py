@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -332,3 +333,91 @@ def test_style_hero_commands_name_the_photo_by_id_and_work_when_its_name_occurs_
     assert code == 0, err
     code, _, err = run(capsys, "style", "apply", project.title, "--assets", "mate_Storm.jpg")
     assert code == 0, err  # a file name, unique in the project
+
+
+def _open_cull(home: Path, title: str) -> tuple[subprocess.Popen[bytes], int, list[bytes]]:
+    """``kilo cull TITLE`` on a real terminal (a 100x30 pty), as a process; its output is
+    read into the list by a thread until the screen is drawn."""
+    import fcntl
+    import struct
+    import termios
+    import threading
+    import time
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    proc = subprocess.Popen(
+        [*CLI, "cull", title],
+        env=dict(os.environ, KILO_HOME=str(home), TERM="xterm-256color"),
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        start_new_session=True,
+    )
+    os.close(follower)
+    seen: list[bytes] = []
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the other end is closed: all is read
+                return
+            if not chunk:
+                return
+            seen.append(chunk)
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + 60
+    while b"reject" not in b"".join(seen) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the footer's keys: the screen is up
+    if b"reject" not in b"".join(seen):
+        _stop(proc, leader)
+        raise AssertionError(b"".join(seen)[-2000:])
+    return proc, leader, seen
+
+
+def _stop(proc: subprocess.Popen[bytes], leader: int) -> None:
+    """Close the terminal and end the screen's whole session if it is still there: a
+    failed check must not leave a full-screen app spinning on a closed terminal."""
+    os.close(leader)
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+def test_ctrl_c_leaves_the_cull_screen_and_a_second_ctrl_c_leaves_cleanly_too(
+    catalog: Catalog, project: Project, home: Path, photos_dir: Path
+) -> None:
+    """Issue 32: in the screen, Ctrl-C (the key: the terminal is raw) only said "press
+    ctrl+q"; now it quits as q does. Ctrl-C as a signal, twice (a second before the first
+    is through): the second exited by os._exit without the clean-up of the first, so the
+    resource tracker could warn of "leaked semaphore objects"; now both leave the
+    terminal restored, exit 130, no traceback, no warning."""
+    from datetime import datetime
+
+    from support.cull_data import add_asset
+
+    add_asset(catalog, project.id, photos_dir / "xiaomi_mi3.jpg", datetime(2024, 5, 1, 10))
+    add_asset(catalog, project.id, photos_dir / "cv_aloeL.jpg", datetime(2024, 5, 1, 11))
+    catalog.close()
+    proc, leader, seen = _open_cull(home, project.title)
+    try:
+        os.write(leader, b"\x03")  # the Ctrl-C key
+        assert proc.wait(timeout=30) == 0
+    finally:
+        _stop(proc, leader)
+    shown = b"".join(seen)
+    assert b"\x1b[?1049l" in shown  # the screen handed back
+    assert b"Traceback" not in shown and b"leaked" not in shown, shown[-2000:]
+
+    proc, leader, seen = _open_cull(home, project.title)
+    try:
+        os.kill(proc.pid, signal.SIGINT)
+        os.kill(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+    finally:
+        _stop(proc, leader)
+    shown = b"".join(seen)
+    assert b"interrupted" in shown and b"\x1b[?1049l" in shown, shown[-2000:]
+    assert b"Traceback" not in shown and b"leaked semaphore" not in shown, shown[-2000:]

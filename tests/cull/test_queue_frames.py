@@ -11,7 +11,7 @@ from dataclasses import fields, replace
 from datetime import datetime, timedelta
 
 from kilo.catalog import Catalog
-from kilo.catalog.file_reads import project_frames
+from kilo.catalog.file_reads import CAPTURE_INSTANT, project_frames
 from kilo.catalog.studio_reads import EMBEDDED_JOIN
 from kilo.cull.review_order import CullFrame, load_queue
 from kilo.projects import create_project
@@ -28,6 +28,7 @@ def _reference_frames(catalog: Catalog, pid: str, user: str) -> dict[str, CullFr
         pid,
         user,
         "a.id, a.filename, a.captured_at, a.captured_offset_min, a.captured_at_source, "
+        f"{CAPTURE_INSTANT} AS order_at, "
         's."values" AS signals, r.rating, r.picked, '
         "r.rejected, r.starred, a.frame_index, a.frame_count, a.width_px, a.height_px, "
         "a.orientation, a.state, a.error IS NOT NULL AS failed, "
@@ -42,6 +43,7 @@ def _reference_frames(catalog: Catalog, pid: str, user: str) -> dict[str, CullFr
             captured_at=r["captured_at"],
             captured_offset_min=r["captured_offset_min"],
             captured_at_source=r["captured_at_source"],
+            order_at=r["order_at"],
             rating=r["rating"],
             picked=bool(r["picked"]),
             rejected=bool(r["rejected"]),

@@ -29,7 +29,7 @@ from kilo.gallery import (
     rotate_link,
     update_gallery,
 )
-from kilo.gallery.view import gallery_image, view_items
+from kilo.gallery.view import gallery_image, gallery_zip, view_items
 from kilo.gallery.visitors import (
     add_comment,
     authenticate,
@@ -224,3 +224,56 @@ def test_a_gallery_title_needs_a_visible_character_and_no_control_characters(
     with pytest.raises(InvalidInput):
         update_gallery(catalog, g.id, UpdateGalleryRequest(title="\t"))
     assert get_gallery(catalog, g.id).title == "Smith wedding"
+
+
+def test_frames_of_one_file_are_named_as_frames_on_the_page_and_in_the_zip(
+    catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path
+) -> None:
+    """bird_burst.heic holds four frames: the page names them ``bird_burst.heic [2/4]``,
+    the download-all zip ``bird_burst_2of4.jpg``; a name with spaces and brackets is kept
+    to safe characters, and a name taken already (another file really called
+    ``bird_burst_2of4.jpg``) gets its position, so no entry overwrites another."""
+    import zipfile
+
+    from kilo.assets import list_assets
+
+    card = tmp_path / "card"
+    card.mkdir()
+    shutil.copy(photos_dir / "bird_burst.heic", card / "bird_burst.heic")
+    shutil.copy(photos_dir / "cv_leuvenB.jpg", card / "my photo [1].jpg")
+    shutil.copy(photos_dir / "cv_aloeL.jpg", card / "BIRD_BURST_2of4.jpg")
+    ingest(catalog, project.id, [card])
+    ids = [a.id for a in list_assets(catalog, project.id).items]  # chronological
+    assert len(ids) == 6
+    g = create_gallery(
+        catalog,
+        project.id,
+        title="Burst",
+        asset_ids=ids,
+        show_filenames=True,
+        allow_downloads=True,
+    )
+    _, v = start_visit(catalog, open_gallery(catalog, g.share_slug))
+    shown = [i.filename for i in view_items(catalog, v)]
+    assert shown == [
+        "BIRD_BURST_2of4.jpg",  # 2011 (cv_aloeL.jpg's capture time)
+        "my photo [1].jpg",  # 2019
+        "bird_burst.heic [1/4]",  # undated: last, by name and frame
+        "bird_burst.heic [2/4]",
+        "bird_burst.heic [3/4]",
+        "bird_burst.heic [4/4]",
+    ]
+    names = zipfile.ZipFile(io.BytesIO(b"".join(gallery_zip(catalog, v)))).namelist()
+    assert names == [
+        "BIRD_BURST_2of4.jpg",
+        "my_photo_1.jpg",
+        "bird_burst_1of4.jpg",
+        "bird_burst_2of4-0004.jpg",  # the name was taken (without case): its position
+        "bird_burst_3of4.jpg",
+        "bird_burst_4of4.jpg",
+    ]
+    update_gallery(catalog, g.id, show_filenames=False)
+    _, v = start_visit(catalog, open_gallery(catalog, g.share_slug))
+    assert {i.filename for i in view_items(catalog, v)} == {None}
+    hidden = zipfile.ZipFile(io.BytesIO(b"".join(gallery_zip(catalog, v)))).namelist()
+    assert hidden == [f"photo-{n:04d}.jpg" for n in range(1, 7)]

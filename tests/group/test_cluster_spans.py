@@ -1,9 +1,10 @@
 """A cluster's span (its first and last photo in their own local times) as list_clusters and
 get_cluster give it equals the formula it was first written as: every member's
 :func:`kilo.clock.local_capture_time` in the project's zone, the earliest and the latest by
-order key (the first of equals in member order). The listing now reads the members' times
-in its member query and makes a CaptureTime only where the order key is not the stored
-time; this compares the two over a fixed catalog of awkward times, in four zones."""
+order key at the project's shoot offset (the first of equals in member order). The listing
+now reads the members' times in its member query and makes a CaptureTime only where the
+order key is not the stored time; this compares the two over a fixed catalog of awkward
+times, in four zones."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from kilo.catalog import Catalog
+from kilo.catalog.file_reads import read_shoot_offset
 from kilo.clock import floating, local_capture_time
 from kilo.group import get_cluster, list_clusters
 from kilo.models import UpdateProjectRequest
@@ -107,9 +109,11 @@ def _fill(catalog: Catalog, project_id: str, n_clusters: int) -> list[str]:
 
 
 def _reference_span(
-    catalog: Catalog, cluster_id: str, zone_name: str | None
+    catalog: Catalog, cluster_id: str, zone_name: str | None, project_id: str
 ) -> tuple[datetime | None, datetime | None]:
-    """The span by the first formula: a CaptureTime per member, min and max by order key."""
+    """The span by the first formula: a CaptureTime per member, min and max by order key
+    (a photo without an offset in a project without a zone at the shoot offset)."""
+    guess = None if zone_name else read_shoot_offset(catalog, project_id)
     rows = catalog.fetchall(
         "SELECT a.captured_at, a.captured_offset_min, a.captured_at_source "
         "FROM cluster_members m JOIN assets a ON a.id = m.asset_id WHERE m.cluster_id = ? "
@@ -126,8 +130,8 @@ def _reference_span(
     dated = [t for t in times if t.local is not None]
     if not dated:
         return None, None
-    first = min(dated, key=lambda t: t.order_key() or datetime.max)
-    last = max(dated, key=lambda t: t.order_key() or datetime.min)
+    first = min(dated, key=lambda t: t.order_key(guess) or datetime.max)
+    last = max(dated, key=lambda t: t.order_key(guess) or datetime.min)
     return floating(first.local), floating(last.local)
 
 
@@ -157,12 +161,14 @@ def test_cluster_spans_equal_the_per_member_formula(
     assert sorted(listed) == sorted(ids)
     undated = 0
     for cid in ids:
-        want = _reference_span(catalog, cid, zone_name)
+        want = _reference_span(catalog, cid, zone_name, project.id)
         got = (listed[cid].start_time, listed[cid].end_time)
         assert _same(got[0], want[0]) and _same(got[1], want[1]), (cid, got, want)
         undated += want == (None, None)
     # the catalog has what the comparison is about: undated clusters, and ties told two ways
     assert 0 < undated < len(ids)
+    # and a shoot offset that moves the zoneless project's wall clocks
+    assert read_shoot_offset(catalog, project.id) not in (None, 0)
     one = get_cluster(catalog, ids[7])
-    want = _reference_span(catalog, ids[7], zone_name)
+    want = _reference_span(catalog, ids[7], zone_name, project.id)
     assert _same(one.start_time, want[0]) and _same(one.end_time, want[1])

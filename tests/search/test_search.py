@@ -331,9 +331,10 @@ def test_sort_by_time(library: Library) -> None:
     resp = search(
         library.catalog, library.project_id, "flower", sort="time", limit=200, min_score=None
     )
+    # the one chronological order (docs/projects.md): by the moment each was taken (every
+    # photo here has an offset: its UTC time), no longer by the clock where it was taken
     times = [
         library.rows[r.asset_id]["captured_at"]
-        + timedelta(minutes=library.rows[r.asset_id]["offset_min"])
         for r in resp.results
         if library.rows[r.asset_id]["captured_at"] is not None
     ]

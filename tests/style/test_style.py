@@ -225,3 +225,26 @@ def test_a_context_never_seen_is_refused_even_in_a_trained_bucket() -> None:
     pred = m.predict("indoor", night)
     assert pred.confidence < 0.5 and "unlike" in pred.reason(0.5)
     assert StyleModel.from_state(m.to_state()).predict("indoor", night).confidence < 0.5
+
+
+def test_an_undated_photo_gives_style_no_hour_and_a_dated_one_its_local_hour(
+    catalog: Catalog, project: Project, photos_dir: Path, tmp_path: Path
+) -> None:
+    """bird_burst.heic has no capture time (only the file's mtime, when it was copied: it
+    used to read as the hour it was shot); xiaomi_mi3.jpg was taken at 17:10 at +08:00."""
+    import shutil
+
+    from kilo.assets import list_assets
+    from kilo.ingest import ingest
+    from kilo.style.learn import photo_inputs
+
+    for name in ("bird_burst.heic", "xiaomi_mi3.jpg"):
+        shutil.copy2(photos_dir / name, tmp_path / name)
+    ingest(catalog, project.id, [tmp_path])
+    by_name = {(a.filename, a.frame_index): a for a in list_assets(catalog, project.id).items}
+    burst = by_name[("bird_burst.heic", 0)]
+    assert burst.captured_at is None and burst.file_time is not None
+    ctx = photo_inputs(catalog, burst.id).context
+    assert ctx.local_hour is None and not ctx.is_night
+    dated = photo_inputs(catalog, by_name[("xiaomi_mi3.jpg", 0)].id).context
+    assert dated.local_hour == pytest.approx(17 + 10 / 60)

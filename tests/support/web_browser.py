@@ -26,7 +26,9 @@ needs_build = pytest.mark.skipif(
 )
 
 
-def make_browser(width: int, height: int) -> Any:
+def make_browser(width: int, height: int, network_log: bool = False) -> Any:
+    """Chromium at this viewport; ``network_log``: its DevTools network events are kept for
+    ``driver.get_log("performance")``."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -42,6 +44,8 @@ def make_browser(width: int, height: int) -> Any:
         "--lang=en",
     ):
         options.add_argument(arg)
+    if network_log:
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")

@@ -86,6 +86,16 @@ def _cluster(catalog: Any, cluster_id: str) -> dict[str, Any]:
     return dict(read_clusters(catalog, [cluster_id])[cluster_id])
 
 
+def _stack_of(catalog: Any, asset_id: str) -> str | None:
+    """The duplicate group or burst the frame is in (None: in none)."""
+    row = catalog.fetchone(
+        "SELECT m.cluster_id FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id "
+        "WHERE m.asset_id = ? AND c.kind <> 'moment'",
+        [asset_id],
+    )
+    return None if row is None else str(row[0])
+
+
 def test_every_key_of_the_map_lands_in_the_catalog(
     studio: tuple[str, Any], browser: Any, tmp_path: Path
 ) -> None:
@@ -112,13 +122,14 @@ def test_every_key_of_the_map_lands_in_the_catalog(
     until(
         lambda: browser.execute_script(
             "const i = document.querySelector('[data-testid=stage-image]');"
-            "return i && i.complete && i.naturalWidth > 0"
+            "return i && i.dataset.ready === '1' && i.dataset.natural"
         )
     )
     box, natural = browser.execute_script(
         "const s = document.querySelector('[data-testid=stage]').getBoundingClientRect();"
-        "const i = document.querySelector('[data-testid=stage-image]');"
-        "return [s.width / s.height, i.naturalWidth / i.naturalHeight]"
+        "const [w, h] = document.querySelector('[data-testid=stage-image]')"
+        ".dataset.natural.split('x').map(Number);"
+        "return [s.width / s.height, w / h]"
     )
     assert abs(box - natural) / natural < 0.02
 
@@ -217,6 +228,22 @@ def test_every_key_of_the_map_lands_in_the_catalog(
         _press(browser, Keys.ARROW_LEFT)
     _press(browser, *[Keys.ARROW_RIGHT] * (len(order) - 1))
     until(lambda: _here(browser) == order[-1])
+
+    # the drawer splits the duplicate pair; Z takes the split back, Shift+Z does it again
+    second = dup["members"][1]["assetId"]
+    while _here(browser) != second:
+        _press(browser, Keys.ARROW_LEFT)
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=btn-drawer]").click()
+    drawer = until(lambda: browser.find_element(By.CSS_SELECTOR, "[data-testid=split-drawer]"))
+    next(b for b in drawer.find_elements(By.TAG_NAME, "button") if "Split" in b.text).click()
+    until(lambda: _stack_of(catalog, second) not in (None, dup["clusterId"]))
+    _press(browser, "z")
+    _settled(browser)
+    until(lambda: _stack_of(catalog, second) == dup["clusterId"])
+    assert _stack_of(catalog, first) == dup["clusterId"]
+    _shift(browser, "Z")
+    _settled(browser)
+    until(lambda: _stack_of(catalog, second) not in (None, dup["clusterId"]))
 
 
 def test_decisions_made_offline_are_sent_in_order_when_the_server_is_back(

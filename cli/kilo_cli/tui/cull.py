@@ -62,6 +62,9 @@ class CullApp(App[None]):
         Binding("down", "stack(1)", "next stack", show=False),
         Binding("z", "undo", "undo"),
         Binding("Z", "redo", "redo", key_display="⇧Z"),
+        # Ctrl-C leaves as q does (textual only says "press ctrl+q"): every decision is
+        # saved as it is made, and the CLI closes the catalog on the way out
+        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
     ]
 
     def __init__(
@@ -443,5 +446,42 @@ class CullApp(App[None]):
 
 
 def run_cull(catalog: Catalog, project_id: str, **kwargs: Any) -> None:
-    """Open the culling screen (blocks until the user quits)."""
-    CullApp(catalog, project_id, **kwargs).run()
+    """Open the culling screen (blocks until the user quits).
+
+    Ctrl-C as a signal (``kill -INT``; the key itself quits, the terminal being raw) asks
+    the screen to close as ``q`` does, so it hands the terminal back whole, then ends the
+    command as interrupted (exit 130). Killed in its teardown, the screen left the
+    terminal in its alternate screen: a second signal while it closes goes to the handler
+    there was before (the CLI's: the first stops, raising KeyboardInterrupt, which textual
+    also tears down cleanly), and only a third leaves at once."""
+    import asyncio
+    import signal
+    import threading
+
+    app = CullApp(catalog, project_id, **kwargs)
+    if threading.current_thread() is not threading.main_thread():
+        app.run()
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    asked: list[bool] = []
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None  # not drawing yet, or done: nothing to close
+        if asked or loop is None:
+            if callable(previous):
+                previous(signum, frame)
+                return
+            raise KeyboardInterrupt
+        asked.append(True)
+        loop.call_soon_threadsafe(app.exit)
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        app.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if asked:
+        raise KeyboardInterrupt

@@ -14,9 +14,9 @@ from fastapi.responses import Response
 from kilo.cull.actions import CullAction, redo, undo
 from kilo.cull.decisions import reject_cluster
 from kilo.cull.faces import build_face_strip
+from kilo.cull.stacks import merge_stacks, split_stack
 from kilo.cull.view import build_cull_view, read_data_version
 from kilo.errors import Forbidden
-from kilo.group.clusters import merge_clusters, split_cluster
 from kilo.ingest.status import project_progress, start_local_ingest
 from kilo.models import Cluster, KiloModel
 from kilo.models.studio import (
@@ -148,9 +148,10 @@ def cluster_split(
     clusterId: UUID, body: SplitClusterRequest, caller: CallerDep
 ) -> SplitClusterResponse:
     """Extension: move ``assetIds`` out of the stack into a new one of the same kind (both
-    keep these members through re-clustering), as ``kilo clusters split``."""
+    keep these members through re-clustering), as ``kilo clusters split``; logged in the
+    caller's cull action log, so ``:undo`` takes it back."""
     cid = caller.owns("clusters", clusterId)
-    rest, created = split_cluster(caller.catalog, cid, body.asset_ids)
+    rest, created = split_stack(caller.catalog, caller.user_id, cid, body.asset_ids)
     return SplitClusterResponse(rest=rest, created=created)
 
 
@@ -161,10 +162,11 @@ def cluster_split(
 )
 def cluster_merge(clusterId: UUID, body: MergeClustersRequest, caller: CallerDep) -> Cluster:
     """Extension: merge ``clusterIds`` (of the same kind and project) into this stack, as
-    ``kilo clusters merge``."""
+    ``kilo clusters merge``; logged in the caller's cull action log, so ``:undo`` takes it
+    back."""
     cid = caller.owns("clusters", clusterId)
     others = [caller.owns_or_bad_request("clusters", c) for c in body.cluster_ids]
-    return merge_clusters(caller.catalog, [cid, *[c for c in others if c != cid]])
+    return merge_stacks(caller.catalog, caller.user_id, [cid, *[c for c in others if c != cid]])
 
 
 @router.get(

@@ -141,7 +141,9 @@
       stage.className = "stage";
       stage.append(picture(asset));
     }
-    $("position").textContent = (current + 1) + " / " + view.assets.length;
+    // the photo's name when the gallery shows names: bird_burst.heic [2/4] for a frame
+    $("position").textContent = (current + 1) + " / " + view.assets.length +
+      (asset.filename ? " \u00B7 " + asset.filename : "");
     const fav = $("fav");
     fav.setAttribute("aria-pressed", String(asset.favorite));
     fav.textContent = asset.favorite ? "\u2665" : "\u2661";

@@ -14,7 +14,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kilo.catalog.file_reads import DECISIONS_JOIN, latest_file
+from kilo.catalog.file_reads import (
+    CAPTURE_INSTANT,
+    DECISIONS_JOIN,
+    capture_instant_sql,
+    latest_file,
+    read_shoot_offset,
+)
 from kilo.clock import new_id, utcnow
 
 if TYPE_CHECKING:
@@ -35,8 +41,8 @@ __all__ = [
     "read_analysis_source",
     "read_asset_row",
     "read_asset_rows",
+    "read_capture_instants",
     "read_export_rows",
-    "read_local_times",
     "read_process_inputs",
     "record_rendition",
     "record_sidecar",
@@ -116,18 +122,46 @@ def read_asset_rows(
     )
 
 
+#: where undated photos sort in a page's keys: after every dated one
+UNDATED_LAST = datetime(9999, 12, 31)
+#: the page's project's zone and shoot offset are read first (parameters: no subquery a row)
+_SORT_TIME = (
+    f"coalesce({capture_instant_sql('CAST($zone AS VARCHAR)', 'CAST($guess AS INTEGER)')}, "
+    "CAST($undated AS TIMESTAMP))"
+)
+_PAGE_KEY = f"{_SORT_TIME}, coalesce(a.filename, ''), coalesce(a.frame_index, 0), a.id"
+
+
 def page_asset_keys(
-    catalog: Catalog, where: Sequence[str], params: dict[str, Any], decisions: bool
+    catalog: Catalog,
+    where: Sequence[str],
+    params: dict[str, Any],
+    decisions: bool,
+    after: Sequence[Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """(id, sort time) of the assets matching ``where`` (SQL over ``a`` and, with
-    ``decisions``, the user's ``r``; named parameters, ``$lim`` the most) in capture order:
-    the keys of a page, from the narrow columns (a top-N over the wide rows costs several
-    times more in DuckDB)."""
+    """(id, sort_time, filename, frame_index) of the assets matching ``where`` (SQL over
+    ``a`` and, with ``decisions``, the user's ``r``; named parameters, ``$pid`` the project,
+    ``$lim`` the most) in chronological order (``CAPTURE_ORDER``: when taken, undated ones
+    last as :data:`UNDATED_LAST`, then by file name and frame), after the key ``after``
+    (those four values of the last row of the page before): the keys of a page, from the
+    narrow columns (a top-N over the wide rows costs several times more in DuckDB)."""
+    conditions = list(where)
+    pid = params["pid"]
+    zone = catalog.scalar("SELECT timezone FROM projects WHERE id = ?", [pid])
+    guess = None if zone else read_shoot_offset(catalog, str(pid))
+    values = {**params, "undated": UNDATED_LAST, "zone": zone, "guess": guess}
+    if after is not None:
+        conditions.append(
+            f"({_PAGE_KEY}) > (CAST($k0 AS TIMESTAMP), CAST($k1 AS VARCHAR), "
+            "CAST($k2 AS INTEGER), CAST($k3 AS VARCHAR))"
+        )
+        values.update({f"k{i}": v for i, v in enumerate(after)})
     return catalog.fetchdicts(
-        "SELECT a.id, coalesce(a.captured_at, a.ingested_at) AS sort_time FROM assets a "
-        f"{_RATINGS if decisions else ''} WHERE {' AND '.join(where)} "
-        "ORDER BY sort_time, a.id LIMIT $lim",
-        params,
+        f"SELECT a.id, {_SORT_TIME} AS sort_time, coalesce(a.filename, '') AS filename, "
+        "coalesce(a.frame_index, 0) AS frame_index "
+        f"FROM assets a {_RATINGS if decisions else ''} WHERE {' AND '.join(conditions)} "
+        "ORDER BY sort_time, filename, frame_index, a.id LIMIT $lim",
+        values,
     )
 
 
@@ -358,11 +392,13 @@ def read_export_rows(
     )
 
 
-def read_local_times(catalog: Catalog, asset_ids: Sequence[str]) -> dict[str, Any]:
-    """The local capture time (:data:`LOCAL_TIME`) of each asset, by id."""
+def read_capture_instants(catalog: Catalog, asset_ids: Sequence[str]) -> dict[str, Any]:
+    """When each asset was taken as chronological orders sort on it (naive UTC,
+    :data:`~kilo.catalog.file_reads.CAPTURE_INSTANT`; None when undated), by id."""
     return dict(
         catalog.fetchall(
-            f"SELECT a.id, {LOCAL_TIME} FROM assets a WHERE a.id IN (SELECT unnest(?::VARCHAR[]))",
+            f"SELECT a.id, {CAPTURE_INSTANT} FROM assets a "
+            "WHERE a.id IN (SELECT unnest(?::VARCHAR[]))",
             [list(asset_ids)],
         )
     )

@@ -12,6 +12,7 @@ from kilo.catalog import Catalog
 from kilo.errors import NotFound
 
 __all__ = [
+    "CAPTURE_INSTANT",
     "CAPTURE_ORDER",
     "DECISIONS_JOIN",
     "IN_CLUSTER_KINDS",
@@ -35,10 +36,56 @@ __all__ = [
     "project_frame_rows",
     "project_frames",
     "project_owner",
+    "read_shoot_offset",
 ]
 
-#: SQL: the order photos are shown and exported in (assets aliased ``a``).
-CAPTURE_ORDER = "a.captured_at NULLS LAST, a.filename, a.frame_index, a.id"
+
+def shoot_offset_sql(project: str) -> str:
+    """SQL: the offset (minutes) a project without a time zone reads its photos without an
+    offset at: the one most of its dated photos with an offset carry (ties: the one of the
+    earliest such photo, then the smaller); NULL when none has one. ``project``: SQL of the
+    project's id."""
+    return (
+        "(SELECT g.off FROM (SELECT o.captured_offset_min AS off, count(*) AS n, "
+        "min(o.captured_at) AS t FROM assets o WHERE o.project_id = "
+        f"{project} AND o.captured_offset_min IS NOT NULL AND o.captured_at IS NOT NULL "
+        "AND coalesce(o.captured_at_source, '') NOT LIKE 'file%' AND o.state NOT IN "
+        "('quarantined', 'pending_upload') GROUP BY 1) g ORDER BY g.n DESC, g.t, g.off LIMIT 1)"
+    )
+
+
+def capture_instant_sql(
+    zone: str = "(SELECT p.timezone FROM projects p WHERE p.id = a.project_id)",
+    shoot_offset: str = shoot_offset_sql("a.project_id"),
+) -> str:
+    """SQL: :data:`CAPTURE_INSTANT` with the project's zone and shoot offset given as SQL
+    (parameters, for a query over one project whose two values were read first: each row
+    then needs no subquery)."""
+    in_zone = f"timezone({zone}, a.captured_at)"  # ICU: a repeated wall time's later instant
+    # a repeated wall time (a DST fall-back) read at its earlier instant, as Python's fold=0
+    earlier = " ".join(
+        f"WHEN timezone({zone}, {in_zone} - INTERVAL {d}) = a.captured_at "
+        f"THEN make_timestamp(epoch_us({in_zone} - INTERVAL {d}))"
+        for d in ("1 HOUR", "30 MINUTE")
+    )
+    return (
+        "(CASE WHEN a.captured_at IS NULL OR coalesce(a.captured_at_source, '') LIKE 'file%' "
+        "THEN NULL WHEN a.captured_offset_min IS NOT NULL THEN a.captured_at "
+        f"WHEN {zone} IS NOT NULL THEN (CASE {earlier} "
+        f"ELSE make_timestamp(epoch_us({in_zone})) END) "
+        f"ELSE a.captured_at - to_minutes(CAST(coalesce({shoot_offset}, 0) AS BIGINT)) END)"
+    )
+
+
+#: SQL: the moment the photo ``a`` was taken, as naive UTC, what every chronological order
+#: sorts on (:meth:`kilo.clock.CaptureTime.order_key` in Python): its own offset; else the
+#: project's time zone at that wall time; else, in a project without one, the offset its
+#: other photos carry (:func:`shoot_offset_sql`), else none (the wall clock as it is);
+#: NULL when undated (a file's time says when it was copied, not shot).
+CAPTURE_INSTANT = capture_instant_sql()
+#: SQL: the order photos are shown, culled and exported in (assets aliased ``a``): when
+#: they were taken (:data:`CAPTURE_INSTANT`), undated ones last, then by file name and frame.
+CAPTURE_ORDER = f"{CAPTURE_INSTANT} NULLS LAST, a.filename, a.frame_index, a.id"
 #: SQL: one user's decisions on each asset ``a`` as ``r`` (the user is the ``?``).
 DECISIONS_JOIN = "LEFT JOIN ratings r ON r.asset_id = a.id AND r.user_id = ?"
 
@@ -132,6 +179,13 @@ def project_frame_ids(
     head = [user_id, project_id] if decisions else [project_id]
     rows = catalog.fetchall(_frames_sql("a.id", "", where, decisions), [*head, *params])
     return [str(r[0]) for r in rows]
+
+
+def read_shoot_offset(catalog: Catalog, project_id: str) -> int | None:
+    """The offset (minutes) the project's photos without one are placed in time at when it
+    has no time zone (:func:`shoot_offset_sql`); None when none of its photos has one."""
+    value = catalog.scalar(f"SELECT {shoot_offset_sql('?')}", [project_id])
+    return None if value is None else int(value)
 
 
 def asset_project(catalog: Catalog, asset_id: str) -> str:

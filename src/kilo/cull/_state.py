@@ -3,7 +3,9 @@
 A state is plain JSON: ``{"ratings": {asset_id: row | null}, "clusters": {cluster_id: row}}``
 where a rating row holds every column of the ``ratings`` table of one user and a cluster row
 the decision columns (reviewed, winner, its source and reasons, manual overrides, member
-ranks and roles). ``null`` means "no rating row": restoring it deletes the row.
+ranks and roles). ``null`` means "no rating row": restoring it deletes the row. A split or
+merge of stacks adds ``"stacks"``: whole clusters with their members
+(``kilo.group.clusters.snapshot_clusters``), ``null`` for a cluster that did not exist.
 """
 
 from __future__ import annotations
@@ -175,6 +177,10 @@ def capture(
 
 def restore(catalog: Catalog, user_id: str, state: State) -> None:
     """Write ``state`` back exactly. Call inside a transaction."""
+    if "stacks" in state:  # a split or merge: whole clusters and their members
+        from kilo.group.clusters import restore_clusters
+
+        restore_clusters(catalog, state["stacks"])
     write_ratings(catalog, user_id, state.get("ratings", {}))
     for cluster_id, row in state.get("clusters", {}).items():
         write_cluster(catalog, cluster_id, row)

@@ -73,7 +73,9 @@ def _to_model(row: dict[str, Any]) -> CullAction:
         user_id=row["user_id"],
         kind=row["kind"],
         asset_ids=sorted(before.get("ratings", {})),
-        cluster_ids=sorted(before.get("clusters", {})),
+        cluster_ids=sorted(
+            {*before.get("clusters", {}), *before.get("stacks", {}).get("clusters", {})}
+        ),
         undone=bool(row["undone"]),
         created_at=created,
     )

@@ -16,7 +16,12 @@ from operator import attrgetter
 from typing import Any
 
 from kilo.catalog import Catalog
-from kilo.catalog.file_reads import list_cluster_members, list_clusters, project_frame_rows
+from kilo.catalog.file_reads import (
+    CAPTURE_INSTANT,
+    list_cluster_members,
+    list_clusters,
+    project_frame_rows,
+)
 from kilo.catalog.studio_reads import EMBEDDED_JOIN
 from kilo.projects import require_project
 from kilo.records import json_object
@@ -37,6 +42,9 @@ class CullFrame:
     #: what :func:`kilo.clock.local_capture_time` reads besides ``captured_at``
     captured_offset_min: int | None = None
     captured_at_source: str | None = None
+    #: when it was taken, as chronological orders sort (naive UTC, the catalog's
+    #: ``CAPTURE_INSTANT``); None when undated
+    order_at: datetime | None = None
     rank: int | None = None
     role: str | None = None
     rating: int | None = None
@@ -153,7 +161,8 @@ _FRAME_COLUMNS = (
     "a.id, a.filename, a.captured_at, a.captured_offset_min, a.captured_at_source, "
     's."values", r.rating, r.picked, r.rejected, r.starred, a.frame_index, a.frame_count, '
     "a.width_px, a.height_px, a.orientation, a.state, a.error IS NOT NULL, "
-    "a.camera_model, a.lens_model, a.iso, a.shutter_speed, a.aperture, a.focal_length_mm"
+    "a.camera_model, a.lens_model, a.iso, a.shutter_speed, a.aperture, a.focal_length_mm, "
+    f"{CAPTURE_INSTANT}"
 )
 
 
@@ -175,6 +184,7 @@ def _frames(catalog: Catalog, pid: str, user: str, embedded: bool) -> dict[str, 
             captured_at=captured_at,
             captured_offset_min=offset_min,
             captured_at_source=source,
+            order_at=row[23],
             rating=rating,
             picked=bool(picked),
             rejected=bool(rejected),
@@ -187,7 +197,7 @@ def _frames(catalog: Catalog, pid: str, user: str, embedded: bool) -> dict[str, 
             orientation=orientation,
             state=state,
             failed=bool(failed),
-            embedded=bool(row[23]) if embedded else None,
+            embedded=bool(row[24]) if embedded else None,
             exposure={k: v for k, v in zip(_EXPOSURE, row[17:23], strict=True) if v is not None},
         )
     return frames
@@ -283,7 +293,7 @@ def _single_stacks(
 
 def _sort_stacks(stacks: list[CullStack], start: dict[str, Any]) -> None:
     """Moments in time order (undated last); in each, stacks before singles, by first frame."""
-    first_time = {id(s): s.frames[0].captured_at for s in stacks}
+    first_time = {id(s): s.frames[0].order_at for s in stacks}
 
     def key(s: CullStack) -> tuple[Any, ...]:
         moment_start = start.get(s.moment_id) if s.moment_id else None

@@ -27,6 +27,7 @@ _ASSET_COLUMNS = (
     "iso",
     "captured_at",
     "captured_offset_min",
+    "captured_at_source",
     "exposure_time_s",
 )
 

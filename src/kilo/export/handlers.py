@@ -13,7 +13,7 @@ from typing import Any
 
 from kilo.catalog import Catalog
 from kilo.catalog.assets_repo import owned_original_uri, read_export_rows
-from kilo.catalog.file_reads import list_moment_members
+from kilo.catalog.file_reads import list_moment_members, read_shoot_offset
 from kilo.catalog.users_repo import get_user_row
 from kilo.clock import format_span, local_capture_time, new_id, utcnow
 from kilo.errors import NotFound
@@ -221,6 +221,7 @@ def _plan_sheet(
     """A contact sheet's entries, grouped by moment, and its facts (the photographer)."""
     groups = _moment_groups(catalog, project_id, assets)
     zone = catalog.table("projects").value(project_id, "timezone")
+    guess = None if zone else read_shoot_offset(catalog, project_id)
     entries: list[tuple[tuple[int, bool, datetime, int], SheetEntry]] = []
     for pos, asset_id in enumerate(ids):
         a = assets.get(asset_id)
@@ -241,7 +242,7 @@ def _plan_sheet(
             name=frame_name(str(a["filename"]), a["frame_index"], a["frame_count"]),
         )
         # in a moment, photos in the order they were taken (undated ones last)
-        at = local_capture_time(a, zone).order_key()
+        at = local_capture_time(a, zone).order_key(guess)
         key = (group[0] if group else 1 << 30, at is None, at or datetime.min, pos)
         entries.append((key, entry))
     entries.sort(key=lambda e: e[0])

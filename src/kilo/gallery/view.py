@@ -12,6 +12,7 @@ the original carried or the size served (thumb, preview, download, the download-
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,9 +21,12 @@ from typing import Any, Literal
 from kilo.catalog import Catalog
 from kilo.errors import KiloError, NotFound
 from kilo.gallery.visitors import Visit, gallery_asset, list_view_rows, log_activity
+from kilo.text import frame_name
 
 ImageSize = Literal["thumb", "preview", "download"]
 _LONG_EDGE = {"thumb": 512, "preview": 2048, "web": 2048}
+#: what a zip entry's name keeps (\w: letters and digits of any script, and _)
+_SAFE = re.compile(r"[^\w.-]+")
 
 
 @dataclass(frozen=True)
@@ -30,10 +34,15 @@ class ViewItem:
     asset_id: str
     width: int | None
     height: int | None
+    #: the name the page shows (:func:`kilo.text.frame_name`: ``bird_burst.heic [2/4]`` for
+    #: a frame of a multi-frame file); None when the gallery does not show file names
     filename: str | None
     favorites: int
     comments: int
     mine: bool
+    #: its name in the download-all zip (:func:`zip_entry_name`; ``photo-0003.jpg`` when
+    #: file names are not shown)
+    zip_name: str = ""
 
 
 def view_items(catalog: Catalog, v: Visit) -> list[ViewItem]:
@@ -42,12 +51,14 @@ def view_items(catalog: Catalog, v: Visit) -> list[ViewItem]:
     rows = list_view_rows(catalog, v.gallery_id, v.visitor_id)
     show = bool(v.gallery["show_filenames"])
     out = []
-    for aid, w, h, orient, name, favs, comments, mine in rows:
+    used: set[str] = set()
+    for n, row in enumerate(rows, 1):
+        aid, w, h, orient, name, favs, comments, mine, frame, frames = row
         if orient in (5, 6, 7, 8) and w and h:  # stored as shot; shown upright
             w, h = h, w
-        out.append(
-            ViewItem(str(aid), w, h, name if show else None, int(favs), int(comments), bool(mine))
-        )
+        shown = frame_name(str(name), frame, frames) if show and name else None
+        zipped = zip_entry_name(name if show else None, frame, frames, n, used)
+        out.append(ViewItem(str(aid), w, h, shown, int(favs), int(comments), bool(mine), zipped))
     return out
 
 
@@ -122,21 +133,32 @@ def gallery_zip(catalog: Catalog, v: Visit) -> Iterator[bytes]:
 def _zip_stream(catalog: Catalog, v: Visit, items: list[ViewItem]) -> Iterator[bytes]:
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
-        used: set[str] = set()
-        for n, item in enumerate(items, 1):
-            name = _zip_name(item.filename, n, used)
+        for item in items:
+            name = item.zip_name
             data = gallery_image(catalog, v, item.asset_id, "download", log=False)
             archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
             yield sink.take()
     yield sink.take()  # the zip's directory, written on close
 
 
-def _zip_name(filename: str | None, n: int, used: set[str]) -> str:
-    stem = (filename or "").rsplit(".", 1)[0].replace("/", "_").replace("\\", "_").strip()
+def zip_entry_name(
+    filename: str | None, frame_index: int | None, frame_count: int | None, n: int, used: set[str]
+) -> str:
+    """The name of the ``n``-th photo in a download-all zip, unique among ``used`` (which it
+    joins; compared without case, as Windows and macOS do): the file's stem as a JPEG
+    (``cv_leuvenA.jpg``), a frame of a multi-frame file with which of how many
+    (``bird_burst_2of4.jpg`` for ``bird_burst.heic [2/4]``), ``photo-0003.jpg`` without a
+    name; a name taken already gets ``-0003`` (its position). Only letters, digits, ``-``,
+    ``_`` and ``.`` are kept (a run of anything else, a space or a bracket included, is one
+    ``_``), so no entry has a path, a space or a character a file system refuses."""
+    stem = _SAFE.sub("_", (filename or "").rsplit(".", 1)[0]).strip("._") if filename else ""
+    count = int(frame_count or 1)
+    if stem and count > 1:
+        stem = f"{stem}_{int(frame_index or 0) + 1}of{count}"
     name = f"{stem or f'photo-{n:04d}'}.jpg"
-    if name in used:
+    if name.lower() in used:
         name = f"{stem or 'photo'}-{n:04d}.jpg"
-    used.add(name)
+    used.add(name.lower())
     return name
 
 

@@ -332,7 +332,7 @@ def list_submissions(catalog: Catalog, gallery_id: str) -> list[tuple[Any, ...]]
 
 def list_view_rows(catalog: Catalog, gallery_id: str, visitor_id: str) -> list[tuple[Any, ...]]:
     """(asset id, width, height, orientation, file name, favorites, comments, whether this
-    visitor favorited it) of the gallery's photos in its order."""
+    visitor favorited it, frame index, frame count) of the gallery's photos in its order."""
     return catalog.fetchall(
         "SELECT ga.asset_id, a.width_px, a.height_px, a.orientation, a.filename, "
         "(SELECT count(*) FROM favorites f WHERE f.gallery_id = ga.gallery_id "
@@ -340,7 +340,7 @@ def list_view_rows(catalog: Catalog, gallery_id: str, visitor_id: str) -> list[t
         "(SELECT count(*) FROM comments c WHERE c.gallery_id = ga.gallery_id "
         " AND c.asset_id = ga.asset_id), "
         "EXISTS (SELECT 1 FROM favorites f WHERE f.gallery_id = ga.gallery_id "
-        " AND f.asset_id = ga.asset_id AND f.client_id = ?) "
+        " AND f.asset_id = ga.asset_id AND f.client_id = ?), a.frame_index, a.frame_count "
         "FROM gallery_assets ga JOIN assets a ON a.id = ga.asset_id "
         "WHERE ga.gallery_id = ? ORDER BY ga.position",
         [visitor_id, gallery_id],

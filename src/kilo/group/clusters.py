@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kilo.catalog import Catalog
+from kilo.catalog.file_reads import CAPTURE_INSTANT, read_shoot_offset
 from kilo.catalog.ids import lookup_id
 from kilo.clock import capture_time, floating, from_catalog, new_id, utcnow, zone
 from kilo.errors import InvalidInput, NotFound
@@ -77,27 +78,35 @@ def _members(catalog: Catalog, cluster_ids: Sequence[str]) -> dict[str, list[Clu
 
 
 def _members_spans(
-    catalog: Catalog, cluster_ids: Sequence[str], zone_name: str | None
+    catalog: Catalog, project_id: str, cluster_ids: Sequence[str], zone_name: str | None
 ) -> tuple[dict[str, list[ClusterAsset]], dict[str, _Span]]:
     """:func:`_members` with each cluster's first and last photo in their own local times
-    (:func:`kilo.clock.local_capture_time` in the project's zone ``zone_name``), by cluster
-    id; (None, None) when undated. One query, the zone looked up once: a page of clusters
-    is thousands of members."""
+    (:func:`kilo.clock.local_capture_time` in the project's zone ``zone_name``), first and
+    last in the one chronological order (:meth:`kilo.clock.CaptureTime.order_key` at the
+    project's shoot offset), by cluster id; (None, None) when undated. One query, the zone
+    looked up once (the shoot offset once, when a photo needs it): a page of clusters is
+    thousands of members."""
     members: dict[str, list[ClusterAsset]] = {cid: [] for cid in cluster_ids}
     if not cluster_ids:
         return members, {}
     tz = zone(zone_name)
     ends: dict[str, list[tuple[datetime, _Times]]] = {}
+    shoot: list[int | None] = []  # read once, when a photo needs it
     rows = catalog.fetchall(_MEMBER_SQL.format(*_MEMBER_TIMES), [list(cluster_ids)])
     for cid, aid, rank, role, signals, found, captured_at, offset_min, source in rows:
         members[cid].append(_member(aid, rank, role, signals))
         if not found or captured_at is None or str(source or "").startswith("file"):
             continue  # undated (a file's time says when it was copied)
         times: _Times = (captured_at, offset_min, source)
-        # CaptureTime.order_key: a naive time with an offset of its own (UTC) or with no zone
-        # to read it in (the wall clock) is its own key; no CaptureTime made for it
-        if captured_at.tzinfo is None and (offset_min is not None or tz is None):
+        # CaptureTime.order_key: a naive time with an offset of its own (UTC) is its own
+        # key, one with no zone to read it in is its wall clock at the shoot offset; no
+        # CaptureTime made for them
+        if captured_at.tzinfo is None and offset_min is not None:
             key = captured_at
+        elif captured_at.tzinfo is None and tz is None:
+            if not shoot:
+                shoot.append(read_shoot_offset(catalog, project_id))
+            key = captured_at - timedelta(minutes=shoot[0] or 0)
         else:
             key = capture_time(captured_at, offset_min, source, tz).order_key() or datetime.max
         span = ends.get(cid)
@@ -153,7 +162,7 @@ def get_cluster(catalog: Catalog, cluster_id: str) -> Cluster:
     """One cluster with its members (best first)."""
     row = _row(catalog, cluster_id)
     zone_name = catalog.table("projects").value(row["project_id"], "timezone")
-    members, spans = _members_spans(catalog, [row["id"]], zone_name)
+    members, spans = _members_spans(catalog, row["project_id"], [row["id"]], zone_name)
     return _to_model(row, members[row["id"]], spans[row["id"]])
 
 
@@ -189,7 +198,7 @@ def list_clusters(
         ),
         limit,
     )
-    members, spans = _members_spans(catalog, [r["id"] for r in rows], zone_name)
+    members, spans = _members_spans(catalog, pid, [r["id"] for r in rows], zone_name)
     return PagedClusters(
         items=[_to_model(r, members[r["id"]], spans[r["id"]]) for r in rows],
         page_info=PageInfo(next_cursor=nxt),
@@ -390,8 +399,9 @@ def merge_clusters(catalog: Catalog, cluster_ids: Sequence[str]) -> Cluster:
 def _refresh_times(catalog: Catalog, cluster_ids: Sequence[str]) -> None:
     for cid in cluster_ids:
         catalog.execute(
-            "UPDATE clusters SET start_time = t.lo, end_time = t.hi FROM (SELECT min(a.captured_at)"
-            " AS lo, max(a.captured_at) AS hi FROM cluster_members m JOIN assets a ON "
+            f"UPDATE clusters SET start_time = t.lo, end_time = t.hi FROM (SELECT min("
+            f"{CAPTURE_INSTANT}) AS lo, max({CAPTURE_INSTANT}) AS hi FROM cluster_members m "
+            "JOIN assets a ON "
             "a.id = m.asset_id WHERE m.cluster_id = ?) t WHERE clusters.id = ?",
             [cid, cid],
         )
@@ -409,3 +419,63 @@ def locked_clusters(catalog: Catalog, project_id: str) -> list[dict[str, Any]]:
         {"id": cid, "kind": kind, "members": [m.asset_id for m in members[cid]]}
         for cid, kind in locked
     ]
+
+
+# -- snapshots of stacks for undo (kilo.cull.actions logs split and merge) ----------------
+_CLUSTER_TIMES = ("start_time", "end_time", "created_at", "updated_at")
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as plain JSON: times as ISO text, a list as a list (JSON columns stay text)."""
+    out = dict(row)
+    for col in _CLUSTER_TIMES:
+        if isinstance(out.get(col), datetime):
+            out[col] = out[col].isoformat()
+    if out.get("why_winner") is not None:
+        out["why_winner"] = list(out["why_winner"])
+    return out
+
+
+def snapshot_clusters(catalog: Catalog, cluster_ids: Sequence[str]) -> dict[str, Any]:
+    """Every column of the clusters ``cluster_ids`` (``None``: no such cluster) and of their
+    member rows, and the parent of each cluster under one of them, as plain JSON:
+    :func:`restore_clusters` puts exactly this back (undo and redo of a split or merge)."""
+    ids = sorted(set(cluster_ids))
+    rows = catalog.table("clusters").rows_for(ids)
+    members = catalog.table("cluster_members").rows_where(
+        "list_contains(?, cluster_id)", [ids], order_by="cluster_id, rank, asset_id"
+    )
+    children = catalog.table("clusters").rows_where(
+        "list_contains(?, parent_id)", [ids], select=("id", "parent_id")
+    )
+    per: dict[str, list[dict[str, Any]]] = {cid: [] for cid in ids}
+    for m in members:
+        per[m["cluster_id"]].append(dict(m))
+    return {
+        "clusters": {cid: _plain(rows[cid]) if cid in rows else None for cid in ids},
+        "members": per,
+        "parents": {str(c["id"]): c["parent_id"] for c in children},
+    }
+
+
+def restore_clusters(catalog: Catalog, snapshot: dict[str, Any]) -> None:
+    """Put the clusters of a :func:`snapshot_clusters` back exactly: their rows and members
+    as they were (a cluster that was not there is removed), their children's parents."""
+    ids = sorted(snapshot["clusters"])
+    rows: list[dict[str, Any]] = [
+        {k: (datetime.fromisoformat(v) if k in _CLUSTER_TIMES and v else v) for k, v in r.items()}
+        for r in snapshot["clusters"].values()
+        if r is not None
+    ]
+    members = [m for cid in ids for m in snapshot["members"].get(cid, [])]
+    with catalog.transaction():
+        catalog.table("cluster_members").delete_in("cluster_id", ids)
+        catalog.table("clusters").delete_in("id", ids)
+        for row in rows:
+            catalog.table("clusters").insert(row)
+        if members:
+            catalog.table("cluster_members").insert_all(members)
+        for child, parent in snapshot.get("parents", {}).items():
+            catalog.table("clusters").update(child, {"parent_id": parent}, stamp=False)
+        for row in rows:
+            _emit(catalog, str(row["project_id"]), str(row["id"]), "restored")

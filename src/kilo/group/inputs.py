@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from kilo.catalog import Catalog
-from kilo.catalog.file_reads import CAPTURE_ORDER, latest_file
+from kilo.catalog.file_reads import CAPTURE_ORDER, latest_file, read_shoot_offset
 from kilo.clock import local_capture_time
 from kilo.group.build import AssetRow
 from kilo.group.rank import load_weights
@@ -163,14 +163,16 @@ def owner_weights(catalog: Catalog, project_id: str) -> dict[str, float]:
 def _place_in_time(catalog: Catalog, project_id: str, assets: list[AssetRow]) -> None:
     """Each asset's local time (what titles show) and the moment it orders by: its own
     offset, else the project's time zone (so ``project update --timezone`` and a new
-    analysis move a photo without an offset among those with one), else its wall clock;
-    then the assets sorted by that moment (a stable sort: ties keep capture order)."""
+    analysis move a photo without an offset among those with one), else the offset the
+    project's other photos carry, else its wall clock; then the assets sorted by that
+    moment (a stable sort: ties keep capture order)."""
     zone = catalog.table("projects").value(project_id, "timezone")
+    guess = None if zone else read_shoot_offset(catalog, project_id)
     cols = ("captured_at", "captured_offset_min", "captured_at_source")
     rows = catalog.table("assets").rows_for([a.id for a in assets], select=cols)
     for a in assets:
         when = local_capture_time(rows.get(a.id, {}), zone)
-        a.captured_at, a.local_time = when.order_key(), when.local
+        a.captured_at, a.local_time = when.order_key(guess), when.local
     assets.sort(key=lambda a: (a.captured_at is None, a.captured_at or datetime.min))
 
 

@@ -7,10 +7,12 @@ values are comparable between a 24 MP original and its 2048 px preview). Meaning
     Is the subject in focus, free of motion blur: the blur width of the sharpest region's
     strongest edges (:mod:`kilo.measure.focus`, the re-blur gradient ratio), 1 at or below
     0.5 px of blur at the analysis size, 0 at 1.6 px or more, log-linear between (about 0.5 =
-    edges 0.9 px wide: soft but usable). Independent of brightness, contrast and how much
-    detail the scene has; a small subject in focus on a blurred background scores high. The
-    photos it was checked on and its AUC beside peers: docs/culling.md, "Sharpness on real
-    photos".
+    edges 0.9 px wide: soft but usable), capped at ``1 - smear`` where the gradients are far
+    more one-way at full size than at a quarter of it (a straight motion smear, whose faint
+    edges the width cannot see: :func:`kilo.measure.focus.smear_excess`). Independent of
+    brightness, contrast and how much detail the scene has; a small subject in focus on a
+    blurred background scores high. The photos it was checked on and its AUC beside peers:
+    docs/culling.md, "Sharpness on real photos".
 ``detail``
     The amount of fine detail in the most detailed region: the 90th percentile, over a 6x6
     grid of tiles, of the noise-corrected variance of the Laplacian, on a log scale (0 = none,
@@ -71,7 +73,7 @@ from PIL import Image
 from kilo.imaging.resize import shrink_array
 from kilo.measure.faces import haar
 from kilo.measure.faces.haar import DETECT_PX, FaceBox
-from kilo.measure.focus import edge_blur_sigma, focus_score
+from kilo.measure.focus import edge_blur_sigma, focus_score, smear_excess, smear_score
 
 if TYPE_CHECKING:
     from kilo.measure.faces import Face
@@ -88,7 +90,7 @@ __all__ = [
     "to_rgb_array",
 ]
 
-SIGNALS_VERSION = "signals-3"
+SIGNALS_VERSION = "signals-4"
 ANALYSIS_PX = 1024
 _GRID = 6
 # log10 of a noise-corrected Laplacian variance that counts as "fully sharp" at ANALYSIS_PX
@@ -293,7 +295,9 @@ def measure_image(
     best = float(np.percentile(flat_tiles, 90))
     detail = _sharp_score(best)
     sharp_global = _sharp_score(float(flat_tiles.mean()))
-    sharpness = focus_score(edge_blur_sigma(luma, noise_sigma))
+    sharpness = min(
+        focus_score(edge_blur_sigma(luma, noise_sigma)), 1.0 - smear_score(smear_excess(luma))
+    )
     blur = 1.0 - sharpness
     aniso = _anisotropy(cv2.GaussianBlur(luma, (0, 0), 1.0))
     # natural scenes show some anisotropy; only the excess over ~0.15 counts as directional

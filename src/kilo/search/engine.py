@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 
 from kilo.catalog import Catalog
-from kilo.catalog.assets_repo import LOCAL_TIME, read_local_times
-from kilo.catalog.file_reads import latest_file_uri
+from kilo.catalog.assets_repo import read_capture_instants
+from kilo.catalog.file_reads import CAPTURE_INSTANT, CAPTURE_ORDER, latest_file_uri
 from kilo.clock import parse_uuid
 from kilo.errors import InvalidInput, ModelUnavailable, NotFound
 from kilo.models import SearchResponse, SearchResult
@@ -158,7 +158,7 @@ def _filter_listing(catalog: Catalog, query: Query) -> SearchResponse:
     where, params, ratings = filter_sql(query.filters, query.user_id)
     rows = catalog.fetchall(
         f"SELECT a.id FROM {from_clause(ratings)} WHERE {where} "
-        f"ORDER BY {LOCAL_TIME} NULLS LAST, a.filename, a.id LIMIT ? OFFSET ?",
+        f"ORDER BY {CAPTURE_ORDER} LIMIT ? OFFSET ?",
         [*params, query.limit + 1, query.offset],
     )
     results = [
@@ -212,8 +212,9 @@ def _metadata_search(catalog: Catalog, query: Query) -> SearchResponse:
     score_sql, score_params, cond_sql, cond_params = word_score_sql(words)
     order = "score DESC, t NULLS LAST" if query.sort == "score" else "t NULLS LAST, score DESC"
     rows = catalog.fetchall(
-        f"SELECT a.id, {score_sql} AS score, {LOCAL_TIME} AS t FROM {from_clause(ratings)} "
-        f"WHERE {where} AND {cond_sql} ORDER BY {order}, a.filename, a.id LIMIT ? OFFSET ?",
+        f"SELECT a.id, {score_sql} AS score, {CAPTURE_INSTANT} AS t FROM "
+        f"{from_clause(ratings)} WHERE {where} AND {cond_sql} "
+        f"ORDER BY {order}, a.filename, a.frame_index, a.id LIMIT ? OFFSET ?",
         [*score_params, *params, *cond_params, query.limit + 1, query.offset],
     )
     page = rows[: query.limit]
@@ -280,7 +281,7 @@ def _semantic_search(catalog: Catalog, query: Query, emb: Any, idx: VectorIndex)
 
 
 def _by_time(catalog: Catalog, ranked: list[tuple[str, float, list[str]]]) -> list[Any]:
-    times = read_local_times(catalog, [r[0] for r in ranked])
+    times = read_capture_instants(catalog, [r[0] for r in ranked])
     return sorted(ranked, key=lambda r: (times.get(r[0]) is None, times.get(r[0]) or 0, -r[1]))
 
 

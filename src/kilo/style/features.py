@@ -6,7 +6,8 @@ fixed random projection of it (8 numbers) is appended and the profile uses a sep
 feature kind, so models never mix inputs of different meaning.
 
 Context (6 numbers): estimated color temperature of the light (mired), ISO, indoor
-probability, time of day (sine/cosine of the local hour, zero when unknown) and a night flag.
+probability, time of day (sine/cosine of the local hour, zero when unknown: an undated
+photo has no hour, its file time says when it was copied) and a night flag.
 Its bucket (:func:`context_bucket`) picks the regression: ``indoor``, ``night``, ``golden``
 (warm light outside), ``shade`` (cool light) or ``daylight``.
 
@@ -16,12 +17,14 @@ Only these derived numbers are ever stored, never pixels.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from kilo.clock import local_capture_time
 from kilo.edit.fix import ImageStats
 
 F64 = NDArray[np.float64]
@@ -115,11 +118,14 @@ def indoor_probability(stats: ImageStats, iso: float | None, exposure_s: float |
     return 1 / (1 + math.exp(-score))
 
 
-def local_hour(captured_at: datetime | None, offset_min: int | None) -> float | None:
-    """Local clock hour of a capture (naive UTC + offset); None when unknown."""
-    if captured_at is None:
+def local_hour(asset: Mapping[str, Any]) -> float | None:
+    """The hour of the day on the clock where the photo was taken
+    (:func:`kilo.clock.local_capture_time` of a catalog row: its wall clock, whatever its
+    offset); None when unknown, and for an undated photo (its file time says when it was
+    copied, not shot: no hour at all)."""
+    local = local_capture_time(asset).local
+    if local is None:
         return None
-    local = captured_at + timedelta(minutes=offset_min or 0)
     return local.hour + local.minute / 60
 
 

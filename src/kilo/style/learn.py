@@ -75,7 +75,7 @@ def photo_inputs(catalog: Catalog, asset_id: str) -> PhotoInputs:
     ctx = Context(
         kelvin=stats.kelvin,
         iso=iso,
-        local_hour=local_hour(row.get("captured_at"), row.get("captured_offset_min")),
+        local_hour=local_hour(row),
         indoor_prob=indoor_probability(stats, iso, row.get("exposure_time_s")),
     )
     features = image_features(stats)

@@ -799,7 +799,8 @@ export interface paths {
         /**
          * Cluster Merge
          * @description Extension: merge ``clusterIds`` (of the same kind and project) into this stack, as
-         *     ``kilo clusters merge``.
+         *     ``kilo clusters merge``; logged in the caller's cull action log, so ``:undo`` takes it
+         *     back.
          */
         post: operations["cluster_merge_v1_x_kilo_clusters__clusterId__merge_post"];
         delete?: never;
@@ -841,7 +842,8 @@ export interface paths {
         /**
          * Cluster Split
          * @description Extension: move ``assetIds`` out of the stack into a new one of the same kind (both
-         *     keep these members through re-clustering), as ``kilo clusters split``.
+         *     keep these members through re-clustering), as ``kilo clusters split``; logged in the
+         *     caller's cull action log, so ``:undo`` takes it back.
          */
         post: operations["cluster_split_v1_x_kilo_clusters__clusterId__split_post"];
         delete?: never;

@@ -6,11 +6,15 @@
 import { ApiError } from '../../lib/api/client';
 import { decisionPaths, ext, type CullMember, type CullStack, type CullView } from '../../lib/api/ext';
 import { enqueue, onDecisionDone, outbox } from '../../lib/outbox.svelte';
-import { warm } from '../../lib/prefetch';
+import { plan } from '../../lib/prefetch';
 import { setQuery } from '../../lib/router.svelte';
 import { describeError, toast } from '../../lib/ui.svelte';
 
 export type CompareMode = 0 | 2 | 4;
+/** A frame's display width / height (upright). */
+export function ratioOf(m: CullMember): number {
+  return (m.displayWidth || 3) / (m.displayHeight || 2);
+}
 /** How often a visible cull screen asks whether its view changed elsewhere. */
 const POLL_MS = 4000;
 
@@ -26,6 +30,8 @@ export class CullStore {
   hints = $state(false);
   drawer = $state(false);
   lastAction = $state('');
+  /** the direction of travel (1: onwards, -1: back), what is prefetched first */
+  private dir: 1 | -1 = 1;
 
   readonly projectId: string;
   private refetchTimer: ReturnType<typeof setTimeout> | null = null;
@@ -149,30 +155,36 @@ export class CullStore {
     return w >= 0 ? w : 0;
   }
 
-  /** After any move: the URL keeps the place (debounced), the neighbours are prefetched. */
+  /** After any move: the URL keeps the place (debounced), and the frames the next keys
+   * reach are prefetched, nearest first in the direction of travel (see prefetch.ts). */
   moved(): void {
     const s = this.current;
     const m = this.member;
     if (this.urlTimer) clearTimeout(this.urlTimer);
     this.urlTimer = setTimeout(() => setQuery({ stack: s?.id, frame: m?.assetId, zoom: this.zoom ? 1 : null }), 150);
     if (!s) return;
-    const near: string[] = [];
-    for (const d of [1, -1, 2, 3, -2]) near.push(s.members[this.frame + d]?.previewUrl ?? '');
-    const next = this.stacks[this.stack + 1];
-    const prev = this.stacks[this.stack - 1];
-    if (next) near.push(next.members[this.startFrame(next)]?.previewUrl ?? '', next.members[0]?.previewUrl ?? '');
-    if (prev) near.push(prev.members[this.startFrame(prev)]?.previewUrl ?? '');
-    if (this.zoom && m) near.unshift(m.loupeUrl);
-    warm(near);
+    const d = this.dir;
+    const at = (k: number) => s.members[this.frame + k * d];
+    const ahead = this.stacks[this.stack + d];
+    const behind = this.stacks[this.stack - d];
+    const start = (x: CullStack | undefined) => x?.members[this.startFrame(x)];
+    // an arrow past the stack's end lands on the next stack's first (or the last) frame
+    const across = ahead?.members[d > 0 ? 0 : ahead.members.length - 1];
+    const near = [at(1), start(ahead), at(2), across, at(-1), start(behind)];
+    const loupes = this.zoom ? [at(1)?.loupeUrl] : [];
+    plan(m?.previewUrl, near.map((x) => x && { url: x.previewUrl, ratio: ratioOf(x) }), loupes);
   }
 
   // navigation -----------------------------------------------------------------------
   go(stack: number, frame?: number): void {
     const stacks = this.stacks;
     if (!stacks.length) return;
+    const was = [this.stack, this.frame];
     this.stack = Math.max(0, Math.min(stack, stacks.length - 1));
     const s = stacks[this.stack];
     this.frame = frame === undefined ? this.startFrame(s) : Math.max(0, Math.min(frame, s.members.length - 1));
+    const step = this.stack - was[0] || this.frame - was[1];
+    if (step) this.dir = step > 0 ? 1 : -1;
     this.moved();
   }
   nextFrame(): void {
