@@ -17,10 +17,10 @@ from typing import Any
 
 from kilo.catalog import Catalog
 from kilo.catalog.file_reads import (
-    CAPTURE_INSTANT,
     list_cluster_members,
     list_clusters,
     project_frame_rows,
+    read_capture_instant_sql,
 )
 from kilo.catalog.studio_reads import EMBEDDED_JOIN
 from kilo.projects import require_project
@@ -161,8 +161,7 @@ _FRAME_COLUMNS = (
     "a.id, a.filename, a.captured_at, a.captured_offset_min, a.captured_at_source, "
     's."values", r.rating, r.picked, r.rejected, r.starred, a.frame_index, a.frame_count, '
     "a.width_px, a.height_px, a.orientation, a.state, a.error IS NOT NULL, "
-    "a.camera_model, a.lens_model, a.iso, a.shutter_speed, a.aperture, a.focal_length_mm, "
-    f"{CAPTURE_INSTANT}"
+    "a.camera_model, a.lens_model, a.iso, a.shutter_speed, a.aperture, a.focal_length_mm"
 )
 
 
@@ -171,11 +170,12 @@ def _frames(catalog: Catalog, pid: str, user: str, embedded: bool) -> dict[str, 
     order; with ``embedded``, whether each has an embedding. Rows come as tuples: a
     project has tens of thousands of frames, and a dict per row cost as much as the query."""
     joins = "LEFT JOIN signals s ON s.asset_id = a.id"
-    columns = _FRAME_COLUMNS
+    instant = read_capture_instant_sql(catalog, pid)  # the order_at column and the order
+    columns = f"{_FRAME_COLUMNS}, {instant}"
     if embedded:
         joins, columns = f"{joins} {EMBEDDED_JOIN}", f"{columns}, e.embedded_id IS NOT NULL"
     frames: dict[str, CullFrame] = {}
-    for row in project_frame_rows(catalog, pid, user, columns, joins=joins):
+    for row in project_frame_rows(catalog, pid, user, columns, joins=joins, instant=instant):
         aid, name, captured_at, offset_min, source, signals, rating, picked = row[:8]
         rejected, starred, index, count, width, height, orientation, state, failed = row[8:17]
         frames[aid] = CullFrame(
