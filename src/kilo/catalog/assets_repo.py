@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Any
 from kilo.catalog.file_reads import (
     CAPTURE_INSTANT,
     DECISIONS_JOIN,
-    capture_instant_sql,
     latest_file,
-    read_shoot_offset,
+    read_capture_instant_sql,
 )
 from kilo.clock import new_id, utcnow
 
@@ -124,12 +123,8 @@ def read_asset_rows(
 
 #: where undated photos sort in a page's keys: after every dated one
 UNDATED_LAST = datetime(9999, 12, 31)
-#: the page's project's zone and shoot offset are read first (parameters: no subquery a row)
-_SORT_TIME = (
-    f"coalesce({capture_instant_sql('CAST($zone AS VARCHAR)', 'CAST($guess AS INTEGER)')}, "
-    "CAST($undated AS TIMESTAMP))"
-)
-_PAGE_KEY = f"{_SORT_TIME}, coalesce(a.filename, ''), coalesce(a.frame_index, 0), a.id"
+#: the rest of a page's key, after when taken
+_PAGE_KEY_TAIL = "coalesce(a.filename, ''), coalesce(a.frame_index, 0), a.id"
 
 
 def page_asset_keys(
@@ -146,18 +141,18 @@ def page_asset_keys(
     (those four values of the last row of the page before): the keys of a page, from the
     narrow columns (a top-N over the wide rows costs several times more in DuckDB)."""
     conditions = list(where)
-    pid = params["pid"]
-    zone = catalog.scalar("SELECT timezone FROM projects WHERE id = ?", [pid])
-    guess = None if zone else read_shoot_offset(catalog, str(pid))
-    values = {**params, "undated": UNDATED_LAST, "zone": zone, "guess": guess}
+    # the project's zone and shoot offset read first and written in (no subquery a row)
+    instant = read_capture_instant_sql(catalog, str(params["pid"]))
+    sort_time = f"coalesce({instant}, CAST($undated AS TIMESTAMP))"
+    values = {**params, "undated": UNDATED_LAST}
     if after is not None:
         conditions.append(
-            f"({_PAGE_KEY}) > (CAST($k0 AS TIMESTAMP), CAST($k1 AS VARCHAR), "
+            f"({sort_time}, {_PAGE_KEY_TAIL}) > (CAST($k0 AS TIMESTAMP), CAST($k1 AS VARCHAR), "
             "CAST($k2 AS INTEGER), CAST($k3 AS VARCHAR))"
         )
         values.update({f"k{i}": v for i, v in enumerate(after)})
     return catalog.fetchdicts(
-        f"SELECT a.id, {_SORT_TIME} AS sort_time, coalesce(a.filename, '') AS filename, "
+        f"SELECT a.id, {sort_time} AS sort_time, coalesce(a.filename, '') AS filename, "
         "coalesce(a.frame_index, 0) AS frame_index "
         f"FROM assets a {_RATINGS if decisions else ''} WHERE {' AND '.join(conditions)} "
         "ORDER BY sort_time, filename, frame_index, a.id LIMIT $lim",
