@@ -33,8 +33,10 @@ __all__ = [
     "owned_asset_ids",
     "pick_duplicate_groups",
     "project_frame_ids",
+    "project_frame_rows",
     "project_frames",
     "project_owner",
+    "read_capture_instant_sql",
     "read_shoot_offset",
 ]
 
@@ -130,11 +132,33 @@ def original_source(catalog: Catalog, asset_id: str) -> OriginalSource | None:
     return OriginalSource(str(row[0]), int(row[1] or 0), row[2])
 
 
-def _frames_sql(columns: str, joins: str, where: str, decisions: bool) -> str:
+def _frames_sql(columns: str, joins: str, where: str, decisions: bool, instant: str) -> str:
     extra = f" AND ({where})" if where else ""
     return (
         f"SELECT {columns} FROM assets a {joins} {DECISIONS_JOIN if decisions else ''} "
-        f"WHERE a.project_id = ? AND a.state <> 'pending_upload'{extra} ORDER BY {CAPTURE_ORDER}"
+        f"WHERE a.project_id = ? AND a.state <> 'pending_upload'{extra} "
+        f"ORDER BY {instant} NULLS LAST, a.filename, a.frame_index, a.id"
+    )
+
+
+def read_capture_instant_sql(catalog: Catalog, project_id: str) -> str:
+    """SQL: :data:`CAPTURE_INSTANT` for the photos ``a`` of the one project ``project_id``,
+    its time zone and shoot offset read first and written in as constants. The same value
+    row for row (the two scalar subqueries it replaces are of the row's project), several
+    times cheaper a row: no subquery, and without a zone only the branches that can apply
+    (20,000 photos without a zone: ORDER BY ... LIMIT 200 12 ms -> 3.5 ms)."""
+    zone = catalog.scalar("SELECT timezone FROM projects WHERE id = ?", [project_id])
+    if zone is not None:
+        text = "'" + str(zone).replace("'", "''") + "'"
+        return capture_instant_sql(f"CAST({text} AS VARCHAR)", "CAST(NULL AS INTEGER)")
+    guess = read_shoot_offset(catalog, project_id)
+    # CAPTURE_INSTANT without a zone: NULL for a file's time (and a NULL captured_at stays
+    # NULL in both other branches); an own offset's UTC; else at the shoot offset (0: as is)
+    shift = f" - to_minutes(CAST({int(guess)} AS BIGINT))" if guess else ""
+    return (
+        "(CASE WHEN coalesce(a.captured_at_source, '') LIKE 'file%' THEN NULL "
+        + ("" if not shift else "WHEN a.captured_offset_min IS NOT NULL THEN a.captured_at ")
+        + f"ELSE a.captured_at{shift} END)"
     )
 
 
@@ -151,9 +175,27 @@ def project_frames(
     """Every frame of a project (uploads still pending left out) in capture order, with
     ``columns`` (SQL over ``a``, the user's decisions ``r`` and any ``joins``), narrowed by
     ``where`` (SQL with ``params``)."""
+    instant = read_capture_instant_sql(catalog, project_id)
     return catalog.fetchdicts(
-        _frames_sql(columns, joins, where, True), [user_id, project_id, *params]
+        _frames_sql(columns, joins, where, True, instant), [user_id, project_id, *params]
     )
+
+
+def project_frame_rows(
+    catalog: Catalog,
+    project_id: str,
+    user_id: str,
+    columns: str,
+    *,
+    joins: str = "",
+    instant: str | None = None,
+) -> list[tuple[Any, ...]]:
+    """:func:`project_frames` as tuples (``columns`` in order): for a caller that reads every
+    frame of a large project (a dict per row costs as much as the query). ``instant``: the
+    project's :func:`read_capture_instant_sql` when the caller read it already (for a
+    column)."""
+    instant = instant or read_capture_instant_sql(catalog, project_id)
+    return catalog.fetchall(_frames_sql(columns, joins, "", True, instant), [user_id, project_id])
 
 
 def project_frame_ids(
@@ -168,7 +210,8 @@ def project_frame_ids(
     none joined)."""
     decisions = user_id is not None
     head = [user_id, project_id] if decisions else [project_id]
-    rows = catalog.fetchall(_frames_sql("a.id", "", where, decisions), [*head, *params])
+    instant = read_capture_instant_sql(catalog, project_id)
+    rows = catalog.fetchall(_frames_sql("a.id", "", where, decisions, instant), [*head, *params])
     return [str(r[0]) for r in rows]
 
 

@@ -10,16 +10,17 @@ every frame with its blur score, as the fallback the design asks for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from kilo.catalog import Catalog
 from kilo.catalog.file_reads import (
-    CAPTURE_INSTANT,
     list_cluster_members,
     list_clusters,
-    project_frames,
+    project_frame_rows,
+    read_capture_instant_sql,
 )
 from kilo.catalog.studio_reads import EMBEDDED_JOIN
 from kilo.projects import require_project
@@ -58,7 +59,8 @@ class CullFrame:
     orientation: int | None = None
     state: str = "ready"  # the asset's: registered | ready | quarantined
     failed: bool = False
-    embedded: bool = False
+    #: whether it has an embedding (any model); None: not read (see :func:`load_queue`)
+    embedded: bool | None = None
     #: what a loupe's caption shows: camera, lens, ISO, shutter, aperture, focal length
     exposure: dict[str, Any] = field(default_factory=dict)
 
@@ -130,10 +132,14 @@ def _signals(value: Any) -> dict[str, float]:
     }
 
 
-def load_queue(catalog: Catalog, project_id: str, user_id: str | None = None) -> CullQueue:
-    """The review queue of a project for a user (see the module docstring)."""
+def load_queue(
+    catalog: Catalog, project_id: str, user_id: str | None = None, *, embedded: bool = False
+) -> CullQueue:
+    """The review queue of a project for a user (see the module docstring). ``embedded``:
+    read which frames have an embedding (a join over every embedding, which the cull order
+    does not need; without it each frame's ``embedded`` is None)."""
     pid = require_project(catalog, project_id)
-    frames = _frames(catalog, pid, user_id or catalog.local_user_id)
+    frames = _frames(catalog, pid, user_id or catalog.local_user_id, embedded)
     clusters = list_clusters(catalog, pid)
     if not clusters:
         stack = CullStack("filmstrip", "All frames, in capture order", list(frames.values()))
@@ -151,49 +157,63 @@ def load_queue(catalog: Catalog, project_id: str, user_id: str | None = None) ->
 
 
 _EXPOSURE = ("camera_model", "lens_model", "iso", "shutter_speed", "aperture", "focal_length_mm")
+_FRAME_COLUMNS = (
+    "a.id, a.filename, a.captured_at, a.captured_offset_min, a.captured_at_source, "
+    's."values", r.rating, r.picked, r.rejected, r.starred, a.frame_index, a.frame_count, '
+    "a.width_px, a.height_px, a.orientation, a.state, a.error IS NOT NULL, "
+    "a.camera_model, a.lens_model, a.iso, a.shutter_speed, a.aperture, a.focal_length_mm"
+)
 
 
-def _frames(catalog: Catalog, pid: str, user: str) -> dict[str, CullFrame]:
+def _frames(catalog: Catalog, pid: str, user: str, embedded: bool) -> dict[str, CullFrame]:
     """Every frame of the project with the user's decisions and its signals, in capture
-    order."""
-    rows = project_frames(
-        catalog,
-        pid,
-        user,
-        "a.id, a.filename, a.captured_at, a.captured_offset_min, a.captured_at_source, "
-        f"{CAPTURE_INSTANT} AS order_at, "
-        's."values" AS signals, r.rating, r.picked, '
-        "r.rejected, r.starred, a.frame_index, a.frame_count, a.width_px, a.height_px, "
-        "a.orientation, a.state, a.error IS NOT NULL AS failed, "
-        "e.embedded_id IS NOT NULL AS embedded, a.camera_model, a.lens_model, a.iso, "
-        "a.shutter_speed, a.aperture, a.focal_length_mm",
-        joins=f"LEFT JOIN signals s ON s.asset_id = a.id {EMBEDDED_JOIN}",
-    )
-    return {
-        r["id"]: CullFrame(
-            asset_id=r["id"],
-            filename=frame_name(r["filename"], r["frame_index"], r["frame_count"]),
-            captured_at=r["captured_at"],
-            captured_offset_min=r["captured_offset_min"],
-            captured_at_source=r["captured_at_source"],
-            order_at=r["order_at"],
-            rating=r["rating"],
-            picked=bool(r["picked"]),
-            rejected=bool(r["rejected"]),
-            starred=bool(r["starred"]),
-            signals=_signals(r["signals"]),
-            frame_index=int(r["frame_index"] or 0),
-            frame_count=int(r["frame_count"] or 1),
-            width=r["width_px"],
-            height=r["height_px"],
-            orientation=r["orientation"],
-            state=r["state"],
-            failed=bool(r["failed"]),
-            embedded=bool(r["embedded"]),
-            exposure={k: r[k] for k in _EXPOSURE if r[k] is not None},
+    order; with ``embedded``, whether each has an embedding. Rows come as tuples: a
+    project has tens of thousands of frames, and a dict per row cost as much as the query."""
+    joins = "LEFT JOIN signals s ON s.asset_id = a.id"
+    instant = read_capture_instant_sql(catalog, pid)  # the order_at column and the order
+    columns = f"{_FRAME_COLUMNS}, {instant}"
+    if embedded:
+        joins, columns = f"{joins} {EMBEDDED_JOIN}", f"{columns}, e.embedded_id IS NOT NULL"
+    frames: dict[str, CullFrame] = {}
+    for row in project_frame_rows(catalog, pid, user, columns, joins=joins, instant=instant):
+        aid, name, captured_at, offset_min, source, signals, rating, picked = row[:8]
+        rejected, starred, index, count, width, height, orientation, state, failed = row[8:17]
+        frames[aid] = CullFrame(
+            asset_id=aid,
+            filename=frame_name(name, index, count),
+            captured_at=captured_at,
+            captured_offset_min=offset_min,
+            captured_at_source=source,
+            order_at=row[23],
+            rating=rating,
+            picked=bool(picked),
+            rejected=bool(rejected),
+            starred=bool(starred),
+            signals=_signals(signals) if signals is not None else {},
+            frame_index=int(index or 0),
+            frame_count=int(count or 1),
+            width=width,
+            height=height,
+            orientation=orientation,
+            state=state,
+            failed=bool(failed),
+            embedded=bool(row[24]) if embedded else None,
+            exposure={k: v for k, v in zip(_EXPOSURE, row[17:23], strict=True) if v is not None},
         )
-        for r in rows
-    }
+    return frames
+
+
+#: every field of a frame, in order: a copy in one call (dataclasses.replace reads them one
+#: by one, and a project's stacks copy every clustered frame)
+_FRAME_FIELDS = attrgetter(*(f.name for f in fields(CullFrame)))
+
+
+def _placed(frame: CullFrame, rank: int, role: str | None) -> CullFrame:
+    """A copy of ``frame`` at ``rank`` in a stack, as ``role`` (shallow, as
+    :func:`dataclasses.replace`)."""
+    copy = CullFrame(*_FRAME_FIELDS(frame))
+    copy.rank, copy.role = rank, role
+    return copy
 
 
 _Member = tuple[str, int, str | None]
@@ -221,7 +241,7 @@ def _cluster_stacks(
         if c["kind"] == "moment":
             continue
         stack_frames = [
-            replace(frames[aid], rank=rank, role=role)
+            _placed(frames[aid], rank, role)
             for aid, rank, role in members.get(c["id"], [])
             if aid in frames
         ]

@@ -162,8 +162,9 @@ def build_cull_view(
     user = user_id or catalog.local_user_id
     pid, tz_name = require_project_zone(catalog, project_id)
     version = cull_data_version(catalog, pid, user)
-    queue: CullQueue = load_queue(catalog, pid, user)
-    embeddings = embedding_pending(catalog, queue.project_id)
+    embeddings = embedding_pending(catalog, pid)
+    # which frames have an embedding is read only while it shows ("embedding..." badges)
+    queue: CullQueue = load_queue(catalog, pid, user, embedded=embeddings)
     tz = zone(tz_name)
     stacks = [_stack(s, urls, embeddings, tz) for s in queue.stacks]
     return CullView(

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from PIL import Image
 
 from kilo.catalog import Catalog
-from kilo.catalog.file_reads import CAPTURE_INSTANT
+from kilo.catalog.file_reads import read_capture_instant_sql
 from kilo.catalog.idempotency import once
 from kilo.catalog.ids import lookup_id, resolve_ids
 from kilo.clock import from_catalog, new_id, utcnow
@@ -105,7 +105,7 @@ def latest_of_source(catalog: Catalog, project_id: str, user_id: str, source: st
     style, user ...), in capture order."""
     rows = catalog.fetchall(
         "SELECT asset_id FROM (SELECT v.asset_id, v.source, a.filename, a.frame_index, "
-        f"{CAPTURE_INSTANT} AS taken, "
+        f"{read_capture_instant_sql(catalog, project_id)} AS taken, "
         "row_number() OVER (PARTITION BY v.asset_id ORDER BY v.created_at DESC, v.id DESC) AS rn "
         "FROM edit_versions v JOIN assets a ON a.id = v.asset_id "
         "WHERE a.project_id = ? AND v.user_id = ?) WHERE rn = 1 AND source = ? "

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kilo.catalog import Catalog
 from kilo.catalog.file_reads import CAPTURE_INSTANT, read_shoot_offset
 from kilo.catalog.ids import lookup_id
-from kilo.clock import floating, from_catalog, local_capture_time, new_id, utcnow
+from kilo.clock import capture_time, floating, from_catalog, new_id, utcnow, zone
 from kilo.errors import InvalidInput, NotFound
 from kilo.group.rank import role_for
 from kilo.group.recluster import duplicate_title
@@ -48,52 +48,89 @@ _KEYSET = Keyset("clusters", f"{_SORT_TIME}, id", time_key="sort_time")
 
 
 # -- reading ------------------------------------------------------------------------------
+_MEMBER_SQL = (
+    "SELECT m.cluster_id, m.asset_id, m.rank, m.role, m.signals{} FROM cluster_members m{} "
+    "WHERE m.cluster_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY m.cluster_id, m.rank, m.asset_id"
+)
+#: the capture columns of each member (NULL asset id: no such asset)
+_MEMBER_TIMES = (
+    ", a.id, a.captured_at, a.captured_offset_min, a.captured_at_source",
+    " LEFT JOIN assets a ON a.id = m.asset_id",
+)
+_Span = tuple[datetime | None, datetime | None]
+#: a photo's (captured_at, captured_offset_min, captured_at_source)
+_Times = tuple[datetime, int | None, str | None]
+
+
+def _member(aid: str, rank: int, role: str | None, signals: Any) -> ClusterAsset:
+    return ClusterAsset(
+        asset_id=aid, rank=max(1, int(rank)), role=role, signals=json_object(signals)
+    )
+
+
 def _members(catalog: Catalog, cluster_ids: Sequence[str]) -> dict[str, list[ClusterAsset]]:
     out: dict[str, list[ClusterAsset]] = {cid: [] for cid in cluster_ids}
     if not cluster_ids:
         return out
-    marks = ", ".join("?" for _ in cluster_ids)
-    rows = catalog.fetchall(
-        f"SELECT cluster_id, asset_id, rank, role, signals FROM cluster_members "
-        f"WHERE cluster_id IN ({marks}) ORDER BY cluster_id, rank, asset_id",
-        list(cluster_ids),
-    )
-    for cid, aid, rank, role, signals in rows:
-        out[cid].append(
-            ClusterAsset(
-                asset_id=aid, rank=max(1, int(rank)), role=role, signals=json_object(signals)
-            )
-        )
+    for cid, *member in catalog.fetchall(_MEMBER_SQL.format("", ""), [list(cluster_ids)]):
+        out[cid].append(_member(*member))
     return out
 
 
-def _local_spans(
-    catalog: Catalog, project_id: str, members: dict[str, list[ClusterAsset]]
-) -> dict[str, tuple[datetime | None, datetime | None]]:
-    """Each cluster's first and last photo in their own local times
-    (:func:`kilo.clock.local_capture_time`), by cluster id; (None, None) when undated."""
-    zone = catalog.table("projects").value(project_id, "timezone")
-    guess = None if zone else read_shoot_offset(catalog, project_id)
-    ids = sorted({m.asset_id for ms in members.values() for m in ms})
-    cols = ("captured_at", "captured_offset_min", "captured_at_source")
-    rows = catalog.table("assets").rows_for(ids, select=cols)
-    out: dict[str, tuple[datetime | None, datetime | None]] = {}
-    for cid, ms in members.items():
-        times = [local_capture_time(rows[m.asset_id], zone) for m in ms if m.asset_id in rows]
-        dated = [t for t in times if t.local is not None]
-        if not dated:
-            out[cid] = (None, None)
+def _members_spans(
+    catalog: Catalog, project_id: str, cluster_ids: Sequence[str], zone_name: str | None
+) -> tuple[dict[str, list[ClusterAsset]], dict[str, _Span]]:
+    """:func:`_members` with each cluster's first and last photo in their own local times
+    (:func:`kilo.clock.local_capture_time` in the project's zone ``zone_name``), first and
+    last in the one chronological order (:meth:`kilo.clock.CaptureTime.order_key` at the
+    project's shoot offset), by cluster id; (None, None) when undated. One query, the zone
+    looked up once (the shoot offset once, when a photo needs it): a page of clusters is
+    thousands of members."""
+    members: dict[str, list[ClusterAsset]] = {cid: [] for cid in cluster_ids}
+    if not cluster_ids:
+        return members, {}
+    tz = zone(zone_name)
+    ends: dict[str, list[tuple[datetime, _Times]]] = {}
+    shoot: list[int | None] = []  # read once, when a photo needs it
+    rows = catalog.fetchall(_MEMBER_SQL.format(*_MEMBER_TIMES), [list(cluster_ids)])
+    for cid, aid, rank, role, signals, found, captured_at, offset_min, source in rows:
+        members[cid].append(_member(aid, rank, role, signals))
+        if not found or captured_at is None or str(source or "").startswith("file"):
+            continue  # undated (a file's time says when it was copied)
+        times: _Times = (captured_at, offset_min, source)
+        # CaptureTime.order_key: a naive time with an offset of its own (UTC) is its own
+        # key, one with no zone to read it in is its wall clock at the shoot offset; no
+        # CaptureTime made for them
+        if captured_at.tzinfo is None and offset_min is not None:
+            key = captured_at
+        elif captured_at.tzinfo is None and tz is None:
+            if not shoot:
+                shoot.append(read_shoot_offset(catalog, project_id))
+            key = captured_at - timedelta(minutes=shoot[0] or 0)
+        else:
+            key = capture_time(captured_at, offset_min, source, tz).order_key() or datetime.max
+        span = ends.get(cid)
+        if span is None:
+            ends[cid] = [(key, times), (key, times)]
             continue
-        first = min(dated, key=lambda t: t.order_key(guess) or datetime.max)
-        last = max(dated, key=lambda t: t.order_key(guess) or datetime.min)
-        out[cid] = (floating(first.local), floating(last.local))
-    return out
+        # the earliest and latest, the first of equals in member order (as min and max)
+        if key < span[0][0]:
+            span[0] = (key, times)
+        if key > span[1][0]:
+            span[1] = (key, times)
+    spans: dict[str, _Span] = dict.fromkeys(cluster_ids, (None, None))
+    for cid, (first, last) in ends.items():
+        spans[cid] = (
+            floating(capture_time(*first[1], tz).local),
+            floating(capture_time(*last[1], tz).local),
+        )
+    return members, spans
 
 
 def _to_model(
     row: dict[str, Any],
     members: list[ClusterAsset],
-    span: tuple[datetime | None, datetime | None] | None = None,
+    span: _Span | None = None,
 ) -> Cluster:
     start, end = span or (from_catalog(row["start_time"]), from_catalog(row["end_time"]))
     return Cluster(
@@ -124,8 +161,8 @@ def _row(catalog: Catalog, cluster_id: str) -> dict[str, Any]:
 def get_cluster(catalog: Catalog, cluster_id: str) -> Cluster:
     """One cluster with its members (best first)."""
     row = _row(catalog, cluster_id)
-    members = _members(catalog, [row["id"]])
-    spans = _local_spans(catalog, row["project_id"], members)
+    zone_name = catalog.table("projects").value(row["project_id"], "timezone")
+    members, spans = _members_spans(catalog, row["project_id"], [row["id"]], zone_name)
     return _to_model(row, members[row["id"]], spans[row["id"]])
 
 
@@ -138,9 +175,9 @@ def list_clusters(
     limit: int | None = None,
 ) -> PagedClusters:
     """Clusters of a project in time order (undated last), one page at a time."""
-    from kilo.projects import require_project
+    from kilo.projects import require_project_zone
 
-    pid = require_project(catalog, project_id)
+    pid, zone_name = require_project_zone(catalog, project_id)
     limit = check_limit(limit)
     if kind is not None and kind not in CLUSTER_KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(CLUSTER_KINDS)}")
@@ -161,8 +198,7 @@ def list_clusters(
         ),
         limit,
     )
-    members = _members(catalog, [r["id"] for r in rows])
-    spans = _local_spans(catalog, pid, members)
+    members, spans = _members_spans(catalog, pid, [r["id"] for r in rows], zone_name)
     return PagedClusters(
         items=[_to_model(r, members[r["id"]], spans[r["id"]]) for r in rows],
         page_info=PageInfo(next_cursor=nxt),

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from kilo.catalog import Catalog
-from kilo.catalog.file_reads import CAPTURE_ORDER, latest_file, read_shoot_offset
+from kilo.catalog.file_reads import latest_file, read_capture_instant_sql, read_shoot_offset
 from kilo.clock import local_capture_time
 from kilo.group.build import AssetRow
 from kilo.group.rank import load_weights
@@ -89,7 +89,8 @@ def _asset_rows(
         "LEFT JOIN signals s ON s.asset_id = a.id "
         "LEFT JOIN perceptual_hashes h ON h.asset_id = a.id "
         f"WHERE a.project_id = ? AND a.state <> 'quarantined' {only}"
-        f"ORDER BY {CAPTURE_ORDER}",
+        f"ORDER BY {read_capture_instant_sql(catalog, project_id)} NULLS LAST, a.filename, "
+        "a.frame_index, a.id",
         [project_id] if asset_ids is None else [project_id, list(asset_ids)],
     )
     assets: list[AssetRow] = []

@@ -33,7 +33,7 @@ import numpy as np
 
 from kilo.catalog import Catalog
 from kilo.catalog.assets_repo import read_capture_instants
-from kilo.catalog.file_reads import CAPTURE_INSTANT, CAPTURE_ORDER, latest_file_uri
+from kilo.catalog.file_reads import CAPTURE_INSTANT, latest_file_uri, read_capture_instant_sql
 from kilo.clock import parse_uuid
 from kilo.errors import InvalidInput, ModelUnavailable, NotFound
 from kilo.models import SearchResponse, SearchResult
@@ -154,11 +154,19 @@ def _prepare(
 
 
 # -- no words: filters only ---------------------------------------------------------------
+def _capture_instant(catalog: Catalog, query: Query) -> str:
+    """SQL: when each photo was taken (CAPTURE_INSTANT), the project's zone and shoot offset
+    read once when the search is in one project."""
+    pid = query.filters.project_id
+    return CAPTURE_INSTANT if pid is None else read_capture_instant_sql(catalog, pid)
+
+
 def _filter_listing(catalog: Catalog, query: Query) -> SearchResponse:
     where, params, ratings = filter_sql(query.filters, query.user_id)
+    instant = _capture_instant(catalog, query)
     rows = catalog.fetchall(
         f"SELECT a.id FROM {from_clause(ratings)} WHERE {where} "
-        f"ORDER BY {CAPTURE_ORDER} LIMIT ? OFFSET ?",
+        f"ORDER BY {instant} NULLS LAST, a.filename, a.frame_index, a.id LIMIT ? OFFSET ?",
         [*params, query.limit + 1, query.offset],
     )
     results = [
@@ -212,7 +220,7 @@ def _metadata_search(catalog: Catalog, query: Query) -> SearchResponse:
     score_sql, score_params, cond_sql, cond_params = word_score_sql(words)
     order = "score DESC, t NULLS LAST" if query.sort == "score" else "t NULLS LAST, score DESC"
     rows = catalog.fetchall(
-        f"SELECT a.id, {score_sql} AS score, {CAPTURE_INSTANT} AS t FROM "
+        f"SELECT a.id, {score_sql} AS score, {_capture_instant(catalog, query)} AS t FROM "
         f"{from_clause(ratings)} WHERE {where} AND {cond_sql} "
         f"ORDER BY {order}, a.filename, a.frame_index, a.id LIMIT ? OFFSET ?",
         [*score_params, *params, *cond_params, query.limit + 1, query.offset],

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from kilo.catalog import Catalog
-from kilo.catalog.file_reads import CAPTURE_ORDER
+from kilo.catalog.file_reads import read_capture_instant_sql
 from kilo.clock import parse_uuid
 from kilo.cull.ratings import picked_among
 from kilo.edit.photo import asset_row
@@ -159,8 +159,11 @@ def apply_style(
         raise InvalidInput("min_confidence is between 0 and 1")
     pid = parse_uuid(project_id, "project id")
     if asset_ids is None:
+        taken = read_capture_instant_sql(catalog, pid)
         ids = catalog.table("assets").keys_where(
-            "project_id = ? AND state <> 'quarantined'", [pid], order_by=CAPTURE_ORDER
+            "project_id = ? AND state <> 'quarantined'",
+            [pid],
+            order_by=f"{taken} NULLS LAST, a.filename, a.frame_index, a.id",
         )
     else:
         ids = [parse_uuid(a, "asset id") for a in asset_ids]
