@@ -93,3 +93,35 @@ def test_an_index_of_the_older_format_is_not_loaded(tmp_path: Path) -> None:
     meta = (tmp_path / "meta.json").read_text(encoding="utf-8")
     (tmp_path / "meta.json").write_text(meta.replace('"format": 3', '"format": 2'), "utf-8")
     assert VectorIndex.load(tmp_path, "m") is None  # the caller rebuilds it from the catalog
+
+
+def test_a_graph_that_cannot_give_k_labels_falls_back_to_exact_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """hnswlib raises "Cannot return the results in a contiguous 2D array" when its graph
+    walk reaches fewer labels than asked (seen once in the suite: a search for all 119 live
+    vectors of 120); the query then scores every live candidate exactly."""
+    vecs = _data(120, 16, seed=5)
+    idx = VectorIndex("m", 16)
+    idx.add([f"a{i}" for i in range(120)], vecs)
+    idx.remove(["a7"])
+
+    class ShortWalk:
+        """The real graph, whose walk comes back short."""
+
+        def __init__(self, graph: object) -> None:
+            self.graph = graph
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.graph, name)
+
+        def knn_query(self, *args: object, **kwargs: object) -> None:
+            raise RuntimeError("Cannot return the results in a contiguous 2D array.")
+
+    monkeypatch.setattr(idx, "_index", ShortWalk(idx._index))
+    got, scores = idx.query(vecs[3], 119)
+    assert len(got) == 119 and "a7" not in got and got[0] == "a3"
+    assert list(scores) == sorted(scores, reverse=True)
+    within = {1, 2, 3, 7}
+    got, _ = idx.query(vecs[3], 4, allowed=within)
+    assert sorted(got) == ["a1", "a2", "a3"]

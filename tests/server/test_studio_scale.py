@@ -45,7 +45,9 @@ def test_a_3000_frame_view_is_whole_in_order_and_a_few_queries(
     assert got.status_code == 200, got.text
     view = got.json()
     print(f"cull view of 3,000 frames: {elapsed * 1000:.0f} ms, {len(got.content) / 1e6:.2f} MB")
-    assert len(seen) <= 8, seen  # not one per frame
+    # not one per frame: a fixed few (the order's zone and shoot offset are two of them,
+    # read once and written into the order's SQL)
+    assert len(seen) <= 10, seen
     frames = [m["assetId"] for s in view["stacks"] for m in s["members"]]
     assert sorted(frames) == sorted(ids) and len(frames) == 3000
     bursts = [s for s in view["stacks"] if s["kind"] == "burst"]

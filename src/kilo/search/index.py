@@ -203,9 +203,20 @@ class VectorIndex:
                 fetch = min(live, max(int(_rerank_count(len(self)) / share**0.5), 2 * k))
             self._index.set_ef(max(ef or EF_SEARCH, fetch + 16))
             filt = None if allowed is None else allowed.__contains__
-            found, _ = self._index.knn_query(self._to_graph(q[None, :]), k=fetch, filter=filt)
-            labels = found[0].astype(np.int64)
+            try:
+                found, _ = self._index.knn_query(self._to_graph(q[None, :]), k=fetch, filter=filt)
+                labels = found[0].astype(np.int64)
+            except RuntimeError:
+                # hnswlib could not reach ``fetch`` labels (asked for nearly all of a small
+                # or much-deleted graph): every candidate is scored exactly instead
+                log.debug("the graph gave fewer than %d of %d labels: exact search", fetch, live)
+                labels = self._candidates(allowed)
         return self._ranked(q, labels, k)
+
+    def _candidates(self, allowed: set[int] | None) -> np.ndarray:
+        """The live labels (among ``allowed``), for an exact search."""
+        pool = range(len(self.ids)) if allowed is None else sorted(allowed)
+        return np.array([i for i in pool if i not in self.deleted], dtype=np.int64)
 
     def vectors_of(self, labels: np.ndarray) -> np.ndarray:
         with self.lock:
