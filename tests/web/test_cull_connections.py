@@ -6,6 +6,7 @@ and the next request (the 100% loupe of benchmarks/studio_browser.py) waited ~50
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -114,3 +115,50 @@ def test_a_cull_screen_in_the_back_forward_cache_lets_its_pixels_go_and_draws_th
     # every bitmap it held was closed on the way out, and the frame is drawn again
     assert after["closed"] >= before["closed"] + before["bitmaps"]
     until(lambda: _stage_state(browser)["ready"] == "1" and _stage_state(browser)["width"] > 0)
+
+
+def _asked_for(browser: Any, part: str) -> int:
+    return int(
+        browser.execute_script(
+            "return performance.getEntriesByType('resource')"
+            ".filter(e => e.name.includes(arguments[0])).length",
+            part,
+        )
+    )
+
+
+@pytest.mark.shared_photos
+def test_a_raw_frame_looked_at_has_its_loupe_made_ahead_and_a_jpeg_does_not(
+    studio: tuple[str, Any], browser: Any
+) -> None:
+    """A RAW's first 100% loupe is a demosaic (~0.3 s): a RAW frame on screen for a
+    quarter of a second has its loupe asked for ahead, so Space shows it from the cache;
+    a JPEG's loupe is a plain read and is never asked for ahead."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    from kilo_server.auth import mint_open_token
+    from support.shared import SHARED_PHOTOS, require_shared
+
+    raw = require_shared(SHARED_PHOTOS / "raw" / "mate_Dune.dng", "a real DNG")
+    origin, app = studio
+    catalog = app.state.catalog
+    project = create_project(catalog, "Loupes ahead", owner_user_id=catalog.local_user_id)
+    assert ingest(catalog, project.id, [raw, EXAMPLES / "cv_aloeL.jpg"]).failed == 0
+    token = mint_open_token(catalog, catalog.local_user_id)
+    cull = f"/projects/{project.id}/cull"
+    browser.get(f"{origin}/v1/x-kilo/auth/open?token={token}&next={cull}")
+    until(lambda: bool(_here(browser)), timeout=60)
+    seen = {}
+    for visit in range(2):  # both frames, whichever comes first
+        here = _here(browser)
+        name = browser.execute_script(
+            "return document.querySelector('[data-testid=stage-image]').getAttribute('aria-label')"
+        )
+        until(lambda: _stage_state(browser)["ready"] == "1", timeout=60)
+        time.sleep(1.0)  # looked at
+        seen[str(name)] = _asked_for(browser, f"/{here}/loupe")
+        if visit == 0:
+            ActionChains(browser).send_keys(Keys.ARROW_RIGHT).perform()
+            until(lambda here=here: _here(browser) not in ("", here), timeout=30)
+    assert seen == {"mate_Dune.dng": 1, "cv_aloeL.jpg": 0}, seen

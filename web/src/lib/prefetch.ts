@@ -106,12 +106,14 @@ export function plan(
     seen.add(f.url);
     planned.push({ url: f.url, image: true, ratio: f.ratio });
   }
+  // KEEP bounds the decoded frames; bytes-only warm-ups hold no bitmap and come after them
+  // (cut with the frames, they were never asked for: the list is six frames long)
+  planned = planned.slice(0, KEEP - 1);
   for (const url of bytes) {
     if (!url || seen.has(url)) continue;
     seen.add(url);
     planned.push({ url, image: false });
   }
-  planned = planned.slice(0, KEEP - 1);
   trim();
   pump();
 }

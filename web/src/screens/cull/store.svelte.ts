@@ -17,6 +17,10 @@ export function ratioOf(m: CullMember): number {
 }
 /** How often a visible cull screen asks whether its view changed elsewhere. */
 const POLL_MS = 4000;
+/** A RAW frame looked at this long has its 100% loupe made ahead (its first render is a
+ * demosaic, ~0.3 s): a key held or tapped through frames never asks for one. */
+const LOUPE_DWELL_MS = 250;
+const RAW_NAME = /\.(dng|cr2|cr3|nef|nrw|arw|srf|sr2|raf|orf|rw2|pef|srw|x3f|3fr|iiq|erf|kdc|mef|mos|mrw|raw|rwl)$/i;
 
 export class CullStore {
   view = $state<CullView | null>(null);
@@ -36,6 +40,7 @@ export class CullStore {
   readonly projectId: string;
   private refetchTimer: ReturnType<typeof setTimeout> | null = null;
   private urlTimer: ReturnType<typeof setTimeout> | null = null;
+  private dwellTimer: ReturnType<typeof setTimeout> | null = null;
   private abort: AbortController | null = null;
   private expiryTimer: ReturnType<typeof setTimeout> | null = null;
   private offDone: () => void;
@@ -81,6 +86,7 @@ export class CullStore {
     this.abort?.abort();
     if (this.refetchTimer) clearTimeout(this.refetchTimer);
     if (this.urlTimer) clearTimeout(this.urlTimer);
+    if (this.dwellTimer) clearTimeout(this.dwellTimer);
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
   }
 
@@ -172,7 +178,15 @@ export class CullStore {
     const across = ahead?.members[d > 0 ? 0 : ahead.members.length - 1];
     const near = [at(1), start(ahead), at(2), across, at(-1), start(behind)];
     const loupes = this.zoom ? [at(1)?.loupeUrl] : [];
-    plan(m?.previewUrl, near.map((x) => x && { url: x.previewUrl, ratio: ratioOf(x) }), loupes);
+    const frames = near.map((x) => x && { url: x.previewUrl, ratio: ratioOf(x) });
+    plan(m?.previewUrl, frames, loupes);
+    if (this.dwellTimer) clearTimeout(this.dwellTimer);
+    if (m && !this.zoom && RAW_NAME.test(m.fileName)) {
+      const id = m.assetId;
+      this.dwellTimer = setTimeout(() => {
+        if (this.member?.assetId === id && !this.zoom) plan(m.previewUrl, frames, [m.loupeUrl]);
+      }, LOUPE_DWELL_MS);
+    }
   }
 
   // navigation -----------------------------------------------------------------------
