@@ -214,7 +214,7 @@ class VectorIndex:
         return self._ranked(q, labels, k)
 
     def _candidates(self, allowed: set[int] | None) -> np.ndarray:
-        """The live labels (among ``allowed``), for an exact search."""
+        """The live labels (among ``allowed``): an exact search's candidates."""
         pool = range(len(self.ids)) if allowed is None else sorted(allowed)
         return np.array([i for i in pool if i not in self.deleted], dtype=np.int64)
 
@@ -241,11 +241,11 @@ class VectorIndex:
     def sample_vectors(self, n: int, seed: int = 0) -> np.ndarray:
         """Up to ``n`` stored vectors chosen at random (for score calibration)."""
         with self.lock:
-            live = [i for i in range(len(self.ids)) if i not in self.deleted]
-        if not live:
+            live = self._candidates(None)
+        if not len(live):
             return np.zeros((0, self.dim), dtype=np.float32)
         rng = np.random.default_rng(seed)
-        pick = rng.choice(np.array(live), size=min(n, len(live)), replace=False)
+        pick = rng.choice(live, size=min(n, len(live)), replace=False)
         return self.vectors_of(np.sort(pick))
 
     # -- persistence ----------------------------------------------------------------------

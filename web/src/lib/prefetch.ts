@@ -143,8 +143,9 @@ function drop(e: Entry): void {
 /** Decode options that contain a frame of ``ratio`` (width / height) in the room. */
 function fitted(ratio?: number): ImageBitmapOptions {
   const opts: ImageBitmapOptions = { imageOrientation: 'from-image' };
-  if (room && ratio && ratio > 0) {
-    opts.resizeWidth = Math.max(1, Math.round(Math.min(room.w, room.h * ratio)));
+  const size = ratio ? fittedSize(ratio) : null;
+  if (size) {
+    opts.resizeWidth = size.w;
     opts.resizeQuality = 'high'; // the height follows the image's own proportions
   }
   return opts;
