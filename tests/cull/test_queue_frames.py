@@ -17,6 +17,7 @@ from kilo.cull.review_order import CullFrame, load_queue
 from kilo.projects import create_project
 from kilo.records import json_object
 from kilo.text import frame_name
+from support.studio import insert_cluster_members
 
 _EXPOSURE = ("camera_model", "lens_model", "iso", "shutter_speed", "aperture", "focal_length_mm")
 
@@ -201,11 +202,7 @@ def _fill(catalog: Catalog, pid: str, user: str, n: int) -> None:
         ),
         clusters,
     )
-    catalog.insert_many(
-        "cluster_members",
-        _cols("cluster_id VARCHAR", "asset_id VARCHAR", "rank INTEGER", "role VARCHAR"),
-        members,
-    )
+    insert_cluster_members(catalog, members)
 
 
 def test_queue_frames_equal_the_dict_formula(catalog: Catalog) -> None:

@@ -19,6 +19,7 @@ from kilo.clock import floating, local_capture_time
 from kilo.group import get_cluster, list_clusters
 from kilo.models import UpdateProjectRequest
 from kilo.projects import create_project, update_project
+from support.studio import insert_cluster_members
 
 #: wall times where zones are awkward: Paris' DST gap and repeated hour (2024), New
 #: York's, midnight, a leap day
@@ -95,16 +96,7 @@ def _fill(catalog: Catalog, project_id: str, n_clusters: int) -> list[str]:
         ],
         clusters,
     )
-    catalog.insert_many(
-        "cluster_members",
-        [
-            ("cluster_id", "VARCHAR"),
-            ("asset_id", "VARCHAR"),
-            ("rank", "INTEGER"),
-            ("role", "VARCHAR"),
-        ],
-        members,
-    )
+    insert_cluster_members(catalog, members)
     return [str(c[0]) for c in clusters]
 
 

@@ -149,6 +149,11 @@ def _clusters(
         ],
         clusters,
     )
+    insert_cluster_members(catalog, members)
+
+
+def insert_cluster_members(catalog: Catalog, members: list[list[object]]) -> None:
+    """Rows of (cluster id, asset id, rank, role) straight into ``cluster_members``."""
     catalog.insert_many(
         "cluster_members",
         [
